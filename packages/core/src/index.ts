@@ -1,0 +1,44 @@
+export { ACTIVATIONS, activation } from './activation.ts';
+export type { Activation, ActivationName } from './activation.ts';
+export {
+  ErrorCodes,
+  NnidError,
+  InvalidArgumentError,
+  NetworkFormatError,
+  QueryBudgetError,
+  NumericalError,
+  invalidArgument,
+  checkInteger,
+  checkPositive,
+  checkChoice,
+} from './errors.ts';
+export type { ErrorCode } from './errors.ts';
+export {
+  NETWORK_FORMAT,
+  parseNetwork,
+  serializeNetwork,
+  readNetworkFile,
+  readJsonFile,
+  parameterCount,
+} from './network.ts';
+export type { Network, NetworkJson } from './network.ts';
+export type { BlackBox, Oracle, QueryCounts, QueryCache } from './oracle.ts';
+export { RandomStream, rng } from './rng.ts';
+export {
+  allocFloat64,
+  matrix,
+  matrixFrom,
+  vector,
+  isShared,
+  toDescriptor,
+  fromDescriptor,
+  get2,
+  set2,
+  rowView,
+  transposeView,
+  rowRange,
+  isRowMajor,
+  toDense,
+  toRows,
+} from './view.ts';
+export type { Float64View, ViewDescriptor, AllocOptions } from './view.ts';

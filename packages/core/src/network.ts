@@ -1,0 +1,158 @@
+/**
+ * The network file format `nnid.network/v1` (DESIGN.md section 4) and its in-memory form.
+ *
+ * f(x) = sum_l phi2( b_l . phi1(A^T x + theta) + tau_l )
+ *
+ * In memory, `A` is a width1 x inputDim view whose row i is a_i, and `B` a width2 x width1 view
+ * whose row l is b_l, exactly as in the file.
+ *
+ * @example
+ * const net = parseNetwork(JSON.parse(text));      // throws NetworkFormatError naming the field
+ * const json = serializeNetwork(net);               // back to the file's form
+ */
+import { readFileSync } from 'node:fs';
+import { ACTIVATIONS, type ActivationName } from './activation.ts';
+import { ErrorCodes, NetworkFormatError, NnidError } from './errors.ts';
+import { matrix, toRows, type AllocOptions, type Float64View } from './view.ts';
+
+export const NETWORK_FORMAT = 'nnid.network/v1';
+
+export interface Network {
+  readonly activation: { readonly layer1: ActivationName; readonly layer2: ActivationName };
+  readonly inputDim: number;
+  readonly width1: number;
+  readonly width2: number;
+  /** width1 x inputDim; row i is a_i. */
+  readonly A: Float64View;
+  readonly theta: Float64Array;
+  /** width2 x width1; row l is b_l. */
+  readonly B: Float64View;
+  readonly tau: Float64Array;
+}
+
+/** The JSON form of a network file (plus any extra fields such as `report`). */
+export interface NetworkJson {
+  format: typeof NETWORK_FORMAT;
+  activation: { layer1: ActivationName; layer2: ActivationName };
+  inputDim: number;
+  A: number[][];
+  theta: number[];
+  B: number[][];
+  tau: number[];
+  [extra: string]: unknown;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 37) + '...' : v}"`;
+  return typeof v === 'object' ? 'an object' : String(v);
+}
+
+function readActivation(path: string, v: unknown): ActivationName {
+  if (typeof v !== 'string' || !(ACTIVATIONS as readonly string[]).includes(v)) {
+    throw new NetworkFormatError(path, `is ${describe(v)}: unknown activation, expected one of ${ACTIVATIONS.join(', ')}`);
+  }
+  return v as ActivationName;
+}
+
+function readVector(path: string, v: unknown, length: number, lengthName: string, into: Float64Array, at: number): void {
+  if (!Array.isArray(v)) throw new NetworkFormatError(path, `is ${describe(v)}, expected an array of ${length} numbers`);
+  if (v.length !== length) {
+    throw new NetworkFormatError(path, `has ${v.length} numbers, expected ${lengthName} = ${length}`);
+  }
+  for (let j = 0; j < length; j++) {
+    const x = v[j];
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new NetworkFormatError(`${path}[${j}]`, `is ${describe(x)}, expected a finite number`);
+    }
+    into[at + j] = x;
+  }
+}
+
+function readMatrix(path: string, v: unknown, cols: number, colsName: string, options: AllocOptions): Float64View {
+  if (!Array.isArray(v) || v.length === 0) {
+    throw new NetworkFormatError(path, `is ${Array.isArray(v) ? 'empty' : describe(v)}, expected a nonempty array of rows`);
+  }
+  const out = matrix(v.length, cols, options);
+  v.forEach((row, i) => readVector(`${path}[${i}]`, row, cols, colsName, out.data, i * cols));
+  return out;
+}
+
+/**
+ * Validates a parsed JSON value as nnid.network/v1 and returns the network. Errors name the
+ * field and index: `A[3]` has 19 numbers, expected inputDim = 20.
+ */
+export function parseNetwork(json: unknown, options: AllocOptions = {}): Network {
+  if (!isObject(json)) throw new NetworkFormatError('(root)', `is ${describe(json)}, expected an object`);
+  if (json.format !== NETWORK_FORMAT) {
+    throw new NetworkFormatError('format', `is ${describe(json.format)}, expected "${NETWORK_FORMAT}"`);
+  }
+  if (!isObject(json.activation)) {
+    throw new NetworkFormatError('activation', `is ${describe(json.activation)}, expected { "layer1": ..., "layer2": ... }`);
+  }
+  const layer1 = readActivation('activation.layer1', json.activation.layer1);
+  const layer2 = readActivation('activation.layer2', json.activation.layer2);
+  const inputDim = json.inputDim;
+  if (typeof inputDim !== 'number' || !Number.isInteger(inputDim) || inputDim < 1) {
+    throw new NetworkFormatError('inputDim', `is ${describe(inputDim)}, expected a positive integer`);
+  }
+  const A = readMatrix('A', json.A, inputDim, 'inputDim', options);
+  const width1 = A.shape[0];
+  if (width1 > inputDim) {
+    throw new NetworkFormatError('A', `has ${width1} rows (m0 = ${width1}) but inputDim = ${inputDim}: m0 > d is not allowed`);
+  }
+  const theta = new Float64Array(width1);
+  readVector('theta', json.theta, width1, 'm0 (rows of A)', theta, 0);
+  const B = readMatrix('B', json.B, width1, 'm0 (rows of A)', options);
+  const width2 = B.shape[0];
+  if (width2 > width1) {
+    throw new NetworkFormatError('B', `has ${width2} rows (m1 = ${width2}) but A has ${width1} rows (m0 = ${width1}): m1 > m0 is not allowed`);
+  }
+  const tau = new Float64Array(width2);
+  readVector('tau', json.tau, width2, 'm1 (rows of B)', tau, 0);
+  return { activation: { layer1, layer2 }, inputDim, width1, width2, A, theta, B, tau };
+}
+
+/** The JSON form of a network (numbers in full precision). */
+export function serializeNetwork(net: Network): NetworkJson {
+  return {
+    format: NETWORK_FORMAT,
+    activation: { layer1: net.activation.layer1, layer2: net.activation.layer2 },
+    inputDim: net.inputDim,
+    A: toRows(net.A),
+    theta: Array.from(net.theta),
+    B: toRows(net.B),
+    tau: Array.from(net.tau),
+  };
+}
+
+/** Reads and validates a network file. Unreadable files and bad JSON get their own errors. */
+export function readNetworkFile(path: string, options: AllocOptions = {}): Network {
+  return parseNetwork(readJsonFile(path), options);
+}
+
+/** Reads a JSON file, with an `E_FILE_READ` error naming the file on any failure. */
+export function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new NnidError(ErrorCodes.fileRead, `cannot read ${path}: ${reason}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new NnidError(ErrorCodes.fileRead, `cannot read ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** Number of parameters P = d m0 + m0 + m0 m1 + m1. */
+export function parameterCount(net: Pick<Network, 'inputDim' | 'width1' | 'width2'>): number {
+  return net.inputDim * net.width1 + net.width1 + net.width1 * net.width2 + net.width2;
+}
