@@ -20,6 +20,7 @@ export {
   readNetworkFile,
   readJsonFile,
   parameterCount,
+  entangledWeights,
 } from './network.ts';
 export type { Network, NetworkJson } from './network.ts';
 export type { BlackBox, Oracle, QueryCounts, QueryCache } from './oracle.ts';

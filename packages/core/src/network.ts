@@ -11,7 +11,7 @@
  * const json = serializeNetwork(net);               // back to the file's form
  */
 import { readFileSync } from 'node:fs';
-import { ACTIVATIONS, type ActivationName } from './activation.ts';
+import { ACTIVATIONS, activation, type ActivationName } from './activation.ts';
 import { ErrorCodes, NetworkFormatError, NnidError } from './errors.ts';
 import { matrix, toRows, type AllocOptions, type Float64View } from './view.ts';
 
@@ -155,4 +155,27 @@ export function readJsonFile(path: string): unknown {
 /** Number of parameters P = d m0 + m0 + m0 m1 + m1. */
 export function parameterCount(net: Pick<Network, 'inputDim' | 'width1' | 'width2'>): number {
   return net.inputDim * net.width1 + net.width1 + net.width1 * net.width2 + net.width2;
+}
+
+/**
+ * The entangled weights v_l = A^T G_0 b_l / |A^T G_0 b_l| (DESIGN.md section 1), G_0 =
+ * diag(phi1'(theta)), as rows of a width2 x inputDim view. (In the file's row convention,
+ * v_l = sum_i phi1'(theta_i) b_li a_i.)
+ */
+export function entangledWeights(net: Network, options: AllocOptions = {}): Float64View {
+  const { inputDim: d, width1: m0, width2: m1, A, B } = net;
+  const phi1 = activation(net.activation.layer1);
+  const out = matrix(m1, d, options);
+  for (let l = 0; l < m1; l++) {
+    const row = out.data.subarray(l * d, (l + 1) * d);
+    for (let i = 0; i < m0; i++) {
+      const w = phi1.d1(net.theta[i]) * B.data[B.offset + l * B.strides[0] + i * B.strides[1]];
+      for (let j = 0; j < d; j++) row[j] += w * A.data[A.offset + i * A.strides[0] + j * A.strides[1]];
+    }
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += row[j] * row[j];
+    norm = Math.sqrt(norm);
+    if (norm > 0) for (let j = 0; j < d; j++) row[j] /= norm;
+  }
+  return out;
 }
