@@ -1,0 +1,69 @@
+/**
+ * A pool of sampler worker threads (piscina): a factory returning `{ run, close }`.
+ * `run(tasks)` runs every task and resolves with their results in order; if tasks fail, the
+ * others still finish, then the one error is thrown, or an AggregateError when several failed.
+ * `close()` destroys the pool.
+ */
+import { checkInteger, NnidError, ErrorCodes, type ErrorCode } from '@nnid/core';
+import { Piscina } from 'piscina';
+import type { WorkerResult, WorkerTask } from './chunk.ts';
+
+export interface SamplerPool {
+  readonly threads: number;
+  /** Runs the tasks; `onDone(i, queries)` after each success. */
+  run(tasks: WorkerTask[], onDone?: (index: number, queries: number) => void): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+function toError(result: Extract<WorkerResult, { ok: false }>): Error {
+  const codes = Object.values(ErrorCodes) as string[];
+  if (result.code && codes.includes(result.code)) {
+    const e = new NnidError(result.code as ErrorCode, result.message);
+    if (result.stack) e.stack = result.stack;
+    return e;
+  }
+  return new NnidError(ErrorCodes.worker, `sampler worker failed: ${result.message}`);
+}
+
+/**
+ * Starts `threads` worker threads.
+ *
+ * @example
+ * const pool = createSamplerPool({ threads: 2 });
+ * try { await sampleHessians(oracle, points, { pool }); } finally { await pool.close(); }
+ */
+export function createSamplerPool(options: { threads: number }): SamplerPool {
+  const threads = checkInteger('threads', options.threads, 1, 1024);
+  const piscina = new Piscina<WorkerTask, WorkerResult>({
+    filename: new URL('./worker.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    // tasks carry their own chunk of work; a queue of the pending ones is all we need
+    concurrentTasksPerWorker: 1,
+  });
+  let closed = false;
+  return {
+    threads,
+    async run(tasks, onDone) {
+      if (closed) throw new NnidError(ErrorCodes.worker, 'the sampler pool is closed');
+      const settled = await Promise.allSettled(
+        tasks.map(async (task, i) => {
+          const result = await piscina.run(task);
+          if (!result.ok) throw toError(result);
+          onDone?.(i, result.queries);
+          return result.queries;
+        }),
+      );
+      const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${tasks.length} sampling tasks failed`);
+      return settled.map((s) => (s as PromiseFulfilledResult<number>).value);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await piscina.destroy();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The worker side: rebuild the black box from its spec (kept between tasks of one pool) and run
+ * a chunk of points, writing into the shared output stack. Errors come back as plain data so
+ * that their `code` survives the thread boundary.
+ */
+import { fromDescriptor } from '@nnid/core';
+import { blackBoxFromWorkerSpec, type NetworkBlackBox } from '@nnid/oracle';
+import { runChunk, type WorkerResult, type WorkerTask } from './chunk.ts';
+
+let cached: { identity: string; box: NetworkBlackBox } | null = null;
+
+function boxFor(spec: unknown): NetworkBlackBox {
+  const identity = (spec as { identity?: unknown })?.identity;
+  if (cached && typeof identity === 'string' && cached.identity === identity) return cached.box;
+  const box = blackBoxFromWorkerSpec(spec);
+  cached = { identity: box.identity, box };
+  return box;
+}
+
+export default async function samplerTask(task: WorkerTask): Promise<WorkerResult> {
+  try {
+    const box = boxFor(task.spec);
+    const queries = await runChunk(
+      {
+        kind: task.kind,
+        scheme: task.scheme,
+        layout: task.layout,
+        dirs: task.dirs,
+        reducedDim: task.reducedDim,
+        step: task.step,
+        points: fromDescriptor(task.points),
+        start: task.start,
+        end: task.end,
+        out: fromDescriptor(task.out),
+        grads: task.grads ? fromDescriptor(task.grads) : null,
+        maxBatchRows: task.maxBatchRows,
+      },
+      async (batch) => box.evaluateSync(batch),
+    );
+    return { ok: true, queries };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { ok: false, code: err?.code, message: err?.message ?? String(e), stack: err?.stack };
+  }
+}
