@@ -4,4 +4,7 @@ import type { Command } from '../cli.ts';
  * Every command, by name. Each lives in its own file in this folder; add a line here to add one.
  * Loaded lazily so `nnid score` does not load onnxruntime.
  */
-export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  generate: { summary: 'write a random network (nnid.network/v1) as in the paper', load: () => import('./generate.ts').then((m) => m.command) },
+  sample: { summary: 'sample finite-difference Hessians of a network and print their spectrum', load: () => import('./sample.ts').then((m) => m.command) },
+};
