@@ -15,6 +15,7 @@ export const ErrorCodes = {
   oracleUnavailable: 'E_ORACLE_UNAVAILABLE',
   dimensionMismatch: 'E_DIMENSION_MISMATCH',
   fileRead: 'E_FILE_READ',
+  fileWrite: 'E_FILE_WRITE',
   worker: 'E_WORKER',
   numerical: 'E_NUMERICAL',
   notConverged: 'E_NOT_CONVERGED',
