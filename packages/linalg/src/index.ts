@@ -1,1 +1,30 @@
-export {};
+export {
+  matmul,
+  gram,
+  symEig,
+  symEigTop,
+  topSingular,
+  svd,
+  qr,
+  orthonormalColumns,
+  lstsq,
+  choleskySolve,
+  pinv,
+  dot,
+  norm2,
+  normalize,
+  frobeniusNorm,
+  NotPositiveDefiniteError,
+} from './api.ts';
+export type {
+  MatmulOptions,
+  GramOptions,
+  EigenResult,
+  SvdResult,
+  QrResult,
+  LstsqOptions,
+  LstsqResult,
+  CholeskyOptions,
+} from './api.ts';
+export { tier, useTier, nativeAvailable } from './tier.ts';
+export type { TierName } from './backend.ts';
