@@ -1,1 +1,17 @@
-export {};
+/**
+ * @nnid/black-box — real black boxes behind the one BlackBox interface: ONNX models, HTTP
+ * endpoints (and a server for them), the ONNX export of a network, a persistent query store,
+ * and `openOracleFromSpec`, which picks among them.
+ */
+export { onnxBlackBox, DEFAULT_ONNX_BATCH_SIZE } from './onnx.ts';
+export type { OnnxBlackBox, OnnxBlackBoxOptions } from './onnx.ts';
+export { exportOnnx, onnxModelBytes, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts';
+export { httpBlackBox, parseRetryAfter, HTTP_DEFAULTS, BLACK_BOX_PROTOCOL } from './http.ts';
+export type { HttpBlackBox, HttpBlackBoxOptions, RetryEvent, ServerDescription } from './http.ts';
+export { serveNetwork, DEFAULT_MAX_BATCH } from './serve.ts';
+export type { ServeOptions, ServedNetwork, RequestEvent } from './serve.ts';
+export { openQueryStore, STORE_FILE } from './store.ts';
+export type { QueryStore } from './store.ts';
+export { openOracleFromSpec, oracleKind, TOKEN_ENV } from './spec.ts';
+export type { OracleSpecOptions, SpecOracle } from './spec.ts';
+export type { BatchListener } from './batches.ts';

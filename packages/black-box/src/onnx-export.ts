@@ -1,0 +1,121 @@
+/**
+ * A network as an ONNX model, in float64 throughout, so a model exported here answers as the
+ * in-process network does (to float64 rounding: see README, "Agreement between adapters").
+ *
+ *   x [n, d] -> MatMul(A^T) -> Add(theta) -> phi1 -> MatMul(B^T) -> Add(tau) -> phi2 -> ReduceSum(axis 1) -> y [n]
+ */
+import { writeFile } from 'node:fs/promises';
+import onnxProto from 'onnx-proto';
+import { ErrorCodes, NnidError, type Float64View, type Network } from '@nnid/core';
+
+const { onnx } = onnxProto;
+
+/** Names of the model's input and output (what `onnxBlackBox` looks for first). */
+export const ONNX_INPUT_NAME = 'x';
+export const ONNX_OUTPUT_NAME = 'y';
+/** Opset 13: the first where ReduceSum takes its axes as an input; ORT 1.30 runs it on CPU in double. */
+const OPSET = 13;
+/** IR version 7 goes with opset 13. */
+const IR_VERSION = 7;
+
+const OP_OF = { tanh: 'Tanh', sigmoid: 'Sigmoid' } as const;
+
+/** Row-major transpose of a 2-d view: out is cols x rows. */
+function transposed(view: Float64View): Float64Array {
+  const [r, c] = view.shape;
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < c; j++) out[j * r + i] = view.data[view.offset + i * view.strides[0] + j * view.strides[1]];
+  }
+  return out;
+}
+
+function rawBytes(a: Float64Array | BigInt64Array): Uint8Array {
+  // ONNX raw_data is little-endian; so is every platform Node runs on that we support.
+  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
+function doubleTensor(name: string, dims: number[], values: Float64Array): onnxProto.onnx.ITensorProto {
+  return { name, dims, dataType: onnx.TensorProto.DataType.DOUBLE, rawData: rawBytes(values) };
+}
+
+function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.DOUBLE,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+/**
+ * The ONNX model of `network` as bytes (a serialized ModelProto). Input `x`: double [n, inputDim]
+ * (n symbolic); output `y`: double [n].
+ *
+ * @example
+ * const bytes = onnxModelBytes(net);
+ * const session = await InferenceSession.create(bytes);
+ */
+export function onnxModelBytes(network: Network): Uint8Array {
+  const { inputDim: d, width1: m0, width2: m1 } = network;
+  const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({
+    opType,
+    input,
+    output: [output],
+    name: output,
+    attribute,
+  });
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'nnid_network',
+    docString: `f(x) = sum_l ${network.activation.layer2}(b_l . ${network.activation.layer1}(A^T x + theta) + tau_l), d=${d}, m0=${m0}, m1=${m1}`,
+    initializer: [
+      doubleTensor('A_T', [d, m0], transposed(network.A)),
+      doubleTensor('theta', [m0], Float64Array.from(network.theta)),
+      doubleTensor('B_T', [m0, m1], transposed(network.B)),
+      doubleTensor('tau', [m1], Float64Array.from(network.tau)),
+      { name: 'sum_axes', dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: rawBytes(BigInt64Array.of(1n)) },
+    ],
+    node: [
+      node('MatMul', [ONNX_INPUT_NAME, 'A_T'], 'z1'),
+      node('Add', ['z1', 'theta'], 'u1'),
+      node(OP_OF[network.activation.layer1], ['u1'], 'h1'),
+      node('MatMul', ['h1', 'B_T'], 'z2'),
+      node('Add', ['z2', 'tau'], 'u2'),
+      node(OP_OF[network.activation.layer2], ['u2'], 'h2'),
+      node('ReduceSum', ['h2', 'sum_axes'], ONNX_OUTPUT_NAME, [
+        { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+      ]),
+    ],
+    input: [valueInfo(ONNX_INPUT_NAME, ['n', d])],
+    output: [valueInfo(ONNX_OUTPUT_NAME, ['n'])],
+  };
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: 'nnid',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * Writes `network` as an ONNX model file (float64 weights and arithmetic).
+ *
+ * @example
+ * await exportOnnx(readNetworkFile('net.json'), 'model.onnx');
+ * const box = await onnxBlackBox('model.onnx');
+ */
+export async function exportOnnx(network: Network, path: string): Promise<void> {
+  const bytes = onnxModelBytes(network);
+  try {
+    await writeFile(path, bytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new NnidError(ErrorCodes.fileWrite, `cannot write ${path}: ${reason}`, { cause: e });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * An ONNX model file as a black box, run on the CPU with onnxruntime-node.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ErrorCodes, NnidError, checkInteger, type BlackBox, type Float64View } from '@nnid/core';
+import { batchShape, checkOutputs, copyRows, type BatchListener } from './batches.ts';
+
+/**
+ * Rows per `session.run`. Measured (tools/bench/black-box.ts, d = 50, m0 = 30, m1 = 10, one
+ * thread): a run costs ~25 us of fixed overhead, so throughput rises steeply up to ~256 rows and
+ * is flat from ~1024 on; 4096 keeps the copies small (4096 x d doubles) and the overhead < 1%.
+ */
+export const DEFAULT_ONNX_BATCH_SIZE = 4096;
+
+export interface OnnxBlackBoxOptions {
+  /** Expected input dimension; a model that disagrees fails with E_DIMENSION_MISMATCH. Needed when the model's dimension is symbolic. */
+  inputDim?: number;
+  /** Rows per session run (default DEFAULT_ONNX_BATCH_SIZE). */
+  batchSize?: number;
+  /**
+   * Threads onnxruntime may use inside one run (default 1). One thread keeps a run's
+   * arithmetic, hence its answers, independent of the machine, and leaves the other cores to
+   * the sampler; raise it for large models.
+   */
+  threads?: number;
+  /** Called as each sub-batch's answers arrive (see BatchListener). */
+  onBatch?: BatchListener;
+}
+
+export interface OnnxBlackBox extends BlackBox {
+  readonly modelPath: string;
+  /** Element type the model takes: 'float64' answers exactly; 'float32' rounds inputs to float32. */
+  readonly inputType: 'float64' | 'float32';
+  readonly batchSize: number;
+  close(): Promise<void>;
+}
+
+type Ort = typeof import('onnxruntime-node');
+let ortModule: Promise<Ort> | undefined;
+/** Loaded on first use: importing onnxruntime costs ~100 ms and most commands never need it. */
+function loadOrt(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node');
+  return ortModule;
+}
+
+async function readModel(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new NnidError(ErrorCodes.fileRead, `cannot read ${path}: ${reason}`, { cause: e });
+  }
+}
+
+/**
+ * Opens an ONNX model as a BlackBox. The model must have one tensor input of shape [n, d]
+ * (float64, or float32 with float32 accuracy) and a first output holding one number per row
+ * ([n] or [n, 1]). Identity: the SHA-256 of the file's bytes, so a renamed copy shares its
+ * stored answers and a retrained model does not.
+ *
+ * Errors: E_FILE_READ (unreadable file, not an ONNX model), E_DIMENSION_MISMATCH (the model's
+ * input dimension is not `options.inputDim`, or a batch of another dimension), E_ORACLE_OUTPUT
+ * (a non-finite or missing output, naming the row).
+ *
+ * @example
+ * await exportOnnx(net, 'model.onnx');
+ * const box = await onnxBlackBox('model.onnx');          // box.inputDim === net.inputDim
+ * const values = await box.evaluate(points);
+ * await box.close();
+ */
+export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptions = {}): Promise<OnnxBlackBox> {
+  const batchSize = checkInteger('batchSize', options.batchSize ?? DEFAULT_ONNX_BATCH_SIZE);
+  const threads = checkInteger('threads', options.threads ?? 1);
+  if (options.inputDim !== undefined) checkInteger('inputDim', options.inputDim);
+  const bytes = await readModel(modelPath);
+  const name = basename(modelPath);
+  const ort = await loadOrt();
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  } catch (e) {
+    const reason = String((e as Error).message ?? e).split('\n')[0];
+    throw new NnidError(ErrorCodes.fileRead, `cannot read ${modelPath}: not a model onnxruntime can load (${reason})`, { cause: e });
+  }
+  const fail = async (message: string, code: 'E_DIMENSION_MISMATCH' | 'E_FILE_READ' = ErrorCodes.fileRead): Promise<never> => {
+    await session.release();
+    throw new NnidError(code, message);
+  };
+
+  if (session.inputNames.length !== 1) {
+    return fail(`cannot use ${modelPath}: the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}), expected one`);
+  }
+  const meta = session.inputMetadata[0];
+  if (!meta.isTensor || (meta.type !== 'float64' && meta.type !== 'float32')) {
+    return fail(`cannot use ${modelPath}: input '${meta.name}' is ${meta.isTensor ? `a ${meta.type} tensor` : 'not a tensor'}, expected float64 (or float32)`);
+  }
+  if (meta.shape.length !== 2) {
+    return fail(`cannot use ${modelPath}: input '${meta.name}' has shape [${meta.shape.join(', ')}], expected [n, inputDim]`);
+  }
+  const declared = meta.shape[1];
+  let inputDim: number;
+  if (typeof declared === 'number' && declared > 0) {
+    if (options.inputDim !== undefined && options.inputDim !== declared) {
+      return fail(`${modelPath} takes inputs of dimension ${declared}, but inputDim = ${options.inputDim} was requested`, ErrorCodes.dimensionMismatch);
+    }
+    inputDim = declared;
+  } else if (options.inputDim !== undefined) {
+    inputDim = options.inputDim;
+  } else {
+    return fail(`cannot use ${modelPath}: input '${meta.name}' has a symbolic dimension '${String(declared)}'; pass inputDim`);
+  }
+  const inputName = meta.name;
+  const outputName = session.outputNames[0];
+  const inputType = meta.type;
+  const identity = `onnx:sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
+  const source = `ONNX model ${name}`;
+
+  async function evaluate(inputs: Float64View): Promise<Float64Array> {
+    const { rows, rowStride, colStride } = batchShape(inputs, inputDim, source);
+    const out = new Float64Array(rows);
+    for (let start = 0; start < rows; start += batchSize) {
+      const end = Math.min(rows, start + batchSize);
+      const dense = copyRows(inputs, inputDim, start, end, rowStride, colStride);
+      const feed = new ort.Tensor(inputType, inputType === 'float64' ? dense : Float32Array.from(dense), [end - start, inputDim]);
+      let result: Record<string, import('onnxruntime-node').Tensor>;
+      try {
+        result = await session.run({ [inputName]: feed });
+      } catch (e) {
+        throw new NnidError(ErrorCodes.oracle, `${source} failed on rows ${start}–${end - 1}: ${String((e as Error).message).split('\n')[0]}`, { cause: e });
+      }
+      const tensor = result[outputName];
+      const values = checkOutputs(source, tensor.data as ArrayLike<number>, end - start, start);
+      tensor.dispose();
+      out.set(values, start);
+      if (options.onBatch) {
+        await options.onBatch({ data: dense, offset: 0, shape: [end - start, inputDim], strides: [inputDim, 1] }, values);
+      }
+    }
+    return out;
+  }
+
+  let closed = false;
+  return {
+    inputDim,
+    identity,
+    modelPath,
+    inputType,
+    batchSize,
+    evaluate,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.release();
+    },
+  };
+}

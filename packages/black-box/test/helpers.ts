@@ -1,0 +1,66 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { matrix, rng, type Float64View } from '@nnid/core';
+
+/** n points with N(0, 1) coordinates, from `seed`. */
+export function gaussianPoints(n: number, d: number, seed: number): Float64View {
+  const X = matrix(n, d);
+  rng(seed).fillNormal(X.data);
+  return X;
+}
+
+export interface ScriptedServer {
+  url: string;
+  port: number;
+  /** Requests received so far (method and parsed body). */
+  requests: { method: string; body: unknown }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A bare node:http server whose answers the test writes: `handler` gets the request number
+ * (0-based, over all requests), the method and the parsed JSON body.
+ */
+export async function scriptedServer(
+  handler: (index: number, method: string, body: any, res: ServerResponse, req: IncomingMessage) => void,
+): Promise<ScriptedServer> {
+  const requests: { method: string; body: unknown }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = text ? JSON.parse(text) : undefined;
+      const index = requests.length;
+      requests.push({ method: req.method ?? '', body });
+      handler(index, req.method ?? '', body, res, req);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(text);
+}
+
+/** A port nothing listens on (bound, read, released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
