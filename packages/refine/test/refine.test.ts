@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
+import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { layoutOf, packParameters, refineNetwork, residualsAndJacobian, unpackParameters } from '@nnid/refine';
+
+/** Largest parameter difference and relative L2 function error on N(0, I) points. */
+function distance(truth: Network, other: Network): { parameters: number; relativeL2: number } {
+  const layout = layoutOf(truth);
+  const a = packParameters(truth, layout);
+  const b = packParameters(other, layout);
+  let parameters = 0;
+  for (let k = 0; k < a.length; k++) parameters = Math.max(parameters, Math.abs(a[k] - b[k]));
+  const X = matrix(2000, truth.inputDim);
+  rng(77).fillNormal(X.data);
+  const f = evaluateNetwork(truth, X);
+  const g = evaluateNetwork(other, X);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < f.length; i++) {
+    num += (f[i] - g[i]) ** 2;
+    den += f[i] ** 2;
+  }
+  return { parameters, relativeL2: Math.sqrt(num / den) };
+}
+
+/** Adds relative Gaussian noise of size `eps` to every parameter. */
+function perturb(net: Network, eps: number, seed: number): Network {
+  const layout = layoutOf(net);
+  const p = packParameters(net, layout);
+  const s = rng(seed);
+  for (let k = 0; k < p.length; k++) p[k] += eps * s.normal();
+  return unpackParameters(p, layout);
+}
+
+describe('residualsAndJacobian', () => {
+  for (const [l1, l2] of [['tanh', 'tanh'], ['sigmoid', 'tanh'], ['tanh', 'sigmoid']] as [ActivationName, ActivationName][]) {
+    it(`the analytic Jacobian matches central differences (${l1}, ${l2})`, () => {
+      const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: l1, layer2: l2 }, seed: 3 });
+      const layout = layoutOf(net);
+      const p = packParameters(net, layout);
+      const n = 5;
+      const X = new Float64Array(n * 6);
+      rng(1).fillNormal(X);
+      const y = new Float64Array(n);
+      const r = new Float64Array(n);
+      const J = new Float64Array(n * layout.size);
+      residualsAndJacobian(p, layout, X, y, r, J);
+      const h = 1e-6;
+      let worst = 0;
+      for (let k = 0; k < layout.size; k++) {
+        const plus = Float64Array.from(p);
+        const minus = Float64Array.from(p);
+        plus[k] += h;
+        minus[k] -= h;
+        const rp = new Float64Array(n);
+        const rm = new Float64Array(n);
+        residualsAndJacobian(plus, layout, X, y, rp);
+        residualsAndJacobian(minus, layout, X, y, rm);
+        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs((rp[i] - rm[i]) / (2 * h) - J[i * layout.size + k]));
+      }
+      expect(worst).toBeLessThan(1e-8);
+    });
+  }
+});
+
+describe('refineNetwork', () => {
+  for (const act of ['tanh', 'sigmoid'] as ActivationName[]) {
+    it(`recovers a d=20, m0=10, m1=3 ${act} network exactly from weights perturbed by 0.05`, async () => {
+      const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, activation: act, seed: 11 });
+      const oracle = createOracle(networkBlackBox(truth));
+      const start = perturb(truth, 0.05, 2);
+      expect(distance(truth, start).parameters).toBeGreaterThan(0.05);
+      const { network, report } = await refineNetwork(oracle, start, { seed: 5 });
+      const after = distance(truth, network);
+      expect(report.converged).toBe(true);
+      expect(report.queries).toBe(2 * parameterCount(truth));
+      expect(oracle.counts().total).toBe(report.queries);
+      expect(report.relativeResidual).toBeLessThan(1e-12);
+      expect(report.residualHistory[0]).toBeGreaterThan(1e-3);
+      // from a nearby start LM returns to the very same parameters (no permutation or sign flip)
+      expect(after.parameters).toBeLessThan(1e-9);
+      expect(after.relativeL2).toBeLessThan(1e-12);
+    });
+  }
+
+  it('fits extra, already-paid data without new queries', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const n = 3 * parameterCount(truth);
+    const inputs = matrix(n, 8);
+    rng(9).fillNormal(inputs.data);
+    const values = await oracle.evaluate(inputs);
+    const paid = oracle.counts().total;
+    const { network, report } = await refineNetwork(oracle, perturb(truth, 0.02, 4), { seed: 1, dataPoints: 0, extraData: { inputs, values } });
+    expect(oracle.counts().total).toBe(paid);
+    expect(report.queries).toBe(0);
+    expect(distance(truth, network).relativeL2).toBeLessThan(1e-12);
+  });
+
+  it('rejects a network of another input dimension', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    const other = randomNetwork({ inputDim: 7, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    await expect(refineNetwork(createOracle(networkBlackBox(truth)), other, { seed: 1 })).rejects.toThrow(
+      "invalid argument. `initial.inputDim` must equal the oracle's inputDim 8. Value: `7`.",
+    );
+  });
+});
