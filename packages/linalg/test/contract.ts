@@ -3,7 +3,7 @@
  * same suite after forcing their tier.
  */
 import { describe, expect, it } from 'vitest';
-import { transposeView } from '@nnid/core';
+import { matrix, transposeView } from '@nnid/core';
 import type { Float64View } from '@nnid/core';
 import {
   choleskySolve,
@@ -64,6 +64,13 @@ export function contract(): void {
       expect(c.shape).toEqual([3, 2]);
       expect(c.strides).toEqual([2, 1]);
       expect(c.data.buffer instanceof SharedArrayBuffer).toBe(true);
+    });
+    it('reads inputs that live in a SharedArrayBuffer', () => {
+      const a = randomMatrix(6, 5, 7);
+      const shared = matrix(6, 5, { shared: true });
+      shared.data.set(a.data);
+      expect(maxDiff(matmul(shared, shared, { transA: true }), matmul(a, a, { transA: true }))).toBe(0);
+      expect(maxDiff(symEig(gram(shared)).vectors, symEig(gram(a)).vectors)).toBe(0);
     });
     it('handles an empty inner dimension as zeros', () => {
       const c = matmul(randomMatrix(3, 0, 1), randomMatrix(0, 2, 1));
