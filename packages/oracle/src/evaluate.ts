@@ -89,7 +89,67 @@ export function evaluateDense(
   const { inputDim: d, width1: m0, width2: m1, A, theta, B, tau } = net;
   const phi1 = activationValue(net.layer1);
   const phi2 = activationValue(net.layer2);
-  for (let r = 0; r < rows; r++) {
+  // Four rows at a time share each load of A (contiguous rows only); each row's sums are
+  // accumulated in the same order as in the one-row loop, so the numbers are the same.
+  let r = 0;
+  if (colStride === 1 && rows >= 4) {
+    const h1 = new Float64Array(m0);
+    const h2 = new Float64Array(m0);
+    const h3 = new Float64Array(m0);
+    for (; r + 4 <= rows; r += 4) {
+      const b0 = offset + r * rowStride;
+      const b1 = b0 + rowStride;
+      const b2 = b1 + rowStride;
+      const b3 = b2 + rowStride;
+      for (let i = 0; i < m0; i++) {
+        let z0 = 0;
+        let z1 = 0;
+        let z2 = 0;
+        let z3 = 0;
+        const ai = i * d;
+        for (let j = 0; j < d; j++) {
+          const a = A[ai + j];
+          z0 += a * data[b0 + j];
+          z1 += a * data[b1 + j];
+          z2 += a * data[b2 + j];
+          z3 += a * data[b3 + j];
+        }
+        const t = theta[i];
+        hidden[i] = phi1(z0 + t);
+        h1[i] = phi1(z1 + t);
+        h2[i] = phi1(z2 + t);
+        h3[i] = phi1(z3 + t);
+      }
+      let f0 = 0;
+      let f1 = 0;
+      let f2 = 0;
+      let f3 = 0;
+      for (let l = 0; l < m1; l++) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        const bl = l * m0;
+        for (let i = 0; i < m0; i++) {
+          const b = B[bl + i];
+          s0 += b * hidden[i];
+          s1 += b * h1[i];
+          s2 += b * h2[i];
+          s3 += b * h3[i];
+        }
+        const t = tau[l];
+        f0 += phi2(s0 + t);
+        f1 += phi2(s1 + t);
+        f2 += phi2(s2 + t);
+        f3 += phi2(s3 + t);
+      }
+      out[r] = f0;
+      out[r + 1] = f1;
+      out[r + 2] = f2;
+      out[r + 3] = f3;
+    }
+  }
+  for (; r < rows; r++) {
     const base = offset + r * rowStride;
     // hidden_i = phi1(a_i . x + theta_i)
     if (colStride === 1) {

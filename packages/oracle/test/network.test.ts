@@ -34,6 +34,13 @@ describe('evaluateNetwork', () => {
     expect(Array.from(evaluateNetwork(net, transposeView(stored)))).toEqual(Array.from(evaluateNetwork(net, X)));
   });
 
+  it('a batch gives bit for bit the values of its rows one at a time (the 4-row kernel adds in the same order)', () => {
+    const net = randomNetwork({ inputDim: 9, width1: 6, width2: 3, activation: 'sigmoid', seed: 8 });
+    const X = randomPoints(11, 9, 4);
+    const batch = evaluateNetwork(net, X);
+    for (let r = 0; r < 11; r++) expect(evaluateNetwork(net, matrixFrom(X.data.slice(r * 9, r * 9 + 9), 1, 9))[0]).toBe(batch[r]);
+  });
+
   it('rejects a batch with the wrong number of columns', () => {
     const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 2 });
     expect(() => evaluateNetwork(net, matrix(2, 5))).toThrow('`inputs` has 5 columns, expected inputDim = 6');
