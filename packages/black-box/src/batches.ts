@@ -43,6 +43,21 @@ export function copyRows(inputs: Float64View, inputDim: number, start: number, e
   return out;
 }
 
+/**
+ * Finite doubles as a JSON array text. JavaScript writes the shortest digits that read back to
+ * the same double, so the numbers cross exactly; -0 is written "-0" (JSON.stringify writes 0,
+ * and JSON.parse reads "-0" back as -0), so even its sign survives.
+ */
+export function jsonNumbers(values: ArrayLike<number>, start = 0, end = values.length): string {
+  let text = '[';
+  for (let i = start; i < end; i++) {
+    const v = values[i];
+    if (i > start) text += ',';
+    text += v === 0 && 1 / v < 0 ? '-0' : String(v);
+  }
+  return text + ']';
+}
+
 function show(v: unknown): string {
   if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
   if (v === undefined) return 'nothing';

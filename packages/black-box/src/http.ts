@@ -6,7 +6,7 @@
  *   errors      -> 4xx/5xx { "error": "message" }
  */
 import { ErrorCodes, NnidError, checkInteger, invalidArgument, type BlackBox, type Float64View } from '@nnid/core';
-import { batchShape, checkOutputs, copyRows, type BatchListener } from './batches.ts';
+import { batchShape, checkOutputs, copyRows, jsonNumbers, type BatchListener } from './batches.ts';
 
 export const BLACK_BOX_PROTOCOL = 'nnid.black-box/v1';
 
@@ -92,6 +92,8 @@ function connectionReason(e: unknown): string {
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError') return 'timeout';
   if (err?.name === 'AbortError') return 'aborted';
+  // undici's name for a socket the server closed while the request was on it.
+  if (err?.cause?.code === 'UND_ERR_SOCKET') return 'closed by the server';
   return err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
 }
 
@@ -189,7 +191,7 @@ function parseJson(url: string, text: string, what: string): unknown {
  * the URL.
  *
  * Numbers travel as JSON: JavaScript writes a double with the shortest digits that read back to
- * the same double, so inputs and outputs cross exactly (except -0, which JSON writes as 0).
+ * the same double, so inputs and outputs cross exactly (-0 is written "-0" and survives too).
  *
  * When a request fails for good, no new request is started, the ones in flight finish (their
  * answers reach `onBatch`), and `evaluate` rejects with E_ORACLE_UNAVAILABLE (retries spent),
@@ -252,10 +254,10 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
 
   async function evaluateOne(inputs: Float64View, start: number, end: number, rowStride: number, colStride: number): Promise<Float64Array> {
     const dense = copyRows(inputs, inputDim, start, end, rowStride, colStride);
-    const rowsJson: number[][] = [];
-    for (let r = 0; r < end - start; r++) rowsJson.push(Array.from(dense.subarray(r * inputDim, (r + 1) * inputDim)));
+    const parts: string[] = [];
+    for (let r = 0; r < end - start; r++) parts.push(jsonNumbers(dense, r * inputDim, (r + 1) * inputDim));
     const what = `rows ${start}–${end - 1}`;
-    const text = await request(transport, 'POST', JSON.stringify({ inputs: rowsJson }), [start, end - 1], what);
+    const text = await request(transport, 'POST', `{"inputs":[${parts.join(',')}]}`, [start, end - 1], what);
     const json = parseJson(url, text, what) as { outputs?: unknown } | null;
     const outputs = json && typeof json === 'object' ? json.outputs : undefined;
     if (!Array.isArray(outputs)) {

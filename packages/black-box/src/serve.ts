@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { checkInteger, checkPositive, type Float64View, type Network } from '@nnid/core';
 import { networkBlackBox } from '@nnid/oracle';
+import { jsonNumbers } from './batches.ts';
 import { BLACK_BOX_PROTOCOL } from './http.ts';
 
 export const DEFAULT_MAX_BATCH = 4096;
@@ -177,7 +178,7 @@ export async function serveNetwork(net: Network, options: ServeOptions): Promise
         const inputs = parseInputs(await readBody(req));
         const outputs = box.evaluateSync(inputs);
         rows = inputs.shape[0];
-        send(res, 200, `{"outputs":${JSON.stringify(Array.from(outputs))}}`);
+        send(res, 200, `{"outputs":${jsonNumbers(outputs)}}`);
         rowsAnswered += rows;
       }
     } catch (e) {

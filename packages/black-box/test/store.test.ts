@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { matrix, transposeView, toDense } from '@nnid/core';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { openQueryStore } from '../src/index.ts';
+import { gaussianPoints } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nnid-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('openQueryStore', () => {
+  it('returns stored answers bit for bit, per identity, keyed by the exact input bits; survives reopening', async () => {
+    const path = join(dir, 'a');
+    let store = openQueryStore(path);
+    const X = gaussianPoints(6, 4, 1);
+    X.data[0] = -0;
+    const values = Float64Array.of(0.1, -2.5e-300, Math.PI, 1 / 3, -0, 7);
+    await store.put('box-1', X, [0, 1, 2, 3, 4, 5], values);
+    await store.close();
+
+    store = openQueryStore(path);
+    const out = new Float64Array(6);
+    const found = new Uint8Array(6);
+    // Column-major copy of the same rows: strides must not matter.
+    const strided = transposeView(toDense(transposeView(X)));
+    expect(store.lookup('box-1', strided, out, found)).toBe(6);
+    expect(Array.from(found)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(Array.from(out)).toEqual(Array.from(values));
+    expect(Object.is(out[4], -0)).toBe(true);
+    expect(store.lookup('box-2', X, out.fill(9), found)).toBe(0);
+    expect(Array.from(out)).toEqual([9, 9, 9, 9, 9, 9]);
+    // +0 is another input than -0 (row 0); a couple of ulp away is another input (row 1).
+    const Y = toDense(X);
+    Y.data[0] = 0;
+    Y.data[4] = X.data[4] + Number.EPSILON * Math.abs(X.data[4]) * 2;
+    expect(store.lookup('box-1', Y, out, found)).toBe(4);
+    expect(Array.from(found)).toEqual([0, 0, 1, 1, 1, 1]);
+    expect(store.count('box-1')).toBe(6);
+    expect(store.count('box-2')).toBe(0);
+    await store.close();
+  });
+
+  it('hashes the coordinates of inputs too long for an LMDB key (d = 300), still exact', async () => {
+    const store = openQueryStore(join(dir, 'wide'));
+    const X = gaussianPoints(3, 300, 2);
+    await store.put('wide', X, [0, 2], [1.5, 2.5]);
+    const out = new Float64Array(3);
+    const found = new Uint8Array(3);
+    expect(store.lookup('wide', X, out, found)).toBe(2);
+    expect(Array.from(found)).toEqual([1, 0, 1]);
+    expect([out[0], out[2]]).toEqual([1.5, 2.5]);
+    expect(store.count('wide')).toBe(2);
+    await store.close();
+  });
+
+  it('rejects non-finite values', async () => {
+    const store = openQueryStore(join(dir, 'bad'));
+    await expect(store.put('x', matrix(1, 2), [0], [NaN])).rejects.toThrow('invalid argument. `values[0]` must be a finite number. Value: `NaN`.');
+    await store.close();
+  });
+
+  it('with createOracle: a second run over the same queries pays nothing', async () => {
+    const net = randomNetwork({ inputDim: 10, width1: 5, width2: 3, activation: 'tanh', seed: 3 });
+    const X = gaussianPoints(500, 10, 4);
+    const path = join(dir, 'runs');
+    const run = async (n: number) => {
+      const store = openQueryStore(path);
+      const oracle = createOracle(networkBlackBox(net), { cache: store, maxQueries: 500 });
+      const values = await oracle.evaluate({ ...X, shape: [n, 10] });
+      await store.close();
+      return { values, counts: oracle.counts() };
+    };
+    const first = await run(300);
+    expect(first.counts).toEqual({ total: 300, paid: 300, reused: 0 });
+    const second = await run(300);
+    expect(second.counts).toEqual({ total: 300, paid: 0, reused: 300 });
+    expect(Array.from(second.values)).toEqual(Array.from(first.values));
+    const third = await run(500);
+    expect(third.counts).toEqual({ total: 500, paid: 200, reused: 300 });
+  });
+});
