@@ -7,4 +7,6 @@ import type { Command } from '../cli.ts';
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   generate: { summary: 'write a random network (nnid.network/v1) as in the paper', load: () => import('./generate.ts').then((m) => m.command) },
   sample: { summary: 'sample finite-difference Hessians of a network and print their spectrum', load: () => import('./sample.ts').then((m) => m.command) },
+  serve: { summary: 'serve a network as an HTTP black box', load: () => import('./serve.ts').then((m) => m.command) },
+  export: { summary: 'write a network as an ONNX model (float64)', load: () => import('./export.ts').then((m) => m.command) },
 };
