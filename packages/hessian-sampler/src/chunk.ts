@@ -41,7 +41,8 @@ export interface WorkerTask {
   maxBatchRows: number;
 }
 
-export type WorkerResult = { ok: true; queries: number } | { ok: false; code?: string; message: string; stack?: string };
+/** `queries`: the queries made, also by a task that failed part-way (they are spent all the same). */
+export type WorkerResult = { ok: true; queries: number } | { ok: false; queries: number; code?: string; message: string; stack?: string };
 
 /** Runs a chunk; returns the number of queries made. */
 export async function runChunk(job: ChunkJob, evaluate: (batch: Float64View) => Promise<Float64Array>, onBatch?: (pointsDone: number) => void): Promise<number> {

@@ -10,8 +10,11 @@ import type { WorkerResult, WorkerTask } from './chunk.ts';
 
 export interface SamplerPool {
   readonly threads: number;
-  /** Runs the tasks; `onDone(i, queries)` after each success. */
-  run(tasks: WorkerTask[], onDone?: (index: number, queries: number) => void): Promise<number[]>;
+  /**
+   * Runs the tasks; `onDone(i, queries, ok)` after each task, with the queries it made (a task
+   * that failed part-way reports those it made before failing).
+   */
+  run(tasks: WorkerTask[], onDone?: (index: number, queries: number, ok: boolean) => void): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -50,8 +53,8 @@ export function createSamplerPool(options: { threads: number }): SamplerPool {
       const settled = await Promise.allSettled(
         tasks.map(async (task, i) => {
           const result = await piscina.run(task);
+          onDone?.(i, result.queries, result.ok);
           if (!result.ok) throw toError(result);
-          onDone?.(i, result.queries);
           return result.queries;
         }),
       );

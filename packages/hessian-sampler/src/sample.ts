@@ -222,10 +222,10 @@ async function execute(oracle: Oracle, plan: Plan): Promise<{ queries: number; m
   const pool = plan.pool ?? createSamplerPool({ threads: plan.threads });
   let queries = 0;
   try {
-    await pool.run(tasks, (i, q) => {
+    await pool.run(tasks, (i, q, ok) => {
       queries += q;
       oracle.recordExternal(q);
-      progress(tasks[i].end - tasks[i].start);
+      if (ok) progress(tasks[i].end - tasks[i].start);
     });
   } finally {
     if (!plan.pool) await pool.close();

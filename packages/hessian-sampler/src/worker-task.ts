@@ -18,9 +18,10 @@ function boxFor(spec: unknown): NetworkBlackBox {
 }
 
 export default async function samplerTask(task: WorkerTask): Promise<WorkerResult> {
+  let queries = 0;
   try {
     const box = boxFor(task.spec);
-    const queries = await runChunk(
+    await runChunk(
       {
         kind: task.kind,
         scheme: task.scheme,
@@ -35,11 +36,15 @@ export default async function samplerTask(task: WorkerTask): Promise<WorkerResul
         grads: task.grads ? fromDescriptor(task.grads) : null,
         maxBatchRows: task.maxBatchRows,
       },
-      async (batch) => box.evaluateSync(batch),
+      async (batch) => {
+        const values = box.evaluateSync(batch);
+        queries += batch.shape[0];
+        return values;
+      },
     );
     return { ok: true, queries };
   } catch (e) {
     const err = e as Error & { code?: string };
-    return { ok: false, code: err?.code, message: err?.message ?? String(e), stack: err?.stack };
+    return { ok: false, queries, code: err?.code, message: err?.message ?? String(e), stack: err?.stack };
   }
 }

@@ -91,6 +91,7 @@ describe('budget and failures', () => {
     const single = await sampleHessians(broken, points, { threads: 2, chunkSize: 13 }).catch((e) => e);
     expect(single).toBeInstanceOf(NnidError);
     expect(single.code).toBe('E_INVALID_ARGUMENT');
+    expect(good.counts().paid).toBe(0); // the tasks failed before asking anything
   });
 });
 

@@ -102,7 +102,7 @@ export function createOracle(source: BlackBox, options: OracleOptions = {}): Ora
 
     const out = new Float64Array(rows);
     const found = new Uint8Array(rows);
-    const hits = cache.lookup(source.identity, inputs, out, found);
+    cache.lookup(source.identity, inputs, out, found);
     const missing: number[] = [];
     for (let r = 0; r < rows; r++) if (!found[r]) missing.push(r);
     if (missing.length === 0) {
@@ -119,7 +119,6 @@ export function createOracle(source: BlackBox, options: OracleOptions = {}): Ora
     const values = await ask(sub, missing.length, (k) => missing[k]);
     for (let k = 0; k < missing.length; k++) out[missing[k]] = values[k];
     reused += rows - missing.length;
-    void hits;
     await cache.put(source.identity, inputs, missing, values);
     return out;
   }
