@@ -31,64 +31,89 @@ export interface Tridiagonal {
 }
 
 /**
- * Reduces the symmetric n x n matrix `a` (row-major, full storage; destroyed) to tridiagonal
- * form Q^T A Q = T with Q = H_0 H_1 ... H_{n-3}, H_k = I - tau_k v_k v_k^T.
+ * Forms the reflector H_k that zeroes a[k, k+2..n) against a[k, k+1] (LAPACK dlarfg convention:
+ * beta = -sign(alpha) |x|, v = x / (alpha - beta), v_0 = 1), stores v in a[k, k+1..n), records
+ * d[k], e[k] = beta and returns tau_k (0 when nothing is to be zeroed).
+ */
+function reflect(n: number, k: number, a: Float64Array, d: Float64Array, e: Float64Array, tau: Float64Array): number {
+  const row = k * n;
+  d[k] = a[row + k];
+  const m = n - k - 1;
+  const x0 = row + k + 1;
+  const alpha = a[x0];
+  let scale = 0;
+  for (let i = 1; i < m; i++) scale = Math.max(scale, Math.abs(a[x0 + i]));
+  if (scale === 0) {
+    tau[k] = 0;
+    e[k] = alpha;
+    return 0;
+  }
+  let ss = 0;
+  for (let i = 1; i < m; i++) {
+    const t = a[x0 + i] / scale;
+    ss += t * t;
+  }
+  const norm = safeHypot(alpha, scale * Math.sqrt(ss));
+  const beta = alpha >= 0 ? -norm : norm;
+  const t = (beta - alpha) / beta;
+  const inv = 1 / (alpha - beta);
+  a[x0] = 1;
+  for (let i = 1; i < m; i++) a[x0 + i] *= inv;
+  tau[k] = t;
+  e[k] = beta;
+  return t;
+}
+
+/**
+ * Reduces the symmetric n x n matrix `a` (row-major; its LOWER triangle is read, the whole
+ * array is destroyed) to tridiagonal form Q^T A Q = T with Q = H_0 H_1 ... H_{n-3},
+ * H_k = I - tau_k v_k v_k^T. Step k: p = tau B v (B the trailing block, read from its lower
+ * triangle row by row: a dot product and an axpy per row), w = p - (tau/2)(p.v) v,
+ * B <- B - v w^T - w v^T on the lower triangle only. v_k is kept in the free upper part of row k.
  */
 export function tridiagonalize(n: number, a: Float64Array): Tridiagonal {
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
+  const p = new Float64Array(n);
   const w = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
-    const row = k * n;
-    d[k] = a[row + k];
     const m = n - k - 1;
-    const x0 = row + k + 1;
-    // H (x) = beta e_1, the dlarfg convention: beta = -sign(alpha) |x|, v = x / (alpha - beta)
-    const alpha = a[x0];
-    let scale = 0;
-    for (let i = 1; i < m; i++) scale = Math.max(scale, Math.abs(a[x0 + i]));
-    if (scale === 0) {
-      tau[k] = 0;
-      e[k] = alpha;
-      continue;
+    const x0 = k * n + k + 1;
+    // column k below the diagonal -> row k right of the diagonal
+    for (let i = 0; i < m; i++) a[x0 + i] = a[(k + 1 + i) * n + k];
+    const t = reflect(n, k, a, d, e, tau);
+    if (t === 0) continue;
+    p.fill(0, 0, m);
+    const c0 = k + 1;
+    for (let i = 0; i < m; i++) {
+      const bi = (c0 + i) * n + c0;
+      const vi = a[x0 + i];
+      let s = 0;
+      for (let j = 0; j < i; j++) {
+        const b = a[bi + j];
+        s += b * a[x0 + j];
+        p[j] += b * vi;
+      }
+      p[i] += s + a[bi + i] * vi;
     }
-    let ss = 0;
-    for (let i = 1; i < m; i++) {
-      const t = a[x0 + i] / scale;
-      ss += t * t;
-    }
-    const xnorm = scale * Math.sqrt(ss);
-    const norm = safeHypot(alpha, xnorm);
-    const beta = alpha >= 0 ? -norm : norm;
-    const t = (beta - alpha) / beta;
-    const inv = 1 / (alpha - beta);
-    a[x0] = 1;
-    for (let i = 1; i < m; i++) a[x0 + i] *= inv;
-    tau[k] = t;
-    e[k] = beta;
-    // trailing block B = a[k+1:, k+1:]; p = t B v; w = p - (t/2)(p.v) v; B -= v w^T + w v^T
     let pv = 0;
     for (let i = 0; i < m; i++) {
-      const bi = (k + 1 + i) * n + k + 1;
-      let s = 0;
-      for (let j = 0; j < m; j++) s += a[bi + j] * a[x0 + j];
-      s *= t;
-      w[i] = s;
-      pv += s * a[x0 + i];
+      p[i] *= t;
+      pv += p[i] * a[x0 + i];
     }
     const half = 0.5 * t * pv;
-    for (let i = 0; i < m; i++) w[i] -= half * a[x0 + i];
+    for (let i = 0; i < m; i++) w[i] = p[i] - half * a[x0 + i];
     for (let i = 0; i < m; i++) {
-      const bi = (k + 1 + i) * n + k + 1;
+      const bi = (c0 + i) * n + c0;
       const vi = a[x0 + i];
       const wi = w[i];
-      for (let j = 0; j < m; j++) a[bi + j] -= vi * w[j] + wi * a[x0 + j];
+      for (let j = 0; j <= i; j++) a[bi + j] -= vi * w[j] + wi * a[x0 + j];
     }
   }
   if (n >= 2) {
     d[n - 2] = a[(n - 2) * n + n - 2];
-    e[n - 2] = a[(n - 2) * n + n - 1];
+    e[n - 2] = a[(n - 1) * n + n - 2];
   }
   if (n >= 1) d[n - 1] = a[n * n - 1];
   e[n - 1] = 0;
