@@ -1,0 +1,335 @@
+/**
+ * Shift recovery (the last stage of the paper's pipeline): with the first-layer weights A-hat
+ * and the entangled weights V-hat fixed, fit the first-layer shifts theta, the second-layer
+ * shifts tau and the scales lambda of b_l = lambda_l G_0(theta)^{-1} A-hat^+ v_l, by
+ * Levenberg-Marquardt on fresh queries, and assemble the network.
+ */
+import {
+  activation,
+  ACTIVATIONS,
+  checkChoice,
+  checkInteger,
+  checkPositive,
+  ErrorCodes,
+  invalidArgument,
+  matrix,
+  matrixFrom,
+  NnidError,
+  NumericalError,
+  rng,
+  transposeView,
+  type ActivationName,
+  type Float64View,
+  type Network,
+  type Oracle,
+} from '@nnid/core';
+import { choleskySolve, gram, lstsq, matmul } from '@nnid/linalg';
+import { residuals, secondLayer, type ShiftModel } from './model.ts';
+
+export interface ShiftRecoveryOptions {
+  activation: { layer1: ActivationName; layer2: ActivationName };
+  /** Seed of the fresh query points. */
+  seed: number;
+  /**
+   * grad f(0) (inputDim numbers), e.g. from the gradients already sampled for range(A); else it
+   * is measured here by central differences (2 inputDim queries).
+   */
+  gradientAtZero?: ArrayLike<number>;
+  /** Step of that central difference (default 1e-5). */
+  gradientStep?: number;
+  /** Fresh queries to fit on: a number or 'auto' (default) = max(200, 4 (m0 + 2 m1)). Points from N(0, I_d). */
+  dataPoints?: number | 'auto';
+  /** Initial theta (default zeros). */
+  initialTheta?: ArrayLike<number>;
+  /** LM iterations (default 200). */
+  maxIterations?: number;
+  /** Stop when an accepted step lowers the cost by less than this fraction, twice (default 1e-12). */
+  costTolerance?: number;
+}
+
+export interface ShiftRecoveryReport {
+  width1: number;
+  width2: number;
+  activation: { layer1: ActivationName; layer2: ActivationName };
+  dataPoints: number;
+  /** Queries of this stage: gradient at 0 (0 when given) and the fit data. */
+  queries: { gradient: number; fit: number; total: number };
+  gradientSource: 'given' | 'central-difference';
+  /** Coefficients of grad f(0) on the v_l (their signs fix the signs of the v_l). */
+  gradientCoefficients: number[];
+  /** Indices l whose v_l was flipped. */
+  flipped: number[];
+  iterations: number;
+  acceptedSteps: number;
+  /** |f_hat - y| / |y| on the fit data after each accepted step (the first at the start). */
+  residualHistory: number[];
+  relativeResidual: number;
+  stopReason: 'cost' | 'step' | 'maxIterations' | 'lambda';
+  theta: number[];
+  tau: number[];
+  lambda: number[];
+  /** diag(G_0) = phi1'(theta). */
+  g0: number[];
+  seconds: number;
+}
+
+export interface ShiftRecoveryResult {
+  network: Network;
+  theta: Float64Array;
+  tau: Float64Array;
+  lambda: Float64Array;
+  report: ShiftRecoveryReport;
+}
+
+function checkRows(name: string, v: Float64View): void {
+  if (!v || !(v.data instanceof Float64Array) || !Array.isArray(v.shape) || v.shape.length !== 2) {
+    invalidArgument(name, 'must be a 2-d Float64View (one weight per row)', v);
+  }
+  if (v.shape[0] < 1) invalidArgument(name, 'must have at least one row', v.shape.join(' x '));
+}
+
+function dense(v: Float64View): Float64Array {
+  const [r, c] = v.shape;
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
+  return out;
+}
+
+/** Central-difference gradient at 0: 2d queries in one batch. */
+async function gradientAtZero(oracle: Oracle, d: number, h: number): Promise<Float64Array> {
+  const X = matrix(2 * d, d);
+  for (let j = 0; j < d; j++) {
+    X.data[2 * j * d + j] = h;
+    X.data[(2 * j + 1) * d + j] = -h;
+  }
+  const f = await oracle.evaluate(X);
+  const g = new Float64Array(d);
+  for (let j = 0; j < d; j++) g[j] = (f[2 * j] - f[2 * j + 1]) / (2 * h);
+  return g;
+}
+
+/**
+ * Fits theta, tau and the scales of b_l with A-hat and V-hat fixed, and assembles the network.
+ *
+ * @example
+ * const { network, report } = await recoverShifts(oracle, Ahat, Vhat, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
+ */
+export async function recoverShifts(
+  oracle: Oracle,
+  firstLayerWeights: Float64View,
+  entangledWeights: Float64View,
+  options: ShiftRecoveryOptions,
+): Promise<ShiftRecoveryResult> {
+  const started = performance.now();
+  if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.inputDim !== 'number') {
+    invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
+  }
+  if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
+  checkRows('firstLayerWeights', firstLayerWeights);
+  checkRows('entangledWeights', entangledWeights);
+  const d = oracle.inputDim;
+  const [m0, dA] = firstLayerWeights.shape;
+  const [m1, dV] = entangledWeights.shape;
+  if (dA !== d) throw new NnidError(ErrorCodes.dimensionMismatch, `\`firstLayerWeights\` has ${dA} columns, expected inputDim = ${d}`);
+  if (dV !== d) throw new NnidError(ErrorCodes.dimensionMismatch, `\`entangledWeights\` has ${dV} columns, expected inputDim = ${d}`);
+  if (m0 > d) invalidArgument('firstLayerWeights', `must have at most inputDim = ${d} rows`, m0);
+  if (!options.activation || typeof options.activation !== 'object') invalidArgument('activation', 'must be { layer1, layer2 }', options.activation);
+  const layer1 = checkChoice('activation.layer1', options.activation.layer1, ACTIVATIONS);
+  const layer2 = checkChoice('activation.layer2', options.activation.layer2, ACTIVATIONS);
+  const phi1 = activation(layer1);
+  const phi2 = activation(layer2);
+  const seed = checkInteger('seed', options.seed, 0);
+  const h = checkPositive('gradientStep', options.gradientStep ?? 1e-5);
+  const np = m0 + 2 * m1;
+  const N =
+    options.dataPoints === undefined || options.dataPoints === 'auto'
+      ? Math.max(200, 4 * np)
+      : checkInteger('dataPoints', options.dataPoints, 1);
+  const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
+  const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);
+  let theta0: Float64Array | null = null;
+  if (options.initialTheta !== undefined) {
+    if (!options.initialTheta || options.initialTheta.length !== m0) invalidArgument('initialTheta', `must hold ${m0} numbers (one per first-layer weight)`, options.initialTheta?.length);
+    theta0 = Float64Array.from(options.initialTheta);
+  }
+
+  // unit rows of A-hat and V-hat
+  const A = dense(firstLayerWeights);
+  const V = dense(entangledWeights);
+  for (const [M, rows, name] of [[A, m0, 'firstLayerWeights'], [V, m1, 'entangledWeights']] as const) {
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += M[i * d + t] ** 2;
+      s = Math.sqrt(s);
+      if (!(s > 0) || !Number.isFinite(s)) invalidArgument(`${name}[${i}]`, 'must be a nonzero finite vector', s);
+      for (let t = 0; t < d; t++) M[i * d + t] /= s;
+    }
+  }
+  const Av = matrixFrom(A, m0, d);
+  const Vv = matrixFrom(V, m1, d);
+
+  // w_l: A^T w_l = v_l (least squares; exact when v_l lies in the row space of A-hat)
+  const wSol = lstsq(transposeView(Av), transposeView(Vv)).solution; // m0 x m1
+  const w = new Float64Array(m1 * m0);
+  for (let i = 0; i < m0; i++) for (let l = 0; l < m1; l++) w[l * m0 + i] = wSol.data[wSol.offset + i * wSol.strides[0] + l * wSol.strides[1]];
+
+  // signs of the v_l from grad f(0) = sum_l phi2'(.) |A^T G_0 b_l| v_l, all coefficients > 0
+  const before = oracle.counts().total;
+  let g: Float64Array;
+  let gradientSource: ShiftRecoveryReport['gradientSource'];
+  if (options.gradientAtZero !== undefined) {
+    const gz = options.gradientAtZero;
+    if (!gz || gz.length !== d) throw new NnidError(ErrorCodes.dimensionMismatch, `\`gradientAtZero\` has ${gz?.length} numbers, expected inputDim = ${d}`);
+    g = Float64Array.from(gz);
+    gradientSource = 'given';
+  } else {
+    g = await gradientAtZero(oracle, d, h);
+    gradientSource = 'central-difference';
+  }
+  const gradientQueries = oracle.counts().total - before;
+  const coef = lstsq(transposeView(Vv), matrixFrom(g, d, 1)).solution;
+  const c = new Float64Array(m1);
+  for (let l = 0; l < m1; l++) c[l] = coef.data[coef.offset + l * coef.strides[0]];
+  const flipped: number[] = [];
+  for (let l = 0; l < m1; l++) {
+    if (c[l] < 0) {
+      flipped.push(l);
+      for (let i = 0; i < m0; i++) w[l * m0 + i] = -w[l * m0 + i];
+      for (let t = 0; t < d; t++) V[l * d + t] = -V[l * d + t];
+    }
+  }
+
+  // fresh data from N(0, I_d)
+  const X = new Float64Array(N * d);
+  const root = rng(seed).split(0x5f1f7);
+  for (let n = 0; n < N; n++) root.split(n).fillNormal(X.subarray(n * d, (n + 1) * d));
+  const fitBefore = oracle.counts().total;
+  const y = await oracle.evaluate(matrixFrom(X, N, d));
+  const fitQueries = oracle.counts().total - fitBefore;
+  const z = matmul(matrixFrom(X, N, d), Av, { transB: true }).data;
+  const model: ShiftModel = { m0, m1, phi1, phi2, w, z, N };
+
+  // start: theta given or 0, lambda from the gradient, tau such that every pre-activation at 0 is 0
+  let p = new Float64Array(np);
+  if (theta0) p.set(theta0);
+  const phi2d0 = phi2.d1(0);
+  for (let l = 0; l < m1; l++) p[m0 + m1 + l] = Math.abs(c[l]) / phi2d0;
+  {
+    const b = new Float64Array(m1 * m0);
+    secondLayer(model, p, b);
+    for (let l = 0; l < m1; l++) {
+      let s = 0;
+      for (let i = 0; i < m0; i++) s += b[l * m0 + i] * phi1.value(p[i]);
+      p[m0 + l] = -s;
+    }
+  }
+
+  let yNorm = 0;
+  for (let n = 0; n < N; n++) yNorm += y[n] * y[n];
+  yNorm = Math.sqrt(yNorm) || 1;
+  const r = new Float64Array(N);
+  const rTrial = new Float64Array(N);
+  const J = matrix(N, np);
+  let sumSq = residuals(model, p, y, r, J.data);
+  if (!Number.isFinite(sumSq)) throw new NumericalError('shift recovery: the starting network gives non-finite values');
+  const history = [Math.sqrt(sumSq) / yNorm];
+  let lambdaLM = 1e-3;
+  let nu = 2;
+  let iterations = 0;
+  let accepted = 0;
+  let small = 0;
+  let stopReason: ShiftRecoveryReport['stopReason'] = 'maxIterations';
+  let JtJ = gram(J);
+  let grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
+  const M = matrix(np, np);
+  const rhs = matrix(np, 1);
+  while (iterations < maxIterations) {
+    iterations++;
+    let maxDiag = 0;
+    for (let k = 0; k < np; k++) maxDiag = Math.max(maxDiag, JtJ.data[k * np + k]);
+    M.data.set(JtJ.data);
+    for (let k = 0; k < np; k++) {
+      const dk = Math.max(JtJ.data[k * np + k], 1e-12 * maxDiag, 1e-300);
+      M.data[k * np + k] += lambdaLM * dk;
+      rhs.data[k] = -grad[k];
+    }
+    let delta: Float64Array;
+    try {
+      delta = choleskySolve(M, rhs).data;
+    } catch {
+      lambdaLM *= nu;
+      nu *= 2;
+      if (lambdaLM > 1e20) {
+        stopReason = 'lambda';
+        break;
+      }
+      continue;
+    }
+    let stepNorm = 0;
+    let pNorm = 0;
+    for (let k = 0; k < np; k++) {
+      stepNorm += delta[k] * delta[k];
+      pNorm += p[k] * p[k];
+    }
+    if (Math.sqrt(stepNorm) <= 1e-14 * (Math.sqrt(pNorm) + 1e-14)) {
+      stopReason = 'step';
+      break;
+    }
+    const trial = new Float64Array(np);
+    for (let k = 0; k < np; k++) trial[k] = p[k] + delta[k];
+    const trialSq = residuals(model, trial, y, rTrial, null);
+    if (Number.isFinite(trialSq) && trialSq < sumSq) {
+      accepted++;
+      const drop = (sumSq - trialSq) / (sumSq || 1);
+      p = trial;
+      sumSq = residuals(model, p, y, r, J.data);
+      history.push(Math.sqrt(sumSq) / yNorm);
+      JtJ = gram(J);
+      grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
+      lambdaLM = Math.max(lambdaLM / 3, 1e-12);
+      nu = 2;
+      small = drop < costTol ? small + 1 : 0;
+      if (small >= 2) {
+        stopReason = 'cost';
+        break;
+      }
+    } else {
+      lambdaLM *= nu;
+      nu *= 2;
+      if (lambdaLM > 1e20) {
+        stopReason = 'lambda';
+        break;
+      }
+    }
+  }
+
+  const theta = p.slice(0, m0);
+  const tau = p.slice(m0, m0 + m1);
+  const lam = p.slice(m0 + m1);
+  const B = matrix(m1, m0);
+  secondLayer(model, p, B.data);
+  const Aout = matrix(m0, d);
+  Aout.data.set(A);
+  const network: Network = { activation: { layer1, layer2 }, inputDim: d, width1: m0, width2: m1, A: Aout, theta, B, tau };
+  const report: ShiftRecoveryReport = {
+    width1: m0,
+    width2: m1,
+    activation: { layer1, layer2 },
+    dataPoints: N,
+    queries: { gradient: gradientQueries, fit: fitQueries, total: gradientQueries + fitQueries },
+    gradientSource,
+    gradientCoefficients: Array.from(c),
+    flipped,
+    iterations,
+    acceptedSteps: accepted,
+    residualHistory: history,
+    relativeResidual: history[history.length - 1],
+    stopReason,
+    theta: Array.from(theta),
+    tau: Array.from(tau),
+    lambda: Array.from(lam),
+    g0: Array.from(theta, (t) => phi1.d1(t)),
+    seconds: (performance.now() - started) / 1000,
+  };
+  return { network, theta, tau, lambda: lam, report };
+}

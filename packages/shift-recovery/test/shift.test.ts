@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { entangledWeights, matrix, type ActivationName, type Network } from '@nnid/core';
+import { createOracle, evaluateNetwork, networkBlackBox, networkGradient, randomNetwork } from '@nnid/oracle';
+import { recoverShifts } from '@nnid/shift-recovery';
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** A copy of the rows of A with the rows of `flip` negated. */
+function flipRows(net: Network, flip: number[]) {
+  const A = matrix(net.width1, net.inputDim);
+  A.data.set(net.A.data.subarray(0, net.width1 * net.inputDim));
+  for (const i of flip) for (let t = 0; t < net.inputDim; t++) A.data[i * net.inputDim + t] *= -1;
+  return A;
+}
+
+describe('recoverShifts with exact A and V', () => {
+  const cases: [ActivationName, ActivationName][] = [
+    ['tanh', 'tanh'],
+    ['sigmoid', 'sigmoid'],
+    ['tanh', 'sigmoid'],
+    ['sigmoid', 'tanh'],
+  ];
+  for (const [layer1, layer2] of cases) {
+    it(`${layer1}/${layer2}: recovers theta, B and tau to 1e-8 and the function to 1e-10`, async () => {
+      const net = randomNetwork({ inputDim: 12, width1: 7, width2: 3, activation: { layer1, layer2 }, seed: 4 });
+      const V = entangledWeights(net);
+      // flip the sign of V's second row: the gradient at 0 must flip it back
+      for (let t = 0; t < 12; t++) V.data[12 + t] *= -1;
+      const oracle = createOracle(networkBlackBox(net));
+      const { network, theta, tau, report } = await recoverShifts(oracle, net.A, V, { activation: { layer1, layer2 }, seed: 1 });
+      expect(report.flipped).toEqual([1]);
+      expect(maxDiff(theta, net.theta)).toBeLessThan(1e-8);
+      expect(maxDiff(tau, net.tau)).toBeLessThan(1e-8);
+      expect(maxDiff(network.B.data, net.B.data)).toBeLessThan(1e-8);
+      expect(report.relativeResidual).toBeLessThan(1e-10);
+      expect(report.queries).toEqual({ gradient: 24, fit: 200, total: 224 });
+      expect(oracle.counts().total).toBe(224);
+      expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+      const X = matrix(50, 12);
+      for (let i = 0; i < X.data.length; i++) X.data[i] = Math.sin(i * 1.7);
+      const f = evaluateNetwork(net, X);
+      const g = evaluateNetwork(network, X);
+      expect(maxDiff(f, g)).toBeLessThan(1e-10);
+    });
+  }
+
+  it('tanh: a flipped a_i gives the symmetric network (theta_i and column i of B negated)', async () => {
+    const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, seed: 8 });
+    const A = flipRows(net, [2]);
+    const oracle = createOracle(networkBlackBox(net));
+    const { network, theta } = await recoverShifts(oracle, A, entangledWeights(net), {
+      activation: { layer1: 'tanh', layer2: 'tanh' },
+      seed: 2,
+      gradientAtZero: networkGradient(net, new Float64Array(10)),
+    });
+    expect(Math.abs(theta[2] + net.theta[2])).toBeLessThan(1e-8);
+    expect(Math.abs(network.B.data[2] + net.B.data[2])).toBeLessThan(1e-8);
+    expect(oracle.counts().total).toBe(200); // the gradient was given: no queries for it
+  });
+
+  it('sigmoid: a flipped a_i is absorbed by theta_i, column i of B and tau (same function)', async () => {
+    const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, activation: 'sigmoid', seed: 9 });
+    const A = flipRows(net, [0, 4]);
+    const oracle = createOracle(networkBlackBox(net));
+    const { network, report } = await recoverShifts(oracle, A, entangledWeights(net), { activation: { layer1: 'sigmoid', layer2: 'sigmoid' }, seed: 3 });
+    expect(report.relativeResidual).toBeLessThan(1e-10);
+    // phi1(-t) = 1 - phi1(t): theta_i -> -theta_i, b_li -> -b_li, tau_l -> tau_l + b_li
+    expect(Math.abs(network.theta[0] + net.theta[0])).toBeLessThan(1e-7);
+    let shift = 0;
+    for (const i of [0, 4]) shift += net.B.data[i];
+    expect(Math.abs(network.tau[0] - (net.tau[0] + shift))).toBeLessThan(1e-7);
+  });
+});
+
+describe('recoverShifts input checks', () => {
+  const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 1 });
+  const oracle = createOracle(networkBlackBox(net));
+  const act = { layer1: 'tanh', layer2: 'tanh' } as const;
+  it('names the bad argument', async () => {
+    await expect(recoverShifts(oracle, matrix(4, 5), entangledWeights(net), { activation: act, seed: 1 })).rejects.toThrow(
+      '`firstLayerWeights` has 5 columns, expected inputDim = 6',
+    );
+    await expect(recoverShifts(oracle, net.A, entangledWeights(net), { activation: { layer1: 'relu', layer2: 'tanh' } as never, seed: 1 })).rejects.toThrow(
+      "invalid argument. `activation.layer1` must be one of 'tanh', 'sigmoid'. Value: `relu`.",
+    );
+    await expect(recoverShifts(oracle, net.A, entangledWeights(net), { activation: act, seed: -1 })).rejects.toThrow(
+      'invalid argument. `seed` must be a nonnegative integer. Value: `-1`.',
+    );
+    await expect(recoverShifts(oracle, matrix(4, 6), entangledWeights(net), { activation: act, seed: 1 })).rejects.toThrow(
+      'invalid argument. `firstLayerWeights[0]` must be a nonzero finite vector. Value: `0`.',
+    );
+    await expect(recoverShifts(oracle, net.A, entangledWeights(net), { activation: act, seed: 1, gradientAtZero: [1, 2] })).rejects.toThrow(
+      '`gradientAtZero` has 2 numbers, expected inputDim = 6',
+    );
+  });
+});
