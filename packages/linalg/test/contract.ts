@@ -337,6 +337,25 @@ export function contract(): void {
       expect(maxDiff(choleskySolve(a, b), sol)).toBeLessThan(1e-10);
       expect(maxDiff(choleskySolve(stridedCopy(a), gappedCopy(b)), sol)).toBeLessThan(1e-10);
     });
+    it('solves a 211 x 211 system (several panels of the blocked factorization) to a small residual', () => {
+      const a = gram(randomMatrix(260, 211, 82));
+      const sol = randomMatrix(211, 2, 83);
+      const b = matmul(a, sol);
+      const x = choleskySolve(a, b, { jitter: 0 });
+      expect(maxDiff(matmul(a, x), b) / maxAbs(b)).toBeLessThan(1e-12);
+      expect(maxDiff(x, sol)).toBeLessThan(1e-8);
+    });
+    it('finds a failing pivot beyond the first panel', () => {
+      const a = gram(randomMatrix(260, 211, 84));
+      a.data[150 * 211 + 150] = -1;
+      let pivot = -1;
+      try {
+        choleskySolve(a, randomMatrix(211, 1, 85));
+      } catch (e) {
+        pivot = (e as NotPositiveDefiniteError).pivot;
+      }
+      expect(pivot).toBe(150);
+    });
     it('adds the jitter to the diagonal', () => {
       const a = { data: new Float64Array([1, 0, 0, 0]), offset: 0, shape: [2, 2], strides: [2, 1] };
       const b = { data: new Float64Array([2, 3]), offset: 0, shape: [2, 1], strides: [1, 1] };

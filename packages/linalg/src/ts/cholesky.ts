@@ -4,28 +4,91 @@
  * rows of L).
  */
 
+const NB = 96; // panel width of the blocked factorization
+
 /**
  * Overwrites the lower triangle of the n x n row-major `a` with L (A + jitter I = L L^T).
  * Returns -1 on success, else the 0-based index of the first pivot that is not positive.
+ * Right-looking blocked form: factor a panel of NB columns with dot products of rows, then
+ * subtract its outer product from the trailing lower triangle with a 2 x 4 register-tiled kernel
+ * (about 90% of the n^3/3 flops).
  */
 export function choleskyFactor(n: number, a: Float64Array, jitter: number): number {
-  for (let j = 0; j < n; j++) {
-    const rj = j * n;
-    // row j of L: L[j][i] for i < j, then the pivot
-    for (let i = 0; i < j; i++) {
-      const ri = i * n;
-      let s = a[rj + i];
-      let t = 0;
-      for (; t + 3 < i; t += 4) {
-        s -= a[rj + t] * a[ri + t] + a[rj + t + 1] * a[ri + t + 1] + a[rj + t + 2] * a[ri + t + 2] + a[rj + t + 3] * a[ri + t + 3];
+  if (jitter !== 0) for (let i = 0; i < n; i++) a[i * n + i] += jitter;
+  const panel = new Float64Array(n * NB);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const jb = Math.min(NB, n - j0);
+    // diagonal block and the panel below it, column by column (rows are contiguous)
+    for (let j = j0; j < j0 + jb; j++) {
+      const rj = j * n;
+      let s = a[rj + j];
+      for (let t = j0; t < j; t++) s -= a[rj + t] * a[rj + t];
+      if (!(s > 0)) return j;
+      const ljj = Math.sqrt(s);
+      a[rj + j] = ljj;
+      const inv = 1 / ljj;
+      for (let i = j + 1; i < n; i++) {
+        const ri = i * n;
+        let x = a[ri + j];
+        for (let t = j0; t < j; t++) x -= a[ri + t] * a[rj + t];
+        a[ri + j] = x * inv;
       }
-      for (; t < i; t++) s -= a[rj + t] * a[ri + t];
-      a[rj + i] = s / a[ri + i];
     }
-    let s = a[rj + j] + jitter;
-    for (let t = 0; t < j; t++) s -= a[rj + t] * a[rj + t];
-    if (!(s > 0)) return j;
-    a[rj + j] = Math.sqrt(s);
+    const r0 = j0 + jb;
+    const m = n - r0;
+    if (m === 0) break;
+    // pack the panel rows below the block: panel[i][t] = L[r0 + i][j0 + t]
+    for (let i = 0; i < m; i++) panel.set(a.subarray((r0 + i) * n + j0, (r0 + i) * n + j0 + jb), i * jb);
+    // trailing lower triangle: A[r0+i][r0+j] -= panel_i . panel_j for j <= i
+    let i = 0;
+    for (; i + 1 < m; i += 2) {
+      const p0 = i * jb;
+      const p1 = p0 + jb;
+      const c0 = (r0 + i) * n + r0;
+      const c1 = c0 + n;
+      let j = 0;
+      // quads may reach one or two entries above the diagonal: those lie in the unused upper triangle
+      for (; j + 3 <= i + 1; j += 4) {
+        const b0 = j * jb;
+        const b1 = b0 + jb;
+        const b2 = b1 + jb;
+        const b3 = b2 + jb;
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        for (let t = 0; t < jb; t++) {
+          const x0 = panel[p0 + t];
+          const x1 = panel[p1 + t];
+          const y0 = panel[b0 + t];
+          const y1 = panel[b1 + t];
+          const y2 = panel[b2 + t];
+          const y3 = panel[b3 + t];
+          s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+          s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+        }
+        a[c0 + j] -= s00; a[c0 + j + 1] -= s01; a[c0 + j + 2] -= s02; a[c0 + j + 3] -= s03;
+        a[c1 + j] -= s10; a[c1 + j + 1] -= s11; a[c1 + j + 2] -= s12; a[c1 + j + 3] -= s13;
+      }
+      for (; j <= i + 1; j++) {
+        const b0 = j * jb;
+        let s0 = 0, s1 = 0;
+        for (let t = 0; t < jb; t++) {
+          const y = panel[b0 + t];
+          s0 += panel[p0 + t] * y;
+          s1 += panel[p1 + t] * y;
+        }
+        if (j <= i) a[c0 + j] -= s0;
+        a[c1 + j] -= s1;
+      }
+    }
+    if (i < m) {
+      const p0 = i * jb;
+      const c0 = (r0 + i) * n + r0;
+      for (let j = 0; j <= i; j++) {
+        const b0 = j * jb;
+        let s = 0;
+        for (let t = 0; t < jb; t++) s += panel[p0 + t] * panel[b0 + t];
+        a[c0 + j] -= s;
+      }
+    }
   }
   return -1;
 }
