@@ -176,6 +176,22 @@ export function contract(): void {
       expect(worst).toBeLessThan(1e-11);
       expect(followsSignConvention(top.vectors)).toBe(true);
     });
+    for (const [name, spectrum] of [
+      ['identity plus rank 3 (a 197-fold eigenvalue inside the top 12)', [5, 4, 3, ...Array<number>(197).fill(1)]],
+      ['ten eigenvalues within 1e-13', [...Array.from({ length: 10 }, (_, i) => 2 + 1e-14 * i), ...Array.from({ length: 190 }, (_, i) => Math.sin(i))]],
+      ['a multiple of the identity', Array<number>(200).fill(3)],
+      ['the zero matrix', Array<number>(200).fill(0)],
+    ] as const) {
+      it(`keeps the top 12 vectors orthonormal for degenerate spectra: ${name}`, () => {
+        const s = symmetricWithSpectrum([...spectrum], 16);
+        const top = symEigTop(s, 12);
+        expect(orthonormalityError(top.vectors)).toBeLessThan(1e-12);
+        const sv = matmul(s, top.vectors);
+        let worst = 0;
+        for (let i = 0; i < 200; i++) for (let j = 0; j < 12; j++) worst = Math.max(worst, Math.abs(at(sv, i, j) - top.values[j] * at(top.vectors, i, j)));
+        expect(worst).toBeLessThan(1e-12);
+      });
+    }
   });
 
   describe('svd', () => {
