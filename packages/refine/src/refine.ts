@@ -201,7 +201,8 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
       sumSq = residualsAndJacobian(p, layout, X, y, r, J.data);
       JtJ = gram(J);
       grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
-      lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
+      // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
+      lambda *= Math.max(0.1, 1 - (2 * rho - 1) ** 3);
       nu = 2;
       const rel = Math.sqrt(sumSq) / yNorm;
       history.push(rel);
