@@ -1,0 +1,65 @@
+/**
+ * `nnid score`: the measures of DESIGN.md section 5 for a recovered network against the truth.
+ */
+import { readNetworkFile } from '@nnid/core';
+import { score, type Score } from '@nnid/pipeline';
+import { intOption, stringOption, type Command, type Values } from '../cli.ts';
+
+const help = `usage: nnid score --truth net.json --recovered result.json [--points N] [--seed N] [--json]
+
+Compares a recovered network (e.g. the output of nnid identify) with the true one:
+  weights  a_i and v_l matched up to sign and permutation (Hungarian assignment on |cos|):
+           min and median |cos|, share with |cos| >= 0.999, share with |w - w_hat| <= 0.05
+  function relative L2 error and max error of f - f_hat on N fresh points from the unit
+           sphere and from N(0, I_d)
+
+options:
+  --truth FILE       the true network (nnid.network/v1)
+  --recovered FILE   the recovered network (a network file; a "report" field is ignored)
+  --points N         test points per distribution (default 10000)
+  --seed N           seed of the test points (default 20260101)
+  --json             print the full score as JSON
+  -h, --help         this help`;
+
+function fmtCos(c: number): string {
+  if (!Number.isFinite(c)) return 'n/a';
+  const gap = 1 - c;
+  if (gap <= 0) return '1';
+  return gap < 1e-4 ? `1 - ${gap.toExponential(1)}` : c.toFixed(6);
+}
+
+/** A readable summary of a score, one measure per line. */
+export function scoreLines(s: Score): string[] {
+  const w = (name: string, x: Score['firstLayer']) =>
+    `${name.padEnd(16)} n=${String(x.count).padEnd(3)} min|cos| ${fmtCos(x.minCos).padEnd(14)} median|cos| ${fmtCos(x.medianCos).padEnd(14)} ` +
+    `|cos|>=0.999: ${(100 * x.shareCos999).toFixed(0)}%  |w-w^|<=0.05: ${(100 * x.shareWithin005).toFixed(0)}%`;
+  const f = (name: string, e: Score['function']['sphere']) =>
+    `${name.padEnd(16)} relative L2 ${e.relativeL2.toExponential(2)}   max error ${e.maxError.toExponential(2)}`;
+  return [
+    w('a_i (layer 1)', s.firstLayer),
+    w('v_l (entangled)', s.entangled),
+    f('f on sphere', s.function.sphere),
+    f('f on N(0, I)', s.function.gaussian),
+    `(${s.function.points} test points per distribution)`,
+  ];
+}
+
+export const command: Command = {
+  name: 'score',
+  summary: 'compare a recovered network with the true one (weights and function errors)',
+  help,
+  options: {
+    truth: { type: 'string' },
+    recovered: { type: 'string' },
+    points: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(values: Values, io) {
+    const truth = readNetworkFile(stringOption(values, 'truth'));
+    const recovered = readNetworkFile(stringOption(values, 'recovered'));
+    const s = score(truth, recovered, { points: intOption(values, 'points', 10_000), seed: intOption(values, 'seed', 20260101, 0) });
+    if (values.json) io.out(JSON.stringify(s, null, 2));
+    else for (const line of scoreLines(s)) io.out(line);
+  },
+};
