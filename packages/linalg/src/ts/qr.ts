@@ -72,20 +72,57 @@ export function qrKernel(n: number, p: number, at: Float64Array, q: Float64Array
 /** Columns of Q = H_0 ... H_{r-1} [I_r; 0] as rows of an r x n row-major array. */
 export function formQt(n: number, r: number, at: Float64Array, tau: Float64Array): Float64Array {
   const qt = new Float64Array(r * n);
-  for (let j = 0; j < r; j++) {
-    const z = j * n;
-    qt[z + j] = 1;
-    // H_k with k > j leaves e_j unchanged
-    for (let k = j; k >= 0; k--) {
+  for (let j = 0; j < r; j++) qt[j * n + j] = 1;
+  applyHouseholderColumns(n, r, at, tau, qt, r);
+  return qt;
+}
+
+/**
+ * Applies Q = H_0 ... H_{r-1} (reflectors in the rows of `at`, n long, from
+ * `householderColumns`) to each of the `count` rows of `z` (n long each): row <- Q row. Reflectors
+ * are applied last to first; four rows at a time share each reflector load.
+ */
+export function applyHouseholderColumns(n: number, r: number, at: Float64Array, tau: Float64Array, z: Float64Array, count: number): void {
+  let q = 0;
+  for (; q + 3 < count; q += 4) {
+    const z0 = q * n;
+    const z1 = z0 + n;
+    const z2 = z1 + n;
+    const z3 = z2 + n;
+    for (let k = r - 1; k >= 0; k--) {
+      const t = tau[k];
+      if (t === 0) continue;
+      const v0 = k * n + k;
+      const m = n - k;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < m; i++) {
+        const v = at[v0 + i];
+        s0 += v * z[z0 + k + i];
+        s1 += v * z[z1 + k + i];
+        s2 += v * z[z2 + k + i];
+        s3 += v * z[z3 + k + i];
+      }
+      s0 *= t; s1 *= t; s2 *= t; s3 *= t;
+      for (let i = 0; i < m; i++) {
+        const v = at[v0 + i];
+        z[z0 + k + i] -= s0 * v;
+        z[z1 + k + i] -= s1 * v;
+        z[z2 + k + i] -= s2 * v;
+        z[z3 + k + i] -= s3 * v;
+      }
+    }
+  }
+  for (; q < count; q++) {
+    const z0 = q * n;
+    for (let k = r - 1; k >= 0; k--) {
       const t = tau[k];
       if (t === 0) continue;
       const v0 = k * n + k;
       const m = n - k;
       let s = 0;
-      for (let i = 0; i < m; i++) s += at[v0 + i] * qt[z + k + i];
+      for (let i = 0; i < m; i++) s += at[v0 + i] * z[z0 + k + i];
       s *= t;
-      for (let i = 0; i < m; i++) qt[z + k + i] -= s * at[v0 + i];
+      for (let i = 0; i < m; i++) z[z0 + k + i] -= s * at[v0 + i];
     }
   }
-  return qt;
 }
