@@ -19,7 +19,7 @@ function skip(reason) {
   process.exit(0);
 }
 
-// 1. A C compiler that finds CBLAS and LAPACKE and links against them.
+// 1. A C compiler that finds CBLAS and LAPACKE and links against them (a probe program is built and run).
 const cc = process.env.CC || 'cc';
 const probe = `#include <cblas.h>
 #include <lapacke.h>
@@ -51,7 +51,9 @@ try {
 const nodedir = process.env.npm_config_nodedir || path.resolve(process.execPath, '..', '..');
 if (!existsSync(path.join(nodedir, 'include', 'node', 'node_api.h'))) skip(`no node_api.h under ${nodedir}/include/node`);
 
-// 3. node-gyp, a devDependency of this package.
+// 3. node-gyp, a devDependency of this package, and the Python it runs.
+const python = process.env.PYTHON || 'python3';
+if (spawnSync(python, ['--version']).status !== 0) skip(`node-gyp needs Python 3 ('${python}' does not run)`);
 let gyp;
 try {
   gyp = createRequire(path.join(here, '..', 'package.json')).resolve('node-gyp/bin/node-gyp.js');

@@ -1,8 +1,8 @@
 /**
- * Thin SVD in plain TypeScript: Householder QR to a square triangular factor, then one-sided
- * (Hestenes) Jacobi on its columns. One-sided Jacobi computes every singular value to high
- * relative accuracy; its cost, about 10 sweeps of 2 r^3 pairs work, suits the small and
- * moderate matrices it is used on (r up to a few hundred).
+ * Thin SVD in plain TypeScript: Householder QR to a square triangular factor R, then one-sided
+ * (Hestenes) Jacobi on the columns of R^T. One-sided Jacobi computes every singular value to
+ * high relative accuracy; its cost, about 10 sweeps of 4 r^3 flops, suits the small and moderate
+ * matrices it is used on (r up to a few hundred).
  */
 import { NumericalError } from '@nnid/core';
 import { applyHouseholderColumns, householderColumns } from './qr.ts';
