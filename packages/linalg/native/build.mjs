@@ -14,8 +14,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const addon = path.join(here, 'build', 'Release', 'nnid_linalg.node');
 const hint = 'install libopenblas-dev and liblapacke-dev (apt-get install -y libopenblas-dev liblapacke-dev), then rerun tools/setup.sh';
 
-function skip(reason) {
-  console.log(`linalg: native tier not built (${reason}); the TypeScript tier will be used. To get it: ${hint}.`);
+function skip(reason, fix = hint) {
+  console.log(`linalg: native tier not built (${reason}); the TypeScript tier will be used. To get it: ${fix}.`);
   process.exit(0);
 }
 
@@ -27,38 +27,41 @@ int main(void) { openblas_set_num_threads(1); double a = 4, w; lapack_int m;
   return LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'N', 'A', 'L', 1, &a, 1, 0, 0, 1, 1, 0, &m, &w, 0, 1, 0) == 0 && w == 4 ? 0 : 1; }
 `;
 const dir = mkdtempSync(path.join(tmpdir(), 'nnid-linalg-probe-'));
-let includeDir = '';
+let includeDir = null;
+let noCompiler = false;
 try {
   writeFileSync(path.join(dir, 'probe.c'), probe);
-  let ok = false;
   for (const inc of ['', '/usr/include/openblas', '/usr/include/x86_64-linux-gnu/openblas-pthread', '/usr/local/include']) {
     if (inc !== '' && !existsSync(inc)) continue;
     const args = [...(inc ? [`-I${inc}`] : []), path.join(dir, 'probe.c'), '-o', path.join(dir, 'probe'), '-llapacke', '-lopenblas'];
     const r = spawnSync(cc, args, { encoding: 'utf8' });
-    if (r.error && r.error.code === 'ENOENT') skip(`no C compiler ('${cc}')`);
+    if (r.error && r.error.code === 'ENOENT') {
+      noCompiler = true;
+      break;
+    }
     if (r.status === 0 && spawnSync(path.join(dir, 'probe')).status === 0) {
-      ok = true;
       includeDir = inc;
       break;
     }
   }
-  if (!ok) skip('OpenBLAS/LAPACKE headers or libraries not found');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+if (noCompiler) skip(`no C compiler ('${cc}')`, `install a C toolchain (apt-get install -y build-essential), then ${hint}`);
+if (includeDir === null) skip('OpenBLAS/LAPACKE headers or libraries not found');
 
 // 2. Node's own headers (node-gyp must not try to download them).
 const nodedir = process.env.npm_config_nodedir || path.resolve(process.execPath, '..', '..');
-if (!existsSync(path.join(nodedir, 'include', 'node', 'node_api.h'))) skip(`no node_api.h under ${nodedir}/include/node`);
+if (!existsSync(path.join(nodedir, 'include', 'node', 'node_api.h'))) skip(`no node_api.h under ${nodedir}/include/node`, 'set npm_config_nodedir to the prefix of a Node installation that has its headers, then rerun tools/setup.sh');
 
 // 3. node-gyp, a devDependency of this package, and the Python it runs.
 const python = process.env.PYTHON || 'python3';
-if (spawnSync(python, ['--version']).status !== 0) skip(`node-gyp needs Python 3 ('${python}' does not run)`);
+if (spawnSync(python, ['--version']).status !== 0) skip(`node-gyp needs Python 3 ('${python}' does not run)`, 'install python3 (or set PYTHON), then rerun tools/setup.sh');
 let gyp;
 try {
   gyp = createRequire(path.join(here, '..', 'package.json')).resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  skip('node-gyp is not installed: run tools/pnpm/node_modules/.bin/pnpm install');
+  skip('node-gyp is not installed', 'run tools/setup.sh (it installs the workspace, node-gyp included)');
 }
 
 const env = { ...process.env, npm_config_nodedir: nodedir, NNID_BLAS_INCLUDE: includeDir };
