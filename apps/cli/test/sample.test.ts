@@ -52,7 +52,7 @@ describe('nnid sample', () => {
     }
   });
 
-  it('writes the stack, points, spectrum and report as .json (packed layout, 2 workers)', async () => {
+  it('writes the stack, points, spectrum and report as .json (packed layout, 2 workers)', { timeout: 60_000 }, async () => {
     const json = join(dir, 'stack.json');
     const r = await run(['sample', '--network', netFile, '--points', '6', '--threads', '2', '--layout', 'packed', '--out', json, '--quiet']);
     expect(r.code).toBe(0);
