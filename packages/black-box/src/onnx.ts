@@ -9,9 +9,9 @@ import { batchShape, checkOutputs, copyRows, type BatchListener } from './batche
 
 /**
  * Rows per `session.run`. Measured (tools/bench/black-box.ts, d = 50, m0 = 30, m1 = 10, one
- * thread): a run has ~30 us of fixed cost (30k queries/s one row at a time), throughput reaches
- * ~1.3M queries/s from ~256 rows on and falls again for very large runs (16384 rows: the
- * intermediates leave the cache). 4096 sits on the plateau with copies of 4096 x d doubles.
+ * thread): a run has ~30 us of fixed cost (30k queries/s one row at a time); throughput reaches
+ * its plateau (1.1–2M queries/s on a loaded machine) from ~256 rows on. 4096 sits well inside
+ * the plateau while each copy stays small (4096 x d doubles).
  */
 export const DEFAULT_ONNX_BATCH_SIZE = 4096;
 
