@@ -174,6 +174,17 @@ describe('retries', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
 
+  it('fails at once when Retry-After asks for more than 60 s', async () => {
+    const server = await scripted(describedBy(2, (_i, _body, res) => json(res, 503, { error: 'maintenance' }, { 'retry-after': '3600' })));
+    const box = await httpBlackBox(server.url, { backoffMs: 10 });
+    const e = await rejection(box.evaluate(gaussianPoints(2, 2, 1)));
+    expect([e.code, e.message]).toEqual([
+      'E_ORACLE_UNAVAILABLE',
+      `${server.url} rows 0–1: HTTP 503 Service Unavailable: maintenance; it asks to retry after 3600 s, more than the 60 s this client waits`,
+    ]);
+    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
   it('does not retry a 400, and names the status and the server message', async () => {
     const server = await scripted(describedBy(2, (_i, _body, res) => json(res, 400, { error: 'inputs must be at most 1e6 in magnitude' })));
     const box = await httpBlackBox(server.url, { backoffMs: 10 });
