@@ -64,12 +64,31 @@ function reflect(n: number, k: number, a: Float64Array, d: Float64Array, e: Floa
   return t;
 }
 
+/** p (m) = t * B v for the m x m block B at a[c0.., c0..] (lower triangle read) and v at a[v0..]. */
+function lowerSymv(n: number, a: Float64Array, c0: number, m: number, v0: number, t: number, p: Float64Array): void {
+  p.fill(0, 0, m);
+  for (let i = 0; i < m; i++) {
+    const bi = (c0 + i) * n + c0;
+    const vi = a[v0 + i];
+    let s = 0;
+    for (let j = 0; j < i; j++) {
+      const b = a[bi + j];
+      s += b * a[v0 + j];
+      p[j] += b * vi;
+    }
+    p[i] += s + a[bi + i] * vi;
+  }
+  for (let i = 0; i < m; i++) p[i] *= t;
+}
+
 /**
  * Reduces the symmetric n x n matrix `a` (row-major; its LOWER triangle is read, the whole
  * array is destroyed) to tridiagonal form Q^T A Q = T with Q = H_0 H_1 ... H_{n-3},
- * H_k = I - tau_k v_k v_k^T. Step k: p = tau B v (B the trailing block, read from its lower
- * triangle row by row: a dot product and an axpy per row), w = p - (tau/2)(p.v) v,
- * B <- B - v w^T - w v^T on the lower triangle only. v_k is kept in the free upper part of row k.
+ * H_k = I - tau_k v_k v_k^T; v_k is kept in the free upper part of row k.
+ * Step k: w = p - (tau/2)(p.v) v with p = tau B v, then B <- B - v w^T - w v^T on the lower
+ * triangle. The product p' = tau' B' v' of step k+1 needs only B's first column updated (it
+ * yields v'), so it is fused into the update pass of step k: each row is read once per step.
+ * (Same operations in the same order as the unfused form: the results are identical.)
  */
 export function tridiagonalize(n: number, a: Float64Array): Tridiagonal {
   const d = new Float64Array(n);
@@ -77,39 +96,56 @@ export function tridiagonalize(n: number, a: Float64Array): Tridiagonal {
   const tau = new Float64Array(n);
   const p = new Float64Array(n);
   const w = new Float64Array(n);
+  if (n >= 3) {
+    for (let i = 0; i < n - 1; i++) a[1 + i] = a[(1 + i) * n];
+    const t = reflect(n, 0, a, d, e, tau);
+    if (t !== 0) lowerSymv(n, a, 1, n - 1, 1, t, p);
+  }
   for (let k = 0; k < n - 2; k++) {
     const m = n - k - 1;
-    const x0 = k * n + k + 1;
-    // column k below the diagonal -> row k right of the diagonal
-    for (let i = 0; i < m; i++) a[x0 + i] = a[(k + 1 + i) * n + k];
-    const t = reflect(n, k, a, d, e, tau);
-    if (t === 0) continue;
-    p.fill(0, 0, m);
     const c0 = k + 1;
-    for (let i = 0; i < m; i++) {
-      const bi = (c0 + i) * n + c0;
-      const vi = a[x0 + i];
-      let s = 0;
-      for (let j = 0; j < i; j++) {
-        const b = a[bi + j];
-        s += b * a[x0 + j];
-        p[j] += b * vi;
-      }
-      p[i] += s + a[bi + i] * vi;
+    const x0 = k * n + c0; // v_k
+    const t = tau[k];
+    if (t !== 0) {
+      let pv = 0;
+      for (let i = 0; i < m; i++) pv += p[i] * a[x0 + i];
+      const half = 0.5 * t * pv;
+      for (let i = 0; i < m; i++) w[i] = p[i] - half * a[x0 + i];
+      const w0 = w[0];
+      const v0 = a[x0];
+      for (let i = 0; i < m; i++) a[(c0 + i) * n + c0] -= a[x0 + i] * w0 + w[i] * v0;
+    } else {
+      w.fill(0, 0, m);
     }
-    let pv = 0;
-    for (let i = 0; i < m; i++) {
-      p[i] *= t;
-      pv += p[i] * a[x0 + i];
+    let tn = 0;
+    const y0 = c0 * n + c0 + 1; // v_{k+1}
+    if (k + 1 <= n - 3) {
+      for (let i = 0; i < m - 1; i++) a[y0 + i] = a[(c0 + 1 + i) * n + c0];
+      tn = reflect(n, k + 1, a, d, e, tau);
     }
-    const half = 0.5 * t * pv;
-    for (let i = 0; i < m; i++) w[i] = p[i] - half * a[x0 + i];
-    for (let i = 0; i < m; i++) {
+    if (t === 0 && tn === 0) continue;
+    if (tn !== 0) p.fill(0, 0, m - 1);
+    for (let i = 1; i < m; i++) {
       const bi = (c0 + i) * n + c0;
       const vi = a[x0 + i];
       const wi = w[i];
-      for (let j = 0; j <= i; j++) a[bi + j] -= vi * w[j] + wi * a[x0 + j];
+      if (tn !== 0) {
+        const ui = a[y0 + i - 1];
+        let s = 0;
+        for (let j = 1; j < i; j++) {
+          const b = a[bi + j] - (vi * w[j] + wi * a[x0 + j]);
+          a[bi + j] = b;
+          s += b * a[y0 + j - 1];
+          p[j - 1] += b * ui;
+        }
+        const b = a[bi + i] - (vi * w[i] + wi * a[x0 + i]);
+        a[bi + i] = b;
+        p[i - 1] += s + b * ui;
+      } else {
+        for (let j = 1; j <= i; j++) a[bi + j] -= vi * w[j] + wi * a[x0 + j];
+      }
     }
+    if (tn !== 0) for (let i = 0; i < m - 1; i++) p[i] *= tn;
   }
   if (n >= 2) {
     d[n - 2] = a[(n - 2) * n + n - 2];
