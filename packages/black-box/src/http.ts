@@ -109,6 +109,16 @@ function serverMessage(text: string): string {
   return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat || '(empty body)';
 }
 
+/** A status the server answered that is not retried (4xx other than 429): E_ORACLE with the status. */
+export class OracleHttpError extends NnidError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(ErrorCodes.oracle, message);
+  }
+}
+
 class Permanent extends Error {
   constructor(readonly error: NnidError) {
     super(error.message);
@@ -158,7 +168,7 @@ async function request(t: Transport, method: 'GET' | 'POST', body: string | unde
         }
       } else {
         const hint = response.status === 401 || response.status === 403 ? ' (check the token: --oracle-token or NNID_ORACLE_TOKEN)' : '';
-        throw new Permanent(new NnidError(ErrorCodes.oracle, `${t.url} ${what}: ${last}${hint}`));
+        throw new Permanent(new OracleHttpError(response.status, `${t.url} ${what}: ${last}${hint}`));
       }
     } catch (e) {
       if (e instanceof Permanent) throw e.error;
@@ -183,8 +193,8 @@ function parseJson(url: string, text: string, what: string): unknown {
 
 /**
  * An HTTP endpoint as a BlackBox. Opening it asks the server for its description (GET) with
- * the same retry policy; a server that has none (4xx on GET) is accepted when `inputDim` is
- * given. Batches are split into requests of `batchSize` rows, at most `concurrency` in flight.
+ * the same retry policy; a server that has none (404 or 405 on GET) is accepted when `inputDim`
+ * is given. Batches are split into requests of `batchSize` rows, at most `concurrency` in flight.
  *
  * Identity (keys the query store): `options.identity`, else `http:` + the identity the server
  * announces (so a restarted server on another port shares its stored answers), else `http:` +
@@ -228,8 +238,8 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     const json = parseJson(url, text, 'description (GET)');
     if (json && typeof json === 'object' && !Array.isArray(json)) description = json as ServerDescription;
   } catch (e) {
-    // A server without a description: fine when the caller knows the dimension.
-    if (!(e instanceof NnidError && e.code === ErrorCodes.oracle && options.inputDim !== undefined)) throw e;
+    // A server without a description (404/405 on GET): fine when the caller knows the dimension.
+    if (!(e instanceof OracleHttpError && (e.status === 404 || e.status === 405) && options.inputDim !== undefined)) throw e;
   }
   const announced = description?.inputDim;
   if (announced !== undefined && !(Number.isInteger(announced) && announced > 0)) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NnidError } from '@nnid/core';
 import { evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { httpBlackBox, parseRetryAfter, serveNetwork, type RetryEvent } from '../src/index.ts';
+import { httpBlackBox, OracleHttpError, parseRetryAfter, serveNetwork, type RetryEvent } from '../src/index.ts';
 import { closedPort, gaussianPoints, json, scriptedServer } from './helpers.ts';
 
 const net = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'tanh', seed: 11 });
@@ -253,6 +253,10 @@ describe('bad answers', () => {
     expect([e.code, e.message]).toEqual(['E_ORACLE', `${bare.url} description (GET): HTTP 404 Not Found: POST only`]);
     const box = await httpBlackBox(bare.url, { inputDim: 3 });
     expect(box.identity).toBe(`http:${bare.url}`);
+    // A 401 on GET is not "no description": it fails even with inputDim.
+    const locked = await serve({ port: 0, token: 't' });
+    e = await rejection(httpBlackBox(locked.url, { inputDim: 12 }));
+    expect([e.code, (e as OracleHttpError).status]).toEqual(['E_ORACLE', 401]);
     expect(Array.from(await box.evaluate({ data: Float64Array.of(1, 2, 3), offset: 0, shape: [1, 3], strides: [3, 1] }))).toEqual([6]);
     e = await rejection(box.evaluate(gaussianPoints(1, 4, 0)));
     expect([e.code, e.message]).toEqual(['E_DIMENSION_MISMATCH', `${bare.url} takes inputs of dimension 3, but a batch of dimension 4 was given`]);
