@@ -26,5 +26,5 @@ export type {
   LstsqResult,
   CholeskyOptions,
 } from './api.ts';
-export { tier, useTier, nativeAvailable } from './tier.ts';
+export { tier, useTier, nativeAvailable, setBlasThreads } from './tier.ts';
 export type { TierName } from './backend.ts';

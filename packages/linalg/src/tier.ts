@@ -18,6 +18,7 @@ interface Addon {
   qr(n: number, p: number, a: Float64Array, q: Float64Array, r: Float64Array): number;
   choleskySolve(n: number, k: number, a: Float64Array, b: Float64Array, jitter: number): number;
   threads(): number;
+  setThreads(n: number): number;
 }
 
 function lapackFailure(routine: string, info: number): never {
@@ -57,11 +58,14 @@ function wrap(addon: Addon): Backend {
   };
 }
 
+let nativeAddon: Addon | null = null;
+
 function loadNative(): Backend | null {
   try {
     const require = createRequire(import.meta.url);
     const addon = require('../native/build/Release/nnid_linalg.node') as Addon;
     if (typeof addon.gemm !== 'function') return null;
+    nativeAddon = addon;
     return wrap(addon);
   } catch {
     return null;
@@ -115,4 +119,21 @@ export function useTier(name: TierName): void {
     return;
   }
   invalidArgument('name', "must be one of 'native', 'typescript'", name);
+}
+
+/**
+ * Sets OpenBLAS's thread count (process-wide) and returns the previous one; a no-op returning 1
+ * on the TypeScript tier. The addon starts at 1 because nnid parallelizes with worker threads;
+ * raise it only around large single-threaded work (e.g. the normal equations of refinement)
+ * while no other thread runs OpenBLAS, and restore it after.
+ *
+ * @example
+ * const before = setBlasThreads(2); try { ... } finally { setBlasThreads(before); }
+ */
+export function setBlasThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1) invalidArgument('n', 'must be a positive integer', n);
+  if (nativeAddon === null || typeof nativeAddon.setThreads !== 'function' || active !== nativeBackend) return 1;
+  const before = nativeAddon.threads();
+  nativeAddon.setThreads(n);
+  return before;
 }

@@ -20,7 +20,7 @@ import {
   type Network,
   type Oracle,
 } from '@nnid/core';
-import { choleskySolve, gram, matmul } from '@nnid/linalg';
+import { choleskySolve, gram, matmul, setBlasThreads } from '@nnid/linalg';
 import { layoutOf, packParameters, residualsAndJacobian, unpackParameters } from './params.ts';
 
 export interface RefineOptions {
@@ -41,6 +41,11 @@ export interface RefineOptions {
   costTolerance?: number;
   /** At most this many LM iterations (accepted or not; default 200). */
   maxIterations?: number;
+  /**
+   * OpenBLAS threads for the normal equations (default 1). Raise it to the core count when no
+   * other thread runs OpenBLAS meanwhile (OpenBLAS's count is process-wide); restored after.
+   */
+  blasThreads?: number;
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
@@ -133,9 +138,28 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
     }
   }
   const queries = oracle.counts().total - before;
-  const yNorm = norm(y) || 1;
 
+  const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
+  try {
+    return fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, onProgress: options.onProgress });
+  } finally {
+    setBlasThreads(blasBefore);
+  }
+}
+
+interface FitSettings {
+  stepTol: number;
+  resTol: number;
+  costTol: number;
+  maxIterations: number;
+  onProgress?: (iteration: number, relativeResidual: number) => void;
+}
+
+function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): RefineResult {
+  const { stepTol, resTol, costTol, maxIterations } = settings;
+  const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
+  const P = layout.size;
   let p = packParameters(initial, layout);
   const r = new Float64Array(N);
   const rTrial = new Float64Array(N);
@@ -206,7 +230,7 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
       nu = 2;
       const rel = Math.sqrt(sumSq) / yNorm;
       history.push(rel);
-      options.onProgress?.(iterations, rel);
+      settings.onProgress?.(iterations, rel);
       smallCostSteps = relativeDrop < costTol ? smallCostSteps + 1 : 0;
       if (smallCostSteps >= 2) {
         stopReason = 'cost';

@@ -263,6 +263,17 @@ static napi_value js_threads(napi_env env, napi_callback_info info) {
   return ret_int(env, openblas_get_num_threads());
 }
 
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &n);
+  if (n < 1) n = 1;
+  openblas_set_num_threads(n);
+  return ret_int(env, openblas_get_num_threads());
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   /* OpenBLAS's thread count is process-wide; nnid parallelizes with worker threads instead. */
   openblas_set_num_threads(1);
@@ -275,6 +286,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"qr", NULL, js_qr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"choleskySolve", NULL, js_cholesky_solve, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, js_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
