@@ -22,5 +22,6 @@ export type {
 } from './subspace.ts';
 export { estimateRange } from './range.ts';
 export type { RangeOptions, RangeReport, RangeResult } from './range.ts';
+export { complementBasis, restrictStack } from './restrict.ts';
 export { vecOuter, unvec, sideOf, columnsOf } from './layout.ts';
 export type { MatrixLayout } from './layout.ts';

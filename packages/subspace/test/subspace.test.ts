@@ -165,3 +165,32 @@ function matrixOf(list: Float64Array[]): Float64View {
   list.forEach((x, i) => out.data.set(x, i * list[0].length));
   return out;
 }
+
+describe('complementBasis and restrictStack', () => {
+  it('Q spans the complement; Q^T (x x^T) Q = (Q^T x)(Q^T x)^T in both layouts', async () => {
+    const { complementBasis, restrictStack } = await import('@nnid/subspace');
+    const F = matrix(3, d);
+    for (let i = 0; i < 3; i++) rng(8).split(i).fillNormal(F.data.subarray(i * d, (i + 1) * d));
+    const Q = complementBasis(F);
+    expect(Q.shape).toEqual([d, d - 3]);
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < d - 3; j++) {
+        let s = 0;
+        for (let t = 0; t < d; t++) s += F.data[i * d + t] * Q.data[t * (d - 3) + j];
+        expect(Math.abs(s)).toBeLessThan(1e-13);
+      }
+    }
+    const x = rng(9).fillNormal(new Float64Array(d));
+    const y = new Float64Array(d - 3);
+    for (let j = 0; j < d - 3; j++) for (let t = 0; t < d; t++) y[j] += Q.data[t * (d - 3) + j] * x[t];
+    for (const layout of ['packed', 'full'] as const) {
+      const cols = layout === 'packed' ? (d * (d + 1)) / 2 : d * d;
+      const H = matrix(1, cols);
+      vecOuter(x, d, layout, H.data, 0);
+      const R = restrictStack(H, Q, layout);
+      const expected = new Float64Array(R.shape[1]);
+      vecOuter(y, d - 3, layout, expected, 0);
+      for (let t = 0; t < expected.length; t++) expect(Math.abs(R.data[t] - expected[t])).toBeLessThan(1e-12);
+    }
+  });
+});

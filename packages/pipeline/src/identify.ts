@@ -1,0 +1,761 @@
+/**
+ * identify(): every stage of the paper's pipeline (arXiv:1907.00485), end to end, against a
+ * black box seen only through an Oracle; then, by default, Levenberg-Marquardt refinement.
+ *
+ *   gradients -> range(A) -> Hessians in reduced coordinates -> W-hat -> rank-one candidates
+ *   -> attribution (+ missing a_i searched in the orthogonal complement, + the entangled part
+ *   re-estimated after deflating span{a_i a_i^T}) -> shifts -> network -> refine
+ *
+ * A truth-free check follows refinement: when the relative residual on its own data stays above
+ * `retryResidual`, the later stages are redone with another dimension of W-hat on the same
+ * Hessians (no new Hessian queries), and the attempt with the smallest residual is kept.
+ */
+import { availableParallelism } from 'node:os';
+import {
+  ACTIVATIONS,
+  checkChoice,
+  checkInteger,
+  checkPositive,
+  ErrorCodes,
+  invalidArgument,
+  matrix,
+  NnidError,
+  parameterCount,
+  rng,
+  serializeNetwork,
+  type ActivationName,
+  type Float64View,
+  type Network,
+  type NetworkJson,
+  type Oracle,
+  type QueryCounts,
+} from '@nnid/core';
+import { createSamplerPool, sampleGradients, sampleHessians, spherePoints, type SamplerPool } from '@nnid/hessian-sampler';
+import {
+  complementBasis,
+  deflate,
+  estimateRange,
+  estimateSubspace,
+  joinSubspaces,
+  rankOneSpan,
+  restrictStack,
+  type MatrixSubspace,
+} from '@nnid/subspace';
+import { createSolverPool, findRankOne, type SolverPool } from '@nnid/rank1-solver';
+import { attributeCandidates } from '@nnid/attribution';
+import { recoverShifts } from '@nnid/shift-recovery';
+import { refineNetwork } from '@nnid/refine';
+import { bestAbsCos, liftRows, mapRows, pickRows, rowsOf, stackRows, stageSeed } from './identify-geometry.ts';
+
+/** What identify() reports as it goes. */
+export interface IdentifyProgress {
+  stage: IdentifyStage;
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export type IdentifyStage = 'gradients' | 'hessians' | 'subspace' | 'rank-one' | 'attribution' | 'shifts' | 'refine';
+
+export interface IdentifyOptions {
+  /** m0, the first hidden layer's width. Default: the dimension of range(A) (or inferred by attribution). */
+  width1?: number;
+  /** m1, the second hidden layer's width. Default: the number of entangled weights found. */
+  width2?: number;
+  activation: { layer1: ActivationName; layer2: ActivationName };
+  seed: number;
+  /** Worker threads (default os.availableParallelism()). The result does not depend on it. */
+  threads?: number;
+  /** Levenberg-Marquardt on all parameters after the paper's pipeline (default true). */
+  refine?: boolean;
+  onProgress?: (event: IdentifyProgress) => void;
+  /** Reduce to range(A) from gradients first (default true). */
+  reduceToRange?: boolean;
+  /** Gradients for range(A), the first at x = 0: 'auto' = 2 m0 (2 d when m0 is unknown). */
+  gradientPoints?: number | 'auto';
+  /** Hessians: 'auto' = 2 (m0 + m1), m1 taken as ceil(m0 / 2) when unknown. */
+  hessianPoints?: number | 'auto';
+  /** Radius of the sphere the gradient and Hessian points are drawn on (default 1). */
+  radius?: number;
+  /** Finite-difference scheme of the Hessians (default 'forward'). */
+  scheme?: 'forward' | 'central';
+  /** Finite-difference step of the Hessians: 'auto' = the sampler's default for the scheme. */
+  step?: number | 'auto';
+  /** dim W-hat: 'auto' = round(1.5 (m0 + m1)). */
+  subspaceDimension?: number | 'auto';
+  /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1]). */
+  retryFactors?: number[];
+  /** Relative residual after refinement above which the later stages are redone (default 1e-6). */
+  retryResidual?: number;
+  /** Random starts of the rank-one solver: 'auto' = 10 (m0 + m1). */
+  starts?: number | 'auto';
+  /** A-posteriori check of the rank-one solver (default 0.9). */
+  threshold?: number;
+  /** Fresh queries of the shift fit ('auto': the stage's default). */
+  shiftDataPoints?: number | 'auto';
+  /**
+   * Fresh queries of the refinement: 'auto' = 6 P (P = d m0 + m0 + m0 m1 + m1). Measured on
+   * (20, 10, 3) tanh, seeds 1-6, from this pipeline's networks: 2 P and 3 P stalled at relative
+   * residuals 1e-2 in 4 of 6 runs, 6 P was exact in 5 of 6 on the first attempt.
+   */
+  refineDataPoints?: number | 'auto';
+}
+
+export interface StageQueries {
+  total: number;
+  paid: number;
+  reused: number;
+}
+
+export interface CandidateReport {
+  /** In R^d, unit, sign fixed (largest |entry| positive). */
+  vector: number[];
+  /** The a-posteriori certificate Phi = |P_W(u u^T)|_F^2. */
+  phi: number;
+  hits: number;
+  role: 'first-layer' | 'entangled' | 'skipped' | 'unused';
+}
+
+export interface AttemptReport {
+  subspaceDimension: number;
+  /** Why this attempt ran: 'first', or the residual of the one before it. */
+  reason: string;
+  subspace: unknown;
+  rankOne: unknown;
+  attribution: unknown;
+  candidates: CandidateReport[];
+  /** margin between the groups (entangled min coherence - first-layer max coherence). */
+  attributionMargin: number | null;
+  completion: unknown;
+  entangled: unknown;
+  shifts: unknown;
+  refine: unknown;
+  networkBeforeRefinement: NetworkJson;
+  /** Relative residual of the shift fit (paper's pipeline alone) on its data. */
+  pipelineResidual: number;
+  /** Relative residual after refinement on its data (null without refinement). */
+  refinedResidual: number | null;
+  queries: StageQueries;
+  seconds: number;
+}
+
+export interface IdentifyReport {
+  format: 'nnid.identify-report/v1';
+  /** Every option, with each 'auto' resolved to the value used. */
+  options: Record<string, unknown>;
+  widths: { width1: number; width1Source: string; width2: number; width2Source: string; inputDim: number; reducedDim: number };
+  parameterCount: number;
+  queries: StageQueries & {
+    gradients: number;
+    hessians: number;
+    shifts: number;
+    refine: number;
+    /** total / P. */
+    multipleOfP: number;
+    byStage: Record<string, StageQueries>;
+  };
+  seconds: Record<string, number> & { total: number };
+  threads: number;
+  spectrum: { gradients: number[] | null; hessians: number[] };
+  candidates: CandidateReport[];
+  attributionMargin: number | null;
+  stages: { range: unknown; gradients: unknown; hessians: unknown };
+  attempts: AttemptReport[];
+  /** Index into `attempts` of the network returned. */
+  chosenAttempt: number;
+  /** The network of the paper's pipeline alone (before refinement), of the chosen attempt. */
+  networkBeforeRefinement: NetworkJson;
+  check: { relativeResidual: number | null; threshold: number; passed: boolean | null; on: 'refine-data' | 'shift-data' };
+  warnings: string[];
+}
+
+export interface IdentifyResult {
+  network: Network;
+  /** The paper's pipeline alone (before refinement). */
+  networkBeforeRefinement: Network;
+  report: IdentifyReport;
+}
+
+interface Resolved {
+  width1?: number;
+  width2?: number;
+  layer1: ActivationName;
+  layer2: ActivationName;
+  seed: number;
+  threads: number;
+  refine: boolean;
+  reduceToRange: boolean;
+  gradientPoints: number | 'auto';
+  hessianPoints: number | 'auto';
+  radius: number;
+  scheme: 'forward' | 'central';
+  step: number | 'auto';
+  subspaceDimension: number | 'auto';
+  retryFactors: number[];
+  retryResidual: number;
+  starts: number | 'auto';
+  threshold: number;
+  shiftDataPoints: number | 'auto';
+  refineDataPoints: number | 'auto';
+  onProgress?: (event: IdentifyProgress) => void;
+}
+
+function autoOr(name: string, value: unknown, min = 1): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  return checkInteger(name, value, min);
+}
+
+function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
+  if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') {
+    invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
+  }
+  if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
+  const d = oracle.inputDim;
+  const width1 = options.width1 === undefined ? undefined : checkInteger('width1', options.width1, 1, d);
+  const width2 = options.width2 === undefined ? undefined : checkInteger('width2', options.width2, 1, width1 ?? d);
+  if (!options.activation || typeof options.activation !== 'object') {
+    invalidArgument('activation', 'must be { layer1, layer2 } with tanh or sigmoid', options.activation);
+  }
+  const layer1 = checkChoice('activation.layer1', options.activation.layer1, ACTIVATIONS);
+  const layer2 = checkChoice('activation.layer2', options.activation.layer2, ACTIVATIONS);
+  const seed = checkInteger('seed', options.seed, 0);
+  const threads = checkInteger('threads', options.threads ?? availableParallelism(), 1, 1024);
+  if (options.refine !== undefined && typeof options.refine !== 'boolean') invalidArgument('refine', 'must be a boolean', options.refine);
+  if (options.reduceToRange !== undefined && typeof options.reduceToRange !== 'boolean') {
+    invalidArgument('reduceToRange', 'must be a boolean', options.reduceToRange);
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
+  const step = options.step === undefined || options.step === 'auto' ? 'auto' : checkPositive('step', options.step);
+  const subspaceDimension = autoOr('subspaceDimension', options.subspaceDimension);
+  const retryFactors = options.retryFactors ?? [2, 1];
+  if (!Array.isArray(retryFactors) || retryFactors.some((f) => typeof f !== 'number' || !(f > 0) || !Number.isFinite(f))) {
+    invalidArgument('retryFactors', 'must be an array of positive numbers', retryFactors);
+  }
+  const threshold = checkPositive('threshold', options.threshold ?? 0.9, true);
+  if (threshold > 1) invalidArgument('threshold', 'must be a number in [0, 1]', threshold);
+  return {
+    width1,
+    width2,
+    layer1,
+    layer2,
+    seed,
+    threads,
+    refine: options.refine ?? true,
+    reduceToRange: options.reduceToRange ?? true,
+    gradientPoints: autoOr('gradientPoints', options.gradientPoints, 2),
+    hessianPoints: autoOr('hessianPoints', options.hessianPoints, 1),
+    radius: checkPositive('radius', options.radius ?? 1),
+    scheme: checkChoice('scheme', options.scheme ?? 'forward', ['forward', 'central'] as const),
+    step,
+    subspaceDimension,
+    retryFactors,
+    retryResidual: checkPositive('retryResidual', options.retryResidual ?? 1e-6),
+    starts: autoOr('starts', options.starts),
+    threshold,
+    shiftDataPoints: autoOr('shiftDataPoints', options.shiftDataPoints),
+    refineDataPoints: autoOr('refineDataPoints', options.refineDataPoints),
+    onProgress: options.onProgress,
+  };
+}
+
+function diff(after: QueryCounts, before: QueryCounts): StageQueries {
+  return { total: after.total - before.total, paid: after.paid - before.paid, reused: after.reused - before.reused };
+}
+
+function addQueries(a: StageQueries, b: StageQueries): StageQueries {
+  return { total: a.total + b.total, paid: a.paid + b.paid, reused: a.reused + b.reused };
+}
+
+const ZERO: StageQueries = { total: 0, paid: 0, reused: 0 };
+
+/** The dimension of W-hat for a factor of (m0 + m1), within what the stack can give. */
+function dimensionFor(factor: number, m0: number, m1: number, maxDim: number): number {
+  return Math.max(1, Math.min(maxDim, Math.round(factor * (m0 + m1))));
+}
+
+interface AttemptContext {
+  oracle: Oracle;
+  o: Resolved;
+  /** Hessians in reduced coordinates (packed). */
+  stack: Float64View;
+  /** d x r basis of range(A), or null (r = d). */
+  U: Float64View | null;
+  r: number;
+  m0: number;
+  /** width2 as given (undefined: inferred per attempt). */
+  width2?: number;
+  /** m1 used for dimensions and starts (given or estimated from the spectrum). */
+  m1: number;
+  gradientAtZero: Float64Array | null;
+  solverPool: SolverPool | null;
+  attemptIndex: number;
+  progress: (stage: IdentifyStage, done: number, total: number, message?: string) => void;
+}
+
+interface AttemptResult {
+  network: Network;
+  networkBeforeRefinement: Network;
+  report: AttemptReport;
+  seconds: Record<string, number>;
+  shiftQueries: StageQueries;
+  refineQueries: StageQueries;
+  width2: number;
+  width2Source: string;
+  width1: number;
+}
+
+/** Subspace -> rank-one -> attribution (+ completion, + entangled part) -> shifts -> refine. */
+async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<AttemptResult> {
+  const { oracle, o, stack, U, r, m0, m1 } = ctx;
+  const started = performance.now();
+  const seconds: Record<string, number> = {};
+  const tick = (name: string, t0: number) => {
+    seconds[name] = (seconds[name] ?? 0) + (performance.now() - t0) / 1000;
+  };
+  const attemptSeed = stageSeed(o.seed, 100 + ctx.attemptIndex);
+  const solverBase = { threads: o.threads, ...(ctx.solverPool ? { pool: ctx.solverPool } : {}) };
+  const starts = o.starts === 'auto' ? 10 * (m0 + m1) : o.starts;
+
+  // W-hat
+  let t0 = performance.now();
+  ctx.progress('subspace', 0, 1, `dimension ${k}`);
+  const sub = estimateSubspace(stack, { layout: 'packed', dimension: k });
+  tick('subspace', t0);
+
+  // rank-one candidates
+  t0 = performance.now();
+  ctx.progress('rank-one', 0, 1, `${starts} starts`);
+  const sol = await findRankOne(sub.subspace.basis, { ...solverBase, starts, seed: attemptSeed, threshold: o.threshold });
+  tick('rankOne', t0);
+
+  // attribution
+  t0 = performance.now();
+  ctx.progress('attribution', 0, 1);
+  const att = attributeCandidates(sol.candidates, {
+    width1: m0,
+    ...(ctx.width2 !== undefined ? { width2: ctx.width2 } : {}),
+    certificates: sol.certificates,
+  });
+  let firstLayer = att.firstLayerWeights; // reduced coordinates
+  const roles = new Array<CandidateReport['role']>(sol.candidates.shape[0]).fill('unused');
+  for (const i of att.firstLayer) roles[i] = 'first-layer';
+  for (const i of att.entangled) roles[i] = 'entangled';
+  for (const s of att.report.skipped) roles[s.index] = 'skipped';
+
+  // missing a_i: the problem restricted to the orthogonal complement of the accepted ones
+  // (Q^T H Q keeps the rank-one structure), its own W-hat, solver and attribution
+  const missing = m0 - firstLayer.shape[0];
+  let completion: Record<string, unknown> = { missing, found: 0 };
+  if (missing > 0) {
+    const Q = complementBasis(firstLayer);
+    const c = Q.shape[1];
+    const restricted = restrictStack(stack, Q, 'packed');
+    const kc = Math.max(1, Math.min(Math.round((k / (m0 + m1)) * (c + m1)), restricted.shape[0], restricted.shape[1]));
+    const subc = estimateSubspace(restricted, { layout: 'packed', dimension: kc });
+    const solc = await findRankOne(subc.subspace.basis, { ...solverBase, starts: 10 * (c + m1), seed: stageSeed(attemptSeed, 1), threshold: 0 });
+    const attc = attributeCandidates(solc.candidates, { width1: c, certificates: solc.certificates });
+    let found = mapRows(attc.firstLayerWeights, Q);
+    let filled = 0;
+    if (found.shape[0] < missing) {
+      // still short: complete with an orthonormal basis of what is left (refinement's job then)
+      const rest = complementBasis(stackRows(firstLayer, found));
+      const extra = matrix(missing - found.shape[0], r);
+      for (let i = 0; i < extra.shape[0]; i++) for (let t = 0; t < r; t++) extra.data[i * r + t] = rest.data[t * rest.shape[1] + i];
+      filled = extra.shape[0];
+      found = stackRows(found, extra);
+    }
+    const take = pickRows(found, Array.from({ length: missing }, (_, i) => i));
+    firstLayer = stackRows(firstLayer, take);
+    completion = {
+      missing,
+      found: missing - filled,
+      filledWithComplementBasis: filled,
+      complementDimension: c,
+      subspaceDimension: kc,
+      candidates: solc.candidates.shape[0],
+      certificates: Array.from(solc.certificates).slice(0, missing),
+      solver: solc.report,
+      attributionMargin: attc.report.margin,
+    };
+  }
+  tick('attribution', t0);
+
+  // entangled part: deflate span{a_i a_i^T}, re-estimate it (dimension m1), search the joined
+  // space W' = span{a_i a_i^T} + entangled part. There the a-hat_i a-hat_i^T are exact rank-one
+  // elements (Phi = 1): every other local maximizer is an entangled weight, whatever its
+  // coherence with the a-hat_i (the |cos| 0.8 rule of the first search is not needed).
+  t0 = performance.now();
+  const spanA = rankOneSpan(firstLayer, 'packed');
+  const rest = deflate(stack, spanA);
+  const m1e = Math.max(1, ctx.width2 ?? att.entangled.length);
+  const ke = Math.min(m1e, rest.shape[0], rest.shape[1] - spanA.basis.shape[0]);
+  type Source = 'deflated' | 'first-search' | 'deflated-below-threshold' | 'first-search-other' | 'gradient-at-zero' | 'random';
+  const pool: { v: Float64Array; phi: number; source: Source }[] = [];
+  const rowOf = (M: Float64View, j: number) => Float64Array.from(M.data.subarray(M.offset + j * M.strides[0], M.offset + j * M.strides[0] + r));
+  let deflatedReport: Record<string, unknown> | null = null;
+  if (ke >= 1) {
+    const ent = estimateSubspace(rest, { layout: 'packed', dimension: ke });
+    let joined: MatrixSubspace | null = null;
+    try {
+      joined = joinSubspaces(spanA, ent.subspace);
+    } catch {
+      joined = null;
+    }
+    if (joined) {
+      const sole = await findRankOne(joined.basis, { ...solverBase, starts: 10 * (m0 + m1), seed: stageSeed(attemptSeed, 2), threshold: 0 });
+      const below: number[] = [];
+      for (let j = 0; j < sole.candidates.shape[0]; j++) {
+        if (bestAbsCos(sole.candidates, j, firstLayer) >= 0.999) continue;
+        if (sole.certificates[j] >= o.threshold) pool.push({ v: rowOf(sole.candidates, j), phi: sole.certificates[j], source: 'deflated' });
+        else below.push(j);
+      }
+      for (const i of att.entangled) pool.push({ v: rowOf(sol.candidates, i), phi: sol.certificates[i], source: 'first-search' });
+      for (const j of below) pool.push({ v: rowOf(sole.candidates, j), phi: sole.certificates[j], source: 'deflated-below-threshold' });
+      deflatedReport = {
+        dimension: ke,
+        candidates: sole.candidates.shape[0],
+        certificates: Array.from(sole.certificates),
+        solver: sole.report,
+        spectrum: ent.report.singularValues.slice(0, Math.min(ent.report.singularValues.length, 3 * ke)),
+      };
+    }
+  }
+  if (deflatedReport === null) for (const i of att.entangled) pool.push({ v: rowOf(sol.candidates, i), phi: sol.certificates[i], source: 'first-search' });
+  if (ctx.width2 !== undefined) {
+    // still short of m1: the first search's other maximizers, then grad f(0) (a positive
+    // combination of the v_l), then random dense combinations of the a-hat_i (reported)
+    const other = [...att.report.skipped.map((x) => x.index), ...att.report.unused].sort((a, b) => sol.certificates[b] - sol.certificates[a]);
+    for (const i of other) pool.push({ v: rowOf(sol.candidates, i), phi: sol.certificates[i], source: 'first-search-other' });
+    if (ctx.gradientAtZero) {
+      const y = new Float64Array(r);
+      for (let a = 0; a < r; a++) {
+        let acc = 0;
+        for (let t = 0; t < ctx.gradientAtZero.length; t++) acc += (U ? U.data[U.offset + t * U.strides[0] + a * U.strides[1]] : t === a ? 1 : 0) * ctx.gradientAtZero[t];
+        y[a] = acc;
+      }
+      pool.push({ v: y, phi: NaN, source: 'gradient-at-zero' });
+    }
+    const stream = rng(attemptSeed).split(7);
+    for (let l = 0; l < ctx.width2; l++) pool.push({ v: stream.split(l).fillNormal(new Float64Array(r)), phi: NaN, source: 'random' });
+  }
+  const chosen: typeof pool = [];
+  const unit = (v: Float64Array) => {
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  const cosWith = (u: Float64Array, list: Float64Array[]) => list.reduce((m, w) => Math.max(m, Math.abs(u.reduce((s, x, t) => s + x * w[t], 0))), 0);
+  const aRows = Array.from({ length: firstLayer.shape[0] }, (_, i) => unit(rowOf(firstLayer, i)));
+  const wanted = ctx.width2 ?? pool.filter((c) => c.source === (deflatedReport && pool.some((x) => x.source === 'deflated') ? 'deflated' : 'first-search')).length;
+  for (const c of pool) {
+    if (chosen.length >= wanted) break;
+    const u = unit(c.v);
+    if (!u.every(Number.isFinite)) continue;
+    if (cosWith(u, aRows) >= 0.98 || cosWith(u, chosen.map((x) => x.v)) >= 0.95) continue;
+    chosen.push({ ...c, v: u });
+  }
+  if (chosen.length === 0) {
+    throw new NnidError(ErrorCodes.numerical, 'identify: no entangled weight passed the a-posteriori check; lower `threshold` or give `width2`');
+  }
+  const entangled = matrix(chosen.length, r);
+  chosen.forEach((c, l) => entangled.data.set(c.v, l * r));
+  const width2 = chosen.length;
+  const width2Source = ctx.width2 !== undefined ? 'given' : 'entangled weights found';
+  const entangledReport = {
+    sources: chosen.map((c) => c.source),
+    certificates: chosen.map((c) => (Number.isFinite(c.phi) ? c.phi : null)),
+    deflated: deflatedReport,
+  };
+  tick('entangled', t0);
+
+  // back to R^d
+  const Ahat = liftRows(firstLayer, U);
+  const Vhat = liftRows(entangled, U);
+
+  // shifts
+  t0 = performance.now();
+  ctx.progress('shifts', 0, 1);
+  const before = oracle.counts();
+  const shifts = await recoverShifts(oracle, Ahat, Vhat, {
+    activation: { layer1: o.layer1, layer2: o.layer2 },
+    seed: stageSeed(attemptSeed, 3),
+    ...(ctx.gradientAtZero ? { gradientAtZero: ctx.gradientAtZero } : {}),
+    dataPoints: o.shiftDataPoints,
+  });
+  const shiftQueries = diff(oracle.counts(), before);
+  tick('shifts', t0);
+  const pipelineNetwork = shifts.network;
+
+  // refinement
+  let network = pipelineNetwork;
+  let refineReport: unknown = null;
+  let refinedResidual: number | null = null;
+  let refineQueries = ZERO;
+  if (o.refine) {
+    t0 = performance.now();
+    ctx.progress('refine', 0, 1);
+    const rb = oracle.counts();
+    const refined = await refineNetwork(oracle, pipelineNetwork, {
+      seed: stageSeed(attemptSeed, 4),
+      dataPoints: o.refineDataPoints === 'auto' ? 6 * parameterCount(pipelineNetwork) : o.refineDataPoints,
+      onProgress: (it, res) => ctx.progress('refine', it, 0, `relative residual ${res.toExponential(2)}`),
+    });
+    refineQueries = diff(oracle.counts(), rb);
+    network = refined.network;
+    refineReport = refined.report;
+    refinedResidual = refined.report.relativeResidual;
+    tick('refine', t0);
+  }
+
+  const candidates: CandidateReport[] = [];
+  const lifted = liftRows(sol.candidates, U);
+  for (let i = 0; i < sol.candidates.shape[0]; i++) {
+    candidates.push({ vector: rowsOf(pickRows(lifted, [i]))[0], phi: sol.certificates[i], hits: sol.hits[i], role: roles[i] });
+  }
+  const report: AttemptReport = {
+    subspaceDimension: k,
+    reason,
+    subspace: sub.report,
+    rankOne: sol.report,
+    attribution: att.report,
+    candidates,
+    attributionMargin: att.report.margin,
+    completion,
+    entangled: entangledReport,
+    shifts: shifts.report,
+    refine: refineReport,
+    networkBeforeRefinement: serializeNetwork(pipelineNetwork),
+    pipelineResidual: shifts.report.relativeResidual,
+    refinedResidual,
+    queries: addQueries(shiftQueries, refineQueries),
+    seconds: (performance.now() - started) / 1000,
+  };
+  return {
+    network,
+    networkBeforeRefinement: pipelineNetwork,
+    report,
+    seconds,
+    shiftQueries,
+    refineQueries,
+    width2,
+    width2Source,
+    width1: m0,
+  };
+}
+
+/**
+ * Identifies the weights of a two-hidden-layer network from queries of the black box alone.
+ *
+ * @example
+ * const oracle = createOracle(networkBlackBox(net));
+ * const { network, report } = await identify(oracle, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
+ * report.queries.total; report.networkBeforeRefinement;
+ */
+export async function identify(oracle: Oracle, options: IdentifyOptions): Promise<IdentifyResult> {
+  const startedAll = performance.now();
+  const o = resolveOptions(oracle, options);
+  const d = oracle.inputDim;
+  const warnings: string[] = [];
+  const seconds: Record<string, number> = {};
+  const byStage: Record<string, StageQueries> = {};
+  const progress = (stage: IdentifyStage, done: number, total: number, message?: string) => {
+    o.onProgress?.({ stage, done, total, ...(message ? { message } : {}) });
+  };
+  const useWorkers = o.threads > 1;
+  const samplerPool: SamplerPool | null = useWorkers && typeof oracle.workerSpec === 'function' ? createSamplerPool({ threads: o.threads }) : null;
+  const solverPool: SolverPool | null = useWorkers ? createSolverPool({ threads: o.threads }) : null;
+  const samplerBase = { threads: o.threads, ...(samplerPool ? { pool: samplerPool } : {}) };
+
+  try {
+    // 1. range(A) from central-difference gradients at 0 and on the sphere
+    let U: Float64View | null = null;
+    let r = d;
+    let m0: number | undefined = o.width1;
+    let width1Source = o.width1 !== undefined ? 'given' : 'attribution';
+    let gradientAtZero: Float64Array | null = null;
+    let rangeReport: unknown = null;
+    let gradientReport: unknown = null;
+    let gradientSpectrum: number[] | null = null;
+    let gradientPoints = 0;
+    if (o.reduceToRange) {
+      let t0 = performance.now();
+      gradientPoints = o.gradientPoints === 'auto' ? 2 * (o.width1 ?? d) : o.gradientPoints;
+      const points = matrix(gradientPoints, d, { shared: true });
+      const sphere = spherePoints(gradientPoints - 1, d, o.radius, stageSeed(o.seed, 1));
+      points.data.set(sphere.data.subarray(0, (gradientPoints - 1) * d), d); // row 0 stays x = 0
+      const before = oracle.counts();
+      const g = await sampleGradients(oracle, points, { ...samplerBase, scheme: 'central', onProgress: (k, n) => progress('gradients', k, n) });
+      byStage.gradients = diff(oracle.counts(), before);
+      gradientReport = g.report;
+      gradientAtZero = Float64Array.from(g.gradientStack.data.subarray(0, d));
+      seconds.gradients = (performance.now() - t0) / 1000;
+      t0 = performance.now();
+      const range = estimateRange(g.gradientStack, { dimension: o.width1 ?? 'auto' });
+      seconds.range = (performance.now() - t0) / 1000;
+      rangeReport = range.report;
+      gradientSpectrum = range.report.singularValues;
+      U = range.basis;
+      r = range.dimension;
+      if (m0 === undefined) {
+        m0 = r;
+        width1Source = `range(A): ${range.dimensionSource}`;
+      }
+    } else {
+      byStage.gradients = { ...ZERO };
+    }
+    if (m0 === undefined) {
+      // no reduction and no width1: the widest possible first layer; attribution decides
+      m0 = r;
+      width1Source = 'upper bound (inputDim); attribution decides';
+      warnings.push('width1 not given and reduceToRange off: m0 taken as inputDim for sampling counts');
+    }
+
+    // 2. Hessians in the reduced coordinates
+    let t0 = performance.now();
+    const m1Guess = o.width2 ?? Math.ceil(m0 / 2);
+    const hessianPoints = o.hessianPoints === 'auto' ? 2 * (m0 + m1Guess) : o.hessianPoints;
+    const hp = spherePoints(hessianPoints, d, o.radius, stageSeed(o.seed, 2));
+    let before = oracle.counts();
+    const h = await sampleHessians(oracle, hp, {
+      ...samplerBase,
+      scheme: o.scheme,
+      ...(o.step === 'auto' ? {} : { step: o.step }),
+      layout: 'packed',
+      ...(U ? { basis: U } : {}),
+      onProgress: (k, n) => progress('hessians', k, n),
+    });
+    byStage.hessians = diff(oracle.counts(), before);
+    seconds.hessians = (performance.now() - t0) / 1000;
+    const stack = h.hessianStack;
+
+    // m1 for dimensions: given, or from the spectrum's largest relative gap beyond m0
+    t0 = performance.now();
+    const spectrum = estimateSubspace(stack, { layout: 'packed', dimension: 1 }).report.singularValues;
+    let m1 = o.width2 ?? 0;
+    let width2Source = o.width2 !== undefined ? 'given' : '';
+    if (o.width2 === undefined) {
+      // dim W = m0 + m1 with 1 <= m1 <= m0: the largest relative gap s_D / s_{D+1} there
+      let bestD = -1;
+      let bestGap = 0;
+      for (let D = m0 + 1; D <= Math.min(2 * m0, spectrum.length - 1); D++) {
+        const g = spectrum[D] > 0 ? spectrum[D - 1] / spectrum[D] : Infinity;
+        if (g > bestGap) {
+          bestGap = g;
+          bestD = D;
+        }
+      }
+      m1 = bestD > 0 ? bestD - m0 : Math.ceil(m0 / 2);
+      width2Source = `spectrum gap (for sampling dimensions; the count is the attribution's)`;
+    }
+    seconds.subspace = (performance.now() - t0) / 1000;
+    const maxDim = Math.min(stack.shape[0], stack.shape[1]);
+    const firstK = o.subspaceDimension === 'auto' ? dimensionFor(1.5, m0, m1, maxDim) : Math.min(o.subspaceDimension, maxDim);
+
+    // 3. the later stages, with retries on other dimensions of W-hat when the check fails
+    const ctx: AttemptContext = {
+      oracle,
+      o,
+      stack,
+      U,
+      r,
+      m0,
+      ...(o.width2 !== undefined ? { width2: o.width2 } : {}),
+      m1,
+      gradientAtZero,
+      solverPool,
+      attemptIndex: 0,
+      progress,
+    };
+    const dims = [firstK];
+    for (const f of o.retryFactors) {
+      const k = dimensionFor(f, m0, m1, maxDim);
+      if (!dims.includes(k)) dims.push(k);
+    }
+    const attempts: AttemptResult[] = [];
+    let reason = 'first';
+    for (let a = 0; a < dims.length; a++) {
+      ctx.attemptIndex = a;
+      let res: AttemptResult;
+      try {
+        res = await attempt(ctx, dims[a], reason);
+      } catch (e) {
+        if (a === dims.length - 1 && attempts.length === 0) throw e;
+        warnings.push(`attempt with subspace dimension ${dims[a]} failed: ${(e as Error).message}`);
+        reason = `attempt ${a} failed`;
+        continue;
+      }
+      attempts.push(res);
+      for (const [name, s] of Object.entries(res.seconds)) seconds[name] = (seconds[name] ?? 0) + s;
+      byStage.shifts = addQueries(byStage.shifts ?? ZERO, res.shiftQueries);
+      byStage.refine = addQueries(byStage.refine ?? ZERO, res.refineQueries);
+      const residual = res.report.refinedResidual;
+      if (!o.refine || residual === null || residual <= o.retryResidual) break;
+      reason = `relative residual ${residual.toExponential(2)} > ${o.retryResidual} after refinement with dimension ${dims[a]}`;
+      if (a < dims.length - 1) warnings.push(`truth-free check failed (${reason}); retrying with subspace dimension ${dims[a + 1]}`);
+    }
+    byStage.shifts ??= { ...ZERO };
+    byStage.refine ??= { ...ZERO };
+    const score = (x: AttemptResult) => x.report.refinedResidual ?? x.report.pipelineResidual;
+    let best = 0;
+    for (let a = 1; a < attempts.length; a++) if (score(attempts[a]) < score(attempts[best])) best = a;
+    const chosen = attempts[best];
+    const residual = o.refine ? chosen.report.refinedResidual : chosen.report.pipelineResidual;
+    const passed = o.refine ? residual !== null && residual <= o.retryResidual : null;
+    if (o.refine && !passed) warnings.push(`no attempt passed the truth-free check: best relative residual ${residual?.toExponential(2)}`);
+
+    const total = Object.values(byStage).reduce((s, q) => s + q.total, 0);
+    const P = parameterCount(chosen.network);
+    seconds.total = (performance.now() - startedAll) / 1000;
+    const report: IdentifyReport = {
+      format: 'nnid.identify-report/v1',
+      options: {
+        width1: o.width1 ?? null,
+        width2: o.width2 ?? null,
+        activation: { layer1: o.layer1, layer2: o.layer2 },
+        seed: o.seed,
+        threads: o.threads,
+        refine: o.refine,
+        reduceToRange: o.reduceToRange,
+        gradientPoints,
+        hessianPoints,
+        radius: o.radius,
+        scheme: o.scheme,
+        step: h.report.step,
+        subspaceDimension: firstK,
+        subspaceDimensionsTried: attempts.map((x) => x.report.subspaceDimension),
+        retryFactors: o.retryFactors,
+        retryResidual: o.retryResidual,
+        starts: o.starts === 'auto' ? 10 * (m0 + m1) : o.starts,
+        threshold: o.threshold,
+        shiftDataPoints: (chosen.report.shifts as { dataPoints: number }).dataPoints,
+        refineDataPoints: o.refine ? (chosen.report.refine as { dataPoints: number }).dataPoints : null,
+      },
+      widths: { width1: chosen.width1, width1Source, width2: chosen.width2, width2Source: o.width2 !== undefined ? width2Source : chosen.width2Source, inputDim: d, reducedDim: r },
+      parameterCount: P,
+      queries: {
+        total,
+        paid: Object.values(byStage).reduce((s, q) => s + q.paid, 0),
+        reused: Object.values(byStage).reduce((s, q) => s + q.reused, 0),
+        gradients: byStage.gradients.total,
+        hessians: byStage.hessians.total,
+        shifts: byStage.shifts.total,
+        refine: byStage.refine.total,
+        multipleOfP: total / P,
+        byStage,
+      },
+      seconds: seconds as IdentifyReport['seconds'],
+      threads: o.threads,
+      spectrum: { gradients: gradientSpectrum, hessians: spectrum },
+      candidates: chosen.report.candidates,
+      attributionMargin: chosen.report.attributionMargin,
+      stages: { range: rangeReport, gradients: gradientReport, hessians: h.report },
+      attempts: attempts.map((x) => x.report),
+      chosenAttempt: best,
+      networkBeforeRefinement: chosen.report.networkBeforeRefinement,
+      check: { relativeResidual: residual, threshold: o.retryResidual, passed, on: o.refine ? 'refine-data' : 'shift-data' },
+      warnings,
+    };
+    return { network: chosen.network, networkBeforeRefinement: chosen.networkBeforeRefinement, report };
+  } finally {
+    await Promise.all([samplerPool?.close(), solverPool?.close()]);
+  }
+}
