@@ -3,14 +3,15 @@
  * 127.0.0.1), and a server that dies midway through sampling while the query store keeps
  * every answer received.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NnidError, serializeNetwork, toRows, type Network } from '@nnid/core';
 import { randomNetwork } from '@nnid/oracle';
 import { identify, type IdentifyOptions } from '@nnid/pipeline';
-import { exportOnnx, openOracleFromSpec, serveNetwork, type OracleSpecOptions } from '@nnid/black-box';
+import { exportOnnx, openOracleFromSpec, serveNetwork, TOKEN_ENV, type OracleSpecOptions } from '@nnid/black-box';
+import { main } from '../src/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-black-box-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,5 +103,73 @@ describe('identification through real black boxes', () => {
     } finally {
       await second.close();
     }
+  }, 60_000);
+});
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('nnid identify --oracle', () => {
+  it('identifies through an HTTP oracle with a token from the environment; the rerun is answered by the store', async () => {
+    const served = await serveNetwork(net, { port: 0, token: 'k3y' });
+    const saved = process.env[TOKEN_ENV];
+    process.env[TOKEN_ENV] = 'k3y';
+    try {
+      const store = join(dir, 'cli-store');
+      const outs = [join(dir, 'r1.json'), join(dir, 'r2.json')];
+      const reports = [];
+      for (const out of outs) {
+        const r = await run(['identify', '--oracle', served.url, '--activation', 'tanh', '--store', store, '--seed', '3', '--threads', '1', '--quiet', '--out', out]);
+        const result = JSON.parse(readFileSync(out, 'utf8'));
+        expect(r.code).toBe(result.report.check.passed === false ? 1 : 0);
+        expect(r.err).toEqual([]);
+        reports.push({ result, out: r.out });
+      }
+      const [first, second] = reports;
+      expect(first.result.report.oracle).toEqual({ kind: 'http', spec: served.url, identity: expect.stringMatching(/^http:nnid\.network:d10-m5-m3:/), store, maxQueries: null });
+      expect(first.result.report.queries.paid).toBe(first.result.report.queries.total);
+      const q = second.result.report.queries;
+      expect([q.paid, q.reused]).toEqual([0, first.result.report.queries.total]);
+      expect(second.out[0]).toMatch(new RegExp(`from ${q.total} queries \\(\\S+ P; 0 paid, ${q.total} from the store\\)`));
+      expect(second.result.A).toEqual(first.result.A);
+      expect(served.rowsAnswered()).toBe(first.result.report.queries.total);
+    } finally {
+      if (saved === undefined) delete process.env[TOKEN_ENV];
+      else process.env[TOKEN_ENV] = saved;
+      await served.close();
+    }
+  }, 60_000);
+
+  it('identifies through an ONNX model written by nnid export', async () => {
+    const model = join(dir, 'cli.onnx');
+    expect((await run(['export', '--network', netFile, '--onnx', model])).code).toBe(0);
+    const out = join(dir, 'r-onnx.json');
+    const r = await run(['identify', '--oracle', model, '--activation', 'tanh', '--seed', '3', '--threads', '1', '--quiet', '--out', out]);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(r.code).toBe(result.report.check.passed === false ? 1 : 0);
+    expect(result.report.oracle).toEqual({ kind: 'onnx', spec: model, identity: expect.stringMatching(/^onnx:sha256:[0-9a-f]{32}$/), store: null, maxQueries: null });
+    expect(result.report.score).toBeUndefined();
+  }, 60_000);
+
+  it('bad input: exit 2 with one line; a budget too small: exit 1 naming the budget', async () => {
+    const cases: [string[], string][] = [
+      [['identify', '--out', 'x.json'], 'nnid identify: missing required option --network (or --oracle)'],
+      [['identify', '--network', netFile, '--oracle', netFile, '--out', 'x.json'], 'nnid identify: give --network or --oracle, not both'],
+      [['identify', '--oracle', 'model.pt', '--activation', 'tanh', '--out', 'x.json'], "nnid identify: --oracle must be a network file (.json), an ONNX model (.onnx) or an http(s):// URL, got 'model.pt'"],
+      [['identify', '--oracle', 'http://127.0.0.1:9/', '--out', 'x.json'], 'nnid identify: --activation is required with an ONNX or HTTP oracle (the method assumes the activations known)'],
+      [['identify', '--oracle', join(dir, 'none.onnx'), '--activation', 'tanh', '--out', 'x.json'], `nnid identify: cannot read ${join(dir, 'none.onnx')}: no such file [E_FILE_READ]`],
+      [['identify', '--oracle', netFile, '--store', join(dir, 's'), '--no-store', '--out', 'x.json'], 'nnid identify: give --store or --no-store, not both'],
+    ];
+    for (const [argv, line] of cases) {
+      const r = await run(argv);
+      expect([r.code, r.err]).toEqual([2, [line]]);
+    }
+    const r = await run(['identify', '--oracle', netFile, '--max-queries', '100', '--threads', '1', '--quiet', '--out', join(dir, 'x.json')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([expect.stringMatching(/^nnid identify: query budget exceeded: \d+ queries used, \d+ more requested, budget 100\. .* \[E_QUERY_BUDGET\]$/)]);
   }, 60_000);
 });
