@@ -13,11 +13,14 @@ const { onnx } = onnxProto;
 const dir = mkdtempSync(join(tmpdir(), 'nnid-onnx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A model y = Log(ReduceSum(x, axis 1)): NaN where a row sums below 0 (a black box that misbehaves). */
-function logSumModel(d: number): Uint8Array {
+/**
+ * A model y = Log(ReduceSum(x, axis 1)): NaN where a row sums below 0 (a black box that
+ * misbehaves). `d` may be symbolic; elemType 11 is DOUBLE, 1 is FLOAT.
+ */
+function logSumModel(d: number | string, elemType = 11): Uint8Array {
   const tensor = (name: string, dims: (number | string)[]) => ({
     name,
-    type: { tensorType: { elemType: 11, shape: { dim: dims.map((v) => (typeof v === 'number' ? { dimValue: v } : { dimParam: v })) } } },
+    type: { tensorType: { elemType, shape: { dim: dims.map((v) => (typeof v === 'number' ? { dimValue: v } : { dimParam: v })) } } },
   });
   const model = onnx.ModelProto.create({
     irVersion: 7,
@@ -134,6 +137,25 @@ describe('bad input to the ONNX adapter', () => {
     // The first sub-batch (rows 0-3) was answered and reported before the bad one.
     expect(stored).toEqual([Math.log(3), Math.log(3), Math.log(3), Math.log(3)]);
     await box.close();
+  });
+
+  it('a symbolic input dimension needs inputDim; a float32 model answers with float32 rounding', async () => {
+    const path = join(dir, 'symbolic.onnx');
+    writeFileSync(path, logSumModel('d'));
+    await expectNnidError(onnxBlackBox(path), 'E_FILE_READ', `cannot use ${path}: input 'x' has a symbolic dimension 'd'; pass inputDim`);
+    const box = await onnxBlackBox(path, { inputDim: 2 });
+    const [v] = await box.evaluate({ data: Float64Array.of(1, 2), offset: 0, shape: [1, 2], strides: [2, 1] });
+    expect(Math.abs(v - Math.log(3))).toBeLessThanOrEqual(2 ** -52); // onnxruntime's Log: within an ulp
+    await box.close();
+
+    const path32 = join(dir, 'float32.onnx');
+    writeFileSync(path32, logSumModel(2, 1));
+    const box32 = await onnxBlackBox(path32);
+    expect(box32.inputType).toBe('float32');
+    const [y] = await box32.evaluate({ data: Float64Array.of(1, 2), offset: 0, shape: [1, 2], strides: [2, 1] });
+    expect(y).toBe(Math.fround(y));
+    expect(Math.abs(y - Math.log(3))).toBeLessThan(1e-7);
+    await box32.close();
   });
 
   it('E_FILE_WRITE when the model cannot be written', async () => {
