@@ -118,6 +118,8 @@ export interface CandidateReport {
 
 export interface AttemptReport {
   subspaceDimension: number;
+  /** m1 of this attempt's network. */
+  width2: number;
   /** Why this attempt ran: 'first', or the residual of the one before it. */
   reason: string;
   subspace: unknown;
@@ -459,7 +461,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   const entangled = matrix(chosen.length, r);
   chosen.forEach((c, l) => entangled.data.set(c.v, l * r));
   const width2 = chosen.length;
-  const width2Source = ctx.width2 !== undefined ? 'given' : 'entangled weights found';
+  const width2Source = ctx.width2 === undefined ? 'entangled weights found' : o.width2 !== undefined ? 'given' : 'tried after a failed check (m1 + 1)';
   const entangledReport = {
     sources: chosen.map((c) => c.source),
     certificates: chosen.map((c) => (Number.isFinite(c.phi) ? c.phi : null)),
@@ -513,6 +515,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   }
   const report: AttemptReport = {
     subspaceDimension: k,
+    width2,
     reason,
     subspace: sub.report,
     rankOne: sol.report,
@@ -665,21 +668,32 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       attemptIndex: 0,
       progress,
     };
+    // plan of attempts: (dimension of W-hat, m1). With m1 unknown, each dimension first infers
+    // it (w); when the check fails there, the same dimension is tried with w + 1 (a unit the
+    // search missed) before the next dimension.
     const dims = [firstK];
     for (const f of o.retryFactors) {
       const k = dimensionFor(f, m0, m1, maxDim);
       if (!dims.includes(k)) dims.push(k);
     }
+    const plan: { k: number; m1?: number }[] = dims.map((k) => ({ k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
     const attempts: AttemptResult[] = [];
     let reason = 'first';
-    for (let a = 0; a < dims.length; a++) {
+    for (let a = 0; a < plan.length; a++) {
       ctx.attemptIndex = a;
+      const step = plan[a];
+      if (step.m1 !== undefined) {
+        ctx.width2 = step.m1;
+        ctx.m1 = step.m1;
+      } else {
+        delete ctx.width2;
+        ctx.m1 = m1;
+      }
       let res: AttemptResult;
       try {
-        res = await attempt(ctx, dims[a], reason);
+        res = await attempt(ctx, step.k, reason);
       } catch (e) {
-        if (a === dims.length - 1 && attempts.length === 0) throw e;
-        warnings.push(`attempt with subspace dimension ${dims[a]} failed: ${(e as Error).message}`);
+        warnings.push(`attempt with subspace dimension ${step.k} failed: ${(e as Error).message}`);
         reason = `attempt ${a} failed`;
         continue;
       }
@@ -689,9 +703,14 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       byStage.refine = addQueries(byStage.refine ?? ZERO, res.refineQueries);
       const residual = res.report.refinedResidual;
       if (!o.refine || residual === null || residual <= o.retryResidual) break;
-      reason = `relative residual ${residual.toExponential(2)} > ${o.retryResidual} after refinement with dimension ${dims[a]}`;
-      if (a < dims.length - 1) warnings.push(`truth-free check failed (${reason}); retrying with subspace dimension ${dims[a + 1]}`);
+      reason = `relative residual ${residual.toExponential(2)} > ${o.retryResidual} after refinement (subspace dimension ${step.k}, m1 = ${res.width2})`;
+      if (step.m1 === undefined && res.width2 + 1 <= m0) plan.splice(a + 1, 0, { k: step.k, m1: res.width2 + 1 });
+      if (a < plan.length - 1) {
+        const next = plan[a + 1];
+        warnings.push(`truth-free check failed (${reason}); retrying with subspace dimension ${next.k}${next.m1 !== undefined ? `, m1 = ${next.m1}` : ''}`);
+      }
     }
+    if (attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);
     byStage.shifts ??= { ...ZERO };
     byStage.refine ??= { ...ZERO };
     const score = (x: AttemptResult) => x.report.refinedResidual ?? x.report.pipelineResidual;
@@ -722,6 +741,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         step: h.report.step,
         subspaceDimension: firstK,
         subspaceDimensionsTried: attempts.map((x) => x.report.subspaceDimension),
+        width2Tried: attempts.map((x) => x.width2),
         retryFactors: o.retryFactors,
         retryResidual: o.retryResidual,
         starts: o.starts === 'auto' ? 10 * (m0 + m1) : o.starts,

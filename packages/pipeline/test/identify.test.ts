@@ -1,0 +1,121 @@
+/**
+ * identify() on whole networks, through the oracle alone. Bounds are the figures measured on
+ * these exact seeds (d = 20, m0 = 10, m1 = 3, shifts N(0, 0.3^2), 2 threads) with some slack; see
+ * the comment at each bound. After refinement every run here is exact.
+ */
+import { describe, expect, it } from 'vitest';
+import { parameterCount, parseNetwork, serializeNetwork, type ActivationName } from '@nnid/core';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { identify, score } from '@nnid/pipeline';
+
+async function run(activation: ActivationName, seed: number) {
+  const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, activation, seed });
+  const oracle = createOracle(networkBlackBox(truth));
+  const result = await identify(oracle, { width1: 10, width2: 3, activation: { layer1: activation, layer2: activation }, seed, threads: 2 });
+  return { truth, oracle, result, before: score(truth, result.networkBeforeRefinement, { points: 2000 }), after: score(truth, result.network, { points: 2000 }) };
+}
+
+describe('identify: whole networks (20, 10, 3), widths given', () => {
+  // measured before refinement (paper's pipeline alone):
+  //   tanh    a_i median |cos| 0.994 / 0.915 / 0.961, min 0.912 / 0.712 / 0.740; v_l median 0.62 / 0.96 / 0.84
+  //   sigmoid a_i median 0.9998 / 0.9989 / 0.9991, min 0.986 / 0.952 / 0.990;   v_l median 0.56 / 0.47 / 0.56
+  // after refinement: exact (|cos| = 1 to ~1e-15, relative L2 ~1e-15) in all six, first attempt.
+  for (const activation of ['tanh', 'sigmoid'] as const) {
+    for (const seed of [1, 2, 3]) {
+      it(`${activation}, seed ${seed}: exact after refinement; the pipeline alone within its measured bounds`, async () => {
+        const { before, after, result, oracle } = await run(activation, seed);
+        expect(after.firstLayer.minCos).toBeGreaterThanOrEqual(1 - 1e-9);
+        expect(after.entangled.minCos).toBeGreaterThanOrEqual(1 - 1e-9);
+        expect(after.function.sphere.relativeL2).toBeLessThanOrEqual(1e-8);
+        expect(after.function.gaussian.relativeL2).toBeLessThanOrEqual(1e-8);
+        expect(result.report.check.passed).toBe(true);
+        if (activation === 'tanh') {
+          expect(before.firstLayer.medianCos).toBeGreaterThan(0.9);
+          expect(before.firstLayer.minCos).toBeGreaterThan(0.7);
+          expect(before.entangled.medianCos).toBeGreaterThan(0.6);
+        } else {
+          expect(before.firstLayer.medianCos).toBeGreaterThan(0.998);
+          expect(before.firstLayer.minCos).toBeGreaterThan(0.95);
+          expect(before.entangled.medianCos).toBeGreaterThan(0.45);
+        }
+        // every query is counted, once, in one stage
+        const q = result.report.queries;
+        expect(q.total).toBe(oracle.counts().total);
+        expect(q.gradients + q.hessians + q.shifts + q.refine).toBe(q.total);
+        expect(q.gradients).toBe(20 * 2 * 20); // 2 m0 central gradients in R^20
+        expect(q.hessians).toBe(26 * ((11 * 12) / 2)); // 2 (m0 + m1) forward Hessians in 10 reduced coordinates
+        expect(q.multipleOfP).toBeCloseTo(q.total / parameterCount(result.network), 12);
+      });
+    }
+  }
+});
+
+describe('identify: the report', () => {
+  it('is JSON, resolves every option, keeps the network before refinement, and is the same for 1 and 2 threads', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, seed: 5 });
+    const go = (threads: number) =>
+      identify(createOracle(networkBlackBox(truth)), { width1: 6, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 9, threads });
+    const one = await go(1);
+    const two = await go(2);
+    expect(serializeNetwork(two.network)).toEqual(serializeNetwork(one.network));
+    expect(serializeNetwork(two.networkBeforeRefinement)).toEqual(serializeNetwork(one.networkBeforeRefinement));
+    const report = JSON.parse(JSON.stringify(two.report));
+    expect(Object.values(report.options)).not.toContain('auto');
+    expect(report.options.gradientPoints).toBe(12);
+    expect(report.options.hessianPoints).toBe(16);
+    expect(report.options.starts).toBe(80);
+    expect(report.options.subspaceDimension).toBe(12);
+    expect(report.widths).toEqual({ width1: 6, width1Source: 'given', width2: 2, width2Source: 'given', inputDim: 12, reducedDim: 6 });
+    expect(parseNetwork(report.networkBeforeRefinement).width1).toBe(6);
+    expect(report.spectrum.hessians.length).toBe(16);
+    expect(report.spectrum.gradients.length).toBe(12);
+    expect(report.candidates.length).toBeGreaterThan(0);
+    for (const c of report.candidates) {
+      expect(c.vector.length).toBe(12);
+      expect(c.phi).toBeGreaterThanOrEqual(0.9);
+    }
+    expect(typeof report.attributionMargin).toBe('number');
+    for (const stage of ['gradients', 'hessians', 'subspace', 'rankOne', 'attribution', 'shifts', 'refine', 'total']) {
+      expect(report.seconds[stage]).toBeGreaterThanOrEqual(0);
+    }
+    expect(report.threads).toBe(2);
+  });
+
+  it('reads both widths from the black box when not given (range(A), entangled weights found)', async () => {
+    const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, seed: 1 });
+    const { report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, threads: 2 });
+    expect(report.widths.width1).toBe(10);
+    expect(report.widths.width1Source).toBe('range(A): largest-relative-gap');
+    expect(report.widths.width2).toBe(3);
+    expect(report.check.passed).toBe(true);
+  });
+
+  it('without refinement returns the paper\'s pipeline alone', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, seed: 5 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const { network, networkBeforeRefinement, report } = await identify(oracle, { width1: 6, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 9, threads: 1, refine: false });
+    expect(network).toBe(networkBeforeRefinement);
+    expect(report.queries.refine).toBe(0);
+    expect(report.check.passed).toBeNull();
+    expect(report.attempts.length).toBe(1);
+  });
+});
+
+describe('identify: input checks', () => {
+  const truth = randomNetwork({ inputDim: 8, width1: 4, width2: 2, seed: 1 });
+  const oracle = createOracle(networkBlackBox(truth));
+  const act = { layer1: 'tanh', layer2: 'tanh' } as const;
+  it('names the bad option and its value', async () => {
+    await expect(identify(oracle, { activation: act, seed: 1, width1: 9 })).rejects.toThrow('invalid argument. `width1` must be an integer in [1, 8]. Value: `9`.');
+    await expect(identify(oracle, { activation: act, seed: 1, width1: 4, width2: 5 })).rejects.toThrow('invalid argument. `width2` must be an integer in [1, 4]. Value: `5`.');
+    await expect(identify(oracle, { activation: { layer1: 'relu', layer2: 'tanh' } as never, seed: 1 })).rejects.toThrow(
+      "invalid argument. `activation.layer1` must be one of 'tanh', 'sigmoid'. Value: `relu`.",
+    );
+    await expect(identify(oracle, { activation: act, seed: 1.5 })).rejects.toThrow('invalid argument. `seed` must be a nonnegative integer. Value: `1.5`.');
+    await expect(identify(oracle, { activation: act, seed: 1, scheme: 'backward' as never })).rejects.toThrow(
+      "invalid argument. `scheme` must be one of 'forward', 'central'. Value: `backward`.",
+    );
+    await expect(identify({} as never, { activation: act, seed: 1 })).rejects.toThrow('invalid argument. `oracle` must be an Oracle (see createOracle)');
+    expect(oracle.counts().total).toBe(0);
+  });
+});
