@@ -12,3 +12,5 @@ export type {
   CandidateReport,
   StageQueries,
 } from './identify.ts';
+export { runExperiment, experimentId } from './experiment.ts';
+export type { ExperimentSpec, ExperimentRecord } from './experiment.ts';

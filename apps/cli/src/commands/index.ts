@@ -11,4 +11,6 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   export: { summary: 'write a network as an ONNX model (float64)', load: () => import('./export.ts').then((m) => m.command) },
   identify: { summary: 'identify the weights of a network from queries alone (the paper\'s pipeline, then refinement)', load: () => import('./identify.ts').then((m) => m.command) },
   score: { summary: 'compare a recovered network with the true one (weights and function errors)', load: () => import('./score.ts').then((m) => m.command) },
+  sweep: { summary: 'identify over a grid of sizes, activations, shifts, noise and seeds (resumable)', load: () => import('./sweep.ts').then((m) => m.command) },
+  demo: { summary: 'identify a built-in default network and score the result', load: () => import('./demo.ts').then((m) => m.command) },
 };

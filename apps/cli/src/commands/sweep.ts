@@ -1,0 +1,202 @@
+/**
+ * `nnid sweep`: identify over a grid of (d, m0, m1, activation, shift spread, noise, perturbation)
+ * and seeds. One JSON line per run (fsynced as it ends), a summary table at the end; rerunning
+ * the same command skips the runs already in the file.
+ *
+ * Parallelism: one run per worker thread (Piscina), each run single-threaded inside. The stages
+ * have long serial parts (shift fit, Levenberg–Marquardt, the orchestration), so whole runs in
+ * parallel keep every core busy where parallel stages would leave them idle; results do not
+ * depend on the thread count either way.
+ */
+import { availableParallelism } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { ACTIVATIONS, type ActivationName } from '@nnid/core';
+import { experimentId, type ExperimentRecord, type ExperimentSpec } from '@nnid/pipeline';
+import { Piscina } from 'piscina';
+import { intOption, stringOption, UsageError, type Command, type Values } from '../cli.ts';
+import { progressBar } from '../progress.ts';
+import { readRecords, RecordWriter } from '../sweep/records.ts';
+import { summaryTable } from '../sweep/summary.ts';
+
+const DEFAULT_SIZES = '10x10x3,20x20x5,30x20x10,50x30x10';
+
+const help = `usage: nnid sweep [grid options] [--out sweep.jsonl] [--summary summary.md]
+
+Runs nnid identify on random networks (as in the paper) over a grid and seeds. Writes one JSON
+line per run to --out as each run ends (all figures of DESIGN.md section 5 before and after
+refinement, queries and time per stage), then prints a summary table. Rerunning the same command
+skips the runs already in --out; a sweep killed midway loses nothing already written.
+
+grid (comma-separated lists; every combination is run):
+  --sizes LIST         d x m0 x m1 triples (default ${DEFAULT_SIZES})
+  --activations LIST   tanh, sigmoid, or layer1/layer2 pairs such as tanh/sigmoid (default tanh,sigmoid)
+  --shift-stds LIST    std of the shifts theta, tau (default 0.3,1)
+  --noises LIST        std of the oracle's Gaussian noise (default 0)
+  --perturbs LIST      move A away from orthogonality by this much (default 0)
+  --seeds LIST         seeds, as a list and/or ranges: 1-5 or 1,2,7 (default 1-5)
+
+options:
+  --out FILE           results, one JSON line per run (default sweep.jsonl)
+  --summary FILE       also write the summary table (markdown) to FILE
+  --workers N          runs in parallel, one per worker thread (default: the number of cores)
+  --no-refine          the paper's pipeline alone
+  --widths auto        let identify read m0, m1 from the spectrum (default: given)
+  --score-points N     test points per distribution for the function errors (default 10000)
+  -h, --help           this help
+
+example:
+  nnid sweep --sizes 20x10x3 --activations tanh --shift-stds 0.3 --seeds 1-3 --out runs.jsonl`;
+
+function list(values: Values, name: string, fallback: string): string[] {
+  const raw = stringOption(values, name, fallback);
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new UsageError(`--${name} must not be empty`);
+  return items;
+}
+
+function numbers(values: Values, name: string, fallback: string, min: number): number[] {
+  return list(values, name, fallback).map((s) => {
+    const x = Number(s);
+    if (!Number.isFinite(x) || x < min) throw new UsageError(`--${name}: '${s}' is not a number >= ${min}`);
+    return x;
+  });
+}
+
+export function parseSizes(items: string[]): [number, number, number][] {
+  return items.map((s) => {
+    const parts = s.split('x').map(Number);
+    if (parts.length !== 3 || !parts.every((x) => Number.isInteger(x) && x >= 1)) {
+      throw new UsageError(`--sizes: '${s}' is not d x m0 x m1 such as 20x10x3`);
+    }
+    const [d, m0, m1] = parts;
+    if (m0 > d || m1 > m0) throw new UsageError(`--sizes: '${s}' needs m1 <= m0 <= d`);
+    return [d, m0, m1];
+  });
+}
+
+export function parseSeeds(items: string[]): number[] {
+  const seeds: number[] = [];
+  for (const s of items) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+    if (!m) throw new UsageError(`--seeds: '${s}' is not a seed or a range such as 1-5`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new UsageError(`--seeds: '${s}' is an empty range`);
+    for (let k = a; k <= b; k++) seeds.push(k);
+  }
+  return [...new Set(seeds)];
+}
+
+function parseActivations(items: string[]): { layer1: ActivationName; layer2: ActivationName }[] {
+  const ok = (s: string): s is ActivationName => (ACTIVATIONS as readonly string[]).includes(s);
+  return items.map((s) => {
+    const parts = s.split('/');
+    if (parts.length > 2 || !parts.every(ok)) {
+      throw new UsageError(`--activations: '${s}' is not tanh, sigmoid or a layer1/layer2 pair such as tanh/sigmoid`);
+    }
+    return { layer1: parts[0] as ActivationName, layer2: (parts[1] ?? parts[0]) as ActivationName };
+  });
+}
+
+/** Every run of the grid, in a stable order. */
+export function gridSpecs(values: Values): ExperimentSpec[] {
+  const sizes = parseSizes(list(values, 'sizes', DEFAULT_SIZES));
+  const activations = parseActivations(list(values, 'activations', 'tanh,sigmoid'));
+  const shifts = numbers(values, 'shift-stds', '0.3,1', 0);
+  const noises = numbers(values, 'noises', '0', 0);
+  const perturbs = numbers(values, 'perturbs', '0', 0);
+  const seeds = parseSeeds(list(values, 'seeds', '1-5'));
+  const widths = stringOption(values, 'widths', 'given');
+  if (widths !== 'given' && widths !== 'auto') throw new UsageError(`--widths must be given or auto, got '${widths}'`);
+  const specs: ExperimentSpec[] = [];
+  for (const [inputDim, width1, width2] of sizes)
+    for (const activation of activations)
+      for (const shiftStd of shifts)
+        for (const noise of noises)
+          for (const perturb of perturbs)
+            for (const seed of seeds)
+              specs.push({
+                inputDim,
+                width1,
+                width2,
+                activation,
+                shiftStd,
+                noise,
+                perturb,
+                seed,
+                ...(widths === 'auto' ? { widthsGiven: false } : {}),
+                ...(values['no-refine'] ? { identify: { refine: false } } : {}),
+              });
+  return specs;
+}
+
+export const command: Command = {
+  name: 'sweep',
+  summary: 'identify over a grid of sizes, activations, shifts, noise and seeds (resumable)',
+  help,
+  options: {
+    sizes: { type: 'string' },
+    activations: { type: 'string' },
+    'shift-stds': { type: 'string' },
+    noises: { type: 'string' },
+    perturbs: { type: 'string' },
+    seeds: { type: 'string' },
+    out: { type: 'string' },
+    summary: { type: 'string' },
+    workers: { type: 'string' },
+    'no-refine': { type: 'boolean' },
+    widths: { type: 'string' },
+    'score-points': { type: 'string' },
+  },
+  async run(values, io) {
+    const specs = gridSpecs(values);
+    const out = stringOption(values, 'out', 'sweep.jsonl');
+    const workers = intOption(values, 'workers', availableParallelism());
+    const scorePoints = intOption(values, 'score-points', 10_000);
+    const ids = specs.map(experimentId);
+    if (new Set(ids).size !== ids.length) throw new UsageError('the grid names the same run twice');
+    const existing = readRecords(out);
+    const done = new Set(existing.map((r) => r.id));
+    const todo = specs.filter((s, i) => !done.has(ids[i]));
+    io.out(`sweep: ${specs.length} runs in the grid, ${specs.length - todo.length} already in ${out}, ${todo.length} to run on ${workers} worker(s)`);
+    const records = new Map<string, ExperimentRecord>(existing.map((r) => [r.id, r]));
+    if (todo.length) {
+      const writer = new RecordWriter(out);
+      const bar = progressBar('sweep');
+      const pool = new Piscina({
+        filename: new URL('../sweep/worker.mjs', import.meta.url).href,
+        minThreads: Math.min(workers, todo.length),
+        maxThreads: Math.min(workers, todo.length),
+        idleTimeout: 1000,
+      });
+      let finished = 0;
+      const failures: unknown[] = [];
+      try {
+        await Promise.all(
+          todo.map(async (spec) => {
+            try {
+              const record = (await pool.run({ spec, scorePoints })) as ExperimentRecord;
+              writer.append(record);
+              records.set(record.id, record);
+              finished++;
+              bar.update(finished, todo.length, `${record.id} ${record.targetMet ? 'ok' : 'MISSED'}`);
+            } catch (e) {
+              failures.push(e);
+            }
+          }),
+        );
+      } finally {
+        writer.close();
+        await pool.destroy();
+      }
+      bar.done(`${finished} runs written to ${out}`);
+      if (failures.length) throw new AggregateError(failures, `${failures.length} sweep run(s) crashed their worker`);
+    }
+    const inGrid = ids.map((id) => records.get(id)).filter((r): r is ExperimentRecord => r !== undefined);
+    const table = summaryTable(inGrid);
+    for (const line of table) io.out(line);
+    const summaryPath = values.summary as string | undefined;
+    if (summaryPath) writeFileSync(summaryPath, table.join('\n') + '\n');
+    return inGrid.every((r) => !r.error) ? 0 : 1;
+  },
+};
