@@ -270,6 +270,11 @@ function addQueries(a: StageQueries, b: StageQueries): StageQueries {
 
 const ZERO: StageQueries = { total: 0, paid: 0, reused: 0 };
 
+/** Sampling jobs of at least this many (queries x inputDim) use worker threads (~0.1 s of work). */
+const SAMPLER_WORKERS_FROM = 2e7;
+/** Rank-one searches of at least this many estimated flops use worker threads (~0.3 s of work). */
+const SOLVER_WORKERS_FROM = 3e8;
+
 /** The dimension of W-hat for a factor of (m0 + m1), within what the stack can give. */
 function dimensionFor(factor: number, m0: number, m1: number, maxDim: number): number {
   return Math.max(1, Math.min(maxDim, Math.round(factor * (m0 + m1))));
@@ -315,7 +320,8 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
     seconds[name] = (seconds[name] ?? 0) + (performance.now() - t0) / 1000;
   };
   const attemptSeed = stageSeed(o.seed, 100 + ctx.attemptIndex);
-  const solverBase = { threads: o.threads, ...(ctx.solverPool ? { pool: ctx.solverPool } : {}) };
+  // small searches run in the main thread (same results): a worker pool costs more to start
+  const solverBase = ctx.solverPool ? { pool: ctx.solverPool } : { threads: 1 };
   const starts = o.starts === 'auto' ? 10 * (m0 + m1) : o.starts;
 
   // W-hat
@@ -563,10 +569,18 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
   const progress = (stage: IdentifyStage, done: number, total: number, message?: string) => {
     o.onProgress?.({ stage, done, total, ...(message ? { message } : {}) });
   };
-  const useWorkers = o.threads > 1;
-  const samplerPool: SamplerPool | null = useWorkers && typeof oracle.workerSpec === 'function' ? createSamplerPool({ threads: o.threads }) : null;
-  const solverPool: SolverPool | null = useWorkers ? createSolverPool({ threads: o.threads }) : null;
-  const samplerBase = { threads: o.threads, ...(samplerPool ? { pool: samplerPool } : {}) };
+  // Worker pools only where they pay: starting one (tsx in every worker) costs ~0.3-1 s, while an
+  // in-process network answers ~1e6 queries/s in the main thread. The results do not depend on
+  // where the work runs (the sampler and the solver are deterministic across threads).
+  let samplerPool: SamplerPool | null = null;
+  let solverPool: SolverPool | null = null;
+  const samplerFor = (queries: number) => {
+    if (o.threads > 1 && typeof oracle.workerSpec === 'function' && queries * d >= SAMPLER_WORKERS_FROM) {
+      samplerPool ??= createSamplerPool({ threads: o.threads });
+      return { pool: samplerPool };
+    }
+    return { threads: 1 };
+  };
 
   try {
     // 1. range(A) from central-difference gradients at 0 and on the sphere
@@ -586,7 +600,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       const sphere = spherePoints(gradientPoints - 1, d, o.radius, stageSeed(o.seed, 1));
       points.data.set(sphere.data.subarray(0, (gradientPoints - 1) * d), d); // row 0 stays x = 0
       const before = oracle.counts();
-      const g = await sampleGradients(oracle, points, { ...samplerBase, scheme: 'central', onProgress: (k, n) => progress('gradients', k, n) });
+      const g = await sampleGradients(oracle, points, { ...samplerFor(gradientPoints * 2 * d), scheme: 'central', onProgress: (k, n) => progress('gradients', k, n) });
       byStage.gradients = diff(oracle.counts(), before);
       gradientReport = g.report;
       gradientAtZero = Float64Array.from(g.gradientStack.data.subarray(0, d));
@@ -618,8 +632,14 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     const hessianPoints = o.hessianPoints === 'auto' ? 2 * (m0 + m1Guess) : o.hessianPoints;
     const hp = spherePoints(hessianPoints, d, o.radius, stageSeed(o.seed, 2));
     let before = oracle.counts();
+    // the solver's pool (if the searches will be large) starts while the Hessians are sampled
+    {
+      const k = Math.round(1.5 * (m0 + m1Guess));
+      const cost = 10 * (m0 + m1Guess) * 30 * 2 * k * ((r * (r + 1)) / 2);
+      if (o.threads > 1 && cost >= SOLVER_WORKERS_FROM) solverPool = createSolverPool({ threads: o.threads });
+    }
     const h = await sampleHessians(oracle, hp, {
-      ...samplerBase,
+      ...samplerFor(hessianPoints * (o.scheme === 'forward' ? ((r + 1) * (r + 2)) / 2 : 2 * r * r + 1)),
       scheme: o.scheme,
       ...(o.step === 'auto' ? {} : { step: o.step }),
       layout: 'packed',
@@ -776,6 +796,6 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     };
     return { network: chosen.network, networkBeforeRefinement: chosen.networkBeforeRefinement, report };
   } finally {
-    await Promise.all([samplerPool?.close(), solverPool?.close()]);
+    await Promise.all([(samplerPool as SamplerPool | null)?.close(), (solverPool as SolverPool | null)?.close()]);
   }
 }
