@@ -19,7 +19,7 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
   // measured before refinement (paper's pipeline alone):
   //   tanh    a_i median |cos| 0.994 / 0.915 / 0.961, min 0.912 / 0.712 / 0.740; v_l median 0.62 / 0.96 / 0.84
   //   sigmoid a_i median 0.9998 / 0.9989 / 0.9991, min 0.986 / 0.952 / 0.990;   v_l median 0.56 / 0.47 / 0.56
-  // after refinement: exact (|cos| = 1 to ~1e-15, relative L2 ~1e-15) in all six, first attempt.
+  // after refinement (LM on 4 P): exact (|cos| = 1 to ~1e-15, relative L2 ~1e-15) in all six.
   for (const activation of ['tanh', 'sigmoid'] as const) {
     for (const seed of [1, 2, 3]) {
       it(`${activation}, seed ${seed}: exact after refinement; the pipeline alone within its measured bounds`, async () => {
