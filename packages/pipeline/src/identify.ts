@@ -71,12 +71,22 @@ export interface IdentifyOptions {
   onProgress?: (event: IdentifyProgress) => void;
   /** Reduce to range(A) from gradients first (default true). */
   reduceToRange?: boolean;
-  /** Gradients for range(A), the first at x = 0: 'auto' = 2 m0 (2 d when m0 is unknown). */
+  /** Gradients for range(A), the first at x = 0: 'auto' = m0 + 4 (d + 4 when m0 is unknown). */
   gradientPoints?: number | 'auto';
-  /** Hessians: 'auto' = 2 (m0 + m1), m1 taken as ceil(m0 / 2) when unknown. */
+  /** Finite-difference scheme of the gradients (default 'forward': d + 1 queries each, central 2 d). */
+  gradientScheme?: 'forward' | 'central';
+  /**
+   * Hessians: 'auto' = as many as `hessianBudget` P queries buy, at least m0 + m1 + 2 and at
+   * most 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
+   */
   hessianPoints?: number | 'auto';
-  /** Radius of the sphere the gradient and Hessian points are drawn on (default 1). */
-  radius?: number;
+  /** Queries for the Hessians when `hessianPoints` is 'auto', as a multiple of P (default 12). */
+  hessianBudget?: number;
+  /**
+   * Radius of the sphere the gradient and Hessian points are drawn on: 'auto' = 1 for a tanh
+   * first layer, 2 for sigmoid (sigmoid(t) = (1 + tanh(t / 2)) / 2 halves the first-layer weights).
+   */
+  radius?: number | 'auto';
   /** Finite-difference scheme of the Hessians (default 'forward'). */
   scheme?: 'forward' | 'central';
   /** Finite-difference step of the Hessians: 'auto' = the sampler's default for the scheme. */
@@ -94,11 +104,15 @@ export interface IdentifyOptions {
   /** Fresh queries of the shift fit ('auto': the stage's default). */
   shiftDataPoints?: number | 'auto';
   /**
-   * Fresh queries of the refinement: 'auto' = 4 P (P = d m0 + m0 + m0 m1 + m1). Measured on
-   * (20, 10, 3) tanh, seeds 1-6, from this pipeline's networks, exact runs (with retries): 2 P
-   * 2 of 6, 3 P 4 of 6, 4 P 6 of 6 (5 on the first attempt), 6 P 6 of 6 (5 on the first).
+   * Fresh queries of the refinement: 'auto' = 3 P (P = d m0 + m0 + m0 m1 + m1). They are drawn
+   * once (half on the unit sphere, half from N(0, I)) and fitted together with the shift fit's
+   * already-paid data; retries refit the same data (no new queries).
    */
   refineDataPoints?: number | 'auto';
+  /** Multiple of P for refineDataPoints 'auto' (default 3). */
+  refineDataFactor?: number;
+  /** Refit the shift fit's (already paid) data in the refinement too (default true). */
+  reuseShiftData?: boolean;
 }
 
 export interface StageQueries {
@@ -188,7 +202,9 @@ interface Resolved {
   refine: boolean;
   reduceToRange: boolean;
   gradientPoints: number | 'auto';
+  gradientScheme: 'forward' | 'central';
   hessianPoints: number | 'auto';
+  hessianBudget: number;
   radius: number;
   scheme: 'forward' | 'central';
   step: number | 'auto';
@@ -199,6 +215,8 @@ interface Resolved {
   threshold: number;
   shiftDataPoints: number | 'auto';
   refineDataPoints: number | 'auto';
+  refineDataFactor: number;
+  reuseShiftData: boolean;
   onProgress?: (event: IdentifyProgress) => void;
 }
 
@@ -226,6 +244,9 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
   if (options.reduceToRange !== undefined && typeof options.reduceToRange !== 'boolean') {
     invalidArgument('reduceToRange', 'must be a boolean', options.reduceToRange);
   }
+  if (options.reuseShiftData !== undefined && typeof options.reuseShiftData !== 'boolean') {
+    invalidArgument('reuseShiftData', 'must be a boolean', options.reuseShiftData);
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
   const step = options.step === undefined || options.step === 'auto' ? 'auto' : checkPositive('step', options.step);
   const subspaceDimension = autoOr('subspaceDimension', options.subspaceDimension);
@@ -246,7 +267,9 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     reduceToRange: options.reduceToRange ?? true,
     gradientPoints: autoOr('gradientPoints', options.gradientPoints, 2),
     hessianPoints: autoOr('hessianPoints', options.hessianPoints, 1),
-    radius: checkPositive('radius', options.radius ?? 1),
+    gradientScheme: checkChoice('gradientScheme', options.gradientScheme ?? 'forward', ['forward', 'central'] as const),
+    hessianBudget: checkPositive('hessianBudget', options.hessianBudget ?? 12),
+    radius: options.radius === undefined || options.radius === 'auto' ? (layer1 === 'sigmoid' ? 2 : 1) : checkPositive('radius', options.radius),
     scheme: checkChoice('scheme', options.scheme ?? 'forward', ['forward', 'central'] as const),
     step,
     subspaceDimension,
@@ -255,7 +278,9 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     starts: autoOr('starts', options.starts),
     threshold,
     shiftDataPoints: autoOr('shiftDataPoints', options.shiftDataPoints),
-    refineDataPoints: autoOr('refineDataPoints', options.refineDataPoints),
+    refineDataPoints: autoOr('refineDataPoints', options.refineDataPoints, 0),
+    refineDataFactor: checkPositive('refineDataFactor', options.refineDataFactor ?? 3, true),
+    reuseShiftData: options.reuseShiftData ?? true,
     onProgress: options.onProgress,
   };
 }
@@ -295,6 +320,8 @@ interface AttemptContext {
   m1: number;
   gradientAtZero: Float64Array | null;
   solverPool: SolverPool | null;
+  /** The refinement's fresh data, drawn and paid by the first attempt that refines, reused after. */
+  refineData: { inputs: Float64View; values: Float64Array } | null;
   attemptIndex: number;
   progress: (stage: IdentifyStage, done: number, total: number, message?: string) => void;
 }
@@ -309,6 +336,35 @@ interface AttemptResult {
   width2: number;
   width2Source: string;
   width1: number;
+}
+
+/** n refinement points: even rows uniform on the unit sphere, odd rows from N(0, I_d) (the two scoring distributions). */
+function refinePoints(n: number, d: number, seed: number): Float64View {
+  const X = matrix(n, d);
+  const root = rng(seed);
+  for (let i = 0; i < n; i++) {
+    const row = X.data.subarray(i * d, (i + 1) * d);
+    if (i % 2 === 0) root.split(i).fillSphere(row, 1);
+    else root.split(i).fillNormal(row);
+  }
+  return X;
+}
+
+/** Two (inputs, values) sets stacked. */
+function joinData(a: { inputs: Float64View; values: Float64Array }, b: { inputs: Float64View; values: Float64Array }) {
+  const d = a.inputs.shape[1];
+  const n = a.inputs.shape[0] + b.inputs.shape[0];
+  const inputs = matrix(n, d);
+  const values = new Float64Array(n);
+  let row = 0;
+  for (const part of [a, b]) {
+    const M = part.inputs;
+    for (let i = 0; i < M.shape[0]; i++, row++) {
+      for (let j = 0; j < d; j++) inputs.data[row * d + j] = M.data[M.offset + i * M.strides[0] + j * M.strides[1]];
+      values[row] = part.values[i];
+    }
+  }
+  return { inputs, values };
 }
 
 /** Subspace -> rank-one -> attribution (+ completion, + entangled part) -> shifts -> refine. */
@@ -504,9 +560,16 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
     t0 = performance.now();
     ctx.progress('refine', 0, 1);
     const rb = oracle.counts();
+    if (ctx.refineData === null) {
+      const n = o.refineDataPoints === 'auto' ? Math.round(o.refineDataFactor * parameterCount(pipelineNetwork)) : o.refineDataPoints;
+      const inputs = refinePoints(n, oracle.inputDim, stageSeed(o.seed, 5));
+      ctx.refineData = { inputs, values: n > 0 ? await oracle.evaluate(inputs) : new Float64Array(0) };
+    }
+    const extraData = o.reuseShiftData ? joinData(ctx.refineData, shifts.data) : ctx.refineData;
     const refined = await refineNetwork(oracle, pipelineNetwork, {
       seed: stageSeed(attemptSeed, 4),
-      dataPoints: o.refineDataPoints === 'auto' ? 4 * parameterCount(pipelineNetwork) : o.refineDataPoints,
+      dataPoints: 0,
+      extraData,
       onProgress: (it, res) => ctx.progress('refine', it, 0, `relative residual ${res.toExponential(2)}`),
     });
     refineQueries = diff(oracle.counts(), rb);
@@ -597,12 +660,12 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     let gradientPoints = 0;
     if (o.reduceToRange) {
       let t0 = performance.now();
-      gradientPoints = o.gradientPoints === 'auto' ? 2 * (o.width1 ?? d) : o.gradientPoints;
+      gradientPoints = o.gradientPoints === 'auto' ? (o.width1 ?? d) + 4 : o.gradientPoints;
       const points = matrix(gradientPoints, d, { shared: true });
       const sphere = spherePoints(gradientPoints - 1, d, o.radius, stageSeed(o.seed, 1));
       points.data.set(sphere.data.subarray(0, (gradientPoints - 1) * d), d); // row 0 stays x = 0
       const before = oracle.counts();
-      const g = await sampleGradients(oracle, points, { ...samplerFor(gradientPoints * 2 * d), scheme: 'central', onProgress: (k, n) => progress('gradients', k, n) });
+      const g = await sampleGradients(oracle, points, { ...samplerFor(gradientPoints * 2 * d), scheme: o.gradientScheme, onProgress: (k, n) => progress('gradients', k, n) });
       byStage.gradients = diff(oracle.counts(), before);
       gradientReport = g.report;
       gradientAtZero = Float64Array.from(g.gradientStack.data.subarray(0, d));
@@ -631,7 +694,12 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     // 2. Hessians in the reduced coordinates
     let t0 = performance.now();
     const m1Guess = o.width2 ?? Math.ceil(m0 / 2);
-    const hessianPoints = o.hessianPoints === 'auto' ? 2 * (m0 + m1Guess) : o.hessianPoints;
+    const perHessian = o.scheme === 'forward' ? ((r + 1) * (r + 2)) / 2 : 2 * r * r + 1;
+    const Pguess = d * m0 + m0 + m0 * m1Guess + m1Guess;
+    const hessianPoints =
+      o.hessianPoints === 'auto'
+        ? Math.max(m0 + m1Guess + 2, Math.min(2 * (m0 + m1Guess), Math.floor((o.hessianBudget * Pguess) / perHessian)))
+        : o.hessianPoints;
     const hp = spherePoints(hessianPoints, d, o.radius, stageSeed(o.seed, 2));
     let before = oracle.counts();
     // the solver's pool (if the searches will be large) starts while the Hessians are sampled
@@ -687,6 +755,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       m1,
       gradientAtZero,
       solverPool,
+      refineData: null,
       attemptIndex: 0,
       progress,
     };
@@ -757,7 +826,9 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         refine: o.refine,
         reduceToRange: o.reduceToRange,
         gradientPoints,
+        gradientScheme: o.gradientScheme,
         hessianPoints,
+        hessianBudget: o.hessianBudget,
         radius: o.radius,
         scheme: o.scheme,
         step: h.report.step,
@@ -770,6 +841,8 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         threshold: o.threshold,
         shiftDataPoints: (chosen.report.shifts as { dataPoints: number }).dataPoints,
         refineDataPoints: o.refine ? (chosen.report.refine as { dataPoints: number }).dataPoints : null,
+        refineDataFactor: o.refineDataFactor,
+        reuseShiftData: o.reuseShiftData,
       },
       widths: { width1: chosen.width1, width1Source, width2: chosen.width2, width2Source: o.width2 !== undefined ? width2Source : chosen.width2Source, inputDim: d, reducedDim: r },
       parameterCount: P,

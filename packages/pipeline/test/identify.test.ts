@@ -42,8 +42,8 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
         const q = result.report.queries;
         expect(q.total).toBe(oracle.counts().total);
         expect(q.gradients + q.hessians + q.shifts + q.refine).toBe(q.total);
-        expect(q.gradients).toBe(20 * 2 * 20); // 2 m0 central gradients in R^20
-        expect(q.hessians).toBe(26 * ((11 * 12) / 2)); // 2 (m0 + m1) forward Hessians in 10 reduced coordinates
+        expect(q.gradients).toBe(14 * 21); // m0 + 4 forward gradients in R^20
+        expect(q.hessians).toBe(26 * ((11 * 12) / 2)); // 2 (m0 + m1) forward Hessians in 10 reduced coordinates (12 P would buy more)
         expect(q.multipleOfP).toBeCloseTo(q.total / parameterCount(result.network), 12);
       });
     }
@@ -61,7 +61,7 @@ describe('identify: the report', () => {
     expect(serializeNetwork(two.networkBeforeRefinement)).toEqual(serializeNetwork(one.networkBeforeRefinement));
     const report = JSON.parse(JSON.stringify(two.report));
     expect(Object.values(report.options)).not.toContain('auto');
-    expect(report.options.gradientPoints).toBe(12);
+    expect(report.options.gradientPoints).toBe(10);
     expect(report.options.hessianPoints).toBe(16);
     expect(report.options.starts).toBe(80);
     expect(report.options.subspaceDimension).toBe(12);

@@ -79,6 +79,8 @@ export interface ShiftRecoveryResult {
   tau: Float64Array;
   lambda: Float64Array;
   report: ShiftRecoveryReport;
+  /** The fit's query points (N x d) and the black box's answers: already paid, reusable (e.g. by refinement). */
+  data: { inputs: Float64View; values: Float64Array };
 }
 
 function checkRows(name: string, v: Float64View): void {
@@ -331,5 +333,5 @@ export async function recoverShifts(
     g0: Array.from(theta, (t) => phi1.d1(t)),
     seconds: (performance.now() - started) / 1000,
   };
-  return { network, theta, tau, lambda: lam, report };
+  return { network, theta, tau, lambda: lam, report, data: { inputs: matrixFrom(X, N, d), values: Float64Array.from(y) } };
 }
