@@ -75,6 +75,8 @@ export interface RefineReport {
 export interface RefineResult {
   network: Network;
   report: RefineReport;
+  /** The (input, output) pairs fitted (fresh and extra): pass them as `extraData` to refit without new queries. */
+  data: { inputs: Float64View; values: Float64Array };
 }
 
 function freshPoints(n: number, d: number, seed: number): Float64Array {
@@ -141,7 +143,8 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
 
   const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
   try {
-    return fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, onProgress: options.onProgress });
+    const result = fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, onProgress: options.onProgress });
+    return { ...result, data: { inputs: matrixFrom(X, N, d), values: y } };
   } finally {
     setBlasThreads(blasBefore);
   }
@@ -155,7 +158,7 @@ interface FitSettings {
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
 
-function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): RefineResult {
+function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): Omit<RefineResult, 'data'> {
   const { stepTol, resTol, costTol, maxIterations } = settings;
   const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
@@ -204,11 +207,6 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
       }
       continue;
     }
-    const stepNorm = norm(delta);
-    if (stepNorm <= stepTol * (norm(p) + stepTol)) {
-      stopReason = 'step';
-      break;
-    }
     const trial = new Float64Array(P);
     for (let k = 0; k < P; k++) trial[k] = p[k] + delta[k];
     const trialSumSq = residualsAndJacobian(trial, layout, X, y, rTrial);
@@ -216,6 +214,12 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
     let predicted = 0;
     for (let k = 0; k < P; k++) predicted += delta[k] * (lambda * diag[k] * delta[k] - grad[k]);
     predicted *= 0.5;
+    // A tiny step is convergence only when it also promises no decrease: a step kept tiny by
+    // damping or by huge parameters (a saturated unit) is not.
+    if (norm(delta) <= stepTol * (norm(p) + stepTol) && predicted <= costTol * 0.5 * sumSq) {
+      stopReason = 'step';
+      break;
+    }
     const actual = 0.5 * (sumSq - trialSumSq);
     const rho = predicted > 0 ? actual / predicted : -1;
     if (rho > 0 && Number.isFinite(trialSumSq)) {
