@@ -322,6 +322,8 @@ interface AttemptContext {
   solverPool: SolverPool | null;
   /** The refinement's fresh data, drawn and paid by the first attempt that refines, reused after. */
   refineData: { inputs: Float64View; values: Float64Array } | null;
+  /** The shift fit's data, paid by the first attempt, reused by the retries. */
+  shiftData: { inputs: Float64View; values: Float64Array } | null;
   attemptIndex: number;
   progress: (stage: IdentifyStage, done: number, total: number, message?: string) => void;
 }
@@ -546,7 +548,9 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
     seed: stageSeed(attemptSeed, 3),
     ...(ctx.gradientAtZero ? { gradientAtZero: ctx.gradientAtZero } : {}),
     dataPoints: o.shiftDataPoints,
+    ...(ctx.shiftData ? { data: ctx.shiftData } : {}),
   });
+  ctx.shiftData ??= shifts.data;
   const shiftQueries = diff(oracle.counts(), before);
   tick('shifts', t0);
   const pipelineNetwork = shifts.network;
@@ -756,6 +760,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       gradientAtZero,
       solverPool,
       refineData: null,
+      shiftData: null,
       attemptIndex: 0,
       progress,
     };

@@ -39,6 +39,8 @@ export interface ShiftRecoveryOptions {
   gradientStep?: number;
   /** Fresh queries to fit on: a number or 'auto' (default) = max(200, 4 (m0 + 2 m1)). Points from N(0, I_d). */
   dataPoints?: number | 'auto';
+  /** Already-paid (input, value) pairs to fit on instead of fresh queries (then `dataPoints` is ignored). */
+  data?: { inputs: Float64View; values: Float64Array };
   /** Initial theta (default zeros). */
   initialTheta?: ArrayLike<number>;
   /** LM iterations (default 200). */
@@ -143,8 +145,13 @@ export async function recoverShifts(
   const seed = checkInteger('seed', options.seed, 0);
   const h = checkPositive('gradientStep', options.gradientStep ?? 1e-5);
   const np = m0 + 2 * m1;
-  const N =
-    options.dataPoints === undefined || options.dataPoints === 'auto'
+  const given = options.data;
+  if (given !== undefined && (!given || !given.inputs || given.inputs.shape[1] !== d || given.values.length !== given.inputs.shape[0] || given.values.length < 1)) {
+    invalidArgument('data', `must be n x ${d} inputs with n >= 1 values`, given?.inputs?.shape);
+  }
+  const N = given
+    ? given.inputs.shape[0]
+    : options.dataPoints === undefined || options.dataPoints === 'auto'
       ? Math.max(200, 4 * np)
       : checkInteger('dataPoints', options.dataPoints, 1);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
@@ -203,10 +210,17 @@ export async function recoverShifts(
 
   // fresh data from N(0, I_d)
   const X = new Float64Array(N * d);
-  const root = rng(seed).split(0x5f1f7);
-  for (let n = 0; n < N; n++) root.split(n).fillNormal(X.subarray(n * d, (n + 1) * d));
+  let y: Float64Array;
   const fitBefore = oracle.counts().total;
-  const y = await oracle.evaluate(matrixFrom(X, N, d));
+  if (given) {
+    const M = given.inputs;
+    for (let n = 0; n < N; n++) for (let t = 0; t < d; t++) X[n * d + t] = M.data[M.offset + n * M.strides[0] + t * M.strides[1]];
+    y = Float64Array.from(given.values);
+  } else {
+    const root = rng(seed).split(0x5f1f7);
+    for (let n = 0; n < N; n++) root.split(n).fillNormal(X.subarray(n * d, (n + 1) * d));
+    y = await oracle.evaluate(matrixFrom(X, N, d));
+  }
   const fitQueries = oracle.counts().total - fitBefore;
   const z = matmul(matrixFrom(X, N, d), Av, { transB: true }).data;
   const model: ShiftModel = { m0, m1, phi1, phi2, w, z, N };

@@ -76,6 +76,28 @@ describe('recoverShifts with exact A and V', () => {
   });
 });
 
+describe('recoverShifts data reuse', () => {
+  it('returns its fit data; given back as `data` it pays no fit query and gives the same network', async () => {
+    const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, seed: 8 });
+    const V = entangledWeights(net);
+    const first = await recoverShifts(createOracle(networkBlackBox(net)), net.A, V, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 2 });
+    expect(first.data.inputs.shape).toEqual([200, 10]);
+    expect(first.data.values.length).toBe(200);
+    const oracle = createOracle(networkBlackBox(net));
+    const again = await recoverShifts(oracle, net.A, V, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 99, data: first.data });
+    expect(again.report.queries).toEqual({ gradient: 20, fit: 0, total: 20 });
+    expect(maxDiff(again.network.B.data, first.network.B.data)).toBe(0);
+    expect(maxDiff(again.theta, first.theta)).toBe(0);
+  });
+  it('names bad data', async () => {
+    const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, seed: 8 });
+    const bad = { inputs: matrix(5, 9), values: new Float64Array(5) };
+    await expect(recoverShifts(createOracle(networkBlackBox(net)), net.A, entangledWeights(net), { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 2, data: bad })).rejects.toThrow(
+      'invalid argument. `data` must be n x 10 inputs with n >= 1 values. Value: `[5,9]`.',
+    );
+  });
+});
+
 describe('recoverShifts input checks', () => {
   const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 1 });
   const oracle = createOracle(networkBlackBox(net));
