@@ -84,7 +84,8 @@ export interface IdentifyOptions {
   hessianBudget?: number;
   /**
    * Radius of the sphere the gradient and Hessian points are drawn on: 'auto' = 1 for a tanh
-   * first layer, 2 for sigmoid (sigmoid(t) = (1 + tanh(t / 2)) / 2 halves the first-layer weights).
+   * first layer, 3 for sigmoid (sigmoid(t) = (1 + tanh(t / 2)) / 2 halves the first-layer weights;
+   * measured: see packages/pipeline/README.md).
    */
   radius?: number | 'auto';
   /** Finite-difference scheme of the Hessians (default 'forward'). */
@@ -113,6 +114,8 @@ export interface IdentifyOptions {
   refineDataFactor?: number;
   /** Refit the shift fit's (already paid) data in the refinement too (default true). */
   reuseShiftData?: boolean;
+  /** Levenberg-Marquardt iterations per refinement attempt (default 500; refine's own default is 200). */
+  refineMaxIterations?: number;
 }
 
 export interface StageQueries {
@@ -217,6 +220,7 @@ interface Resolved {
   refineDataPoints: number | 'auto';
   refineDataFactor: number;
   reuseShiftData: boolean;
+  refineMaxIterations: number;
   onProgress?: (event: IdentifyProgress) => void;
 }
 
@@ -269,7 +273,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     hessianPoints: autoOr('hessianPoints', options.hessianPoints, 1),
     gradientScheme: checkChoice('gradientScheme', options.gradientScheme ?? 'forward', ['forward', 'central'] as const),
     hessianBudget: checkPositive('hessianBudget', options.hessianBudget ?? 12),
-    radius: options.radius === undefined || options.radius === 'auto' ? (layer1 === 'sigmoid' ? 2 : 1) : checkPositive('radius', options.radius),
+    radius: options.radius === undefined || options.radius === 'auto' ? (layer1 === 'sigmoid' ? 3 : 1) : checkPositive('radius', options.radius),
     scheme: checkChoice('scheme', options.scheme ?? 'forward', ['forward', 'central'] as const),
     step,
     subspaceDimension,
@@ -281,6 +285,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     refineDataPoints: autoOr('refineDataPoints', options.refineDataPoints, 0),
     refineDataFactor: checkPositive('refineDataFactor', options.refineDataFactor ?? 3, true),
     reuseShiftData: options.reuseShiftData ?? true,
+    refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 500, 1),
     onProgress: options.onProgress,
   };
 }
@@ -574,6 +579,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
       seed: stageSeed(attemptSeed, 4),
       dataPoints: 0,
       extraData,
+      maxIterations: o.refineMaxIterations,
       onProgress: (it, res) => ctx.progress('refine', it, 0, `relative residual ${res.toExponential(2)}`),
     });
     refineQueries = diff(oracle.counts(), rb);
@@ -848,6 +854,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         refineDataPoints: o.refine ? (chosen.report.refine as { dataPoints: number }).dataPoints : null,
         refineDataFactor: o.refineDataFactor,
         reuseShiftData: o.reuseShiftData,
+        refineMaxIterations: o.refineMaxIterations,
       },
       widths: { width1: chosen.width1, width1Source, width2: chosen.width2, width2Source: o.width2 !== undefined ? width2Source : chosen.width2Source, inputDim: d, reducedDim: r },
       parameterCount: P,
