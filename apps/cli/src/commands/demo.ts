@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parameterCount, serializeNetwork } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { identify, score } from '@nnid/pipeline';
-import { intOption, type Command } from '../cli.ts';
+import { intOption, numberOption, type Command } from '../cli.ts';
 import { progressBar } from '../progress.ts';
 import { scoreLines } from './score.ts';
 import { parseActivation, networkText, writeOut } from './generate.ts';
@@ -20,6 +20,7 @@ before and after refinement.
 options:
   --input-dim D, --width1 M0, --width2 M1   the network's sizes (default 20, 10, 3)
   --activation NAME    tanh, sigmoid, or layer1,layer2 (default tanh)
+  --shift-std S        std of the shifts theta, tau (default 0.3)
   --seed N             seed of the network and of the identification (default 1)
   --threads T          worker threads (default: the number of cores)
   --out FILE           also write the recovered network with its report
@@ -34,6 +35,7 @@ export const command: Command = {
     width1: { type: 'string' },
     width2: { type: 'string' },
     activation: { type: 'string' },
+    'shift-std': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
     out: { type: 'string' },
@@ -44,10 +46,11 @@ export const command: Command = {
     const width2 = intOption(values, 'width2', 3);
     const activation = parseActivation(values.activation as string | undefined);
     const seed = intOption(values, 'seed', 1, 0);
+    const shiftStd = numberOption(values, 'shift-std', 0.3, 0);
     const threads = intOption(values, 'threads', availableParallelism());
-    const truth = randomNetwork({ inputDim, width1, width2, activation, seed });
+    const truth = randomNetwork({ inputDim, width1, width2, activation, shiftStd, seed });
     const P = parameterCount(truth);
-    io.out(`network: d = ${inputDim}, m0 = ${width1}, m1 = ${width2}, ${activation.layer1}/${activation.layer2}, seed ${seed} (P = ${P} parameters); identifying it from queries alone on ${threads} thread(s)`);
+    io.out(`network: d = ${inputDim}, m0 = ${width1}, m1 = ${width2}, ${activation.layer1}/${activation.layer2}, shifts N(0, ${shiftStd}^2), seed ${seed} (P = ${P} parameters); identifying it from queries alone on ${threads} thread(s)`);
     const oracle = createOracle(networkBlackBox(truth));
     const bar = progressBar('identify');
     let result;
