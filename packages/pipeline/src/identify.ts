@@ -105,12 +105,12 @@ export interface IdentifyOptions {
   /** Fresh queries of the shift fit ('auto': the stage's default). */
   shiftDataPoints?: number | 'auto';
   /**
-   * Fresh queries of the refinement: 'auto' = 3 P (P = d m0 + m0 + m0 m1 + m1). They are drawn
+   * Fresh queries of the refinement: 'auto' = 4 P (P = d m0 + m0 + m0 m1 + m1). They are drawn
    * once (half on the unit sphere, half from N(0, I)) and fitted together with the shift fit's
    * already-paid data; retries refit the same data (no new queries).
    */
   refineDataPoints?: number | 'auto';
-  /** Multiple of P for refineDataPoints 'auto' (default 3). */
+  /** Multiple of P for refineDataPoints 'auto' (default 4). */
   refineDataFactor?: number;
   /** Refit the shift fit's (already paid) data in the refinement too (default true). */
   reuseShiftData?: boolean;
@@ -283,7 +283,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     threshold,
     shiftDataPoints: autoOr('shiftDataPoints', options.shiftDataPoints),
     refineDataPoints: autoOr('refineDataPoints', options.refineDataPoints, 0),
-    refineDataFactor: checkPositive('refineDataFactor', options.refineDataFactor ?? 3, true),
+    refineDataFactor: checkPositive('refineDataFactor', options.refineDataFactor ?? 4, true),
     reuseShiftData: options.reuseShiftData ?? true,
     refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 500, 1),
     onProgress: options.onProgress,

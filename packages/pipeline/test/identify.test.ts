@@ -20,6 +20,9 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
   //   tanh    a_i median |cos| 0.994 / 0.915 / 0.961, min 0.912 / 0.712 / 0.740; v_l median 0.62 / 0.96 / 0.84
   //   sigmoid a_i median 0.9998 / 0.9989 / 0.9991, min 0.986 / 0.952 / 0.990;   v_l median 0.56 / 0.47 / 0.56
   // after refinement (LM on 4 P): exact (|cos| = 1 to ~1e-15, relative L2 ~1e-15) in all six.
+  // Since the sampling design of issue 4 (forward gradients at m0 + 4 points; sigmoid Hessians at
+  // radius 3) the figures moved: tanh seed 2 a_i min 0.601 (median 0.949), sigmoid seed 2 a_i
+  // min 0.946; the bounds below are those with some slack. Still exact after refinement in all six.
   for (const activation of ['tanh', 'sigmoid'] as const) {
     for (const seed of [1, 2, 3]) {
       it(`${activation}, seed ${seed}: exact after refinement; the pipeline alone within its measured bounds`, async () => {
@@ -31,11 +34,11 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
         expect(result.report.check.passed).toBe(true);
         if (activation === 'tanh') {
           expect(before.firstLayer.medianCos).toBeGreaterThan(0.9);
-          expect(before.firstLayer.minCos).toBeGreaterThan(0.7);
+          expect(before.firstLayer.minCos).toBeGreaterThan(0.55);
           expect(before.entangled.medianCos).toBeGreaterThan(0.6);
         } else {
           expect(before.firstLayer.medianCos).toBeGreaterThan(0.998);
-          expect(before.firstLayer.minCos).toBeGreaterThan(0.95);
+          expect(before.firstLayer.minCos).toBeGreaterThan(0.93);
           expect(before.entangled.medianCos).toBeGreaterThan(0.45);
         }
         // every query is counted, once, in one stage
@@ -68,7 +71,7 @@ describe('identify: the report', () => {
     expect(report.widths).toEqual({ width1: 6, width1Source: 'given', width2: 2, width2Source: 'given', inputDim: 12, reducedDim: 6 });
     expect(parseNetwork(report.networkBeforeRefinement).width1).toBe(6);
     expect(report.spectrum.hessians.length).toBe(16);
-    expect(report.spectrum.gradients.length).toBe(12);
+    expect(report.spectrum.gradients.length).toBe(10); // m0 + 4 gradient points
     expect(report.candidates.length).toBeGreaterThan(0);
     for (const c of report.candidates) {
       expect(c.vector.length).toBe(12);
