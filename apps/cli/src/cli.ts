@@ -34,13 +34,13 @@ export function parseCommandArgs(command: Command, argv: string[]): Values {
       strict: true,
     });
     if (positionals.length > 0 && !values.help) {
-      throw new UsageError(`${command.name}: unexpected argument '${positionals[0]}' (see nnid ${command.name} --help)`);
+      throw new UsageError(`unexpected argument '${positionals[0]}' (see nnid ${command.name} --help)`);
     }
     return values as Values;
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const msg = (e as Error).message.split('\n')[0];
-    throw new UsageError(`${command.name}: ${msg} (see nnid ${command.name} --help)`);
+    throw new UsageError(`${msg} (see nnid ${command.name} --help)`);
   }
 }
 

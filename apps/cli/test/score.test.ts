@@ -42,5 +42,8 @@ describe('nnid score', () => {
     const r = await run(['score', '--truth', truth, '--recovered', truth, '--points', '0']);
     expect(r.code).toBe(2);
     expect(r.err).toEqual(["nnid score: --points must be an integer >= 1, got '0'"]);
+    // parse errors name the command once
+    expect((await run(['score', '--depth', '3'])).err[0]).toMatch(/^nnid score: Unknown option '--depth'\./);
+    expect((await run(['score', 'extra'])).err).toEqual(["nnid score: unexpected argument 'extra' (see nnid score --help)"]);
   });
 });
