@@ -10,19 +10,18 @@
  * process (`nnid serve`), as a real one would. Never fails on a time.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-// tools/ is not a workspace package: the packages are imported by path.
-import { matrix, rng, serializeNetwork, type Float64View } from '../../packages/core/src/index.ts';
-import { createOracle, networkBlackBox, randomNetwork } from '../../packages/oracle/src/index.ts';
-import { exportOnnx, httpBlackBox, onnxBlackBox, openQueryStore } from '../../packages/black-box/src/index.ts';
+import { machineLine, repoRoot, writeBenchmarkSection } from './benchmarks-md.ts';
+import { matrix, rng, serializeNetwork, type Float64View } from '@nnid/core';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { exportOnnx, httpBlackBox, onnxBlackBox, openQueryStore } from '@nnid/black-box';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, 'no-write': { type: 'boolean', default: false } } });
 const reps = Math.max(1, Number(values.reps));
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = repoRoot;
 const work = mkdtempSync(join(tmpdir(), 'nnid-bench-black-box-'));
 
 const d = 50;
@@ -206,25 +205,10 @@ lines.push(
 );
 lines.push('');
 lines.push(
-  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after` +
-    `${Math.max(loadBefore[0], loadAfter[0]) > 0.5 ? ' (the machine was shared with other work: figures are lower bounds)' : ''}.`,
+  machineLine(loadBefore, loadAfter),
 );
 lines.push(`Run: \`npx tsx tools/bench/black-box.ts\` (${new Date().toISOString().slice(0, 10)}).`);
 const section = lines.join('\n');
 console.log(section);
 
-if (!values['no-write']) {
-  const file = join(root, 'BENCHMARKS.md');
-  const header = '## Black boxes';
-  const body = `${header}\n\n${section}\n`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures from `tools/bench/*.ts` on the project machine. Each section belongs to its benchmark.\n';
-  const start = text.indexOf(`\n${header}\n`);
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + header.length + 1);
-    text = text.slice(0, start + 1) + body + (next >= 0 ? '\n' + text.slice(next + 1) : '');
-  } else {
-    text = text.replace(/\n*$/, '\n\n') + body;
-  }
-  writeFileSync(file, text);
-  console.log(`\nwrote the "${header}" section of ${file}`);
-}
+if (!values['no-write']) writeBenchmarkSection('## Black boxes', section);

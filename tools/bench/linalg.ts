@@ -10,14 +10,12 @@
  * rewrites the `## Linear algebra` section of BENCHMARKS.md (other sections are left alone).
  * Never fails on a time.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-// tools/ is not a workspace package: the packages are imported by path.
-import { rng } from '../../packages/core/src/index.ts';
-import type { Float64View } from '../../packages/core/src/index.ts';
+import { writeBenchmarkSection } from './benchmarks-md.ts';
+import { rng } from '@nnid/core';
+import type { Float64View } from '@nnid/core';
 import {
   choleskySolve,
   gram,
@@ -28,7 +26,7 @@ import {
   topSingular,
   useTier,
   type TierName,
-} from '../../packages/linalg/src/index.ts';
+} from '@nnid/linalg';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +37,6 @@ const { values } = parseArgs({
 });
 const reps = Math.max(1, Number(values.reps));
 const tsReps = Math.max(1, Number(values['ts-reps']));
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function random(rows: number, cols: number, seed: number): Float64View {
   const data = new Float64Array(rows * cols);
@@ -128,18 +125,4 @@ const lines = [
 const section = lines.join('\n');
 console.log(`\n${section}`);
 
-if (!values['no-write']) {
-  const file = join(root, 'BENCHMARKS.md');
-  const header = '## Linear algebra';
-  const body = `${header}\n\n${section}\n`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures from `tools/bench/*.ts` on the project machine. Each section belongs to its benchmark.\n';
-  const start = text.indexOf(`\n${header}\n`);
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + header.length + 1);
-    text = text.slice(0, start + 1) + body + (next >= 0 ? '\n' + text.slice(next + 1) : '');
-  } else {
-    text = text.replace(/\n*$/, '\n\n') + body;
-  }
-  writeFileSync(file, text);
-  console.log(`\nwrote the "${header}" section of ${file}`);
-}
+if (!values['no-write']) writeBenchmarkSection('## Linear algebra', section);

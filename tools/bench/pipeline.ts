@@ -10,15 +10,13 @@
  *
  * Never fails on a figure.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-// tools/ is not a workspace package: the packages are imported by path.
-import { parameterCount } from '../../packages/core/src/index.ts';
-import { createOracle, networkBlackBox, randomNetwork } from '../../packages/oracle/src/index.ts';
-import { identify, score, type IdentifyReport } from '../../packages/pipeline/src/index.ts';
+import { writeBenchmarkSection } from './benchmarks-md.ts';
+import { parameterCount } from '@nnid/core';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { identify, score, type IdentifyReport } from '@nnid/pipeline';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +30,6 @@ const { values } = parseArgs({
 const seeds = Array.from({ length: Math.max(1, Number(values.seeds)) }, (_, i) => i + 1);
 const threads = Math.max(1, Number(values.threads));
 const sizes = values.sizes.split(';').map((s) => s.split(',').map(Number) as [number, number, number]);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const loadBefore = loadavg();
 
 interface Run {
@@ -186,18 +183,4 @@ lines.push(`Run: \`npx tsx tools/bench/pipeline.ts${values.refine ? ' --refine' 
 const section = lines.join('\n');
 console.log('\n' + section);
 
-if (!values['no-write']) {
-  const file = join(root, 'BENCHMARKS.md');
-  const header = '## Identification (paper pipeline)';
-  const body = `${header}\n\n${section}\n`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures from `tools/bench/*.ts` on the project machine. Each section belongs to its benchmark.\n';
-  const start = text.indexOf(`\n${header}\n`);
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + header.length + 1);
-    text = text.slice(0, start + 1) + body + (next >= 0 ? '\n' + text.slice(next + 1) : '');
-  } else {
-    text = text.replace(/\n*$/, '\n\n') + body;
-  }
-  writeFileSync(file, text);
-  console.log(`\nwrote the "${header}" section of ${file}`);
-}
+if (!values['no-write']) writeBenchmarkSection('## Identification (paper pipeline)', section);

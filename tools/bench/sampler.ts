@@ -10,20 +10,19 @@
  * the pool is started once (its start-up time is reported apart). Never fails on a time.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-// tools/ is not a workspace package: the packages are imported by path.
-import { createOracle, networkBlackBox, randomNetwork } from '../../packages/oracle/src/index.ts';
-import { createSamplerPool, sampleHessians, spherePoints, type Scheme } from '../../packages/hessian-sampler/src/index.ts';
+import { machineLine, repoRoot, writeBenchmarkSection } from './benchmarks-md.ts';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { createSamplerPool, sampleHessians, spherePoints, type Scheme } from '@nnid/hessian-sampler';
 
 const { values } = parseArgs({
   options: { reps: { type: 'string', default: '7' }, 'no-write': { type: 'boolean', default: false }, child: { type: 'string' } },
 });
 const reps = Math.max(1, Number(values.reps));
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = repoRoot;
 
 const d = 50;
 const width1 = 30;
@@ -131,25 +130,10 @@ lines.push(
 );
 lines.push(`Pool start-up (2 threads, tsx registered in each worker) and first task: ${poolStart.toFixed(2)} s, not included above.`);
 lines.push(
-  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after` +
-    `${Math.max(loadBefore[0], loadAfter[0]) > 0.5 ? ' (the machine was shared with other work: figures are lower bounds)' : ''}.`,
+  machineLine(loadBefore, loadAfter),
 );
 lines.push(`Run: \`npx tsx tools/bench/sampler.ts\` (${new Date().toISOString().slice(0, 10)}).`);
 const section = lines.join('\n');
 console.log(section);
 
-if (!values['no-write']) {
-  const file = join(root, 'BENCHMARKS.md');
-  const header = '## Hessian sampling';
-  const body = `${header}\n\n${section}\n`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures from `tools/bench/*.ts` on the project machine. Each section belongs to its benchmark.\n';
-  const start = text.indexOf(`\n${header}\n`);
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + header.length + 1);
-    text = text.slice(0, start + 1) + body + (next >= 0 ? '\n' + text.slice(next + 1) : '');
-  } else {
-    text = text.replace(/\n*$/, '\n\n') + body;
-  }
-  writeFileSync(file, text);
-  console.log(`\nwrote the "${header}" section of ${file}`);
-}
+if (!values['no-write']) writeBenchmarkSection('## Hessian sampling', section);
