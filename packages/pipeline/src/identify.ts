@@ -114,7 +114,7 @@ export interface IdentifyOptions {
   refineDataFactor?: number;
   /** Refit the shift fit's (already paid) data in the refinement too (default true). */
   reuseShiftData?: boolean;
-  /** Levenberg-Marquardt iterations per refinement attempt (default 500; refine's own default is 200). */
+  /** Levenberg-Marquardt iterations per refinement attempt (default 200, refine's own; 500 rescued one small sigmoid run but makes failing large runs very slow). */
   refineMaxIterations?: number;
 }
 
@@ -285,7 +285,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     refineDataPoints: autoOr('refineDataPoints', options.refineDataPoints, 0),
     refineDataFactor: checkPositive('refineDataFactor', options.refineDataFactor ?? 4, true),
     reuseShiftData: options.reuseShiftData ?? true,
-    refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 500, 1),
+    refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 200, 1),
     onProgress: options.onProgress,
   };
 }
