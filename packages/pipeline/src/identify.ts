@@ -580,8 +580,6 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
       dataPoints: 0,
       extraData,
       maxIterations: o.refineMaxIterations,
-      // the worker pools are idle while LM runs: its normal equations may use every thread
-      blasThreads: o.threads,
       onProgress: (it, res) => ctx.progress('refine', it, 0, `relative residual ${res.toExponential(2)}`),
     });
     refineQueries = diff(oracle.counts(), rb);
