@@ -42,6 +42,7 @@ options:
   --no-refine          the paper's pipeline alone
   --widths auto        let identify read m0, m1 from the spectrum (default: given)
   --score-points N     test points per distribution for the function errors (default 10000)
+  --report-only        run nothing: print the summary of the grid's runs already in --out
   -h, --help           this help
 
 example:
@@ -147,6 +148,7 @@ export const command: Command = {
     'no-refine': { type: 'boolean' },
     widths: { type: 'string' },
     'score-points': { type: 'string' },
+    'report-only': { type: 'boolean' },
   },
   async run(values, io) {
     const specs = gridSpecs(values);
@@ -157,8 +159,9 @@ export const command: Command = {
     if (new Set(ids).size !== ids.length) throw new UsageError('the grid names the same run twice');
     const existing = readRecords(out);
     const done = new Set(existing.map((r) => r.id));
-    const todo = specs.filter((s, i) => !done.has(ids[i]));
-    io.out(`sweep: ${specs.length} runs in the grid, ${specs.length - todo.length} already in ${out}, ${todo.length} to run on ${workers} worker(s)`);
+    const todo = values['report-only'] ? [] : specs.filter((s, i) => !done.has(ids[i]));
+    const finished = specs.length - specs.filter((s, i) => !done.has(ids[i])).length;
+    io.out(`sweep: ${specs.length} runs in the grid, ${finished} already in ${out}, ${todo.length} to run on ${workers} worker(s)`);
     const records = new Map<string, ExperimentRecord>(existing.map((r) => [r.id, r]));
     if (todo.length) {
       const writer = new RecordWriter(out);
