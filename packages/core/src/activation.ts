@@ -34,7 +34,8 @@ const tanhActivation: Activation = {
   },
 };
 
-function logistic(t: number): number {
+/** The logistic sigmoid 1 / (1 + e^-t), computed without overflow for either sign of t. */
+export function logistic(t: number): number {
   return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
 }
 

@@ -1,4 +1,4 @@
-export { ACTIVATIONS, activation } from './activation.ts';
+export { ACTIVATIONS, activation, logistic } from './activation.ts';
 export type { Activation, ActivationName } from './activation.ts';
 export {
   ErrorCodes,

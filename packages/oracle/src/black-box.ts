@@ -10,7 +10,6 @@ import {
   invalidArgument,
   matrixFrom,
   rng,
-  type ActivationName,
   type BlackBox,
   type Float64View,
   type Network,
@@ -26,18 +25,9 @@ export interface NetworkBlackBoxOptions {
 }
 
 /** What `workerSpec()` returns: plain data (typed arrays are copied by structured clone). */
-export interface NetworkWorkerSpec {
+export interface NetworkWorkerSpec extends DenseNetwork {
   readonly kind: 'nnid.network-black-box/v1';
   readonly identity: string;
-  readonly layer1: ActivationName;
-  readonly layer2: ActivationName;
-  readonly inputDim: number;
-  readonly width1: number;
-  readonly width2: number;
-  readonly A: Float64Array;
-  readonly theta: Float64Array;
-  readonly B: Float64Array;
-  readonly tau: Float64Array;
   readonly noise: number;
   readonly noiseSeed: number;
 }

@@ -3,7 +3,7 @@
  *
  * f(x) = sum_l phi2( b_l . phi1(A^T x + theta) + tau_l )
  */
-import { checkInteger, invalidArgument, NnidError, ErrorCodes, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { checkInteger, invalidArgument, logistic, NnidError, ErrorCodes, type ActivationName, type Float64View, type Network } from '@nnid/core';
 
 /** A network with its weights copied into dense row-major Float64Arrays (internal). */
 export interface DenseNetwork {
@@ -44,9 +44,6 @@ export function toDenseNetwork(net: Network): DenseNetwork {
   };
 }
 
-function logistic(t: number): number {
-  return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
-}
 
 /** The activation's value as a plain function (Math.tanh itself for tanh: the fastest call). */
 export function activationValue(name: ActivationName): (t: number) => number {

@@ -3,7 +3,7 @@
  * [A (width1 x inputDim, row-major), theta (width1), B (width2 x width1, row-major), tau (width2)],
  * and the kernel that evaluates residuals and the analytic Jacobian.
  */
-import { matrix, type ActivationName, type Network } from '@nnid/core';
+import { logistic, matrix, type ActivationName, type Network } from '@nnid/core';
 
 export interface Layout {
   readonly inputDim: number;
@@ -70,9 +70,6 @@ export function unpackParameters(p: Float64Array, layout: Layout): Network {
   };
 }
 
-function logistic(t: number): number {
-  return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
-}
 
 /**
  * Kernel: residuals r_n = f_p(x_n) - y_n for the rows of X (n x d dense row-major) and, when
