@@ -10,5 +10,5 @@ export type { SamplerPool } from './pool.ts';
 export { stencilRows, hessianColumns, packedIndex, PACKED_OFFDIAGONAL_SCALE } from './stencil.ts';
 export type { Scheme, Layout, Kind } from './stencil.ts';
 export { unpackHessian } from './unpack.ts';
-export { estimateNoise } from './noise.ts';
+export { estimateNoise, noiseAwareStep, NOISE_STEP, NOISELESS_LEVEL } from './noise.ts';
 export type { NoiseOptions, NoiseReport, NoiseResult } from './noise.ts';

@@ -10,7 +10,9 @@
  * (~1e-16 |f|). Repeating a point is no use (a black box may answer a point the same way twice);
  * distinct points are all this needs.
  */
-import { checkInteger, checkPositive, invalidArgument, matrix, rng, type Oracle } from '@nnid/core';
+import { checkChoice, checkInteger, checkPositive, invalidArgument, matrix, rng, type Oracle } from '@nnid/core';
+import { DEFAULT_GRADIENT_STEP, DEFAULT_STEP } from './sample.ts';
+import type { Kind, Scheme } from './stencil.ts';
 
 export interface NoiseOptions {
   /** Seed of the lines (default 0). */
@@ -32,6 +34,10 @@ export interface NoiseReport {
   order: number;
   /** sigma-hat from differences of orders 1..K (order 1 and 2 carry the smooth part). */
   byOrder: number[];
+  /** Root mean square of the answers (the scale the rounding level is relative to). */
+  scale: number;
+  /** sigma <= NOISELESS_LEVEL * max(1, scale): read as an exact oracle (double rounding). */
+  exact: boolean;
   lines: number;
   evaluations: number;
   delta: number;
@@ -105,9 +111,47 @@ export async function estimateNoise(oracle: Oracle, options: NoiseOptions = {}):
   const byOrder: number[] = [];
   for (let j = 1; j <= K; j++) byOrder.push(Math.sqrt((gamma(j) * sums[j]) / counts[j]));
   const sigma = byOrder[order - 1];
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += values[i] * values[i];
+  const scale = Math.sqrt(sq / n);
   return {
     sigma,
     queries: n,
-    report: { sigma, order, byOrder, lines, evaluations: K + 1, delta, radius, queries: n, seconds: (performance.now() - started) / 1000 },
+    report: { sigma, order, byOrder, scale, exact: sigma <= NOISELESS_LEVEL * Math.max(1, scale), lines, evaluations: K + 1, delta, radius, queries: n, seconds: (performance.now() - started) / 1000 },
   };
+}
+
+/**
+ * Below this multiple of max(1, rms |f|) a noise estimate is double rounding (measured ~1e-16 on
+ * exact oracles): the oracle is taken as exact.
+ */
+export const NOISELESS_LEVEL = 1e-13;
+
+/**
+ * Step h = max(default, c sigma^p) balancing truncation and noise error: forward gradients
+ * (error ~ h |f''| + sigma / h) p = 1/2, central gradients and forward Hessians p = 1/3, central
+ * Hessians p = 1/4. The constants c were measured on identify's noise grid (see README).
+ */
+export const NOISE_STEP: Readonly<Record<Kind, Readonly<Record<Scheme, { c: number; p: number }>>>> = {
+  gradient: { forward: { c: 6, p: 1 / 2 }, central: { c: 3, p: 1 / 3 } },
+  hessian: { forward: { c: 4, p: 1 / 3 }, central: { c: 4, p: 1 / 4 } },
+};
+
+/**
+ * The finite-difference step for an oracle with noise of std `sigma`: the sampler's default when
+ * sigma is 0 (or so small that the default is larger), else `scale` c sigma^p (NOISE_STEP's c, p).
+ * `scale` (default 1) is the length over which f bends, relative to a tanh network with unit
+ * weights (identify uses 4 for a sigmoid first layer: its weights act halved, and it was measured).
+ *
+ * @example
+ * noiseAwareStep('hessian', 'forward', 1e-6); // 4e-2
+ */
+export function noiseAwareStep(kind: Kind, scheme: Scheme, sigma: number, scale = 1): number {
+  checkChoice('kind', kind, ['gradient', 'hessian'] as const);
+  checkChoice('scheme', scheme, ['forward', 'central'] as const);
+  checkPositive('sigma', sigma, true);
+  checkPositive('scale', scale);
+  const base = kind === 'gradient' ? DEFAULT_GRADIENT_STEP[scheme] : DEFAULT_STEP[scheme];
+  const { c, p } = NOISE_STEP[kind][scheme];
+  return sigma === 0 ? base : Math.max(base, scale * c * sigma ** p);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { estimateNoise } from '@nnid/hessian-sampler';
+import { DEFAULT_GRADIENT_STEP, DEFAULT_STEP, estimateNoise, noiseAwareStep } from '@nnid/hessian-sampler';
 
 describe('estimateNoise: the oracle noise level from 45 queries, without the truth', () => {
   const nets = (['tanh', 'sigmoid'] as const).flatMap((activation) =>
@@ -36,5 +36,22 @@ describe('estimateNoise: the oracle noise level from 45 queries, without the tru
     await expect(estimateNoise(oracle, { delta: 0 })).rejects.toThrow('invalid argument. `delta` must be a finite number > 0. Value: `0`.');
     await expect(estimateNoise({} as never)).rejects.toThrow('invalid argument. `oracle` must be an Oracle (see createOracle)');
     expect(oracle.counts().total).toBe(0);
+  });
+});
+
+describe('noiseAwareStep', () => {
+  it('is the default step without noise, c sigma^p (times scale) with it, never below the default', () => {
+    for (const scheme of ['forward', 'central'] as const) {
+      expect(noiseAwareStep('hessian', scheme, 0)).toBe(DEFAULT_STEP[scheme]);
+      expect(noiseAwareStep('gradient', scheme, 0)).toBe(DEFAULT_GRADIENT_STEP[scheme]);
+      expect(noiseAwareStep('hessian', scheme, 1e-30)).toBe(DEFAULT_STEP[scheme]);
+      expect(noiseAwareStep('gradient', scheme, 1e-30)).toBe(DEFAULT_GRADIENT_STEP[scheme]);
+    }
+    expect(noiseAwareStep('hessian', 'forward', 1e-6)).toBeCloseTo(4e-2, 15);
+    expect(noiseAwareStep('hessian', 'central', 1e-8)).toBeCloseTo(4e-2, 15);
+    expect(noiseAwareStep('gradient', 'forward', 1e-6)).toBeCloseTo(6e-3, 15);
+    expect(noiseAwareStep('gradient', 'central', 1e-6)).toBeCloseTo(3e-2, 15);
+    expect(noiseAwareStep('hessian', 'forward', 1e-6, 4)).toBeCloseTo(16e-2, 15);
+    expect(() => noiseAwareStep('hessian', 'forward', -1)).toThrow('invalid argument. `sigma` must be a finite number >= 0. Value: `-1`.');
   });
 });
