@@ -30,7 +30,16 @@ import {
   type Oracle,
   type QueryCounts,
 } from '@nnid/core';
-import { createSamplerPool, sampleGradients, sampleHessians, spherePoints, type SamplerPool } from '@nnid/hessian-sampler';
+import {
+  createSamplerPool,
+  estimateNoise,
+  noiseAwareStep,
+  sampleGradients,
+  sampleHessians,
+  spherePoints,
+  type NoiseReport,
+  type SamplerPool,
+} from '@nnid/hessian-sampler';
 import {
   complementBasis,
   deflate,
@@ -76,6 +85,17 @@ export interface IdentifyOptions {
   /** Finite-difference scheme of the gradients (default 'forward': d + 1 queries each, central 2 d). */
   gradientScheme?: 'forward' | 'central';
   /**
+   * Finite-difference step of the gradients: 'auto' = the sampler's default for the scheme, or
+   * larger when the oracle is noisy (noiseAwareStep of @nnid/hessian-sampler, from `noise`).
+   */
+  gradientStep?: number | 'auto';
+  /**
+   * Std of the oracle's noise: 'auto' = estimated first from 45 queries (estimateNoise of
+   * @nnid/hessian-sampler); a number = known (0: exact, no queries). It sets the 'auto' steps and
+   * the truth-free check's threshold.
+   */
+  noise?: number | 'auto';
+  /**
    * Hessians: 'auto' = as many as `hessianBudget` P queries buy, at least m0 + m1 + 2 and at
    * most 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
    */
@@ -90,14 +110,23 @@ export interface IdentifyOptions {
   radius?: number | 'auto';
   /** Finite-difference scheme of the Hessians (default 'forward'). */
   scheme?: 'forward' | 'central';
-  /** Finite-difference step of the Hessians: 'auto' = the sampler's default for the scheme. */
+  /**
+   * Finite-difference step of the Hessians: 'auto' = the sampler's default for the scheme, or
+   * larger when the oracle is noisy (noiseAwareStep of @nnid/hessian-sampler, from `noise`).
+   */
   step?: number | 'auto';
   /** dim W-hat: 'auto' = round(1.5 (m0 + m1)). */
   subspaceDimension?: number | 'auto';
   /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1]). */
   retryFactors?: number[];
-  /** Relative residual after refinement above which the later stages are redone (default 1e-6). */
+  /**
+   * Relative residual after refinement above which the later stages are redone (default 1e-6).
+   * With a noisy oracle the threshold used is max(retryResidual, noiseThresholdFactor sigma /
+   * rms(refinement data)): the residual cannot fall below the noise.
+   */
   retryResidual?: number;
+  /** Multiple of the noise level in the check's threshold (default 3). */
+  noiseThresholdFactor?: number;
   /** Random starts of the rank-one solver: 'auto' = 10 (m0 + m1). */
   starts?: number | 'auto';
   /** A-posteriori check of the rank-one solver (default 0.9). */
@@ -165,6 +194,8 @@ export interface IdentifyReport {
   widths: { width1: number; width1Source: string; width2: number; width2Source: string; inputDim: number; reducedDim: number };
   parameterCount: number;
   queries: StageQueries & {
+    /** The noise estimate's queries (0 when `noise` is given). */
+    noise: number;
     gradients: number;
     hessians: number;
     shifts: number;
@@ -184,7 +215,10 @@ export interface IdentifyReport {
   chosenAttempt: number;
   /** The network of the paper's pipeline alone (before refinement), of the chosen attempt. */
   networkBeforeRefinement: NetworkJson;
-  check: { relativeResidual: number | null; threshold: number; passed: boolean | null; on: 'refine-data' | 'shift-data' };
+  /** threshold = max(retryResidual, noiseThresholdFactor noise / rms(data)); noiseFloor: the noise term is the larger. */
+  check: { relativeResidual: number | null; threshold: number; passed: boolean | null; on: 'refine-data' | 'shift-data'; noise: number; noiseFloor: boolean };
+  /** The oracle's noise level (estimated or given; 0 = exact) and the finite-difference steps it set. */
+  noise: { sigma: number; source: 'estimated' | 'given'; estimate: NoiseReport | null; gradientStep: number; hessianStep: number };
   warnings: string[];
 }
 
@@ -206,6 +240,9 @@ interface Resolved {
   reduceToRange: boolean;
   gradientPoints: number | 'auto';
   gradientScheme: 'forward' | 'central';
+  gradientStep: number | 'auto';
+  noise: number | 'auto';
+  noiseThresholdFactor: number;
   hessianPoints: number | 'auto';
   hessianBudget: number;
   radius: number;
@@ -253,6 +290,8 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
   const step = options.step === undefined || options.step === 'auto' ? 'auto' : checkPositive('step', options.step);
+  const gradientStep = options.gradientStep === undefined || options.gradientStep === 'auto' ? 'auto' : checkPositive('gradientStep', options.gradientStep);
+  const noise = options.noise === undefined || options.noise === 'auto' ? 'auto' : checkPositive('noise', options.noise, true);
   const subspaceDimension = autoOr('subspaceDimension', options.subspaceDimension);
   const retryFactors = options.retryFactors ?? [2, 1];
   if (!Array.isArray(retryFactors) || retryFactors.some((f) => typeof f !== 'number' || !(f > 0) || !Number.isFinite(f))) {
@@ -272,6 +311,9 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     gradientPoints: autoOr('gradientPoints', options.gradientPoints, 2),
     hessianPoints: autoOr('hessianPoints', options.hessianPoints, 1),
     gradientScheme: checkChoice('gradientScheme', options.gradientScheme ?? 'forward', ['forward', 'central'] as const),
+    gradientStep,
+    noise,
+    noiseThresholdFactor: checkPositive('noiseThresholdFactor', options.noiseThresholdFactor ?? 3),
     hessianBudget: checkPositive('hessianBudget', options.hessianBudget ?? 12),
     radius: options.radius === undefined || options.radius === 'auto' ? (layer1 === 'sigmoid' ? 3 : 1) : checkPositive('radius', options.radius),
     scheme: checkChoice('scheme', options.scheme ?? 'forward', ['forward', 'central'] as const),
@@ -658,6 +700,26 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
   };
 
   try {
+    // 0. the oracle's noise level: sets the 'auto' steps and the truth-free check's threshold
+    let sigma = o.noise === 'auto' ? 0 : o.noise;
+    let noiseEstimate: NoiseReport | null = null;
+    if (o.noise === 'auto') {
+      const t0 = performance.now();
+      const before = oracle.counts();
+      const est = await estimateNoise(oracle, { seed: stageSeed(o.seed, 7) });
+      byStage.noise = diff(oracle.counts(), before);
+      noiseEstimate = est.report;
+      sigma = est.report.exact ? 0 : est.sigma;
+      seconds.noise = (performance.now() - t0) / 1000;
+    } else {
+      byStage.noise = { ...ZERO };
+    }
+    // noisy: steps that balance truncation and noise error; a sigmoid first layer bends over a
+    // longer scale (measured: 4x the tanh steps; packages/pipeline/README.md)
+    const stepScale = o.layer1 === 'sigmoid' ? 4 : 1;
+    const gradientStep = o.gradientStep === 'auto' ? noiseAwareStep('gradient', o.gradientScheme, sigma, stepScale) : o.gradientStep;
+    const hessianStep = o.step === 'auto' ? noiseAwareStep('hessian', o.scheme, sigma, stepScale) : o.step;
+
     // 1. range(A) from central-difference gradients at 0 and on the sphere
     let U: Float64View | null = null;
     let r = d;
@@ -675,7 +737,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       const sphere = spherePoints(gradientPoints - 1, d, o.radius, stageSeed(o.seed, 1));
       points.data.set(sphere.data.subarray(0, (gradientPoints - 1) * d), d); // row 0 stays x = 0
       const before = oracle.counts();
-      const g = await sampleGradients(oracle, points, { ...samplerFor(gradientPoints * 2 * d), scheme: o.gradientScheme, onProgress: (k, n) => progress('gradients', k, n) });
+      const g = await sampleGradients(oracle, points, { ...samplerFor(gradientPoints * 2 * d), scheme: o.gradientScheme, step: gradientStep, onProgress: (k, n) => progress('gradients', k, n) });
       byStage.gradients = diff(oracle.counts(), before);
       gradientReport = g.report;
       gradientAtZero = Float64Array.from(g.gradientStack.data.subarray(0, d));
@@ -721,7 +783,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     const h = await sampleHessians(oracle, hp, {
       ...samplerFor(hessianPoints * (o.scheme === 'forward' ? ((r + 1) * (r + 2)) / 2 : 2 * r * r + 1)),
       scheme: o.scheme,
-      ...(o.step === 'auto' ? {} : { step: o.step }),
+      step: hessianStep,
       layout: 'packed',
       ...(U ? { basis: U } : {}),
       onProgress: (k, n) => progress('hessians', k, n),
@@ -780,6 +842,17 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     }
     const plan: { k: number; m1?: number }[] = dims.map((k) => ({ k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
     const attempts: AttemptResult[] = [];
+    // the check's threshold: retryResidual, or the noise level relative to the data's rms when higher
+    const checkThreshold = () => {
+      if (sigma === 0 || ctx.refineData === null) return o.retryResidual;
+      let sq = 0;
+      let n = 0;
+      for (const part of o.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]) {
+        for (const v of part.values) sq += v * v;
+        n += part.values.length;
+      }
+      return sq > 0 ? Math.max(o.retryResidual, (o.noiseThresholdFactor * sigma) / Math.sqrt(sq / n)) : o.retryResidual;
+    };
     let reason = 'first';
     for (let a = 0; a < plan.length; a++) {
       ctx.attemptIndex = a;
@@ -804,8 +877,9 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       byStage.shifts = addQueries(byStage.shifts ?? ZERO, res.shiftQueries);
       byStage.refine = addQueries(byStage.refine ?? ZERO, res.refineQueries);
       const residual = res.report.refinedResidual;
-      if (!o.refine || residual === null || residual <= o.retryResidual) break;
-      reason = `relative residual ${residual.toExponential(2)} > ${o.retryResidual} after refinement (subspace dimension ${step.k}, m1 = ${res.width2})`;
+      const threshold = checkThreshold();
+      if (!o.refine || residual === null || residual <= threshold) break;
+      reason = `relative residual ${residual.toExponential(2)} > ${threshold} after refinement (subspace dimension ${step.k}, m1 = ${res.width2})`;
       if (step.m1 === undefined && res.width2 + 1 <= m0) plan.splice(a + 1, 0, { k: step.k, m1: res.width2 + 1 });
       if (a < plan.length - 1) {
         const next = plan[a + 1];
@@ -820,7 +894,8 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     for (let a = 1; a < attempts.length; a++) if (score(attempts[a]) < score(attempts[best])) best = a;
     const chosen = attempts[best];
     const residual = o.refine ? chosen.report.refinedResidual : chosen.report.pipelineResidual;
-    const passed = o.refine ? residual !== null && residual <= o.retryResidual : null;
+    const threshold = checkThreshold();
+    const passed = o.refine ? residual !== null && residual <= threshold : null;
     if (o.refine && !passed) warnings.push(`no attempt passed the truth-free check: best relative residual ${residual?.toExponential(2)}`);
 
     const total = Object.values(byStage).reduce((s, q) => s + q.total, 0);
@@ -848,6 +923,9 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         width2Tried: attempts.map((x) => x.width2),
         retryFactors: o.retryFactors,
         retryResidual: o.retryResidual,
+        noiseThresholdFactor: o.noiseThresholdFactor,
+        noise: o.noise === 'auto' ? sigma : o.noise,
+        gradientStep,
         starts: o.starts === 'auto' ? 10 * (m0 + m1) : o.starts,
         threshold: o.threshold,
         shiftDataPoints: (chosen.report.shifts as { dataPoints: number }).dataPoints,
@@ -862,6 +940,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         total,
         paid: Object.values(byStage).reduce((s, q) => s + q.paid, 0),
         reused: Object.values(byStage).reduce((s, q) => s + q.reused, 0),
+        noise: byStage.noise.total,
         gradients: byStage.gradients.total,
         hessians: byStage.hessians.total,
         shifts: byStage.shifts.total,
@@ -878,7 +957,15 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       attempts: attempts.map((x) => x.report),
       chosenAttempt: best,
       networkBeforeRefinement: chosen.report.networkBeforeRefinement,
-      check: { relativeResidual: residual, threshold: o.retryResidual, passed, on: o.refine ? 'refine-data' : 'shift-data' },
+      check: {
+        relativeResidual: residual,
+        threshold,
+        passed,
+        on: o.refine ? 'refine-data' : 'shift-data',
+        noise: sigma,
+        noiseFloor: threshold > o.retryResidual,
+      },
+      noise: { sigma, source: o.noise === 'auto' ? 'estimated' : 'given', estimate: noiseEstimate, gradientStep, hessianStep },
       warnings,
     };
     return { network: chosen.network, networkBeforeRefinement: chosen.networkBeforeRefinement, report };

@@ -44,7 +44,12 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
         // every query is counted, once, in one stage
         const q = result.report.queries;
         expect(q.total).toBe(oracle.counts().total);
-        expect(q.gradients + q.hessians + q.shifts + q.refine).toBe(q.total);
+        expect(q.noise + q.gradients + q.hessians + q.shifts + q.refine).toBe(q.total);
+        expect(q.noise).toBe(45); // the noise estimate (5 lines of 9 points)
+        expect(result.report.noise.sigma).toBe(0); // read as exact: the noiseless steps
+        expect(result.report.noise.hessianStep).toBe(5e-5);
+        expect(result.report.noise.gradientStep).toBe(1e-7);
+        expect(result.report.check.threshold).toBe(1e-6);
         expect(q.gradients).toBe(14 * 21); // m0 + 4 forward gradients in R^20
         expect(q.hessians).toBe(26 * ((11 * 12) / 2)); // 2 (m0 + m1) forward Hessians in 10 reduced coordinates (12 P would buy more)
         expect(q.multipleOfP).toBeCloseTo(q.total / parameterCount(result.network), 12);
@@ -104,6 +109,47 @@ describe('identify: the report', () => {
   });
 });
 
+describe('identify: a noisy oracle (noise 1e-6, (20, 10, 3), shifts N(0, 0.3^2))', () => {
+  // measured: sigma-hat 0.89e-6 / 1.02e-6; relative L2 after refinement 3.7e-7, 9.0e-7 (tanh),
+  // 6.0e-8, 5.2e-7 (sigmoid); the check's threshold 3 sigma-hat / rms(data) ~2e-6
+  for (const activation of ['tanh', 'sigmoid'] as const) {
+    it(`${activation}: noise estimated, steps widened, relative L2 <= 1e-5 after refinement, the check passes at the noise floor`, async () => {
+      const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, activation, shiftStd: 0.3, seed: 1 });
+      const oracle = createOracle(networkBlackBox(truth, { noise: 1e-6, noiseSeed: 1 }));
+      const { network, report } = await identify(oracle, { width1: 10, width2: 3, activation: { layer1: activation, layer2: activation }, seed: 1, threads: 1 });
+      const after = score(truth, network, { points: 2000 });
+      expect(after.function.sphere.relativeL2).toBeLessThanOrEqual(1e-5);
+      expect(after.function.gaussian.relativeL2).toBeLessThanOrEqual(1e-5);
+      expect(report.noise.source).toBe('estimated');
+      expect(report.noise.sigma).toBeGreaterThan(0.5e-6);
+      expect(report.noise.sigma).toBeLessThan(2e-6);
+      expect(report.queries.noise).toBe(45);
+      const scale = activation === 'sigmoid' ? 4 : 1;
+      expect(report.noise.hessianStep).toBeCloseTo(scale * 4 * Math.cbrt(report.noise.sigma), 12);
+      expect(report.noise.gradientStep).toBeCloseTo(scale * 6 * Math.sqrt(report.noise.sigma), 12);
+      expect(report.check.noiseFloor).toBe(true);
+      expect(report.check.threshold).toBeGreaterThan(1e-6);
+      expect(report.check.passed).toBe(true);
+    });
+  }
+
+  it('a known noise level is used as given (no estimate); noise 0 on an exact oracle gives the same network as the estimate', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, seed: 5 });
+    const go = (noise?: number) =>
+      identify(createOracle(networkBlackBox(truth)), { width1: 6, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 9, threads: 1, ...(noise !== undefined ? { noise } : {}) });
+    const auto = await go();
+    const zero = await go(0);
+    expect(serializeNetwork(zero.network)).toEqual(serializeNetwork(auto.network));
+    expect(zero.report.queries.noise).toBe(0);
+    expect(zero.report.queries.total).toBe(auto.report.queries.total - 45);
+    expect(zero.report.noise).toEqual({ sigma: 0, source: 'given', estimate: null, gradientStep: 1e-7, hessianStep: 5e-5 });
+    const given = await go(1e-6);
+    expect(given.report.noise.hessianStep).toBeCloseTo(4e-2, 15);
+    expect(given.report.noise.gradientStep).toBeCloseTo(6e-3, 15);
+    expect(given.report.queries.noise).toBe(0);
+  });
+});
+
 describe('identify: input checks', () => {
   const truth = randomNetwork({ inputDim: 8, width1: 4, width2: 2, seed: 1 });
   const oracle = createOracle(networkBlackBox(truth));
@@ -119,6 +165,11 @@ describe('identify: input checks', () => {
       "invalid argument. `scheme` must be one of 'forward', 'central'. Value: `backward`.",
     );
     await expect(identify({} as never, { activation: act, seed: 1 })).rejects.toThrow('invalid argument. `oracle` must be an Oracle (see createOracle)');
+    await expect(identify(oracle, { activation: act, seed: 1, noise: -1 })).rejects.toThrow('invalid argument. `noise` must be a finite number >= 0. Value: `-1`.');
+    await expect(identify(oracle, { activation: act, seed: 1, gradientStep: 0 })).rejects.toThrow('invalid argument. `gradientStep` must be a finite number > 0. Value: `0`.');
+    await expect(identify(oracle, { activation: act, seed: 1, noiseThresholdFactor: 0 })).rejects.toThrow(
+      'invalid argument. `noiseThresholdFactor` must be a finite number > 0. Value: `0`.',
+    );
     expect(oracle.counts().total).toBe(0);
   });
 });
