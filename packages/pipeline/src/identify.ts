@@ -52,7 +52,7 @@ import {
 } from '@nnid/subspace';
 import { createSolverPool, findRankOne, type SolverPool } from '@nnid/rank1-solver';
 import { attributeCandidates } from '@nnid/attribution';
-import { recoverShifts } from '@nnid/shift-recovery';
+import { defaultShiftDataPoints, recoverShifts } from '@nnid/shift-recovery';
 import { refineNetwork } from '@nnid/refine';
 import { bestAbsCos, liftRows, mapRows, pickRows, rowsOf, stackRows, stageSeed } from './identify-geometry.ts';
 
@@ -96,12 +96,18 @@ export interface IdentifyOptions {
    */
   noise?: number | 'auto';
   /**
-   * Hessians: 'auto' = as many as `hessianBudget` P queries buy, at least m0 + m1 + 2 and at
-   * most 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
+   * Hessians: 'auto' = as many as the Hessian budget buys, at least m0 + m1 + 2 and at most
+   * 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
    */
   hessianPoints?: number | 'auto';
-  /** Queries for the Hessians when `hessianPoints` is 'auto', as a multiple of P (default 12). */
-  hessianBudget?: number;
+  /**
+   * Queries for the Hessians when `hessianPoints` is 'auto', as a multiple of P: 'auto' (default)
+   * = what `queryBudget` leaves after the queries already paid (noise estimate, gradients) and
+   * those planned for the shift fit and the refinement.
+   */
+  hessianBudget?: number | 'auto';
+  /** Total queries the 'auto' Hessian budget aims at, as a multiple of P (default 20). */
+  queryBudget?: number;
   /**
    * Radius of the sphere the gradient and Hessian points are drawn on: 'auto' = 1 for a tanh
    * first layer, 3 for sigmoid (sigmoid(t) = (1 + tanh(t / 2)) / 2 halves the first-layer weights;
@@ -120,7 +126,7 @@ export interface IdentifyOptions {
   /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1]). */
   retryFactors?: number[];
   /**
-   * Relative residual after refinement above which the later stages are redone (default 1e-6).
+   * Relative residual after refinement above which the later stages are redone (default 1e-9: exact runs end near 1e-15; a run stalled at 5e-7 had relative L2 5e-7 — above the 1e-8 target).
    * With a noisy oracle the threshold used is max(retryResidual, noiseThresholdFactor sigma /
    * rms(refinement data)): the residual cannot fall below the noise.
    */
@@ -244,7 +250,8 @@ interface Resolved {
   noise: number | 'auto';
   noiseThresholdFactor: number;
   hessianPoints: number | 'auto';
-  hessianBudget: number;
+  hessianBudget: number | 'auto';
+  queryBudget: number;
   radius: number;
   scheme: 'forward' | 'central';
   step: number | 'auto';
@@ -314,13 +321,14 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     gradientStep,
     noise,
     noiseThresholdFactor: checkPositive('noiseThresholdFactor', options.noiseThresholdFactor ?? 3),
-    hessianBudget: checkPositive('hessianBudget', options.hessianBudget ?? 12),
+    hessianBudget: options.hessianBudget === undefined || options.hessianBudget === 'auto' ? 'auto' : checkPositive('hessianBudget', options.hessianBudget),
+    queryBudget: checkPositive('queryBudget', options.queryBudget ?? 20),
     radius: options.radius === undefined || options.radius === 'auto' ? (layer1 === 'sigmoid' ? 3 : 1) : checkPositive('radius', options.radius),
     scheme: checkChoice('scheme', options.scheme ?? 'forward', ['forward', 'central'] as const),
     step,
     subspaceDimension,
     retryFactors,
-    retryResidual: checkPositive('retryResidual', options.retryResidual ?? 1e-6),
+    retryResidual: checkPositive('retryResidual', options.retryResidual ?? 1e-9),
     starts: autoOr('starts', options.starts),
     threshold,
     shiftDataPoints: autoOr('shiftDataPoints', options.shiftDataPoints),
@@ -679,6 +687,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
 export async function identify(oracle: Oracle, options: IdentifyOptions): Promise<IdentifyResult> {
   const startedAll = performance.now();
   const o = resolveOptions(oracle, options);
+  const countsAtStart = oracle.counts();
   const d = oracle.inputDim;
   const warnings: string[] = [];
   const seconds: Record<string, number> = {};
@@ -768,9 +777,16 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     const m1Guess = o.width2 ?? Math.ceil(m0 / 2);
     const perHessian = o.scheme === 'forward' ? ((r + 1) * (r + 2)) / 2 : 2 * r * r + 1;
     const Pguess = d * m0 + m0 + m0 * m1Guess + m1Guess;
+    // the Hessians get what the query budget leaves: minus what is paid (noise, gradients) and
+    // what the shift fit and the refinement will pay
+    const plannedLater =
+      (o.shiftDataPoints === 'auto' ? defaultShiftDataPoints(m0, m1Guess) : o.shiftDataPoints) +
+      (!o.refine ? 0 : o.refineDataPoints === 'auto' ? Math.round(o.refineDataFactor * Pguess) : o.refineDataPoints);
+    const hessianBudget =
+      o.hessianBudget === 'auto' ? Math.max(0, o.queryBudget * Pguess - (oracle.counts().total - countsAtStart.total) - plannedLater) : o.hessianBudget * Pguess;
     const hessianPoints =
       o.hessianPoints === 'auto'
-        ? Math.max(m0 + m1Guess + 2, Math.min(2 * (m0 + m1Guess), Math.floor((o.hessianBudget * Pguess) / perHessian)))
+        ? Math.max(m0 + m1Guess + 2, Math.min(2 * (m0 + m1Guess), Math.floor(hessianBudget / perHessian)))
         : o.hessianPoints;
     const hp = spherePoints(hessianPoints, d, o.radius, stageSeed(o.seed, 2));
     let before = oracle.counts();
@@ -914,7 +930,8 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         gradientPoints,
         gradientScheme: o.gradientScheme,
         hessianPoints,
-        hessianBudget: o.hessianBudget,
+        hessianBudget: hessianBudget / Pguess,
+        queryBudget: o.queryBudget,
         radius: o.radius,
         scheme: o.scheme,
         step: h.report.step,

@@ -49,9 +49,9 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
         expect(result.report.noise.sigma).toBe(0); // read as exact: the noiseless steps
         expect(result.report.noise.hessianStep).toBe(5e-5);
         expect(result.report.noise.gradientStep).toBe(1e-7);
-        expect(result.report.check.threshold).toBe(1e-6);
+        expect(result.report.check.threshold).toBe(1e-9);
         expect(q.gradients).toBe(14 * 21); // m0 + 4 forward gradients in R^20
-        expect(q.hessians).toBe(26 * ((11 * 12) / 2)); // 2 (m0 + m1) forward Hessians in 10 reduced coordinates (12 P would buy more)
+        expect(q.hessians).toBe(26 * ((11 * 12) / 2)); // 2 (m0 + m1) forward Hessians in 10 reduced coordinates (the 20 P budget would buy more)
         expect(q.multipleOfP).toBeCloseTo(q.total / parameterCount(result.network), 12);
       });
     }

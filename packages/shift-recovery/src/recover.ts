@@ -118,6 +118,11 @@ async function gradientAtZero(oracle: Oracle, d: number, h: number): Promise<Flo
  * @example
  * const { network, report } = await recoverShifts(oracle, Ahat, Vhat, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
  */
+/** The shift fit's fresh queries by default: max(200, 4 (m0 + 2 m1)) (4 per unknown of its fit). */
+export function defaultShiftDataPoints(m0: number, m1: number): number {
+  return Math.max(200, 4 * (m0 + 2 * m1));
+}
+
 export async function recoverShifts(
   oracle: Oracle,
   firstLayerWeights: Float64View,
@@ -152,7 +157,7 @@ export async function recoverShifts(
   const N = given
     ? given.inputs.shape[0]
     : options.dataPoints === undefined || options.dataPoints === 'auto'
-      ? Math.max(200, 4 * np)
+      ? defaultShiftDataPoints(m0, m1)
       : checkInteger('dataPoints', options.dataPoints, 1);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
   const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);
