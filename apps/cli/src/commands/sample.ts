@@ -3,9 +3,10 @@
  * the singular-value spectrum of the Hessian stack.
  */
 import { availableParallelism } from 'node:os';
-import { readNetworkFile, toRows, type Float64View } from '@nnid/core';
+import { readNetworkFile, toRows } from '@nnid/core';
 import { createOracle, networkBlackBox } from '@nnid/oracle';
 import { DEFAULT_STEP, sampleHessians, spherePoints } from '@nnid/hessian-sampler';
+import { svd } from '@nnid/linalg';
 import { intOption, numberOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar } from '../progress.ts';
 import { networkText, writeOut } from './generate.ts';
@@ -13,7 +14,8 @@ import { networkText, writeOut } from './generate.ts';
 const help = `usage: nnid sample --network net.json [options]
 
 Samples finite-difference Hessians of the network at points uniform on a sphere and prints the
-singular values of the Hessian stack (one vectorized Hessian per row) and the queries used.
+singular values of the Hessian stack (one vectorized Hessian per row; min(points, columns) of
+them, from @nnid/linalg's svd) and the queries used.
 
 options:
   --network FILE       the network (nnid.network/v1), required
@@ -33,61 +35,6 @@ options:
 
 example:
   nnid sample --network net.json --points 30 --scheme central --threads 2 --out stack.bin`;
-
-/** Eigenvalues of a symmetric n x n matrix (row-major, destroyed) by cyclic Jacobi, descending. */
-export function symmetricEigenvalues(S: Float64Array, n: number): Float64Array {
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += S[p * n + p] * S[p * n + p];
-      for (let q = p + 1; q < n; q++) off += S[p * n + q] * S[p * n + q];
-    }
-    if (off <= 1e-30 * diag || off === 0) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = S[p * n + q];
-        if (apq === 0) continue;
-        // rotation that zeroes S[p][q] (Golub & Van Loan, sym.schur2)
-        const tau = (S[q * n + q] - S[p * n + p]) / (2 * apq);
-        const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const skp = S[k * n + p];
-          const skq = S[k * n + q];
-          S[k * n + p] = c * skp - s * skq;
-          S[k * n + q] = s * skp + c * skq;
-        }
-        for (let k = 0; k < n; k++) {
-          const spk = S[p * n + k];
-          const sqk = S[q * n + k];
-          S[p * n + k] = c * spk - s * sqk;
-          S[q * n + k] = s * spk + c * sqk;
-        }
-      }
-    }
-  }
-  const ev = new Float64Array(n);
-  for (let p = 0; p < n; p++) ev[p] = S[p * n + p];
-  return ev.sort().reverse();
-}
-
-/** Singular values of an N x c stack via its N x N Gram matrix, descending. */
-export function stackSingularValues(stack: Float64View): Float64Array {
-  const [n, c] = stack.shape;
-  const G = new Float64Array(n * n);
-  const { data, offset, strides } = stack;
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < c; k++) s += data[offset + i * strides[0] + k * strides[1]] * data[offset + j * strides[0] + k * strides[1]];
-      G[i * n + j] = s;
-      G[j * n + i] = s;
-    }
-  }
-  return symmetricEigenvalues(G, n).map((v) => Math.sqrt(Math.max(0, v)));
-}
 
 function choice<T extends string>(values: Values, name: string, choices: readonly T[], fallback: T): T {
   const raw = values[name] ?? fallback;
@@ -141,7 +88,9 @@ export const command: Command = {
     const bar = progressBar('sampling Hessians', { quiet: Boolean(values.quiet) || count * perPoint < 200_000 });
     const result = await sampleHessians(oracle, points, { scheme, step, layout, threads, onProgress: (done, total) => bar.update(done, total) });
     bar.done(`${result.queries} queries`);
-    const sv = stackSingularValues(result.hessianStack);
+    // svd of the stack itself, not the eigenvalues of its Gram matrix: the squared route would
+    // floor the small singular values at ~1e-8 sigma_1, where finite-difference error lives
+    const sv = svd(result.hessianStack).values;
     const { report } = result;
     const k = net.width1 + net.width2;
 
