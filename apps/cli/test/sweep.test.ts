@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.ts';
-import { parseSeeds, parseSizes } from '../src/commands/sweep.ts';
+import { gridSpecs, parseSeeds, parseSizes, runSweep } from '../src/commands/sweep.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +49,85 @@ describe('nnid sweep', () => {
     const original = lines.find((r) => r.id === lines[1].id)!;
     expect(again.before).toEqual(original.before);
     expect(again.after).toEqual(original.after);
+  });
+
+  it('writes a crashed run at once (error set, figures null), lists it apart, and a rerun runs it again', async () => {
+    const out = join(dir, 'crashes.jsonl');
+    const id = (seed: number) => `d6-m4-m2-tanh-tanh-s0p3-n0-p0-seed${seed}`;
+    // seed 2 throws inside the worker, seed 3 ends the worker thread; one worker runs them in order
+    const crashGrid = ['--sizes', '6x4x2', '--activations', 'tanh', '--shift-stds', '0.3', '--seeds', '1-3', '--score-points', '500'];
+    const specs = gridSpecs({ sizes: '6x4x2', activations: 'tanh', 'shift-stds': '0.3', seeds: '2,3,1' });
+    const err: string[] = [];
+    const fileWhenReported: string[] = [];
+    const written = await runSweep(
+      specs,
+      { out, workers: 1, scorePoints: 500, workerUrl: new URL('./fixtures/crashing-sweep-worker.mjs', import.meta.url).href },
+      {
+        out: () => {},
+        err: (line) => {
+          err.push(line);
+          fileWhenReported.push(readFileSync(out, 'utf8'));
+        },
+      },
+    );
+    expect(err).toEqual([
+      `sweep: ${id(2)} crashed: RangeError: injected crash in the worker (written to ${out}; a rerun runs it again)`,
+      `sweep: ${id(3)} crashed: worker exited with code: 7 (written to ${out}; a rerun runs it again)`,
+    ]);
+    // each crash is the last line of the file when it is reported, while the sweep still runs
+    // (the thread's death may be reported after seed 1 has ended: no order among the runs is assumed)
+    expect(fileWhenReported.map((text) => JSON.parse(text.trim().split('\n').pop()!)).map((r) => [r.id, r.crashed])).toEqual([
+      [id(2), true],
+      [id(3), true],
+    ]);
+    expect(written.map((r) => r.id).sort()).toEqual([id(1), id(2), id(3)]);
+    const byId = new Map(readFileSync(out, 'utf8').trim().split('\n').map((l) => [JSON.parse(l).id, JSON.parse(l)]));
+    const lines = [byId.get(id(2)), byId.get(id(3)), byId.get(id(1))];
+    expect(byId.size).toBe(3);
+    expect(lines[0]).toMatchObject({
+      id: id(2),
+      crashed: true,
+      error: 'RangeError: injected crash in the worker',
+      cause: 'crash: RangeError: injected crash in the worker',
+      targetMet: false,
+      before: null,
+      after: null,
+      queries: null,
+      seconds: null,
+    });
+    expect(lines[0].spec.seed).toBe(2);
+    expect(lines[1]).toMatchObject({ id: id(3), crashed: true, error: 'worker exited with code: 7', before: null });
+    expect(lines[2].error).toBeNull();
+    expect(lines[2].crashed).toBeUndefined();
+
+    // the summary keeps crashes out of the table and lists them; the exit code says a run failed
+    const report = await run(['sweep', ...crashGrid, '--workers', '1', '--out', out, '--report-only']);
+    expect(report.code).toBe(1);
+    expect(report.out[0]).toBe(`sweep: 3 runs in the grid, 1 already in ${out} (and 2 crashed: not run again with --report-only), 0 to run on 1 worker(s)`);
+    expect(report.out.find((l) => l.startsWith('| 6,4,2 '))).toMatch(/^\| 6,4,2 tanh\/tanh s=0\.3 noise=0 \| 1 \|/);
+    expect(report.out.slice(-4)).toEqual([
+      'Runs that crashed (no figures; rerunning the same command runs them again):',
+      '',
+      `- ${id(2)}: RangeError: injected crash in the worker`,
+      `- ${id(3)}: worker exited with code: 7`,
+    ]);
+
+    // a rerun with the real worker runs the two crashed ids again; their new lines win
+    const rerun = await run(['sweep', ...crashGrid, '--workers', '2', '--out', out]);
+    expect(rerun.err).toEqual([]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.out[0]).toBe(`sweep: 3 runs in the grid, 1 already in ${out} (and 2 crashed: run again), 2 to run on 2 worker(s)`);
+    expect(rerun.out.some((l) => l.startsWith('| 6,4,2 tanh/tanh s=0.3 noise=0 | 3 |'))).toBe(true);
+    expect(rerun.out.some((l) => l.startsWith('Runs that crashed'))).toBe(false);
+    const after = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(after).toHaveLength(5);
+    expect(after.slice(3).map((r) => r.id).sort()).toEqual([id(2), id(3)]);
+    for (const r of after.slice(3)) {
+      expect(r.error).toBeNull();
+      expect(r.before.firstLayer.count).toBe(4);
+    }
+    const third = await run(['sweep', ...crashGrid, '--workers', '2', '--out', out]);
+    expect(third.out[0]).toBe(`sweep: 3 runs in the grid, 3 already in ${out}, 0 to run on 2 worker(s)`);
   });
 
   it('rejects a bad grid with one line and exit 2', async () => {

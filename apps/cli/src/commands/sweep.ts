@@ -1,7 +1,8 @@
 /**
  * `nnid sweep`: identify over a grid of (d, m0, m1, activation, shift spread, noise, perturbation)
  * and seeds. One JSON line per run (fsynced as it ends), a summary table at the end; rerunning
- * the same command skips the runs already in the file.
+ * the same command skips the runs already in the file. A run whose worker crashes is written as
+ * it crashes too (`crashed: true`, see sweep/records.ts) and run again by the next rerun.
  *
  * Parallelism: one run per worker thread (Piscina), each run single-threaded inside. The stages
  * have long serial parts (shift fit, Levenberg–Marquardt, the orchestration), so whole runs in
@@ -13,9 +14,9 @@ import { writeFileSync } from 'node:fs';
 import { ACTIVATIONS, type ActivationName } from '@nnid/core';
 import { experimentId, type ExperimentRecord, type ExperimentSpec } from '@nnid/pipeline';
 import { Piscina } from 'piscina';
-import { intOption, stringOption, UsageError, type Command, type Values } from '../cli.ts';
+import { intOption, stringOption, UsageError, type Command, type CommandIo, type Values } from '../cli.ts';
 import { progressBar } from '../progress.ts';
-import { readRecords, RecordWriter } from '../sweep/records.ts';
+import { crashRecord, isCrash, readRecords, RecordWriter, type SweepRecord } from '../sweep/records.ts';
 import { summaryTable } from '../sweep/summary.ts';
 
 const DEFAULT_SIZES = '10x10x3,20x20x5,30x20x10,50x30x10';
@@ -25,7 +26,9 @@ const help = `usage: nnid sweep [grid options] [--out sweep.jsonl] [--summary su
 Runs nnid identify on random networks (as in the paper) over a grid and seeds. Writes one JSON
 line per run to --out as each run ends (all figures of DESIGN.md section 5 before and after
 refinement, queries and time per stage), then prints a summary table. Rerunning the same command
-skips the runs already in --out; a sweep killed midway loses nothing already written.
+skips the runs already in --out; a sweep killed midway loses nothing already written. A run whose
+worker crashes is written at once with "crashed": true and its error (and named on stderr); it
+is no result, so a rerun runs it again. Exit code 1 when a run crashed or ended in an error.
 
 grid (comma-separated lists; every combination is run):
   --sizes LIST         d x m0 x m1 triples (default ${DEFAULT_SIZES})
@@ -131,6 +134,62 @@ export function gridSpecs(values: Values): ExperimentSpec[] {
   return specs;
 }
 
+export interface SweepRunOptions {
+  /** The results file (JSONL), appended to. */
+  out: string;
+  workers: number;
+  scorePoints: number;
+  /** The worker entry (default sweep/worker.mjs); tests pass one that crashes on purpose. */
+  workerUrl?: string;
+}
+
+/**
+ * Runs the specs, one per worker thread, appending each record to `options.out` (fsynced) as it
+ * ends. A crash (the worker's task rejected, or its thread died) is written at once as a
+ * `CrashRecord` and named in one line on stderr; the other runs go on.
+ */
+export async function runSweep(todo: ExperimentSpec[], options: SweepRunOptions, io: CommandIo): Promise<SweepRecord[]> {
+  const { out, workers, scorePoints } = options;
+  if (!todo.length) return [];
+  const writer = new RecordWriter(out);
+  const bar = progressBar('sweep');
+  const threads = Math.min(workers, todo.length);
+  const pool = new Piscina({
+    filename: options.workerUrl ?? new URL('../sweep/worker.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 1000,
+  });
+  const written: SweepRecord[] = [];
+  let ended = 0;
+  let crashed = 0;
+  try {
+    await Promise.all(
+      todo.map(async (spec) => {
+        let record: SweepRecord;
+        try {
+          record = (await pool.run({ spec, scorePoints })) as ExperimentRecord;
+        } catch (e) {
+          record = crashRecord(spec, e);
+        }
+        writer.append(record);
+        written.push(record);
+        ended++;
+        if (isCrash(record)) {
+          crashed++;
+          io.err(`sweep: ${record.id} crashed: ${record.error} (written to ${out}; a rerun runs it again)`);
+        }
+        bar.update(ended, todo.length, `${record.id} ${isCrash(record) ? 'CRASHED' : record.targetMet ? 'ok' : 'MISSED'}`);
+      }),
+    );
+  } finally {
+    writer.close();
+    await pool.destroy();
+  }
+  bar.done(`${ended} runs written to ${out}` + (crashed ? ` (${crashed} crashed)` : ''));
+  return written;
+}
+
 export const command: Command = {
   name: 'sweep',
   summary: 'identify over a grid of sizes, activations, shifts, noise and seeds (resumable)',
@@ -157,45 +216,22 @@ export const command: Command = {
     const scorePoints = intOption(values, 'score-points', 10_000);
     const ids = specs.map(experimentId);
     if (new Set(ids).size !== ids.length) throw new UsageError('the grid names the same run twice');
-    const existing = readRecords(out);
-    const done = new Set(existing.map((r) => r.id));
-    const todo = values['report-only'] ? [] : specs.filter((s, i) => !done.has(ids[i]));
-    const finished = specs.length - specs.filter((s, i) => !done.has(ids[i])).length;
-    io.out(`sweep: ${specs.length} runs in the grid, ${finished} already in ${out}, ${todo.length} to run on ${workers} worker(s)`);
-    const records = new Map<string, ExperimentRecord>(existing.map((r) => [r.id, r]));
-    if (todo.length) {
-      const writer = new RecordWriter(out);
-      const bar = progressBar('sweep');
-      const pool = new Piscina({
-        filename: new URL('../sweep/worker.mjs', import.meta.url).href,
-        minThreads: Math.min(workers, todo.length),
-        maxThreads: Math.min(workers, todo.length),
-        idleTimeout: 1000,
-      });
-      let finished = 0;
-      const failures: unknown[] = [];
-      try {
-        await Promise.all(
-          todo.map(async (spec) => {
-            try {
-              const record = (await pool.run({ spec, scorePoints })) as ExperimentRecord;
-              writer.append(record);
-              records.set(record.id, record);
-              finished++;
-              bar.update(finished, todo.length, `${record.id} ${record.targetMet ? 'ok' : 'MISSED'}`);
-            } catch (e) {
-              failures.push(e);
-            }
-          }),
-        );
-      } finally {
-        writer.close();
-        await pool.destroy();
-      }
-      bar.done(`${finished} runs written to ${out}`);
-      if (failures.length) throw new AggregateError(failures, `${failures.length} sweep run(s) crashed their worker`);
-    }
-    const inGrid = ids.map((id) => records.get(id)).filter((r): r is ExperimentRecord => r !== undefined);
+    const records = new Map<string, SweepRecord>(readRecords(out).map((r) => [r.id, r]));
+    // a crash is no result: its run is done again
+    const state = ids.map((id) => {
+      const r = records.get(id);
+      return r === undefined ? 'new' : isCrash(r) ? 'crashed' : 'finished';
+    });
+    const finished = state.filter((s) => s === 'finished').length;
+    const retried = state.filter((s) => s === 'crashed').length;
+    const todo = values['report-only'] ? [] : specs.filter((s, i) => state[i] !== 'finished');
+    io.out(
+      `sweep: ${specs.length} runs in the grid, ${finished} already in ${out}` +
+        (retried ? ` (and ${retried} crashed: ${values['report-only'] ? 'not run again with --report-only' : 'run again'})` : '') +
+        `, ${todo.length} to run on ${workers} worker(s)`,
+    );
+    for (const r of await runSweep(todo, { out, workers, scorePoints }, io)) records.set(r.id, r);
+    const inGrid = ids.map((id) => records.get(id)).filter((r): r is SweepRecord => r !== undefined);
     const table = summaryTable(inGrid);
     for (const line of table) io.out(line);
     const summaryPath = values.summary as string | undefined;

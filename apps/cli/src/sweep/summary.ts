@@ -1,5 +1,6 @@
 /** The summary table of a sweep: one row per grid point, medians over its seeds. */
 import type { ExperimentRecord } from '@nnid/pipeline';
+import { isCrash, type CrashRecord, type SweepRecord } from './records.ts';
 
 function median(xs: number[]): number {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -11,13 +12,18 @@ function median(xs: number[]): number {
 const e = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : 'n/a');
 const gap = (c: number) => (Number.isFinite(c) ? (c >= 1 ? '0' : (1 - c).toExponential(0)) : 'n/a');
 
-export function groupKey(r: ExperimentRecord): string {
+export function groupKey(r: SweepRecord): string {
   const s = r.spec;
   return `${s.inputDim},${s.width1},${s.width2} ${s.activation.layer1}/${s.activation.layer2} s=${s.shiftStd} noise=${s.noise}` + (s.perturb ? ` perturb=${s.perturb}` : '');
 }
 
-/** Markdown table over the records, in the order grid points first appear. */
-export function summaryTable(records: ExperimentRecord[]): string[] {
+/**
+ * Markdown table over the finished runs, in the order grid points first appear; crashed runs are
+ * no results, so they stay out of the table and are listed after it.
+ */
+export function summaryTable(all: SweepRecord[]): string[] {
+  const records = all.filter((r): r is ExperimentRecord => !isCrash(r));
+  const crashes = all.filter((r): r is CrashRecord => isCrash(r));
   const groups = new Map<string, ExperimentRecord[]>();
   for (const r of records) {
     const k = groupKey(r);
@@ -52,6 +58,10 @@ export function summaryTable(records: ExperimentRecord[]): string[] {
       const verdict = r.error ? 'error' : r.checkPassed === false ? 'flagged by the truth-free check' : 'NOT flagged (silent)';
       lines.push(`- ${r.id}: ${r.cause} — ${verdict}`);
     }
+  }
+  if (crashes.length) {
+    lines.push('', 'Runs that crashed (no figures; rerunning the same command runs them again):', '');
+    for (const r of crashes) lines.push(`- ${r.id}: ${r.error}`);
   }
   return lines;
 }
