@@ -148,3 +148,64 @@ export function residualsAndJacobian(
   }
   return sum;
 }
+
+/** The first layer's outputs phi1(A x_n + theta) (N x m0, row-major) of the network in p. */
+export function hiddenFeatures(p: Float64Array, layout: Layout, X: Float64Array, N: number): Float64Array {
+  const { inputDim: d, width1: m0, offTheta } = layout;
+  const tanh1 = layout.layer1 === 'tanh';
+  const G = new Float64Array(N * m0);
+  for (let r = 0; r < N; r++) {
+    for (let i = 0; i < m0; i++) {
+      let u = p[offTheta + i];
+      for (let j = 0; j < d; j++) u += p[i * d + j] * X[r * d + j];
+      G[r * m0 + i] = tanh1 ? Math.tanh(u) : logistic(u);
+    }
+  }
+  return G;
+}
+
+/**
+ * Kernel with the first layer fixed: residuals and the Jacobian (N x (m0 m1 + m1)) with respect
+ * to the second layer (B, tau) alone, from the first layer's outputs G (see hiddenFeatures).
+ */
+export function secondLayerResidualsAndJacobian(
+  p: Float64Array,
+  layout: Layout,
+  G: Float64Array,
+  y: Float64Array,
+  residuals: Float64Array,
+  jacobian?: Float64Array,
+): number {
+  const { width1: m0, width2: m1, offB, offTau } = layout;
+  const tanh2 = layout.layer2 === 'tanh';
+  const Pf = m0 * m1 + m1;
+  let sum = 0;
+  for (let r = 0; r < y.length; r++) {
+    let f = 0;
+    const go = r * m0;
+    for (let l = 0; l < m1; l++) {
+      let z = p[offTau + l];
+      const bo = offB + l * m0;
+      for (let i = 0; i < m0; i++) z += p[bo + i] * G[go + i];
+      let h1: number;
+      if (tanh2) {
+        const t = Math.tanh(z);
+        f += t;
+        h1 = 1 - t * t;
+      } else {
+        const s = logistic(z);
+        f += s;
+        h1 = s * (1 - s);
+      }
+      if (jacobian) {
+        const jo = r * Pf + l * m0;
+        for (let i = 0; i < m0; i++) jacobian[jo + i] = h1 * G[go + i];
+        jacobian[r * Pf + m0 * m1 + l] = h1;
+      }
+    }
+    const res = f - y[r];
+    residuals[r] = res;
+    sum += res * res;
+  }
+  return sum;
+}

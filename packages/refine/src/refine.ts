@@ -21,7 +21,7 @@ import {
   type Oracle,
 } from '@nnid/core';
 import { choleskySolve, gram, matmul, setBlasThreads } from '@nnid/linalg';
-import { layoutOf, packParameters, residualsAndJacobian, unpackParameters } from './params.ts';
+import { hiddenFeatures, layoutOf, packParameters, residualsAndJacobian, secondLayerResidualsAndJacobian, unpackParameters } from './params.ts';
 
 export interface RefineOptions {
   /** Seed of the fresh query points. */
@@ -46,6 +46,12 @@ export interface RefineOptions {
    * other thread runs OpenBLAS meanwhile (OpenBLAS's count is process-wide); restored after.
    */
   blasThreads?: number;
+  /**
+   * 'first-layer': keep A and theta as given and fit only the second layer (B, tau) — a small,
+   * cheap problem (m0 m1 + m1 parameters), e.g. to try several second layers on one first layer.
+   * Default 'none'.
+   */
+  fix?: 'none' | 'first-layer';
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
@@ -141,9 +147,11 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   }
   const queries = oracle.counts().total - before;
 
+  const fix = options.fix ?? 'none';
+  if (fix !== 'none' && fix !== 'first-layer') invalidArgument('fix', "must be 'none' or 'first-layer'", fix);
   const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
   try {
-    const result = fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, onProgress: options.onProgress });
+    const result = fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, fix, onProgress: options.onProgress });
     return { ...result, data: { inputs: matrixFrom(X, N, d), values: y } };
   } finally {
     setBlasThreads(blasBefore);
@@ -155,6 +163,7 @@ interface FitSettings {
   resTol: number;
   costTol: number;
   maxIterations: number;
+  fix: 'none' | 'first-layer';
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
 
@@ -162,12 +171,20 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
   const { stepTol, resTol, costTol, maxIterations } = settings;
   const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
-  const P = layout.size;
+  const Pall = layout.size;
+  // the free parameters are p[first..Pall): all, or the second layer (B, tau) alone
+  const first = settings.fix === 'first-layer' ? layout.offB : 0;
+  const P = Pall - first;
   let p = packParameters(initial, layout);
   const r = new Float64Array(N);
   const rTrial = new Float64Array(N);
   const J = matrix(N, P);
-  let sumSq = residualsAndJacobian(p, layout, X, y, r, J.data);
+  // with the first layer fixed its outputs are computed once and only (B, tau) is differentiated
+  const G = first > 0 ? hiddenFeatures(p, layout, X, N) : null;
+  const residualsOf = (q: Float64Array, res: Float64Array, jac?: Float64Array): number =>
+    G ? secondLayerResidualsAndJacobian(q, layout, G, y, res, jac) : residualsAndJacobian(q, layout, X, y, res, jac);
+  const evaluate = (q: Float64Array): number => residualsOf(q, r, J.data);
+  let sumSq = evaluate(p);
   const history = [Math.sqrt(sumSq) / yNorm];
   let JtJ = gram(J);
   let grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
@@ -207,16 +224,16 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
       }
       continue;
     }
-    const trial = new Float64Array(P);
-    for (let k = 0; k < P; k++) trial[k] = p[k] + delta[k];
-    const trialSumSq = residualsAndJacobian(trial, layout, X, y, rTrial);
+    const trial = Float64Array.from(p);
+    for (let k = 0; k < P; k++) trial[first + k] = p[first + k] + delta[k];
+    const trialSumSq = residualsOf(trial, rTrial);
     // predicted reduction of 0.5 |r|^2: 0.5 delta^T (lambda D delta - grad)
     let predicted = 0;
     for (let k = 0; k < P; k++) predicted += delta[k] * (lambda * diag[k] * delta[k] - grad[k]);
     predicted *= 0.5;
     // A tiny step is convergence only when it also promises no decrease: a step kept tiny by
     // damping or by huge parameters (a saturated unit) is not.
-    if (norm(delta) <= stepTol * (norm(p) + stepTol) && predicted <= costTol * 0.5 * sumSq) {
+    if (norm(delta) <= stepTol * (norm(p.subarray(first)) + stepTol) && predicted <= costTol * 0.5 * sumSq) {
       stopReason = 'step';
       break;
     }
@@ -226,7 +243,7 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
       accepted++;
       const relativeDrop = (sumSq - trialSumSq) / (sumSq || 1);
       p = trial;
-      sumSq = residualsAndJacobian(p, layout, X, y, r, J.data);
+      sumSq = evaluate(p);
       JtJ = gram(J);
       grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
       // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast

@@ -97,6 +97,31 @@ describe('refineNetwork', () => {
     expect(distance(truth, network).relativeL2).toBeLessThan(1e-12);
   });
 
+  for (const act of ['tanh', 'sigmoid'] as ActivationName[]) {
+    it(`fix: 'first-layer' fits (B, tau) alone, keeps A and theta bit for bit (${act})`, async () => {
+      const truth = randomNetwork({ inputDim: 10, width1: 6, width2: 3, activation: act, seed: 4 });
+      const oracle = createOracle(networkBlackBox(truth));
+      const layout = layoutOf(truth);
+      const p = packParameters(truth, layout);
+      const s = rng(8);
+      for (let k = layout.offB; k < layout.size; k++) p[k] += 0.05 * s.normal();
+      const start = unpackParameters(p, layout);
+      const { network, report } = await refineNetwork(oracle, start, { seed: 3, fix: 'first-layer' });
+      expect(report.parameters).toBe(6 * 3 + 3);
+      expect(Array.from(network.A.data)).toEqual(Array.from(start.A.data));
+      expect(Array.from(network.theta)).toEqual(Array.from(start.theta));
+      expect(report.relativeResidual).toBeLessThan(1e-12);
+      expect(distance(truth, network).parameters).toBeLessThan(1e-9);
+    });
+  }
+
+  it('rejects an unknown fix', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    await expect(refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 1, fix: 'second-layer' as never })).rejects.toThrow(
+      "invalid argument. `fix` must be 'none' or 'first-layer'. Value: `second-layer`.",
+    );
+  });
+
   it('rejects a network of another input dimension', async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     const other = randomNetwork({ inputDim: 7, width1: 5, width2: 2, activation: 'tanh', seed: 2 });

@@ -1,0 +1,31 @@
+// Where one LM iteration's time goes at a given size: the Jacobian kernel, J^T J, J^T r, Cholesky.
+import { matrix, matrixFrom, rng } from '@nnid/core';
+import { choleskySolve, gram, matmul, tier } from '@nnid/linalg';
+import { randomNetwork } from '@nnid/oracle';
+import { layoutOf, packParameters, residualsAndJacobian } from '@nnid/refine';
+const [d, m0, m1] = (process.argv[2] ?? '50x30x10').split('x').map(Number);
+const net = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', seed: 1 });
+const layout = layoutOf(net);
+const P = layout.size;
+const N = 4 * P;
+const X = new Float64Array(N * d);
+rng(1).fillNormal(X);
+const y = new Float64Array(N);
+const r = new Float64Array(N);
+const J = matrix(N, P);
+const p = packParameters(net, layout);
+const time = (name: string, f: () => unknown) => {
+  const t = performance.now();
+  f();
+  console.log(`${name}: ${((performance.now() - t) / 1000).toFixed(3)} s`);
+};
+console.log(`(${d},${m0},${m1}) P=${P} N=${N} linalg tier ${typeof tier === 'function' ? tier() : tier}`);
+time('residualsAndJacobian', () => residualsAndJacobian(p, layout, X, y, r, J.data));
+let JtJ = matrix(1, 1);
+time('gram J^T J', () => (JtJ = gram(J)));
+time('J^T r', () => matmul(J, matrixFrom(r, N, 1), { transA: true }));
+const M = matrix(P, P);
+M.data.set(JtJ.data);
+for (let k = 0; k < P; k++) M.data[k * P + k] += 1e-3 * M.data[k * P + k] + 1e-12;
+time('choleskySolve', () => choleskySolve(M, matrixFrom(new Float64Array(P).fill(1), P, 1)));
+time('residuals only', () => residualsAndJacobian(p, layout, X, y, r));
