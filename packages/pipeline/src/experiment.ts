@@ -47,7 +47,8 @@ export interface ExperimentRecord {
   silentFailure: boolean;
   /** Why the target was missed, when it was (from the figures). */
   cause: string | null;
-  before: Score;
+  /** null when identify threw (see `error`). */
+  before: Score | null;
   after: Score | null;
   queries: Record<string, unknown>;
   seconds: Record<string, number>;
@@ -152,7 +153,7 @@ export async function runExperiment(spec: ExperimentSpec, options: { scorePoints
       checkPassed: null,
       silentFailure: false,
       cause: `error: ${message}`,
-      before: score(truth, truth, { points: 1 }),
+      before: null,
       after: null,
       queries: oracle.counts() as unknown as Record<string, unknown>,
       seconds: {},

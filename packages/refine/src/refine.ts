@@ -42,6 +42,14 @@ export interface RefineOptions {
   /** At most this many LM iterations (accepted or not; default 200). */
   maxIterations?: number;
   /**
+   * Stop as stalled when the last `stallWindow` accepted steps lowered the relative residual by
+   * less than `stallFactor` and it is still above `stallAbove` — a local minimum or a plateau
+   * the data will not leave (default 50 steps, factor 0.8, above 1e-6; stallWindow 0: never).
+   */
+  stallWindow?: number;
+  stallFactor?: number;
+  stallAbove?: number;
+  /**
    * OpenBLAS threads for the normal equations (default 1). Raise it to the core count when no
    * other thread runs OpenBLAS meanwhile (OpenBLAS's count is process-wide); restored after.
    */
@@ -56,7 +64,7 @@ export interface RefineOptions {
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
 
-export type StopReason = 'residual' | 'step' | 'cost' | 'maxIterations' | 'lambda';
+export type StopReason = 'residual' | 'step' | 'cost' | 'maxIterations' | 'lambda' | 'stalled';
 
 export interface RefineReport {
   /** Data points fitted: fresh queries + extra pairs. */
@@ -119,6 +127,10 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   const resTol = checkPositive('residualTolerance', options.residualTolerance ?? 1e-15, true);
   const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
+  const stallWindow = checkInteger('stallWindow', options.stallWindow ?? 50, 0);
+  const stallFactor = checkPositive('stallFactor', options.stallFactor ?? 0.8);
+  if (stallFactor >= 1) invalidArgument('stallFactor', 'must be a number in (0, 1)', stallFactor);
+  const stallAbove = checkPositive('stallAbove', options.stallAbove ?? 1e-6, true);
   const d = initial.inputDim;
   const extra = options.extraData;
   const extraRows = extra ? extra.inputs.shape[0] : 0;
@@ -151,7 +163,7 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   if (fix !== 'none' && fix !== 'first-layer') invalidArgument('fix', "must be 'none' or 'first-layer'", fix);
   const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
   try {
-    const result = fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, fix, onProgress: options.onProgress });
+    const result = fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, fix, onProgress: options.onProgress });
     return { ...result, data: { inputs: matrixFrom(X, N, d), values: y } };
   } finally {
     setBlasThreads(blasBefore);
@@ -163,6 +175,9 @@ interface FitSettings {
   resTol: number;
   costTol: number;
   maxIterations: number;
+  stallWindow: number;
+  stallFactor: number;
+  stallAbove: number;
   fix: 'none' | 'first-layer';
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
@@ -257,6 +272,11 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
         stopReason = 'cost';
         break;
       }
+      const w = settings.stallWindow;
+      if (w > 0 && history.length > w && rel > settings.stallAbove && rel > settings.stallFactor * history[history.length - 1 - w]) {
+        stopReason = 'stalled';
+        break;
+      }
     } else {
       lambda *= nu;
       nu *= 2;
@@ -278,7 +298,7 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
       initialRelativeResidual: history[0],
       relativeResidual,
       rmsResidual: Math.sqrt(sumSq / N),
-      converged: stopReason !== 'maxIterations' && stopReason !== 'lambda',
+      converged: stopReason !== 'maxIterations' && stopReason !== 'lambda' && stopReason !== 'stalled',
       stopReason,
       finalLambda: lambda,
       parameters: P,

@@ -115,6 +115,25 @@ describe('refineNetwork', () => {
     });
   }
 
+  it("stops as 'stalled' when a window of accepted steps does not lower the residual enough", async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    const far = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 99 });
+    const { report } = await refineNetwork(createOracle(networkBlackBox(truth)), far, { seed: 1, maxIterations: 1000, stallWindow: 10, stallFactor: 0.5 });
+    const h = report.residualHistory;
+    expect(report.stopReason).toBe('stalled');
+    expect(report.converged).toBe(false);
+    expect(h.length).toBeGreaterThan(10);
+    expect(h[h.length - 1]).toBeGreaterThan(0.5 * h[h.length - 11]);
+    expect(report.relativeResidual).toBeGreaterThan(1e-6);
+  });
+
+  it('rejects a stallFactor outside (0, 1)', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    await expect(refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 1, stallFactor: 1.5 })).rejects.toThrow(
+      'invalid argument. `stallFactor` must be a number in (0, 1). Value: `1.5`.',
+    );
+  });
+
   it('rejects an unknown fix', async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     await expect(refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 1, fix: 'second-layer' as never })).rejects.toThrow(

@@ -38,12 +38,13 @@ export function summaryTable(all: SweepRecord[]): string[] {
     const met = rs.filter((r) => r.targetMet).length;
     const failed = rs.filter((r) => !r.targetMet);
     const caught = failed.filter((r) => r.checkPassed === false || r.error).length;
-    const beforeA = median(rs.map((r) => r.before.firstLayer.minCos));
-    const beforeV = median(rs.map((r) => r.before.entangled.minCos));
+    // a run whose identify threw has no figures (before and after null): not counted as perfect
+    const beforeA = median(rs.map((r) => r.before?.firstLayer.minCos ?? NaN));
+    const beforeV = median(rs.map((r) => r.before?.entangled.minCos ?? NaN));
     const afterA = median(rs.map((r) => r.after?.firstLayer.minCos ?? NaN));
     const afterV = median(rs.map((r) => r.after?.entangled.minCos ?? NaN));
-    const worstSphere = Math.max(...rs.map((r) => (r.after ?? r.before).function.sphere.relativeL2));
-    const worstGauss = Math.max(...rs.map((r) => (r.after ?? r.before).function.gaussian.relativeL2));
+    const worstSphere = Math.max(...rs.map((r) => (r.after ?? r.before)?.function.sphere.relativeL2 ?? -Infinity));
+    const worstGauss = Math.max(...rs.map((r) => (r.after ?? r.before)?.function.gaussian.relativeL2 ?? -Infinity));
     const q = rs.map((r) => Number((r.queries as { total?: number }).total ?? NaN));
     const qp = rs.map((r, i) => q[i] / r.parameterCount);
     const sec = (k: string) => median(rs.map((r) => r.seconds[k] ?? NaN));
