@@ -151,6 +151,8 @@ export interface IdentifyOptions {
   reuseShiftData?: boolean;
   /** Levenberg-Marquardt iterations per refinement attempt (default 200, refine's own; 500 rescued one small sigmoid run but makes failing large runs very slow). */
   refineMaxIterations?: number;
+  /** Random second layers tried (fit alone on the first layer found) besides the pipeline's before refinement (default 0). */
+  secondLayerStarts?: number;
 }
 
 export interface StageQueries {
@@ -265,6 +267,7 @@ interface Resolved {
   refineDataFactor: number;
   reuseShiftData: boolean;
   refineMaxIterations: number;
+  secondLayerStarts: number;
   onProgress?: (event: IdentifyProgress) => void;
 }
 
@@ -336,6 +339,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     refineDataFactor: checkPositive('refineDataFactor', options.refineDataFactor ?? 4, true),
     reuseShiftData: options.reuseShiftData ?? true,
     refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 200, 1),
+    secondLayerStarts: checkInteger('secondLayerStarts', options.secondLayerStarts ?? 0, 0),
     onProgress: options.onProgress,
   };
 }
@@ -405,6 +409,14 @@ function refinePoints(n: number, d: number, seed: number): Float64View {
     else root.split(i).fillNormal(row);
   }
   return X;
+}
+
+/** `net` with a random second layer: B's rows uniform on the unit sphere, tau = 0 (unsaturated units). */
+function randomSecondLayer(net: Network, stream: ReturnType<typeof rng>): Network {
+  const { width1: m0, width2: m1 } = net;
+  const B = matrix(m1, m0);
+  for (let l = 0; l < m1; l++) stream.split(l).fillSphere(B.data.subarray(l * m0, (l + 1) * m0), 1);
+  return { ...net, B, tau: new Float64Array(m1) };
 }
 
 /** Two (inputs, values) sets stacked. */
@@ -625,7 +637,22 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
       ctx.refineData = { inputs, values: n > 0 ? await oracle.evaluate(inputs) : new Float64Array(0) };
     }
     const extraData = o.reuseShiftData ? joinData(ctx.refineData, shifts.data) : ctx.refineData;
-    const refined = await refineNetwork(oracle, pipelineNetwork, {
+    let start = pipelineNetwork;
+    if (o.secondLayerStarts > 0) {
+      // the second layer is where the pipeline is weakest (v_l): fit (B, tau) alone on the
+      // first layer found, from the pipeline's second layer and from random ones, keep the best
+      const stream = rng(attemptSeed).split(11);
+      let bestResidual = Infinity;
+      for (let s = 0; s <= o.secondLayerStarts; s++) {
+        const candidate = s === 0 ? pipelineNetwork : randomSecondLayer(pipelineNetwork, stream.split(s));
+        const fitted = await refineNetwork(oracle, candidate, { seed: 0, dataPoints: 0, extraData, fix: 'first-layer', maxIterations: 50 });
+        if (fitted.report.relativeResidual < bestResidual) {
+          bestResidual = fitted.report.relativeResidual;
+          start = fitted.network;
+        }
+      }
+    }
+    const refined = await refineNetwork(oracle, start, {
       seed: stageSeed(attemptSeed, 4),
       dataPoints: 0,
       extraData,
@@ -950,6 +977,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         refineDataFactor: o.refineDataFactor,
         reuseShiftData: o.reuseShiftData,
         refineMaxIterations: o.refineMaxIterations,
+        secondLayerStarts: o.secondLayerStarts,
       },
       widths: { width1: chosen.width1, width1Source, width2: chosen.width2, width2Source: o.width2 !== undefined ? width2Source : chosen.width2Source, inputDim: d, reducedDim: r },
       parameterCount: P,

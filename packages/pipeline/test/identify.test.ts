@@ -165,6 +165,10 @@ describe('identify: input checks', () => {
       "invalid argument. `scheme` must be one of 'forward', 'central'. Value: `backward`.",
     );
     await expect(identify({} as never, { activation: act, seed: 1 })).rejects.toThrow('invalid argument. `oracle` must be an Oracle (see createOracle)');
+    await expect(identify(oracle, { activation: act, seed: 1, secondLayerStarts: -1 })).rejects.toThrow(
+      'invalid argument. `secondLayerStarts` must be a nonnegative integer. Value: `-1`.',
+    );
+    await expect(identify(oracle, { activation: act, seed: 1, queryBudget: 0 })).rejects.toThrow('invalid argument. `queryBudget` must be a finite number > 0. Value: `0`.');
     await expect(identify(oracle, { activation: act, seed: 1, noise: -1 })).rejects.toThrow('invalid argument. `noise` must be a finite number >= 0. Value: `-1`.');
     await expect(identify(oracle, { activation: act, seed: 1, gradientStep: 0 })).rejects.toThrow('invalid argument. `gradientStep` must be a finite number > 0. Value: `0`.');
     await expect(identify(oracle, { activation: act, seed: 1, noiseThresholdFactor: 0 })).rejects.toThrow(
