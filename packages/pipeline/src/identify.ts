@@ -97,7 +97,7 @@ export interface IdentifyOptions {
   noise?: number | 'auto';
   /**
    * Hessians: 'auto' = as many as the Hessian budget buys, at least m0 + m1 + 2 and at most
-   * 4 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
+   * 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
    */
   hessianPoints?: number | 'auto';
   /**
@@ -813,7 +813,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       o.hessianBudget === 'auto' ? Math.max(0, o.queryBudget * Pguess - (oracle.counts().total - countsAtStart.total) - plannedLater) : o.hessianBudget * Pguess;
     const hessianPoints =
       o.hessianPoints === 'auto'
-        ? Math.max(m0 + m1Guess + 2, Math.min(4 * (m0 + m1Guess), Math.floor(hessianBudget / perHessian)))
+        ? Math.max(m0 + m1Guess + 2, Math.min(2 * (m0 + m1Guess), Math.floor(hessianBudget / perHessian)))
         : o.hessianPoints;
     const hp = spherePoints(hessianPoints, d, o.radius, stageSeed(o.seed, 2));
     let before = oracle.counts();
