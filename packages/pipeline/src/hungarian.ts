@@ -5,6 +5,11 @@
 export function hungarian(cost: Float64Array, n: number, m: number): Int32Array {
   if (n > m) throw new Error(`hungarian: rows (${n}) must not exceed columns (${m})`);
   const INF = Number.POSITIVE_INFINITY;
+  // a non-finite cost (a NaN weight) would never be chosen and the augmenting loop would not end:
+  // it becomes worse than every finite cost
+  let worst = 0;
+  for (const c of cost) if (Number.isFinite(c)) worst = Math.max(worst, Math.abs(c));
+  if (!cost.every(Number.isFinite)) cost = cost.map((c) => (Number.isFinite(c) ? c : 2 * worst + 1));
   // 1-based potentials and matching, after the classic shortest-augmenting-path formulation.
   const u = new Float64Array(n + 1);
   const v = new Float64Array(m + 1);

@@ -51,6 +51,11 @@ describe('score', () => {
     expect(m.minCos).toBeCloseTo(c, 15);
   });
 
+  it('hungarian ends and avoids non-finite costs (a NaN weight) instead of looping forever', () => {
+    const cost = Float64Array.from([NaN, 0.5, 0.2, NaN, 0.9, 0.1]);
+    expect(Array.from(hungarian(cost, 2, 3))).toEqual([1, 2]);
+  });
+
   it('hungarian finds the optimal assignment where greedy does not', () => {
     // greedy takes (0,0)=1 then (1,1)=100; optimal is (0,1)+(1,0) = 2+2
     const cost = Float64Array.from([1, 2, 2, 100]);

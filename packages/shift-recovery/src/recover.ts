@@ -299,7 +299,11 @@ export async function recoverShifts(
     const trial = new Float64Array(np);
     for (let k = 0; k < np; k++) trial[k] = p[k] + delta[k];
     const trialSq = residuals(model, trial, y, rTrial, null);
-    if (Number.isFinite(trialSq) && trialSq < sumSq) {
+    // a step that drives some theta_i where phi1'(theta_i) underflows makes b_l = .../phi1'(theta_i)
+    // infinite while f stays finite (the unit saturates): not a fit, rejected
+    const bTrial = new Float64Array(m1 * m0);
+    secondLayer(model, trial, bTrial);
+    if (Number.isFinite(trialSq) && trialSq < sumSq && bTrial.every(Number.isFinite)) {
       accepted++;
       const drop = (sumSq - trialSq) / (sumSq || 1);
       p = trial;
@@ -329,6 +333,9 @@ export async function recoverShifts(
   const lam = p.slice(m0 + m1);
   const B = matrix(m1, m0);
   secondLayer(model, p, B.data);
+  if (![...theta, ...tau, ...B.data].every(Number.isFinite)) {
+    throw new NumericalError('shift recovery: the fit gave non-finite parameters (a unit saturated where phi1\'(theta_i) underflows)');
+  }
   const Aout = matrix(m0, d);
   Aout.data.set(A);
   const network: Network = { activation: { layer1, layer2 }, inputDim: d, width1: m0, width2: m1, A: Aout, theta, B, tau };
