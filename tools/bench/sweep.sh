@@ -12,6 +12,4 @@ run() { # name, then sweep options
 }
 run grid --sizes 10x10x3,20x20x5,30x20x10,50x30x10 --activations tanh,sigmoid --shift-stds 0.3,1 --seeds "$seeds"
 run noise --sizes 20x10x3,30x20x10 --activations tanh,sigmoid --shift-stds 0.3 --noises 1e-6 --seeds "$seeds"
-run mixed --sizes 20x10x3,30x20x10 --activations tanh/sigmoid,sigmoid/tanh --shift-stds 0.3 --seeds "$seeds"
-run perturbed --sizes 20x10x3,30x20x10 --activations tanh --shift-stds 0.3 --perturbs 0.3 --seeds "$seeds"
-run narrow --sizes 30x10x3,50x10x5 --activations tanh,sigmoid --shift-stds 0.3 --seeds "$seeds"
+run other --sizes 20x10x3,30x10x3 --activations tanh/tanh,tanh/sigmoid --shift-stds 0.3 --perturbs 0,0.3 --seeds "${2:-1-3}"
