@@ -124,3 +124,28 @@ export function checkChoice<T extends string>(name: string, value: unknown, choi
   }
   return value as T;
 }
+
+/**
+ * The Error a worker's failure report stands for: the NnidError of its code when it has a known
+ * one (its stack kept), else E_WORKER "`who` worker failed: message".
+ */
+export function errorFromWorker(failure: { code?: string; message: string; stack?: string }, who: string): Error {
+  if (failure.code && (Object.values(ErrorCodes) as string[]).includes(failure.code)) {
+    const e = new NnidError(failure.code as ErrorCode, failure.message);
+    if (failure.stack) e.stack = failure.stack;
+    return e;
+  }
+  return new NnidError(ErrorCodes.worker, `${who} worker failed: ${failure.message}`);
+}
+
+/**
+ * Waits for every promise (a failure does not stop the others) and returns their values in
+ * order; throws the one error, or an AggregateError "n of m `what` failed" when several failed.
+ */
+export async function settleAll<T>(promises: Promise<T>[], what: string): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${promises.length} ${what} failed`);
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}

@@ -11,6 +11,8 @@ export {
   checkInteger,
   checkPositive,
   checkChoice,
+  errorFromWorker,
+  settleAll,
 } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export {

@@ -4,7 +4,7 @@
  * others still finish, then the one error is thrown, or an AggregateError when several failed.
  * `close()` destroys the pool.
  */
-import { checkInteger, NnidError, ErrorCodes, type ErrorCode } from '@nnid/core';
+import { checkInteger, errorFromWorker, ErrorCodes, NnidError, settleAll } from '@nnid/core';
 import { Piscina } from 'piscina';
 import type { WorkerResult, WorkerTask } from './chunk.ts';
 
@@ -16,16 +16,6 @@ export interface SamplerPool {
    */
   run(tasks: WorkerTask[], onDone?: (index: number, queries: number, ok: boolean) => void): Promise<number[]>;
   close(): Promise<void>;
-}
-
-function toError(result: Extract<WorkerResult, { ok: false }>): Error {
-  const codes = Object.values(ErrorCodes) as string[];
-  if (result.code && codes.includes(result.code)) {
-    const e = new NnidError(result.code as ErrorCode, result.message);
-    if (result.stack) e.stack = result.stack;
-    return e;
-  }
-  return new NnidError(ErrorCodes.worker, `sampler worker failed: ${result.message}`);
 }
 
 /**
@@ -50,18 +40,15 @@ export function createSamplerPool(options: { threads: number }): SamplerPool {
     threads,
     async run(tasks, onDone) {
       if (closed) throw new NnidError(ErrorCodes.worker, 'the sampler pool is closed');
-      const settled = await Promise.allSettled(
+      return settleAll(
         tasks.map(async (task, i) => {
           const result = await piscina.run(task);
           onDone?.(i, result.queries, result.ok);
-          if (!result.ok) throw toError(result);
+          if (!result.ok) throw errorFromWorker(result, 'sampler');
           return result.queries;
         }),
+        'sampling tasks',
       );
-      const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
-      if (errors.length === 1) throw errors[0];
-      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${tasks.length} sampling tasks failed`);
-      return settled.map((s) => (s as PromiseFulfilledResult<number>).value);
     },
     async close() {
       if (closed) return;

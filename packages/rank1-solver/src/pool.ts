@@ -3,7 +3,7 @@
  * If tasks fail, the others still finish, then the one error is thrown, or an AggregateError
  * when several failed. `close()` destroys the pool.
  */
-import { checkInteger, ErrorCodes, NnidError, type ErrorCode } from '@nnid/core';
+import { checkInteger, errorFromWorker, ErrorCodes, NnidError, settleAll } from '@nnid/core';
 import { Piscina } from 'piscina';
 import type { ChunkResult, ChunkTask } from './task.ts';
 
@@ -11,16 +11,6 @@ export interface SolverPool {
   readonly threads: number;
   run(tasks: ChunkTask[], onDone?: (index: number) => void): Promise<void>;
   close(): Promise<void>;
-}
-
-function toError(result: Extract<ChunkResult, { ok: false }>): Error {
-  const codes = Object.values(ErrorCodes) as string[];
-  if (result.code && codes.includes(result.code)) {
-    const e = new NnidError(result.code as ErrorCode, result.message);
-    if (result.stack) e.stack = result.stack;
-    return e;
-  }
-  return new NnidError(ErrorCodes.worker, `rank-one solver worker failed: ${result.message}`);
 }
 
 /**
@@ -44,16 +34,14 @@ export function createSolverPool(options: { threads: number }): SolverPool {
     threads,
     async run(tasks, onDone) {
       if (closed) throw new NnidError(ErrorCodes.worker, 'the solver pool is closed');
-      const settled = await Promise.allSettled(
+      await settleAll(
         tasks.map(async (task, i) => {
           const result = await piscina.run(task);
-          if (!result.ok) throw toError(result);
+          if (!result.ok) throw errorFromWorker(result, 'rank-one solver');
           onDone?.(i);
         }),
+        'solver tasks',
       );
-      const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
-      if (errors.length === 1) throw errors[0];
-      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${tasks.length} solver tasks failed`);
     },
     async close() {
       if (closed) return;
