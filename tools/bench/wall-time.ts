@@ -13,9 +13,8 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { machineLine, writeBenchmarkSection } from './benchmarks-md.ts';
-import { parameterCount, type ActivationName } from '@nnid/core';
-import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, score } from '@nnid/pipeline';
+import { type ActivationName } from '@nnid/core';
+import { runExperiment } from '@nnid/pipeline';
 
 const { values } = parseArgs({
   options: {
@@ -38,19 +37,19 @@ const loadBefore = loadavg();
 const rows: string[] = [];
 for (const p of POINTS) {
   for (const seed of seeds) {
-    const truth = randomNetwork({ inputDim: p.d, width1: p.m0, width2: p.m1, activation: p.act, shiftStd: p.shiftStd, seed });
-    const oracle = createOracle(networkBlackBox(truth));
-    const t0 = performance.now();
-    const { network, report } = await identify(oracle, { width1: p.m0, width2: p.m1, activation: { layer1: p.act, layer2: p.act }, seed, threads });
-    const wall = (performance.now() - t0) / 1000;
-    const s = score(truth, network, { points: 10_000 });
-    const l2 = Math.max(s.function.sphere.relativeL2, s.function.gaussian.relativeL2);
-    const exact = s.firstLayer.minCos >= 1 - 1e-9 && s.entangled.minCos >= 1 - 1e-9 && l2 <= 1e-8;
-    const stages = STAGES.map((k) => `${k} ${(report.seconds[k] ?? 0).toFixed(2)}`).join(', ');
-    const line = `| (${p.d}, ${p.m0}, ${p.m1}) ${p.act} N(0, ${p.shiftStd}^2) | ${seed} | ${p.reference} | ${exact ? 'exact' : 'not exact'} (relative L2 ${l2.toExponential(1)}; check ${report.check.passed ? 'passed' : 'failed'}) | ${wall.toFixed(2)} | ${stages} | ${report.queries.total} (${(report.queries.total / parameterCount(network)).toFixed(1)} P) | ${report.attempts.length} |`;
+    // one experiment: identify (timed by its own report) and score against the truth
+    const r = await runExperiment(
+      { inputDim: p.d, width1: p.m0, width2: p.m1, activation: { layer1: p.act, layer2: p.act }, shiftStd: p.shiftStd, noise: 0, seed, threads },
+      { scorePoints: 10_000 },
+    );
+    const final = r.after ?? r.before;
+    const l2 = final ? Math.max(final.function.sphere.relativeL2, final.function.gaussian.relativeL2) : NaN;
+    const q = r.queries as { total: number; multipleOfP: number };
+    const stages = STAGES.map((k) => `${k} ${(r.seconds[k] ?? 0).toFixed(2)}`).join(', ');
+    const result = r.error ? `error: ${r.error}` : `${r.exact ? 'exact' : 'not exact'} (relative L2 ${l2.toExponential(1)}; check ${r.checkPassed ? 'passed' : 'failed'})`;
+    const line = `| (${p.d}, ${p.m0}, ${p.m1}) ${p.act} N(0, ${p.shiftStd}^2) | ${seed} | ${p.reference} | ${result} | ${(r.seconds.total ?? NaN).toFixed(2)} | ${stages} | ${q.total} (${q.multipleOfP.toFixed(1)} P) | ${r.attempts} |`;
     console.log(line);
     rows.push(line);
-    await oracle.close();
   }
 }
 const loadAfter = loadavg();

@@ -824,7 +824,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       if (o.threads > 1 && cost >= SOLVER_WORKERS_FROM) solverPool = createSolverPool({ threads: o.threads });
     }
     const h = await sampleHessians(oracle, hp, {
-      ...samplerFor(hessianPoints * (o.scheme === 'forward' ? ((r + 1) * (r + 2)) / 2 : 2 * r * r + 1)),
+      ...samplerFor(hessianPoints * perHessian),
       scheme: o.scheme,
       step: hessianStep,
       layout: 'packed',
@@ -885,16 +885,21 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     }
     const plan: { k: number; m1?: number }[] = dims.map((k) => ({ k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
     const attempts: AttemptResult[] = [];
-    // the check's threshold: retryResidual, or the noise level relative to the data's rms when higher
+    // the check's threshold: retryResidual, or the noise level relative to the data's rms when
+    // higher; the data are paid once (first refining attempt) and refitted after, so it is computed once
+    let noiseThreshold: number | null = null;
     const checkThreshold = () => {
       if (sigma === 0 || ctx.refineData === null) return o.retryResidual;
-      let sq = 0;
-      let n = 0;
-      for (const part of o.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]) {
-        for (const v of part.values) sq += v * v;
-        n += part.values.length;
+      if (noiseThreshold === null) {
+        let sq = 0;
+        let n = 0;
+        for (const part of o.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]) {
+          for (const v of part.values) sq += v * v;
+          n += part.values.length;
+        }
+        noiseThreshold = sq > 0 ? Math.max(o.retryResidual, (o.noiseThresholdFactor * sigma) / Math.sqrt(sq / n)) : o.retryResidual;
       }
-      return sq > 0 ? Math.max(o.retryResidual, (o.noiseThresholdFactor * sigma) / Math.sqrt(sq / n)) : o.retryResidual;
+      return noiseThreshold;
     };
     let reason = 'first';
     for (let a = 0; a < plan.length; a++) {

@@ -250,6 +250,7 @@ export async function recoverShifts(
   yNorm = Math.sqrt(yNorm) || 1;
   const r = new Float64Array(N);
   const rTrial = new Float64Array(N);
+  const bTrial = new Float64Array(m1 * m0);
   const J = matrix(N, np);
   let sumSq = residuals(model, p, y, r, J.data);
   if (!Number.isFinite(sumSq)) throw new NumericalError('shift recovery: the starting network gives non-finite values');
@@ -301,7 +302,6 @@ export async function recoverShifts(
     const trialSq = residuals(model, trial, y, rTrial, null);
     // a step that drives some theta_i where phi1'(theta_i) underflows makes b_l = .../phi1'(theta_i)
     // infinite while f stays finite (the unit saturates): not a fit, rejected
-    const bTrial = new Float64Array(m1 * m0);
     secondLayer(model, trial, bTrial);
     if (Number.isFinite(trialSq) && trialSq < sumSq && bTrial.every(Number.isFinite)) {
       accepted++;
