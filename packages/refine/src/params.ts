@@ -149,63 +149,91 @@ export function residualsAndJacobian(
   return sum;
 }
 
-/** The first layer's outputs phi1(A x_n + theta) (N x m0, row-major) of the network in p. */
-export function hiddenFeatures(p: Float64Array, layout: Layout, X: Float64Array, N: number): Float64Array {
-  const { inputDim: d, width1: m0, offTheta } = layout;
-  const tanh1 = layout.layer1 === 'tanh';
-  const G = new Float64Array(N * m0);
+/** The first layer's inputs without the shifts, A x_n (N x m0, row-major), of the network in p. */
+export function firstLayerInputs(p: Float64Array, layout: Layout, X: Float64Array, N: number): Float64Array {
+  const { inputDim: d, width1: m0 } = layout;
+  const U = new Float64Array(N * m0);
   for (let r = 0; r < N; r++) {
     for (let i = 0; i < m0; i++) {
-      let u = p[offTheta + i];
+      let u = 0;
       for (let j = 0; j < d; j++) u += p[i * d + j] * X[r * d + j];
-      G[r * m0 + i] = tanh1 ? Math.tanh(u) : logistic(u);
+      U[r * m0 + i] = u;
     }
   }
-  return G;
+  return U;
 }
 
 /**
- * Kernel with the first layer fixed: residuals and the Jacobian (N x (m0 m1 + m1)) with respect
- * to the second layer (B, tau) alone, from the first layer's outputs G (see hiddenFeatures).
+ * Kernel with A fixed: residuals and the Jacobian with respect to (theta, B, tau)
+ * (N x (m0 + m0 m1 + m1)), or to (B, tau) alone when `withTheta` is false (N x (m0 m1 + m1)),
+ * from U = A x_n (see firstLayerInputs). The first layer's outputs are phi1(U + theta).
  */
-export function secondLayerResidualsAndJacobian(
+export function upperResidualsAndJacobian(
   p: Float64Array,
   layout: Layout,
-  G: Float64Array,
+  U: Float64Array,
   y: Float64Array,
   residuals: Float64Array,
-  jacobian?: Float64Array,
+  jacobian: Float64Array | undefined,
+  withTheta: boolean,
 ): number {
-  const { width1: m0, width2: m1, offB, offTau } = layout;
+  const { width1: m0, width2: m1, offTheta, offB, offTau } = layout;
+  const tanh1 = layout.layer1 === 'tanh';
   const tanh2 = layout.layer2 === 'tanh';
-  const Pf = m0 * m1 + m1;
+  const t0 = withTheta ? m0 : 0; // Jacobian columns before B's
+  const Pf = t0 + m0 * m1 + m1;
+  const g = new Float64Array(m0);
+  const g1 = new Float64Array(m0);
+  const h1 = new Float64Array(m1);
   let sum = 0;
   for (let r = 0; r < y.length; r++) {
+    const uo = r * m0;
+    for (let i = 0; i < m0; i++) {
+      const u = U[uo + i] + p[offTheta + i];
+      if (tanh1) {
+        const t = Math.tanh(u);
+        g[i] = t;
+        g1[i] = 1 - t * t;
+      } else {
+        const s = logistic(u);
+        g[i] = s;
+        g1[i] = s * (1 - s);
+      }
+    }
     let f = 0;
-    const go = r * m0;
     for (let l = 0; l < m1; l++) {
       let z = p[offTau + l];
       const bo = offB + l * m0;
-      for (let i = 0; i < m0; i++) z += p[bo + i] * G[go + i];
-      let h1: number;
+      for (let i = 0; i < m0; i++) z += p[bo + i] * g[i];
       if (tanh2) {
         const t = Math.tanh(z);
         f += t;
-        h1 = 1 - t * t;
+        h1[l] = 1 - t * t;
       } else {
         const s = logistic(z);
         f += s;
-        h1 = s * (1 - s);
-      }
-      if (jacobian) {
-        const jo = r * Pf + l * m0;
-        for (let i = 0; i < m0; i++) jacobian[jo + i] = h1 * G[go + i];
-        jacobian[r * Pf + m0 * m1 + l] = h1;
+        h1[l] = s * (1 - s);
       }
     }
     const res = f - y[r];
     residuals[r] = res;
     sum += res * res;
+    if (jacobian) {
+      const jo = r * Pf;
+      if (withTheta) {
+        for (let i = 0; i < m0; i++) {
+          let c = 0;
+          for (let l = 0; l < m1; l++) c += h1[l] * p[offB + l * m0 + i];
+          jacobian[jo + i] = c * g1[i];
+        }
+      }
+      for (let l = 0; l < m1; l++) {
+        const bo = jo + t0 + l * m0;
+        const hl = h1[l];
+        for (let i = 0; i < m0; i++) jacobian[bo + i] = hl * g[i];
+        jacobian[jo + t0 + m0 * m1 + l] = hl;
+      }
+    }
   }
   return sum;
 }

@@ -16,12 +16,15 @@ import {
   matrixFrom,
   parameterCount,
   rng,
+  settleAll,
   type Float64View,
   type Network,
   type Oracle,
 } from '@nnid/core';
 import { choleskySolve, gram, matmul, setBlasThreads } from '@nnid/linalg';
-import { hiddenFeatures, layoutOf, packParameters, residualsAndJacobian, secondLayerResidualsAndJacobian, unpackParameters } from './params.ts';
+import { blockRanges, runBlock, type BlockTask } from './blocks.ts';
+import { createRefinePool, type RefinePool } from './pool.ts';
+import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
 
 export interface RefineOptions {
   /** Seed of the fresh query points. */
@@ -57,12 +60,28 @@ export interface RefineOptions {
   /**
    * 'first-layer': keep A and theta as given and fit only the second layer (B, tau) — a small,
    * cheap problem (m0 m1 + m1 parameters), e.g. to try several second layers on one first layer.
+   * 'first-layer-weights': keep A alone and fit (theta, B, tau) (m0 + m0 m1 + m1 parameters).
    * Default 'none'.
    */
-  fix?: 'none' | 'first-layer';
+  fix?: Fix;
+  /**
+   * Threads for the normal equations (default 1): with several row blocks (see rowBlocks), the
+   * blocks run at once, all but the first in worker threads. The blocks' J^T J and J^T r are
+   * summed in block order, so the result does not depend on the thread count.
+   */
+  threads?: number;
+  /**
+   * Row blocks of the normal equations: a number (>= 1; only with fix 'none'), or 'auto' (the
+   * default): ROW_BLOCKS when N P^2 >= BLOCKED_FROM, else 1. The bits depend on it, not on `threads`.
+   */
+  rowBlocks?: number | 'auto';
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
+
+/** Which parameters refineNetwork keeps as given (see RefineOptions.fix). */
+export type Fix = 'none' | 'first-layer' | 'first-layer-weights';
+const FIXES: readonly Fix[] = ['none', 'first-layer', 'first-layer-weights'];
 
 export type StopReason = 'residual' | 'step' | 'cost' | 'maxIterations' | 'lambda' | 'stalled';
 
@@ -140,9 +159,19 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   const N = fresh + extraRows;
   if (N < 1) invalidArgument('dataPoints', 'must give at least one data point with extraData', fresh);
 
-  // The data: fresh queries first, then the extra pairs.
-  const X = new Float64Array(N * d);
-  const y = new Float64Array(N);
+  const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
+  const fix = options.fix ?? 'none';
+  if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
+  const free = fix === 'none' ? P : fix === 'first-layer' ? P - layoutOf(initial).offB : P - layoutOf(initial).offTheta;
+  let blocks = fix === 'none' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
+  if (options.rowBlocks !== undefined && options.rowBlocks !== 'auto') {
+    blocks = checkInteger('rowBlocks', options.rowBlocks, 1, N);
+    if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
+  }
+
+  // The data: fresh queries first, then the extra pairs (on shared memory when blocked: workers read them).
+  const X = blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * d * 8)) : new Float64Array(N * d);
+  const y = blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * 8)) : new Float64Array(N);
   const before = oracle.counts().total;
   if (fresh > 0) {
     const Xf = freshPoints(fresh, d, seed);
@@ -159,14 +188,15 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   }
   const queries = oracle.counts().total - before;
 
-  const fix = options.fix ?? 'none';
-  if (fix !== 'none' && fix !== 'first-layer') invalidArgument('fix', "must be 'none' or 'first-layer'", fix);
   const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
+  const pool = blocks > 1 && threads > 1 ? createRefinePool({ threads: Math.min(threads, blocks) - 1 }) : null;
   try {
-    const result = fit(initial, X, y, N, queries, started, { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, fix, onProgress: options.onProgress });
+    const settings = { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, fix, blocks, pool, onProgress: options.onProgress };
+    const result = await fit(initial, X, y, N, queries, started, settings);
     return { ...result, data: { inputs: matrixFrom(X, N, d), values: y } };
   } finally {
     setBlasThreads(blasBefore);
+    await pool?.close();
   }
 }
 
@@ -178,31 +208,105 @@ interface FitSettings {
   stallWindow: number;
   stallFactor: number;
   stallAbove: number;
-  fix: 'none' | 'first-layer';
+  fix: Fix;
+  blocks: number;
+  /** Runs all blocks but the first (null: every block in this thread). */
+  pool: RefinePool | null;
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
 
-function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): Omit<RefineResult, 'data'> {
+/** Row blocks of a blocked problem: fixed (not the thread count), so the bits are too. */
+export const ROW_BLOCKS = 2;
+/** Problems of at least this many N P^2 (about 0.05 s of J^T J) are blocked. */
+export const BLOCKED_FROM = 5e9;
+
+/**
+ * The normal equations at p: the sum of squared residuals, J^T J and J^T r (J and r written
+ * too). One block: as it always was. Several: each block's products, summed in block order.
+ */
+function normalEquations(
+  blocks: number,
+  pool: RefinePool | null,
+  layout: Layout,
+  X: Float64Array,
+  y: Float64Array,
+  N: number,
+): (p: Float64Array) => Promise<{ sumSq: number; JtJ: Float64View; grad: Float64Array }> {
+  const P = layout.size;
+  const shared = (n: number) => new Float64Array(new SharedArrayBuffer(n * 8));
+  // the blocks' buffers are made once and rewritten at every evaluation
+  const buffers = blockRanges(N, blocks).map(([r0, r1]) => ({
+    r0,
+    r1,
+    residuals: shared(r1 - r0),
+    jacobian: shared((r1 - r0) * P),
+    jtj: shared(P * P),
+    jtr: shared(P),
+  }));
+  return async (p) => {
+    const tasks: BlockTask[] = buffers.map((b) => ({ p, layout, X, y, ...b }));
+    // the first block here, the others in workers (or here, one after the other)
+    const sums = await settleAll(
+      tasks.map((t, b) => (b > 0 && pool ? pool.run(t) : Promise.resolve().then(() => runBlock(t)))),
+      'refine blocks',
+    );
+    let sumSq = 0;
+    const JtJ = matrix(P, P);
+    const grad = new Float64Array(P);
+    tasks.forEach((t, b) => {
+      sumSq += sums[b];
+      for (let k = 0; k < P * P; k++) JtJ.data[k] += t.jtj[k];
+      for (let k = 0; k < P; k++) grad[k] += t.jtr[k];
+    });
+    return { sumSq, JtJ, grad };
+  };
+}
+
+async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): Promise<Omit<RefineResult, 'data'>> {
   const { stepTol, resTol, costTol, maxIterations } = settings;
   const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
   const Pall = layout.size;
-  // the free parameters are p[first..Pall): all, or the second layer (B, tau) alone
-  const first = settings.fix === 'first-layer' ? layout.offB : 0;
+  // the free parameters are p[first..Pall): all, (theta, B, tau), or the second layer (B, tau) alone
+  const first = settings.fix === 'first-layer' ? layout.offB : settings.fix === 'first-layer-weights' ? layout.offTheta : 0;
   const P = Pall - first;
   let p = packParameters(initial, layout);
   const r = new Float64Array(N);
   const rTrial = new Float64Array(N);
-  const J = matrix(N, P);
-  // with the first layer fixed its outputs are computed once and only (B, tau) is differentiated
-  const G = first > 0 ? hiddenFeatures(p, layout, X, N) : null;
+  // with A fixed, A x is computed once and only (theta,) B, tau are differentiated
+  const U = first > 0 ? firstLayerInputs(p, layout, X, N) : null;
+  const withTheta = settings.fix === 'first-layer-weights';
   const residualsOf = (q: Float64Array, res: Float64Array, jac?: Float64Array): number =>
-    G ? secondLayerResidualsAndJacobian(q, layout, G, y, res, jac) : residualsAndJacobian(q, layout, X, y, res, jac);
-  const evaluate = (q: Float64Array): number => residualsOf(q, r, J.data);
-  let sumSq = evaluate(p);
+    U ? upperResidualsAndJacobian(q, layout, U, y, res, jac, withTheta) : residualsAndJacobian(q, layout, X, y, res, jac);
+  let sumSq: number;
+  let JtJ: Float64View;
+  let grad: Float64Array;
+  let evaluate: (q: Float64Array) => Promise<void>;
+  let trialSumOf: (q: Float64Array) => number;
+  if (settings.blocks > 1) {
+    const blocked = normalEquations(settings.blocks, settings.pool, layout, X, y, N);
+    const ranges = blockRanges(N, settings.blocks);
+    const d = layout.inputDim;
+    evaluate = async (q) => {
+      ({ sumSq, JtJ, grad } = await blocked(q));
+    };
+    // block by block, like the blocks' own sums: the same bits as an evaluation at q
+    trialSumOf = (q) =>
+      ranges.reduce((acc, [r0, r1]) => acc + residualsAndJacobian(q, layout, X.subarray(r0 * d, r1 * d), y.subarray(r0, r1), rTrial.subarray(r0, r1)), 0);
+  } else {
+    const Jm = matrix(N, P);
+    evaluate = async (q) => {
+      sumSq = residualsOf(q, r, Jm.data);
+      JtJ = gram(Jm);
+      grad = matmul(Jm, matrixFrom(r, N, 1), { transA: true }).data;
+    };
+    trialSumOf = (q) => residualsOf(q, rTrial);
+  }
+  await evaluate(p);
+  sumSq = sumSq!;
+  JtJ = JtJ!;
+  grad = grad!;
   const history = [Math.sqrt(sumSq) / yNorm];
-  let JtJ = gram(J);
-  let grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
   let lambda = 1e-3;
   let nu = 2;
   let iterations = 0;
@@ -241,7 +345,7 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
     }
     const trial = Float64Array.from(p);
     for (let k = 0; k < P; k++) trial[first + k] = p[first + k] + delta[k];
-    const trialSumSq = residualsOf(trial, rTrial);
+    const trialSumSq = trialSumOf(trial);
     // predicted reduction of 0.5 |r|^2: 0.5 delta^T (lambda D delta - grad)
     let predicted = 0;
     for (let k = 0; k < P; k++) predicted += delta[k] * (lambda * diag[k] * delta[k] - grad[k]);
@@ -258,9 +362,7 @@ function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, quer
       accepted++;
       const relativeDrop = (sumSq - trialSumSq) / (sumSq || 1);
       p = trial;
-      sumSq = evaluate(p);
-      JtJ = gram(J);
-      grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
+      await evaluate(p);
       // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
       lambda *= Math.max(0.1, 1 - (2 * rho - 1) ** 3);
       nu = 2;

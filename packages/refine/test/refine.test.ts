@@ -115,6 +115,48 @@ describe('refineNetwork', () => {
     });
   }
 
+  for (const act of ['tanh', 'sigmoid'] as ActivationName[]) {
+    it(`fix: 'first-layer-weights' fits (theta, B, tau), keeps A bit for bit (${act})`, async () => {
+      const truth = randomNetwork({ inputDim: 10, width1: 6, width2: 3, activation: act, seed: 4 });
+      const oracle = createOracle(networkBlackBox(truth));
+      const layout = layoutOf(truth);
+      const p = packParameters(truth, layout);
+      const s = rng(9);
+      for (let k = layout.offTheta; k < layout.size; k++) p[k] += 0.05 * s.normal();
+      const start = unpackParameters(p, layout);
+      const { network, report } = await refineNetwork(oracle, start, { seed: 3, fix: 'first-layer-weights' });
+      expect(report.parameters).toBe(6 + 6 * 3 + 3);
+      expect(Array.from(network.A.data)).toEqual(Array.from(start.A.data));
+      expect(report.relativeResidual).toBeLessThan(1e-12);
+      expect(distance(truth, network).parameters).toBeLessThan(1e-9);
+    });
+  }
+
+  it('row blocks: the same bits with 1 and 2 threads, and an exact fit', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'tanh', seed: 6 });
+    const layout = layoutOf(truth);
+    const p = packParameters(truth, layout);
+    const s = rng(10);
+    for (let k = 0; k < layout.size; k++) p[k] += 0.02 * s.normal();
+    const start = unpackParameters(p, layout);
+    const runs = [];
+    for (const threads of [1, 2]) {
+      runs.push(await refineNetwork(createOracle(networkBlackBox(truth)), start, { seed: 2, rowBlocks: 3, threads }));
+    }
+    expect(runs[0].report.residualHistory).toEqual(runs[1].report.residualHistory);
+    expect(Array.from(runs[0].network.A.data)).toEqual(Array.from(runs[1].network.A.data));
+    expect(Array.from(runs[0].network.tau)).toEqual(Array.from(runs[1].network.tau));
+    expect(runs[0].report.relativeResidual).toBeLessThan(1e-12);
+    expect(distance(truth, runs[0].network).parameters).toBeLessThan(1e-9);
+  });
+
+  it('rejects row blocks with a fixed first layer', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    await expect(refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 1, rowBlocks: 2, fix: 'first-layer' })).rejects.toThrow(
+      "invalid argument. `rowBlocks` must be 1 or 'auto' with fix 'first-layer'. Value: `2`.",
+    );
+  });
+
   it("stops as 'stalled' when a window of accepted steps does not lower the residual enough", async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     const far = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 99 });
@@ -137,7 +179,7 @@ describe('refineNetwork', () => {
   it('rejects an unknown fix', async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     await expect(refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 1, fix: 'second-layer' as never })).rejects.toThrow(
-      "invalid argument. `fix` must be 'none' or 'first-layer'. Value: `second-layer`.",
+      "invalid argument. `fix` must be one of 'none', 'first-layer', 'first-layer-weights'. Value: `second-layer`.",
     );
   });
 

@@ -1,0 +1,15 @@
+/** The worker side: one row block of the normal equations; errors come back as data so their `code` survives. */
+import { setBlasThreads } from '@nnid/linalg';
+import { runBlock, type BlockTask } from './blocks.ts';
+
+export type BlockResult = { ok: true; sum: number } | { ok: false; code?: string; message: string; stack?: string };
+
+export default function blockTask(task: BlockTask): BlockResult {
+  try {
+    setBlasThreads(1);
+    return { ok: true, sum: runBlock(task) };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { ok: false, code: err?.code, message: err?.message ?? String(e), stack: err?.stack };
+  }
+}
