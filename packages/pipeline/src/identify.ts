@@ -153,6 +153,13 @@ export interface IdentifyOptions {
   refineMaxIterations?: number;
   /** Random second layers tried (fit alone on the first layer found) besides the pipeline's before refinement (default 0). */
   secondLayerStarts?: number;
+  /**
+   * Before the full refinement, at most this many LM iterations fitting (theta, B, tau) on the
+   * first layer found, A fixed (refine's `fix: 'first-layer-weights'`; default 100, 0 skips it).
+   * The pipeline's second layer is its weakest part: from the pipeline's network the full LM
+   * spent most iterations there, and often stalled (packages/pipeline/README.md).
+   */
+  upperFitIterations?: number;
 }
 
 export interface StageQueries {
@@ -185,6 +192,8 @@ export interface AttemptReport {
   completion: unknown;
   entangled: unknown;
   shifts: unknown;
+  /** The fit of (theta, B, tau) on the first layer found, before the full refinement (null: none). */
+  upperFit: unknown;
   refine: unknown;
   networkBeforeRefinement: NetworkJson;
   /** Relative residual of the shift fit (paper's pipeline alone) on its data. */
@@ -268,6 +277,7 @@ interface Resolved {
   reuseShiftData: boolean;
   refineMaxIterations: number;
   secondLayerStarts: number;
+  upperFitIterations: number;
   onProgress?: (event: IdentifyProgress) => void;
 }
 
@@ -340,6 +350,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     reuseShiftData: options.reuseShiftData ?? true,
     refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 200, 1),
     secondLayerStarts: checkInteger('secondLayerStarts', options.secondLayerStarts ?? 0, 0),
+    upperFitIterations: checkInteger('upperFitIterations', options.upperFitIterations ?? 100, 0),
     onProgress: options.onProgress,
   };
 }
@@ -625,6 +636,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   // refinement
   let network = pipelineNetwork;
   let refineReport: unknown = null;
+  let upperFitReport: unknown = null;
   let refinedResidual: number | null = null;
   let refineQueries = ZERO;
   if (o.refine) {
@@ -652,8 +664,15 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
         }
       }
     }
+    if (o.upperFitIterations > 0) {
+      const upper = await refineNetwork(oracle, start, { seed: 0, dataPoints: 0, extraData, fix: 'first-layer-weights', maxIterations: o.upperFitIterations });
+      const { residualHistory: _h, ...rest } = upper.report;
+      upperFitReport = rest;
+      start = upper.network;
+    }
     const refined = await refineNetwork(oracle, start, {
       seed: stageSeed(attemptSeed, 4),
+      threads: o.threads,
       dataPoints: 0,
       extraData,
       maxIterations: o.refineMaxIterations,
@@ -683,6 +702,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
     completion,
     entangled: entangledReport,
     shifts: shifts.report,
+    upperFit: upperFitReport,
     refine: refineReport,
     networkBeforeRefinement: serializeNetwork(pipelineNetwork),
     pipelineResidual: shifts.report.relativeResidual,
@@ -983,6 +1003,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         reuseShiftData: o.reuseShiftData,
         refineMaxIterations: o.refineMaxIterations,
         secondLayerStarts: o.secondLayerStarts,
+        upperFitIterations: o.upperFitIterations,
       },
       widths: { width1: chosen.width1, width1Source, width2: chosen.width2, width2Source: o.width2 !== undefined ? width2Source : chosen.width2Source, inputDim: d, reducedDim: r },
       parameterCount: P,

@@ -155,6 +155,25 @@ describe('identify: input checks', () => {
   const truth = randomNetwork({ inputDim: 8, width1: 4, width2: 2, seed: 1 });
   const oracle = createOracle(networkBlackBox(truth));
   const act = { layer1: 'tanh', layer2: 'tanh' } as const;
+  it('the fit of (theta, B, tau) on the first layer found, before the full refinement, makes a grid network exact that refinement alone misses', async () => {
+    // (20, 20, 5) sigmoid, shifts N(0, 0.3^2), seed 1: without the upper fit every attempt stalls (the check fails)
+    const truth = randomNetwork({ inputDim: 20, width1: 20, width2: 5, activation: 'sigmoid', shiftStd: 0.3, seed: 1 });
+    const opts = { width1: 20, width2: 5, activation: { layer1: 'sigmoid', layer2: 'sigmoid' } as const, seed: 1, threads: 1 };
+    const without = await identify(createOracle(networkBlackBox(truth)), { ...opts, upperFitIterations: 0 });
+    expect(without.report.check.passed).toBe(false);
+    expect(without.report.attempts.every((a) => a.upperFit === null)).toBe(true);
+    const withFit = await identify(createOracle(networkBlackBox(truth)), opts);
+    const up = withFit.report.attempts[0].upperFit as { parameters: number; initialRelativeResidual: number; relativeResidual: number; iterations: number };
+    expect(up.parameters).toBe(20 + 20 * 5 + 5);
+    expect(up.iterations).toBeLessThanOrEqual(100);
+    expect(up.relativeResidual).toBeLessThan(up.initialRelativeResidual);
+    expect(withFit.report.check.passed).toBe(true);
+    const after = score(truth, withFit.network, { points: 2000 });
+    expect(after.firstLayer.minCos).toBeGreaterThanOrEqual(1 - 1e-9);
+    expect(after.entangled.minCos).toBeGreaterThanOrEqual(1 - 1e-9);
+    expect(after.function.sphere.relativeL2).toBeLessThanOrEqual(1e-8);
+  });
+
   it('names the bad option and its value', async () => {
     await expect(identify(oracle, { activation: act, seed: 1, width1: 9 })).rejects.toThrow('invalid argument. `width1` must be an integer in [1, 8]. Value: `9`.');
     await expect(identify(oracle, { activation: act, seed: 1, width1: 4, width2: 5 })).rejects.toThrow('invalid argument. `width2` must be an integer in [1, 4]. Value: `5`.');
@@ -166,6 +185,9 @@ describe('identify: input checks', () => {
       "invalid argument. `scheme` must be one of 'forward', 'central'. Value: `backward`.",
     );
     await expect(identify({} as never, { activation: act, seed: 1 })).rejects.toThrow('invalid argument. `oracle` must be an Oracle (see createOracle)');
+    await expect(identify(oracle, { activation: act, seed: 1, upperFitIterations: 1.5 })).rejects.toThrow(
+      'invalid argument. `upperFitIterations` must be a nonnegative integer. Value: `1.5`.',
+    );
     await expect(identify(oracle, { activation: act, seed: 1, secondLayerStarts: -1 })).rejects.toThrow(
       'invalid argument. `secondLayerStarts` must be a nonnegative integer. Value: `-1`.',
     );
