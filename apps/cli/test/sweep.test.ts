@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.ts';
 import { gridSpecs, parseSeeds, parseSizes, runSweep } from '../src/commands/sweep.ts';
+import { groupKey } from '../src/sweep/summary.ts';
+import { experimentId } from '@nnid/pipeline';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -139,3 +141,21 @@ describe('nnid sweep', () => {
     expect(parseSeeds(['1-3', '2', '7'])).toEqual([1, 2, 3, 7]);
   });
 });
+
+describe('nnid sweep --query-budgets', () => {
+  it('adds the budget to the grid, the run ids and the summary rows; the default keeps the old ids', () => {
+    const plain = gridSpecs({ sizes: '6x4x2', activations: 'tanh', 'shift-stds': '0.3', seeds: '1' });
+    expect(plain.map((s) => experimentId(s))).toEqual(['d6-m4-m2-tanh-tanh-s0p3-n0-p0-seed1']);
+    expect(plain[0].identify).toBeUndefined();
+    const specs = gridSpecs({ sizes: '6x4x2', activations: 'tanh', 'shift-stds': '0.3', seeds: '1', 'query-budgets': '12.5,20' });
+    expect(specs.map((s) => experimentId(s))).toEqual(['d6-m4-m2-tanh-tanh-s0p3-n0-p0-q12p5-seed1', 'd6-m4-m2-tanh-tanh-s0p3-n0-p0-q20-seed1']);
+    expect(specs.map((s) => s.identify?.queryBudget)).toEqual([12.5, 20]);
+    expect(groupKey({ spec: specs[0] } as never)).toBe('6,4,2 tanh/tanh s=0.3 noise=0 budget=12.5P');
+  });
+
+  it('rejects a budget that is not > 0', () => {
+    expect(() => gridSpecs({ sizes: '6x4x2', 'query-budgets': '0' })).toThrow("--query-budgets: '0' is not a number > 0");
+    expect(() => gridSpecs({ sizes: '6x4x2', 'query-budgets': 'x' })).toThrow("--query-budgets: 'x' is not a number >= 0");
+  });
+});
+

@@ -73,6 +73,7 @@ export function experimentId(spec: ExperimentSpec): string {
     `p${fmt(spec.perturb ?? 0)}`,
     spec.widthsGiven === false ? 'wauto' : null,
     spec.identify?.refine === false ? 'norefine' : null,
+    spec.identify?.queryBudget !== undefined ? `q${fmt(spec.identify.queryBudget)}` : null,
     `seed${spec.seed}`,
   ]
     .filter((x) => x !== null)

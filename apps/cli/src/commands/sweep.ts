@@ -36,6 +36,7 @@ grid (comma-separated lists; every combination is run):
   --shift-stds LIST    std of the shifts theta, tau (default 0.3,1)
   --noises LIST        std of the oracle's Gaussian noise (default 0)
   --perturbs LIST      move A away from orthogonality by this much (default 0)
+  --query-budgets LIST identify's total query budget in multiples of P (default 20)
   --seeds LIST         seeds, as a list and/or ranges: 1-5 or 1,2,7 (default 1-5)
 
 options:
@@ -109,6 +110,8 @@ export function gridSpecs(values: Values): ExperimentSpec[] {
   const shifts = numbers(values, 'shift-stds', '0.3,1', 0);
   const noises = numbers(values, 'noises', '0', 0);
   const perturbs = numbers(values, 'perturbs', '0', 0);
+  const budgets = values['query-budgets'] === undefined ? [null] : numbers(values, 'query-budgets', '20', 0);
+  for (const b of budgets) if (b !== null && !(b > 0)) throw new UsageError(`--query-budgets: '${b}' is not a number > 0`);
   const seeds = parseSeeds(list(values, 'seeds', '1-5'));
   const widths = stringOption(values, 'widths', 'given');
   if (widths !== 'given' && widths !== 'auto') throw new UsageError(`--widths must be given or auto, got '${widths}'`);
@@ -118,19 +121,22 @@ export function gridSpecs(values: Values): ExperimentSpec[] {
       for (const shiftStd of shifts)
         for (const noise of noises)
           for (const perturb of perturbs)
-            for (const seed of seeds)
-              specs.push({
-                inputDim,
-                width1,
-                width2,
-                activation,
-                shiftStd,
-                noise,
-                perturb,
-                seed,
-                ...(widths === 'auto' ? { widthsGiven: false } : {}),
-                ...(values['no-refine'] ? { identify: { refine: false } } : {}),
-              });
+            for (const budget of budgets)
+              for (const seed of seeds) {
+                const identify = { ...(values['no-refine'] ? { refine: false } : {}), ...(budget !== null ? { queryBudget: budget } : {}) };
+                specs.push({
+                  inputDim,
+                  width1,
+                  width2,
+                  activation,
+                  shiftStd,
+                  noise,
+                  perturb,
+                  seed,
+                  ...(widths === 'auto' ? { widthsGiven: false } : {}),
+                  ...(Object.keys(identify).length ? { identify } : {}),
+                });
+              }
   return specs;
 }
 
@@ -200,6 +206,7 @@ export const command: Command = {
     'shift-stds': { type: 'string' },
     noises: { type: 'string' },
     perturbs: { type: 'string' },
+    'query-budgets': { type: 'string' },
     seeds: { type: 'string' },
     out: { type: 'string' },
     summary: { type: 'string' },
