@@ -156,9 +156,10 @@ describe('identify: input checks', () => {
   const oracle = createOracle(networkBlackBox(truth));
   const act = { layer1: 'tanh', layer2: 'tanh' } as const;
   it('the fit of (theta, B, tau) on the first layer found, before the full refinement, makes a grid network exact that refinement alone misses', async () => {
-    // (20, 20, 5) sigmoid, shifts N(0, 0.3^2), seed 1: without the upper fit every attempt stalls (the check fails)
+    // (20, 20, 5) sigmoid, shifts N(0, 0.3^2), seed 1, with the two retry dimensions of factors [2, 1]: without
+    // the upper fit both attempts stall (the check fails); with it the second is exact
     const truth = randomNetwork({ inputDim: 20, width1: 20, width2: 5, activation: 'sigmoid', shiftStd: 0.3, seed: 1 });
-    const opts = { width1: 20, width2: 5, activation: { layer1: 'sigmoid', layer2: 'sigmoid' } as const, seed: 1, threads: 1 };
+    const opts = { width1: 20, width2: 5, activation: { layer1: 'sigmoid', layer2: 'sigmoid' } as const, seed: 1, threads: 1, retryFactors: [2, 1] };
     const without = await identify(createOracle(networkBlackBox(truth)), { ...opts, upperFitIterations: 0 });
     expect(without.report.check.passed).toBe(false);
     expect(without.report.attempts.every((a) => a.upperFit === null)).toBe(true);
