@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entangledWeights, matrix, type ActivationName, type Network } from '@nnid/core';
+import { entangledWeights, matrix, NumericalError, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, networkGradient, randomNetwork } from '@nnid/oracle';
 import { recoverShifts } from '@nnid/shift-recovery';
 
@@ -89,6 +89,18 @@ describe('recoverShifts data reuse', () => {
     expect(maxDiff(again.network.B.data, first.network.B.data)).toBe(0);
     expect(maxDiff(again.theta, first.theta)).toBe(0);
   });
+  it('refuses a start where phi1\'(theta_i) underflows (b_l would be infinite) with a NumericalError', async () => {
+    // tanh'(40) = 0 in double precision: b_l = lambda_l w_l / phi1'(theta) is infinite there
+    const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 1 });
+    const error = await recoverShifts(createOracle(networkBlackBox(net)), net.A, entangledWeights(net), {
+      activation: { layer1: 'tanh', layer2: 'tanh' },
+      seed: 1,
+      initialTheta: [40, 0, 0, 0],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NumericalError);
+    expect((error as Error).message).toBe('shift recovery: the starting network gives non-finite values');
+  });
+
   it('names bad data', async () => {
     const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, seed: 8 });
     const bad = { inputs: matrix(5, 9), values: new Float64Array(5) };
