@@ -27,6 +27,8 @@ export {
 export type { Network, NetworkJson } from './network.ts';
 export type { BlackBox, Oracle, QueryCounts, QueryCache } from './oracle.ts';
 export { RandomStream, rng } from './rng.ts';
+export { createWorkerPool } from './pool.ts';
+export type { WorkerPool } from './pool.ts';
 export {
   allocFloat64,
   matrix,

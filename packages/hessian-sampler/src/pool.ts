@@ -4,8 +4,7 @@
  * others still finish, then the one error is thrown, or an AggregateError when several failed.
  * `close()` destroys the pool.
  */
-import { checkInteger, errorFromWorker, ErrorCodes, NnidError, settleAll } from '@nnid/core';
-import { Piscina } from 'piscina';
+import { createWorkerPool, errorFromWorker } from '@nnid/core';
 import type { WorkerResult, WorkerTask } from './chunk.ts';
 
 export interface SamplerPool {
@@ -26,34 +25,16 @@ export interface SamplerPool {
  * try { await sampleHessians(oracle, points, { pool }); } finally { await pool.close(); }
  */
 export function createSamplerPool(options: { threads: number }): SamplerPool {
-  const threads = checkInteger('threads', options.threads, 1, 1024);
-  const piscina = new Piscina<WorkerTask, WorkerResult>({
-    filename: new URL('./worker.mjs', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: 60_000,
-    // tasks carry their own chunk of work; a queue of the pending ones is all we need
-    concurrentTasksPerWorker: 1,
-  });
-  let closed = false;
+  const pool = createWorkerPool<WorkerTask, WorkerResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: options.threads, name: 'sampler' });
   return {
-    threads,
-    async run(tasks, onDone) {
-      if (closed) throw new NnidError(ErrorCodes.worker, 'the sampler pool is closed');
-      return settleAll(
-        tasks.map(async (task, i) => {
-          const result = await piscina.run(task);
-          onDone?.(i, result.queries, result.ok);
-          if (!result.ok) throw errorFromWorker(result, 'sampler');
-          return result.queries;
-        }),
-        'sampling tasks',
-      );
+    threads: pool.threads,
+    run(tasks, onDone) {
+      return pool.runAll(tasks, 'sampling tasks', (result, i) => {
+        onDone?.(i, result.queries, result.ok);
+        if (!result.ok) throw errorFromWorker(result, 'sampler');
+        return result.queries;
+      });
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await piscina.destroy();
-    },
+    close: () => pool.close(),
   };
 }

@@ -86,7 +86,7 @@ export function residualsAndJacobian(
   residuals: Float64Array,
   jacobian?: Float64Array,
 ): number {
-  const { inputDim: d, width1: m0, width2: m1, offTheta, offB, offTau, size: P } = layout;
+  const { inputDim: d, width1: m0, width2: m1, offTheta, offB, size: P } = layout;
   const tanh1 = layout.layer1 === 'tanh';
   const tanh2 = layout.layer2 === 'tanh';
   const g = new Float64Array(m0);
@@ -100,53 +100,75 @@ export function residualsAndJacobian(
       let u = p[offTheta + i];
       const ao = i * d;
       for (let j = 0; j < d; j++) u += p[ao + j] * X[xo + j];
-      if (tanh1) {
-        const t = Math.tanh(u);
-        g[i] = t;
-        g1[i] = 1 - t * t;
-      } else {
-        const s = logistic(u);
-        g[i] = s;
-        g1[i] = s * (1 - s);
-      }
+      activate(u, tanh1, g, g1, i);
     }
-    let f = 0;
-    for (let l = 0; l < m1; l++) {
-      let z = p[offTau + l];
-      const bo = offB + l * m0;
-      for (let i = 0; i < m0; i++) z += p[bo + i] * g[i];
-      if (tanh2) {
-        const t = Math.tanh(z);
-        f += t;
-        h1[l] = 1 - t * t;
-      } else {
-        const s = logistic(z);
-        f += s;
-        h1[l] = s * (1 - s);
-      }
-    }
-    const res = f - y[r];
+    const res = secondLayerRow(p, layout, tanh2, g, h1) - y[r];
     residuals[r] = res;
     sum += res * res;
     if (jacobian) {
       const jo = r * P;
       for (let i = 0; i < m0; i++) {
-        let c = 0;
-        for (let l = 0; l < m1; l++) c += h1[l] * p[offB + l * m0 + i];
-        c *= g1[i];
+        const c = firstLayerCoefficient(p, layout, h1, g1, i);
         const ao = jo + i * d;
         for (let j = 0; j < d; j++) jacobian[ao + j] = c * X[xo + j];
         jacobian[jo + offTheta + i] = c;
       }
-      for (let l = 0; l < m1; l++) {
-        const bo = jo + offB + l * m0;
-        const hl = h1[l];
-        for (let i = 0; i < m0; i++) jacobian[bo + i] = hl * g[i];
-        jacobian[jo + offTau + l] = hl;
-      }
+      secondLayerColumns(jacobian, jo + offB, m0, m1, g, h1);
     }
   }
   return sum;
+}
+
+/** phi1(u) into g[i] and phi1'(u) into g1[i]. */
+function activate(u: number, tanh: boolean, g: Float64Array, g1: Float64Array, i: number): void {
+  if (tanh) {
+    const t = Math.tanh(u);
+    g[i] = t;
+    g1[i] = 1 - t * t;
+  } else {
+    const s = logistic(u);
+    g[i] = s;
+    g1[i] = s * (1 - s);
+  }
+}
+
+/** One row's f = sum_l phi2(b_l . g + tau_l) from the first layer's outputs g; phi2'(z_l) into h1. */
+function secondLayerRow(p: Float64Array, layout: Layout, tanh2: boolean, g: Float64Array, h1: Float64Array): number {
+  const { width1: m0, width2: m1, offB, offTau } = layout;
+  let f = 0;
+  for (let l = 0; l < m1; l++) {
+    let z = p[offTau + l];
+    const bo = offB + l * m0;
+    for (let i = 0; i < m0; i++) z += p[bo + i] * g[i];
+    if (tanh2) {
+      const t = Math.tanh(z);
+      f += t;
+      h1[l] = 1 - t * t;
+    } else {
+      const s = logistic(z);
+      f += s;
+      h1[l] = s * (1 - s);
+    }
+  }
+  return f;
+}
+
+/** c_i = phi1'(u_i) sum_l phi2'(z_l) B_li: df/dtheta_i (and df/dA_ij = c_i x_j). */
+function firstLayerCoefficient(p: Float64Array, layout: Layout, h1: Float64Array, g1: Float64Array, i: number): number {
+  const { width1: m0, width2: m1, offB } = layout;
+  let c = 0;
+  for (let l = 0; l < m1; l++) c += h1[l] * p[offB + l * m0 + i];
+  return c * g1[i];
+}
+
+/** One row's Jacobian columns of (B, tau) from `at`: df/dB_li = phi2'(z_l) g_i, then df/dtau_l = phi2'(z_l). */
+function secondLayerColumns(jacobian: Float64Array, at: number, m0: number, m1: number, g: Float64Array, h1: Float64Array): void {
+  for (let l = 0; l < m1; l++) {
+    const bo = at + l * m0;
+    const hl = h1[l];
+    for (let i = 0; i < m0; i++) jacobian[bo + i] = hl * g[i];
+    jacobian[at + m0 * m1 + l] = hl;
+  }
 }
 
 /** The first layer's inputs without the shifts, A x_n (N x m0, row-major), of the network in p. */
@@ -177,7 +199,7 @@ export function upperResidualsAndJacobian(
   jacobian: Float64Array | undefined,
   withTheta: boolean,
 ): number {
-  const { width1: m0, width2: m1, offTheta, offB, offTau } = layout;
+  const { width1: m0, width2: m1, offTheta } = layout;
   const tanh1 = layout.layer1 === 'tanh';
   const tanh2 = layout.layer2 === 'tanh';
   const t0 = withTheta ? m0 : 0; // Jacobian columns before B's
@@ -188,51 +210,14 @@ export function upperResidualsAndJacobian(
   let sum = 0;
   for (let r = 0; r < y.length; r++) {
     const uo = r * m0;
-    for (let i = 0; i < m0; i++) {
-      const u = U[uo + i] + p[offTheta + i];
-      if (tanh1) {
-        const t = Math.tanh(u);
-        g[i] = t;
-        g1[i] = 1 - t * t;
-      } else {
-        const s = logistic(u);
-        g[i] = s;
-        g1[i] = s * (1 - s);
-      }
-    }
-    let f = 0;
-    for (let l = 0; l < m1; l++) {
-      let z = p[offTau + l];
-      const bo = offB + l * m0;
-      for (let i = 0; i < m0; i++) z += p[bo + i] * g[i];
-      if (tanh2) {
-        const t = Math.tanh(z);
-        f += t;
-        h1[l] = 1 - t * t;
-      } else {
-        const s = logistic(z);
-        f += s;
-        h1[l] = s * (1 - s);
-      }
-    }
-    const res = f - y[r];
+    for (let i = 0; i < m0; i++) activate(U[uo + i] + p[offTheta + i], tanh1, g, g1, i);
+    const res = secondLayerRow(p, layout, tanh2, g, h1) - y[r];
     residuals[r] = res;
     sum += res * res;
     if (jacobian) {
       const jo = r * Pf;
-      if (withTheta) {
-        for (let i = 0; i < m0; i++) {
-          let c = 0;
-          for (let l = 0; l < m1; l++) c += h1[l] * p[offB + l * m0 + i];
-          jacobian[jo + i] = c * g1[i];
-        }
-      }
-      for (let l = 0; l < m1; l++) {
-        const bo = jo + t0 + l * m0;
-        const hl = h1[l];
-        for (let i = 0; i < m0; i++) jacobian[bo + i] = hl * g[i];
-        jacobian[jo + t0 + m0 * m1 + l] = hl;
-      }
+      if (withTheta) for (let i = 0; i < m0; i++) jacobian[jo + i] = firstLayerCoefficient(p, layout, h1, g1, i);
+      secondLayerColumns(jacobian, jo + t0, m0, m1, g, h1);
     }
   }
   return sum;

@@ -1,9 +1,8 @@
 /**
- * Worker threads (piscina) for the row blocks of refineNetwork's normal equations: a factory
- * returning `{ threads, run, close }`.
+ * Worker threads for the row blocks of refineNetwork's normal equations: `run(task)` resolves to
+ * the block's sum of squared residuals; a worker's error is thrown with its code.
  */
-import { checkInteger, errorFromWorker, ErrorCodes, NnidError } from '@nnid/core';
-import { Piscina } from 'piscina';
+import { createWorkerPool, errorFromWorker } from '@nnid/core';
 import type { BlockTask } from './blocks.ts';
 import type { BlockResult } from './worker-task.ts';
 
@@ -15,27 +14,16 @@ export interface RefinePool {
 }
 
 export function createRefinePool(options: { threads: number }): RefinePool {
-  const threads = checkInteger('threads', options?.threads, 1, 1024);
-  const piscina = new Piscina<BlockTask, BlockResult>({
-    filename: new URL('./worker.mjs', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: 60_000,
-    concurrentTasksPerWorker: 1,
-  });
-  let closed = false;
+  const pool = createWorkerPool<BlockTask, BlockResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: options?.threads, name: 'refine' });
   return {
-    threads,
+    threads: pool.threads,
     async run(task) {
-      if (closed) throw new NnidError(ErrorCodes.worker, 'the refine pool is closed');
-      const result = await piscina.run(task);
-      if (!result.ok) throw errorFromWorker(result, 'refine');
-      return result.sum;
+      const [sum] = await pool.runAll([task], 'refine blocks', (result) => {
+        if (!result.ok) throw errorFromWorker(result, 'refine');
+        return result.sum;
+      });
+      return sum;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await piscina.destroy();
-    },
+    close: () => pool.close(),
   };
 }

@@ -83,6 +83,11 @@ export interface RefineOptions {
 export type Fix = 'none' | 'first-layer' | 'first-layer-weights';
 const FIXES: readonly Fix[] = ['none', 'first-layer', 'first-layer-weights'];
 
+/** Index of the first free parameter: the free ones are p[firstFree..P). */
+function firstFree(layout: Layout, fix: Fix): number {
+  return fix === 'first-layer' ? layout.offB : fix === 'first-layer-weights' ? layout.offTheta : 0;
+}
+
 export type StopReason = 'residual' | 'step' | 'cost' | 'maxIterations' | 'lambda' | 'stalled';
 
 export interface RefineReport {
@@ -162,7 +167,7 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
   const fix = options.fix ?? 'none';
   if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
-  const free = fix === 'none' ? P : fix === 'first-layer' ? P - layoutOf(initial).offB : P - layoutOf(initial).offTheta;
+  const free = P - firstFree(layoutOf(initial), fix);
   let blocks = fix === 'none' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
   if (options.rowBlocks !== undefined && options.rowBlocks !== 'auto') {
     blocks = checkInteger('rowBlocks', options.rowBlocks, 1, N);
@@ -220,19 +225,21 @@ export const ROW_BLOCKS = 2;
 /** Problems of at least this many N P^2 (about 0.05 s of J^T J) are blocked. */
 export const BLOCKED_FROM = 5e9;
 
+interface NormalEquations {
+  /** The sum of squared residuals, J^T J and J^T r at q. */
+  evaluate(q: Float64Array): Promise<{ sumSq: number; JtJ: Float64View; grad: Float64Array }>;
+  /** The sum of squared residuals alone at q (the same bits as evaluate's). */
+  sumOf(q: Float64Array): number;
+}
+
 /**
- * The normal equations at p: the sum of squared residuals, J^T J and J^T r (J and r written
- * too). One block: as it always was. Several: each block's products, summed in block order.
+ * All parameters free: the rows in `blocks` blocks, each forming its own products, summed in
+ * block order (one block: the products of the whole J). The first block runs here, the others
+ * in the pool's workers (or here, one after the other).
  */
-function normalEquations(
-  blocks: number,
-  pool: RefinePool | null,
-  layout: Layout,
-  X: Float64Array,
-  y: Float64Array,
-  N: number,
-): (p: Float64Array) => Promise<{ sumSq: number; JtJ: Float64View; grad: Float64Array }> {
+function blockedEquations(blocks: number, pool: RefinePool | null, layout: Layout, X: Float64Array, y: Float64Array, N: number): NormalEquations {
   const P = layout.size;
+  const d = layout.inputDim;
   const shared = (n: number) => new Float64Array(new SharedArrayBuffer(n * 8));
   // the blocks' buffers are made once and rewritten at every evaluation
   const buffers = blockRanges(N, blocks).map(([r0, r1]) => ({
@@ -243,22 +250,43 @@ function normalEquations(
     jtj: shared(P * P),
     jtr: shared(P),
   }));
-  return async (p) => {
-    const tasks: BlockTask[] = buffers.map((b) => ({ p, layout, X, y, ...b }));
-    // the first block here, the others in workers (or here, one after the other)
-    const sums = await settleAll(
-      tasks.map((t, b) => (b > 0 && pool ? pool.run(t) : Promise.resolve().then(() => runBlock(t)))),
-      'refine blocks',
-    );
-    let sumSq = 0;
-    const JtJ = matrix(P, P);
-    const grad = new Float64Array(P);
-    tasks.forEach((t, b) => {
-      sumSq += sums[b];
-      for (let k = 0; k < P * P; k++) JtJ.data[k] += t.jtj[k];
-      for (let k = 0; k < P; k++) grad[k] += t.jtr[k];
-    });
-    return { sumSq, JtJ, grad };
+  return {
+    async evaluate(q) {
+      const tasks: BlockTask[] = buffers.map((b) => ({ p: q, layout, X, y, ...b }));
+      const sums = await settleAll(
+        tasks.map((t, b) => (b > 0 && pool ? pool.run(t) : Promise.resolve().then(() => runBlock(t)))),
+        'refine blocks',
+      );
+      let sumSq = 0;
+      const JtJ = matrix(P, P);
+      const grad = new Float64Array(P);
+      tasks.forEach((t, b) => {
+        sumSq += sums[b];
+        for (let k = 0; k < P * P; k++) JtJ.data[k] += t.jtj[k];
+        for (let k = 0; k < P; k++) grad[k] += t.jtr[k];
+      });
+      return { sumSq, JtJ, grad };
+    },
+    sumOf(q) {
+      return buffers.reduce((acc, b) => acc + residualsAndJacobian(q, layout, X.subarray(b.r0 * d, b.r1 * d), y.subarray(b.r0, b.r1), b.residuals), 0);
+    },
+  };
+}
+
+/** A fixed: A x computed once, only (theta,) B, tau differentiated (see upperResidualsAndJacobian). */
+function upperEquations(p: Float64Array, layout: Layout, fix: Fix, X: Float64Array, y: Float64Array, N: number): NormalEquations {
+  const U = firstLayerInputs(p, layout, X, N);
+  const withTheta = fix === 'first-layer-weights';
+  const r = new Float64Array(N);
+  const J = matrix(N, layout.size - firstFree(layout, fix));
+  return {
+    async evaluate(q) {
+      const sumSq = upperResidualsAndJacobian(q, layout, U, y, r, J.data, withTheta);
+      return { sumSq, JtJ: gram(J), grad: matmul(J, matrixFrom(r, N, 1), { transA: true }).data };
+    },
+    sumOf(q) {
+      return upperResidualsAndJacobian(q, layout, U, y, r, undefined, withTheta);
+    },
   };
 }
 
@@ -268,44 +296,11 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
   const layout = layoutOf(initial);
   const Pall = layout.size;
   // the free parameters are p[first..Pall): all, (theta, B, tau), or the second layer (B, tau) alone
-  const first = settings.fix === 'first-layer' ? layout.offB : settings.fix === 'first-layer-weights' ? layout.offTheta : 0;
+  const first = firstFree(layout, settings.fix);
   const P = Pall - first;
   let p = packParameters(initial, layout);
-  const r = new Float64Array(N);
-  const rTrial = new Float64Array(N);
-  // with A fixed, A x is computed once and only (theta,) B, tau are differentiated
-  const U = first > 0 ? firstLayerInputs(p, layout, X, N) : null;
-  const withTheta = settings.fix === 'first-layer-weights';
-  const residualsOf = (q: Float64Array, res: Float64Array, jac?: Float64Array): number =>
-    U ? upperResidualsAndJacobian(q, layout, U, y, res, jac, withTheta) : residualsAndJacobian(q, layout, X, y, res, jac);
-  let sumSq: number;
-  let JtJ: Float64View;
-  let grad: Float64Array;
-  let evaluate: (q: Float64Array) => Promise<void>;
-  let trialSumOf: (q: Float64Array) => number;
-  if (settings.blocks > 1) {
-    const blocked = normalEquations(settings.blocks, settings.pool, layout, X, y, N);
-    const ranges = blockRanges(N, settings.blocks);
-    const d = layout.inputDim;
-    evaluate = async (q) => {
-      ({ sumSq, JtJ, grad } = await blocked(q));
-    };
-    // block by block, like the blocks' own sums: the same bits as an evaluation at q
-    trialSumOf = (q) =>
-      ranges.reduce((acc, [r0, r1]) => acc + residualsAndJacobian(q, layout, X.subarray(r0 * d, r1 * d), y.subarray(r0, r1), rTrial.subarray(r0, r1)), 0);
-  } else {
-    const Jm = matrix(N, P);
-    evaluate = async (q) => {
-      sumSq = residualsOf(q, r, Jm.data);
-      JtJ = gram(Jm);
-      grad = matmul(Jm, matrixFrom(r, N, 1), { transA: true }).data;
-    };
-    trialSumOf = (q) => residualsOf(q, rTrial);
-  }
-  await evaluate(p);
-  sumSq = sumSq!;
-  JtJ = JtJ!;
-  grad = grad!;
+  const equations = first > 0 ? upperEquations(p, layout, settings.fix, X, y, N) : blockedEquations(settings.blocks, settings.pool, layout, X, y, N);
+  let { sumSq, JtJ, grad } = await equations.evaluate(p);
   const history = [Math.sqrt(sumSq) / yNorm];
   let lambda = 1e-3;
   let nu = 2;
@@ -345,7 +340,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     }
     const trial = Float64Array.from(p);
     for (let k = 0; k < P; k++) trial[first + k] = p[first + k] + delta[k];
-    const trialSumSq = trialSumOf(trial);
+    const trialSumSq = equations.sumOf(trial);
     // predicted reduction of 0.5 |r|^2: 0.5 delta^T (lambda D delta - grad)
     let predicted = 0;
     for (let k = 0; k < P; k++) predicted += delta[k] * (lambda * diag[k] * delta[k] - grad[k]);
@@ -362,7 +357,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
       accepted++;
       const relativeDrop = (sumSq - trialSumSq) / (sumSq || 1);
       p = trial;
-      await evaluate(p);
+      ({ sumSq, JtJ, grad } = await equations.evaluate(p));
       // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
       lambda *= Math.max(0.1, 1 - (2 * rho - 1) ** 3);
       nu = 2;

@@ -97,39 +97,29 @@ describe('refineNetwork', () => {
     expect(distance(truth, network).relativeL2).toBeLessThan(1e-12);
   });
 
-  for (const act of ['tanh', 'sigmoid'] as ActivationName[]) {
-    it(`fix: 'first-layer' fits (B, tau) alone, keeps A and theta bit for bit (${act})`, async () => {
-      const truth = randomNetwork({ inputDim: 10, width1: 6, width2: 3, activation: act, seed: 4 });
-      const oracle = createOracle(networkBlackBox(truth));
-      const layout = layoutOf(truth);
-      const p = packParameters(truth, layout);
-      const s = rng(8);
-      for (let k = layout.offB; k < layout.size; k++) p[k] += 0.05 * s.normal();
-      const start = unpackParameters(p, layout);
-      const { network, report } = await refineNetwork(oracle, start, { seed: 3, fix: 'first-layer' });
-      expect(report.parameters).toBe(6 * 3 + 3);
-      expect(Array.from(network.A.data)).toEqual(Array.from(start.A.data));
-      expect(Array.from(network.theta)).toEqual(Array.from(start.theta));
-      expect(report.relativeResidual).toBeLessThan(1e-12);
-      expect(distance(truth, network).parameters).toBeLessThan(1e-9);
-    });
-  }
-
-  for (const act of ['tanh', 'sigmoid'] as ActivationName[]) {
-    it(`fix: 'first-layer-weights' fits (theta, B, tau), keeps A bit for bit (${act})`, async () => {
-      const truth = randomNetwork({ inputDim: 10, width1: 6, width2: 3, activation: act, seed: 4 });
-      const oracle = createOracle(networkBlackBox(truth));
-      const layout = layoutOf(truth);
-      const p = packParameters(truth, layout);
-      const s = rng(9);
-      for (let k = layout.offTheta; k < layout.size; k++) p[k] += 0.05 * s.normal();
-      const start = unpackParameters(p, layout);
-      const { network, report } = await refineNetwork(oracle, start, { seed: 3, fix: 'first-layer-weights' });
-      expect(report.parameters).toBe(6 + 6 * 3 + 3);
-      expect(Array.from(network.A.data)).toEqual(Array.from(start.A.data));
-      expect(report.relativeResidual).toBeLessThan(1e-12);
-      expect(distance(truth, network).parameters).toBeLessThan(1e-9);
-    });
+  // fix: what is kept bit for bit, where the perturbed (free) parameters start, how many are fitted
+  const fixes = [
+    { fix: 'first-layer', fits: '(B, tau) alone', keeps: 'A and theta', from: 'offB', parameters: 6 * 3 + 3, stream: 8 },
+    { fix: 'first-layer-weights', fits: '(theta, B, tau)', keeps: 'A', from: 'offTheta', parameters: 6 + 6 * 3 + 3, stream: 9 },
+  ] as const;
+  for (const f of fixes) {
+    for (const act of ['tanh', 'sigmoid'] as ActivationName[]) {
+      it(`fix: '${f.fix}' fits ${f.fits}, keeps ${f.keeps} bit for bit (${act})`, async () => {
+        const truth = randomNetwork({ inputDim: 10, width1: 6, width2: 3, activation: act, seed: 4 });
+        const oracle = createOracle(networkBlackBox(truth));
+        const layout = layoutOf(truth);
+        const p = packParameters(truth, layout);
+        const s = rng(f.stream);
+        for (let k = layout[f.from]; k < layout.size; k++) p[k] += 0.05 * s.normal();
+        const start = unpackParameters(p, layout);
+        const { network, report } = await refineNetwork(oracle, start, { seed: 3, fix: f.fix });
+        expect(report.parameters).toBe(f.parameters);
+        expect(Array.from(network.A.data)).toEqual(Array.from(start.A.data));
+        if (f.fix === 'first-layer') expect(Array.from(network.theta)).toEqual(Array.from(start.theta));
+        expect(report.relativeResidual).toBeLessThan(1e-12);
+        expect(distance(truth, network).parameters).toBeLessThan(1e-9);
+      });
+    }
   }
 
   it('row blocks: the same bits with 1 and 2 threads, and an exact fit', async () => {
