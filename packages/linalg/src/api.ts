@@ -8,6 +8,7 @@ import type { Float64View } from '@nnid/core';
 import { backend } from './tier.ts';
 import { checkBoolean, checkMatrix, checkNonEmpty, checkOptions, checkSquare, shapeText } from './check.ts';
 import { denseCopy, finiteCopy, fixSigns, operand, view } from './dense.ts';
+import { choleskySubstitute } from './ts/cholesky.ts';
 
 const EPS = 2.220446049250313e-16;
 
@@ -369,9 +370,9 @@ export interface CholeskyOptions {
 export class NotPositiveDefiniteError extends NumericalError {
   /** 0-based index of the first pivot that is not positive. */
   readonly pivot: number;
-  constructor(pivot: number, jitter: number) {
+  constructor(pivot: number, jitter: number, routine = 'choleskySolve') {
     super(
-      `choleskySolve: \`a\` is not positive definite: pivot ${pivot} (0-based) is not positive (jitter ${jitter}). ` +
+      `${routine}: \`a\` is not positive definite: pivot ${pivot} (0-based) is not positive (jitter ${jitter}). ` +
         'Raise options.jitter or check the matrix.',
     );
     this.pivot = pivot;
@@ -402,6 +403,43 @@ export function choleskySolve(a: Float64View, b: Float64View, options?: Cholesky
   const pivot = backend().choleskySolve(n, k, ad, x, jitter);
   if (pivot >= 0) throw new NotPositiveDefiniteError(pivot, jitter);
   return view(x, n, k);
+}
+
+/** A Cholesky factorization a + jitter I = L L^T, kept to solve for several right-hand sides. */
+export interface CholeskyFactorization {
+  readonly n: number;
+  /** x with (a + jitter I) x = b, for b of n values (not modified). */
+  solve(b: Float64Array): Float64Array;
+}
+
+/**
+ * Factors symmetric positive definite a (n x n; only its lower triangle is read) once, for
+ * solves with several right-hand sides that are not all known at once (e.g. a Newton step, then
+ * a correction with the same matrix). Throws `NotPositiveDefiniteError` like choleskySolve.
+ *
+ * @example
+ * const f = choleskyFactorization(jtj, { jitter: mu });
+ * const step = f.solve(minusGradient);
+ */
+export function choleskyFactorization(a: Float64View, options?: CholeskyOptions): CholeskyFactorization {
+  checkMatrix('a', a);
+  checkNonEmpty('a', a);
+  const n = checkSquare('a', a);
+  const opts = checkOptions('options', options);
+  const jitter = opts.jitter === undefined ? 0 : checkPositive('options.jitter', opts.jitter, true);
+  const l = finiteCopy('a', a);
+  // no right-hand side: both tiers leave L in the row-major lower triangle
+  const pivot = backend().choleskySolve(n, 0, l, new Float64Array(0), jitter);
+  if (pivot >= 0) throw new NotPositiveDefiniteError(pivot, jitter, 'choleskyFactorization');
+  return {
+    n,
+    solve(b) {
+      if (!(b instanceof Float64Array) || b.length !== n) invalidArgument('b', `must be a Float64Array of ${n} values`, b instanceof Float64Array ? b.length : typeof b);
+      const x = Float64Array.from(b);
+      choleskySubstitute(n, l, 1, x);
+      return x;
+    },
+  };
 }
 
 /**

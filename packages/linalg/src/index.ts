@@ -9,6 +9,7 @@ export {
   orthonormalColumns,
   lstsq,
   choleskySolve,
+  choleskyFactorization,
   pinv,
   dot,
   norm2,
@@ -25,6 +26,7 @@ export type {
   LstsqOptions,
   LstsqResult,
   CholeskyOptions,
+  CholeskyFactorization,
 } from './api.ts';
 export { tier, useTier, nativeAvailable, setBlasThreads } from './tier.ts';
 export type { TierName } from './backend.ts';

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, transposeView } from '@nnid/core';
 import type { Float64View } from '@nnid/core';
 import {
+  choleskyFactorization,
   choleskySolve,
   gram,
   lstsq,
@@ -341,6 +342,35 @@ export function contract(): void {
       expect(ap.shape).toEqual([7, 9]);
       expect(maxDiff(matmul(matmul(a, ap), a), a)).toBeLessThan(1e-12);
       expect(maxDiff(matmul(matmul(ap, a), ap), ap)).toBeLessThan(1e-12);
+    });
+  });
+
+  describe('choleskyFactorization', () => {
+    it('solves with one factorization for right-hand sides given one after the other', () => {
+      const a = gram(randomMatrix(260, 211, 86));
+      const f = choleskyFactorization(a, { jitter: 0.5 });
+      for (const seed of [87, 88]) {
+        const b = randomMatrix(211, 1, seed);
+        const x = f.solve(Float64Array.from(b.data));
+        const shifted = matmul(a, { data: x, offset: 0, shape: [211, 1], strides: [1, 1] });
+        for (let i = 0; i < 211; i++) shifted.data[i] += 0.5 * x[i];
+        expect(maxDiff(shifted, b) / maxAbs(b)).toBeLessThan(1e-12);
+      }
+    });
+    it('reads the lower triangle only', () => {
+      const a = gram(randomMatrix(30, 12, 89));
+      const lowerOnly = matrix(12, 12);
+      for (let i = 0; i < 12; i++) for (let j = 0; j <= i; j++) lowerOnly.data[i * 12 + j] = a.data[i * 12 + j];
+      const b = new Float64Array(12).fill(1);
+      expect(choleskyFactorization(lowerOnly).solve(b)).toEqual(choleskyFactorization(a).solve(b));
+    });
+    it('names the pivot when the matrix is not positive definite, and checks b', () => {
+      const a = { data: new Float64Array([4, 2, 0, 2, 1, 0, 0, 0, 1]), offset: 0, shape: [3, 3], strides: [3, 1] };
+      expect(() => choleskyFactorization(a)).toThrow(
+        'choleskyFactorization: `a` is not positive definite: pivot 1 (0-based) is not positive (jitter 0). Raise options.jitter or check the matrix.',
+      );
+      const f = choleskyFactorization(a, { jitter: 1 });
+      expect(() => f.solve(new Float64Array(2))).toThrow('invalid argument. `b` must be a Float64Array of 3 values. Value: `2`.');
     });
   });
 
