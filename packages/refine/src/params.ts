@@ -3,7 +3,8 @@
  * [A (width1 x inputDim, row-major), theta (width1), B (width2 x width1, row-major), tau (width2)],
  * and the kernel that evaluates residuals and the analytic Jacobian.
  */
-import { logistic, matrix, type ActivationName, type Network } from '@nnid/core';
+import { logistic, matrix, matrixFrom, type ActivationName, type Network } from '@nnid/core';
+import { matmul } from '@nnid/linalg';
 
 export interface Layout {
   readonly inputDim: number;
@@ -93,15 +94,14 @@ export function residualsAndJacobian(
   const g1 = new Float64Array(m0);
   const h1 = new Float64Array(m1);
   const n = y.length;
+  if (n === 0) return 0;
+  // A x_n for all rows at once (BLAS), then row by row
+  const AX = matmul(matrixFrom(X, n, d), matrixFrom(p, m0, d), { transB: true }).data;
   let sum = 0;
   for (let r = 0; r < n; r++) {
     const xo = r * d;
-    for (let i = 0; i < m0; i++) {
-      let u = p[offTheta + i];
-      const ao = i * d;
-      for (let j = 0; j < d; j++) u += p[ao + j] * X[xo + j];
-      activate(u, tanh1, g, g1, i);
-    }
+    const uo = r * m0;
+    for (let i = 0; i < m0; i++) activate(AX[uo + i] + p[offTheta + i], tanh1, g, g1, i);
     const res = secondLayerRow(p, layout, tanh2, g, h1) - y[r];
     residuals[r] = res;
     sum += res * res;

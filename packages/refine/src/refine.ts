@@ -21,8 +21,8 @@ import {
   type Network,
   type Oracle,
 } from '@nnid/core';
-import { choleskySolve, gram, matmul, setBlasThreads } from '@nnid/linalg';
-import { blockRanges, runBlock, type BlockTask } from './blocks.ts';
+import { choleskyFactorization, gram, matmul, setBlasThreads, type CholeskyFactorization } from '@nnid/linalg';
+import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
 
@@ -75,6 +75,13 @@ export interface RefineOptions {
    * default): ROW_BLOCKS when N P^2 >= BLOCKED_FROM, else 1. The bits depend on it, not on `threads`.
    */
   rowBlocks?: number | 'auto';
+  /**
+   * After an accepted step p', at most this many further steps -(J^T J + lambda D)^-1 J^T r(p')
+   * with the same J and factorization, each kept only when it lowers the cost (default 4). Such
+   * a step costs a residual evaluation instead of a new J^T J and Cholesky: at (50, 30, 10) the
+   * full LM took 5-7 iterations instead of 7-15 (BENCHMARKS.md). 0: plain LM.
+   */
+  innerSteps?: number;
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
@@ -97,6 +104,8 @@ export interface RefineReport {
   queries: number;
   iterations: number;
   acceptedSteps: number;
+  /** Further steps taken with an accepted step's J and factorization (see RefineOptions.innerSteps). */
+  innerSteps: number;
   /** Relative residual |r| / |y| after each accepted step, the first entry at the start. */
   residualHistory: number[];
   initialRelativeResidual: number;
@@ -165,6 +174,7 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   if (N < 1) invalidArgument('dataPoints', 'must give at least one data point with extraData', fresh);
 
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
+  const innerSteps = checkInteger('innerSteps', options.innerSteps ?? 4, 0);
   const fix = options.fix ?? 'none';
   if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
   const free = P - firstFree(layoutOf(initial), fix);
@@ -196,7 +206,7 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
   const pool = blocks > 1 && threads > 1 ? createRefinePool({ threads: Math.min(threads, blocks) - 1 }) : null;
   try {
-    const settings = { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, fix, blocks, pool, onProgress: options.onProgress };
+    const settings = { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, fix, innerSteps, blocks, pool, onProgress: options.onProgress };
     const result = await fit(initial, X, y, N, queries, started, settings);
     return { ...result, data: { inputs: matrixFrom(X, N, d), values: y } };
   } finally {
@@ -214,6 +224,7 @@ interface FitSettings {
   stallFactor: number;
   stallAbove: number;
   fix: Fix;
+  innerSteps: number;
   blocks: number;
   /** Runs all blocks but the first (null: every block in this thread). */
   pool: RefinePool | null;
@@ -222,14 +233,22 @@ interface FitSettings {
 
 /** Row blocks of a blocked problem: fixed (not the thread count), so the bits are too. */
 export const ROW_BLOCKS = 2;
-/** Problems of at least this many N P^2 (about 0.05 s of J^T J) are blocked. */
-export const BLOCKED_FROM = 5e9;
+/** Problems of at least this many N P^2 (about 0.02 s of J^T J) are blocked. */
+export const BLOCKED_FROM = 1e9;
+/**
+ * From this many N P^2 (about 0.1 s of J^T J), J^T J's (A, theta) block is formed from pair
+ * products (see normalMatrix) when their table is no larger than J: 20% faster at (50, 30, 10),
+ * slower at (30, 20, 8) (BENCHMARKS.md).
+ */
+export const STRUCTURED_FROM = 5e9;
 
 interface NormalEquations {
   /** The sum of squared residuals, J^T J and J^T r at q. */
   evaluate(q: Float64Array): Promise<{ sumSq: number; JtJ: Float64View; grad: Float64Array }>;
-  /** The sum of squared residuals alone at q (the same bits as evaluate's). */
-  sumOf(q: Float64Array): number;
+  /** The sum of squared residuals at q (the same bits as evaluate's); keeps r(q) for gradientAtLast. */
+  sumOf(q: Float64Array): Promise<number>;
+  /** J^T r with J from the last evaluate and r from the last sumOf. */
+  gradientAtLast(): Float64Array;
 }
 
 /**
@@ -250,25 +269,38 @@ function blockedEquations(blocks: number, pool: RefinePool | null, layout: Layou
     jtj: shared(P * P),
     jtr: shared(P),
   }));
+  // J^T J's (A, theta) block from pair products on large problems, when their table is no larger than J
+  const D2 = pairCount(d + 1);
+  const pairs = N * P * P >= STRUCTURED_FROM && D2 <= P ? inputPairs(X, N, d, shared(N * D2)) : undefined;
+  // the first block here, the others in the pool's workers (or here, one after the other)
+  const run = (q: Float64Array, mode: BlockTask['mode']) =>
+    settleAll(
+      buffers.map((b, i) => {
+        const task: BlockTask = { p: q, layout, X, y, ...b, mode, pairs };
+        return i > 0 && pool ? pool.run(task) : Promise.resolve().then(() => runBlock(task));
+      }),
+      'refine blocks',
+    );
   return {
     async evaluate(q) {
-      const tasks: BlockTask[] = buffers.map((b) => ({ p: q, layout, X, y, ...b }));
-      const sums = await settleAll(
-        tasks.map((t, b) => (b > 0 && pool ? pool.run(t) : Promise.resolve().then(() => runBlock(t)))),
-        'refine blocks',
-      );
+      const sums = await run(q, 'normal');
       let sumSq = 0;
       const JtJ = matrix(P, P);
       const grad = new Float64Array(P);
-      tasks.forEach((t, b) => {
+      buffers.forEach((t, b) => {
         sumSq += sums[b];
         for (let k = 0; k < P * P; k++) JtJ.data[k] += t.jtj[k];
         for (let k = 0; k < P; k++) grad[k] += t.jtr[k];
       });
       return { sumSq, JtJ, grad };
     },
-    sumOf(q) {
-      return buffers.reduce((acc, b) => acc + residualsAndJacobian(q, layout, X.subarray(b.r0 * d, b.r1 * d), y.subarray(b.r0, b.r1), b.residuals), 0);
+    async sumOf(q) {
+      return (await run(q, 'residuals')).reduce((acc, s) => acc + s, 0);
+    },
+    gradientAtLast() {
+      const g = new Float64Array(P);
+      for (const b of buffers) for (let k = 0; k < P; k++) g[k] += b.jtr[k];
+      return g;
     },
   };
 }
@@ -284,8 +316,11 @@ function upperEquations(p: Float64Array, layout: Layout, fix: Fix, X: Float64Arr
       const sumSq = upperResidualsAndJacobian(q, layout, U, y, r, J.data, withTheta);
       return { sumSq, JtJ: gram(J), grad: matmul(J, matrixFrom(r, N, 1), { transA: true }).data };
     },
-    sumOf(q) {
+    async sumOf(q) {
       return upperResidualsAndJacobian(q, layout, U, y, r, undefined, withTheta);
+    },
+    gradientAtLast() {
+      return matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
     },
   };
 }
@@ -309,8 +344,9 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
   let smallCostSteps = 0;
   let stopReason: StopReason = 'maxIterations';
   const diag = new Float64Array(P);
-  const M = matrix(P, P);
-  const rhs = matrix(P, 1);
+  const saveDiag = new Float64Array(P);
+  const minusGrad = new Float64Array(P);
+  let innerSteps = 0;
 
   while (iterations < maxIterations) {
     if (Math.sqrt(sumSq) / yNorm <= resTol) {
@@ -321,14 +357,15 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     let maxDiag = 0;
     for (let k = 0; k < P; k++) maxDiag = Math.max(maxDiag, JtJ.data[k * P + k]);
     for (let k = 0; k < P; k++) diag[k] = Math.max(JtJ.data[k * P + k], 1e-12 * maxDiag, 1e-300);
-    M.data.set(JtJ.data);
+    // J^T J + lambda D in place (its diagonal restored after): the factorization copies it
     for (let k = 0; k < P; k++) {
-      M.data[k * P + k] += lambda * diag[k];
-      rhs.data[k] = -grad[k];
+      saveDiag[k] = JtJ.data[k * P + k];
+      JtJ.data[k * P + k] += lambda * diag[k];
+      minusGrad[k] = -grad[k];
     }
-    let delta: Float64Array;
+    let factor: CholeskyFactorization;
     try {
-      delta = choleskySolve(M, rhs).data;
+      factor = choleskyFactorization(JtJ);
     } catch {
       lambda *= nu;
       nu *= 2;
@@ -337,10 +374,13 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
         break;
       }
       continue;
+    } finally {
+      for (let k = 0; k < P; k++) JtJ.data[k * P + k] = saveDiag[k];
     }
+    const delta = factor.solve(minusGrad);
     const trial = Float64Array.from(p);
     for (let k = 0; k < P; k++) trial[first + k] = p[first + k] + delta[k];
-    const trialSumSq = equations.sumOf(trial);
+    const trialSumSq = await equations.sumOf(trial);
     // predicted reduction of 0.5 |r|^2: 0.5 delta^T (lambda D delta - grad)
     let predicted = 0;
     for (let k = 0; k < P; k++) predicted += delta[k] * (lambda * diag[k] * delta[k] - grad[k]);
@@ -355,11 +395,28 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     const rho = predicted > 0 ? actual / predicted : -1;
     if (rho > 0 && Number.isFinite(trialSumSq)) {
       accepted++;
-      const relativeDrop = (sumSq - trialSumSq) / (sumSq || 1);
-      p = trial;
+      // further steps with the same J and factorization: delta' = -(J^T J + lambda D)^-1 J^T r(p'),
+      // kept while they lower the cost (a modified LM step; no new J^T J)
+      let next = trial;
+      let nextSumSq = trialSumSq;
+      for (let s = 0; s < settings.innerSteps; s++) {
+        const g = equations.gradientAtLast();
+        for (let k = 0; k < P; k++) g[k] = -g[k];
+        const inner = factor.solve(g);
+        const z = Float64Array.from(next);
+        for (let k = 0; k < P; k++) z[first + k] += inner[k];
+        const zSumSq = await equations.sumOf(z);
+        if (!(zSumSq < nextSumSq)) break;
+        next = z;
+        nextSumSq = zSumSq;
+        innerSteps++;
+      }
+      const relativeDrop = (sumSq - nextSumSq) / (sumSq || 1);
+      p = next;
       ({ sumSq, JtJ, grad } = await equations.evaluate(p));
-      // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
-      lambda *= Math.max(0.1, 1 - (2 * rho - 1) ** 3);
+      // Nielsen's rule (lambda falls at most 3x a step; a 10x fall made the sigmoid (30, 20, 8)
+      // N(0, 1) networks' long valleys cost ~25% more iterations: BENCHMARKS.md)
+      lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
       nu = 2;
       const rel = Math.sqrt(sumSq) / yNorm;
       history.push(rel);
@@ -391,6 +448,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
       queries,
       iterations,
       acceptedSteps: accepted,
+      innerSteps,
       residualHistory: history,
       initialRelativeResidual: history[0],
       relativeResidual,

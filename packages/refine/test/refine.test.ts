@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { gram } from '@nnid/linalg';
 import { layoutOf, packParameters, refineNetwork, residualsAndJacobian, unpackParameters } from '@nnid/refine';
+import { inputPairs, normalMatrix, pairCount } from '../src/blocks.ts';
 
 /** Largest parameter difference and relative L2 function error on N(0, I) points. */
 function distance(truth: Network, other: Network): { parameters: number; relativeL2: number } {
@@ -138,6 +140,43 @@ describe('refineNetwork', () => {
     expect(Array.from(runs[0].network.tau)).toEqual(Array.from(runs[1].network.tau));
     expect(runs[0].report.relativeResidual).toBeLessThan(1e-12);
     expect(distance(truth, runs[0].network).parameters).toBeLessThan(1e-9);
+  });
+
+  it('inner steps: exact with and without them; each kept one lowered the cost', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'sigmoid', shiftStd: 1, seed: 4 });
+    const start = perturb(truth, 0.05, 12);
+    const plain = await refineNetwork(createOracle(networkBlackBox(truth)), start, { seed: 3, innerSteps: 0 });
+    const inner = await refineNetwork(createOracle(networkBlackBox(truth)), start, { seed: 3 });
+    expect(plain.report.innerSteps).toBe(0);
+    expect(inner.report.innerSteps).toBeGreaterThan(0);
+    for (const { report, network } of [plain, inner]) {
+      expect(report.relativeResidual).toBeLessThan(1e-12);
+      expect(distance(truth, network).relativeL2).toBeLessThan(1e-10);
+      const h = report.residualHistory;
+      for (let k = 1; k < h.length; k++) expect(h[k]).toBeLessThan(h[k - 1]);
+    }
+    await expect(refineNetwork(createOracle(networkBlackBox(truth)), start, { seed: 3, innerSteps: -1 })).rejects.toThrow(
+      'invalid argument. `innerSteps` must be a nonnegative integer. Value: `-1`.',
+    );
+  });
+
+  it("J^T J's (A, theta) block from the inputs' pair products equals J^T J of the Jacobian", () => {
+    for (const [d, m0, m1] of [[4, 3, 2], [9, 7, 3]]) {
+      const net = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', shiftStd: 1, seed: d });
+      const layout = layoutOf(net);
+      const P = layout.size;
+      const n = 3 * P;
+      const X = new Float64Array(n * d);
+      rng(d + 1).fillNormal(X);
+      const J = new Float64Array(n * P);
+      residualsAndJacobian(packParameters(net, layout), layout, X, new Float64Array(n), new Float64Array(n), J);
+      const expected = gram({ data: J, offset: 0, shape: [n, P], strides: [P, 1] }).data;
+      const got = new Float64Array(P * P);
+      normalMatrix(J, n, layout, inputPairs(X, n, d, new Float64Array(n * pairCount(d + 1))), got);
+      let scale = 0;
+      for (const v of expected) scale = Math.max(scale, Math.abs(v));
+      for (let k = 0; k < P * P; k++) expect(Math.abs(got[k] - expected[k])).toBeLessThan(1e-13 * scale);
+    }
   });
 
   it('rejects row blocks with a fixed first layer', async () => {
