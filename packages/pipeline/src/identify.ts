@@ -410,6 +410,13 @@ interface AttemptResult {
   width1: number;
 }
 
+/**
+ * The fit of (theta, B, tau) before the full LM stops when two accepted steps in a row lower its
+ * cost by less than this fraction: it levels off within ~10 steps at (50, 30, 10) and the full LM
+ * took as many iterations after it as after a fit run to 1e-12 (BENCHMARKS.md).
+ */
+const UPPER_FIT_COST_TOLERANCE = 1e-4;
+
 /** n refinement points: even rows uniform on the unit sphere, odd rows from N(0, I_d) (the two scoring distributions). */
 function refinePoints(n: number, d: number, seed: number): Float64View {
   const X = matrix(n, d);
@@ -665,7 +672,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
       }
     }
     if (o.upperFitIterations > 0) {
-      const upper = await refineNetwork(oracle, start, { seed: 0, dataPoints: 0, extraData, fix: 'first-layer-weights', maxIterations: o.upperFitIterations });
+      const upper = await refineNetwork(oracle, start, { seed: 0, dataPoints: 0, extraData, fix: 'first-layer-weights', maxIterations: o.upperFitIterations, costTolerance: UPPER_FIT_COST_TOLERANCE, innerSteps: 0 });
       const { residualHistory: _h, ...rest } = upper.report;
       upperFitReport = rest;
       start = upper.network;
