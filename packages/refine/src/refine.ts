@@ -2,7 +2,8 @@
  * Levenberg–Marquardt on all parameters (A, theta, B, tau) of a two-hidden-layer network,
  * started from an estimate, on queries of the black box. The analytic Jacobian is exact; the
  * normal equations (J^T J + lambda D) delta = -J^T r go through @nnid/linalg (gram + Cholesky),
- * with Marquardt's diagonal scaling D = diag(J^T J) and Nielsen's update of lambda.
+ * with Marquardt's diagonal scaling D = diag(J^T J) and Nielsen's update of lambda; after an
+ * accepted step, a few inner steps reuse its J and Cholesky factor (innerSteps).
  *
  * @example
  * const { network, report } = await refineNetwork(oracle, estimate, { seed: 1 });
