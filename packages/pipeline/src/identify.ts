@@ -411,6 +411,13 @@ interface AttemptResult {
 }
 
 /**
+ * With m1 inferred, a failing attempt at m1 = w + 1 is followed by one at w + 2 when the added unit
+ * lowered the relative residual at least this many times (units still missing, not a local minimum);
+ * 10 stopped (10, 10, 3) runs at m1 = 2 (0.3 -> 0.1) and (20, 20, 5) runs at 4 (1e-2 -> 3e-3).
+ */
+const GROWTH_GAIN = 2;
+
+/**
  * The fit of (theta, B, tau) before the full LM stops when two accepted steps in a row lower its
  * cost by less than this fraction: it levels off within ~10 steps at (50, 30, 10) and the full LM
  * took as many iterations after it as after a fit run to 1e-12 (BENCHMARKS.md).
@@ -904,13 +911,15 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     };
     // plan of attempts: (dimension of W-hat, m1). With m1 unknown, each dimension first infers
     // it (w); when the check fails there, the same dimension is tried with w + 1 (a unit the
-    // search missed) before the next dimension.
+    // search missed) before the next dimension, and with w + 2, ... while each added unit lowers
+    // the residual at least GROWTH_GAIN-fold (units still missing); when no unit is found at all,
+    // from m1 = 1.
     const dims = [firstK];
     for (const f of o.retryFactors) {
       const k = dimensionFor(f, m0, m1, maxDim);
       if (!dims.includes(k)) dims.push(k);
     }
-    const plan: { k: number; m1?: number }[] = dims.map((k) => ({ k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
+    const plan: { k: number; m1?: number; grown?: number }[] = dims.map((k) => ({ k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
     const attempts: AttemptResult[] = [];
     // the check's threshold: retryResidual, or the noise level relative to the data's rms when
     // higher; the data are paid once (first refining attempt) and refitted after, so it is computed once
@@ -945,6 +954,9 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       } catch (e) {
         warnings.push(`attempt with subspace dimension ${step.k} failed: ${(e as Error).message}`);
         reason = `attempt ${a} failed`;
+        // m1 unknown and none inferred (no entangled weight passed the check): the same dimension
+        // with m1 = 1, then more units while they pay (see GROWTH_GAIN)
+        if (step.m1 === undefined && o.width2 === undefined) plan.splice(a + 1, 0, { k: step.k, m1: 1, grown: Infinity });
         continue;
       }
       attempts.push(res);
@@ -955,7 +967,9 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       const threshold = checkThreshold();
       if (!o.refine || residual === null || residual <= threshold) break;
       reason = `relative residual ${residual.toExponential(2)} > ${threshold} after refinement (subspace dimension ${step.k}, m1 = ${res.width2})`;
-      if (step.m1 === undefined && res.width2 + 1 <= m0) plan.splice(a + 1, 0, { k: step.k, m1: res.width2 + 1 });
+      // grown: the residual of the attempt before, at m1 - 1
+      const grow = step.m1 === undefined || (step.grown !== undefined && residual !== null && residual * GROWTH_GAIN <= step.grown);
+      if (grow && o.width2 === undefined && res.width2 + 1 <= m0) plan.splice(a + 1, 0, { k: step.k, m1: res.width2 + 1, grown: residual ?? Infinity });
       if (a < plan.length - 1) {
         const next = plan[a + 1];
         warnings.push(`truth-free check failed (${reason}); retrying with subspace dimension ${next.k}${next.m1 !== undefined ? `, m1 = ${next.m1}` : ''}`);

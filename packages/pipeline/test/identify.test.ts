@@ -99,6 +99,28 @@ describe('identify: the report', () => {
     expect(report.check.passed).toBe(true);
   });
 
+  it('with m1 inferred, adds units while each at least halves the residual (4 -> 5 -> 6 on a network whose search finds 4)', async () => {
+    // d = 40, m0 = 15, m1 = 6, tanh then sigmoid, shifts N(0, 0.5^2), A perturbed by 0.2 (nnid generate --seed 11)
+    const truth = randomNetwork({ inputDim: 40, width1: 15, width2: 6, activation: { layer1: 'tanh', layer2: 'sigmoid' }, shiftStd: 0.5, orthogonalityPerturbation: 0.2, seed: 11 });
+    const { network, report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 0, threads: 2 });
+    expect(report.attempts.map((a) => a.width2)).toEqual([4, 5, 6]);
+    expect(report.attempts[1].refinedResidual! * 2).toBeLessThanOrEqual(report.attempts[0].refinedResidual!);
+    expect(report.widths.width2).toBe(6);
+    expect(report.check.passed).toBe(true);
+    const after = score(truth, network, { points: 2000 });
+    expect(after.function.sphere.relativeL2).toBeLessThan(1e-12);
+    expect(1 - after.entangled.minCos).toBeLessThan(1e-9);
+  });
+
+  it('with m1 inferred and no entangled weight found, starts from m1 = 1 and adds units (1 -> 2 -> 3)', async () => {
+    const truth = randomNetwork({ inputDim: 10, width1: 10, width2: 3, activation: 'sigmoid', shiftStd: 0.3, seed: 1 });
+    const { network, report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'sigmoid', layer2: 'sigmoid' }, seed: 1, threads: 1 });
+    expect(report.warnings[0]).toContain('no entangled weight passed the a-posteriori check');
+    expect(report.attempts.map((a) => a.width2)).toEqual([1, 2, 3]);
+    expect(report.check.passed).toBe(true);
+    expect(score(truth, network, { points: 2000 }).function.sphere.relativeL2).toBeLessThan(1e-12);
+  });
+
   it('without refinement returns the paper\'s pipeline alone', async () => {
     const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, seed: 5 });
     const oracle = createOracle(networkBlackBox(truth));
