@@ -145,6 +145,44 @@ function norm(v: Float64Array): number {
   return Math.sqrt(s);
 }
 
+/** Options of fitNetwork: those of refineNetwork that do not concern fresh queries. */
+export type FitOptions = Omit<RefineOptions, 'seed' | 'dataPoints' | 'extraData'>;
+
+/** The checked options of a fit on N data rows, with the row blocks resolved. */
+function fitSettings(options: FitOptions, initial: Network, N: number) {
+  const stepTol = checkPositive('stepTolerance', options.stepTolerance ?? 1e-13);
+  const resTol = checkPositive('residualTolerance', options.residualTolerance ?? 1e-15, true);
+  const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);
+  const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
+  const stallWindow = checkInteger('stallWindow', options.stallWindow ?? 50, 0);
+  const stallFactor = checkPositive('stallFactor', options.stallFactor ?? 0.8);
+  if (stallFactor >= 1) invalidArgument('stallFactor', 'must be a number in (0, 1)', stallFactor);
+  const stallAbove = checkPositive('stallAbove', options.stallAbove ?? 1e-6, true);
+  const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
+  const innerSteps = checkInteger('innerSteps', options.innerSteps ?? 4, 0);
+  const blasThreads = checkInteger('blasThreads', options.blasThreads ?? 1);
+  const fix = options.fix ?? 'none';
+  if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
+  const free = parameterCount(initial) - firstFree(layoutOf(initial), fix);
+  let blocks = fix === 'none' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
+  if (options.rowBlocks !== undefined && options.rowBlocks !== 'auto') {
+    blocks = checkInteger('rowBlocks', options.rowBlocks, 1, Math.max(1, N));
+    if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
+  }
+  return { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, threads, innerSteps, blasThreads, fix, blocks, onProgress: options.onProgress };
+}
+
+/** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
+function copyData(data: { inputs: Float64View; values: Float64Array }, X: Float64Array, y: Float64Array, row0: number): void {
+  const { inputs, values } = data;
+  const [n, d] = inputs.shape;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) X[(row0 + i) * d + j] = inputs.data[inputs.offset + i * inputs.strides[0] + j * inputs.strides[1]];
+    y[row0 + i] = values[i];
+  }
+}
+
 /** Refines `initial` against the oracle by Levenberg–Marquardt. */
 export async function refineNetwork(oracle: Oracle, initial: Network, options: RefineOptions): Promise<RefineResult> {
   const started = performance.now();
@@ -157,14 +195,6 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
     options.dataPoints === undefined || options.dataPoints === 'auto'
       ? 2 * P
       : checkInteger('dataPoints', options.dataPoints, 0);
-  const stepTol = checkPositive('stepTolerance', options.stepTolerance ?? 1e-13);
-  const resTol = checkPositive('residualTolerance', options.residualTolerance ?? 1e-15, true);
-  const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);
-  const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
-  const stallWindow = checkInteger('stallWindow', options.stallWindow ?? 50, 0);
-  const stallFactor = checkPositive('stallFactor', options.stallFactor ?? 0.8);
-  if (stallFactor >= 1) invalidArgument('stallFactor', 'must be a number in (0, 1)', stallFactor);
-  const stallAbove = checkPositive('stallAbove', options.stallAbove ?? 1e-6, true);
   const d = initial.inputDim;
   const extra = options.extraData;
   const extraRows = extra ? extra.inputs.shape[0] : 0;
@@ -173,41 +203,55 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   }
   const N = fresh + extraRows;
   if (N < 1) invalidArgument('dataPoints', 'must give at least one data point with extraData', fresh);
-
-  const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
-  const innerSteps = checkInteger('innerSteps', options.innerSteps ?? 4, 0);
-  const fix = options.fix ?? 'none';
-  if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
-  const free = P - firstFree(layoutOf(initial), fix);
-  let blocks = fix === 'none' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
-  if (options.rowBlocks !== undefined && options.rowBlocks !== 'auto') {
-    blocks = checkInteger('rowBlocks', options.rowBlocks, 1, N);
-    if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
-  }
+  const settings = fitSettings(options, initial, N);
 
   // The data: fresh queries first, then the extra pairs (on shared memory when blocked: workers read them).
-  const X = blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * d * 8)) : new Float64Array(N * d);
-  const y = blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * 8)) : new Float64Array(N);
+  const X = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * d * 8)) : new Float64Array(N * d);
+  const y = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * 8)) : new Float64Array(N);
   const before = oracle.counts().total;
   if (fresh > 0) {
     const Xf = freshPoints(fresh, d, seed);
     X.set(Xf);
     y.set(await oracle.evaluate(matrixFrom(Xf, fresh, d)));
   }
-  if (extra) {
-    for (let i = 0; i < extraRows; i++) {
-      for (let j = 0; j < d; j++) {
-        X[(fresh + i) * d + j] = extra.inputs.data[extra.inputs.offset + i * extra.inputs.strides[0] + j * extra.inputs.strides[1]];
-      }
-      y[fresh + i] = extra.values[i];
-    }
-  }
+  if (extra) copyData(extra, X, y, fresh);
   const queries = oracle.counts().total - before;
+  return runFit(initial, X, y, N, queries, started, settings);
+}
 
-  const blasBefore = setBlasThreads(checkInteger('blasThreads', options.blasThreads ?? 1));
-  const pool = blocks > 1 && threads > 1 ? createRefinePool({ threads: Math.min(threads, blocks) - 1 }) : null;
+/**
+ * Levenberg–Marquardt on data already in hand (no oracle, no queries): refineNetwork's fit of
+ * `initial` to the pairs (inputs, values), with the same options and report (`queries` 0). The
+ * same data and options give the same bits as refineNetwork with `dataPoints: 0` and the data
+ * as `extraData`, in any thread.
+ *
+ * @example
+ * const { network, report } = await fitNetwork(estimate, { inputs, values }, { maxIterations: 50 });
+ */
+export async function fitNetwork(initial: Network, data: { inputs: Float64View; values: Float64Array }, options: FitOptions = {}): Promise<RefineResult> {
+  const started = performance.now();
+  if (!data || typeof data !== 'object' || !data.inputs || !(data.values instanceof Float64Array)) {
+    invalidArgument('data', 'must be { inputs: n x inputDim Float64View, values: Float64Array(n) }', data);
+  }
+  const d = initial.inputDim;
+  const N = data.inputs.shape[0];
+  if (data.inputs.shape.length !== 2 || data.inputs.shape[1] !== d || data.values.length !== N) {
+    invalidArgument('data', `must be n x ${d} inputs with n values`, { shape: data.inputs.shape, values: data.values.length });
+  }
+  if (N < 1) invalidArgument('data', 'must hold at least one (input, value) pair', N);
+  const settings = fitSettings(options ?? {}, initial, N);
+  const X = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * d * 8)) : new Float64Array(N * d);
+  const y = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * 8)) : new Float64Array(N);
+  copyData(data, X, y, 0);
+  return runFit(initial, X, y, N, 0, started, settings);
+}
+
+async function runFit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, s: ReturnType<typeof fitSettings>): Promise<RefineResult> {
+  const d = initial.inputDim;
+  const blasBefore = setBlasThreads(s.blasThreads);
+  const pool = s.blocks > 1 && s.threads > 1 ? createRefinePool({ threads: Math.min(s.threads, s.blocks) - 1 }) : null;
   try {
-    const settings = { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, fix, innerSteps, blocks, pool, onProgress: options.onProgress };
+    const settings: FitSettings = { ...s, pool };
     const result = await fit(initial, X, y, N, queries, started, settings);
     return { ...result, data: { inputs: matrixFrom(X, N, d), values: y } };
   } finally {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { gram } from '@nnid/linalg';
-import { layoutOf, packParameters, refineNetwork, residualsAndJacobian, unpackParameters } from '@nnid/refine';
+import { fitNetwork, layoutOf, packParameters, refineNetwork, residualsAndJacobian, unpackParameters } from '@nnid/refine';
 import { inputPairs, normalMatrix, pairCount } from '../src/blocks.ts';
 
 /** Largest parameter difference and relative L2 function error on N(0, I) points. */
@@ -97,6 +97,35 @@ describe('refineNetwork', () => {
     expect(oracle.counts().total).toBe(paid);
     expect(report.queries).toBe(0);
     expect(distance(truth, network).relativeL2).toBeLessThan(1e-12);
+  });
+
+  it('fitNetwork: the same fit on data in hand, without an oracle: the bits of refineNetwork with the data as extraData', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'sigmoid', seed: 5 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const n = 4 * parameterCount(truth);
+    const inputs = matrix(n, 12);
+    rng(12).fillNormal(inputs.data);
+    const values = await oracle.evaluate(inputs);
+    const start = perturb(truth, 0.03, 7);
+    const viaOracle = await refineNetwork(oracle, start, { seed: 1, dataPoints: 0, extraData: { inputs, values }, rowBlocks: 2 });
+    const inHand = await fitNetwork(start, { inputs, values }, { rowBlocks: 2 });
+    expect(inHand.report.queries).toBe(0);
+    expect(inHand.report.residualHistory).toEqual(viaOracle.report.residualHistory);
+    expect(Array.from(inHand.network.A.data)).toEqual(Array.from(viaOracle.network.A.data));
+    expect(Array.from(inHand.network.B.data)).toEqual(Array.from(viaOracle.network.B.data));
+    expect(inHand.report.relativeResidual).toBeLessThan(1e-12);
+    expect(distance(truth, inHand.network).parameters).toBeLessThan(1e-9);
+  });
+
+  it('fitNetwork: names data of the wrong shape', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    const inputs = matrix(10, 7);
+    await expect(fitNetwork(truth, { inputs, values: new Float64Array(10) })).rejects.toThrow(
+      'invalid argument. `data` must be n x 8 inputs with n values. Value: `{"shape":[10,7],"values":10}`.',
+    );
+    await expect(fitNetwork(truth, { inputs: matrix(10, 8), values: new Float64Array(9) })).rejects.toThrow(
+      'invalid argument. `data` must be n x 8 inputs with n values. Value: `{"shape":[10,8],"values":9}`.',
+    );
   });
 
   // fix: what is kept bit for bit, where the perturbed (free) parameters start, how many are fitted
