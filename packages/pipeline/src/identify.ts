@@ -53,8 +53,9 @@ import {
 import { createSolverPool, findRankOne, type SolverPool } from '@nnid/rank1-solver';
 import { attributeCandidates } from '@nnid/attribution';
 import { defaultShiftDataPoints, recoverShifts } from '@nnid/shift-recovery';
-import { refineNetwork } from '@nnid/refine';
 import { bestAbsCos, liftRows, mapRows, pickRows, rowsOf, stackRows, stageSeed } from './identify-geometry.ts';
+import { createAttemptLanes, type AttemptLanes } from './attempt-lanes.ts';
+import { refineStages, type RefineStagesOptions, type RefineStagesResult } from './refine-stages.ts';
 
 /** What identify() reports as it goes. */
 export interface IdentifyProgress {
@@ -160,6 +161,14 @@ export interface IdentifyOptions {
    * spent most iterations there, and often stalled (packages/pipeline/README.md).
    */
   upperFitIterations?: number;
+  /**
+   * After a failed check, refine the next attempts side by side, one per thread, in worker
+   * threads ("lanes"; the main thread prepares the attempts after them): 'auto' (default) = when
+   * threads > 1 and the failed attempt spent at least 1 s refining (a lane costs ~0.5 s to start);
+   * true = whenever threads > 1; false = one attempt after the other. The result is the same
+   * either way: attempts are still taken in order, the first that passes the check ends the run.
+   */
+  parallelAttempts?: 'auto' | boolean;
 }
 
 export interface StageQueries {
@@ -183,6 +192,8 @@ export interface AttemptReport {
   width2: number;
   /** Why this attempt ran: 'first', or the residual of the one before it. */
   reason: string;
+  /** Where its refinement ran: the main thread (with identify's threads) or a lane (one worker thread). */
+  ranIn: 'main' | 'lane';
   subspace: unknown;
   rankOne: unknown;
   attribution: unknown;
@@ -230,6 +241,8 @@ export interface IdentifyReport {
   attempts: AttemptReport[];
   /** Index into `attempts` of the network returned. */
   chosenAttempt: number;
+  /** Attempt lanes (see IdentifyOptions.parallelAttempts): how many, and the first attempt refined in one (null: none). */
+  parallelAttempts: { lanes: number; fromAttempt: number | null };
   /** The network of the paper's pipeline alone (before refinement), of the chosen attempt. */
   networkBeforeRefinement: NetworkJson;
   /** threshold = max(retryResidual, noiseThresholdFactor noise / rms(data)); noiseFloor: the noise term is the larger. */
@@ -278,6 +291,7 @@ interface Resolved {
   refineMaxIterations: number;
   secondLayerStarts: number;
   upperFitIterations: number;
+  parallelAttempts: 'auto' | boolean;
   onProgress?: (event: IdentifyProgress) => void;
 }
 
@@ -351,6 +365,10 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
     refineMaxIterations: checkInteger('refineMaxIterations', options.refineMaxIterations ?? 200, 1),
     secondLayerStarts: checkInteger('secondLayerStarts', options.secondLayerStarts ?? 0, 0),
     upperFitIterations: checkInteger('upperFitIterations', options.upperFitIterations ?? 100, 0),
+    parallelAttempts:
+      options.parallelAttempts === undefined || options.parallelAttempts === 'auto' || typeof options.parallelAttempts === 'boolean'
+        ? (options.parallelAttempts ?? 'auto')
+        : invalidArgument('parallelAttempts', "must be 'auto', true or false", options.parallelAttempts),
     onProgress: options.onProgress,
   };
 }
@@ -365,6 +383,12 @@ function addQueries(a: StageQueries, b: StageQueries): StageQueries {
 
 const ZERO: StageQueries = { total: 0, paid: 0, reused: 0 };
 
+/**
+ * 'auto' attempt lanes start after a failed attempt that spent at least this long refining: a lane
+ * costs ~0.5 s to start (tsx in the worker), and short attempts are over before it is up.
+ */
+const LANES_FROM_SECONDS = 1;
+
 /** Sampling jobs of at least this many (queries x inputDim) use worker threads (~0.1 s of work). */
 const SAMPLER_WORKERS_FROM = 2e7;
 /** Rank-one searches of at least this many estimated flops use worker threads (~0.3 s of work). */
@@ -373,6 +397,16 @@ const SOLVER_WORKERS_FROM = 3e8;
 /** The dimension of W-hat for a factor of (m0 + m1), within what the stack can give. */
 function dimensionFor(factor: number, m0: number, m1: number, maxDim: number): number {
   return Math.max(1, Math.min(maxDim, Math.round(factor * (m0 + m1))));
+}
+
+/** One planned attempt: a dimension of W-hat and, when given or tried, m1. */
+interface Step {
+  /** Creation order: seeds the attempt, so that its result does not depend on when or where it runs. */
+  id: number;
+  k: number;
+  m1?: number;
+  /** The residual of the attempt before, at m1 - 1 (see GROWTH_GAIN). */
+  grown?: number;
 }
 
 interface AttemptContext {
@@ -384,9 +418,7 @@ interface AttemptContext {
   U: Float64View | null;
   r: number;
   m0: number;
-  /** width2 as given (undefined: inferred per attempt). */
-  width2?: number;
-  /** m1 used for dimensions and starts (given or estimated from the spectrum). */
+  /** m1 for dimensions and starts when the step gives none (estimated from the spectrum). */
   m1: number;
   gradientAtZero: Float64Array | null;
   solverPool: SolverPool | null;
@@ -394,8 +426,23 @@ interface AttemptContext {
   refineData: { inputs: Float64View; values: Float64Array } | null;
   /** The shift fit's data, paid by the first attempt, reused by the retries. */
   shiftData: { inputs: Float64View; values: Float64Array } | null;
-  attemptIndex: number;
+  /** What every refinement fits (refineData, and shiftData when reused), in shared memory, made once. */
+  fitData: { inputs: Float64View; values: Float64Array } | null;
+  /** Set when identify has its answer: attempts still being prepared stop at their next stage. */
+  stopped: boolean;
   progress: (stage: IdentifyStage, done: number, total: number, message?: string) => void;
+}
+
+/** An attempt up to the paper's assembled network (the main thread's part). */
+interface PreparedAttempt {
+  step: Step;
+  network: Network;
+  report: Omit<AttemptReport, 'reason' | 'upperFit' | 'refine' | 'refinedResidual' | 'queries' | 'seconds' | 'ranIn'>;
+  seconds: Record<string, number>;
+  shiftQueries: StageQueries;
+  width2: number;
+  width2Source: string;
+  started: number;
 }
 
 interface AttemptResult {
@@ -436,40 +483,29 @@ function refinePoints(n: number, d: number, seed: number): Float64View {
   return X;
 }
 
-/** `net` with a random second layer: B's rows uniform on the unit sphere, tau = 0 (unsaturated units). */
-function randomSecondLayer(net: Network, stream: ReturnType<typeof rng>): Network {
-  const { width1: m0, width2: m1 } = net;
-  const B = matrix(m1, m0);
-  for (let l = 0; l < m1; l++) stream.split(l).fillSphere(B.data.subarray(l * m0, (l + 1) * m0), 1);
-  return { ...net, B, tau: new Float64Array(m1) };
+/** An error that ends an attempt prepared after identify had its answer (never reported). */
+const STOPPED = 'identify: stopped (an earlier attempt passed the check)';
+
+/** The seed of an attempt: from its step's id, not from when it runs. */
+function attemptSeedOf(o: Resolved, step: Step): number {
+  return stageSeed(o.seed, 100 + step.id);
 }
 
-/** Two (inputs, values) sets stacked. */
-function joinData(a: { inputs: Float64View; values: Float64Array }, b: { inputs: Float64View; values: Float64Array }) {
-  const d = a.inputs.shape[1];
-  const n = a.inputs.shape[0] + b.inputs.shape[0];
-  const inputs = matrix(n, d);
-  const values = new Float64Array(n);
-  let row = 0;
-  for (const part of [a, b]) {
-    const M = part.inputs;
-    for (let i = 0; i < M.shape[0]; i++, row++) {
-      for (let j = 0; j < d; j++) inputs.data[row * d + j] = M.data[M.offset + i * M.strides[0] + j * M.strides[1]];
-      values[row] = part.values[i];
-    }
-  }
-  return { inputs, values };
-}
-
-/** Subspace -> rank-one -> attribution (+ completion, + entangled part) -> shifts -> refine. */
-async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<AttemptResult> {
-  const { oracle, o, stack, U, r, m0, m1 } = ctx;
+/** Subspace -> rank-one -> attribution (+ completion, + entangled part) -> shifts: the paper's network. */
+async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<PreparedAttempt> {
+  const { oracle, o, stack, U, r, m0 } = ctx;
+  const k = step.k;
+  const width2Given = step.m1;
+  const m1 = step.m1 ?? ctx.m1;
   const started = performance.now();
   const seconds: Record<string, number> = {};
   const tick = (name: string, t0: number) => {
     seconds[name] = (seconds[name] ?? 0) + (performance.now() - t0) / 1000;
   };
-  const attemptSeed = stageSeed(o.seed, 100 + ctx.attemptIndex);
+  const checkStopped = () => {
+    if (ctx.stopped) throw new NnidError(ErrorCodes.numerical, STOPPED);
+  };
+  const attemptSeed = attemptSeedOf(o, step);
   // small searches run in the main thread (same results): a worker pool costs more to start
   const solverBase = ctx.solverPool ? { pool: ctx.solverPool } : { threads: 1 };
   const starts = o.starts === 'auto' ? 10 * (m0 + m1) : o.starts;
@@ -485,13 +521,14 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   ctx.progress('rank-one', 0, 1, `${starts} starts`);
   const sol = await findRankOne(sub.subspace.basis, { ...solverBase, starts, seed: attemptSeed, threshold: o.threshold });
   tick('rankOne', t0);
+  checkStopped();
 
   // attribution
   t0 = performance.now();
   ctx.progress('attribution', 0, 1);
   const att = attributeCandidates(sol.candidates, {
     width1: m0,
-    ...(ctx.width2 !== undefined ? { width2: ctx.width2 } : {}),
+    ...(width2Given !== undefined ? { width2: width2Given } : {}),
     certificates: sol.certificates,
   });
   let firstLayer = att.firstLayerWeights; // reduced coordinates
@@ -539,6 +576,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
     };
   }
   tick('completion', t0);
+  checkStopped();
 
   // entangled part: deflate span{a_i a_i^T}, re-estimate it (dimension m1), search the joined
   // space W' = span{a_i a_i^T} + entangled part. There the a-hat_i a-hat_i^T are exact rank-one
@@ -547,7 +585,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   t0 = performance.now();
   const spanA = rankOneSpan(firstLayer, 'packed');
   const rest = deflate(stack, spanA);
-  const m1e = Math.max(1, ctx.width2 ?? att.entangled.length);
+  const m1e = Math.max(1, width2Given ?? att.entangled.length);
   const ke = Math.min(m1e, rest.shape[0], rest.shape[1] - spanA.basis.shape[0]);
   type Source = 'deflated' | 'first-search' | 'deflated-below-threshold' | 'first-search-other' | 'gradient-at-zero' | 'random';
   const pool: { v: Float64Array; phi: number; source: Source }[] = [];
@@ -581,7 +619,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
     }
   }
   if (deflatedReport === null) for (const i of att.entangled) pool.push({ v: rowOf(sol.candidates, i), phi: sol.certificates[i], source: 'first-search' });
-  if (ctx.width2 !== undefined) {
+  if (width2Given !== undefined) {
     // still short of m1: the first search's other maximizers, then grad f(0) (a positive
     // combination of the v_l), then random dense combinations of the a-hat_i (reported)
     const other = [...att.report.skipped.map((x) => x.index), ...att.report.unused].sort((a, b) => sol.certificates[b] - sol.certificates[a]);
@@ -596,7 +634,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
       pool.push({ v: y, phi: NaN, source: 'gradient-at-zero' });
     }
     const stream = rng(attemptSeed).split(7);
-    for (let l = 0; l < ctx.width2; l++) pool.push({ v: stream.split(l).fillNormal(new Float64Array(r)), phi: NaN, source: 'random' });
+    for (let l = 0; l < width2Given; l++) pool.push({ v: stream.split(l).fillNormal(new Float64Array(r)), phi: NaN, source: 'random' });
   }
   const chosen: typeof pool = [];
   const unit = (v: Float64Array) => {
@@ -605,7 +643,7 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   };
   const cosWith = (u: Float64Array, list: Float64Array[]) => list.reduce((m, w) => Math.max(m, Math.abs(u.reduce((s, x, t) => s + x * w[t], 0))), 0);
   const aRows = Array.from({ length: firstLayer.shape[0] }, (_, i) => unit(rowOf(firstLayer, i)));
-  const wanted = ctx.width2 ?? pool.filter((c) => c.source === (deflatedReport && pool.some((x) => x.source === 'deflated') ? 'deflated' : 'first-search')).length;
+  const wanted = width2Given ?? pool.filter((c) => c.source === (deflatedReport && pool.some((x) => x.source === 'deflated') ? 'deflated' : 'first-search')).length;
   for (const c of pool) {
     if (chosen.length >= wanted) break;
     const u = unit(c.v);
@@ -619,13 +657,14 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   const entangled = matrix(chosen.length, r);
   chosen.forEach((c, l) => entangled.data.set(c.v, l * r));
   const width2 = chosen.length;
-  const width2Source = ctx.width2 === undefined ? 'entangled weights found' : o.width2 !== undefined ? 'given' : 'tried after a failed check (m1 + 1)';
+  const width2Source = width2Given === undefined ? 'entangled weights found' : o.width2 !== undefined ? 'given' : 'tried after a failed check (m1 + 1)';
   const entangledReport = {
     sources: chosen.map((c) => c.source),
     certificates: chosen.map((c) => (Number.isFinite(c.phi) ? c.phi : null)),
     deflated: deflatedReport,
   };
   tick('entangled', t0);
+  checkStopped();
 
   // back to R^d
   const Ahat = liftRows(firstLayer, U);
@@ -647,93 +686,106 @@ async function attempt(ctx: AttemptContext, k: number, reason: string): Promise<
   tick('shifts', t0);
   const pipelineNetwork = shifts.network;
 
-  // refinement
-  let network = pipelineNetwork;
-  let refineReport: unknown = null;
-  let upperFitReport: unknown = null;
-  let refinedResidual: number | null = null;
-  let refineQueries = ZERO;
-  if (o.refine) {
-    t0 = performance.now();
-    ctx.progress('refine', 0, 1);
-    const rb = oracle.counts();
-    if (ctx.refineData === null) {
-      const n = o.refineDataPoints === 'auto' ? Math.round(o.refineDataFactor * parameterCount(pipelineNetwork)) : o.refineDataPoints;
-      const inputs = refinePoints(n, oracle.inputDim, stageSeed(o.seed, 5));
-      ctx.refineData = { inputs, values: n > 0 ? await oracle.evaluate(inputs) : new Float64Array(0) };
-    }
-    const extraData = o.reuseShiftData ? joinData(ctx.refineData, shifts.data) : ctx.refineData;
-    let start = pipelineNetwork;
-    if (o.secondLayerStarts > 0) {
-      // the second layer is where the pipeline is weakest (v_l): fit (B, tau) alone on the
-      // first layer found, from the pipeline's second layer and from random ones, keep the best
-      const stream = rng(attemptSeed).split(11);
-      let bestResidual = Infinity;
-      for (let s = 0; s <= o.secondLayerStarts; s++) {
-        const candidate = s === 0 ? pipelineNetwork : randomSecondLayer(pipelineNetwork, stream.split(s));
-        const fitted = await refineNetwork(oracle, candidate, { seed: 0, dataPoints: 0, extraData, fix: 'first-layer', maxIterations: 50 });
-        if (fitted.report.relativeResidual < bestResidual) {
-          bestResidual = fitted.report.relativeResidual;
-          start = fitted.network;
-        }
-      }
-    }
-    if (o.upperFitIterations > 0) {
-      const upper = await refineNetwork(oracle, start, { seed: 0, dataPoints: 0, extraData, fix: 'first-layer-weights', maxIterations: o.upperFitIterations, costTolerance: UPPER_FIT_COST_TOLERANCE, innerSteps: 0 });
-      const { residualHistory: _h, ...rest } = upper.report;
-      upperFitReport = rest;
-      start = upper.network;
-    }
-    const refined = await refineNetwork(oracle, start, {
-      seed: stageSeed(attemptSeed, 4),
-      threads: o.threads,
-      dataPoints: 0,
-      extraData,
-      maxIterations: o.refineMaxIterations,
-      onProgress: (it, res) => ctx.progress('refine', it, 0, `relative residual ${res.toExponential(2)}`),
-    });
-    refineQueries = diff(oracle.counts(), rb);
-    network = refined.network;
-    refineReport = refined.report;
-    refinedResidual = refined.report.relativeResidual;
-    tick('refine', t0);
-  }
-
   const candidates: CandidateReport[] = [];
   const lifted = liftRows(sol.candidates, U);
   for (let i = 0; i < sol.candidates.shape[0]; i++) {
     candidates.push({ vector: rowsOf(pickRows(lifted, [i]))[0], phi: sol.certificates[i], hits: sol.hits[i], role: roles[i] });
   }
-  const report: AttemptReport = {
-    subspaceDimension: k,
-    width2,
-    reason,
-    subspace: sub.report,
-    rankOne: sol.report,
-    attribution: att.report,
-    candidates,
-    attributionMargin: att.report.margin,
-    completion,
-    entangled: entangledReport,
-    shifts: shifts.report,
-    upperFit: upperFitReport,
-    refine: refineReport,
-    networkBeforeRefinement: serializeNetwork(pipelineNetwork),
-    pipelineResidual: shifts.report.relativeResidual,
-    refinedResidual,
-    queries: addQueries(shiftQueries, refineQueries),
-    seconds: (performance.now() - started) / 1000,
-  };
   return {
-    network,
-    networkBeforeRefinement: pipelineNetwork,
-    report,
+    step,
+    network: pipelineNetwork,
+    report: {
+      subspaceDimension: k,
+      width2,
+      subspace: sub.report,
+      rankOne: sol.report,
+      attribution: att.report,
+      candidates,
+      attributionMargin: att.report.margin,
+      completion,
+      entangled: entangledReport,
+      shifts: shifts.report,
+      networkBeforeRefinement: serializeNetwork(pipelineNetwork),
+      pipelineResidual: shifts.report.relativeResidual,
+    },
     seconds,
     shiftQueries,
-    refineQueries,
     width2,
     width2Source,
-    width1: m0,
+    started,
+  };
+}
+
+/** Stacks (inputs, values) sets into shared memory (attempt lanes read it without a copy). */
+function sharedData(parts: { inputs: Float64View; values: Float64Array }[]) {
+  const d = parts[0].inputs.shape[1];
+  const n = parts.reduce((acc, part) => acc + part.inputs.shape[0], 0);
+  const inputs = matrix(n, d, { shared: true });
+  const values = new Float64Array(new SharedArrayBuffer(n * 8));
+  let row = 0;
+  for (const part of parts) {
+    const M = part.inputs;
+    for (let i = 0; i < M.shape[0]; i++, row++) {
+      for (let j = 0; j < d; j++) inputs.data[row * d + j] = M.data[M.offset + i * M.strides[0] + j * M.strides[1]];
+      values[row] = part.values[i];
+    }
+  }
+  return { inputs, values };
+}
+
+/**
+ * The refinement of a prepared attempt: the data paid by the first attempt that refines (here,
+ * in the main thread), then refineStages here (with identify's threads) or in a lane.
+ */
+async function refineAttempt(ctx: AttemptContext, prep: PreparedAttempt, lanes: AttemptLanes | null): Promise<AttemptResult> {
+  const { oracle, o } = ctx;
+  const seconds = { ...prep.seconds };
+  let refined: RefineStagesResult | null = null;
+  let refineQueries = ZERO;
+  if (o.refine) {
+    const t0 = performance.now();
+    ctx.progress('refine', 0, 1);
+    const rb = oracle.counts();
+    if (ctx.refineData === null) {
+      const n = o.refineDataPoints === 'auto' ? Math.round(o.refineDataFactor * parameterCount(prep.network)) : o.refineDataPoints;
+      const inputs = refinePoints(n, oracle.inputDim, stageSeed(o.seed, 5));
+      ctx.refineData = { inputs, values: n > 0 ? await oracle.evaluate(inputs) : new Float64Array(0) };
+    }
+    refineQueries = diff(oracle.counts(), rb);
+    ctx.fitData ??= sharedData(o.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]);
+    const options: RefineStagesOptions = {
+      seed: attemptSeedOf(o, prep.step),
+      threads: o.threads,
+      secondLayerStarts: o.secondLayerStarts,
+      upperFitIterations: o.upperFitIterations,
+      upperFitCostTolerance: UPPER_FIT_COST_TOLERANCE,
+      maxIterations: o.refineMaxIterations,
+    };
+    refined = lanes
+      ? await lanes.run(prep.network, ctx.fitData, options)
+      : await refineStages(prep.network, ctx.fitData, options, (it, res) => ctx.progress('refine', it, 0, `relative residual ${res.toExponential(2)}`));
+    seconds.refine = (seconds.refine ?? 0) + (performance.now() - t0) / 1000;
+  }
+  const report: AttemptReport = {
+    ...prep.report,
+    reason: '',
+    ranIn: lanes ? 'lane' : 'main',
+    upperFit: refined?.upperFit ?? null,
+    refine: refined?.refine ?? null,
+    refinedResidual: refined ? refined.refine.relativeResidual : null,
+    queries: addQueries(prep.shiftQueries, refineQueries),
+    seconds: (performance.now() - prep.started) / 1000,
+  };
+  return {
+    network: refined?.network ?? prep.network,
+    networkBeforeRefinement: prep.network,
+    report,
+    seconds,
+    shiftQueries: prep.shiftQueries,
+    refineQueries,
+    width2: prep.width2,
+    width2Source: prep.width2Source,
+    width1: ctx.m0,
   };
 }
 
@@ -761,6 +813,8 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
   // where the work runs (the sampler and the solver are deterministic across threads).
   let samplerPool: SamplerPool | null = null;
   let solverPool: SolverPool | null = null;
+  let lanes: AttemptLanes | null = null;
+  let lanesFrom: number | null = null;
   const samplerFor = (queries: number) => {
     if (o.threads > 1 && typeof oracle.workerSpec === 'function' && queries * d >= SAMPLER_WORKERS_FROM) {
       samplerPool ??= createSamplerPool({ threads: o.threads });
@@ -900,13 +954,13 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       U,
       r,
       m0,
-      ...(o.width2 !== undefined ? { width2: o.width2 } : {}),
       m1,
       gradientAtZero,
       solverPool,
       refineData: null,
       shiftData: null,
-      attemptIndex: 0,
+      fitData: null,
+      stopped: false,
       progress,
     };
     // plan of attempts: (dimension of W-hat, m1). With m1 unknown, each dimension first infers
@@ -919,7 +973,8 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       const k = dimensionFor(f, m0, m1, maxDim);
       if (!dims.includes(k)) dims.push(k);
     }
-    const plan: { k: number; m1?: number; grown?: number }[] = dims.map((k) => ({ k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
+    let nextId = 0;
+    const plan: Step[] = dims.map((k) => ({ id: nextId++, k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
     const attempts: AttemptResult[] = [];
     // the check's threshold: retryResidual, or the noise level relative to the data's rms when
     // higher; the data are paid once (first refining attempt) and refitted after, so it is computed once
@@ -937,43 +992,66 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       }
       return noiseThreshold;
     };
+    // Attempts run in plan order, one after the other; after a failed check they may run in lanes
+    // (parallelAttempts): the refinements of the next steps side by side in worker threads, while the
+    // main thread prepares the ones after. Prepared attempts go through the main thread one at a time.
+    type Outcome = { ok: true; result: AttemptResult } | { ok: false; error: Error };
+    const launched = new Map<Step, Promise<Outcome>>();
+    let preparing: Promise<unknown> = Promise.resolve();
+    const launch = (step: Step, attemptLanes: AttemptLanes | null): Promise<Outcome> => {
+      const prepared = preparing.then(() => prepareAttempt(ctx, step));
+      preparing = prepared.catch(() => undefined);
+      return prepared.then((prep) => refineAttempt(ctx, prep, attemptLanes)).then(
+        (result): Outcome => ({ ok: true, result }),
+        (error: unknown): Outcome => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
+    };
     let reason = 'first';
-    for (let a = 0; a < plan.length; a++) {
-      ctx.attemptIndex = a;
-      const step = plan[a];
-      if (step.m1 !== undefined) {
-        ctx.width2 = step.m1;
-        ctx.m1 = step.m1;
-      } else {
-        delete ctx.width2;
-        ctx.m1 = m1;
+    try {
+      for (let a = 0; a < plan.length; a++) {
+        const step = plan[a];
+        if (lanes) {
+          for (let j = a; j < Math.min(plan.length, a + lanes.lanes); j++) if (!launched.has(plan[j])) launched.set(plan[j], launch(plan[j], lanes));
+        }
+        const outcome = await (launched.get(step) ?? launch(step, null));
+        if (!outcome.ok) {
+          warnings.push(`attempt with subspace dimension ${step.k} failed: ${outcome.error.message}`);
+          reason = `attempt ${a} failed`;
+          // m1 unknown and none inferred (no entangled weight passed the check): the same dimension
+          // with m1 = 1, then more units while they pay (see GROWTH_GAIN)
+          if (step.m1 === undefined && o.width2 === undefined) plan.splice(a + 1, 0, { id: nextId++, k: step.k, m1: 1, grown: Infinity });
+          continue;
+        }
+        const res = outcome.result;
+        res.report.reason = reason;
+        attempts.push(res);
+        for (const [name, s] of Object.entries(res.seconds)) seconds[name] = (seconds[name] ?? 0) + s;
+        byStage.shifts = addQueries(byStage.shifts ?? ZERO, res.shiftQueries);
+        byStage.refine = addQueries(byStage.refine ?? ZERO, res.refineQueries);
+        const residual = res.report.refinedResidual;
+        const threshold = checkThreshold();
+        if (res.report.ranIn === 'lane') progress('refine', 1, 1, `attempt ${a} (lane): relative residual ${residual?.toExponential(2)}`);
+        if (!o.refine || residual === null || residual <= threshold) break;
+        reason = `relative residual ${residual.toExponential(2)} > ${threshold} after refinement (subspace dimension ${step.k}, m1 = ${res.width2})`;
+        // grown: the residual of the attempt before, at m1 - 1
+        const grow = step.m1 === undefined || (step.grown !== undefined && residual !== null && residual * GROWTH_GAIN <= step.grown);
+        if (grow && o.width2 === undefined && res.width2 + 1 <= m0) plan.splice(a + 1, 0, { id: nextId++, k: step.k, m1: res.width2 + 1, grown: residual ?? Infinity });
+        if (a < plan.length - 1) {
+          const next = plan[a + 1];
+          warnings.push(`truth-free check failed (${reason}); retrying with subspace dimension ${next.k}${next.m1 !== undefined ? `, m1 = ${next.m1}` : ''}`);
+          // lanes from here on, when they pay: the refinement just failed was long enough
+          const wanted = o.parallelAttempts === true || (o.parallelAttempts === 'auto' && (res.seconds.refine ?? 0) >= LANES_FROM_SECONDS);
+          if (!lanes && o.threads > 1 && wanted && ctx.fitData !== null) {
+            lanes = createAttemptLanes({ lanes: o.threads });
+            lanesFrom = a + 1;
+          }
+        }
       }
-      let res: AttemptResult;
-      try {
-        res = await attempt(ctx, step.k, reason);
-      } catch (e) {
-        warnings.push(`attempt with subspace dimension ${step.k} failed: ${(e as Error).message}`);
-        reason = `attempt ${a} failed`;
-        // m1 unknown and none inferred (no entangled weight passed the check): the same dimension
-        // with m1 = 1, then more units while they pay (see GROWTH_GAIN)
-        if (step.m1 === undefined && o.width2 === undefined) plan.splice(a + 1, 0, { k: step.k, m1: 1, grown: Infinity });
-        continue;
-      }
-      attempts.push(res);
-      for (const [name, s] of Object.entries(res.seconds)) seconds[name] = (seconds[name] ?? 0) + s;
-      byStage.shifts = addQueries(byStage.shifts ?? ZERO, res.shiftQueries);
-      byStage.refine = addQueries(byStage.refine ?? ZERO, res.refineQueries);
-      const residual = res.report.refinedResidual;
-      const threshold = checkThreshold();
-      if (!o.refine || residual === null || residual <= threshold) break;
-      reason = `relative residual ${residual.toExponential(2)} > ${threshold} after refinement (subspace dimension ${step.k}, m1 = ${res.width2})`;
-      // grown: the residual of the attempt before, at m1 - 1
-      const grow = step.m1 === undefined || (step.grown !== undefined && residual !== null && residual * GROWTH_GAIN <= step.grown);
-      if (grow && o.width2 === undefined && res.width2 + 1 <= m0) plan.splice(a + 1, 0, { k: step.k, m1: res.width2 + 1, grown: residual ?? Infinity });
-      if (a < plan.length - 1) {
-        const next = plan[a + 1];
-        warnings.push(`truth-free check failed (${reason}); retrying with subspace dimension ${next.k}${next.m1 !== undefined ? `, m1 = ${next.m1}` : ''}`);
-      }
+    } finally {
+      // attempts launched beyond the one that ended the run: their lanes end with the pool, their
+      // preparation at its next stage
+      ctx.stopped = true;
+      await Promise.all([preparing, (lanes as AttemptLanes | null)?.close()]);
     }
     if (attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);
     byStage.shifts ??= { ...ZERO };
@@ -1025,6 +1103,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
         refineMaxIterations: o.refineMaxIterations,
         secondLayerStarts: o.secondLayerStarts,
         upperFitIterations: o.upperFitIterations,
+        parallelAttempts: o.parallelAttempts === 'auto' ? `after a failed attempt that refined >= ${LANES_FROM_SECONDS} s (threads > 1)` : o.parallelAttempts,
       },
       widths: { width1: chosen.width1, width1Source, width2: chosen.width2, width2Source: o.width2 !== undefined ? width2Source : chosen.width2Source, inputDim: d, reducedDim: r },
       parameterCount: P,
@@ -1048,6 +1127,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       stages: { range: rangeReport, gradients: gradientReport, hessians: h.report },
       attempts: attempts.map((x) => x.report),
       chosenAttempt: best,
+      parallelAttempts: { lanes: (lanes as AttemptLanes | null)?.lanes ?? 0, fromAttempt: lanesFrom },
       networkBeforeRefinement: chosen.report.networkBeforeRefinement,
       check: {
         relativeResidual: residual,
@@ -1062,6 +1142,6 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     };
     return { network: chosen.network, networkBeforeRefinement: chosen.networkBeforeRefinement, report };
   } finally {
-    await Promise.all([(samplerPool as SamplerPool | null)?.close(), (solverPool as SolverPool | null)?.close()]);
+    await Promise.all([(samplerPool as SamplerPool | null)?.close(), (solverPool as SolverPool | null)?.close(), (lanes as AttemptLanes | null)?.close()]);
   }
 }

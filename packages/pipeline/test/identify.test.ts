@@ -90,6 +90,26 @@ describe('identify: the report', () => {
     expect(report.threads).toBe(2);
   });
 
+  it('attempt lanes: after a failed check the next attempts refine side by side; the same attempts and bits as one after the other', async () => {
+    // (20, 10, 3) sigmoid, shifts N(0, 1), seed 5: the first four attempts fail the check, the fifth passes
+    const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, activation: 'sigmoid', shiftStd: 1, seed: 5 });
+    const go = (threads: number, parallelAttempts: boolean) =>
+      identify(createOracle(networkBlackBox(truth)), { width1: 10, width2: 3, activation: { layer1: 'sigmoid', layer2: 'sigmoid' }, seed: 5, threads, parallelAttempts });
+    const serial = await go(1, true); // one thread: no lanes whatever the option
+    const laned = await go(2, true);
+    expect(serial.report.parallelAttempts).toEqual({ lanes: 0, fromAttempt: null });
+    expect(laned.report.parallelAttempts).toEqual({ lanes: 2, fromAttempt: 1 });
+    expect(laned.report.attempts.map((a) => a.ranIn)).toEqual(['main', 'lane', 'lane', 'lane', 'lane']);
+    expect(serial.report.attempts.map((a) => a.ranIn)).toEqual(['main', 'main', 'main', 'main', 'main']);
+    expect(laned.report.attempts.map((a) => a.refinedResidual)).toEqual(serial.report.attempts.map((a) => a.refinedResidual));
+    expect(laned.report.attempts.map((a) => a.reason)).toEqual(serial.report.attempts.map((a) => a.reason));
+    expect(laned.report.warnings).toEqual(serial.report.warnings);
+    expect(serializeNetwork(laned.network)).toEqual(serializeNetwork(serial.network));
+    expect(laned.report.queries).toEqual(serial.report.queries);
+    expect(laned.report.check.passed).toBe(true);
+    expect(score(truth, laned.network, { points: 2000 }).function.gaussian.relativeL2).toBeLessThan(1e-12);
+  });
+
   it('reads both widths from the black box when not given (range(A), entangled weights found)', async () => {
     const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, seed: 1 });
     const { report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, threads: 2 });
@@ -102,8 +122,10 @@ describe('identify: the report', () => {
   it('with m1 inferred, adds units while each at least halves the residual (4 -> 5 -> 6 on a network whose search finds 4)', async () => {
     // d = 40, m0 = 15, m1 = 6, tanh then sigmoid, shifts N(0, 0.5^2), A perturbed by 0.2 (nnid generate --seed 11)
     const truth = randomNetwork({ inputDim: 40, width1: 15, width2: 6, activation: { layer1: 'tanh', layer2: 'sigmoid' }, shiftStd: 0.5, orthogonalityPerturbation: 0.2, seed: 11 });
-    const { network, report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 0, threads: 2 });
+    const { network, report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 0, threads: 2, parallelAttempts: true });
     expect(report.attempts.map((a) => a.width2)).toEqual([4, 5, 6]);
+    // steps inserted while attempts run in lanes: still the plan's order and seeds
+    expect(report.attempts.map((a) => a.ranIn)).toEqual(['main', 'lane', 'lane']);
     expect(report.attempts[1].refinedResidual! * 2).toBeLessThanOrEqual(report.attempts[0].refinedResidual!);
     expect(report.widths.width2).toBe(6);
     expect(report.check.passed).toBe(true);
@@ -213,6 +235,9 @@ describe('identify: input checks', () => {
     );
     await expect(identify(oracle, { activation: act, seed: 1, secondLayerStarts: -1 })).rejects.toThrow(
       'invalid argument. `secondLayerStarts` must be a nonnegative integer. Value: `-1`.',
+    );
+    await expect(identify(oracle, { activation: act, seed: 1, parallelAttempts: 'yes' as never })).rejects.toThrow(
+      "invalid argument. `parallelAttempts` must be 'auto', true or false. Value: `yes`.",
     );
     await expect(identify(oracle, { activation: act, seed: 1, queryBudget: 0 })).rejects.toThrow('invalid argument. `queryBudget` must be a finite number > 0. Value: `0`.');
     await expect(identify(oracle, { activation: act, seed: 1, noise: -1 })).rejects.toThrow('invalid argument. `noise` must be a finite number >= 0. Value: `-1`.');

@@ -1,0 +1,71 @@
+/**
+ * The refinement of one identify() attempt, on data already paid for: (random second layers,)
+ * the fit of (theta, B, tau) on the first layer found, then Levenberg–Marquardt on all
+ * parameters. A pure function of the start, the data and the options, so that it gives the same
+ * bits in the main thread or in a worker thread (see attempt-lanes.ts).
+ */
+import { matrix, rng, type Float64View, type Network } from '@nnid/core';
+import { fitNetwork, type RefineReport } from '@nnid/refine';
+
+export interface RefineStagesOptions {
+  /** Seed of the attempt: draws the random second layers. */
+  seed: number;
+  /** Threads of the full LM's row blocks (the bits do not depend on it). */
+  threads: number;
+  /** Random second layers tried (fit alone on the first layer found) besides the start's. */
+  secondLayerStarts: number;
+  /** At most this many iterations of the fit of (theta, B, tau) with A fixed (0: none). */
+  upperFitIterations: number;
+  /** That fit stops when two accepted steps lower its cost by less than this fraction. */
+  upperFitCostTolerance: number;
+  /** Iterations of the full LM. */
+  maxIterations: number;
+}
+
+export interface RefineStagesResult {
+  network: Network;
+  /** The fit of (theta, B, tau) before the full LM (its residual history left out), or null. */
+  upperFit: Omit<RefineReport, 'residualHistory'> | null;
+  refine: RefineReport;
+}
+
+/** `net` with a random second layer: B's rows uniform on the unit sphere, tau = 0 (unsaturated units). */
+function randomSecondLayer(net: Network, stream: ReturnType<typeof rng>): Network {
+  const { width1: m0, width2: m1 } = net;
+  const B = matrix(m1, m0);
+  for (let l = 0; l < m1; l++) stream.split(l).fillSphere(B.data.subarray(l * m0, (l + 1) * m0), 1);
+  return { ...net, B, tau: new Float64Array(m1) };
+}
+
+/** Refines the pipeline's network `start` on `data` (no queries). */
+export async function refineStages(
+  start: Network,
+  data: { inputs: Float64View; values: Float64Array },
+  o: RefineStagesOptions,
+  onProgress?: (iteration: number, relativeResidual: number) => void,
+): Promise<RefineStagesResult> {
+  let current = start;
+  if (o.secondLayerStarts > 0) {
+    // the second layer is where the pipeline is weakest (v_l): fit (B, tau) alone on the
+    // first layer found, from the pipeline's second layer and from random ones, keep the best
+    const stream = rng(o.seed).split(11);
+    let bestResidual = Infinity;
+    for (let s = 0; s <= o.secondLayerStarts; s++) {
+      const candidate = s === 0 ? start : randomSecondLayer(start, stream.split(s));
+      const fitted = await fitNetwork(candidate, data, { fix: 'first-layer', maxIterations: 50 });
+      if (fitted.report.relativeResidual < bestResidual) {
+        bestResidual = fitted.report.relativeResidual;
+        current = fitted.network;
+      }
+    }
+  }
+  let upperFit: RefineStagesResult['upperFit'] = null;
+  if (o.upperFitIterations > 0) {
+    const upper = await fitNetwork(current, data, { fix: 'first-layer-weights', maxIterations: o.upperFitIterations, costTolerance: o.upperFitCostTolerance, innerSteps: 0 });
+    const { residualHistory: _h, ...rest } = upper.report;
+    upperFit = rest;
+    current = upper.network;
+  }
+  const refined = await fitNetwork(current, data, { threads: o.threads, maxIterations: o.maxIterations, ...(onProgress ? { onProgress } : {}) });
+  return { network: refined.network, upperFit, refine: refined.report };
+}
