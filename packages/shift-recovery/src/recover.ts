@@ -113,6 +113,20 @@ async function gradientAtZero(oracle: Oracle, d: number, h: number): Promise<Flo
 }
 
 /**
+ * A unit whose phi1'(theta_i) is below this fraction of phi1'(0) is saturated: the fit's
+ * b_l = lambda_l G_0^-1 w_l then grows like 1 / phi1'(theta_i) while the unit is nearly constant.
+ * (tanh: |theta| > 4.1; sigmoid: |theta| > 8.3.)
+ */
+const SATURATION_FLOOR = 1e-3;
+
+/** The trial moves some theta_i deeper into saturation (below SATURATION_FLOOR). */
+function saturates(phi1: ReturnType<typeof activation>, p: Float64Array, trial: Float64Array, m0: number): boolean {
+  const floor = SATURATION_FLOOR * phi1.d1(0);
+  for (let i = 0; i < m0; i++) if (phi1.d1(trial[i]) < floor && Math.abs(trial[i]) > Math.abs(p[i])) return true;
+  return false;
+}
+
+/**
  * Fits theta, tau and the scales of b_l with A-hat and V-hat fixed, and assembles the network.
  *
  * @example
@@ -303,7 +317,7 @@ export async function recoverShifts(
     // a step that drives some theta_i where phi1'(theta_i) underflows makes b_l = .../phi1'(theta_i)
     // infinite while f stays finite (the unit saturates): not a fit, rejected
     secondLayer(model, trial, bTrial);
-    if (Number.isFinite(trialSq) && trialSq < sumSq && bTrial.every(Number.isFinite)) {
+    if (Number.isFinite(trialSq) && trialSq < sumSq && bTrial.every(Number.isFinite) && !saturates(phi1, p, trial, m0)) {
       accepted++;
       const drop = (sumSq - trialSq) / (sumSq || 1);
       p = trial;
