@@ -207,6 +207,8 @@ export interface AttemptReport {
   upperFit: unknown;
   refine: unknown;
   networkBeforeRefinement: NetworkJson;
+  /** This attempt's network after refinement (null without refinement): a failed attempt's local minimum too. */
+  networkAfterRefinement: NetworkJson | null;
   /** Relative residual of the shift fit (paper's pipeline alone) on its data. */
   pipelineResidual: number;
   /** Relative residual after refinement on its data (null without refinement). */
@@ -437,7 +439,7 @@ interface AttemptContext {
 interface PreparedAttempt {
   step: Step;
   network: Network;
-  report: Omit<AttemptReport, 'reason' | 'upperFit' | 'refine' | 'refinedResidual' | 'queries' | 'seconds' | 'ranIn'>;
+  report: Omit<AttemptReport, 'reason' | 'upperFit' | 'refine' | 'refinedResidual' | 'networkAfterRefinement' | 'queries' | 'seconds' | 'ranIn'>;
   seconds: Record<string, number>;
   shiftQueries: StageQueries;
   width2: number;
@@ -773,6 +775,7 @@ async function refineAttempt(ctx: AttemptContext, prep: PreparedAttempt, lanes: 
     upperFit: refined?.upperFit ?? null,
     refine: refined?.refine ?? null,
     refinedResidual: refined ? refined.refine.relativeResidual : null,
+    networkAfterRefinement: refined ? serializeNetwork(refined.network) : null,
     queries: addQueries(prep.shiftQueries, refineQueries),
     seconds: (performance.now() - prep.started) / 1000,
   };
