@@ -589,7 +589,7 @@ async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<Prepared
   const rest = deflate(stack, spanA);
   const m1e = Math.max(1, width2Given ?? att.entangled.length);
   const ke = Math.min(m1e, rest.shape[0], rest.shape[1] - spanA.basis.shape[0]);
-  type Source = 'deflated' | 'first-search' | 'deflated-below-threshold' | 'first-search-other' | 'gradient-at-zero' | 'random';
+  type Source = 'deflated' | 'first-search' | 'deflated-below-threshold' | 'first-search-other' | 'gradient-at-zero' | 'random' | 'first-layer-unit';
   const pool: { v: Float64Array; phi: number; source: Source }[] = [];
   const rowOf = (M: Float64View, j: number) => Float64Array.from(M.data.subarray(M.offset + j * M.strides[0], M.offset + j * M.strides[0] + r));
   let deflatedReport: Record<string, unknown> | null = null;
@@ -653,6 +653,8 @@ async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<Prepared
     if (cosWith(u, aRows) >= 0.98 || cosWith(u, chosen.map((x) => x.v)) >= 0.95) continue;
     chosen.push({ ...c, v: u });
   }
+  // one first-layer unit: every v_l = A G_0 b_l / |A G_0 b_l| is +-a_1 (the filter above refuses them all)
+  if (m0 === 1 && aRows.length === 1) while (chosen.length < Math.max(1, wanted)) chosen.push({ v: aRows[0], phi: NaN, source: 'first-layer-unit' });
   if (chosen.length === 0) {
     throw new NnidError(ErrorCodes.numerical, 'identify: no entangled weight passed the a-posteriori check; lower `threshold` or give `width2`');
   }
@@ -894,11 +896,13 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     let t0 = performance.now();
     const m1Guess = o.width2 ?? Math.ceil(m0 / 2);
     const perHessian = o.scheme === 'forward' ? ((r + 1) * (r + 2)) / 2 : 2 * r * r + 1;
+    // the budget's P with m1 unknown: P at m1 = ceil(m0 / 2). Budgeting at m1 = 1 (a total within
+    // 20 P whatever m1 is) bought fewer Hessians: 46 of 54 widths-auto runs exact against 50 (BENCHMARKS.md)
     const Pguess = d * m0 + m0 + m0 * m1Guess + m1Guess;
     // the Hessians get what the query budget leaves: minus what is paid (noise, gradients) and
     // what the shift fit and the refinement will pay
     const plannedLater =
-      (o.shiftDataPoints === 'auto' ? defaultShiftDataPoints(m0, m1Guess) : o.shiftDataPoints) +
+      (o.shiftDataPoints === 'auto' ? defaultShiftDataPoints(m0, m1Guess, d) : o.shiftDataPoints) +
       (!o.refine ? 0 : o.refineDataPoints === 'auto' ? Math.round(o.refineDataFactor * Pguess) : o.refineDataPoints);
     const hessianBudget =
       o.hessianBudget === 'auto' ? Math.max(0, o.queryBudget * Pguess - (oracle.counts().total - countsAtStart.total) - plannedLater) : o.hessianBudget * Pguess;

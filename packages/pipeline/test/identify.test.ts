@@ -158,6 +158,21 @@ describe('identify: the report', () => {
     expect(score(truth, network, { points: 2000 }).function.gaussian.relativeL2).toBeLessThan(1e-12);
   });
 
+  it('one first-layer unit (m0 = 1): the entangled weight is +-a_1, exact with the widths given and inferred', async () => {
+    // before: "no entangled weight passed the a-posteriori check" on every attempt (each v_l parallel to a_1 was refused)
+    const truth = randomNetwork({ inputDim: 4, width1: 1, width2: 1, seed: 3 });
+    for (const widths of [{ width1: 1, width2: 1 }, {}]) {
+      const { network, report } = await identify(createOracle(networkBlackBox(truth)), { ...widths, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 3, threads: 1 });
+      expect(report.widths.width1).toBe(1);
+      expect(report.widths.width2).toBe(1);
+      expect(report.check.passed).toBe(true);
+      const after = score(truth, network, { points: 2000 });
+      expect(after.function.gaussian.relativeL2).toBeLessThan(1e-12);
+      expect(1 - after.entangled.minCos).toBeLessThan(1e-12);
+      expect(report.queries.multipleOfP).toBeLessThan(50); // P = 7: the noise estimate (45) alone is 6.4 P
+    }
+  });
+
   it('without refinement returns the paper\'s pipeline alone', async () => {
     const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, seed: 5 });
     const oracle = createOracle(networkBlackBox(truth));

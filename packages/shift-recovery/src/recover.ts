@@ -132,9 +132,16 @@ function saturates(phi1: ReturnType<typeof activation>, p: Float64Array, trial: 
  * @example
  * const { network, report } = await recoverShifts(oracle, Ahat, Vhat, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
  */
-/** The shift fit's fresh queries by default: max(200, 4 (m0 + 2 m1)) (4 per unknown of its fit). */
-export function defaultShiftDataPoints(m0: number, m1: number): number {
-  return Math.max(200, 4 * (m0 + 2 * m1));
+/**
+ * The shift fit's fresh queries by default: max(200, 4 (m0 + 2 m1)) (4 per unknown of its fit);
+ * with the input dimension, a small network (P = d m0 + m0 + m0 m1 + m1 < 100) takes
+ * max(4 (m0 + 2 m1), 2 P) instead, so that its 200 points do not outweigh everything else it pays.
+ */
+export function defaultShiftDataPoints(m0: number, m1: number, inputDim?: number): number {
+  const perUnknown = 4 * (m0 + 2 * m1);
+  if (inputDim === undefined) return Math.max(200, perUnknown);
+  const P = inputDim * m0 + m0 + m0 * m1 + m1;
+  return Math.max(perUnknown, Math.min(200, 2 * P));
 }
 
 export async function recoverShifts(
@@ -171,7 +178,7 @@ export async function recoverShifts(
   const N = given
     ? given.inputs.shape[0]
     : options.dataPoints === undefined || options.dataPoints === 'auto'
-      ? defaultShiftDataPoints(m0, m1)
+      ? defaultShiftDataPoints(m0, m1, d)
       : checkInteger('dataPoints', options.dataPoints, 1);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
   const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { entangledWeights, matrix, NumericalError, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, networkGradient, randomNetwork } from '@nnid/oracle';
-import { recoverShifts } from '@nnid/shift-recovery';
+import { defaultShiftDataPoints, recoverShifts } from '@nnid/shift-recovery';
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -59,7 +59,7 @@ describe('recoverShifts with exact A and V', () => {
     });
     expect(Math.abs(theta[2] + net.theta[2])).toBeLessThan(1e-8);
     expect(Math.abs(network.B.data[2] + net.B.data[2])).toBeLessThan(1e-8);
-    expect(oracle.counts().total).toBe(200); // the gradient was given: no queries for it
+    expect(oracle.counts().total).toBe(160); // 2 P (P = 80 < 100); the gradient was given: no queries for it
   });
 
   it('sigmoid: a flipped a_i is absorbed by theta_i, column i of B and tau (same function)', async () => {
@@ -76,13 +76,23 @@ describe('recoverShifts with exact A and V', () => {
   });
 });
 
+describe('defaultShiftDataPoints', () => {
+  it('is max(200, 4 (m0 + 2 m1)), or max(4 (m0 + 2 m1), 2 P) below P = 100', () => {
+    expect(defaultShiftDataPoints(10, 3)).toBe(200);
+    expect(defaultShiftDataPoints(60, 30)).toBe(480);
+    expect(defaultShiftDataPoints(10, 3, 10)).toBe(200); // P = 143: the grid's smallest network
+    expect(defaultShiftDataPoints(6, 2, 10)).toBe(160); // P = 80
+    expect(defaultShiftDataPoints(1, 1, 2)).toBe(12); // P = 5: 4 per unknown
+  });
+});
+
 describe('recoverShifts data reuse', () => {
   it('returns its fit data; given back as `data` it pays no fit query and gives the same network', async () => {
     const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, seed: 8 });
     const V = entangledWeights(net);
     const first = await recoverShifts(createOracle(networkBlackBox(net)), net.A, V, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 2 });
-    expect(first.data.inputs.shape).toEqual([200, 10]);
-    expect(first.data.values.length).toBe(200);
+    expect(first.data.inputs.shape).toEqual([160, 10]); // 2 P: a small network (P = 80)
+    expect(first.data.values.length).toBe(160);
     const oracle = createOracle(networkBlackBox(net));
     const again = await recoverShifts(oracle, net.A, V, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 99, data: first.data });
     expect(again.report.queries).toEqual({ gradient: 20, fit: 0, total: 20 });
