@@ -25,6 +25,13 @@ function distance(truth: Network, other: Network): { parameters: number; relativ
   return { parameters, relativeL2: Math.sqrt(num / den) };
 }
 
+/** factor P inputs from N(0, I) and the oracle's answers: data already paid for. */
+async function paidData(oracle: ReturnType<typeof createOracle>, truth: Network, factor: number, seed: number) {
+  const inputs = matrix(factor * parameterCount(truth), truth.inputDim);
+  rng(seed).fillNormal(inputs.data);
+  return { inputs, values: await oracle.evaluate(inputs) };
+}
+
 /** Adds relative Gaussian noise of size `eps` to every parameter. */
 function perturb(net: Network, eps: number, seed: number): Network {
   const layout = layoutOf(net);
@@ -88,10 +95,7 @@ describe('refineNetwork', () => {
   it('fits extra, already-paid data without new queries', async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     const oracle = createOracle(networkBlackBox(truth));
-    const n = 3 * parameterCount(truth);
-    const inputs = matrix(n, 8);
-    rng(9).fillNormal(inputs.data);
-    const values = await oracle.evaluate(inputs);
+    const { inputs, values } = await paidData(oracle, truth, 3, 9);
     const paid = oracle.counts().total;
     const { network, report } = await refineNetwork(oracle, perturb(truth, 0.02, 4), { seed: 1, dataPoints: 0, extraData: { inputs, values } });
     expect(oracle.counts().total).toBe(paid);
@@ -102,10 +106,7 @@ describe('refineNetwork', () => {
   it('fitNetwork: the same fit on data in hand, without an oracle: the bits of refineNetwork with the data as extraData', async () => {
     const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'sigmoid', seed: 5 });
     const oracle = createOracle(networkBlackBox(truth));
-    const n = 4 * parameterCount(truth);
-    const inputs = matrix(n, 12);
-    rng(12).fillNormal(inputs.data);
-    const values = await oracle.evaluate(inputs);
+    const { inputs, values } = await paidData(oracle, truth, 4, 12);
     const start = perturb(truth, 0.03, 7);
     const viaOracle = await refineNetwork(oracle, start, { seed: 1, dataPoints: 0, extraData: { inputs, values }, rowBlocks: 2 });
     const inHand = await fitNetwork(start, { inputs, values }, { rowBlocks: 2 });
