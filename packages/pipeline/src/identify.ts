@@ -124,7 +124,7 @@ export interface IdentifyOptions {
   step?: number | 'auto';
   /** dim W-hat: 'auto' = round(1.5 (m0 + m1)). */
   subspaceDimension?: number | 'auto';
-  /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1, 1.25, 0.75, 1.1, 0.9]; duplicate dimensions are skipped). */
+  /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1, 1.25, 0.75, 1.1, 0.9, 1.75, 0.6, 1.4, 0.8, 1.6, 0.7]; duplicate dimensions are skipped). */
   retryFactors?: number[];
   /**
    * Relative residual after refinement above which the later stages are redone (default 1e-9: exact runs end near 1e-15; a run stalled at 5e-7 had relative L2 5e-7 — above the 1e-8 target).
@@ -329,7 +329,7 @@ function resolveOptions(oracle: Oracle, options: IdentifyOptions): Resolved {
   const gradientStep = options.gradientStep === undefined || options.gradientStep === 'auto' ? 'auto' : checkPositive('gradientStep', options.gradientStep);
   const noise = options.noise === undefined || options.noise === 'auto' ? 'auto' : checkPositive('noise', options.noise, true);
   const subspaceDimension = autoOr('subspaceDimension', options.subspaceDimension);
-  const retryFactors = options.retryFactors ?? [2, 1, 1.25, 0.75, 1.1, 0.9];
+  const retryFactors = options.retryFactors ?? [2, 1, 1.25, 0.75, 1.1, 0.9, 1.75, 0.6, 1.4, 0.8, 1.6, 0.7];
   if (!Array.isArray(retryFactors) || retryFactors.some((f) => typeof f !== 'number' || !(f > 0) || !Number.isFinite(f))) {
     invalidArgument('retryFactors', 'must be an array of positive numbers', retryFactors);
   }
