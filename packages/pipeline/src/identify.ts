@@ -23,6 +23,7 @@ import {
   parameterCount,
   rng,
   serializeNetwork,
+  toDense,
   type ActivationName,
   type Float64View,
   type Network,
@@ -654,7 +655,7 @@ async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<Prepared
     chosen.push({ ...c, v: u });
   }
   // one first-layer unit: every v_l = A G_0 b_l / |A G_0 b_l| is +-a_1 (the filter above refuses them all)
-  if (m0 === 1 && aRows.length === 1) while (chosen.length < Math.max(1, wanted)) chosen.push({ v: aRows[0], phi: NaN, source: 'first-layer-unit' });
+  if (m0 === 1) while (chosen.length < Math.max(1, wanted)) chosen.push({ v: aRows[0], phi: NaN, source: 'first-layer-unit' });
   if (chosen.length === 0) {
     throw new NnidError(ErrorCodes.numerical, 'identify: no entangled weight passed the a-posteriori check; lower `threshold` or give `width2`');
   }
@@ -728,11 +729,9 @@ function sharedData(parts: { inputs: Float64View; values: Float64Array }[]) {
   const values = new Float64Array(new SharedArrayBuffer(n * 8));
   let row = 0;
   for (const part of parts) {
-    const M = part.inputs;
-    for (let i = 0; i < M.shape[0]; i++, row++) {
-      for (let j = 0; j < d; j++) inputs.data[row * d + j] = M.data[M.offset + i * M.strides[0] + j * M.strides[1]];
-      values[row] = part.values[i];
-    }
+    inputs.data.set(toDense(part.inputs).data, row * d);
+    values.set(part.values, row);
+    row += part.inputs.shape[0];
   }
   return { inputs, values };
 }
@@ -983,18 +982,15 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     let nextId = 0;
     const plan: Step[] = dims.map((k) => ({ id: nextId++, k, ...(o.width2 !== undefined ? { m1: o.width2 } : {}) }));
     const attempts: AttemptResult[] = [];
-    // the check's threshold: retryResidual, or the noise level relative to the data's rms when
-    // higher; the data are paid once (first refining attempt) and refitted after, so it is computed once
+    // the check's threshold: retryResidual, or the noise level relative to the rms of the data the
+    // refinement fits when higher; those data are paid once and refitted after, so it is computed once
     let noiseThreshold: number | null = null;
     const checkThreshold = () => {
-      if (sigma === 0 || ctx.refineData === null) return o.retryResidual;
+      if (sigma === 0 || ctx.fitData === null) return o.retryResidual;
       if (noiseThreshold === null) {
         let sq = 0;
-        let n = 0;
-        for (const part of o.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]) {
-          for (const v of part.values) sq += v * v;
-          n += part.values.length;
-        }
+        for (const v of ctx.fitData.values) sq += v * v;
+        const n = ctx.fitData.values.length;
         noiseThreshold = sq > 0 ? Math.max(o.retryResidual, (o.noiseThresholdFactor * sigma) / Math.sqrt(sq / n)) : o.retryResidual;
       }
       return noiseThreshold;

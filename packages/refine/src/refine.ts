@@ -10,14 +10,18 @@
  * report.relativeResidual; // ~1e-15 when the estimate was in the basin
  */
 import {
+  allocFloat64,
   checkInteger,
   checkPositive,
   invalidArgument,
+  isRowMajor,
+  isShared,
   matrix,
   matrixFrom,
   parameterCount,
   rng,
   settleAll,
+  toDense,
   type Float64View,
   type Network,
   type Oracle,
@@ -175,12 +179,23 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
 
 /** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
 function copyData(data: { inputs: Float64View; values: Float64Array }, X: Float64Array, y: Float64Array, row0: number): void {
+  X.set(toDense(data.inputs).data, row0 * data.inputs.shape[1]);
+  y.set(data.values, row0);
+}
+
+/**
+ * The N x d inputs and N values as the fit reads them (row-major; on shared memory when row blocks
+ * run in workers): the caller's own arrays when they already are so (the fit only reads them), else a copy.
+ */
+function dataArrays(data: { inputs: Float64View; values: Float64Array }, shared: boolean): { X: Float64Array; y: Float64Array } {
   const { inputs, values } = data;
-  const [n, d] = inputs.shape;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) X[(row0 + i) * d + j] = inputs.data[inputs.offset + i * inputs.strides[0] + j * inputs.strides[1]];
-    y[row0 + i] = values[i];
-  }
+  const [N, d] = inputs.shape;
+  const dense = isRowMajor(inputs) && inputs.offset === 0 && inputs.data.length === N * d;
+  if (dense && (!shared || (isShared(inputs) && values.buffer instanceof SharedArrayBuffer))) return { X: inputs.data, y: values };
+  const X = allocFloat64(N * d, { shared });
+  const y = allocFloat64(N, { shared });
+  copyData(data, X, y, 0);
+  return { X, y };
 }
 
 /** Refines `initial` against the oracle by Levenberg–Marquardt. */
@@ -206,8 +221,8 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
   const settings = fitSettings(options, initial, N);
 
   // The data: fresh queries first, then the extra pairs (on shared memory when blocked: workers read them).
-  const X = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * d * 8)) : new Float64Array(N * d);
-  const y = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * 8)) : new Float64Array(N);
+  const X = allocFloat64(N * d, { shared: settings.blocks > 1 });
+  const y = allocFloat64(N, { shared: settings.blocks > 1 });
   const before = oracle.counts().total;
   if (fresh > 0) {
     const Xf = freshPoints(fresh, d, seed);
@@ -240,9 +255,7 @@ export async function fitNetwork(initial: Network, data: { inputs: Float64View; 
   }
   if (N < 1) invalidArgument('data', 'must hold at least one (input, value) pair', N);
   const settings = fitSettings(options ?? {}, initial, N);
-  const X = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * d * 8)) : new Float64Array(N * d);
-  const y = settings.blocks > 1 ? new Float64Array(new SharedArrayBuffer(N * 8)) : new Float64Array(N);
-  copyData(data, X, y, 0);
+  const { X, y } = dataArrays(data, settings.blocks > 1);
   return runFit(initial, X, y, N, 0, started, settings);
 }
 
