@@ -47,3 +47,7 @@ export {
   toRows,
 } from './view.ts';
 export type { Float64View, ViewDescriptor, AllocOptions } from './view.ts';
+export { asView, toNdarray } from './ndarray.ts';
+export type { NdarrayLike, ViewLike } from './ndarray.ts';
+export { checkView } from './check-view.ts';
+export type { ViewExpectation } from './check-view.ts';

@@ -8,8 +8,12 @@
  * H.data[H.offset + 3 * H.strides[0] + 7 * H.strides[1]] = 1;
  * worker.postMessage(toDescriptor(H));            // the buffer is shared, not copied
  * const again = fromDescriptor(message);          // same memory on the other side
+ *
+ * The functions below that read a view also take a scijs ndarray (`stride` for `strides`; see
+ * ndarray.ts), without copying.
  */
 import { invalidArgument } from './errors.ts';
+import { asView, stridesOf, type ViewLike } from './ndarray.ts';
 
 export interface Float64View {
   readonly data: Float64Array;
@@ -60,11 +64,12 @@ export function vector(data: Float64Array): Float64View {
   return { data, offset: 0, shape: [data.length], strides: [1] };
 }
 
-export function isShared(view: Float64View): boolean {
+export function isShared(view: ViewLike): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && view.data.buffer instanceof SharedArrayBuffer;
 }
 
-export function toDescriptor(view: Float64View): ViewDescriptor {
+export function toDescriptor(input: ViewLike): ViewDescriptor {
+  const view = asView(input);
   return {
     buffer: view.data.buffer as SharedArrayBuffer | ArrayBuffer,
     byteOffset: view.data.byteOffset,
@@ -85,36 +90,43 @@ export function fromDescriptor(d: ViewDescriptor): Float64View {
 }
 
 /** Element (i, j) of a 2-d view. */
-export function get2(view: Float64View, i: number, j: number): number {
-  return view.data[view.offset + i * view.strides[0] + j * view.strides[1]];
+export function get2(view: ViewLike, i: number, j: number): number {
+  const strides = stridesOf(view);
+  return view.data[view.offset + i * strides[0] + j * strides[1]];
 }
 
-export function set2(view: Float64View, i: number, j: number, value: number): void {
-  view.data[view.offset + i * view.strides[0] + j * view.strides[1]] = value;
+export function set2(view: ViewLike, i: number, j: number, value: number): void {
+  const strides = stridesOf(view);
+  view.data[view.offset + i * strides[0] + j * strides[1]] = value;
 }
 
 /** Row i of a 2-d view, as a 1-d view (no copy). */
-export function rowView(view: Float64View, i: number): Float64View {
+export function rowView(input: ViewLike, i: number): Float64View {
+  const view = asView(input);
   return { data: view.data, offset: view.offset + i * view.strides[0], shape: [view.shape[1]], strides: [view.strides[1]] };
 }
 
 /** The transpose of a 2-d view (no copy). */
-export function transposeView(view: Float64View): Float64View {
+export function transposeView(input: ViewLike): Float64View {
+  const view = asView(input);
   return { data: view.data, offset: view.offset, shape: [view.shape[1], view.shape[0]], strides: [view.strides[1], view.strides[0]] };
 }
 
 /** Rows [start, end) of a 2-d view (no copy). */
-export function rowRange(view: Float64View, start: number, end: number): Float64View {
+export function rowRange(input: ViewLike, start: number, end: number): Float64View {
+  const view = asView(input);
   return { data: view.data, offset: view.offset + start * view.strides[0], shape: [end - start, view.shape[1]], strides: view.strides };
 }
 
 /** True when the 2-d view is dense row-major starting at data[offset]. */
-export function isRowMajor(view: Float64View): boolean {
-  return view.shape.length === 2 && view.strides[1] === 1 && view.strides[0] === view.shape[1];
+export function isRowMajor(view: ViewLike): boolean {
+  const strides = stridesOf(view);
+  return view.shape.length === 2 && strides[1] === 1 && strides[0] === view.shape[1];
 }
 
 /** A dense row-major copy of a 2-d view (or 1-d: a dense copy). */
-export function toDense(view: Float64View, options: AllocOptions = {}): Float64View {
+export function toDense(input: ViewLike, options: AllocOptions = {}): Float64View {
+  const view = asView(input);
   if (view.shape.length === 1) {
     const out = allocFloat64(view.shape[0], options);
     for (let i = 0; i < out.length; i++) out[i] = view.data[view.offset + i * view.strides[0]];
@@ -129,7 +141,8 @@ export function toDense(view: Float64View, options: AllocOptions = {}): Float64V
 }
 
 /** The rows of a 2-d view as plain arrays (for JSON output only; never between stages). */
-export function toRows(view: Float64View): number[][] {
+export function toRows(input: ViewLike): number[][] {
+  const view = asView(input);
   const [r, c] = view.shape;
   const rows: number[][] = [];
   for (let i = 0; i < r; i++) {
