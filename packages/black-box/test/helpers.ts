@@ -64,3 +64,32 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Starts test/fixtures/post_only_server.py (Python's http.server: GET answered 501, answers
+ * shaped [n, 1]) on a free port of 127.0.0.1; undefined when no python3 is installed.
+ */
+export async function pythonPostOnlyServer(networkFile: string, extra: string[] = []): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  const { spawn, spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  if (spawnSync('python3', ['--version']).status !== 0) return undefined;
+  const script = fileURLToPath(new URL('./fixtures/post_only_server.py', import.meta.url));
+  const child = spawn('python3', [script, networkFile, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('\n')) resolve(Number(text.trim()));
+    });
+    child.on('exit', (code) => reject(new Error(`post_only_server.py exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/predict`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
