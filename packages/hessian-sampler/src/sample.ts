@@ -7,14 +7,14 @@ import {
   checkChoice,
   checkInteger,
   checkPositive,
-  ErrorCodes,
+  checkView,
   invalidArgument,
   isShared,
   matrix,
-  NnidError,
   toDescriptor,
   type Float64View,
   type Oracle,
+  type ViewLike,
 } from '@nnid/core';
 import { runChunk, type ChunkJob, type WorkerTask } from './chunk.ts';
 import { gaussianPoints, spherePoints } from './points.ts';
@@ -26,8 +26,8 @@ export const DEFAULT_STEP: Readonly<Record<Scheme, number>> = { forward: 5e-5, c
 /** Default step of the central-difference gradients. */
 export const DEFAULT_GRADIENT_STEP: Readonly<Record<Scheme, number>> = { forward: 1e-7, central: 1e-5 };
 
-/** Points to sample at: a count x inputDim view, or a description drawn with `seed`. */
-export type PointsInput = Float64View | { count: number; distribution?: 'sphere' | 'gaussian'; radius?: number; std?: number };
+/** Points to sample at: a count x inputDim view (or ndarray), or a description drawn with `seed`. */
+export type PointsInput = ViewLike | { count: number; distribution?: 'sphere' | 'gaussian'; radius?: number; std?: number };
 
 export interface SampleOptions {
   /** Finite-difference step h. Default DEFAULT_STEP[scheme] (Hessians), DEFAULT_GRADIENT_STEP[scheme] (gradients). */
@@ -41,7 +41,7 @@ export interface SampleOptions {
   /** Called with (points done, points in all) as chunks finish. */
   onProgress?: (done: number, total: number) => void;
   /** Orthonormal d x r basis U: derivatives of g(y) = f(x + U y) in r coordinates. */
-  basis?: Float64View;
+  basis?: ViewLike;
   /** A pool to run on (not closed here); default: a pool is made and closed for this call. */
   pool?: SamplerPool;
   /** Points per worker task. Default ceil(points / (8 threads)). Results do not depend on it. */
@@ -104,16 +104,10 @@ function checkOracle(oracle: Oracle): void {
 
 function resolvePoints(points: PointsInput, d: number, seed: number): { view: Float64View; source?: SampleReport['pointSource'] } {
   if (points && typeof points === 'object' && 'data' in points) {
-    const v = points as Float64View;
-    if (!(v.data instanceof Float64Array) || v.shape.length !== 2) invalidArgument('points', 'must be a 2-d Float64View (count x inputDim)', v.shape);
-    if (v.shape[1] !== d) {
-      throw new NnidError(ErrorCodes.dimensionMismatch, `\`points\` has ${v.shape[1]} columns, expected inputDim = ${d}`);
-    }
-    checkInteger('points.shape[0]', v.shape[0]);
-    return { view: v };
+    return { view: checkView('points', points, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'count x inputDim' }) };
   }
-  const desc = points as Exclude<PointsInput, Float64View>;
-  if (!desc || typeof desc !== 'object') invalidArgument('points', 'must be a Float64View or { count, distribution?, radius?, std? }', points);
+  const desc = points as Exclude<PointsInput, ViewLike>;
+  if (!desc || typeof desc !== 'object') invalidArgument('points', 'must be a Float64View, an ndarray or { count, distribution?, radius?, std? }', points);
   const count = checkInteger('points.count', desc.count);
   const distribution = checkChoice('points.distribution', desc.distribution ?? 'sphere', ['sphere', 'gaussian'] as const);
   if (distribution === 'sphere') {
@@ -125,11 +119,10 @@ function resolvePoints(points: PointsInput, d: number, seed: number): { view: Fl
 }
 
 /** Directions r x d (row i = column i of U), after checking U^T U = I. */
-function resolveBasis(basis: Float64View | undefined, d: number): { dirs: Float64Array | null; r: number } {
+function resolveBasis(basis: ViewLike | undefined, d: number): { dirs: Float64Array | null; r: number } {
   if (basis === undefined) return { dirs: null, r: d };
-  if (!basis || !(basis.data instanceof Float64Array) || basis.shape.length !== 2) invalidArgument('basis', 'must be a 2-d Float64View (inputDim x r)', basis);
-  const [rows, r] = basis.shape;
-  if (rows !== d) throw new NnidError(ErrorCodes.dimensionMismatch, `\`basis\` has ${rows} rows, expected inputDim = ${d}`);
+  basis = checkView('basis', basis, { rows: d, rowsName: 'inputDim', layout: 'inputDim x r' });
+  const r = basis.shape[1];
   checkInteger('basis.shape[1]', r, 1, d);
   const dirs = new Float64Array(r * d);
   for (let i = 0; i < r; i++) {

@@ -122,6 +122,6 @@ describe('options are checked at the surface', () => {
     await expect(sampleHessians(oracle, points, { basis: U })).rejects.toThrow(/^invalid argument. `basis` must have orthonormal columns \(max \|U\^T U - I\| = .*\)\. Value: `12 x 3`\.$/);
     const err = await sampleHessians(oracle, spherePoints(2, d + 1, 1, 1)).catch((e) => e);
     expect(err.code).toBe('E_DIMENSION_MISMATCH');
-    expect(err.message).toBe('`points` has 13 columns, expected inputDim = 12');
+    expect(err.message).toBe('invalid argument. `points` must have inputDim = 12 columns. Value: `13`.');
   });
 });

@@ -9,12 +9,12 @@ import {
   checkChoice,
   checkInteger,
   checkPositive,
-  ErrorCodes,
+  checkView,
   invalidArgument,
   matrix,
-  NnidError,
   toDescriptor,
   type Float64View,
+  type ViewLike,
 } from '@nnid/core';
 import { createSolverPool, type SolverPool } from './pool.ts';
 import { runChunk, type ChunkTask } from './task.ts';
@@ -31,7 +31,7 @@ export interface RankOneOptions {
   /** Random starts (default 10 k, k = basis rows). Start s begins at rng(seed).split(s). */
   starts?: number;
   /** Explicit start vectors (rows, n or restricted q columns) instead of random ones. */
-  startVectors?: Float64View;
+  startVectors?: ViewLike;
   seed?: number;
   /** Worker threads (default os.availableParallelism()); 1 runs in the main thread. */
   threads?: number;
@@ -56,7 +56,7 @@ export interface RankOneOptions {
    * An n x q matrix with orthonormal columns Q: search only u = Q y (e.g. the orthogonal
    * complement of weights already found).
    */
-  restrictTo?: Float64View;
+  restrictTo?: ViewLike;
   /** Starts per worker task (default ceil(starts / (4 threads))). Results do not depend on it. */
   chunkSize?: number;
 }
@@ -160,9 +160,7 @@ function checkOrthonormalRows(basis: Float64View): void {
 }
 
 function checkOrthonormalColumns(Q: Float64View, n: number): number {
-  if (!Q || !(Q.data instanceof Float64Array) || Q.shape.length !== 2) invalidArgument('restrictTo', 'must be a 2-d Float64View (n x q)', Q);
-  const [rows, q] = Q.shape;
-  if (rows !== n) throw new NnidError(ErrorCodes.dimensionMismatch, `\`restrictTo\` has ${rows} rows, expected the matrix side n = ${n}`);
+  const q = Q.shape[1];
   checkInteger('restrictTo.shape[1]', q, 1, n);
   let worst = 0;
   for (let i = 0; i < q; i++) {
@@ -229,18 +227,15 @@ export function fixSign(v: Float64Array): void {
  * @example
  * const { candidates, certificates } = await findRankOne(subspace.basis, { layout: 'packed', starts: 130, seed: 1, threads: 2 });
  */
-export async function findRankOne(basis: Float64View, options: RankOneOptions = {}): Promise<RankOneResult> {
+export async function findRankOne(basis: ViewLike, options: RankOneOptions = {}): Promise<RankOneResult> {
   const started = performance.now();
-  if (!basis || !(basis.data instanceof Float64Array) || basis.shape.length !== 2) {
-    invalidArgument('basis', 'must be a 2-d Float64View (one vectorized symmetric matrix per row)', basis);
-  }
+  basis = checkView('basis', basis, { minRows: 1, layout: 'one vectorized symmetric matrix per row' });
   if (options === null || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const layout = checkChoice('layout', options.layout ?? 'packed', ['full', 'packed'] as const);
   const [k, cols] = basis.shape;
-  checkInteger('basis.shape[0]', k, 1);
   const n = sideOf(cols, layout);
   checkOrthonormalRows(basis);
-  const Q = options.restrictTo;
+  const Q = options.restrictTo === undefined ? undefined : checkView('restrictTo', options.restrictTo, { rows: n, rowsName: 'the matrix side n', layout: 'n x q' });
   const m = Q === undefined ? n : checkOrthonormalColumns(Q, n);
   const seed = checkInteger('seed', options.seed ?? 0, 0);
   const threads = options.pool ? options.pool.threads : checkInteger('threads', options.threads ?? availableParallelism(), 1, 1024);
@@ -254,9 +249,7 @@ export async function findRankOne(basis: Float64View, options: RankOneOptions = 
   let startVectors: Float64View | null = null;
   let starts: number;
   if (options.startVectors !== undefined) {
-    const sv = options.startVectors;
-    if (!sv || !(sv.data instanceof Float64Array) || sv.shape.length !== 2) invalidArgument('startVectors', 'must be a 2-d Float64View (one start per row)', sv);
-    if (sv.shape[1] !== m) throw new NnidError(ErrorCodes.dimensionMismatch, `\`startVectors\` has ${sv.shape[1]} columns, expected the search dimension ${m}`);
+    const sv = checkView('startVectors', options.startVectors, { cols: m, colsName: 'the search dimension', layout: 'one start per row' });
     starts = checkInteger('startVectors.shape[0]', sv.shape[0]);
     const copy = matrix(starts, m, { shared: true });
     for (let i = 0; i < starts; i++) {

@@ -117,6 +117,6 @@ describe('findRankOne input checks', () => {
     await expect(findRankOne(basis, { starts: 0 })).rejects.toThrow('invalid argument. `starts` must be a positive integer. Value: `0`.');
     await expect(findRankOne(basis, { mergeCos: 1 })).rejects.toThrow('invalid argument. `mergeCos` must be a number in (0, 1). Value: `1`.');
     await expect(findRankOne(basis, { layout: 'dense' as 'full' })).rejects.toThrow("invalid argument. `layout` must be one of 'full', 'packed'. Value: `dense`.");
-    await expect(findRankOne(basis, { restrictTo: matrix(3, 2) })).rejects.toThrow('`restrictTo` has 3 rows, expected the matrix side n = 14');
+    await expect(findRankOne(basis, { restrictTo: matrix(3, 2) })).rejects.toThrow('invalid argument. `restrictTo` must have the matrix side n = 14 rows. Value: `3`.');
   });
 });
