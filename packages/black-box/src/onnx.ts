@@ -111,7 +111,20 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
   } else if (options.inputDim !== undefined) {
     inputDim = options.inputDim;
   } else {
-    return fail(`cannot use ${modelPath}: input '${meta.name}' has a symbolic dimension '${String(declared)}'; pass inputDim`);
+    return fail(`cannot use ${modelPath}: input '${meta.name}' has a symbolic dimension '${String(declared)}'; pass it (--input-dim D; inputDim in the API)`);
+  }
+  // The output, from its declared metadata: one float number per row, [n] or [n, 1].
+  const out = session.outputMetadata[0];
+  if (out && (!out.isTensor || (out.type !== 'float64' && out.type !== 'float32'))) {
+    return fail(`cannot use ${modelPath}: output '${out.name}' is ${out.isTensor ? `a ${out.type} tensor` : 'not a tensor'}, expected float64 (or float32) of shape [n] or [n, 1]`);
+  }
+  if (out?.isTensor) {
+    const shape = out.shape;
+    const second = shape[1];
+    if (shape.length === 0 || shape.length > 2 || (shape.length === 2 && typeof second === 'number' && second !== 1)) {
+      const shown = `[${shape.map((v) => (typeof v === 'number' && v >= 0 ? String(v) : String(v || '?'))).join(', ')}]`;
+      return fail(`cannot use ${modelPath}: output '${out.name}' has shape ${shown} (${out.type}), expected [n] or [n, 1] (one number per row of the batch)`);
+    }
   }
   const inputName = meta.name;
   const outputName = session.outputNames[0];

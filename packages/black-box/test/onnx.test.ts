@@ -142,7 +142,7 @@ describe('bad input to the ONNX adapter', () => {
   it('a symbolic input dimension needs inputDim; a float32 model answers with float32 rounding', async () => {
     const path = join(dir, 'symbolic.onnx');
     writeFileSync(path, logSumModel('d'));
-    await expectNnidError(onnxBlackBox(path), 'E_FILE_READ', `cannot use ${path}: input 'x' has a symbolic dimension 'd'; pass inputDim`);
+    await expectNnidError(onnxBlackBox(path), 'E_FILE_READ', `cannot use ${path}: input 'x' has a symbolic dimension 'd'; pass it (--input-dim D; inputDim in the API)`);
     const box = await onnxBlackBox(path, { inputDim: 2 });
     const [v] = await box.evaluate({ data: Float64Array.of(1, 2), offset: 0, shape: [1, 2], strides: [2, 1] });
     expect(Math.abs(v - Math.log(3))).toBeLessThanOrEqual(2 ** -52); // onnxruntime's Log: within an ulp
@@ -156,6 +156,44 @@ describe('bad input to the ONNX adapter', () => {
     expect(y).toBe(Math.fround(y));
     expect(Math.abs(y - Math.log(3))).toBeLessThan(1e-7);
     await box32.close();
+  });
+
+  it('refuses, when the model is opened, an output of another shape or type than one number per row', async () => {
+    const dims = (list: (number | string)[]) => ({ dim: list.map((v) => (typeof v === 'number' ? { dimValue: v } : { dimParam: v })) });
+    const tensor = (name: string, elemType: number, list: (number | string)[]) => ({ name, type: { tensorType: { elemType, shape: dims(list) } } });
+    /** x [n, 3] DOUBLE -> `nodes` -> y declared as `out`. */
+    const model = (nodes: object[], out: object) =>
+      onnx.ModelProto.encode(
+        onnx.ModelProto.create({
+          irVersion: 7,
+          opsetImport: [{ domain: '', version: 13 }],
+          graph: {
+            name: 'm',
+            initializer: [{ name: 'axes', dims: [1], dataType: 7, rawData: new Uint8Array(BigInt64Array.of(2n).buffer) }],
+            node: nodes,
+            input: [tensor('x', 11, ['n', 3])],
+            output: [out],
+          },
+        }),
+      ).finish();
+    const cases: [string, Uint8Array, string][] = [
+      ['identity.onnx', model([{ opType: 'Identity', input: ['x'], output: ['y'] }], tensor('y', 11, ['n', 3])), "output 'y' has shape [n, 3] (float64), expected [n] or [n, 1] (one number per row of the batch)"],
+      [
+        'rank3.onnx',
+        model([{ opType: 'Unsqueeze', input: ['x', 'axes'], output: ['y'] }], tensor('y', 11, ['n', 3, 1])),
+        "output 'y' has shape [n, 3, 1] (float64), expected [n] or [n, 1] (one number per row of the batch)",
+      ],
+      [
+        'int64.onnx',
+        model([{ opType: 'Cast', input: ['x'], output: ['y'], attribute: [{ name: 'to', type: 2, i: 7 }] }], tensor('y', 7, ['n', 3])),
+        "output 'y' is a int64 tensor, expected float64 (or float32) of shape [n] or [n, 1]",
+      ],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      await expectNnidError(onnxBlackBox(path), 'E_FILE_READ', `cannot use ${path}: ${message}`);
+    }
   });
 
   it('E_FILE_WRITE when the model cannot be written', async () => {
