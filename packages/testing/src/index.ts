@@ -1,0 +1,24 @@
+/**
+ * @nnid/testing (private, test-only) — the stage contract every stage package runs, and the
+ * fixtures and measures its tests share.
+ */
+export { describeStageContract, withoutTimings, HOUSE_TEMPLATE } from './contract.ts';
+export type { StageContract, StageSettings, StageOutput, BadArgument } from './contract.ts';
+export {
+  randomMatrix,
+  at,
+  stridedCopy,
+  gappedCopy,
+  transposedCopy,
+  maxDiff,
+  maxDiffArrays,
+  maxAbs,
+  orthonormalityError,
+  orthonormalRows,
+  randomBasis,
+  denseCombinations,
+  stackRows,
+  rowsOf,
+  bestCos,
+  bytes,
+} from './matrices.ts';
