@@ -12,7 +12,7 @@ export type { HttpBlackBox, HttpBlackBoxOptions, ServerDescription } from './htt
 export type { RetryEvent } from './request.ts';
 export { serveNetwork, DEFAULT_MAX_BATCH } from './serve.ts';
 export type { ServeOptions, ServedNetwork, RequestEvent } from './serve.ts';
-export { openQueryStore, STORE_FILE } from './store.ts';
+export { openQueryStore, QueryStoreError, STORE_FILE } from './store.ts';
 export type { QueryStore } from './store.ts';
 export { openOracleFromSpec, oracleKind, TOKEN_ENV } from './spec.ts';
 export type { OracleSpecOptions, SpecOracle } from './spec.ts';

@@ -8,10 +8,10 @@
  * Value: the output double's 8 bytes (then, for hashed keys, the 8 d input bytes).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
-import { ErrorCodes, NnidError, invalidArgument, type Float64View, type QueryCache } from '@nnid/core';
+import { ErrorCodes, NnidError, invalidArgument, type ErrorCode, type Float64View, type QueryCache } from '@nnid/core';
 
 const PREFIX_BYTES = 16;
 /** lmdb-js's largest key at the default page size. */
@@ -22,6 +22,71 @@ export interface QueryStore extends QueryCache {
   readonly path: string;
   /** Number of answers stored for `identity`. */
   count(identity: string): number;
+  /**
+   * Up to `k` stored answers of `identity` for inputs of dimension `d`, spread over the store's
+   * key order (keys begin with the raw bits of the first coordinate: a spread of queries):
+   * `inputs` (k x d) and `values`. Deterministic for a given store content.
+   */
+  sample(identity: string, d: number, k: number): { inputs: Float64View; values: Float64Array };
+}
+
+/**
+ * The store cannot be used: it cannot be opened or written (a full or read-only disk:
+ * `reason` 'open' or 'write'), or it holds answers that the oracle no longer gives ('stale').
+ * The message names the store's path and what to do; answers committed before stay readable.
+ */
+export class QueryStoreError extends NnidError {
+  constructor(
+    code: ErrorCode,
+    readonly reason: 'open' | 'write' | 'stale',
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+const WHAT_TO_DO = 'pass --no-store, or --store DIR on a writable disk with free space';
+
+/** Why a file system call failed, in words; a read-only disk is named even where mkdir says ENOENT. */
+function fsReason(e: unknown, dir: string): string {
+  const err = e as NodeJS.ErrnoException & { commitError?: unknown };
+  let code = err?.code ?? '';
+  const text = String(err?.message ?? e);
+  if (code === 'EROFS' || /read-only file system/i.test(text)) return 'the file system is read-only (EROFS)';
+  if (code === 'ENOENT' || code === '') {
+    // mkdir -p on a read-only mount answers ENOENT: ask the nearest existing ancestor.
+    for (let at = resolve(dir); ; at = dirname(at)) {
+      try {
+        accessSync(at, constants.F_OK);
+      } catch {
+        if (dirname(at) === at) break;
+        continue;
+      }
+      try {
+        accessSync(at, constants.W_OK);
+      } catch (w) {
+        code = (w as NodeJS.ErrnoException).code ?? code;
+      }
+      break;
+    }
+    if (code === 'EROFS') return 'the file system is read-only (EROFS)';
+  }
+  if (code === 'ENOSPC' || /no space left/i.test(text)) return 'no space left on the disk (ENOSPC)';
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied (${code})`;
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a part of the path is a file, not a directory';
+  if (code === 'EIO' || (err as { code?: unknown })?.code === 5 || /input\/output error/i.test(text)) {
+    // LMDB reports a short write as EIO: say whether the disk is full.
+    try {
+      const fs = statfsSync(dir);
+      if (fs.bavail * fs.bsize < 64 * 1024) return `no space left on the disk (${Math.round((fs.bavail * fs.bsize) / 1024)} KiB free)`;
+    } catch {
+      // no statfs: the general reason below
+    }
+    return 'the disk refused the write (EIO: full, read-only or failing)';
+  }
+  return text.split('\n')[0];
 }
 
 interface Layout {
@@ -31,6 +96,20 @@ interface Layout {
   /** Scratch key for lookups (reused: lookups are synchronous). */
   key: Buffer;
   coords: Float64Array;
+}
+
+/** The keys of one identity: [prefix, the first key after every key with this prefix). */
+function prefixRange(prefix: Buffer): { start: Buffer; end: Buffer } {
+  const end = Buffer.from(prefix);
+  // The prefix is a hash: never all 0xff.
+  let i = end.length - 1;
+  while (end[i] === 0xff) end[i--] = 0;
+  end[i]++;
+  return { start: Buffer.from(prefix), end };
+}
+
+function checkIntegerLike(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0) invalidArgument(name, 'must be a nonnegative integer', value);
 }
 
 function rowAccess(inputs: Float64View): { rows: number; d: number; rowStride: number; colStride: number } {
@@ -59,8 +138,9 @@ export function openQueryStore(dir: string): QueryStore {
     // afterwards; put awaits `flushed` as well, so the default is kept.
     db = open<Buffer, Buffer>({ path, keyEncoding: 'binary', encoding: 'binary', compression: false });
   } catch (e) {
-    throw new NnidError(ErrorCodes.fileRead, `cannot open the query store in ${dir}: ${(e as Error).message}`, { cause: e });
+    throw new QueryStoreError(ErrorCodes.fileRead, 'open', path, `cannot open the query store in ${dir}: ${fsReason(e, dir)}; ${WHAT_TO_DO}`, { cause: e });
   }
+  let broken: QueryStoreError | undefined;
   const layouts = new Map<string, Layout>();
 
   function layout(identity: string, d: number): Layout {
@@ -132,22 +212,56 @@ export function openQueryStore(dir: string): QueryStore {
         writes.push([key, value]);
       }
       if (writes.length === 0) return;
+      // After a failed commit the environment is not written again: the same clear error.
+      if (broken) throw broken;
       // Inserting in key order touches each B-tree page once in a row: ~20% cheaper (bench).
       writes.sort((a, b) => Buffer.compare(a[0], b[0]));
-      await db.transaction(() => {
-        for (const [key, value] of writes) db.put(key, value);
-      });
-      await db.flushed;
+      try {
+        // A synchronous transaction: a failed commit throws here, where it is caught (the
+        // asynchronous one rejects promises of its own and logs to the console).
+        db.transactionSync(() => {
+          for (const [key, value] of writes) db.putSync(key, value);
+        });
+        await db.flushed;
+      } catch (e) {
+        // lmdb-js rejects with "Commit failed" and keeps the reason in a second promise, which
+        // would otherwise end the process as an unhandled rejection.
+        const commitError = (e as { commitError?: Promise<unknown> }).commitError;
+        const reason = commitError ? await commitError.then(() => e, (c: unknown) => c) : e;
+        broken = new QueryStoreError(
+          ErrorCodes.fileWrite,
+          'write',
+          path,
+          `cannot write to the query store ${path}: ${fsReason(reason, dir)}; the answers stored before stay readable; ${WHAT_TO_DO}`,
+          { cause: reason },
+        );
+        throw broken;
+      }
+    },
+
+    sample(identity, d, k) {
+      checkIntegerLike('k', k);
+      const l = layout(identity, d);
+      const { start, end } = prefixRange(l.prefix);
+      const total = db.getKeysCount({ start, end });
+      const n = Math.min(k, total);
+      const inputs = { data: new Float64Array(n * d), offset: 0, shape: [n, d], strides: [d, 1] };
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        // The middle of the i-th of n equal slices of the key range.
+        const offset = Math.floor(((i + 0.5) * total) / n);
+        for (const { key, value } of db.getRange({ start, end, offset, limit: 1 })) {
+          values[i] = value.readDoubleLE(0);
+          const bytes = l.hashed ? value.subarray(8, 8 + 8 * d) : key.subarray(PREFIX_BYTES, PREFIX_BYTES + 8 * d);
+          for (let j = 0; j < d; j++) inputs.data[i * d + j] = bytes.readDoubleLE(8 * j);
+        }
+      }
+      return { inputs, values };
     },
 
     count(identity) {
       const prefix = createHash('sha256').update(identity).digest().subarray(0, PREFIX_BYTES);
-      const end = Buffer.from(prefix);
-      // The first key after every key with this prefix (the prefix is a hash: never all 0xff).
-      let i = end.length - 1;
-      while (end[i] === 0xff) end[i--] = 0;
-      end[i]++;
-      return db.getKeysCount({ start: prefix, end });
+      return db.getKeysCount(prefixRange(prefix));
     },
 
     async close() {

@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { matrix, transposeView, toDense } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { openQueryStore } from '../src/index.ts';
+import { openQueryStore, QueryStoreError } from '../src/index.ts';
 import { gaussianPoints } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-store-'));
@@ -81,3 +83,94 @@ describe('openQueryStore', () => {
     expect(third.counts).toEqual({ total: 500, paid: 200, reused: 300 });
   });
 });
+
+/** Mounts a tmpfs of `size` on a new directory; undefined where mounting is not allowed (not root, no CAP_SYS_ADMIN). */
+function smallFilesystem(size: string): { dir: string; remountReadOnly(): boolean; unmount(): void } | undefined {
+  // NNID_TEST_NO_MOUNT=1 runs the fallbacks (as on a machine where mounting is not allowed).
+  if (process.env.NNID_TEST_NO_MOUNT) return undefined;
+  const mnt = mkdtempSync(join(tmpdir(), 'nnid-tmpfs-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]).status !== 0) {
+    rmSync(mnt, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    dir: mnt,
+    remountReadOnly: () => spawnSync('mount', ['-o', 'remount,ro', mnt]).status === 0,
+    unmount() {
+      spawnSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('a full or read-only disk under the store', () => {
+  const fill = fileURLToPath(new URL('./fixtures/fill-store.ts', import.meta.url));
+
+  it('a full disk: put rejects with one clear line, the process lives on (no SIGBUS, no unhandled rejection), committed answers stay readable', () => {
+    // A real 1 MB tmpfs where the test may mount one; else a 1 MB file size limit (the kernel
+    // refuses the write past it just as a full disk does).
+    const fs = smallFilesystem('1m');
+    const dir = fs ? join(fs.dir, 'store') : join(dir0(), 'limited');
+    try {
+      const child = fs
+        ? spawnSync(process.execPath, ['--import', 'tsx', fill, dir], { encoding: 'utf8' })
+        : spawnSync('bash', ['-c', 'ulimit -f 1024 && exec "$0" --import tsx "$1" "$2"', process.execPath, fill, dir], { encoding: 'utf8' });
+      expect([child.status, child.signal, child.stderr]).toEqual([0, null, '']);
+      const result = JSON.parse(child.stdout);
+      const path = join(dir, 'queries.mdb');
+      expect(result.error).toEqual({
+        name: 'QueryStoreError',
+        code: 'E_FILE_WRITE',
+        reason: 'write',
+        message: expect.stringMatching(
+          new RegExp(`^cannot write to the query store ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (no space left on the disk \\(\\d+ KiB free\\)|the disk refused the write \\(EIO: full, read-only or failing\\)); the answers stored before stay readable; pass --no-store, or --store DIR on a writable disk with free space$`),
+        ),
+      });
+      if (fs) expect(result.error.message).toMatch(/no space left on the disk/);
+      // Some batches were committed before the disk filled up; all of them are still there.
+      expect(result.committed).toBeGreaterThan(0);
+      expect(result.committed).toBeLessThan(1000 * 200);
+      expect([result.countAfterError, result.countReopened, result.readBack, result.values]).toEqual([result.committed, result.committed, 200, [0.5]]);
+    } finally {
+      fs?.unmount();
+    }
+  }, 60_000);
+
+  it('a read-only disk: opening the store fails with one clear line', async (ctx) => {
+    const fs = smallFilesystem('1m');
+    if (!fs && process.getuid?.() === 0) return ctx.skip('cannot mount a tmpfs here, and as root a directory without write permission is still writable');
+    let parent: string;
+    if (fs) {
+      const store = openQueryStore(join(fs.dir, 'store'));
+      await store.put('box', matrix(1, 2), [0], [1]);
+      await store.close();
+      expect(fs.remountReadOnly()).toBe(true);
+      parent = fs.dir;
+    } else {
+      parent = join(dir0(), 'read-only');
+      mkdirSync(parent);
+      chmodSync(parent, 0o555);
+    }
+    try {
+      for (const name of fs ? ['store', 'new-store'] : ['new-store']) {
+        const where = join(parent, name);
+        let error: unknown;
+        try {
+          openQueryStore(where);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(QueryStoreError);
+        expect((error as QueryStoreError).code).toBe('E_FILE_READ');
+        const reason = fs ? 'the file system is read-only (EROFS)' : 'permission denied (EACCES)';
+        expect((error as Error).message).toBe(`cannot open the query store in ${where}: ${reason}; pass --no-store, or --store DIR on a writable disk with free space`);
+      }
+    } finally {
+      fs?.unmount();
+    }
+  });
+});
+
+function dir0(): string {
+  return dir;
+}
