@@ -3,7 +3,8 @@
  * started from an estimate, on queries of the black box. The analytic Jacobian is exact; the
  * normal equations (J^T J + lambda D) delta = -J^T r go through @nnid/linalg (gram + Cholesky),
  * with Marquardt's diagonal scaling D = diag(J^T J) and Nielsen's update of lambda; after an
- * accepted step, a few inner steps reuse its J and Cholesky factor (innerSteps).
+ * accepted step, a few inner steps reuse its J and Cholesky factor (innerSteps). The loop is
+ * @nnid/optimize's leastSquares (normal-equations strategy); this file forms the equations.
  *
  * @example
  * const { network, report } = await refineNetwork(oracle, estimate, { seed: 1 });
@@ -26,7 +27,8 @@ import {
   type Network,
   type Oracle,
 } from '@nnid/core';
-import { choleskyFactorization, gram, matmul, setBlasThreads, type CholeskyFactorization } from '@nnid/linalg';
+import { gram, matmul, setBlasThreads } from '@nnid/linalg';
+import { leastSquares, normalEquationsStrategy, type LeastSquaresReport, type NormalEquations, type StopReason } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
@@ -100,28 +102,23 @@ function firstFree(layout: Layout, fix: Fix): number {
   return fix === 'first-layer' ? layout.offB : fix === 'first-layer-weights' ? layout.offTheta : 0;
 }
 
-export type StopReason = 'residual' | 'step' | 'cost' | 'maxIterations' | 'lambda' | 'stalled';
+export type { StopReason };
 
-export interface RefineReport {
+/**
+ * The fit's report: the solver's (@nnid/optimize: status, message, success, stop reason,
+ * iterations, nfev, njev, cost, the relative-residual history, ...) with the data it fitted.
+ */
+export interface RefineReport extends Omit<LeastSquaresReport, 'seconds'> {
   /** Data points fitted: fresh queries + extra pairs. */
   dataPoints: number;
   /** Fresh queries paid or reused through the oracle by this stage. */
   queries: number;
-  iterations: number;
-  acceptedSteps: number;
-  /** Further steps taken with an accepted step's J and factorization (see RefineOptions.innerSteps). */
-  innerSteps: number;
-  /** Relative residual |r| / |y| after each accepted step, the first entry at the start. */
-  residualHistory: number[];
-  initialRelativeResidual: number;
-  relativeResidual: number;
   /** Root mean square residual at the end (compare with the oracle's noise level). */
   rmsResidual: number;
+  /** The same as `success`: the fit stopped on residual, cost or step (status > 0). */
   converged: boolean;
-  stopReason: StopReason;
-  finalLambda: number;
-  parameters: number;
-  timeMs: number;
+  /** Wall time of the stage (its queries included). */
+  seconds: number;
 }
 
 export interface RefineResult {
@@ -300,15 +297,6 @@ export const BLOCKED_FROM = 1e9;
  */
 export const STRUCTURED_FROM = 5e9;
 
-interface NormalEquations {
-  /** The sum of squared residuals, J^T J and J^T r at q. */
-  evaluate(q: Float64Array): Promise<{ sumSq: number; JtJ: Float64View; grad: Float64Array }>;
-  /** The sum of squared residuals at q (the same bits as evaluate's); keeps r(q) for gradientAtLast. */
-  sumOf(q: Float64Array): Promise<number>;
-  /** J^T r with J from the last evaluate and r from the last sumOf. */
-  gradientAtLast(): Float64Array;
-}
-
 /**
  * All parameters free: the rows in `blocks` blocks, each forming its own products, summed in
  * block order (one block: the products of the whole J). The first block runs here, the others
@@ -363,19 +351,28 @@ function blockedEquations(blocks: number, pool: RefinePool | null, layout: Layou
   };
 }
 
-/** A fixed: A x computed once, only (theta,) B, tau differentiated (see upperResidualsAndJacobian). */
+/**
+ * A fixed: A x computed once, only (theta,) B, tau differentiated (see upperResidualsAndJacobian).
+ * The equations' points are the free parameters p[firstFree..P); A (and theta) stay p's.
+ */
 function upperEquations(p: Float64Array, layout: Layout, fix: Fix, X: Float64Array, y: Float64Array, N: number): NormalEquations {
   const U = firstLayerInputs(p, layout, X, N);
   const withTheta = fix === 'first-layer-weights';
+  const first = firstFree(layout, fix);
   const r = new Float64Array(N);
-  const J = matrix(N, layout.size - firstFree(layout, fix));
+  const J = matrix(N, layout.size - first);
+  const full = Float64Array.from(p);
+  const at = (x: Float64Array) => {
+    full.set(x, first);
+    return full;
+  };
   return {
-    async evaluate(q) {
-      const sumSq = upperResidualsAndJacobian(q, layout, U, y, r, J.data, withTheta);
+    async evaluate(x) {
+      const sumSq = upperResidualsAndJacobian(at(x), layout, U, y, r, J.data, withTheta);
       return { sumSq, JtJ: gram(J), grad: matmul(J, matrixFrom(r, N, 1), { transA: true }).data };
     },
-    async sumOf(q) {
-      return upperResidualsAndJacobian(q, layout, U, y, r, undefined, withTheta);
+    async sumOf(x) {
+      return upperResidualsAndJacobian(at(x), layout, U, y, r, undefined, withTheta);
     },
     gradientAtLast() {
       return matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
@@ -384,138 +381,39 @@ function upperEquations(p: Float64Array, layout: Layout, fix: Fix, X: Float64Arr
 }
 
 async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): Promise<Omit<RefineResult, 'data'>> {
-  const { stepTol, resTol, costTol, maxIterations } = settings;
   const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
-  const Pall = layout.size;
-  // the free parameters are p[first..Pall): all, (theta, B, tau), or the second layer (B, tau) alone
+  // the free parameters are p[first..P): all, (theta, B, tau), or the second layer (B, tau) alone
   const first = firstFree(layout, settings.fix);
-  const P = Pall - first;
-  let p = packParameters(initial, layout);
+  const p = packParameters(initial, layout);
   const equations = first > 0 ? upperEquations(p, layout, settings.fix, X, y, N) : blockedEquations(settings.blocks, settings.pool, layout, X, y, N);
-  let { sumSq, JtJ, grad } = await equations.evaluate(p);
-  const history = [Math.sqrt(sumSq) / yNorm];
-  let lambda = 1e-3;
-  let nu = 2;
-  let iterations = 0;
-  let accepted = 0;
-  let smallCostSteps = 0;
-  let stopReason: StopReason = 'maxIterations';
-  const diag = new Float64Array(P);
-  const saveDiag = new Float64Array(P);
-  const minusGrad = new Float64Array(P);
-  let innerSteps = 0;
-
-  while (iterations < maxIterations) {
-    if (Math.sqrt(sumSq) / yNorm <= resTol) {
-      stopReason = 'residual';
-      break;
-    }
-    iterations++;
-    let maxDiag = 0;
-    for (let k = 0; k < P; k++) maxDiag = Math.max(maxDiag, JtJ.data[k * P + k]);
-    for (let k = 0; k < P; k++) diag[k] = Math.max(JtJ.data[k * P + k], 1e-12 * maxDiag, 1e-300);
-    // J^T J + lambda D in place (its diagonal restored after): the factorization copies it
-    for (let k = 0; k < P; k++) {
-      saveDiag[k] = JtJ.data[k * P + k];
-      JtJ.data[k * P + k] += lambda * diag[k];
-      minusGrad[k] = -grad[k];
-    }
-    let factor: CholeskyFactorization;
-    try {
-      factor = choleskyFactorization(JtJ);
-    } catch {
-      lambda *= nu;
-      nu *= 2;
-      if (lambda > 1e20) {
-        stopReason = 'lambda';
-        break;
-      }
-      continue;
-    } finally {
-      for (let k = 0; k < P; k++) JtJ.data[k * P + k] = saveDiag[k];
-    }
-    const delta = factor.solve(minusGrad);
-    const trial = Float64Array.from(p);
-    for (let k = 0; k < P; k++) trial[first + k] = p[first + k] + delta[k];
-    const trialSumSq = await equations.sumOf(trial);
-    // predicted reduction of 0.5 |r|^2: 0.5 delta^T (lambda D delta - grad)
-    let predicted = 0;
-    for (let k = 0; k < P; k++) predicted += delta[k] * (lambda * diag[k] * delta[k] - grad[k]);
-    predicted *= 0.5;
-    // A tiny step is convergence only when it also promises no decrease: a step kept tiny by
-    // damping or by huge parameters (a saturated unit) is not.
-    if (norm(delta) <= stepTol * (norm(p.subarray(first)) + stepTol) && predicted <= costTol * 0.5 * sumSq) {
-      stopReason = 'step';
-      break;
-    }
-    const actual = 0.5 * (sumSq - trialSumSq);
-    const rho = predicted > 0 ? actual / predicted : -1;
-    if (rho > 0 && Number.isFinite(trialSumSq)) {
-      accepted++;
-      // further steps with the same J and factorization: delta' = -(J^T J + lambda D)^-1 J^T r(p'),
-      // kept while they lower the cost (a modified LM step; no new J^T J)
-      let next = trial;
-      let nextSumSq = trialSumSq;
-      for (let s = 0; s < settings.innerSteps; s++) {
-        const g = equations.gradientAtLast();
-        for (let k = 0; k < P; k++) g[k] = -g[k];
-        const inner = factor.solve(g);
-        const z = Float64Array.from(next);
-        for (let k = 0; k < P; k++) z[first + k] += inner[k];
-        const zSumSq = await equations.sumOf(z);
-        if (!(zSumSq < nextSumSq)) break;
-        next = z;
-        nextSumSq = zSumSq;
-        innerSteps++;
-      }
-      const relativeDrop = (sumSq - nextSumSq) / (sumSq || 1);
-      p = next;
-      ({ sumSq, JtJ, grad } = await equations.evaluate(p));
-      // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
-      // (Nielsen's 3x saved iterations on sigmoid (30, 20, 8) N(0, 1) but cost attempts on the grid: BENCHMARKS.md)
-      lambda *= Math.max(0.1, 1 - (2 * rho - 1) ** 3);
-      nu = 2;
-      const rel = Math.sqrt(sumSq) / yNorm;
-      history.push(rel);
-      settings.onProgress?.(iterations, rel);
-      smallCostSteps = relativeDrop < costTol ? smallCostSteps + 1 : 0;
-      if (smallCostSteps >= 2) {
-        stopReason = 'cost';
-        break;
-      }
-      const w = settings.stallWindow;
-      if (w > 0 && history.length > w && rel > settings.stallAbove && rel > settings.stallFactor * history[history.length - 1 - w]) {
-        stopReason = 'stalled';
-        break;
-      }
-    } else {
-      lambda *= nu;
-      nu *= 2;
-      if (lambda > 1e20) {
-        stopReason = 'lambda';
-        break;
-      }
-    }
-  }
-  const relativeResidual = Math.sqrt(sumSq) / yNorm;
+  const { x, report } = await leastSquares(normalEquationsStrategy(equations), p.subarray(first), {
+    maxIterations: settings.maxIterations,
+    residualScale: yNorm,
+    residualTolerance: settings.resTol,
+    stepTolerance: settings.stepTol,
+    stepTest: 'size-and-prediction',
+    costTolerance: settings.costTol,
+    acceptance: 'gain-ratio',
+    innerSteps: settings.innerSteps,
+    stallWindow: settings.stallWindow,
+    stallFactor: settings.stallFactor,
+    stallAbove: settings.stallAbove,
+    // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
+    // (Nielsen's 3x saved iterations on sigmoid (30, 20, 8) N(0, 1) but cost attempts on the grid: BENCHMARKS.md)
+    damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
+    ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
+  });
+  p.set(x, first);
   return {
     network: unpackParameters(p, layout),
     report: {
       dataPoints: N,
       queries,
-      iterations,
-      acceptedSteps: accepted,
-      innerSteps,
-      residualHistory: history,
-      initialRelativeResidual: history[0],
-      relativeResidual,
-      rmsResidual: Math.sqrt(sumSq / N),
-      converged: stopReason !== 'maxIterations' && stopReason !== 'lambda' && stopReason !== 'stalled',
-      stopReason,
-      finalLambda: lambda,
-      parameters: P,
-      timeMs: performance.now() - started,
+      ...report,
+      rmsResidual: Math.sqrt((2 * report.cost) / N),
+      converged: report.success,
+      seconds: (performance.now() - started) / 1000,
     },
   };
 }

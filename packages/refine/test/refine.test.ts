@@ -86,6 +86,14 @@ describe('refineNetwork', () => {
       expect(oracle.counts().total).toBe(report.queries);
       expect(report.relativeResidual).toBeLessThan(1e-12);
       expect(report.residualHistory[0]).toBeGreaterThan(1e-3);
+      // the solver's report (@nnid/optimize): status table, counts, seconds, JSON
+      expect(report.success).toBe(true);
+      expect(report.status).toBeGreaterThan(0);
+      expect(report.njev).toBe(report.acceptedSteps + 1);
+      expect(report.nfev).toBeGreaterThan(report.njev);
+      expect(report.seconds).toBeGreaterThan(0);
+      expect(report.seconds).toBeLessThan(600);
+      expect(JSON.parse(JSON.stringify(report))).toEqual(report);
       // from a nearby start LM returns to the very same parameters (no permutation or sign flip)
       expect(after.parameters).toBeLessThan(1e-9);
       expect(after.relativeL2).toBeLessThan(1e-12);
@@ -222,6 +230,8 @@ describe('refineNetwork', () => {
     const { report } = await refineNetwork(createOracle(networkBlackBox(truth)), far, { seed: 1, maxIterations: 1000, stallWindow: 10, stallFactor: 0.5 });
     const h = report.residualHistory;
     expect(report.stopReason).toBe('stalled');
+    expect(report.status).toBe(-2);
+    expect(report.message).toBe('Stalled: the last `stallWindow` accepted steps lowered the relative residual by less than `stallFactor` while it is above `stallAbove`.');
     expect(report.converged).toBe(false);
     expect(h.length).toBeGreaterThan(10);
     expect(h[h.length - 1]).toBeGreaterThan(0.5 * h[h.length - 11]);

@@ -23,7 +23,8 @@ import {
   type Network,
   type Oracle,
 } from '@nnid/core';
-import { choleskySolve, gram, lstsq, matmul } from '@nnid/linalg';
+import { gram, lstsq, matmul } from '@nnid/linalg';
+import { leastSquares, normalEquationsStrategy, type LeastSquaresStatus, type NormalEquations, type StopReason } from '@nnid/optimize';
 import { residuals, secondLayer, type ShiftModel } from './model.ts';
 
 export interface ShiftRecoveryOptions {
@@ -61,12 +62,20 @@ export interface ShiftRecoveryReport {
   gradientCoefficients: number[];
   /** Indices l whose v_l was flipped. */
   flipped: number[];
+  /** The fit's Levenberg-Marquardt (@nnid/optimize): iterations, accepted and refused steps (see SATURATION_FLOOR). */
   iterations: number;
   acceptedSteps: number;
+  refusedSteps: number;
   /** |f_hat - y| / |y| on the fit data after each accepted step (the first at the start). */
   residualHistory: number[];
   relativeResidual: number;
-  stopReason: 'cost' | 'step' | 'maxIterations' | 'lambda';
+  /** The solver's status (> 0: converged), stop reason ('cost', 'step', 'maxIterations' or 'lambda') and message. */
+  status: LeastSquaresStatus;
+  stopReason: StopReason;
+  message: string;
+  /** Residual evaluations and linearizations of the fit. */
+  nfev: number;
+  njev: number;
   theta: number[];
   tau: number[];
   lambda: number[];
@@ -124,6 +133,26 @@ function saturates(phi1: ReturnType<typeof activation>, p: Float64Array, trial: 
   const floor = SATURATION_FLOOR * phi1.d1(0);
   for (let i = 0; i < m0; i++) if (phi1.d1(trial[i]) < floor && Math.abs(trial[i]) > Math.abs(p[i])) return true;
   return false;
+}
+
+/** The shift fit's normal equations over p = [theta, tau, lambda] (J^T J by gram, as before the solver moved). */
+function shiftEquations(model: ShiftModel, y: Float64Array): NormalEquations {
+  const { N, m0, m1 } = model;
+  const r = new Float64Array(N);
+  const rTrial = new Float64Array(N);
+  const J = matrix(N, m0 + 2 * m1);
+  return {
+    async evaluate(q) {
+      const sumSq = residuals(model, q, y, r, J.data);
+      return { sumSq, JtJ: gram(J), grad: matmul(J, matrixFrom(r, N, 1), { transA: true }).data };
+    },
+    async sumOf(q) {
+      return residuals(model, q, y, rTrial, null);
+    },
+    gradientAtLast() {
+      return matmul(J, matrixFrom(rTrial, N, 1), { transA: true }).data;
+    },
+  };
 }
 
 /**
@@ -252,102 +281,38 @@ export async function recoverShifts(
   const model: ShiftModel = { m0, m1, phi1, phi2, w, z, N };
 
   // start: theta given or 0, lambda from the gradient, tau such that every pre-activation at 0 is 0
-  let p = new Float64Array(np);
-  if (theta0) p.set(theta0);
+  const p0 = new Float64Array(np);
+  if (theta0) p0.set(theta0);
   const phi2d0 = phi2.d1(0);
-  for (let l = 0; l < m1; l++) p[m0 + m1 + l] = Math.abs(c[l]) / phi2d0;
-  {
-    const b = new Float64Array(m1 * m0);
-    secondLayer(model, p, b);
-    for (let l = 0; l < m1; l++) {
-      let s = 0;
-      for (let i = 0; i < m0; i++) s += b[l * m0 + i] * phi1.value(p[i]);
-      p[m0 + l] = -s;
-    }
+  for (let l = 0; l < m1; l++) p0[m0 + m1 + l] = Math.abs(c[l]) / phi2d0;
+  const bTrial = new Float64Array(m1 * m0);
+  secondLayer(model, p0, bTrial);
+  for (let l = 0; l < m1; l++) {
+    let s = 0;
+    for (let i = 0; i < m0; i++) s += bTrial[l * m0 + i] * phi1.value(p0[i]);
+    p0[m0 + l] = -s;
   }
 
   let yNorm = 0;
   for (let n = 0; n < N; n++) yNorm += y[n] * y[n];
   yNorm = Math.sqrt(yNorm) || 1;
-  const r = new Float64Array(N);
-  const rTrial = new Float64Array(N);
-  const bTrial = new Float64Array(m1 * m0);
-  const J = matrix(N, np);
-  let sumSq = residuals(model, p, y, r, J.data);
-  if (!Number.isFinite(sumSq)) throw new NumericalError('shift recovery: the starting network gives non-finite values');
-  const history = [Math.sqrt(sumSq) / yNorm];
-  let lambdaLM = 1e-3;
-  let nu = 2;
-  let iterations = 0;
-  let accepted = 0;
-  let small = 0;
-  let stopReason: ShiftRecoveryReport['stopReason'] = 'maxIterations';
-  let JtJ = gram(J);
-  let grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
-  const M = matrix(np, np);
-  const rhs = matrix(np, 1);
-  while (iterations < maxIterations) {
-    iterations++;
-    let maxDiag = 0;
-    for (let k = 0; k < np; k++) maxDiag = Math.max(maxDiag, JtJ.data[k * np + k]);
-    M.data.set(JtJ.data);
-    for (let k = 0; k < np; k++) {
-      const dk = Math.max(JtJ.data[k * np + k], 1e-12 * maxDiag, 1e-300);
-      M.data[k * np + k] += lambdaLM * dk;
-      rhs.data[k] = -grad[k];
-    }
-    let delta: Float64Array;
-    try {
-      delta = choleskySolve(M, rhs).data;
-    } catch {
-      lambdaLM *= nu;
-      nu *= 2;
-      if (lambdaLM > 1e20) {
-        stopReason = 'lambda';
-        break;
-      }
-      continue;
-    }
-    let stepNorm = 0;
-    let pNorm = 0;
-    for (let k = 0; k < np; k++) {
-      stepNorm += delta[k] * delta[k];
-      pNorm += p[k] * p[k];
-    }
-    if (Math.sqrt(stepNorm) <= 1e-14 * (Math.sqrt(pNorm) + 1e-14)) {
-      stopReason = 'step';
-      break;
-    }
-    const trial = new Float64Array(np);
-    for (let k = 0; k < np; k++) trial[k] = p[k] + delta[k];
-    const trialSq = residuals(model, trial, y, rTrial, null);
+  const { x: p, report: fit } = await leastSquares(normalEquationsStrategy(shiftEquations(model, y), { factorization: 'per-solve' }), p0, {
+    maxIterations,
+    residualScale: yNorm,
+    residualTolerance: 0,
+    stepTolerance: 1e-14,
+    stepTest: 'size',
+    costTolerance: costTol,
+    acceptance: 'decrease',
+    damping: { initial: 1e-3, decrease: { rule: 'divide', by: 3, floor: 1e-12 }, ceiling: 1e20 },
     // a step that drives some theta_i where phi1'(theta_i) underflows makes b_l = .../phi1'(theta_i)
-    // infinite while f stays finite (the unit saturates): not a fit, rejected
-    secondLayer(model, trial, bTrial);
-    if (Number.isFinite(trialSq) && trialSq < sumSq && bTrial.every(Number.isFinite) && !saturates(phi1, p, trial, m0)) {
-      accepted++;
-      const drop = (sumSq - trialSq) / (sumSq || 1);
-      p = trial;
-      sumSq = residuals(model, p, y, r, J.data);
-      history.push(Math.sqrt(sumSq) / yNorm);
-      JtJ = gram(J);
-      grad = matmul(J, matrixFrom(r, N, 1), { transA: true }).data;
-      lambdaLM = Math.max(lambdaLM / 3, 1e-12);
-      nu = 2;
-      small = drop < costTol ? small + 1 : 0;
-      if (small >= 2) {
-        stopReason = 'cost';
-        break;
-      }
-    } else {
-      lambdaLM *= nu;
-      nu *= 2;
-      if (lambdaLM > 1e20) {
-        stopReason = 'lambda';
-        break;
-      }
-    }
-  }
+    // infinite while f stays finite (the unit saturates): not a fit, refused
+    acceptStep: (trial, current) => {
+      secondLayer(model, trial, bTrial);
+      return bTrial.every(Number.isFinite) && !saturates(phi1, current, trial, m0);
+    },
+  });
+  if (fit.stopReason === 'nonFiniteStart') throw new NumericalError('shift recovery: the starting network gives non-finite values');
 
   const theta = p.slice(0, m0);
   const tau = p.slice(m0, m0 + m1);
@@ -369,11 +334,16 @@ export async function recoverShifts(
     gradientSource,
     gradientCoefficients: Array.from(c),
     flipped,
-    iterations,
-    acceptedSteps: accepted,
-    residualHistory: history,
-    relativeResidual: history[history.length - 1],
-    stopReason,
+    iterations: fit.iterations,
+    acceptedSteps: fit.acceptedSteps,
+    refusedSteps: fit.refusedSteps,
+    residualHistory: fit.residualHistory,
+    relativeResidual: fit.relativeResidual,
+    status: fit.status,
+    stopReason: fit.stopReason,
+    message: fit.message,
+    nfev: fit.nfev,
+    njev: fit.njev,
     theta: Array.from(theta),
     tau: Array.from(tau),
     lambda: Array.from(lam),

@@ -111,6 +111,23 @@ describe('recoverShifts data reuse', () => {
     expect((error as Error).message).toBe('shift recovery: the starting network gives non-finite values');
   });
 
+  it("the saturation guard (the solver's acceptance hook) refuses steps past phi1'(theta_i) = 1e-3 phi1'(0)", async () => {
+    // a unit truly at theta 6 (tanh'(6) = 2.5e-5): the fit may not follow it past the floor
+    const net = randomNetwork({ inputDim: 8, width1: 5, width2: 2, seed: 3 });
+    net.theta[0] = 6;
+    const { theta, report } = await recoverShifts(createOracle(networkBlackBox(net)), net.A, entangledWeights(net), {
+      activation: { layer1: 'tanh', layer2: 'tanh' },
+      seed: 1,
+      initialTheta: [3.5, 0, 0, 0, 0],
+    });
+    expect(report.refusedSteps).toBeGreaterThan(0);
+    expect(theta[0]).toBeGreaterThan(4);
+    expect(1 - Math.tanh(theta[0]) ** 2).toBeGreaterThanOrEqual(1e-3);
+    expect(report.relativeResidual).toBeGreaterThan(1e-3);
+    expect(report.message.length).toBeGreaterThan(0);
+    expect(report.nfev).toBeGreaterThan(report.njev);
+  });
+
   it('names bad data', async () => {
     const net = randomNetwork({ inputDim: 10, width1: 6, width2: 2, seed: 8 });
     const bad = { inputs: matrix(5, 9), values: new Float64Array(5) };

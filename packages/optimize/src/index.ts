@@ -1,0 +1,10 @@
+/**
+ * @nnid/optimize — one Levenberg–Marquardt least-squares solver for nnid's fits, behind a
+ * step-strategy interface (dense normal equations first; a matrix-free strategy can follow).
+ */
+export { leastSquares } from './levenberg-marquardt.ts';
+export type { DampingDecrease, DampingOptions, LeastSquaresReport, LeastSquaresResult, LevenbergMarquardtOptions } from './levenberg-marquardt.ts';
+export { normalEquationsStrategy } from './strategy.ts';
+export type { NormalEquations, NormalEquationsStrategyOptions, StepStrategy } from './strategy.ts';
+export { isSuccess, STATUS_TABLE, STOP_REASONS } from './status.ts';
+export type { LeastSquaresStatus, StopReason } from './status.ts';

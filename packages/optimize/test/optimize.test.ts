@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, matrixFrom } from '@nnid/core';
+import { gram, matmul } from '@nnid/linalg';
+import {
+  isSuccess,
+  leastSquares,
+  normalEquationsStrategy,
+  STATUS_TABLE,
+  STOP_REASONS,
+  type LevenbergMarquardtOptions,
+  type NormalEquations,
+  type StepStrategy,
+  type StopReason,
+} from '@nnid/optimize';
+
+/** Normal equations of residuals r(x) (m values) with Jacobian J(x) (m x n, row-major). */
+function problem(m: number, residual: (x: Float64Array) => Float64Array, jacobian: (x: Float64Array) => Float64Array): NormalEquations {
+  let J: Float64Array = new Float64Array(0);
+  let r: Float64Array = new Float64Array(0);
+  const sum = (v: Float64Array) => v.reduce((s, t) => s + t * t, 0);
+  const n = () => J.length / m;
+  return {
+    async evaluate(x) {
+      r = residual(x);
+      J = jacobian(x);
+      const Jv = matrixFrom(J, m, x.length);
+      return { sumSq: sum(r), JtJ: gram(Jv), grad: matmul(Jv, matrixFrom(r, m, 1), { transA: true }).data };
+    },
+    async sumOf(x) {
+      r = residual(x);
+      return sum(r);
+    },
+    gradientAtLast() {
+      return matmul(matrixFrom(J, m, n()), matrixFrom(r, m, 1), { transA: true }).data;
+    },
+  };
+}
+
+/** Rosenbrock's function as residuals: r = (10 (x2 - x1^2), 1 - x1); minimum 0 at (1, 1). */
+const rosenbrock = () =>
+  problem(
+    2,
+    (x) => Float64Array.of(10 * (x[1] - x[0] * x[0]), 1 - x[0]),
+    (x) => Float64Array.of(-20 * x[0], 10, -1, 0),
+  );
+
+/** y_k = a exp(b t_k) (+ noise) on t_k = k / 10, k < 30; parameters (a, b). */
+function exponentialFit(a: number, b: number, noise = 0) {
+  const t = Float64Array.from({ length: 30 }, (_, k) => k / 10);
+  // a fixed, sign-alternating perturbation: the minimum is then nonzero
+  const y = t.map((tk, k) => a * Math.exp(b * tk) + noise * (k % 2 === 0 ? 1 : -1) * (1 + (k % 3)));
+  const eqs = problem(
+    t.length,
+    (x) => t.map((tk, k) => x[0] * Math.exp(x[1] * tk) - y[k]),
+    (x) => {
+      const J = new Float64Array(2 * t.length);
+      t.forEach((tk, k) => {
+        const e = Math.exp(x[1] * tk);
+        J[2 * k] = e;
+        J[2 * k + 1] = x[0] * tk * e;
+      });
+      return J;
+    },
+  );
+  return { eqs, yNorm: Math.hypot(...y) };
+}
+
+const solve = (eqs: NormalEquations, x0: number[], options: LevenbergMarquardtOptions = {}) => leastSquares(normalEquationsStrategy(eqs), Float64Array.from(x0), options);
+
+describe('leastSquares reaches known minima', () => {
+  it('Rosenbrock as residuals: (1, 1) from (-1.2, 1), status 1', async () => {
+    const { x, report } = await solve(rosenbrock(), [-1.2, 1], { residualTolerance: 1e-14 });
+    expect(Math.abs(x[0] - 1)).toBeLessThan(1e-12);
+    expect(Math.abs(x[1] - 1)).toBeLessThan(1e-12);
+    expect(report.status).toBe(1);
+    expect(report.stopReason).toBe('residual');
+    expect(report.success).toBe(true);
+    expect(report.cost).toBeLessThan(1e-26);
+    expect(report.initialCost).toBeCloseTo(0.5 * (4.4 ** 2 + 2.2 ** 2), 12);
+    expect(report.njev).toBe(report.acceptedSteps + 1);
+    // each iteration evaluated one trial point (J^T J + lambda D is positive definite here)
+    expect(report.nfev).toBe(report.njev + report.iterations);
+  });
+
+  it('an exponential fit recovers (a, b) = (2, -1.5) from (1, 0), with and without inner steps', async () => {
+    for (const innerSteps of [0, 4]) {
+      const { eqs, yNorm } = exponentialFit(2, -1.5);
+      const { x, report } = await solve(eqs, [1, 0], { residualScale: yNorm, residualTolerance: 1e-14, innerSteps });
+      expect(Math.abs(x[0] - 2)).toBeLessThan(1e-12);
+      expect(Math.abs(x[1] + 1.5)).toBeLessThan(1e-12);
+      expect(report.success).toBe(true);
+      expect(report.relativeResidual).toBeLessThanOrEqual(1e-14);
+      expect(report.residualHistory[0]).toBe(report.initialRelativeResidual);
+      expect(report.residualHistory.length).toBe(report.acceptedSteps + 1);
+      if (innerSteps > 0) expect(report.innerSteps).toBeGreaterThan(0);
+      else expect(report.innerSteps).toBe(0);
+    }
+  });
+
+  it("both factorization modes and both damping rules reach the same noisy minimum (to 1e-9)", async () => {
+    const minima: Float64Array[] = [];
+    for (const factorization of ['reuse', 'per-solve'] as const) {
+      for (const decrease of [{ rule: 'nielsen', minFactor: 0.1 }, { rule: 'divide', by: 3, floor: 1e-12 }] as const) {
+        const { eqs, yNorm } = exponentialFit(2, -1.5, 1e-3);
+        const { x, report } = await leastSquares(normalEquationsStrategy(eqs, { factorization }), Float64Array.of(1, 0), { residualScale: yNorm, damping: { decrease } });
+        expect(report.success).toBe(true);
+        minima.push(x);
+      }
+    }
+    for (const x of minima) {
+      expect(Math.abs(x[0] - minima[0][0])).toBeLessThan(1e-9);
+      expect(Math.abs(x[1] - minima[0][1])).toBeLessThan(1e-9);
+    }
+    // the noise moved the minimum, and the fit is not exact there
+    expect(Math.abs(minima[0][0] - 2)).toBeGreaterThan(1e-6);
+  });
+});
+
+describe('every status is reachable, with its message', () => {
+  const cases: [StopReason, () => Promise<{ report: { status: number; stopReason: StopReason; message: string; success: boolean } }>][] = [
+    ['residual', () => solve(rosenbrock(), [-1.2, 1], { residualTolerance: 1e-14 })],
+    ['cost', () => { const { eqs, yNorm } = exponentialFit(2, -1.5, 1e-3); return solve(eqs, [1, 0], { residualScale: yNorm, costTolerance: 1e-3 }); }],
+    ['step', () => { const { eqs, yNorm } = exponentialFit(2, -1.5, 1e-3); return solve(eqs, [1, 0], { residualScale: yNorm, costTolerance: 0, stepTest: 'size', stepTolerance: 1e-6 }); }],
+    ['maxIterations', () => solve(rosenbrock(), [-1.2, 1], { maxIterations: 2 })],
+    // costTolerance 0: a step kept tiny by the growing damping is not taken for a stationary point
+    ['lambda', () => solve(rosenbrock(), [-1.2, 1], { costTolerance: 0, acceptStep: () => false })],
+    ['stalled', async () => {
+      const { eqs, yNorm } = exponentialFit(2, -1.5, 1e-3);
+      const near = await solve(eqs, [1, 0], { residualScale: yNorm, costTolerance: 0, maxIterations: 50 });
+      const start = Float64Array.from(near.x, (v) => v * (1 + 1e-6));
+      return solve(eqs, Array.from(start), { residualScale: yNorm, stallWindow: 1, stallFactor: 0.999, stallAbove: 0 });
+    }],
+    ['nonFiniteStart', () => solve(problem(1, (x) => Float64Array.of(Math.log(x[0])), (x) => Float64Array.of(1 / x[0])), [-1])],
+  ];
+  for (const [reason, run] of cases) {
+    it(`${reason}: status ${STATUS_TABLE[reason].status}`, async () => {
+      const { report } = await run();
+      expect(report.stopReason).toBe(reason);
+      expect(report.status).toBe(STATUS_TABLE[reason].status);
+      expect(report.message).toBe(STATUS_TABLE[reason].message);
+      expect(report.success).toBe(report.status > 0);
+    });
+  }
+
+  it('the table: seven distinct codes -3..3 and messages; success is status > 0', () => {
+    expect(STOP_REASONS).toEqual(['nonFiniteStart', 'stalled', 'lambda', 'maxIterations', 'residual', 'cost', 'step']);
+    expect(STOP_REASONS.map((r) => STATUS_TABLE[r].status)).toEqual([-3, -2, -1, 0, 1, 2, 3]);
+    expect(new Set(STOP_REASONS.map((r) => STATUS_TABLE[r].message)).size).toBe(7);
+    expect(STOP_REASONS.filter(isSuccess)).toEqual(['residual', 'cost', 'step']);
+    expect(STATUS_TABLE.maxIterations.message).toBe('The maximum number of iterations is exceeded.');
+  });
+
+  it('maxIterations 0: one linearization, nothing else', async () => {
+    const { x, report } = await solve(rosenbrock(), [-1.2, 1], { maxIterations: 0 });
+    expect(Array.from(x)).toEqual([-1.2, 1]);
+    expect(report).toMatchObject({ status: 0, iterations: 0, nfev: 1, njev: 1, acceptedSteps: 0 });
+  });
+
+  it('a strategy that never solves stops on lambda after the doubling factors pass the ceiling', async () => {
+    const base = normalEquationsStrategy(rosenbrock());
+    const never: StepStrategy = { ...base, solve: () => null };
+    const { report } = await leastSquares(never, Float64Array.of(-1.2, 1), { damping: { initial: 1, ceiling: 1e6 } });
+    // 1 * 2 * 4 * 8 * 16 * 32 = 32768; * 64 = 2.1e6 > 1e6 after 6 raises
+    expect(report).toMatchObject({ stopReason: 'lambda', iterations: 6, nfev: 1, finalLambda: 2 ** 21 });
+  });
+});
+
+describe('the acceptance hook', () => {
+  it('refuses steps past a bound: the fit stays inside, the refusals are counted', async () => {
+    const seen: [number[], number[]][] = [];
+    const { x, report } = await solve(rosenbrock(), [-1.2, 0], {
+      maxIterations: 100,
+      acceptStep: (trial, current) => {
+        seen.push([Array.from(trial), Array.from(current)]);
+        return trial[1] <= 0.5;
+      },
+    });
+    expect(report.refusedSteps).toBeGreaterThan(0);
+    expect(x[1]).toBeLessThanOrEqual(0.5);
+    // the hook is asked about actual moves only
+    for (const [trial, current] of seen) expect(trial).not.toEqual(current);
+    // constrained: the unconstrained minimum (1, 1) is out of reach
+    expect(report.cost).toBeGreaterThan(1e-3);
+  });
+
+  it('refusing every step ends on lambda with the start returned unchanged', async () => {
+    const { x, report } = await solve(rosenbrock(), [-1.2, 1], { costTolerance: 0, acceptStep: () => false });
+    expect(Array.from(x)).toEqual([-1.2, 1]);
+    expect(report.stopReason).toBe('lambda');
+    expect(report.acceptedSteps).toBe(0);
+    // the hook is asked only about steps that lower the cost
+    expect(report.refusedSteps).toBeGreaterThan(0);
+    expect(report.refusedSteps).toBeLessThanOrEqual(report.iterations);
+    expect(report.finalLambda).toBeGreaterThan(1e20);
+    expect(report.success).toBe(false);
+  });
+});
+
+describe('the contract', () => {
+  it('does not modify x0 or the options', async () => {
+    const x0 = Float64Array.of(-1.2, 1);
+    const options = { residualTolerance: 1e-14, damping: { initial: 1e-3, decrease: { rule: 'nielsen' as const, minFactor: 0.1 } }, innerSteps: 2 };
+    const before = JSON.stringify(options);
+    const { x } = await leastSquares(normalEquationsStrategy(rosenbrock()), x0, options);
+    expect(Array.from(x0)).toEqual([-1.2, 1]);
+    expect(x).not.toBe(x0);
+    expect(JSON.stringify(options)).toBe(before);
+  });
+
+  it('the same start and options give the same bits', async () => {
+    const a = await solve(exponentialFit(2, -1.5, 1e-3).eqs, [1, 0], { innerSteps: 3 });
+    const b = await solve(exponentialFit(2, -1.5, 1e-3).eqs, [1, 0], { innerSteps: 3 });
+    expect(Array.from(a.x)).toEqual(Array.from(b.x));
+    expect({ ...a.report, seconds: 0 }).toEqual({ ...b.report, seconds: 0 });
+  });
+
+  it('the report survives JSON', async () => {
+    const { report } = await solve(rosenbrock(), [-1.2, 1], { residualTolerance: 1e-14 });
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    expect(report.strategy).toBe('normal-equations');
+    expect(report.seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('names bad arguments in the house template', async () => {
+    const eqs = rosenbrock();
+    const cases: [unknown, unknown, string][] = [
+      [Float64Array.of(), {}, 'invalid argument. `x0` must be a nonempty Float64Array. Value: `0`.'],
+      [Float64Array.of(1, 1), { maxIterations: -1 }, 'invalid argument. `maxIterations` must be a nonnegative integer. Value: `-1`.'],
+      [Float64Array.of(1, 1), { stallFactor: 1.5 }, 'invalid argument. `stallFactor` must be a number in (0, 1). Value: `1.5`.'],
+      [Float64Array.of(1, 1), { stepTest: 'tiny' }, "invalid argument. `stepTest` must be one of 'size-and-prediction', 'size'. Value: `tiny`."],
+      [Float64Array.of(1, 1), { damping: { decrease: { rule: 'nielsen', minFactor: 2 } } }, 'invalid argument. `damping.decrease.minFactor` must be a number in (0, 1). Value: `2`.'],
+      [Float64Array.of(1, 1), { damping: { decrease: { rule: 'divide', by: 1, floor: 0 } } }, 'invalid argument. `damping.decrease.by` must be a number > 1. Value: `1`.'],
+      [Float64Array.of(1, 1), { acceptStep: 3 }, 'invalid argument. `acceptStep` must be a function. Value: `3`.'],
+    ];
+    for (const [x0, options, message] of cases) {
+      const error = await leastSquares(normalEquationsStrategy(eqs), x0 as Float64Array, options as LevenbergMarquardtOptions).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as Error).message).toBe(message);
+    }
+    expect(() => normalEquationsStrategy(eqs, { factorization: 'lu' as 'reuse' })).toThrow("invalid argument. `factorization` must be one of 'reuse', 'per-solve'. Value: `lu`.");
+  });
+});
