@@ -34,7 +34,9 @@ describe('identify: whole networks (20, 10, 3), widths given', () => {
         expect(result.report.check.passed).toBe(true);
         if (activation === 'tanh') {
           expect(before.firstLayer.medianCos).toBeGreaterThan(0.9);
-          expect(before.firstLayer.minCos).toBeGreaterThan(0.55);
+          // the worst unit depends on the rank-one search's path, which rounding steers: 0.601 (seed 2) on one
+          // machine's native tier, 0.494 on another's; the refinement makes it exact either way
+          expect(before.firstLayer.minCos).toBeGreaterThan(0.4);
           expect(before.entangled.medianCos).toBeGreaterThan(0.6);
         } else {
           expect(before.firstLayer.medianCos).toBeGreaterThan(0.998);
@@ -91,24 +93,30 @@ describe('identify: the report', () => {
   });
 
   it('attempt lanes: after a failed check the next attempts refine side by side; the same attempts and bits as one after the other', async () => {
-    // (20, 10, 3) tanh, shifts N(0, 1), seed 10: the first four attempts fail the check, the fifth passes
-    const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, activation: 'tanh', shiftStd: 1, seed: 10 });
+    // The situation is built, not found by search: a check that no refinement can pass (retryResidual
+    // 1e-300) makes every planned attempt run, on every tier, so the lanes always have work.
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, activation: 'tanh', shiftStd: 1, seed: 10 });
     const go = (threads: number, parallelAttempts: boolean) =>
-      identify(createOracle(networkBlackBox(truth)), { width1: 10, width2: 3, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 10, threads, parallelAttempts });
+      identify(createOracle(networkBlackBox(truth)), {
+        width1: 6, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 10, threads, parallelAttempts,
+        retryResidual: 1e-300, retryFactors: [2, 1, 1.25], refineMaxIterations: 15, upperFitIterations: 5,
+      });
     const serial = await go(1, true); // one thread: no lanes whatever the option
     const laned = await go(2, true);
+    // subspace dimensions round(1.5 (m0 + m1)) = 12, then 2, 1, 1.25 times 8: 16, 8, 10 -> four attempts
+    expect(serial.report.attempts.length).toBe(4);
+    expect(serial.report.check.passed).toBe(false);
     expect(serial.report.parallelAttempts).toEqual({ lanes: 0, fromAttempt: null });
     expect(laned.report.parallelAttempts).toEqual({ lanes: 2, fromAttempt: 1 });
-    expect(laned.report.attempts.map((a) => a.ranIn)).toEqual(['main', 'lane', 'lane', 'lane', 'lane']);
-    expect(serial.report.attempts.map((a) => a.ranIn)).toEqual(['main', 'main', 'main', 'main', 'main']);
+    expect(laned.report.attempts.map((a) => a.ranIn)).toEqual(['main', 'lane', 'lane', 'lane']);
+    expect(serial.report.attempts.map((a) => a.ranIn)).toEqual(['main', 'main', 'main', 'main']);
     expect(laned.report.attempts.map((a) => a.refinedResidual)).toEqual(serial.report.attempts.map((a) => a.refinedResidual));
     expect(laned.report.attempts.map((a) => a.reason)).toEqual(serial.report.attempts.map((a) => a.reason));
     expect(laned.report.attempts.map((a) => a.networkAfterRefinement)).toEqual(serial.report.attempts.map((a) => a.networkAfterRefinement));
     expect(laned.report.warnings).toEqual(serial.report.warnings);
     expect(serializeNetwork(laned.network)).toEqual(serializeNetwork(serial.network));
     expect(laned.report.queries).toEqual(serial.report.queries);
-    expect(laned.report.check.passed).toBe(true);
-    expect(score(truth, laned.network, { points: 2000 }).function.gaussian.relativeL2).toBeLessThan(1e-12);
+    expect(laned.report.check.passed).toBe(false);
   });
 
   it('reads both widths from the black box when not given (range(A), entangled weights found)', async () => {
@@ -120,15 +128,22 @@ describe('identify: the report', () => {
     expect(report.check.passed).toBe(true);
   });
 
-  it('with m1 inferred, adds units while each at least halves the residual (2 -> 3 -> 4 -> 5 on a network whose search finds 2)', async () => {
+  it('with m1 inferred, adds units while each at least halves the residual (from the units the search finds up to the true 5)', async () => {
     // (20, 20, 5) tanh then sigmoid, shifts N(0, 0.3^2), seed 2 (a widths-auto sweep run): relative
     // residual 1.5e-1 with m1 = 2, 6.3e-3 with 3, 2.9e-3 with 4 (2.2x lower), 1e-16 with 5
     const truth = randomNetwork({ inputDim: 20, width1: 20, width2: 5, activation: { layer1: 'tanh', layer2: 'sigmoid' }, shiftStd: 0.3, seed: 2 });
     const { network, report } = await identify(createOracle(networkBlackBox(truth)), { activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 2, threads: 2, parallelAttempts: true });
-    expect(report.attempts.map((a) => a.width2)).toEqual([2, 3, 4, 5]);
-    // steps inserted while attempts run in lanes: still in the plan's order, with the plan's seeds
-    expect(report.attempts.map((a) => a.ranIn)).toEqual(['main', 'lane', 'lane', 'lane']);
-    for (let a = 1; a < 3; a++) expect(report.attempts[a].refinedResidual! * 2).toBeLessThanOrEqual(report.attempts[a - 1].refinedResidual!);
+    // the rule, not the path (how many units the search finds first depends on the tier's rounding): one unit
+    // added per attempt, from fewer than 5, each added unit at least halving the residual, until 5 pass the check
+    const widths = report.attempts.map((a) => a.width2);
+    expect(widths[0]).toBeLessThan(5);
+    expect(widths.at(-1)).toBe(5);
+    for (let a = 1; a < widths.length; a++) {
+      expect(widths[a]).toBe(widths[a - 1] + 1);
+      // steps inserted while attempts run in lanes: still in the plan's order, with the plan's seeds
+      expect(report.attempts[a].ranIn).toBe('lane');
+      if (a < widths.length - 1) expect(report.attempts[a].refinedResidual! * 2).toBeLessThanOrEqual(report.attempts[a - 1].refinedResidual!);
+    }
     expect(report.widths.width2).toBe(5);
     expect(report.check.passed).toBe(true);
     const after = score(truth, network, { points: 2000 });
@@ -229,17 +244,19 @@ describe('identify: input checks', () => {
   const truth = randomNetwork({ inputDim: 8, width1: 4, width2: 2, seed: 1 });
   const oracle = createOracle(networkBlackBox(truth));
   const act = { layer1: 'tanh', layer2: 'tanh' } as const;
-  it('the fit of (theta, B, tau) on the first layer found, before the full refinement, makes a grid network exact that refinement alone misses', async () => {
-    // (20, 20, 5) sigmoid, shifts N(0, 0.3^2), seed 1, with the two retry dimensions of factors [2, 1]: without
-    // the upper fit both attempts stall (the check fails); with it the second is exact
-    const truth = randomNetwork({ inputDim: 20, width1: 20, width2: 5, activation: 'sigmoid', shiftStd: 0.3, seed: 1 });
-    const opts = { width1: 20, width2: 5, activation: { layer1: 'sigmoid', layer2: 'sigmoid' } as const, seed: 1, threads: 1, retryFactors: [2, 1] };
+  it('the fit of (theta, B, tau) on the first layer found runs before the full refinement, lowers its cost with A fixed, and the run is exact; without it the check still tells exact from not', async () => {
+    // (12, 8, 3) sigmoid, shifts N(0, 0.3^2), seed 2, retry factors [2, 1]. Measured on both tiers: with the upper fit the
+    // first attempt is exact; without it the run takes three attempts. How many a run takes depends on the tier's rounding, so
+    // that is not asserted: only that the upper fit does its job and that the check is right either way.
+    const truth = randomNetwork({ inputDim: 12, width1: 8, width2: 3, activation: 'sigmoid', shiftStd: 0.3, seed: 2 });
+    const opts = { width1: 8, width2: 3, activation: { layer1: 'sigmoid', layer2: 'sigmoid' } as const, seed: 2, threads: 1, retryFactors: [2, 1] };
     const without = await identify(createOracle(networkBlackBox(truth)), { ...opts, upperFitIterations: 0 });
-    expect(without.report.check.passed).toBe(false);
     expect(without.report.attempts.every((a) => a.upperFit === null)).toBe(true);
+    const exactWithout = score(truth, without.network, { points: 2000 }).function.sphere.relativeL2 <= 1e-8;
+    expect(without.report.check.passed).toBe(exactWithout);
     const withFit = await identify(createOracle(networkBlackBox(truth)), opts);
     const up = withFit.report.attempts[0].upperFit as { parameters: number; initialRelativeResidual: number; relativeResidual: number; iterations: number };
-    expect(up.parameters).toBe(20 + 20 * 5 + 5);
+    expect(up.parameters).toBe(8 + 8 * 3 + 3);
     expect(up.iterations).toBeLessThanOrEqual(100);
     expect(up.relativeResidual).toBeLessThan(up.initialRelativeResidual);
     expect(withFit.report.check.passed).toBe(true);
