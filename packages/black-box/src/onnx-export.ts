@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
-import { ErrorCodes, NnidError, type Float64View, type Network } from '@nnid/core';
+import { ErrorCodes, NnidError, type ActivationName, type Float64View, type Network } from '@nnid/core';
 
 const { onnx } = onnxProto;
 
@@ -18,7 +18,20 @@ const OPSET = 13;
 /** IR version 7 goes with opset 13. */
 const IR_VERSION = 7;
 
-const OP_OF = { tanh: 'Tanh', sigmoid: 'Sigmoid' } as const;
+type OnnxNode = onnxProto.onnx.INodeProto;
+
+function onnxNode(opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []): OnnxNode {
+  return { opType, input, output: [output], name: output, attribute };
+}
+
+/**
+ * The ONNX nodes of each activation, from tensor `input` to tensor `output` (helper tensors named
+ * after `output`). Exhaustive: a name added to ACTIVATIONS does not compile without its row here.
+ */
+export const ONNX_ACTIVATION_NODES: Readonly<Record<ActivationName, (input: string, output: string) => OnnxNode[]>> = {
+  tanh: (x, y) => [onnxNode('Tanh', [x], y)],
+  sigmoid: (x, y) => [onnxNode('Sigmoid', [x], y)],
+};
 
 /** Row-major transpose of a 2-d view: out is cols x rows. */
 function transposed(view: Float64View): Float64Array {
@@ -61,13 +74,7 @@ function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IVal
  */
 export function onnxModelBytes(network: Network): Uint8Array {
   const { inputDim: d, width1: m0, width2: m1 } = network;
-  const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({
-    opType,
-    input,
-    output: [output],
-    name: output,
-    attribute,
-  });
+  const node = onnxNode;
   const graph: onnxProto.onnx.IGraphProto = {
     name: 'nnid_network',
     docString: `f(x) = sum_l ${network.activation.layer2}(b_l . ${network.activation.layer1}(A^T x + theta) + tau_l), d=${d}, m0=${m0}, m1=${m1}`,
@@ -81,10 +88,10 @@ export function onnxModelBytes(network: Network): Uint8Array {
     node: [
       node('MatMul', [ONNX_INPUT_NAME, 'A_T'], 'z1'),
       node('Add', ['z1', 'theta'], 'u1'),
-      node(OP_OF[network.activation.layer1], ['u1'], 'h1'),
+      ...ONNX_ACTIVATION_NODES[network.activation.layer1]('u1', 'h1'),
       node('MatMul', ['h1', 'B_T'], 'z2'),
       node('Add', ['z2', 'tau'], 'u2'),
-      node(OP_OF[network.activation.layer2], ['u2'], 'h2'),
+      ...ONNX_ACTIVATION_NODES[network.activation.layer2]('u2', 'h2'),
       node('ReduceSum', ['h2', 'sum_axes'], ONNX_OUTPUT_NAME, [
         { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
       ]),

@@ -1,5 +1,7 @@
-export { ACTIVATIONS, activation, logistic } from './activation.ts';
+export { ACTIVATIONS, ACTIVATION_TABLE, activation, logistic } from './activation.ts';
 export type { Activation, ActivationName } from './activation.ts';
+export { firstLayerProducts, forwardRow, forwardRowScratch, outputSlopeSums, inputGradient, parameterJacobianRow } from './forward.ts';
+export type { UpperLayers, ForwardRow } from './forward.ts';
 export {
   ErrorCodes,
   NnidError,

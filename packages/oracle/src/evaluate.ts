@@ -3,7 +3,20 @@
  *
  * f(x) = sum_l phi2( b_l . phi1(A^T x + theta) + tau_l )
  */
-import { checkInteger, invalidArgument, logistic, NnidError, ErrorCodes, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import {
+  activation,
+  checkInteger,
+  firstLayerProducts,
+  forwardRow,
+  forwardRowScratch,
+  invalidArgument,
+  NnidError,
+  ErrorCodes,
+  type ActivationName,
+  type Float64View,
+  type Network,
+  type UpperLayers,
+} from '@nnid/core';
 
 /** A network with its weights copied into dense row-major Float64Arrays (internal). */
 export interface DenseNetwork {
@@ -45,9 +58,21 @@ export function toDenseNetwork(net: Network): DenseNetwork {
 }
 
 
-/** The activation's value as a plain function (Math.tanh itself for tanh: the fastest call). */
-export function activationValue(name: ActivationName): (t: number) => number {
-  return name === 'tanh' ? Math.tanh : logistic;
+/** The layers above A of a dense network for the shared forward pass (tau added after b_l . g, as the black box always did). */
+export function upperLayersOf(net: DenseNetwork): UpperLayers {
+  return {
+    phi1: activation(net.layer1),
+    phi2: activation(net.layer2),
+    width1: net.width1,
+    width2: net.width2,
+    theta: net.theta,
+    thetaAt: 0,
+    B: net.B,
+    bAt: 0,
+    tau: net.tau,
+    tauAt: 0,
+    tauFirst: false,
+  };
 }
 
 /** The batch as rows: checks a 2-d view with `inputDim` columns (a 1-d view is one row). */
@@ -69,9 +94,12 @@ export function checkBatch(inputs: Float64View, inputDim: number, name = 'inputs
   return { rows: inputs.shape[0], rowStride: inputs.strides[0], colStride: inputs.strides[1] };
 }
 
+/** Rows per block of first-layer products (a multiple of 4: firstLayerProducts takes rows four at a time). */
+const BLOCK_ROWS = 64;
+
 /**
- * Kernel: out[r] = f(row r of the batch) for rows [0, rows). Trusts its arguments.
- * `hidden` is scratch of length width1.
+ * Kernel: out[r] = f(row r of the batch) for rows [0, rows), through core's shared forward pass.
+ * Trusts its arguments. `hidden` is scratch of length width1.
  */
 export function evaluateDense(
   net: DenseNetwork,
@@ -83,96 +111,14 @@ export function evaluateDense(
   out: Float64Array,
   hidden: Float64Array = new Float64Array(net.width1),
 ): void {
-  const { inputDim: d, width1: m0, width2: m1, A, theta, B, tau } = net;
-  const phi1 = activationValue(net.layer1);
-  const phi2 = activationValue(net.layer2);
-  // Four rows at a time share each load of A (contiguous rows only); each row's sums are
-  // accumulated in the same order as in the one-row loop, so the numbers are the same.
-  let r = 0;
-  if (colStride === 1 && rows >= 4) {
-    const h1 = new Float64Array(m0);
-    const h2 = new Float64Array(m0);
-    const h3 = new Float64Array(m0);
-    for (; r + 4 <= rows; r += 4) {
-      const b0 = offset + r * rowStride;
-      const b1 = b0 + rowStride;
-      const b2 = b1 + rowStride;
-      const b3 = b2 + rowStride;
-      for (let i = 0; i < m0; i++) {
-        let z0 = 0;
-        let z1 = 0;
-        let z2 = 0;
-        let z3 = 0;
-        const ai = i * d;
-        for (let j = 0; j < d; j++) {
-          const a = A[ai + j];
-          z0 += a * data[b0 + j];
-          z1 += a * data[b1 + j];
-          z2 += a * data[b2 + j];
-          z3 += a * data[b3 + j];
-        }
-        const t = theta[i];
-        hidden[i] = phi1(z0 + t);
-        h1[i] = phi1(z1 + t);
-        h2[i] = phi1(z2 + t);
-        h3[i] = phi1(z3 + t);
-      }
-      let f0 = 0;
-      let f1 = 0;
-      let f2 = 0;
-      let f3 = 0;
-      for (let l = 0; l < m1; l++) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        const bl = l * m0;
-        for (let i = 0; i < m0; i++) {
-          const b = B[bl + i];
-          s0 += b * hidden[i];
-          s1 += b * h1[i];
-          s2 += b * h2[i];
-          s3 += b * h3[i];
-        }
-        const t = tau[l];
-        f0 += phi2(s0 + t);
-        f1 += phi2(s1 + t);
-        f2 += phi2(s2 + t);
-        f3 += phi2(s3 + t);
-      }
-      out[r] = f0;
-      out[r + 1] = f1;
-      out[r + 2] = f2;
-      out[r + 3] = f3;
-    }
-  }
-  for (; r < rows; r++) {
-    const base = offset + r * rowStride;
-    // hidden_i = phi1(a_i . x + theta_i)
-    if (colStride === 1) {
-      for (let i = 0; i < m0; i++) {
-        let z = 0;
-        const ai = i * d;
-        for (let j = 0; j < d; j++) z += A[ai + j] * data[base + j];
-        hidden[i] = phi1(z + theta[i]);
-      }
-    } else {
-      for (let i = 0; i < m0; i++) {
-        let z = 0;
-        const ai = i * d;
-        for (let j = 0; j < d; j++) z += A[ai + j] * data[base + j * colStride];
-        hidden[i] = phi1(z + theta[i]);
-      }
-    }
-    // f = sum_l phi2(b_l . hidden + tau_l)
-    let f = 0;
-    for (let l = 0; l < m1; l++) {
-      let s = 0;
-      const bl = l * m0;
-      for (let i = 0; i < m0; i++) s += B[bl + i] * hidden[i];
-      f += phi2(s + tau[l]);
-    }
-    out[r] = f;
+  const { inputDim: d, width1: m0, width2: m1, A } = net;
+  const layers = upperLayersOf(net);
+  const row = { ...forwardRowScratch(m0, m1), g: hidden };
+  const U = new Float64Array(Math.min(rows, BLOCK_ROWS) * m0);
+  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const n = Math.min(BLOCK_ROWS, rows - r0);
+    firstLayerProducts(A, d, m0, data, offset + r0 * rowStride, n, rowStride, colStride, U, 0);
+    for (let r = 0; r < n; r++) out[r0 + r] = forwardRow(layers, U, r * m0, row, false);
   }
 }
 

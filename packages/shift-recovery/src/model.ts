@@ -5,7 +5,7 @@
  * A^T G_0 b_l = lambda_l v_l with G_0 = diag(phi1'(theta)).
  * Parameters p = [theta (m0), tau (m1), lambda (m1)].
  */
-import type { Activation } from '@nnid/core';
+import { forwardRow, forwardRowScratch, outputSlopeSums, type Activation, type UpperLayers } from '@nnid/core';
 
 export interface ShiftModel {
   m0: number;
@@ -46,39 +46,26 @@ export function residuals(model: ShiftModel, p: Float64Array, y: Float64Array, r
     const inv = 1 / phi1.d1(p[i]);
     for (let l = 0; l < m1; l++) wt[l * m0 + i] = model.w[l * m0 + i] * inv;
   }
-  const h = new Float64Array(m0);
-  const hp = new Float64Array(m0);
-  const o = new Float64Array(m1);
+  // the network's forward pass with B = b(theta, lambda): core's, z2_l summed from tau_l
+  const net: UpperLayers = { phi1, phi2, width1: m0, width2: m1, theta: p, thetaAt: 0, B: b, bAt: 0, tau: p, tauAt: m0, tauFirst: true };
+  const row = forwardRowScratch(m0, m1);
+  const { g: h, g1: hp, h1: o } = row;
+  const acc = new Float64Array(m0);
   let sum = 0;
   for (let n = 0; n < N; n++) {
-    for (let i = 0; i < m0; i++) {
-      const t = z[n * m0 + i] + p[i];
-      h[i] = phi1.value(t);
-      if (J) hp[i] = phi1.d1(t);
-    }
-    let f = 0;
-    for (let l = 0; l < m1; l++) {
-      let s = p[m0 + l];
-      for (let i = 0; i < m0; i++) s += b[l * m0 + i] * h[i];
-      f += phi2.value(s);
-      if (J) o[l] = phi2.d1(s);
-    }
-    const res = f - y[n];
+    const res = forwardRow(net, z, n * m0, row, J !== null) - y[n];
     r[n] = res;
     sum += res * res;
     if (J) {
-      const row = n * np;
-      for (let i = 0; i < m0; i++) {
-        let acc = 0;
-        const g = hp[i] - h[i] * ratio[i];
-        for (let l = 0; l < m1; l++) acc += o[l] * b[l * m0 + i];
-        J[row + i] = acc * g;
-      }
+      const at = n * np;
+      // acc_i = sum_l phi2'(s_l) b_li
+      outputSlopeSums(net, row, acc);
+      for (let i = 0; i < m0; i++) J[at + i] = acc[i] * (hp[i] - h[i] * ratio[i]);
       for (let l = 0; l < m1; l++) {
-        J[row + m0 + l] = o[l];
+        J[at + m0 + l] = o[l];
         let t = 0;
         for (let i = 0; i < m0; i++) t += wt[l * m0 + i] * h[i];
-        J[row + m0 + m1 + l] = o[l] * t;
+        J[at + m0 + m1 + l] = o[l] * t;
       }
     }
   }
