@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NnidError, serializeNetwork } from '@nnid/core';
 import { evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { exportOnnx, openOracleFromSpec, openQueryStore, serveNetwork, TOKEN_ENV } from '../src/index.ts';
-import { gaussianPoints } from './helpers.ts';
+import { rng } from '@nnid/core';
+import { exportOnnx, openOracleFromSpec, openQueryStore, ORACLE_ADAPTERS, QueryStoreError, serveNetwork, TOKEN_ENV, type OracleAdapter } from '../src/index.ts';
+import { gaussianPoints, json, scriptedServer } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-spec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,17 +68,21 @@ describe('openOracleFromSpec', () => {
     expect(run1.store!.count(run1.identity)).toBe(200);
     await run1.close();
 
-    // Restarted (same port): the same sequence pays for the 300 rows not yet stored.
+    // Restarted (same port): the same sequence pays for the 300 rows not yet stored, plus the
+    // 4 stored queries asked again before the store is trusted (they count against the budget).
     const second = await serveNetwork(net, { port });
-    const run2 = await openOracleFromSpec(second.url, { storeDir, http, maxQueries: 300 });
+    const run2 = await openOracleFromSpec(second.url, { storeDir, http, maxQueries: 304 });
+    expect(run2.storeCheck).toEqual({ stored: 200, checked: 4, paid: 4, maxDifference: 0, threshold: expect.any(Number) });
     const values = await run2.evaluate(X);
     expect(run2.counts()).toEqual({ total: 500, paid: 300, reused: 200 });
-    expect(second.rowsAnswered()).toBe(300);
+    expect(second.rowsAnswered()).toBe(304);
     expect(Array.from(values)).toEqual(Array.from(evaluateNetwork(net, X)));
     await run2.close();
 
-    // Once more: nothing to pay, and a budget of 0 paid queries is enough.
-    const run3 = await openOracleFromSpec(second.url, { storeDir, http, maxQueries: 0 });
+    // Once more: nothing to pay but the check; a budget smaller than the check is refused.
+    const e3 = await rejection(openOracleFromSpec(second.url, { storeDir, http, maxQueries: 3 }));
+    expect(e3.message).toBe('query budget exceeded: 0 queries used, 4 more requested, budget 3. Raise the budget (--max-queries) or lower the sampling counts.');
+    const run3 = await openOracleFromSpec(second.url, { storeDir, http, maxQueries: 4 });
     await run3.evaluate(X);
     expect(run3.counts()).toEqual({ total: 500, paid: 0, reused: 500 });
     await run3.close();
@@ -148,5 +153,115 @@ describe('openOracleFromSpec', () => {
     expect(store.count(networkBlackBox(net).identity)).toBe(50);
     expect(store.count(networkBlackBox(other).identity)).toBe(50);
     await store.close();
+  });
+});
+
+describe('stored answers that went stale', () => {
+  /** A POST-only service (its identity is its URL) whose model the test swaps; `noise` > 0 adds fresh noise to every answer. */
+  async function service(noise = 0) {
+    let model = net;
+    let requests = 0;
+    const server = await scriptedServer((_i, method, body, res) => {
+      if (method === 'GET') return json(res, 404, { error: 'POST only' });
+      const X = { data: Float64Array.from(body.inputs.flat()), offset: 0, shape: [body.inputs.length, 16], strides: [16, 1] };
+      const y = Array.from(evaluateNetwork(model, X));
+      // Noise that differs at every request (seeded by the request's number: a repeatable test).
+      const stream = rng(1000 + requests++);
+      json(res, 200, { outputs: y.map((v) => v + noise * stream.normal()) });
+    });
+    return { server, deploy: (other: typeof net) => void (model = other) };
+  }
+  const other = randomNetwork({ inputDim: 16, width1: 8, width2: 4, activation: 'tanh', seed: 23 });
+
+  it('another model deployed at the same URL: the store is refused before any answer comes from it', async () => {
+    const { server, deploy } = await service();
+    const storeDir = join(dir, 'stale-store');
+    const X = gaussianPoints(200, 16, 12);
+    try {
+      const first = await openOracleFromSpec(server.url, { storeDir, inputDim: 16 });
+      expect(first.storeCheck).toEqual({ stored: 0, checked: 0, paid: 0, maxDifference: 0, threshold: 0, skipped: 'empty' });
+      await first.evaluate(X);
+      await first.close();
+      // Same model: the check passes (4 queries paid) and the rerun is answered by the store.
+      const same = await openOracleFromSpec(server.url, { storeDir, inputDim: 16 });
+      expect(same.storeCheck).toMatchObject({ stored: 200, checked: 4, paid: 4, maxDifference: 0 });
+      await same.evaluate(X);
+      expect(same.counts()).toEqual({ total: 200, paid: 0, reused: 200 });
+      await same.close();
+
+      deploy(other);
+      const e = await rejection(openOracleFromSpec(server.url, { storeDir, inputDim: 16 }));
+      expect(e).toBeInstanceOf(QueryStoreError);
+      expect([e.code, (e as QueryStoreError).reason, (e as QueryStoreError).path]).toEqual(['E_ORACLE', 'stale', join(storeDir, 'queries.mdb')]);
+      expect(e.message).toMatch(
+        new RegExp(
+          `^the query store ${join(storeDir, 'queries.mdb')} holds answers that ${server.url} no longer gives \\(another model deployed there\\?\\): ` +
+            'of 4 stored queries asked again, the largest difference is [0-9.e-]+ \\(noise level [0-9.e-]+\\); pass --no-store, or --store with a fresh directory$',
+        ),
+      );
+      // The check's answers were compared, not stored: the old answers are untouched.
+      const store = openQueryStore(storeDir);
+      const out = new Float64Array(200);
+      expect(store.lookup(`http:${server.url}`, X, out, new Uint8Array(200))).toBe(200);
+      expect(Array.from(out)).toEqual(Array.from(evaluateNetwork(net, X)));
+      await store.close();
+      // Without the store, the new model answers.
+      const fresh = await openOracleFromSpec(server.url, { inputDim: 16 });
+      expect(Array.from(await fresh.evaluate(X))).toEqual(Array.from(evaluateNetwork(other, X)));
+      await fresh.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a noisy service: answers that differ by its own noise pass (the repeat measures it)', async () => {
+    const { server } = await service(1e-3);
+    const storeDir = join(dir, 'noisy-store');
+    try {
+      const first = await openOracleFromSpec(server.url, { storeDir, inputDim: 16 });
+      await first.evaluate(gaussianPoints(100, 16, 13));
+      await first.close();
+      const again = await openOracleFromSpec(server.url, { storeDir, inputDim: 16 });
+      expect(again.storeCheck).toMatchObject({ stored: 100, checked: 4, paid: 8 });
+      expect(again.storeCheck!.maxDifference).toBeGreaterThan(1e-5);
+      expect(again.storeCheck!.maxDifference).toBeLessThanOrEqual(again.storeCheck!.threshold);
+      await again.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the adapter table', () => {
+  it('one row adds a kind of black box; kind forces a row; inputDim is checked against what the box declares', async () => {
+    const constant: OracleAdapter = {
+      kind: 'const',
+      description: 'a constant (const:VALUE)',
+      matches: (spec) => spec.startsWith('const:'),
+      open: async (spec, c) => ({
+        inputDim: c.inputDim ?? 1,
+        identity: spec,
+        evaluate: async (X) => new Float64Array(X.shape[0]).fill(Number(spec.slice(6))),
+      }),
+    };
+    const adapters = [...ORACLE_ADAPTERS, constant];
+    const storeDir = join(dir, 'const-store');
+    const oracle = await openOracleFromSpec('const:7', { adapters, inputDim: 3, storeDir });
+    expect([oracle.kind, oracle.inputDim]).toEqual(['const', 3]);
+    expect(Array.from(await oracle.evaluate(gaussianPoints(2, 3, 1)))).toEqual([7, 7]);
+    await oracle.close();
+    let e = await rejection(openOracleFromSpec('const:7'));
+    expect(e.message).toBe('invalid argument. `oracle` must be a network file (.json), an ONNX model (.onnx) or an http(s):// URL. Value: `const:7`.');
+
+    // --network names a file by any name: kind 'network' opens it without looking at the extension.
+    const bare = join(dir, 'net-without-extension');
+    writeFileSync(bare, JSON.stringify(serializeNetwork(net)));
+    const byKind = await openOracleFromSpec(bare, { kind: 'network' });
+    expect(byKind.identity).toBe(networkBlackBox(net).identity);
+    await byKind.close();
+    e = await rejection(openOracleFromSpec(netFile, { inputDim: 15 }));
+    expect([e.code, e.message]).toEqual(['E_DIMENSION_MISMATCH', `${netFile} takes inputs of dimension 16, but inputDim = 15 was requested`]);
+    e = await rejection(openOracleFromSpec(netFile, { kind: 'grpc' }));
+    expect(e.message).toBe('invalid argument. `kind` must be one of network, onnx, http. Value: `grpc`.');
   });
 });
