@@ -23,7 +23,7 @@
  * });
  */
 import { describe, expect, it } from 'vitest';
-import { toNdarray, type Float64View, type ViewLike } from '@nnid/core';
+import { asView, toNdarray, type Float64View, type ViewLike } from '@nnid/core';
 import { at, gappedCopy, transposedCopy } from './matrices.ts';
 
 /** Where the stage takes them: the seed and the thread count of one run. */
@@ -60,7 +60,7 @@ export interface StageContract<Input, Result> {
    * transposed view, a gapped strided view with an offset, and (unless `ndarray` is false) a
    * scijs ndarray over the same numbers.
    */
-  layouts?: (input: Input, relay: (view: Float64View) => ViewLike) => Input;
+  layouts?: (input: Input, relay: (view: ViewLike) => ViewLike) => Input;
   /** Whether the view arguments may be ndarrays (default true). */
   ndarray?: boolean;
   /**
@@ -191,11 +191,11 @@ export function describeStageContract<Input, Result>(contract: StageContract<Inp
 
     const layouts = c.layouts;
     if (layouts) {
-      const relays: [string, (v: Float64View) => ViewLike][] = [
-        ['a transposed view (strides [1, rows])', transposedCopy],
-        ['a gapped view with an offset (strides [2 cols, 2])', gappedCopy],
+      const relays: [string, (v: ViewLike) => ViewLike][] = [
+        ['a transposed view (strides [1, rows])', (v) => transposedCopy(asView(v))],
+        ['a gapped view with an offset (strides [2 cols, 2])', (v) => gappedCopy(asView(v))],
       ];
-      if (contract.ndarray ?? true) relays.push(['an ndarray (gapped, with an offset)', (v) => toNdarray(gappedCopy(v))]);
+      if (contract.ndarray ?? true) relays.push(['an ndarray (gapped, with an offset)', (v) => toNdarray(gappedCopy(asView(v)))]);
       for (const [what, relay] of relays) {
         it(`reads ${what} as the dense input`, async () => {
           const dense = flatOutputs(c, await runOnce());

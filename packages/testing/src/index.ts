@@ -21,4 +21,5 @@ export {
   rowsOf,
   bestCos,
   bytes,
+  networkArrays,
 } from './matrices.ts';

@@ -3,7 +3,7 @@
  * the same matrix in other memory layouts, and invariant measures (max differences, U^T U - I).
  * Everything is a pure function of its arguments and a seed.
  */
-import { matrix, rng, type Float64View } from '@nnid/core';
+import { matrix, rng, type Float64View, type Network } from '@nnid/core';
 
 /** A rows x cols row-major matrix of N(0, 1) entries drawn from `seed`. */
 export function randomMatrix(rows: number, cols: number, seed: number): Float64View {
@@ -157,4 +157,9 @@ export function bestCos(view: Float64View, x: ArrayLike<number>): number {
 export function bytes(v: Float64View | Float64Array): Buffer {
   const data = v instanceof Float64Array ? v : v.data;
   return Buffer.from(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+}
+
+/** A network's parameters by name (A, theta, B, tau), e.g. as a stage's outputs. */
+export function networkArrays(net: Network): { A: Float64View; theta: Float64Array; B: Float64View; tau: Float64Array } {
+  return { A: net.A, theta: net.theta, B: net.B, tau: net.tau };
 }
