@@ -1,6 +1,6 @@
 /** The TypeScript tier: plain kernels over Float64Array, always available. */
 import type { Backend } from '../backend.ts';
-import { gemmNT } from './gemm.ts';
+import { gemmNT, gemmTNSmall, gemmWasm } from './gemm.ts';
 import { symEigKernel, symEigTopKernel } from './symeig.ts';
 import { svdKernel } from './svd.ts';
 import { qrKernel } from './qr.ts';
@@ -27,15 +27,34 @@ function pack(rows: number, cols: number, src: Float64Array, ld: number, transpo
   return out;
 }
 
+/** Products of at least this many multiply-adds go to the WebAssembly kernel (below, the copies into its memory do not pay). */
+const WASM_FROM = 16384;
+
 export const typescriptBackend: Backend = {
   name: 'typescript',
   gemm(transA, transB, m, n, k, a, lda, b, ldb, c) {
+    // op(A)(i, p) = a[i ars + p acs]; op(B)(p, j) = b[j brs + p bcs]
+    if (m * n * k >= WASM_FROM && Math.min(m, n) >= 4) {
+      const [ars, acs] = transA ? [1, lda] : [lda, 1];
+      const [brs, bcs] = transB ? [ldb, 1] : [1, ldb];
+      if (gemmWasm(m, n, k, a, ars, acs, b, brs, bcs, c)) return;
+    }
     // kernel wants op(A) as m x k rows and op(B)^T as n x k rows
-    const ap = transA ? pack(k, m, a, lda, true) : pack(m, k, a, lda, false);
     const bt = transB ? pack(n, k, b, ldb, false) : pack(k, n, b, ldb, true);
+    if (transA && n <= 4) {
+      gemmTNSmall(m, n, k, a, lda, bt, c); // J^T r: no transposed copy of the tall A
+      return;
+    }
+    const ap = transA ? pack(k, m, a, lda, true) : pack(m, k, a, lda, false);
     gemmNT(m, n, k, ap, bt, c);
   },
   gram(columns, n, p, x, ldx, out) {
+    const size = columns ? p : n;
+    const depth = columns ? n : p;
+    if (size * size * depth >= 2 * WASM_FROM && size >= 4) {
+      // op(A) = X^T (columns) or X (rows), op(B) = op(A)^T
+      if (gemmWasm(size, size, depth, x, columns ? 1 : ldx, columns ? ldx : 1, x, 0, 0, out, true)) return;
+    }
     if (columns) {
       const xt = pack(n, p, x, ldx, true); // p x n
       gemmNT(p, p, n, xt, xt, out, true);

@@ -4,7 +4,12 @@
  * rows of L).
  */
 
+import { trailingUpdate } from './gemm.ts';
+import { wasmKernel, type WasmKernel } from './wasm.ts';
+
 const NB = 96; // panel width of the blocked factorization
+/** From this order on, the factorization runs in WebAssembly memory with the SIMD tile kernel. */
+const WASM_FROM = 64;
 
 /**
  * Overwrites the lower triangle of the n x n row-major `a` with L (A + jitter I = L L^T).
@@ -14,26 +19,17 @@ const NB = 96; // panel width of the blocked factorization
  * (about 90% of the n^3/3 flops).
  */
 export function choleskyFactor(n: number, a: Float64Array, jitter: number): number {
+  if (n >= WASM_FROM) {
+    const w = wasmKernel();
+    if (w !== null && (n * n + 4 * Math.ceil(n / 4) * NB + 16) * 8 <= 2 ** 31) return choleskyFactorWasm(n, a, jitter, w);
+  }
   if (jitter !== 0) for (let i = 0; i < n; i++) a[i * n + i] += jitter;
   const panel = new Float64Array(n * NB);
   for (let j0 = 0; j0 < n; j0 += NB) {
     const jb = Math.min(NB, n - j0);
     // diagonal block and the panel below it, column by column (rows are contiguous)
-    for (let j = j0; j < j0 + jb; j++) {
-      const rj = j * n;
-      let s = a[rj + j];
-      for (let t = j0; t < j; t++) s -= a[rj + t] * a[rj + t];
-      if (!(s > 0)) return j;
-      const ljj = Math.sqrt(s);
-      a[rj + j] = ljj;
-      const inv = 1 / ljj;
-      for (let i = j + 1; i < n; i++) {
-        const ri = i * n;
-        let x = a[ri + j];
-        for (let t = j0; t < j; t++) x -= a[ri + t] * a[rj + t];
-        a[ri + j] = x * inv;
-      }
-    }
+    const pivot = factorPanel(n, a, j0, jb);
+    if (pivot >= 0) return pivot;
     const r0 = j0 + jb;
     const m = n - r0;
     if (m === 0) break;
@@ -91,6 +87,45 @@ export function choleskyFactor(n: number, a: Float64Array, jitter: number): numb
     }
   }
   return -1;
+}
+
+/** One panel of NB columns from j0: the columns factored by dot products of rows; the pivot that fails, or -1. */
+function factorPanel(n: number, a: Float64Array, j0: number, jb: number): number {
+  for (let j = j0; j < j0 + jb; j++) {
+    const rj = j * n;
+    let s = a[rj + j];
+    for (let t = j0; t < j; t++) s -= a[rj + t] * a[rj + t];
+    if (!(s > 0)) return j;
+    const ljj = Math.sqrt(s);
+    a[rj + j] = ljj;
+    const inv = 1 / ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let x = a[ri + j];
+      for (let t = j0; t < j; t++) x -= a[ri + t] * a[rj + t];
+      a[ri + j] = x * inv;
+    }
+  }
+  return -1;
+}
+
+/**
+ * choleskyFactor in WebAssembly memory: the panels as above, the trailing update by the SIMD
+ * tile kernel (the same sums in the same order, so the same bits).
+ */
+function choleskyFactorWasm(n: number, a: Float64Array, jitter: number, w: WasmKernel): number {
+  const f = w.reserve(n * n + 4 * Math.ceil(n / 4) * NB + 16);
+  f.set(a.subarray(0, n * n));
+  if (jitter !== 0) for (let i = 0; i < n; i++) f[i * n + i] += jitter;
+  let pivot = -1;
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const jb = Math.min(NB, n - j0);
+    pivot = factorPanel(n, f, j0, jb);
+    if (pivot >= 0) break;
+    if (j0 + jb < n) trailingUpdate(w, n, j0, jb, n * n);
+  }
+  a.set(f.subarray(0, n * n));
+  return pivot;
 }
 
 /**

@@ -1,0 +1,213 @@
+/**
+ * The TypeScript tier's inner product kernel in WebAssembly SIMD (f64x2), assembled here from
+ * its instructions (no toolchain, no binary file): Node has run WebAssembly SIMD since v16.4, so
+ * the tier still needs nothing but Node. When the module does not validate, `wasmKernel()` is
+ * null and the plain TypeScript loops run instead.
+ *
+ * The kernel updates a 4 x 4 tile of C by the product of a packed 4-row micro-panel of A and a
+ * packed 4-column micro-panel of B over kc terms: for each entry, s = 0, then s += a_ip b_jp for
+ * p = 0..kc-1 in order, then c += s (or c -= s). Each f64x2 lane is one entry of C, and f64x2.mul
+ * and f64x2.add round exactly like scalar `*` and `+` (WebAssembly never fuses them), so every
+ * entry gets the same bits as the scalar loops that sum in the same order.
+ */
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (i32.const). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+// instructions
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const i32c = (v: number) => [0x41, ...sleb(v)];
+const I32_ADD = [0x6a];
+const I32_SUB = [0x6b];
+const I32_MUL = [0x6c];
+const I32_SHL = [0x74];
+const I32_EQZ = [0x45];
+const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+const v128Load = (offset: number) => simd(0x00, ...memarg(3, offset));
+const v128Store = (offset: number) => simd(0x0b, ...memarg(3, offset));
+const load64Splat = (offset: number) => simd(0x0a, ...memarg(3, offset));
+const V128_ZERO = simd(0x0c, ...new Array(16).fill(0));
+const F64X2_ADD = simd(0xf0);
+const F64X2_SUB = simd(0xf1);
+const F64X2_MUL = simd(0xf2);
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const IF = [0x04, 0x40];
+const ELSE = [0x05];
+const END = [0x0b];
+const BR_IF = (depth: number) => [0x0d, ...uleb(depth)];
+const BR = (depth: number) => [0x0c, ...uleb(depth)];
+
+/**
+ * tiles(ap, bp, kc, c, ldc, count, subtract): for q = 0..count-1, the 4 x 4 tile of C at byte
+ * address c + 32 q (row stride ldc doubles) gets += (or -= when subtract) A_micro B_micro^T,
+ * A_micro at byte address ap (kc x 4, interleaved: the 4 rows' values of term p at ap + 32 p),
+ * B_micro at bp + q kc 32 (the same layout for 4 columns).
+ */
+function tilesFunction(): number[] {
+  // params: 0 ap, 1 bp, 2 kc, 3 c, 4 ldc, 5 count, 6 subtract
+  // locals: 7 q, 8 t, 9 pa, 10 pb, 11 cp, 12 rowBytes, 13..20 acc, 21 b0, 22 b1, 23 s
+  const Q = 7, T = 8, PA = 9, PB = 10, CP = 11, RB = 12, ACC = 13, B0 = 21, B1 = 22, S = 23;
+  const body: number[] = [];
+  const emit = (...xs: number[][]) => xs.forEach((x) => body.push(...x));
+  emit(get(4), i32c(3), I32_SHL, set(RB));
+  emit(i32c(0), set(Q));
+  emit(get(1), set(PB));
+  emit(BLOCK, get(5), I32_EQZ, BR_IF(0), LOOP);
+  // acc = 0
+  for (let r = 0; r < 8; r++) emit(V128_ZERO, set(ACC + r));
+  emit(get(0), set(PA), get(2), set(T));
+  emit(LOOP);
+  emit(get(PB), v128Load(0), set(B0), get(PB), v128Load(16), set(B1));
+  for (let r = 0; r < 4; r++) {
+    emit(get(PA), load64Splat(8 * r), set(S));
+    emit(get(ACC + 2 * r), get(S), get(B0), F64X2_MUL, F64X2_ADD, set(ACC + 2 * r));
+    emit(get(ACC + 2 * r + 1), get(S), get(B1), F64X2_MUL, F64X2_ADD, set(ACC + 2 * r + 1));
+  }
+  emit(get(PA), i32c(32), I32_ADD, set(PA));
+  emit(get(PB), i32c(32), I32_ADD, set(PB));
+  emit(get(T), i32c(1), I32_SUB, [0x22, ...uleb(T)] /* local.tee */, BR_IF(0));
+  emit(END);
+  // C tile update: row r at cp + r * rowBytes
+  emit(get(3), get(Q), i32c(5), I32_SHL, I32_ADD, set(CP));
+  for (let r = 0; r < 4; r++) {
+    const op = (sub: boolean) => {
+      const f = sub ? F64X2_SUB : F64X2_ADD;
+      emit(get(CP), get(CP), v128Load(0), get(ACC + 2 * r), f, v128Store(0));
+      emit(get(CP), get(CP), v128Load(16), get(ACC + 2 * r + 1), f, v128Store(16));
+    };
+    emit(get(6), IF);
+    op(true);
+    emit(ELSE);
+    op(false);
+    emit(END);
+    emit(get(CP), get(RB), I32_ADD, set(CP));
+  }
+  emit(get(Q), i32c(1), I32_ADD, [0x22, ...uleb(Q)], get(5), [0x49] /* i32.lt_u */, BR_IF(0));
+  emit(END, END); // loop, block
+  void BR;
+  void I32_MUL;
+  const locals = [...uleb(2), ...uleb(6), I32, ...uleb(11), V128];
+  const code = [...locals, ...body, ...END];
+  return [...uleb(code.length), ...code];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function name(s: string): number[] {
+  const bytes = [...Buffer.from(s, 'utf8')];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function moduleBytes(): Uint8Array {
+  const type = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([type])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vec([uleb(0)])),
+    ...section(7, vec([[...name('tiles'), 0x00, ...uleb(0)]])),
+    ...section(10, vec([tilesFunction()])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+/** The kernel and its memory, one per thread (a module instance is per thread). */
+export interface WasmKernel {
+  /** Float64 view of the whole memory (renewed by `reserve`). */
+  f64: Float64Array;
+  /** Makes the memory at least `doubles` long; returns the (possibly new) view. */
+  reserve(doubles: number): Float64Array;
+  tiles(ap: number, bp: number, kc: number, c: number, ldc: number, count: number, subtract: number): void;
+}
+
+let kernel: WasmKernel | null | undefined;
+let enabled = true;
+
+/** The part of the WebAssembly JS API used here (the tsconfig's libs do not declare it). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+function instantiate(): WasmKernel | null {
+  try {
+    const WebAssembly = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    if (typeof WebAssembly !== 'object') return null;
+    const bytes = moduleBytes();
+    if (!WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const tiles = instance.exports.tiles as WasmKernel['tiles'];
+    const k: WasmKernel = {
+      f64: new Float64Array(memory.buffer),
+      reserve(doubles) {
+        const bytesNeeded = doubles * 8;
+        if (memory.buffer.byteLength < bytesNeeded) {
+          memory.grow(Math.ceil((bytesNeeded - memory.buffer.byteLength) / 65536));
+        }
+        if (k.f64.buffer !== memory.buffer) k.f64 = new Float64Array(memory.buffer);
+        return k.f64;
+      },
+      tiles,
+    };
+    return k;
+  } catch {
+    return null;
+  }
+}
+
+/** The WebAssembly kernel of this thread, or null when WebAssembly SIMD is unavailable (or switched off). */
+export function wasmKernel(): WasmKernel | null {
+  if (!enabled) return null;
+  if (kernel === undefined) kernel = instantiate();
+  return kernel;
+}
+
+/**
+ * Switches the WebAssembly kernels on or off in this thread (tests: both paths must give the same
+ * bits; `NNID_LINALG_WASM=0` switches them off at load). Returns the previous setting.
+ */
+export function useWasmKernels(on: boolean): boolean {
+  const before = enabled;
+  enabled = on;
+  return before;
+}
+
+if (typeof process !== 'undefined' && process.env?.NNID_LINALG_WASM === '0') enabled = false;
