@@ -101,7 +101,8 @@ describe('identification through real black boxes', () => {
       expect(resumed.report.queries.total).toBe(queries.total);
       expect(resumed.report.queries.paid).toBe(queries.paid - stored);
       expect(resumed.report.queries.reused).toBe(queries.reused + stored);
-      expect(second.rowsAnswered()).toBe(queries.paid - stored);
+      // ... plus the 4 stored queries asked again before the store is trusted.
+      expect(second.rowsAnswered()).toBe(queries.paid - stored + 4);
       expect(weights(resumed.network)).toEqual(weights(reference.network));
     } finally {
       await second.close();
@@ -133,13 +134,22 @@ describe('nnid identify --oracle', () => {
         reports.push({ result, out: r.out });
       }
       const [first, second] = reports;
-      expect(first.result.report.oracle).toEqual({ kind: 'http', spec: served.url, identity: expect.stringMatching(/^http:nnid\.network:d10-m5-m3:/), store, maxQueries: null });
+      expect(first.result.report.oracle).toEqual({
+        kind: 'http',
+        spec: served.url,
+        identity: expect.stringMatching(/^http:nnid\.network:d10-m5-m3:/),
+        store,
+        storeCheck: { stored: 0, checked: 0, paid: 0, maxDifference: 0, threshold: 0, skipped: 'empty' },
+        maxQueries: null,
+      });
       expect(first.result.report.queries.paid).toBe(first.result.report.queries.total);
       const q = second.result.report.queries;
       expect([q.paid, q.reused]).toEqual([0, first.result.report.queries.total]);
       expect(second.out[0]).toMatch(new RegExp(`from ${q.total} queries \\(\\S+ P; 0 paid, ${q.total} from the store\\)`));
       expect(second.result.A).toEqual(first.result.A);
-      expect(served.rowsAnswered()).toBe(first.result.report.queries.total);
+      // The second run paid only for the check of the store: 4 stored queries asked again.
+      expect(second.result.report.oracle.storeCheck).toEqual({ stored: q.total, checked: 4, paid: 4, maxDifference: 0, threshold: expect.any(Number) });
+      expect(served.rowsAnswered()).toBe(first.result.report.queries.total + 4);
     } finally {
       if (saved === undefined) delete process.env[TOKEN_ENV];
       else process.env[TOKEN_ENV] = saved;
@@ -154,7 +164,7 @@ describe('nnid identify --oracle', () => {
     const r = await run(['identify', '--oracle', model, '--activation', 'tanh', '--seed', '3', '--threads', '1', '--no-refine', '--quiet', '--out', out]);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(r.code).toBe(result.report.check.passed === false ? 1 : 0);
-    expect(result.report.oracle).toEqual({ kind: 'onnx', spec: model, identity: expect.stringMatching(/^onnx:sha256:[0-9a-f]{32}$/), store: null, maxQueries: null });
+    expect(result.report.oracle).toEqual({ kind: 'onnx', spec: model, identity: expect.stringMatching(/^onnx:sha256:[0-9a-f]{32}$/), store: null, storeCheck: null, maxQueries: null });
     expect(result.report.score).toBeUndefined();
   }, 60_000);
 

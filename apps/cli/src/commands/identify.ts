@@ -5,8 +5,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { readNetworkFile, serializeNetwork, type ActivationName, type Network, type Oracle } from '@nnid/core';
-import { createOracle, networkBlackBox } from '@nnid/oracle';
-import { openOracleFromSpec, openQueryStore, oracleKind, TOKEN_ENV, type SpecOracle } from '@nnid/black-box';
+import {
+  findAdapter,
+  openOracleFromSpec,
+  ORACLE_ADAPTERS,
+  oracleKind,
+  QueryStoreError,
+  redactUrl,
+  specKinds,
+  TOKEN_ENV,
+  type SpecOracle,
+} from '@nnid/black-box';
 import { identify, score, type IdentifyProgress } from '@nnid/pipeline';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, type Progress } from '../progress.ts';
@@ -26,12 +35,20 @@ network is known here) the errors of DESIGN.md section 5 before and after refine
 options:
   --network FILE       the network to identify, opened as a black box (nnid.network/v1)
   --oracle SPEC        the black box: a network file (.json), an ONNX model (.onnx) or an
-                       http(s):// endpoint (POST {"inputs": [[...]]} -> {"outputs": [...]})
+                       http(s):// endpoint (POST {"inputs": [[...]]} -> {"outputs": [...]}
+                       or {"outputs": [[...], ...]}); credentials in the URL are never printed
   --oracle-token T     bearer token of an HTTP oracle (default: the ${TOKEN_ENV} variable)
+  --input-dim D        the input dimension, for a black box that does not announce it (an
+                       endpoint that answers POST only, an ONNX model with a symbolic dimension)
+  --timeout SECONDS    HTTP: the longest one request may take, its retries included (default 30)
+  --retries N          HTTP: retries of a request after a connection error, 429, 502, 503, 504
+                       (default 5; a 500 twice at most; other statuses are not retried)
   --store DIR          keep every answer in the query store in DIR and answer repeated queries
                        from it (a rerun or a resumed run pays only for new queries); default
                        .nnid-store for an http(s) oracle, none otherwise (with a store, every
-                       query runs in the main thread: it must pass through the store)
+                       query runs in the main thread: it must pass through the store). Before
+                       stored answers of an http(s) oracle are used, 4 of them are asked again
+                       (paid): if the oracle now answers otherwise, the run stops (exit 2)
   --no-store           no query store, even for an http(s) oracle
   --max-queries N      budget on paid queries (answered by the black box, not by the store)
   --out FILE           where to write the result (required)
@@ -49,7 +66,8 @@ example:
   nnid generate --input-dim 20 --width1 10 --width2 3 --seed 1 --out net.json
   nnid identify --network net.json --out result.json --width1 10 --width2 3 --threads 2
   nnid score --truth net.json --recovered result.json
-  nnid identify --oracle https://models.example.com/f --activation tanh --out result.json`;
+  nnid identify --oracle https://models.example.com/f --activation tanh --out result.json
+  nnid identify --oracle http://127.0.0.1:8000/predict --input-dim 20 --activation tanh --out r.json`;
 
 interface Source {
   oracle: Oracle;
@@ -59,63 +77,64 @@ interface Source {
   description: Record<string, unknown>;
 }
 
+/** A store that cannot be used (full or read-only disk, stale answers) is bad input: exit 2, one line. */
+function storeErrorAsUsage(e: unknown): never {
+  if (e instanceof QueryStoreError) throw new UsageError(`${e.message} [${e.code}]`);
+  throw e;
+}
+
 /**
- * The black box to identify: `--network` (an in-process network, the short form), or `--oracle`
- * through openOracleFromSpec (a .json network, an ONNX model, an HTTP endpoint; with the query
- * store and the budget). Only a network file gives a truth to score against and activations to
- * default to.
+ * The black box to identify, through openOracleFromSpec (its adapter table, the budget, the
+ * query store and its check): `--network FILE` (an in-process network, the short form: stored
+ * only with --store) or `--oracle SPEC` (a .json network, an ONNX model, an HTTP endpoint).
+ * Only a network file gives a truth to score against and activations to default to.
  */
 async function openSource(values: Values, io: { err: (line: string) => void }): Promise<Source> {
   const maxQueries = optionalInt(values, 'max-queries', 0);
   const storeOption = values.store as string | undefined;
   if (values.network !== undefined && values.oracle !== undefined) throw new UsageError('give --network or --oracle, not both');
-  if (values.oracle === undefined) {
-    const file = stringOption(values, 'network');
-    const truth = readNetworkFile(file);
-    const store = storeOption !== undefined && !values['no-store'] ? openQueryStore(storeOption) : undefined;
-    const inner = createOracle(networkBlackBox(truth), { maxQueries, cache: store });
-    const oracle: Oracle = store
-      ? {
-          ...inner,
-          async close() {
-            try {
-              await inner.close();
-            } finally {
-              await store.close();
-            }
-          },
-        }
-      : inner;
-    return {
-      oracle,
-      truth,
-      activation: truth.activation,
-      description: { kind: 'network', spec: file, identity: inner.identity, store: store ? storeOption : null, maxQueries: maxQueries ?? null },
-    };
-  }
-  const spec = String(values.oracle);
-  const kind = oracleKind(spec);
-  if (!kind) throw new UsageError(`--oracle must be a network file (.json), an ONNX model (.onnx) or an http(s):// URL, got '${spec}'`);
   if (values['no-store'] && storeOption !== undefined) throw new UsageError('give --store or --no-store, not both');
-  const storeDir = values['no-store'] ? undefined : (storeOption ?? (kind === 'http' ? '.nnid-store' : undefined));
+  const byNetwork = values.oracle === undefined;
+  const spec = byNetwork ? stringOption(values, 'network') : String(values.oracle);
+  const adapter = byNetwork ? ORACLE_ADAPTERS.find((a) => a.kind === 'network') : findAdapter(spec);
+  if (!adapter) throw new UsageError(`--oracle must be ${specKinds()}, got '${redactUrl(spec)}'`);
+  const storeDir = values['no-store'] ? undefined : (storeOption ?? (!byNetwork && adapter.storeByDefault ? '.nnid-store' : undefined));
   if (storeDir !== undefined && storeDir.trim() === '') throw new UsageError('--store must name a directory');
-  const token = values['oracle-token'] as string | undefined;
+  const inputDim = optionalInt(values, 'input-dim');
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (String(values.timeout).trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a number of seconds > 0, got '${String(values.timeout)}'`);
+    timeoutMs = Math.max(1, Math.round(seconds * 1000));
+  }
+  const retries = optionalInt(values, 'retries', 0);
   const oracle: SpecOracle = await openOracleFromSpec(spec, {
-    token,
+    kind: adapter.kind,
+    token: values['oracle-token'] as string | undefined,
     maxQueries,
     storeDir,
+    inputDim,
+    timeoutMs,
+    retries,
     http: {
       onRetry: (r) => {
         if (!values.quiet) io.err(`oracle: ${r.reason}; retry ${r.attempt} in ${r.delayMs} ms`);
       },
     },
-  });
-  const truth = kind === 'network' ? readNetworkFile(spec) : null;
+  }).catch(storeErrorAsUsage);
+  const truth = adapter.kind === 'network' ? readNetworkFile(spec) : null;
   return {
     oracle,
     truth,
     activation: truth?.activation ?? null,
-    description: { kind, spec, identity: oracle.identity, store: storeDir ?? null, maxQueries: maxQueries ?? null },
+    description: {
+      kind: adapter.kind,
+      spec: oracle.shownSpec,
+      identity: oracle.identity,
+      store: storeDir ?? null,
+      storeCheck: oracle.storeCheck,
+      maxQueries: maxQueries ?? null,
+    },
   };
 }
 
@@ -148,6 +167,9 @@ export const command: Command = {
     network: { type: 'string' },
     oracle: { type: 'string' },
     'oracle-token': { type: 'string' },
+    'input-dim': { type: 'string' },
+    timeout: { type: 'string' },
+    retries: { type: 'string' },
     store: { type: 'string' },
     'no-store': { type: 'boolean' },
     'max-queries': { type: 'string' },
@@ -193,6 +215,8 @@ export const command: Command = {
         refine,
         onProgress: progress.update,
       });
+    } catch (e) {
+      storeErrorAsUsage(e);
     } finally {
       progress.done();
       await oracle.close();
