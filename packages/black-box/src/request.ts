@@ -99,17 +99,14 @@ function redactParams(parsed: URL): string {
     }
   }
   // URLSearchParams would percent-encode the stars: put them back readable.
-  return changed ? parsed.href.replace(/=\*\*\*/g, '=***').replace(/=%2A%2A%2A/g, '=***') : parsed.href;
+  return changed ? parsed.href.replace(/=%2A%2A%2A/g, '=***') : parsed.href;
 }
 
 /** What a request needs to know, built once per black box by `openTransport`. */
 export interface Transport {
   /** The URL as printed (redacted). */
   readonly shown: string;
-  readonly timeoutMs: number;
-  readonly retries: number;
-  readonly backoffMs: number;
-  onRetry?: (event: RetryEvent) => void;
+  /** One request with the retry policy; resolves to the body of a 2xx answer. */
   request(method: 'GET' | 'POST', body: string | undefined, rows: [number, number], what: string): Promise<string>;
   close(): void;
 }
@@ -296,10 +293,6 @@ export function openTransport(parsed: URL, options: TransportOptions): Transport
 
   return {
     shown,
-    timeoutMs: options.timeoutMs,
-    retries: options.retries,
-    backoffMs: options.backoffMs,
-    onRetry: options.onRetry,
     request,
     close: () => agent.destroy(),
   };
