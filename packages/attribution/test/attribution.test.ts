@@ -1,49 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { matrix, rng, type Float64View } from '@nnid/core';
+import { matrix } from '@nnid/core';
+import { denseCombinations, orthonormalRows, stackRows } from '@nnid/testing';
 import { attributeCandidates } from '@nnid/attribution';
 
-/** m orthonormal rows in R^n. */
-function orthonormal(m: number, n: number, seed: number): Float64Array[] {
-  const s = rng(seed);
-  const rows: Float64Array[] = [];
-  while (rows.length < m) {
-    const v = s.fillNormal(new Float64Array(n));
-    for (let pass = 0; pass < 2; pass++) {
-      for (const u of rows) {
-        let dot = 0;
-        for (let t = 0; t < n; t++) dot += u[t] * v[t];
-        for (let t = 0; t < n; t++) v[t] -= dot * u[t];
-      }
-    }
-    const norm = Math.hypot(...v);
-    for (let t = 0; t < n; t++) v[t] /= norm;
-    rows.push(v);
-  }
-  return rows;
-}
-
-function dense(a: Float64Array[], count: number, seed: number): Float64Array[] {
-  const s = rng(seed);
-  return Array.from({ length: count }, () => {
-    const v = new Float64Array(a[0].length);
-    for (const ai of a) {
-      const c = s.normal();
-      for (let t = 0; t < v.length; t++) v[t] += c * ai[t];
-    }
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  });
-}
-
-function stack(list: Float64Array[]): Float64View {
-  const out = matrix(list.length, list[0].length);
-  list.forEach((x, i) => out.data.set(x, i * list[0].length));
-  return out;
-}
-
 const n = 12;
-const a = orthonormal(10, n, 1);
-const v = dense(a, 3, 2);
+const a = orthonormalRows(10, n, 1);
+const v = denseCombinations(a, 3, 2);
 // shuffled: v0, a0..a4, v1, a5..a9, v2 (indices 0, 6, 12 are the entangled weights)
 const order = [v[0], ...a.slice(0, 5), v[1], ...a.slice(5), v[2]];
 const entangledIdx = [0, 6, 12];
@@ -52,7 +14,7 @@ const firstIdx = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11];
 describe('attributeCandidates on exactly known candidates', () => {
   it('splits a_i from v_l with widths given, with a wide margin', () => {
     const cert = order.map((_, i) => 1 - i * 1e-3);
-    const res = attributeCandidates(stack(order), { width1: 10, width2: 3, certificates: cert });
+    const res = attributeCandidates(stackRows(order), { width1: 10, width2: 3, certificates: cert });
     expect([...res.firstLayer].sort((x, y) => x - y)).toEqual(firstIdx);
     expect(res.entangled).toEqual(entangledIdx); // ordered by certificate
     expect(res.margin).toBeGreaterThan(0.9);
@@ -64,7 +26,7 @@ describe('attributeCandidates on exactly known candidates', () => {
   });
 
   it('infers both widths when they are not given', () => {
-    const res = attributeCandidates(stack(order));
+    const res = attributeCandidates(stackRows(order));
     expect(res.report.width1).toBe(10);
     expect(res.report.width2).toBe(3);
     expect(res.report.width1Source).toBe('inferred');
@@ -73,7 +35,7 @@ describe('attributeCandidates on exactly known candidates', () => {
 
   it('with two a_i missing: keeps the 8 present, reports 2 missing, still finds every v_l (one has half its mass on the missing two)', () => {
     const some = [v[0], ...a.slice(0, 4), v[1], ...a.slice(6), v[2]];
-    const res = attributeCandidates(stack(some), { width1: 10, width2: 3 });
+    const res = attributeCandidates(stackRows(some), { width1: 10, width2: 3 });
     expect(res.firstLayer.length).toBe(8);
     expect(res.report.missingFirstLayer).toBe(2);
     expect([...res.entangled].sort((x, y) => x - y)).toEqual([0, 5, 10]);
@@ -81,7 +43,7 @@ describe('attributeCandidates on exactly known candidates', () => {
 
   it('skips an entangled-looking candidate within |cos| 0.8 of an accepted a_i (a near-duplicate)', () => {
     const near = a[3].map((x, t) => 0.9 * x + 0.436 * a[7][t]);
-    const res = attributeCandidates(stack([...order, near]), { width1: 10, width2: 3 });
+    const res = attributeCandidates(stackRows([...order, near]), { width1: 10, width2: 3 });
     expect([...res.firstLayer].sort((x, y) => x - y)).toEqual(firstIdx);
     expect(res.entangled.sort((x, y) => x - y)).toEqual(entangledIdx);
     expect(res.report.skipped.map((s) => s.index)).toEqual([13]);
@@ -89,16 +51,16 @@ describe('attributeCandidates on exactly known candidates', () => {
   });
 
   it('does not mutate its input', () => {
-    const c = stack(order);
+    const c = stackRows(order);
     const copy = Float64Array.from(c.data);
     attributeCandidates(c, { width1: 10 });
     expect(c.data).toEqual(copy);
   });
 
   it('names bad arguments', () => {
-    expect(() => attributeCandidates(stack(order), { width1: 0 })).toThrow('invalid argument. `width1` must be a positive integer. Value: `0`.');
-    expect(() => attributeCandidates(stack(order), { certificates: [1, 2] })).toThrow('invalid argument. `certificates` must hold one number per candidate (13). Value: `2`.');
-    expect(() => attributeCandidates(stack(order), { skipCos: 2 })).toThrow('invalid argument. `skipCos` must be a number in (0, 1]. Value: `2`.');
+    expect(() => attributeCandidates(stackRows(order), { width1: 0 })).toThrow('invalid argument. `width1` must be a positive integer. Value: `0`.');
+    expect(() => attributeCandidates(stackRows(order), { certificates: [1, 2] })).toThrow('invalid argument. `certificates` must hold one number per candidate (13). Value: `2`.');
+    expect(() => attributeCandidates(stackRows(order), { skipCos: 2 })).toThrow('invalid argument. `skipCos` must be a number in (0, 1]. Value: `2`.');
     expect(() => attributeCandidates(matrix(2, 3))).toThrow('candidate 0 is zero or not finite');
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { rowView } from '@nnid/core';
 import { createOracle, networkBlackBox, networkGradient, networkHessian, randomNetwork } from '@nnid/oracle';
 import { packedIndex, sampleGradients, sampleHessians, spherePoints, unpackHessian } from '@nnid/hessian-sampler';
-import { exactHessian, project, randomBasis, worstRelativeError } from './helpers.ts';
+import { randomBasis } from '@nnid/testing';
+import { exactHessian, project, worstRelativeError } from './helpers.ts';
 
 const d = 20;
 const cases = [

@@ -1,4 +1,4 @@
-import { matrix, rng, rowView, type Float64View, type Network } from '@nnid/core';
+import { rowView, type Float64View, type Network } from '@nnid/core';
 import { networkHessian } from '@nnid/oracle';
 
 /** Relative Frobenius error of each stack row (full layout, r x r) against `truth(p)` (r x r, dense). */
@@ -21,28 +21,6 @@ export function worstRelativeError(stack: Float64View, truth: (p: number) => Flo
 
 export function exactHessian(net: Network, points: Float64View, p: number): Float64Array {
   return networkHessian(net, rowView(points, p)).data;
-}
-
-/** A random d x r matrix with orthonormal columns (Gram-Schmidt twice). */
-export function randomBasis(d: number, r: number, seed: number): Float64View {
-  const s = rng(seed);
-  const cols: Float64Array[] = [];
-  for (let i = 0; i < r; i++) {
-    const v = s.fillNormal(new Float64Array(d));
-    for (let pass = 0; pass < 2; pass++) {
-      for (const u of cols) {
-        let dot = 0;
-        for (let k = 0; k < d; k++) dot += u[k] * v[k];
-        for (let k = 0; k < d; k++) v[k] -= dot * u[k];
-      }
-    }
-    const norm = Math.hypot(...v);
-    for (let k = 0; k < d; k++) v[k] /= norm;
-    cols.push(v);
-  }
-  const U = matrix(d, r);
-  for (let i = 0; i < r; i++) for (let k = 0; k < d; k++) U.data[k * r + i] = cols[i][k];
-  return U;
 }
 
 /** U^T H U for a dense d x d H and a row-major d x r U. */

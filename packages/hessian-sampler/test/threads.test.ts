@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { NnidError, QueryBudgetError, type BlackBox, type Float64View, type Oracle } from '@nnid/core';
+import { NnidError, QueryBudgetError, type BlackBox, type Oracle } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { createSamplerPool, sampleGradients, sampleHessians, spherePoints } from '@nnid/hessian-sampler';
-import { randomBasis } from './helpers.ts';
+import { bytes, randomBasis } from '@nnid/testing';
 
 const d = 12;
 const net = randomNetwork({ inputDim: d, width1: 8, width2: 4, seed: 21 });
@@ -13,10 +13,6 @@ afterAll(async () => {
   await pool4.close();
   await pool2.close();
 });
-
-function bytes(v: Float64View): Buffer {
-  return Buffer.from(v.data.buffer as ArrayBuffer, v.data.byteOffset, v.data.byteLength);
-}
 
 /** The same black box without a worker spec (as a remote one would be). */
 function remote(box: BlackBox): BlackBox {

@@ -1,33 +1,12 @@
-/** Shared helpers for the linalg tests: random matrices and invariant measures. */
-import { rng } from '@nnid/core';
+/**
+ * Helpers of the linalg tests: reference products, rebuilt factorizations, matrices of a known
+ * spectrum. The random matrices, layout copies and measures shared with other packages' tests
+ * come from @nnid/testing.
+ */
 import type { Float64View } from '@nnid/core';
+import { at, randomMatrix } from '@nnid/testing';
 
-export function randomMatrix(rows: number, cols: number, seed: number): Float64View {
-  const data = new Float64Array(rows * cols);
-  rng(seed).fillNormal(data);
-  return { data, offset: 0, shape: [rows, cols], strides: [cols, 1] };
-}
-
-/** The same matrix laid out column-major inside a larger buffer with an offset: strides [1, ld]. */
-export function stridedCopy(x: Float64View, pad = 3): Float64View {
-  const [r, c] = x.shape;
-  const ld = r + pad;
-  const data = new Float64Array(5 + ld * c).fill(Number.NaN);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data[5 + i + j * ld] = at(x, i, j);
-  return { data, offset: 5, shape: [r, c], strides: [1, ld] };
-}
-
-/** The same matrix with a column stride of 2 (neither row- nor column-major). */
-export function gappedCopy(x: Float64View): Float64View {
-  const [r, c] = x.shape;
-  const data = new Float64Array(1 + r * c * 2).fill(Number.NaN);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data[1 + i * 2 * c + 2 * j] = at(x, i, j);
-  return { data, offset: 1, shape: [r, c], strides: [2 * c, 2] };
-}
-
-export function at(x: Float64View, i: number, j: number): number {
-  return x.data[x.offset + i * x.strides[0] + j * x.strides[1]];
-}
+export { at, gappedCopy, maxAbs, maxDiff, orthonormalityError, randomMatrix, stridedCopy } from '@nnid/testing';
 
 /** Naive reference product op(a) op(b). */
 export function naiveProduct(a: Float64View, b: Float64View, transA = false, transB = false): Float64View {
@@ -43,27 +22,6 @@ export function naiveProduct(a: Float64View, b: Float64View, transA = false, tra
     }
   }
   return { data: out, offset: 0, shape: [m, n], strides: [n, 1] };
-}
-
-/** max |x - y| over all entries. */
-export function maxDiff(x: Float64View, y: Float64View): number {
-  let d = 0;
-  for (let i = 0; i < x.shape[0]; i++) for (let j = 0; j < x.shape[1]; j++) d = Math.max(d, Math.abs(at(x, i, j) - at(y, i, j)));
-  return d;
-}
-
-export function maxAbs(x: Float64View): number {
-  let d = 0;
-  for (let i = 0; i < x.shape[0]; i++) for (let j = 0; j < x.shape[1]; j++) d = Math.max(d, Math.abs(at(x, i, j)));
-  return d;
-}
-
-/** max |U^T U - I| for the columns of u. */
-export function orthonormalityError(u: Float64View): number {
-  const g = naiveProduct(u, u, true, false);
-  let d = 0;
-  for (let i = 0; i < g.shape[0]; i++) for (let j = 0; j < g.shape[1]; j++) d = Math.max(d, Math.abs(at(g, i, j) - (i === j ? 1 : 0)));
-  return d;
 }
 
 /** left diag(values) right^T. */

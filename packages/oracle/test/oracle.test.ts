@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { matrix, matrixFrom, NnidError, QueryBudgetError, rng, rowRange, type BlackBox, type Float64View, type QueryCache } from '@nnid/core';
+import { matrix, matrixFrom, NnidError, QueryBudgetError, rowRange, type BlackBox, type Float64View, type QueryCache } from '@nnid/core';
 import { blackBoxFromWorkerSpec, createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { randomMatrix } from '@nnid/testing';
 
 const net = randomNetwork({ inputDim: 8, width1: 5, width2: 3, seed: 11 });
 
-function points(n: number, seed = 1): Float64View {
-  const X = matrix(n, 8);
-  rng(seed).fillNormal(X.data);
-  return X;
-}
+/** n points from N(0, I_8). */
+const points = (n: number, seed = 1): Float64View => randomMatrix(n, 8, seed);
 
 /** Reverses the row order of a batch (a new dense matrix). */
 function reversed(X: Float64View): Float64View {

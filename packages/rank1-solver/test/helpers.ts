@@ -1,42 +1,5 @@
-import { matrix, rng, type Float64View } from '@nnid/core';
-
-/** m orthonormal vectors in R^n (rows), Gram-Schmidt twice. */
-export function orthonormalRows(m: number, n: number, seed: number): Float64Array[] {
-  const s = rng(seed);
-  const rows: Float64Array[] = [];
-  for (let i = 0; i < m; i++) {
-    const v = s.fillNormal(new Float64Array(n));
-    for (let pass = 0; pass < 2; pass++) {
-      for (const u of rows) {
-        let dot = 0;
-        for (let t = 0; t < n; t++) dot += u[t] * v[t];
-        for (let t = 0; t < n; t++) v[t] -= dot * u[t];
-      }
-    }
-    const norm = Math.hypot(...v);
-    for (let t = 0; t < n; t++) v[t] /= norm;
-    rows.push(v);
-  }
-  return rows;
-}
-
-/** Dense unit combinations sum_i c_li a_i with Gaussian c. */
-export function denseCombinations(a: Float64Array[], m1: number, seed: number): Float64Array[] {
-  const s = rng(seed);
-  const n = a[0].length;
-  const out: Float64Array[] = [];
-  for (let l = 0; l < m1; l++) {
-    const v = new Float64Array(n);
-    for (const ai of a) {
-      const c = s.normal();
-      for (let t = 0; t < n; t++) v[t] += c * ai[t];
-    }
-    const norm = Math.hypot(...v);
-    for (let t = 0; t < n; t++) v[t] /= norm;
-    out.push(v);
-  }
-  return out;
-}
+/** The rank-one solver's own fixture: an orthonormal basis of span{x x^T} (shared fixtures: @nnid/testing). */
+import { matrix, type Float64View } from '@nnid/core';
 
 /** An orthonormal basis (rows, packed layout with sqrt 2 off-diagonal, or full) of span{x x^T}. */
 export function rankOneSpan(vectors: Float64Array[], layout: 'packed' | 'full' = 'packed'): Float64View {
@@ -67,23 +30,3 @@ export function rankOneSpan(vectors: Float64Array[], layout: 'packed' | 'full' =
   return out;
 }
 
-/** Best |cos| of `x` with any row of `view`. */
-export function bestCos(view: Float64View, x: Float64Array): number {
-  const [r, c] = view.shape;
-  let best = 0;
-  for (let i = 0; i < r; i++) {
-    let s = 0;
-    let nr = 0;
-    for (let t = 0; t < c; t++) {
-      const v = view.data[view.offset + i * view.strides[0] + t * view.strides[1]];
-      s += v * x[t];
-      nr += v * v;
-    }
-    best = Math.max(best, Math.abs(s) / Math.sqrt(nr));
-  }
-  return best;
-}
-
-export function bytes(v: Float64View): Buffer {
-  return Buffer.from(v.data.buffer as ArrayBuffer, v.data.byteOffset, v.data.byteLength);
-}

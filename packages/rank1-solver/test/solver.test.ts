@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { matrix, toDense } from '@nnid/core';
 import { createSolverPool, findRankOne } from '@nnid/rank1-solver';
-import { bestCos, bytes, denseCombinations, orthonormalRows, rankOneSpan } from './helpers.ts';
+import { bestCos, bytes, denseCombinations, orthonormalRows } from '@nnid/testing';
+import { rankOneSpan } from './helpers.ts';
 
 // W = span{a_i a_i^T, v_l v_l^T} exactly, n = 14, m0 = 9, m1 = 4
 const n = 14;

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { entangledWeights, matrix, NumericalError, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, networkGradient, randomNetwork } from '@nnid/oracle';
+import { maxDiffArrays } from '@nnid/testing';
 import { defaultShiftDataPoints, recoverShifts } from '@nnid/shift-recovery';
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** A copy of the rows of A with the rows of `flip` negated. */
 function flipRows(net: Network, flip: number[]) {
@@ -33,9 +28,9 @@ describe('recoverShifts with exact A and V', () => {
       const oracle = createOracle(networkBlackBox(net));
       const { network, theta, tau, report } = await recoverShifts(oracle, net.A, V, { activation: { layer1, layer2 }, seed: 1 });
       expect(report.flipped).toEqual([1]);
-      expect(maxDiff(theta, net.theta)).toBeLessThan(1e-8);
-      expect(maxDiff(tau, net.tau)).toBeLessThan(1e-8);
-      expect(maxDiff(network.B.data, net.B.data)).toBeLessThan(1e-8);
+      expect(maxDiffArrays(theta, net.theta)).toBeLessThan(1e-8);
+      expect(maxDiffArrays(tau, net.tau)).toBeLessThan(1e-8);
+      expect(maxDiffArrays(network.B.data, net.B.data)).toBeLessThan(1e-8);
       expect(report.relativeResidual).toBeLessThan(1e-10);
       expect(report.queries).toEqual({ gradient: 24, fit: 200, total: 224 });
       expect(oracle.counts().total).toBe(224);
@@ -44,7 +39,7 @@ describe('recoverShifts with exact A and V', () => {
       for (let i = 0; i < X.data.length; i++) X.data[i] = Math.sin(i * 1.7);
       const f = evaluateNetwork(net, X);
       const g = evaluateNetwork(network, X);
-      expect(maxDiff(f, g)).toBeLessThan(1e-10);
+      expect(maxDiffArrays(f, g)).toBeLessThan(1e-10);
     });
   }
 
@@ -96,8 +91,8 @@ describe('recoverShifts data reuse', () => {
     const oracle = createOracle(networkBlackBox(net));
     const again = await recoverShifts(oracle, net.A, V, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 99, data: first.data });
     expect(again.report.queries).toEqual({ gradient: 20, fit: 0, total: 20 });
-    expect(maxDiff(again.network.B.data, first.network.B.data)).toBe(0);
-    expect(maxDiff(again.theta, first.theta)).toBe(0);
+    expect(maxDiffArrays(again.network.B.data, first.network.B.data)).toBe(0);
+    expect(maxDiffArrays(again.theta, first.theta)).toBe(0);
   });
   it('refuses a start where phi1\'(theta_i) underflows (b_l would be infinite) with a NumericalError', async () => {
     // tanh'(40) = 0 in double precision: b_l = lambda_l w_l / phi1'(theta) is infinite there

@@ -11,6 +11,7 @@ import {
   rankOneSpan,
   vecOuter,
 } from '@nnid/subspace';
+import { rowsOf, stackRows } from '@nnid/testing';
 
 const d = 8;
 const net = randomNetwork({ inputDim: d, width1: 5, width2: 2, seed: 7 });
@@ -43,7 +44,7 @@ describe('estimateSubspace', () => {
       expect(singularValues.length).toBe(1);
       // H(0) is a combination of the 7 rank-one matrices: W-hat = span{H(0)} lies in W, and
       // W = span{H(0)} + more. Check the converse direction: H(0) is in span{a a^T, v v^T}.
-      const W = rankOneSpan(matrixOf([...rows(net.A), ...rows(V)]), layout);
+      const W = rankOneSpan(stackRows([...rowsOf(net.A), ...rowsOf(V)]), layout);
       const basisRow = Float64Array.from(row(subspace.basis, 0));
       let inW = 0;
       for (let j = 0; j < 7; j++) {
@@ -57,7 +58,7 @@ describe('estimateSubspace', () => {
 
   it('on a stack spanning W exactly, finds dim W from the largest gap and contains every a_i, v_l (distance < 1e-12)', () => {
     // Hessians of W's generators with random coefficients: an exact W stack
-    const gens = [...rows(net.A), ...rows(V)];
+    const gens = [...rowsOf(net.A), ...rowsOf(V)];
     const cols = (d * (d + 1)) / 2;
     const stack = matrix(20, cols);
     const tmp = new Float64Array(cols);
@@ -89,8 +90,8 @@ describe('estimateSubspace', () => {
   });
 
   it('projectRankOne gives P_W(u u^T): u u^T itself for u in the generators, Phi = 1 - distance^2', () => {
-    const gens = [...rows(net.A), ...rows(V)];
-    const W = rankOneSpan(matrixOf(gens), 'full');
+    const gens = [...rowsOf(net.A), ...rowsOf(V)];
+    const W = rankOneSpan(stackRows(gens), 'full');
     const a0 = gens[0];
     const { projection, phi } = projectRankOne(W, a0);
     expect(Math.abs(phi - 1)).toBeLessThan(1e-12);
@@ -157,14 +158,6 @@ describe('estimateRange', () => {
   });
 });
 
-function rows(M: Float64View): Float64Array[] {
-  return Array.from({ length: M.shape[0] }, (_, i) => Float64Array.from(row(M, i)));
-}
-function matrixOf(list: Float64Array[]): Float64View {
-  const out = matrix(list.length, list[0].length);
-  list.forEach((x, i) => out.data.set(x, i * list[0].length));
-  return out;
-}
 
 describe('complementBasis and restrictStack', () => {
   it('Q spans the complement; Q^T (x x^T) Q = (Q^T x)(Q^T x)^T in both layouts', async () => {
