@@ -10,6 +10,7 @@ import {
   checkChoice,
   checkInteger,
   checkPositive,
+  checkView,
   ErrorCodes,
   invalidArgument,
   matrix,
@@ -22,6 +23,7 @@ import {
   type Float64View,
   type Network,
   type Oracle,
+  type ViewLike,
 } from '@nnid/core';
 import { gram, lstsq, matmul } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy, type LeastSquaresStatus, type NormalEquations, type StopReason } from '@nnid/optimize';
@@ -92,13 +94,6 @@ export interface ShiftRecoveryResult {
   report: ShiftRecoveryReport;
   /** The fit's query points (N x d) and the black box's answers: already paid, reusable (e.g. by refinement). */
   data: { inputs: Float64View; values: Float64Array };
-}
-
-function checkRows(name: string, v: Float64View): void {
-  if (!v || !(v.data instanceof Float64Array) || !Array.isArray(v.shape) || v.shape.length !== 2) {
-    invalidArgument(name, 'must be a 2-d Float64View (one weight per row)', v);
-  }
-  if (v.shape[0] < 1) invalidArgument(name, 'must have at least one row', v.shape.join(' x '));
 }
 
 function dense(v: Float64View): Float64Array {
@@ -175,8 +170,8 @@ export function defaultShiftDataPoints(m0: number, m1: number, inputDim?: number
 
 export async function recoverShifts(
   oracle: Oracle,
-  firstLayerWeights: Float64View,
-  entangledWeights: Float64View,
+  firstLayerWeights: ViewLike,
+  entangledWeights: ViewLike,
   options: ShiftRecoveryOptions,
 ): Promise<ShiftRecoveryResult> {
   const started = performance.now();
@@ -184,13 +179,11 @@ export async function recoverShifts(
     invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
   }
   if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
-  checkRows('firstLayerWeights', firstLayerWeights);
-  checkRows('entangledWeights', entangledWeights);
   const d = oracle.inputDim;
-  const [m0, dA] = firstLayerWeights.shape;
-  const [m1, dV] = entangledWeights.shape;
-  if (dA !== d) throw new NnidError(ErrorCodes.dimensionMismatch, `\`firstLayerWeights\` has ${dA} columns, expected inputDim = ${d}`);
-  if (dV !== d) throw new NnidError(ErrorCodes.dimensionMismatch, `\`entangledWeights\` has ${dV} columns, expected inputDim = ${d}`);
+  firstLayerWeights = checkView('firstLayerWeights', firstLayerWeights, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'one weight per row' });
+  entangledWeights = checkView('entangledWeights', entangledWeights, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'one weight per row' });
+  const m0 = firstLayerWeights.shape[0];
+  const m1 = entangledWeights.shape[0];
   if (m0 > d) invalidArgument('firstLayerWeights', `must have at most inputDim = ${d} rows`, m0);
   if (!options.activation || typeof options.activation !== 'object') invalidArgument('activation', 'must be { layer1, layer2 }', options.activation);
   const layer1 = checkChoice('activation.layer1', options.activation.layer1, ACTIVATIONS);

@@ -14,7 +14,6 @@ describeStageContract({
   outputs: (r) => ({ ...networkArrays(r.network), lambda: r.lambda, inputs: r.data.inputs, values: r.data.values }),
   report: (r) => r.report,
   layouts: (input, relay) => ({ ...input, firstLayerWeights: relay(input.firstLayerWeights) as never, entangledWeights: relay(input.entangledWeights) as never }),
-  ndarray: false,
   badArguments: (input) => [
     { call: () => recoverShifts(input.oracle, input.firstLayerWeights, input.entangledWeights, { activation, seed: -1 }), message: 'invalid argument. `seed` must be a nonnegative integer. Value: `-1`.' },
     { call: () => recoverShifts(input.oracle, matrix(0, 6), input.entangledWeights, { activation, seed: 1 }), message: 'invalid argument. `firstLayerWeights` must have at least one row. Value: `0 x 6`.' },

@@ -138,7 +138,7 @@ describe('recoverShifts input checks', () => {
   const act = { layer1: 'tanh', layer2: 'tanh' } as const;
   it('names the bad argument', async () => {
     await expect(recoverShifts(oracle, matrix(4, 5), entangledWeights(net), { activation: act, seed: 1 })).rejects.toThrow(
-      '`firstLayerWeights` has 5 columns, expected inputDim = 6',
+      'invalid argument. `firstLayerWeights` must have inputDim = 6 columns. Value: `5`.',
     );
     await expect(recoverShifts(oracle, net.A, entangledWeights(net), { activation: { layer1: 'relu', layer2: 'tanh' } as never, seed: 1 })).rejects.toThrow(
       "invalid argument. `activation.layer1` must be one of 'tanh', 'sigmoid'. Value: `relu`.",
