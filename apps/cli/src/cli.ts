@@ -52,7 +52,7 @@ export function intOption(values: Values, name: string, fallback?: number, min =
     return fallback;
   }
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(n) || n < min) {
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isSafeInteger(n) || n < min) {
     throw new UsageError(`--${name} must be an integer >= ${min}, got '${String(raw)}'`);
   }
   return n;
@@ -94,6 +94,13 @@ export function describeError(e: unknown): { line: string; code: number } {
   }
   if (e instanceof AggregateError) {
     return { line: `${e.message}: ${e.errors.map((x) => (x as Error).message).join('; ')}`, code: 1 };
+  }
+  if (e instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array length|Invalid string length|Array buffer/i.test(e.message)) {
+    return { line: `not enough memory for this work (${e.message}): try smaller sizes or counts`, code: 2 };
+  }
+  const errno = e as NodeJS.ErrnoException;
+  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+    return { line: `${errno.syscall}${errno.path ? ` ${errno.path}` : ''} failed: ${errno.code}`, code: errno.code === 'ENOSPC' || errno.code === 'EROFS' || errno.code === 'EACCES' ? 2 : 1 };
   }
   return { line: (e as Error)?.stack ?? String(e), code: 1 };
 }

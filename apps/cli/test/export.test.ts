@@ -38,7 +38,7 @@ describe('nnid export', () => {
       [['export', '--onnx', join(dir, 'x.onnx')], 'nnid export: missing required option --network'],
       [['export', '--network', netFile], 'nnid export: missing required option --onnx'],
       [['export', '--network', join(dir, 'none.json'), '--onnx', join(dir, 'x.onnx')], `nnid export: cannot read ${join(dir, 'none.json')}: no such file [E_FILE_READ]`],
-      [['export', '--network', netFile, '--onnx', join(dir, 'no', 'x.onnx')], `nnid export: cannot write ${join(dir, 'no', 'x.onnx')}: no such directory`],
+      [['export', '--network', netFile, '--onnx', join(dir, 'no', 'x.onnx')], `nnid export: --onnx: cannot write ${join(dir, 'no', 'x.onnx')}: no such directory ${join(dir, 'no')}`],
     ];
     for (const [argv, line] of cases) {
       const r = await run(argv);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNetwork, serializeNetwork, toRows } from '@nnid/core';
+import { ACTIVATIONS, parseNetwork, serializeNetwork, toRows } from '@nnid/core';
 import { randomNetwork } from '@nnid/oracle';
 import { main } from '../src/main.ts';
 
@@ -19,7 +19,7 @@ async function run(argv: string[]) {
 describe('nnid generate', () => {
   it('writes a network file that parses, with the requested sizes and the generator numbers', async () => {
     const file = join(dir, 'net.json');
-    const r = await run(['generate', '--input-dim', '20', '--width1', '10', '--width2', '5', '--activation', 'tanh,sigmoid', '--seed', '3', '--out', file]);
+    const r = await run(['generate', '--input-dim', '20', '--width1', '10', '--width2', '5', '--activation', 'tanh/sigmoid', '--seed', '3', '--out', file]);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out).toEqual([`wrote ${file}: d = 20, m0 = 10, m1 = 5, tanh/sigmoid, shift std 0.3, perturbation 0, seed 3 (P = 265 parameters)`]);
@@ -46,10 +46,11 @@ describe('nnid generate', () => {
     ['--width1 > --input-dim', ['--input-dim', '4', '--width1', '5', '--width2', '2'], "nnid generate: --width1 must be <= --input-dim (4), got '5'"],
     ['a missing --input-dim', ['--width1', '5', '--width2', '2'], 'nnid generate: missing required option --input-dim'],
     ['a width that is not an integer', ['--input-dim', '8', '--width1', '2.5', '--width2', '2'], "nnid generate: --width1 must be an integer >= 1, got '2.5'"],
-    ['an unknown activation', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--activation', 'relu'], "nnid generate: --activation must be tanh or sigmoid, or one per layer as layer1,layer2 (e.g. tanh,sigmoid), got 'relu'"],
-    ['three activations', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--activation', 'tanh,tanh,tanh'], "nnid generate: --activation must be tanh or sigmoid, or one per layer as layer1,layer2 (e.g. tanh,sigmoid), got 'tanh,tanh,tanh'"],
+    ['an unknown activation', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--activation', 'relu'], `nnid generate: --activation must be one of ${ACTIVATIONS.join(', ')} (both layers) or a layer1/layer2 pair such as tanh/sigmoid, got 'relu'`],
+    ['three activations', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--activation', 'tanh/tanh/tanh'], `nnid generate: --activation must be one of ${ACTIVATIONS.join(', ')} (both layers) or a layer1/layer2 pair such as tanh/sigmoid, got 'tanh/tanh/tanh'`],
+    ['the old pair form', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--activation', 'tanh,sigmoid'], "nnid generate: --activation: a pair is written layer1/layer2, e.g. tanh/sigmoid, got 'tanh,sigmoid'"],
     ['a negative shift std', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--shift-std=-1'], "nnid generate: --shift-std must be a number >= 0, got '-1'"],
-    ['an unwritable --out', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--out', '/nonexistent-dir/net.json'], 'nnid generate: cannot write /nonexistent-dir/net.json: no such directory'],
+    ['an unwritable --out', ['--input-dim', '8', '--width1', '5', '--width2', '2', '--out', '/nonexistent-dir/net.json'], 'nnid generate: --out: cannot write /nonexistent-dir/net.json: no such directory /nonexistent-dir'],
   ];
   for (const [what, argv, line] of bad) {
     it(`exits 2 with one line on ${what}`, async () => {

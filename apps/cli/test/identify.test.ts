@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNetwork, serializeNetwork } from '@nnid/core';
+import { ACTIVATIONS, parseNetwork, serializeNetwork } from '@nnid/core';
 import { randomNetwork } from '@nnid/oracle';
 import { main } from '../src/main.ts';
 
@@ -52,7 +52,8 @@ describe('nnid identify', () => {
       [['identify', '--network', net, '--out', 'x.json', '--width1', '0'], "nnid identify: --width1 must be an integer >= 1, got '0'"],
       [['identify', '--network', net, '--out', 'x.json', '--width1', '13'], "nnid identify: --width1 must be <= the input dimension (12), got '13'"],
       [['identify', '--network', net, '--out', 'x.json', '--width1', '3', '--width2', '4'], "nnid identify: --width2 must be <= --width1 (3), got '4'"],
-      [['identify', '--network', net, '--out', 'x.json', '--activation', 'relu'], "nnid identify: --activation must be tanh or sigmoid, or one per layer as layer1,layer2 (e.g. tanh,sigmoid), got 'relu'"],
+      [['identify', '--network', net, '--out', 'x.json', '--activation', 'relu'], `nnid identify: --activation must be one of ${ACTIVATIONS.join(', ')} (both layers) or a layer1/layer2 pair such as tanh/sigmoid, got 'relu'`],
+      [['identify', '--network', net, '--out', 'x.json', '--activation', 'sigmoid,tanh'], "nnid identify: --activation: a pair is written layer1/layer2, e.g. sigmoid/tanh, got 'sigmoid,tanh'"],
       [['identify', '--network', join(dir, 'missing.json'), '--out', 'x.json'], `nnid identify: cannot read ${join(dir, 'missing.json')}: no such file [E_FILE_READ]`],
     ];
     for (const [argv, line] of cases) {

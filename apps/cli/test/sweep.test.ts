@@ -142,20 +142,23 @@ describe('nnid sweep', () => {
   });
 });
 
-describe('nnid sweep --query-budgets', () => {
-  it('adds the budget to the grid, the run ids and the summary rows; the default keeps the old ids', () => {
+describe('nnid sweep --query-targets', () => {
+  it('adds the target to the grid, the run ids and the summary rows; the default keeps the old ids', () => {
     const plain = gridSpecs({ sizes: '6x4x2', activations: 'tanh', 'shift-stds': '0.3', seeds: '1' });
     expect(plain.map((s) => experimentId(s))).toEqual(['d6-m4-m2-tanh-tanh-s0p3-n0-p0-seed1']);
     expect(plain[0].identify).toBeUndefined();
-    const specs = gridSpecs({ sizes: '6x4x2', activations: 'tanh', 'shift-stds': '0.3', seeds: '1', 'query-budgets': '12.5,20' });
+    const specs = gridSpecs({ sizes: '6x4x2', activations: 'tanh', 'shift-stds': '0.3', seeds: '1', 'query-targets': '12.5,20' });
     expect(specs.map((s) => experimentId(s))).toEqual(['d6-m4-m2-tanh-tanh-s0p3-n0-p0-q12p5-seed1', 'd6-m4-m2-tanh-tanh-s0p3-n0-p0-q20-seed1']);
     expect(specs.map((s) => s.identify?.queryBudget)).toEqual([12.5, 20]);
-    expect(groupKey({ spec: specs[0] } as never)).toBe('6,4,2 tanh/tanh s=0.3 noise=0 budget=12.5P');
+    expect(groupKey({ spec: specs[0] } as never)).toBe('6,4,2 tanh/tanh s=0.3 noise=0 target=12.5P');
   });
 
-  it('rejects a budget that is not > 0', () => {
-    expect(() => gridSpecs({ sizes: '6x4x2', 'query-budgets': '0' })).toThrow("--query-budgets: '0' is not a number > 0");
-    expect(() => gridSpecs({ sizes: '6x4x2', 'query-budgets': 'x' })).toThrow("--query-budgets: 'x' is not a number >= 0");
+  it('rejects a target that is not > 0, and the old name --query-budgets (it was never a cap)', () => {
+    expect(() => gridSpecs({ sizes: '6x4x2', 'query-targets': '0' })).toThrow("--query-targets: '0' is not a number > 0");
+    expect(() => gridSpecs({ sizes: '6x4x2', 'query-targets': 'x' })).toThrow("--query-targets: 'x' is not a number >= 0");
+    expect(() => gridSpecs({ sizes: '6x4x2', 'query-budgets': '10' })).toThrow(
+      '--query-budgets is now --query-targets: a target identify sizes its Hessian stage for, not a cap on the queries',
+    );
   });
 });
 

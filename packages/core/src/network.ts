@@ -10,7 +10,7 @@
  * const net = parseNetwork(JSON.parse(text));      // throws NetworkFormatError naming the field
  * const json = serializeNetwork(net);               // back to the file's form
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ACTIVATIONS, activation, type ActivationName } from './activation.ts';
 import { ErrorCodes, NetworkFormatError, NnidError } from './errors.ts';
 import { matrix, toRows, type AllocOptions, type Float64View } from './view.ts';
@@ -136,13 +136,52 @@ export function readNetworkFile(path: string, options: AllocOptions = {}): Netwo
   return parseNetwork(readJsonFile(path), options);
 }
 
-/** Reads a JSON file, with an `E_FILE_READ` error naming the file on any failure. */
+/**
+ * The most bytes a JSON file may hold (500 MiB): its text must fit in one string (Node's longest
+ * is just under 512 MiB), and a device such as /dev/zero or an endless pipe must end in an error.
+ */
+const MAX_JSON_FILE_BYTES = 500 * 2 ** 20;
+
+/** Reads at most `maxBytes` bytes of a file, device or pipe; throws RangeError beyond. */
+function readLimited(path: string, maxBytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > maxBytes) throw new RangeError(`${st.size}`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(st.isFile() ? Math.min(maxBytes, st.size) + 1 : 1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > maxBytes) throw new RangeError(`${total}`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a JSON file, with an `E_FILE_READ` error naming the file on any failure; a file, device
+ * or pipe longer than 500 MiB (e.g. /dev/zero) is refused once that much has been read.
+ */
 export function readJsonFile(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readLimited(path, MAX_JSON_FILE_BYTES).toString('utf8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      e instanceof RangeError
+        ? `longer than ${MAX_JSON_FILE_BYTES / 2 ** 20} MiB, the most a JSON file may hold`
+        : code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (e as Error).message;
     throw new NnidError(ErrorCodes.fileRead, `cannot read ${path}: ${reason}`, { cause: e });
   }
   try {

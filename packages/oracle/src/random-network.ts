@@ -3,6 +3,7 @@
  */
 import {
   ACTIVATIONS,
+  activation,
   checkChoice,
   checkInteger,
   checkPositive,
@@ -28,6 +29,23 @@ export interface RandomNetworkOptions {
   seed?: number;
   /** Put A and B on shared memory. */
   shared?: boolean;
+}
+
+/**
+ * Refuses shifts that leave a degenerate network: a shift that is not finite (the file format
+ * refuses it), or every unit of a layer saturated at x = 0 (phi'(shift) < 1e-12 phi'(0): the
+ * layer is constant to rounding near the origin, so the network is too).
+ */
+function checkNotDegenerate(name: 'theta' | 'tau', shifts: Float64Array, atZero: Float64Array, act: ActivationName, shiftStd: number): void {
+  const phi = activation(act);
+  let live = 0;
+  for (let i = 0; i < shifts.length; i++) {
+    if (!Number.isFinite(shifts[i])) invalidArgument('shiftStd', `must give finite shifts (${name}[${i}] = ${shifts[i]})`, shiftStd);
+    if (Math.abs(phi.d1(atZero[i])) >= 1e-12 * Math.abs(phi.d1(0))) live++;
+  }
+  if (live === 0) {
+    invalidArgument('shiftStd', `must leave some unit unsaturated (every ${name === 'theta' ? 'first' : 'second'}-layer unit has ${act}' < 1e-12 ${act}'(0) at x = 0: the network is constant near 0)`, shiftStd);
+  }
 }
 
 /** Default std of the shifts theta and tau. */
@@ -104,6 +122,10 @@ export function randomNetwork(options: RandomNetworkOptions): Network {
         norm += v * v;
       }
       norm = Math.sqrt(norm);
+      // eps so large that eps G overflows (or its squares do) leaves a row of zeros or NaN
+      if (!(norm > 0 && norm < Infinity)) {
+        invalidArgument('orthogonalityPerturbation', `must be small enough that A + eps G stays finite (row ${i} of A would be all zero or NaN)`, eps);
+      }
       for (let p = 0; p < d; p++) A.data[i * d + p] /= norm;
     }
   }
@@ -125,5 +147,14 @@ export function randomNetwork(options: RandomNetworkOptions): Network {
   }
   const theta = root.split(3).fillNormal(new Float64Array(m0), 0, shiftStd);
   const tau = root.split(4).fillNormal(new Float64Array(m1), 0, shiftStd);
+  checkNotDegenerate('theta', theta, theta, layer1, shiftStd);
+  // a second-layer unit sees b_l . phi1(theta) + tau_l at x = 0
+  const phi1 = activation(layer1);
+  const s0 = tau.map((t, l) => {
+    let s = t;
+    for (let i = 0; i < m0; i++) s += B.data[l * m0 + i] * phi1.value(theta[i]);
+    return s;
+  });
+  checkNotDegenerate('tau', tau, s0, layer2, shiftStd);
   return { activation: { layer1, layer2 }, inputDim: d, width1: m0, width2: m1, A, theta, B, tau };
 }

@@ -4,12 +4,15 @@
  */
 import { availableParallelism } from 'node:os';
 import { parameterCount, serializeNetwork } from '@nnid/core';
-import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { createOracle, networkBlackBox } from '@nnid/oracle';
 import { identify, score } from '@nnid/pipeline';
 import { intOption, numberOption, type Command } from '../cli.ts';
 import { progressBar } from '../progress.ts';
 import { scoreLines } from './score.ts';
-import { parseActivation, networkText, writeOut } from './generate.ts';
+import { checkNetworkSize, generateNetwork, parseActivation, networkText } from './generate.ts';
+import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
+import { identifyBytes } from './sweep.ts';
+import { UsageError } from '../cli.ts';
 
 const help = `usage: nnid demo [--input-dim D --width1 M0 --width2 M1] [--activation A] [--seed N] [--threads T] [--out result.json]
 
@@ -19,7 +22,7 @@ before and after refinement.
 
 options:
   --input-dim D, --width1 M0, --width2 M1   the network's sizes (default 20, 10, 3)
-  --activation NAME    tanh, sigmoid, or layer1,layer2 (default tanh)
+  --activation NAME    tanh, sigmoid, or a layer1/layer2 pair such as tanh/sigmoid (default tanh)
   --shift-std S        std of the shifts theta, tau (default 0.3)
   --seed N             seed of the network and of the identification (default 1)
   --threads T          worker threads (default: the number of cores)
@@ -48,7 +51,15 @@ export const command: Command = {
     const seed = intOption(values, 'seed', 1, 0);
     const shiftStd = numberOption(values, 'shift-std', 0.3, 0);
     const threads = intOption(values, 'threads', availableParallelism());
-    const truth = randomNetwork({ inputDim, width1, width2, activation, shiftStd, seed });
+    if (width1 > inputDim) throw new UsageError(`--width1 must be <= --input-dim (${inputDim}), got '${width1}'`);
+    if (width2 > width1) throw new UsageError(`--width2 must be <= --width1 (${width1}), got '${width2}'`);
+    const what = `--input-dim ${inputDim} --width1 ${width1} --width2 ${width2}`;
+    checkNetworkSize(what, inputDim, width1, width2);
+    const need = identifyBytes(inputDim, width1, width2);
+    checkMemory(`${what} (identify)`, need.bytes, need.largest);
+    const out = values.out as string | undefined;
+    if (out) checkOutputs([{ flag: '--out', path: out }]);
+    const truth = generateNetwork({ inputDim, width1, width2, activation, shiftStd, seed });
     const P = parameterCount(truth);
     io.out(`network: d = ${inputDim}, m0 = ${width1}, m1 = ${width2}, ${activation.layer1}/${activation.layer2}, shifts N(0, ${shiftStd}^2), seed ${seed} (P = ${P} parameters); identifying it from queries alone on ${threads} thread(s)`);
     const oracle = createOracle(networkBlackBox(truth));
@@ -71,9 +82,8 @@ export const command: Command = {
     io.out('after refinement:');
     const after = score(truth, result.network);
     for (const line of scoreLines(after)) io.out('  ' + line);
-    const out = values.out as string | undefined;
     if (out) {
-      writeOut(out, networkText({ ...serializeNetwork(result.network), report }));
+      writeOutput({ flag: '--out', path: out }, networkText({ ...serializeNetwork(result.network), report }));
       io.out(`wrote ${out}`);
     }
     return report.check.passed === false ? 1 : 0;

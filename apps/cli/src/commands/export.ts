@@ -4,6 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { ErrorCodes, NnidError, matrix, readNetworkFile, rng } from '@nnid/core';
+import { checkOutputs, replaceAtomically } from '../files.ts';
 import { exportOnnx, onnxBlackBox } from '@nnid/black-box';
 import { evaluateNetwork } from '@nnid/oracle';
 import { stringOption, UsageError, type Command, type Values } from '../cli.ts';
@@ -37,13 +38,17 @@ export const command: Command = {
   async run(values: Values, io) {
     const file = stringOption(values, 'network');
     const out = stringOption(values, 'onnx');
+    checkOutputs([{ flag: '--onnx', path: out }], [{ flag: '--network', path: file }]);
     const net = readNetworkFile(file);
-    try {
-      await exportOnnx(net, out);
-    } catch (e) {
-      if (e instanceof NnidError && e.code === ErrorCodes.fileWrite) throw new UsageError(e.message);
-      throw e;
-    }
+    // written beside the target and renamed over it: a failed write keeps an earlier model whole
+    await replaceAtomically({ flag: '--onnx', path: out }, async (tmp) => {
+      try {
+        await exportOnnx(net, tmp);
+      } catch (e) {
+        if (e instanceof NnidError && e.code === ErrorCodes.fileWrite) throw new UsageError(e.message.split(tmp).join(out));
+        throw e;
+      }
+    });
     io.out(`wrote ${out}: ONNX opset 13, float64, d = ${net.inputDim}, m0 = ${net.width1}, m1 = ${net.width2}, ${net.activation.layer1}/${net.activation.layer2} (${statSync(out).size} bytes)`);
     if (values.check) {
       const box = await onnxBlackBox(out);

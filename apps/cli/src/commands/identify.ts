@@ -1,7 +1,7 @@
 /**
  * `nnid identify`: identify the weights of a network from queries alone. The network file is
  * opened as a black box (every query goes through the Oracle); the result is the recovered
- * network (nnid.network/v1) with the report of DESIGN.md section 4 under "report".
+ * network (nnid.network/v1) with the report of docs/DESIGN.md section 4 under "report".
  */
 import { availableParallelism } from 'node:os';
 import { readNetworkFile, serializeNetwork, type ActivationName, type Network, type Oracle } from '@nnid/core';
@@ -19,7 +19,8 @@ import {
 import { identify, score, type IdentifyProgress } from '@nnid/pipeline';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, type Progress } from '../progress.ts';
-import { networkText, parseActivation, writeOut } from './generate.ts';
+import { networkText, parseActivation } from './generate.ts';
+import { checkOutputs, writeOutput } from '../files.ts';
 
 const help = `usage: nnid identify (--network net.json | --oracle SPEC) --out result.json [options]
 
@@ -30,7 +31,7 @@ fit; then Levenberg-Marquardt refinement on all parameters (unless --no-refine).
 file is used ONLY as a black box. Writes the recovered network (nnid.network/v1) with a "report":
 queries and seconds per stage, the spectra, the candidates with their certificates, the
 attribution margin, every option resolved, the network before refinement, and (since the true
-network is known here) the errors of DESIGN.md section 5 before and after refinement.
+network is known here) the errors of docs/DESIGN.md section 5 before and after refinement.
 
 options:
   --network FILE       the network to identify, opened as a black box (nnid.network/v1)
@@ -55,8 +56,8 @@ options:
   --seed N             seed of every random choice (default 0)
   --width1 M0          first hidden layer width (default: dimension of range(A) from gradients)
   --width2 M1          second hidden layer width (default: the entangled weights found)
-  --activation NAME    tanh, sigmoid, or layer1,layer2 (default: the activations the network file
-                       names; the method assumes them known)
+  --activation NAME    tanh, sigmoid, or a layer1/layer2 pair such as tanh/sigmoid (default: the
+                       activations the network file names; the method assumes them known)
   --threads T          worker threads (default: the number of cores); results do not depend on it
   --no-refine          the paper's pipeline alone, without refinement
   --quiet              no progress on stderr
@@ -185,6 +186,14 @@ export const command: Command = {
   async run(values: Values, io) {
     if (values.network === undefined && values.oracle === undefined) throw new UsageError('missing required option --network (or --oracle)');
     const out = stringOption(values, 'out');
+    // before the black box is opened: no query is paid for a result that cannot be written
+    checkOutputs(
+      [{ flag: '--out', path: out }],
+      [
+        ...(values.network !== undefined ? [{ flag: '--network', path: String(values.network) }] : []),
+        ...(values.oracle !== undefined && oracleKind(String(values.oracle)) !== 'http' ? [{ flag: '--oracle', path: String(values.oracle) }] : []),
+      ],
+    );
     const seed = intOption(values, 'seed', 0, 0);
     const width1 = optionalInt(values, 'width1');
     const width2 = optionalInt(values, 'width2');
@@ -200,6 +209,10 @@ export const command: Command = {
     if (width1 !== undefined && width1 > oracle.inputDim) {
       await oracle.close();
       throw new UsageError(`--width1 must be <= the input dimension (${oracle.inputDim}), got '${width1}'`);
+    }
+    if (width1 === undefined && width2 !== undefined && width2 > oracle.inputDim) {
+      await oracle.close();
+      throw new UsageError(`--width2 must be <= the input dimension (${oracle.inputDim}, the largest first width), got '${width2}'`);
     }
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
@@ -232,7 +245,15 @@ export const command: Command = {
         ...(refine ? { afterRefinement: score(truth, result.network) } : {}),
       };
     }
-    writeOut(out, networkText({ ...serializeNetwork(result.network), report }));
+    if (result.network.width2 > result.network.width1) {
+      // only when --width2 was given and the first width inferred from the gradients is smaller:
+      // such a network is no nnid.network/v1 file (nnid score and nnid serve refuse it)
+      throw new UsageError(
+        `--width2 ${result.network.width2} is larger than the first width inferred from the gradients (${result.network.width1}): ` +
+          `give --width1, or a --width2 <= ${result.network.width1}; nothing written to ${out}`,
+      );
+    }
+    writeOutput({ flag: '--out', path: out }, networkText({ ...serializeNetwork(result.network), report }));
     const q = result.report.queries;
     io.out(
       `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} from ${q.total} queries (${q.multipleOfP.toFixed(1)} P` +

@@ -9,7 +9,8 @@ import { DEFAULT_STEP, sampleHessians, spherePoints } from '@nnid/hessian-sample
 import { svd } from '@nnid/linalg';
 import { intOption, numberOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar } from '../progress.ts';
-import { networkText, writeOut } from './generate.ts';
+import { networkText } from './generate.ts';
+import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
 
 const help = `usage: nnid sample --network net.json [options]
 
@@ -79,9 +80,13 @@ export const command: Command = {
     const maxQueries = optionalInt(values, 'max-queries', 0);
     const out = values.out as string | undefined;
     if (out !== undefined && !/\.(bin|json)$/.test(out)) throw new UsageError(`--out must end in .bin or .json, got '${out}'`);
+    if (out !== undefined) checkOutputs([{ flag: '--out', path: out }], [{ flag: '--network', path: file }]);
 
     const net = readNetworkFile(file);
     const d = net.inputDim;
+    const columns = layout === 'full' ? d * d : (d * (d + 1)) / 2;
+    // the stack, its copy for the svd, and (with --out FILE.json) its text
+    checkMemory(`--points ${count} Hessians of d = ${d}`, 8 * count * columns * (out?.endsWith('.json') ? 5 : 2), count * columns);
     const oracle = createOracle(networkBlackBox(net, { noise, noiseSeed }), { maxQueries });
     const points = spherePoints(count, d, radius, seed);
     const perPoint = scheme === 'forward' ? ((d + 1) * (d + 2)) / 2 : 2 * d * d + 1;
@@ -111,7 +116,7 @@ export const command: Command = {
     if (out !== undefined) {
       const stack = result.hessianStack;
       if (out.endsWith('.bin')) {
-        writeOut(out, new Uint8Array(stack.data.buffer, stack.data.byteOffset, stack.data.byteLength).slice());
+        writeOutput({ flag: '--out', path: out }, new Uint8Array(stack.data.buffer, stack.data.byteOffset, stack.data.byteLength).slice());
         io.out(`wrote ${out}: ${stack.shape[0]} x ${stack.shape[1]} float64, little-endian, row-major (${layout} layout)`);
       } else {
         const json = {
@@ -124,7 +129,7 @@ export const command: Command = {
           points: toRows(points),
           hessians: toRows(stack),
         };
-        writeOut(out, networkText(json));
+        writeOutput({ flag: '--out', path: out }, networkText(json));
         io.out(`wrote ${out}: ${stack.shape[0]} x ${stack.shape[1]} (${layout} layout), with points, spectrum and report`);
       }
     }

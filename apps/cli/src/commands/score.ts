@@ -1,9 +1,10 @@
 /**
- * `nnid score`: the measures of DESIGN.md section 5 for a recovered network against the truth.
+ * `nnid score`: the measures of docs/DESIGN.md section 5 for a recovered network against the truth.
  */
 import { readNetworkFile } from '@nnid/core';
 import { score, type Score } from '@nnid/pipeline';
-import { intOption, stringOption, type Command, type Values } from '../cli.ts';
+import { intOption, stringOption, UsageError, type Command, type Values } from '../cli.ts';
+import { checkMemory } from '../files.ts';
 
 const help = `usage: nnid score --truth net.json --recovered result.json [--points N] [--seed N] [--json]
 
@@ -56,9 +57,16 @@ export const command: Command = {
     json: { type: 'boolean' },
   },
   async run(values: Values, io) {
+    const points = intOption(values, 'points', 10_000);
+    const seed = intOption(values, 'seed', 20260101, 0);
     const truth = readNetworkFile(stringOption(values, 'truth'));
     const recovered = readNetworkFile(stringOption(values, 'recovered'));
-    const s = score(truth, recovered, { points: intOption(values, 'points', 10_000), seed: intOption(values, 'seed', 20260101, 0) });
+    if (truth.inputDim !== recovered.inputDim) {
+      throw new UsageError(`--recovered has input dimension ${recovered.inputDim}, --truth ${truth.inputDim}: they are not the same network's`);
+    }
+    // two distributions of points x d inputs, and the two networks' answers
+    checkMemory(`--points ${points} at d = ${truth.inputDim}`, 8 * 2 * points * (truth.inputDim + 4), points * truth.inputDim);
+    const s = score(truth, recovered, { points, seed });
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else for (const line of scoreLines(s)) io.out(line);
   },

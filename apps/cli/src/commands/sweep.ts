@@ -10,21 +10,24 @@
  * depend on the thread count either way.
  */
 import { availableParallelism } from 'node:os';
-import { writeFileSync } from 'node:fs';
-import { ACTIVATIONS, type ActivationName } from '@nnid/core';
+import { type ActivationName } from '@nnid/core';
 import { experimentId, type ExperimentRecord, type ExperimentSpec } from '@nnid/pipeline';
 import { Piscina } from 'piscina';
 import { intOption, stringOption, UsageError, type Command, type CommandIo, type Values } from '../cli.ts';
 import { progressBar } from '../progress.ts';
-import { crashRecord, isCrash, readRecords, RecordWriter, type SweepRecord } from '../sweep/records.ts';
+import { crashRecord, ForeignFileError, isCrash, readRecords, RecordWriter, type SweepRecord } from '../sweep/records.ts';
+import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
+import { checkNetworkSize, parseActivation } from './generate.ts';
 import { summaryTable } from '../sweep/summary.ts';
 
 const DEFAULT_SIZES = '10x10x3,20x20x5,30x20x10,50x30x10';
+/** The most runs one sweep command takes (each is a whole identify). */
+export const MAX_RUNS = 100_000;
 
 const help = `usage: nnid sweep [grid options] [--out sweep.jsonl] [--summary summary.md]
 
 Runs nnid identify on random networks (as in the paper) over a grid and seeds. Writes one JSON
-line per run to --out as each run ends (all figures of DESIGN.md section 5 before and after
+line per run to --out as each run ends (all figures of docs/DESIGN.md section 5 before and after
 refinement, queries and time per stage), then prints a summary table. Rerunning the same command
 skips the runs already in --out; a sweep killed midway loses nothing already written. A run whose
 worker crashes is written at once with "crashed": true and its error (and named on stderr); it
@@ -32,11 +35,15 @@ is no result, so a rerun runs it again. Exit code 1 when a run crashed or ended 
 
 grid (comma-separated lists; every combination is run):
   --sizes LIST         d x m0 x m1 triples (default ${DEFAULT_SIZES})
-  --activations LIST   tanh, sigmoid, or layer1/layer2 pairs such as tanh/sigmoid (default tanh,sigmoid)
+  --activations LIST   tanh, sigmoid (both layers), or layer1/layer2 pairs such as tanh/sigmoid
+                       (default tanh,sigmoid: two grid points)
   --shift-stds LIST    std of the shifts theta, tau (default 0.3,1)
   --noises LIST        std of the oracle's Gaussian noise (default 0)
   --perturbs LIST      move A away from orthogonality by this much (default 0)
-  --query-budgets LIST identify's total query budget in multiples of P (default 20)
+  --query-targets LIST the total queries identify sizes its Hessian stage for, in multiples of P
+                       (default 20). A target, not a cap: the Hessians get what the target leaves
+                       after the gradients, shift fit and refinement (at least m0 + m1 + 2 of them),
+                       and a retry after a failed check adds queries
   --seeds LIST         seeds, as a list and/or ranges: 1-5 or 1,2,7 (default 1-5)
 
 options:
@@ -80,27 +87,34 @@ export function parseSizes(items: string[]): [number, number, number][] {
 }
 
 export function parseSeeds(items: string[]): number[] {
-  const seeds: number[] = [];
+  const seeds = new Set<number>();
   for (const s of items) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(s);
     if (!m) throw new UsageError(`--seeds: '${s}' is not a seed or a range such as 1-5`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw new UsageError(`--seeds: '${s}' has a seed above ${Number.MAX_SAFE_INTEGER}`);
     if (b < a) throw new UsageError(`--seeds: '${s}' is an empty range`);
-    for (let k = a; k <= b; k++) seeds.push(k);
+    if (b - a + 1 + seeds.size > MAX_RUNS) throw new UsageError(`--seeds: '${s}' makes more than ${MAX_RUNS} seeds (a sweep runs at most ${MAX_RUNS} runs)`);
+    for (let k = a; k <= b; k++) seeds.add(k);
   }
-  return [...new Set(seeds)];
+  return [...seeds];
+}
+
+/**
+ * Memory of one identify run at (d, m0, m1), roughly: the Hessian stack (up to 2 (m0 + m1)
+ * Hessians of (m0 + 1)(m0 + 2) / 2 packed entries in range(A)'s coordinates) and its copies in the
+ * subspace stage, and the refinement's Jacobian (about 3 P rows of P numbers) and normal matrix (P x P).
+ */
+export function identifyBytes(d: number, m0: number, m1: number): { bytes: number; largest: number } {
+  const P = d * m0 + m0 + m0 * m1 + m1;
+  const stack = 2 * (m0 + m1) * (((m0 + 1) * (m0 + 2)) / 2);
+  const jacobian = 3 * P * P;
+  return { bytes: 8 * (3 * stack + jacobian + P * P), largest: Math.max(stack, jacobian) };
 }
 
 function parseActivations(items: string[]): { layer1: ActivationName; layer2: ActivationName }[] {
-  const ok = (s: string): s is ActivationName => (ACTIVATIONS as readonly string[]).includes(s);
-  return items.map((s) => {
-    const parts = s.split('/');
-    if (parts.length > 2 || !parts.every(ok)) {
-      throw new UsageError(`--activations: '${s}' is not tanh, sigmoid or a layer1/layer2 pair such as tanh/sigmoid`);
-    }
-    return { layer1: parts[0] as ActivationName, layer2: (parts[1] ?? parts[0]) as ActivationName };
-  });
+  return items.map((s) => parseActivation(s, '--activations'));
 }
 
 /** Every run of the grid, in a stable order. */
@@ -110,11 +124,22 @@ export function gridSpecs(values: Values): ExperimentSpec[] {
   const shifts = numbers(values, 'shift-stds', '0.3,1', 0);
   const noises = numbers(values, 'noises', '0', 0);
   const perturbs = numbers(values, 'perturbs', '0', 0);
-  const budgets = values['query-budgets'] === undefined ? [null] : numbers(values, 'query-budgets', '20', 0);
-  for (const b of budgets) if (b !== null && !(b > 0)) throw new UsageError(`--query-budgets: '${b}' is not a number > 0`);
+  if (values['query-budgets'] !== undefined) {
+    throw new UsageError('--query-budgets is now --query-targets: a target identify sizes its Hessian stage for, not a cap on the queries');
+  }
+  const budgets = values['query-targets'] === undefined ? [null] : numbers(values, 'query-targets', '20', 0);
+  for (const b of budgets) if (b !== null && !(b > 0)) throw new UsageError(`--query-targets: '${b}' is not a number > 0`);
   const seeds = parseSeeds(list(values, 'seeds', '1-5'));
   const widths = stringOption(values, 'widths', 'given');
   if (widths !== 'given' && widths !== 'auto') throw new UsageError(`--widths must be given or auto, got '${widths}'`);
+  const runs = sizes.length * activations.length * shifts.length * noises.length * perturbs.length * budgets.length * seeds.length;
+  if (runs > MAX_RUNS) throw new UsageError(`the grid has ${runs} runs, more than the ${MAX_RUNS} one sweep takes: split it`);
+  for (const [d, m0, m1] of sizes) {
+    const what = `--sizes ${d}x${m0}x${m1}`;
+    checkNetworkSize(what, d, m0, m1);
+    const need = identifyBytes(d, m0, m1);
+    checkMemory(`${what} (one identify run)`, need.bytes, need.largest);
+  }
   const specs: ExperimentSpec[] = [];
   for (const [inputDim, width1, width2] of sizes)
     for (const activation of activations)
@@ -206,6 +231,7 @@ export const command: Command = {
     'shift-stds': { type: 'string' },
     noises: { type: 'string' },
     perturbs: { type: 'string' },
+    'query-targets': { type: 'string' },
     'query-budgets': { type: 'string' },
     seeds: { type: 'string' },
     out: { type: 'string' },
@@ -219,11 +245,21 @@ export const command: Command = {
   async run(values, io) {
     const specs = gridSpecs(values);
     const out = stringOption(values, 'out', 'sweep.jsonl');
+    const summaryPath = values.summary as string | undefined;
     const workers = intOption(values, 'workers', availableParallelism());
     const scorePoints = intOption(values, 'score-points', 10_000);
     const ids = specs.map(experimentId);
     if (new Set(ids).size !== ids.length) throw new UsageError('the grid names the same run twice');
-    const records = new Map<string, SweepRecord>(readRecords(out).map((r) => [r.id, r]));
+    // before any run: both files writable, and not the same file
+    checkOutputs([{ flag: '--out', path: out }, ...(summaryPath !== undefined ? [{ flag: '--summary', path: summaryPath }] : [])]);
+    let previous: SweepRecord[];
+    try {
+      previous = readRecords(out);
+    } catch (e) {
+      if (e instanceof ForeignFileError) throw new UsageError(`--out ${out} is not a results file of nnid sweep (${e.message}); it is left as it is: choose another file`);
+      throw e;
+    }
+    const records = new Map<string, SweepRecord>(previous.map((r) => [r.id, r]));
     // a crash is no result: its run is done again
     const state = ids.map((id) => {
       const r = records.get(id);
@@ -241,8 +277,7 @@ export const command: Command = {
     const inGrid = ids.map((id) => records.get(id)).filter((r): r is SweepRecord => r !== undefined);
     const table = summaryTable(inGrid);
     for (const line of table) io.out(line);
-    const summaryPath = values.summary as string | undefined;
-    if (summaryPath) writeFileSync(summaryPath, table.join('\n') + '\n');
+    if (summaryPath) writeOutput({ flag: '--summary', path: summaryPath }, table.join('\n') + '\n');
     return inGrid.every((r) => !r.error) ? 0 : 1;
   },
 };

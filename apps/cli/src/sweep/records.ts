@@ -60,27 +60,45 @@ export function crashRecord(spec: ExperimentSpec, e: unknown): CrashRecord {
   };
 }
 
+/** Thrown when the results file is not one that nnid sweep wrote. */
+export class ForeignFileError extends Error {}
+
+function isRecord(x: unknown): x is SweepRecord {
+  return typeof x === 'object' && x !== null && typeof (x as SweepRecord).id === 'string' && typeof (x as SweepRecord).spec === 'object' && (x as SweepRecord).spec !== null;
+}
+
 /**
  * Reads the records, the last line of each id (a crash followed by its retry reads as the retry).
- * A torn last line (killed while writing) is cut off the file.
+ * The file must be the sweep's own: every complete line one of its JSON records, else a
+ * ForeignFileError and the file is left as it is. A torn last line of its own (killed while
+ * writing: a line begun as a record, {"id":..., with no final newline) is cut off the file, and
+ * that run is done again.
  */
 export function readRecords(path: string): SweepRecord[] {
   if (!existsSync(path)) return [];
   const text = readFileSync(path, 'utf8');
   const end = text.lastIndexOf('\n') + 1;
-  if (end < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, end)));
   const records = new Map<string, SweepRecord>();
-  for (const line of text.slice(0, end).split('\n')) {
+  const lines = text.slice(0, end).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
     if (!line.trim()) continue;
+    let r: unknown;
     try {
-      const r = JSON.parse(line) as SweepRecord;
-      if (typeof r.id === 'string') {
-        records.delete(r.id); // keep the order of last appearance
-        records.set(r.id, r);
-      }
+      r = JSON.parse(line);
     } catch {
-      // a line that is not JSON is not a finished run: it will be run again
+      r = undefined;
     }
+    if (!isRecord(r)) throw new ForeignFileError(`line ${i + 1} is not one of its JSON records`);
+    records.delete(r.id); // keep the order of last appearance
+    records.set(r.id, r);
+  }
+  if (end < text.length) {
+    const torn = text.slice(end);
+    if (!torn.startsWith('{"id":')) {
+      throw new ForeignFileError(`its last line (${end === 0 ? 1 : lines.length}) has no final newline and is not one of its records`);
+    }
+    truncateSync(path, Buffer.byteLength(text.slice(0, end)));
   }
   return [...records.values()];
 }

@@ -14,7 +14,7 @@ const gap = (c: number) => (Number.isFinite(c) ? (c >= 1 ? '0' : (1 - c).toExpon
 
 export function groupKey(r: SweepRecord): string {
   const s = r.spec;
-  return `${s.inputDim},${s.width1},${s.width2} ${s.activation.layer1}/${s.activation.layer2} s=${s.shiftStd} noise=${s.noise}` + (s.perturb ? ` perturb=${s.perturb}` : '') + (s.identify?.queryBudget !== undefined ? ` budget=${s.identify.queryBudget}P` : '');
+  return `${s.inputDim},${s.width1},${s.width2} ${s.activation.layer1}/${s.activation.layer2} s=${s.shiftStd} noise=${s.noise}` + (s.perturb ? ` perturb=${s.perturb}` : '') + (s.identify?.queryBudget !== undefined ? ` target=${s.identify.queryBudget}P` : '');
 }
 
 /**
