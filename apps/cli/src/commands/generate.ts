@@ -107,11 +107,6 @@ export function generateNetwork(options: Parameters<typeof randomNetwork>[0]): N
   }
 }
 
-/** @deprecated writeOutput of ../files.ts (atomic); kept for callers not yet moved to it. */
-export function writeOut(path: string, text: string | Uint8Array): void {
-  writeOutput({ flag: '--out', path }, text);
-}
-
 /** The file text: one matrix row per line, numbers in full precision. */
 export function networkText(json: object): string {
   return (
