@@ -110,22 +110,65 @@ function factorPanel(n: number, a: Float64Array, j0: number, jb: number): number
 }
 
 /**
- * choleskyFactor in WebAssembly memory: the panels as above, the trailing update by the SIMD
- * tile kernel (the same sums in the same order, so the same bits).
+ * choleskyFactor in WebAssembly memory: each panel (rows j0.., NB columns) packed in 4-row
+ * micro-panels, its columns computed by the SIMD `column` kernel (rows of the diagonal micro-panel
+ * here), then the trailing update by the `tiles` kernel on the same packed panel. Every entry gets
+ * the operations of choleskyFactor in the same order, so the same bits.
  */
 function choleskyFactorWasm(n: number, a: Float64Array, jitter: number, w: WasmKernel): number {
+  const work = n * n;
   const f = w.reserve(n * n + 4 * Math.ceil(n / 4) * NB + 16);
   f.set(a.subarray(0, n * n));
   if (jitter !== 0) for (let i = 0; i < n; i++) f[i * n + i] += jitter;
   let pivot = -1;
-  for (let j0 = 0; j0 < n; j0 += NB) {
+  for (let j0 = 0; j0 < n && pivot < 0; j0 += NB) {
     const jb = Math.min(NB, n - j0);
-    pivot = factorPanel(n, f, j0, jb);
-    if (pivot >= 0) break;
-    if (j0 + jb < n) trailingUpdate(w, n, j0, jb, n * n);
+    const rows = n - j0;
+    const mp = Math.ceil(rows / 4);
+    packPanel(f, work, rows, jb, j0 * n + j0, n);
+    // P(i, t) = f[work + (i >> 2) 4 jb + 4 t + (i & 3)]: row j0 + i, column j0 + t
+    for (let tj = 0; tj < jb; tj++) {
+      const gj = tj >> 2;
+      const rowJ = work + gj * 4 * jb + (tj & 3);
+      let s = f[rowJ + 4 * tj];
+      for (let t = 0; t < tj; t++) s -= f[rowJ + 4 * t] * f[rowJ + 4 * t];
+      if (!(s > 0)) {
+        pivot = j0 + tj;
+        break;
+      }
+      const ljj = Math.sqrt(s);
+      f[rowJ + 4 * tj] = ljj;
+      const inv = 1 / ljj;
+      for (let i = tj + 1; i < Math.min(rows, 4 * gj + 4); i++) {
+        const rowI = work + gj * 4 * jb + (i & 3);
+        let x = f[rowI + 4 * tj];
+        for (let t = 0; t < tj; t++) x -= f[rowI + 4 * t] * f[rowJ + 4 * t];
+        f[rowI + 4 * tj] = x * inv;
+      }
+      if (gj + 1 < mp) w.column(8 * (work + (gj + 1) * 4 * jb), mp - gj - 1, jb, tj, 8 * rowJ, inv);
+    }
+    unpackPanel(f, work, rows, jb, j0 * n + j0, n);
+    if (pivot < 0 && j0 + jb < n) trailingUpdate(w, n, j0, jb, work + (jb / 4) * 4 * jb);
   }
   a.set(f.subarray(0, n * n));
   return pivot;
+}
+
+/** Rows x jb of f from `at` (row stride ld) into 4-row micro-panels at f[work..] (rows past `rows`: zeros). */
+function packPanel(f: Float64Array, work: number, rows: number, jb: number, at: number, ld: number): void {
+  const mp = Math.ceil(rows / 4);
+  for (let i = 0; i < 4 * mp; i++) {
+    const d = work + (i >> 2) * 4 * jb + (i & 3);
+    if (i < rows) for (let t = 0; t < jb; t++) f[d + 4 * t] = f[at + i * ld + t];
+    else for (let t = 0; t < jb; t++) f[d + 4 * t] = 0;
+  }
+}
+
+function unpackPanel(f: Float64Array, work: number, rows: number, jb: number, at: number, ld: number): void {
+  for (let i = 0; i < rows; i++) {
+    const d = work + (i >> 2) * 4 * jb + (i & 3);
+    for (let t = 0; t < jb; t++) f[at + i * ld + t] = f[d + 4 * t];
+  }
 }
 
 /**

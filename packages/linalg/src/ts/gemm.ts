@@ -209,24 +209,22 @@ export function gemmTNSmall(m: number, n: number, k: number, a: Float64Array, ld
  * The trailing update of a right-looking Cholesky step on the n x n matrix at f[0..] (the kernel's
  * memory): A[r0 + i][r0 + j] -= sum_t L[r0 + i][j0 + t] L[r0 + j][j0 + t] over the panel's jb
  * columns (t in order from 0), for every j <= i (r0 = j0 + jb); tiles on the diagonal also
- * update a few entries above it, which the factorization never reads. The panel is packed at
- * f[work..].
+ * update a few entries above it, which the factorization never reads. `packed`: the panel's rows
+ * r0.. in 4-row micro-panels of jb terms (zeros past row n), followed by 16 doubles of scratch.
  */
-export function trailingUpdate(w: WasmKernel, n: number, j0: number, jb: number, work: number): void {
-  const f = w.f64;
+export function trailingUpdate(w: WasmKernel, n: number, j0: number, jb: number, packed: number): void {
   const r0 = j0 + jb;
   const m = n - r0;
-  packInterleaved(f, work, m, jb, f.subarray(r0 * n + j0), n, 1);
   const mp = Math.ceil(m / 4);
-  const scratch = work + 4 * mp * jb;
+  const scratch = packed + 4 * mp * jb;
   const c = r0 * n + r0;
   for (let ig = 0; ig < mp; ig++) {
     const i = 4 * ig;
-    const ap = work + 4 * ig * jb;
+    const ap = packed + 4 * ig * jb;
     if (i + 4 <= m) {
-      w.tiles(8 * ap, 8 * work, jb, 8 * (c + i * n), n, ig + 1, 1);
+      w.tiles(8 * ap, 8 * packed, jb, 8 * (c + i * n), n, ig + 1, 1);
     } else {
-      for (let jg = 0; jg <= ig; jg++) edgeTile(w, ap, work + 4 * jg * jb, jb, c, n, i, 4 * jg, m, m, 1, scratch);
+      for (let jg = 0; jg <= ig; jg++) edgeTile(w, ap, packed + 4 * jg * jb, jb, c, n, i, 4 * jg, m, m, 1, scratch);
     }
   }
 }

@@ -39,6 +39,7 @@ function sleb(n: number): number[] {
 
 const I32 = 0x7f;
 const V128 = 0x7b;
+const F64 = 0x7c;
 
 // instructions
 const get = (i: number) => [0x20, ...uleb(i)];
@@ -120,6 +121,42 @@ function tilesFunction(): number[] {
   return [...uleb(code.length), ...code];
 }
 
+/**
+ * column(pp, count, jb, tj, lj, inv): one column of a Cholesky panel for `count` 4-row
+ * micro-panels (kc = jb, the layout of `tiles`) from byte address pp: for each row i,
+ *   x = P(i, tj); x -= P(i, t) L(t) for t = 0..tj-1 in order; P(i, tj) = x * inv,
+ * with L(t) at byte address lj + 32 t (row j of the same packed panel).
+ */
+function columnFunction(): number[] {
+  // params: 0 pp, 1 count, 2 jb, 3 tj, 4 lj, 5 inv (f64)
+  // locals: 6 base, 7 xa, 8 pa, 9 pl, 10 t, 11 stride, 12 x0, 13 x1, 14 l, 15 vinv
+  const BASE = 6, XA = 7, PA = 8, PL = 9, T = 10, STRIDE = 11, X0 = 12, X1 = 13, L = 14, VINV = 15;
+  const body: number[] = [];
+  const emit = (...xs: number[][]) => xs.forEach((x) => body.push(...x));
+  emit(get(2), i32c(5), I32_SHL, set(STRIDE));
+  emit([0x20, 5], simd(0x14), set(VINV)); // f64x2.splat(inv)
+  emit(get(0), set(BASE));
+  emit(BLOCK, get(1), I32_EQZ, BR_IF(0), LOOP);
+  emit(get(BASE), get(3), i32c(5), I32_SHL, I32_ADD, set(XA));
+  emit(get(XA), v128Load(0), set(X0), get(XA), v128Load(16), set(X1));
+  emit(get(BASE), set(PA), get(4), set(PL), get(3), set(T));
+  emit(BLOCK, get(T), I32_EQZ, BR_IF(0), LOOP);
+  emit(get(PL), load64Splat(0), set(L));
+  emit(get(X0), get(PA), v128Load(0), get(L), F64X2_MUL, F64X2_SUB, set(X0));
+  emit(get(X1), get(PA), v128Load(16), get(L), F64X2_MUL, F64X2_SUB, set(X1));
+  emit(get(PA), i32c(32), I32_ADD, set(PA), get(PL), i32c(32), I32_ADD, set(PL));
+  emit(get(T), i32c(1), I32_SUB, [0x22, ...uleb(T)], BR_IF(0));
+  emit(END, END);
+  emit(get(XA), get(X0), get(VINV), F64X2_MUL, v128Store(0));
+  emit(get(XA), get(X1), get(VINV), F64X2_MUL, v128Store(16));
+  emit(get(BASE), get(STRIDE), I32_ADD, set(BASE));
+  emit(get(1), i32c(1), I32_SUB, [0x22, 1], BR_IF(0));
+  emit(END, END);
+  const locals = [...uleb(2), ...uleb(6), I32, ...uleb(4), V128];
+  const code = [...locals, ...body, ...END];
+  return [...uleb(code.length), ...code];
+}
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -135,13 +172,14 @@ function name(s: string): number[] {
 
 function moduleBytes(): Uint8Array {
   const type = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])];
+  const columnType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F64]]), ...vec([])];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type])),
+    ...section(1, vec([type, columnType])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...name('tiles'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([tilesFunction()])),
+    ...section(3, vec([uleb(0), uleb(1)])),
+    ...section(7, vec([[...name('tiles'), 0x00, ...uleb(0)], [...name('column'), 0x00, ...uleb(1)]])),
+    ...section(10, vec([tilesFunction(), columnFunction()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -153,6 +191,7 @@ export interface WasmKernel {
   /** Makes the memory at least `doubles` long; returns the (possibly new) view. */
   reserve(doubles: number): Float64Array;
   tiles(ap: number, bp: number, kc: number, c: number, ldc: number, count: number, subtract: number): void;
+  column(pp: number, count: number, jb: number, tj: number, lj: number, inv: number): void;
 }
 
 let kernel: WasmKernel | null | undefined;
@@ -175,6 +214,7 @@ function instantiate(): WasmKernel | null {
     const memory = new WebAssembly.Memory({ initial: 16 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const tiles = instance.exports.tiles as WasmKernel['tiles'];
+    const column = instance.exports.column as WasmKernel['column'];
     const k: WasmKernel = {
       f64: new Float64Array(memory.buffer),
       reserve(doubles) {
@@ -186,6 +226,7 @@ function instantiate(): WasmKernel | null {
         return k.f64;
       },
       tiles,
+      column,
     };
     return k;
   } catch {
