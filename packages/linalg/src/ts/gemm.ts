@@ -195,7 +195,20 @@ export function gemmTNSmall(m: number, n: number, k: number, a: Float64Array, ld
     for (let p0 = 0; p0 < k; p0 += KC) {
       const p1 = Math.min(k, p0 + KC);
       s.fill(0);
-      for (let p = p0; p < p1; p++) {
+      let p = p0;
+      // four rows of A per pass over s; the terms still come in order: (((s + t0) + t1) + t2) + t3
+      for (; p + 3 < p1; p += 4) {
+        const y0 = bt[b0 + p];
+        const y1 = bt[b0 + p + 1];
+        const y2 = bt[b0 + p + 2];
+        const y3 = bt[b0 + p + 3];
+        const r0 = p * lda;
+        const r1 = r0 + lda;
+        const r2 = r1 + lda;
+        const r3 = r2 + lda;
+        for (let i = 0; i < m; i++) s[i] = s[i] + a[r0 + i] * y0 + a[r1 + i] * y1 + a[r2 + i] * y2 + a[r3 + i] * y3;
+      }
+      for (; p < p1; p++) {
         const y = bt[b0 + p];
         const row = p * lda;
         for (let i = 0; i < m; i++) s[i] += a[row + i] * y;
