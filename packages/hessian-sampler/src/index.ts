@@ -7,8 +7,8 @@ export type { HessianOptions, HessianResult, GradientResult, SampleOptions, Samp
 export { spherePoints, gaussianPoints } from './points.ts';
 export { createSamplerPool } from './pool.ts';
 export type { SamplerPool } from './pool.ts';
-export { stencilRows, hessianColumns, packedIndex, PACKED_OFFDIAGONAL_SCALE } from './stencil.ts';
+export { stencilRows } from './stencil.ts';
 export type { Scheme, Layout, Kind } from './stencil.ts';
 export { unpackHessian } from './unpack.ts';
-export { estimateNoise, noiseAwareStep, NOISE_STEP, NOISELESS_LEVEL } from './noise.ts';
+export { estimateNoise, noiseAwareStep } from './noise.ts';
 export type { NoiseOptions, NoiseReport, NoiseResult } from './noise.ts';

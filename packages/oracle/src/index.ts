@@ -4,7 +4,7 @@
  */
 export { createOracle } from './oracle.ts';
 export type { OracleOptions } from './oracle.ts';
-export { networkBlackBox, blackBoxFromWorkerSpec, networkFromWorkerSpec, pointKey } from './black-box.ts';
+export { networkBlackBox, blackBoxFromWorkerSpec } from './black-box.ts';
 export type { NetworkBlackBox, NetworkBlackBoxOptions, NetworkWorkerSpec } from './black-box.ts';
 export { evaluateNetwork } from './evaluate.ts';
 export { networkGradient, networkHessian } from './derivatives.ts';

@@ -10,7 +10,6 @@ export {
   rankOneSpan,
   joinSubspaces,
   deflate,
-  largestRelativeGap,
 } from './subspace.ts';
 export type {
   MatrixSubspace,
@@ -23,5 +22,5 @@ export type {
 export { estimateRange } from './range.ts';
 export type { RangeOptions, RangeReport, RangeResult } from './range.ts';
 export { complementBasis, restrictStack } from './restrict.ts';
-export { vecOuter, unvec, sideOf, columnsOf } from './layout.ts';
+export { sideOf } from './layout.ts';
 export type { MatrixLayout } from './layout.ts';

@@ -9,8 +9,8 @@ import {
   joinSubspaces,
   projectRankOne,
   rankOneSpan,
-  vecOuter,
 } from '@nnid/subspace';
+import { vecOuter } from '../src/layout.ts';
 import { rowsOf, stackRows } from '@nnid/testing';
 
 const d = 8;
