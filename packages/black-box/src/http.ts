@@ -127,9 +127,9 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     const text = await transport.request('GET', undefined, [-1, -1], 'description (GET)');
     let json: unknown;
     try {
-      json = parseJson(shown, text, 'description (GET)');
-    } catch (e) {
-      if (options.inputDim === undefined) throw e;
+      json = JSON.parse(text);
+    } catch {
+      // a page, not a description (a web app's index): the caller must give the dimension
     }
     if (json && typeof json === 'object' && !Array.isArray(json)) description = json as ServerDescription;
     else withoutDescription = 'GET answered no JSON description';

@@ -73,6 +73,26 @@ describe('a plain POST-only server (Python http.server: GET 501, answers [n, 1])
   }, 30_000);
 });
 
+describe('a server whose GET answers a page, not a description', () => {
+  it('needs inputDim, and says so; with it, answers', async () => {
+    const server = await scripted((_i, method, body, res) => {
+      if (method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end('<html><body>model server</body></html>');
+      }
+      json(res, 200, rowSums(body));
+    });
+    const e = await rejection(httpBlackBox(server.url));
+    expect([e.code, e.message]).toEqual([
+      'E_INVALID_ARGUMENT',
+      `${server.url} does not announce its input dimension (GET answered no JSON description): pass it (--input-dim D; inputDim in the API)`,
+    ]);
+    const box = await httpBlackBox(server.url, { inputDim: 2 });
+    expect(Array.from(await box.evaluate({ data: Float64Array.of(1, 2), offset: 0, shape: [1, 2], strides: [2, 1] }))).toEqual([3]);
+    await box.close();
+  });
+});
+
 describe('retry only what a retry can cure', () => {
   /** A described server whose POSTs answer `status` the first `failures` times. */
   async function failing(status: number, failures: number) {
