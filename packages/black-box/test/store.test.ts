@@ -57,6 +57,28 @@ describe('openQueryStore', () => {
     await store.close();
   });
 
+  it('sample: up to k stored queries with their answers, for short and hashed (d = 300) keys', async () => {
+    for (const d of [4, 300]) {
+      const store = openQueryStore(join(dir, `sample-${d}`));
+      const X = gaussianPoints(10, d, 7);
+      const values = Array.from({ length: 10 }, (_, i) => i + 0.25);
+      await store.put('s', X, [...values.keys()], values);
+      await store.put('other', X, [0], [99]);
+      const { inputs, values: got } = store.sample('s', d, 4);
+      expect(inputs.shape).toEqual([4, d]);
+      const seen = new Set<number>();
+      for (let i = 0; i < 4; i++) {
+        const row = got[i] - 0.25;
+        seen.add(row);
+        expect(Array.from(inputs.data.subarray(i * d, (i + 1) * d))).toEqual(Array.from(X.data.subarray(row * d, (row + 1) * d)));
+      }
+      expect(seen.size).toBe(4);
+      expect(store.sample('s', d, 20).values.length).toBe(10);
+      expect(store.sample('none', d, 3).values.length).toBe(0);
+      await store.close();
+    }
+  });
+
   it('rejects non-finite values', async () => {
     const store = openQueryStore(join(dir, 'bad'));
     await expect(store.put('x', matrix(1, 2), [0], [NaN])).rejects.toThrow('invalid argument. `values[0]` must be a finite number. Value: `NaN`.');
