@@ -137,6 +137,30 @@ describe('nnid sweep --out', () => {
     await expectBad([...grid, '--out', notes], `nnid sweep: --out ${notes} is not a results file of nnid sweep (line 1 is not one of its JSON records); it is left as it is: choose another file`);
   });
 
+  it('refuses degenerate grid values and too many workers before any run', async () => {
+    await expectBad(
+      ['sweep', '--sizes', '4x2x1', '--activations', 'tanh', '--perturbs', '1e300', '--seeds', '1'],
+      'nnid sweep: --perturbs must be small enough that A + eps G stays finite (row 0 of A would be all zero or NaN). Value: `1e+300`. (at --sizes 4x2x1, seed 1)',
+    );
+    await expectBad(['sweep', '--sizes', '4x2x1', '--workers', '100000'], "nnid sweep: --workers must be an integer in [1, 1024], got '100000'");
+  });
+
+  it('a disk that fills during the sweep: one line, the runs written before are kept (a 64 kB tmpfs)', async (ctx) => {
+    const small = join(dir, 'small-sweep');
+    mkdirSync(small);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small]).status !== 0) ctx.skip();
+    mounts.push(small);
+    writeFileSync(join(small, 'filler'), Buffer.alloc(63 * 1024));
+    const out = join(small, 'runs.jsonl');
+    const r = await run([...grid, '--out', out]);
+    expect({ code: r.code, last: r.err.at(-1) }).toEqual({
+      code: 2,
+      last: `nnid sweep: --out: cannot write ${out}: no space left on device (the runs written before are kept; a rerun goes on from them)`,
+    });
+    // whatever was written is the sweep's own (a torn record at most): a rerun reads it
+    expect(() => readRecords(out)).not.toThrow();
+  });
+
   it('cuts only a torn record of its own (a killed run) and reads the rest', () => {
     const own = join(dir, 'own.jsonl');
     writeFileSync(own, '{"id":"a","spec":{"seed":1}}\n{"id":"b","spec":{"se');

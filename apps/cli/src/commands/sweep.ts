@@ -15,9 +15,9 @@ import { experimentId, type ExperimentRecord, type ExperimentSpec } from '@nnid/
 import { Piscina } from 'piscina';
 import { intOption, stringOption, UsageError, type Command, type CommandIo, type Values } from '../cli.ts';
 import { progressBar } from '../progress.ts';
-import { crashRecord, ForeignFileError, isCrash, readRecords, RecordWriter, type SweepRecord } from '../sweep/records.ts';
+import { crashRecord, ForeignFileError, isCrash, readRecords, RecordWriteError, RecordWriter, type SweepRecord } from '../sweep/records.ts';
 import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
-import { checkNetworkSize, parseActivation } from './generate.ts';
+import { checkNetworkSize, generateNetwork, parseActivation } from './generate.ts';
 import { summaryTable } from '../sweep/summary.ts';
 
 const DEFAULT_SIZES = '10x10x3,20x20x5,30x20x10,50x30x10';
@@ -140,6 +140,19 @@ export function gridSpecs(values: Values): ExperimentSpec[] {
     const need = identifyBytes(d, m0, m1);
     checkMemory(`${what} (one identify run)`, need.bytes, need.largest);
   }
+  // degenerate values (an all-zero A, every unit saturated) refused before any run, on the first
+  // seed of each grid point: they depend on the value, not on the seed
+  for (const [inputDim, width1, width2] of sizes)
+    for (const activation of activations)
+      for (const shiftStd of shifts)
+        for (const perturb of perturbs) {
+          try {
+            generateNetwork({ inputDim, width1, width2, activation, shiftStd, orthogonalityPerturbation: perturb, seed: seeds[0] });
+          } catch (e) {
+            if (!(e instanceof UsageError)) throw e;
+            throw new UsageError(`${e.message.replace('--shift-std', '--shift-stds').replace('--perturb', '--perturbs')} (at --sizes ${inputDim}x${width1}x${width2}, seed ${seeds[0]})`);
+          }
+        }
   const specs: ExperimentSpec[] = [];
   for (const [inputDim, width1, width2] of sizes)
     for (const activation of activations)
@@ -247,7 +260,10 @@ export const command: Command = {
     const out = stringOption(values, 'out', 'sweep.jsonl');
     const summaryPath = values.summary as string | undefined;
     const workers = intOption(values, 'workers', availableParallelism());
+    if (workers > 1024) throw new UsageError(`--workers must be an integer in [1, 1024], got '${workers}'`);
     const scorePoints = intOption(values, 'score-points', 10_000);
+    const widest = Math.max(...specs.map((s) => s.inputDim));
+    checkMemory(`--score-points ${scorePoints} at d = ${widest}`, 8 * 2 * scorePoints * (widest + 4) * Math.min(workers, specs.length), scorePoints * widest);
     const ids = specs.map(experimentId);
     if (new Set(ids).size !== ids.length) throw new UsageError('the grid names the same run twice');
     // before any run: both files writable, and not the same file
@@ -273,7 +289,14 @@ export const command: Command = {
         (retried ? ` (and ${retried} crashed: ${values['report-only'] ? 'not run again with --report-only' : 'run again'})` : '') +
         `, ${todo.length} to run on ${workers} worker(s)`,
     );
-    for (const r of await runSweep(todo, { out, workers, scorePoints }, io)) records.set(r.id, r);
+    let ran: SweepRecord[];
+    try {
+      ran = await runSweep(todo, { out, workers, scorePoints }, io);
+    } catch (e) {
+      if (e instanceof RecordWriteError) throw new UsageError(e.message);
+      throw e;
+    }
+    for (const r of ran) records.set(r.id, r);
     const inGrid = ids.map((id) => records.get(id)).filter((r): r is SweepRecord => r !== undefined);
     const table = summaryTable(inGrid);
     for (const line of table) io.out(line);

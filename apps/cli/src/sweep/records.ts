@@ -103,14 +103,39 @@ export function readRecords(path: string): SweepRecord[] {
   return [...records.values()];
 }
 
+/** A write to the results file failed (a full disk, say): what was written before stays. */
+export class RecordWriteError extends Error {}
+
+function writeFailure(path: string, e: unknown): RecordWriteError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOSPC' ? 'no space left on device' : code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message);
+  return new RecordWriteError(`--out: cannot write ${path}: ${reason} (the runs written before are kept; a rerun goes on from them)`);
+}
+
 export class RecordWriter {
   private readonly fd: number;
-  constructor(path: string) {
-    this.fd = openSync(path, 'a');
+  constructor(private readonly path: string) {
+    try {
+      this.fd = openSync(path, 'a');
+    } catch (e) {
+      throw writeFailure(path, e);
+    }
   }
   append(record: SweepRecord): void {
-    writeSync(this.fd, JSON.stringify(record) + '\n');
-    fsyncSync(this.fd);
+    const bytes = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+    try {
+      let at = 0;
+      while (at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (e) {
+      throw writeFailure(this.path, e);
+    }
+    try {
+      fsyncSync(this.fd);
+    } catch (e) {
+      // a device or pipe (/dev/null, /dev/stdout) cannot be fsynced: nothing to keep there
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EROFS') throw writeFailure(this.path, e);
+    }
   }
   close(): void {
     closeSync(this.fd);
