@@ -145,7 +145,7 @@ describe('nnid identify --oracle', () => {
       expect(first.result.report.queries.paid).toBe(first.result.report.queries.total);
       const q = second.result.report.queries;
       expect([q.paid, q.reused]).toEqual([0, first.result.report.queries.total]);
-      expect(second.out[0]).toMatch(new RegExp(`from ${q.total} queries \\(\\S+ P; 0 paid, ${q.total} from the store\\)`));
+      expect(second.out[0]).toMatch(new RegExp(`from ${q.total} queries \\(\\S+ P; 0 paid, ${q.total} from the store, checked by asking 4 again\\)`));
       expect(second.result.A).toEqual(first.result.A);
       // The second run paid only for the check of the store: 4 stored queries asked again.
       expect(second.result.report.oracle.storeCheck).toEqual({ stored: q.total, checked: 4, paid: 4, maxDifference: 0, threshold: expect.any(Number) });

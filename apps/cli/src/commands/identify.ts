@@ -255,9 +255,10 @@ export const command: Command = {
     }
     writeOutput({ flag: '--out', path: out }, networkText({ ...serializeNetwork(result.network), report }));
     const q = result.report.queries;
+    const storeChecked = (description.storeCheck as { paid?: number } | null)?.paid ?? 0;
     io.out(
       `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} from ${q.total} queries (${q.multipleOfP.toFixed(1)} P` +
-        `${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) ` +
+        `${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}) ` +
         `in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${out}`,
     );
     const check = result.report.check;
