@@ -15,6 +15,7 @@ export {
   maxAbs,
   orthonormalityError,
   orthonormalRows,
+  appendOrthonormal,
   randomBasis,
   denseCombinations,
   stackRows,

@@ -77,23 +77,27 @@ export function orthonormalityError(u: Float64View): number {
   return d;
 }
 
+/** Orthogonalizes `v` against the orthonormal `rows` (Gram-Schmidt twice), normalizes it in place and appends it. */
+export function appendOrthonormal(rows: Float64Array[], v: Float64Array): Float64Array {
+  const n = v.length;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const u of rows) {
+      let dot = 0;
+      for (let t = 0; t < n; t++) dot += u[t] * v[t];
+      for (let t = 0; t < n; t++) v[t] -= dot * u[t];
+    }
+  }
+  const norm = Math.hypot(...v);
+  for (let t = 0; t < n; t++) v[t] /= norm;
+  rows.push(v);
+  return v;
+}
+
 /** m orthonormal vectors in R^n from `seed` (Gaussian draws, Gram-Schmidt twice). */
 export function orthonormalRows(m: number, n: number, seed: number): Float64Array[] {
   const s = rng(seed);
   const rows: Float64Array[] = [];
-  for (let i = 0; i < m; i++) {
-    const v = s.fillNormal(new Float64Array(n));
-    for (let pass = 0; pass < 2; pass++) {
-      for (const u of rows) {
-        let dot = 0;
-        for (let t = 0; t < n; t++) dot += u[t] * v[t];
-        for (let t = 0; t < n; t++) v[t] -= dot * u[t];
-      }
-    }
-    const norm = Math.hypot(...v);
-    for (let t = 0; t < n; t++) v[t] /= norm;
-    rows.push(v);
-  }
+  for (let i = 0; i < m; i++) appendOrthonormal(rows, s.fillNormal(new Float64Array(n)));
   return rows;
 }
 
