@@ -14,6 +14,8 @@ export interface Command {
   /** Full help text shown by `nnid <name> --help`. */
   readonly help: string;
   readonly options: OptionSpec;
+  /** The name under which one positional argument is stored in the values (`nnid report FILE`); none accepted without it. */
+  readonly positional?: string;
   run(values: Values, io: CommandIo): Promise<number | void>;
 }
 
@@ -33,9 +35,11 @@ export function parseCommandArgs(command: Command, argv: string[]): Values {
       allowPositionals: true,
       strict: true,
     });
-    if (positionals.length > 0 && !values.help) {
-      throw new UsageError(`unexpected argument '${positionals[0]}' (see nnid ${command.name} --help)`);
+    const accepted = command.positional ? 1 : 0;
+    if (positionals.length > accepted && !values.help) {
+      throw new UsageError(`unexpected argument '${positionals[accepted]}' (see nnid ${command.name} --help)`);
     }
+    if (command.positional && positionals.length) (values as Values)[command.positional] = positionals[0];
     return values as Values;
   } catch (e) {
     if (e instanceof UsageError) throw e;

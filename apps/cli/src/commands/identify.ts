@@ -53,6 +53,7 @@ options:
   --no-store           no query store, even for an http(s) oracle
   --max-queries N      budget on paid queries (answered by the black box, not by the store)
   --out FILE           where to write the result (required)
+  --report FILE        also write the report with plots to FILE (HTML, as nnid report does)
   --seed N             seed of every random choice (default 0)
   --width1 M0          first hidden layer width (default: dimension of range(A) from gradients)
   --width2 M1          second hidden layer width (default: the entangled weights found)
@@ -175,6 +176,7 @@ export const command: Command = {
     'no-store': { type: 'boolean' },
     'max-queries': { type: 'string' },
     out: { type: 'string' },
+    report: { type: 'string' },
     seed: { type: 'string' },
     width1: { type: 'string' },
     width2: { type: 'string' },
@@ -188,7 +190,7 @@ export const command: Command = {
     const out = stringOption(values, 'out');
     // before the black box is opened: no query is paid for a result that cannot be written
     checkOutputs(
-      [{ flag: '--out', path: out }],
+      [{ flag: '--out', path: out }, ...(values.report !== undefined ? [{ flag: '--report', path: String(values.report) }] : [])],
       [
         ...(values.network !== undefined ? [{ flag: '--network', path: String(values.network) }] : []),
         ...(values.oracle !== undefined && oracleKind(String(values.oracle)) !== 'http' ? [{ flag: '--oracle', path: String(values.oracle) }] : []),
@@ -217,6 +219,14 @@ export const command: Command = {
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
     const progress = stageProgress(Boolean(values.quiet));
+    // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
+    // above it stops the run there (an m1 > m0 network is no nnid.network/v1 file)
+    const width2Refused = (m0: number) =>
+      new UsageError(`--width2 ${width2} is larger than the first width inferred from the gradients (${m0}): give --width1, or a --width2 <= ${m0}; nothing written to ${out}`);
+    const checkWidth2 = (e: IdentifyProgress) => {
+      const m0 = (e as { plan?: { widths?: { width1?: number } } }).plan?.widths?.width1;
+      if (width2 !== undefined && m0 !== undefined && width2 > m0) throw width2Refused(m0);
+    };
     let result;
     try {
       result = await identify(oracle, {
@@ -226,7 +236,10 @@ export const command: Command = {
         seed,
         threads,
         refine,
-        onProgress: progress.update,
+        onProgress: (e) => {
+          checkWidth2(e);
+          progress.update(e);
+        },
       });
     } catch (e) {
       storeErrorAsUsage(e);
@@ -245,14 +258,8 @@ export const command: Command = {
         ...(refine ? { afterRefinement: score(truth, result.network) } : {}),
       };
     }
-    if (result.network.width2 > result.network.width1) {
-      // only when --width2 was given and the first width inferred from the gradients is smaller:
-      // such a network is no nnid.network/v1 file (nnid score and nnid serve refuse it)
-      throw new UsageError(
-        `--width2 ${result.network.width2} is larger than the first width inferred from the gradients (${result.network.width1}): ` +
-          `give --width1, or a --width2 <= ${result.network.width1}; nothing written to ${out}`,
-      );
-    }
+    // never written: a network score and serve refuse (when the pipeline gave no plan to stop at)
+    if (result.network.width2 > result.network.width1) throw width2Refused(result.network.width1);
     writeOutput({ flag: '--out', path: out }, networkText({ ...serializeNetwork(result.network), report }));
     const q = result.report.queries;
     const storeChecked = (description.storeCheck as { paid?: number } | null)?.paid ?? 0;
@@ -264,6 +271,10 @@ export const command: Command = {
     const check = result.report.check;
     if (check.passed !== null) {
       io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+    }
+    if (values.report !== undefined) {
+      const { writeRunReport } = await import('./report.ts'); // loads Vega only when asked
+      io.out(await writeRunReport(JSON.parse(JSON.stringify({ ...serializeNetwork(result.network), report })), { flag: '--report', path: String(values.report) }));
     }
     return check.passed === false ? 1 : 0;
   },
