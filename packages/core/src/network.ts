@@ -1,5 +1,5 @@
 /**
- * The network file format `nnid.network/v1` (DESIGN.md section 4) and its in-memory form.
+ * The network file format `nnid.network/v1` (docs/DESIGN.md section 4) and its in-memory form.
  *
  * f(x) = sum_l phi2( b_l . phi1(A^T x + theta) + tau_l )
  *
@@ -197,7 +197,7 @@ export function parameterCount(net: Pick<Network, 'inputDim' | 'width1' | 'width
 }
 
 /**
- * The entangled weights v_l = A^T G_0 b_l / |A^T G_0 b_l| (DESIGN.md section 1), G_0 =
+ * The entangled weights v_l = A^T G_0 b_l / |A^T G_0 b_l| (docs/DESIGN.md section 1), G_0 =
  * diag(phi1'(theta)), as rows of a width2 x inputDim view. (In the file's row convention,
  * v_l = sum_i phi1'(theta_i) b_li a_i.)
  */

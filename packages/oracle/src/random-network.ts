@@ -21,7 +21,7 @@ export interface RandomNetworkOptions {
   width2: number;
   /** One activation for both layers, or one per layer. Default 'tanh'. */
   activation?: ActivationName | { layer1: ActivationName; layer2: ActivationName };
-  /** theta_i, tau_l ~ N(0, shiftStd^2). Default 0.3 (the prototype measurements in DESIGN.md). */
+  /** theta_i, tau_l ~ N(0, shiftStd^2). Default 0.3 (the prototype measurements of the design; docs/DESIGN.md section 2). */
   shiftStd?: number;
   /** eps: A <- rownormalize(A + eps G), G Gaussian. Default 0 (orthonormal rows). */
   orthogonalityPerturbation?: number;
