@@ -1,13 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { matrix, rng, type Float64View } from '@nnid/core';
 
-/** n points with N(0, 1) coordinates, from `seed`. */
-export function gaussianPoints(n: number, d: number, seed: number): Float64View {
-  const X = matrix(n, d);
-  rng(seed).fillNormal(X.data);
-  return X;
-}
+/** n points with N(0, 1) coordinates, from `seed` (an n x d random matrix). */
+export { randomMatrix as gaussianPoints } from '@nnid/testing';
 
 export interface ScriptedServer {
   url: string;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NnidError } from '@nnid/core';
 import { evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { httpBlackBox, OracleHttpError, parseRetryAfter, serveNetwork, type RetryEvent } from '../src/index.ts';
 import { closedPort, gaussianPoints, json, scriptedServer } from './helpers.ts';
+import { rejection } from '@nnid/testing';
 
 const net = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'tanh', seed: 11 });
 const closers: (() => Promise<void>)[] = [];
@@ -20,15 +20,6 @@ async function scripted(handler: Parameters<typeof scriptedServer>[0]) {
   const server = await scriptedServer(handler);
   closers.push(() => server.close());
   return server;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NnidError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NnidError);
-  return error as NnidError;
 }
 
 /** Answers GET with a description of dimension d and POST with sum of each row (or what `post` says). */

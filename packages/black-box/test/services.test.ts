@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NnidError, serializeNetwork } from '@nnid/core';
+import { serializeNetwork } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { httpBlackBox, OracleHttpError, redactUrl, serveNetwork, type RetryEvent } from '../src/index.ts';
 import { gaussianPoints, json, pythonPostOnlyServer, scriptedServer } from './helpers.ts';
+import { rejection } from '@nnid/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-services-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,15 +25,6 @@ afterEach(async () => {
 const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, activation: 'tanh', seed: 31 });
 const netFile = join(dir, 'net.json');
 writeFileSync(netFile, JSON.stringify(serializeNetwork(net)));
-
-async function rejection(promise: Promise<unknown>): Promise<NnidError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NnidError);
-  return error as NnidError;
-}
 
 async function scripted(handler: Parameters<typeof scriptedServer>[0]) {
   const server = await scriptedServer(handler);

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NnidError, serializeNetwork } from '@nnid/core';
+import { serializeNetwork } from '@nnid/core';
 import { evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { rng } from '@nnid/core';
 import { exportOnnx, openOracleFromSpec, openQueryStore, ORACLE_ADAPTERS, QueryStoreError, serveNetwork, TOKEN_ENV, type OracleAdapter } from '../src/index.ts';
 import { gaussianPoints, json, scriptedServer } from './helpers.ts';
+import { rejection } from '@nnid/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-spec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,15 +15,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const net = randomNetwork({ inputDim: 16, width1: 8, width2: 4, activation: 'tanh', seed: 21 });
 const netFile = join(dir, 'net.json');
 writeFileSync(netFile, JSON.stringify(serializeNetwork(net)));
-
-async function rejection(promise: Promise<unknown>): Promise<NnidError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NnidError);
-  return error as NnidError;
-}
 
 describe('openOracleFromSpec', () => {
   it('the same network answers the same through the in-process, ONNX and HTTP oracles', async () => {

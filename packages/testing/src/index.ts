@@ -4,6 +4,7 @@
  */
 export { describeStageContract, withoutTimings, HOUSE_TEMPLATE } from './contract.ts';
 export type { StageContract, StageSettings, StageOutput, BadArgument } from './contract.ts';
+export { rejection } from './errors.ts';
 export {
   randomMatrix,
   at,
