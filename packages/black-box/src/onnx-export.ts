@@ -31,7 +31,56 @@ function onnxNode(opType: string, input: string[], output: string, attribute: on
 export const ONNX_ACTIVATION_NODES: Readonly<Record<ActivationName, (input: string, output: string) => OnnxNode[]>> = {
   tanh: (x, y) => [onnxNode('Tanh', [x], y)],
   sigmoid: (x, y) => [onnxNode('Sigmoid', [x], y)],
+  // relu(x) + log(1 + exp(-|x|)): no overflow, and built of operators onnxruntime runs in double
+  // (its Softplus has a float kernel only)
+  softplus: (x, y) => [
+    onnxNode('Abs', [x], `${y}_abs`),
+    onnxNode('Neg', [`${y}_abs`], `${y}_neg`),
+    onnxNode('Exp', [`${y}_neg`], `${y}_exp`),
+    onnxConstant(`${y}_one`, 1),
+    onnxNode('Add', [`${y}_exp`, `${y}_one`], `${y}_1p`),
+    onnxNode('Log', [`${y}_1p`], `${y}_log`),
+    onnxNode('Relu', [x], `${y}_relu`),
+    onnxNode('Add', [`${y}_relu`, `${y}_log`], y),
+  ],
+  // x (1 + erf(x / sqrt 2)) / 2, as PyTorch exports nn.GELU() (onnxruntime has no double Erf kernel)
+  gelu: (x, y) => [
+    onnxConstant(`${y}_rsqrt2`, Math.SQRT1_2),
+    onnxNode('Mul', [x, `${y}_rsqrt2`], `${y}_scaled`),
+    onnxNode('Erf', [`${y}_scaled`], `${y}_erf`),
+    onnxConstant(`${y}_one`, 1),
+    onnxNode('Add', [`${y}_erf`, `${y}_one`], `${y}_1p`),
+    onnxNode('Mul', [x, `${y}_1p`], `${y}_x1p`),
+    onnxConstant(`${y}_half`, 0.5),
+    onnxNode('Mul', [`${y}_x1p`, `${y}_half`], y),
+  ],
+  // x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2, as PyTorch exports nn.GELU(approximate='tanh')
+  gelu_tanh: (x, y) => [
+    onnxNode('Mul', [x, x], `${y}_x2`),
+    onnxNode('Mul', [`${y}_x2`, x], `${y}_x3`),
+    onnxConstant(`${y}_c`, 0.044715),
+    onnxNode('Mul', [`${y}_x3`, `${y}_c`], `${y}_cx3`),
+    onnxNode('Add', [x, `${y}_cx3`], `${y}_inner`),
+    onnxConstant(`${y}_k`, Math.sqrt(2 / Math.PI)),
+    onnxNode('Mul', [`${y}_inner`, `${y}_k`], `${y}_u`),
+    onnxNode('Tanh', [`${y}_u`], `${y}_tanh`),
+    onnxConstant(`${y}_one`, 1),
+    onnxNode('Add', [`${y}_tanh`, `${y}_one`], `${y}_1p`),
+    onnxNode('Mul', [x, `${y}_1p`], `${y}_x1p`),
+    onnxConstant(`${y}_half`, 0.5),
+    onnxNode('Mul', [`${y}_x1p`, `${y}_half`], y),
+  ],
+  silu: (x, y) => [onnxNode('Sigmoid', [x], `${y}_sigmoid`), onnxNode('Mul', [x, `${y}_sigmoid`], y)],
+  // onnxruntime has no double Atan kernel
+  arctan: (x, y) => [onnxNode('Atan', [x], y)],
 };
+
+/** A scalar double constant tensor named `name`. */
+function onnxConstant(name: string, value: number): OnnxNode {
+  return onnxNode('Constant', [], name, [
+    { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: doubleTensor(name, [], Float64Array.of(value)) },
+  ]);
+}
 
 /** Row-major transpose of a 2-d view: out is cols x rows. */
 function transposed(view: Float64View): Float64Array {

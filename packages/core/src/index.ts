@@ -1,4 +1,5 @@
-export { ACTIVATIONS, ACTIVATION_TABLE, activation, logistic } from './activation.ts';
+export { ACTIVATIONS, ACTIVATION_TABLE, REFUSED_ACTIVATIONS, activation, checkActivation, logistic } from './activation.ts';
+export { erf, erfc } from './erf.ts';
 export type { Activation, ActivationName } from './activation.ts';
 export { firstLayerProducts, forwardRow, forwardRowScratch, outputSlopeSums, inputGradient, parameterJacobianRow } from './forward.ts';
 export type { UpperLayers, ForwardRow } from './forward.ts';

@@ -91,6 +91,9 @@ const PAIRS: [string, string][] = [
   ['sigmoid', 'tanh'],
   ['algebraic_sigmoid', 'algebraic_sigmoid'],
   ['tanh', 'algebraic_sigmoid'],
+  ['gelu', 'silu'],
+  ['softplus', 'arctan'],
+  ['gelu_tanh', 'sigmoid'],
 ];
 
 describe('a test-only activation definition', () => {

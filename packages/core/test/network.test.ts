@@ -100,7 +100,7 @@ describe('nnid.network/v1: each bad input has its own error (E_NETWORK_FORMAT, t
     expectFormatError(
       { ...valid(), activation: { layer1: 'relu', layer2: 'tanh' } },
       'activation.layer1',
-      'invalid network: `activation.layer1` is "relu": unknown activation, expected one of tanh, sigmoid',
+      'invalid network: `activation.layer1` is "relu": unknown activation, expected one of tanh, sigmoid, softplus, gelu, gelu_tanh, silu, arctan',
     );
   });
 
@@ -108,7 +108,7 @@ describe('nnid.network/v1: each bad input has its own error (E_NETWORK_FORMAT, t
     expectFormatError(
       { ...valid(), activation: { layer1: 'tanh' } },
       'activation.layer2',
-      'invalid network: `activation.layer2` is undefined: unknown activation, expected one of tanh, sigmoid',
+      'invalid network: `activation.layer2` is undefined: unknown activation, expected one of tanh, sigmoid, softplus, gelu, gelu_tanh, silu, arctan',
     );
   });
 

@@ -148,7 +148,7 @@ describe('randomNetwork', () => {
     expect(() => randomNetwork({ inputDim: 0, width1: 5, width2: 6 })).toThrow('invalid argument. `inputDim` must be a positive integer. Value: `0`.');
     expect(() => randomNetwork({ inputDim: 10, width1: 2.5, width2: 1 })).toThrow('invalid argument. `width1` must be a positive integer. Value: `2.5`.');
     expect(() => randomNetwork({ inputDim: 10, width1: 5, width2: 1, activation: 'relu' as never })).toThrow(
-      "invalid argument. `activation` must be one of 'tanh', 'sigmoid'. Value: `relu`.",
+      "invalid argument. `activation` must be one of 'tanh', 'sigmoid', 'softplus', 'gelu', 'gelu_tanh', 'silu', 'arctan'. Value: `relu`.",
     );
     expect(() => randomNetwork({ inputDim: 10, width1: 5, width2: 1, shiftStd: -1 })).toThrow('invalid argument. `shiftStd` must be a finite number >= 0. Value: `-1`.');
   });

@@ -141,7 +141,7 @@ describe('recoverShifts input checks', () => {
       'invalid argument. `firstLayerWeights` must have inputDim = 6 columns. Value: `5`.',
     );
     await expect(recoverShifts(oracle, net.A, entangledWeights(net), { activation: { layer1: 'relu', layer2: 'tanh' } as never, seed: 1 })).rejects.toThrow(
-      "invalid argument. `activation.layer1` must be one of 'tanh', 'sigmoid'. Value: `relu`.",
+      "invalid argument. `activation.layer1` must be one of 'tanh', 'sigmoid', 'softplus', 'gelu', 'gelu_tanh', 'silu', 'arctan'. Value: `relu`.",
     );
     await expect(recoverShifts(oracle, net.A, entangledWeights(net), { activation: act, seed: -1 })).rejects.toThrow(
       'invalid argument. `seed` must be a nonnegative integer. Value: `-1`.',
