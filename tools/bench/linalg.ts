@@ -5,6 +5,13 @@
  * 1500 x 1500 Cholesky solve.
  *
  *   npx tsx tools/bench/linalg.ts [--reps 3] [--ts-reps 1] [--no-write]
+ *   npx tsx tools/bench/linalg.ts --identify-sizes [--reps 3]
+ *
+ * `--identify-sizes`: the kernels identify's refinement calls at (50, 30, 10) (normal equations
+ * of one row block, J^T r, the upper fit's Gram, the LM's Cholesky, the subspace stage's SVD), in
+ * CPU seconds of this process (one thread; less disturbed by a loaded machine than wall time) on
+ * the native tier, the TypeScript tier, and the TypeScript tier's kernels as they were at f33741c
+ * (packages/linalg/test/reference-kernels.ts). Prints a table; writes nothing.
  *
  * Prints the figures (best of `reps` runs after one untimed warm-up at a small size) and
  * rewrites the `## Linear algebra` section of BENCHMARKS.md (other sections are left alone).
@@ -33,8 +40,13 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     'ts-reps': { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
+    'identify-sizes': { type: 'boolean', default: false },
   },
 });
+if (values['identify-sizes']) {
+  await identifySizes(Math.max(1, Number(values.reps)));
+  process.exit(0);
+}
 const reps = Math.max(1, Number(values.reps));
 const tsReps = Math.max(1, Number(values['ts-reps']));
 
@@ -126,3 +138,64 @@ const section = lines.join('\n');
 console.log(`\n${section}`);
 
 if (!values['no-write']) writeBenchmarkSection('## Linear algebra', section);
+
+/** The kernel calls of identify's refinement at (50, 30, 10), on both tiers and on the f33741c TypeScript kernels. */
+async function identifySizes(count: number): Promise<void> {
+  const { gemmReference, gramReference, choleskyFactorReference } = await import('../../packages/linalg/test/reference-kernels.ts');
+  const { choleskyFactorization: cf } = await import('@nnid/linalg');
+  const rows = 3780; // rows of one of the two row blocks (N = 7560 = refine data + shift data)
+  const P = 1840;
+  const jac = random(rows, P, 21);
+  const cc = random(rows, 465, 22);
+  const pairs = random(rows, 1326, 23);
+  const res = random(rows, 1, 24);
+  const upper = random(7560, 340, 25);
+  const stackSvd = random(55, 1275, 26);
+  const spdP = gram(random(P + 40, P, 27));
+  for (let i = 0; i < P; i++) spdP.data[i * P + i] += 1;
+  const first = { data: jac.data, offset: 0, shape: [rows, 1530], strides: [P, 1] };
+  const second = { data: jac.data, offset: 1530, shape: [rows, 310], strides: [P, 1] };
+  const cpu = (run: () => unknown): number => {
+    let best = Infinity;
+    for (let r = 0; r < count; r++) {
+      const t0 = process.cpuUsage();
+      run();
+      const u = process.cpuUsage(t0);
+      best = Math.min(best, (u.user + u.system) / 1e6);
+    }
+    return best;
+  };
+  type Kernel = { name: string; run: () => unknown; before?: () => unknown };
+  const out = (m: number, n: number) => new Float64Array(m * n);
+  const kernels: Kernel[] = [
+    { name: 'matmul (3780 x 465)^T (3780 x 1326): J^T J (A, theta) from pair products', run: () => matmul(cc, pairs, { transA: true }), before: () => gemmReference(true, false, 465, 1326, rows, cc.data, 465, pairs.data, 1326, out(465, 1326)) },
+    { name: 'matmul (3780 x 1530)^T (3780 x 310), strided: J^T J cross block', run: () => matmul(first, second, { transA: true }), before: () => gemmReference(true, false, 1530, 310, rows, jac.data, P, jac.data.subarray(1530), P, out(1530, 310)) },
+    { name: 'gram 3780 x 310, strided: J^T J (B, tau) block', run: () => gram(second), before: () => gramReference(true, rows, 310, jac.data.subarray(1530), P, out(310, 310)) },
+    { name: 'matmul (3780 x 1840)^T r: J^T r', run: () => matmul(jac, res, { transA: true }), before: () => gemmReference(true, false, P, 1, rows, jac.data, P, res.data, 1, out(P, 1)) },
+    { name: 'gram 7560 x 340: the upper fit (theta, B, tau)', run: () => gram(upper), before: () => gramReference(true, 7560, 340, upper.data, 340, out(340, 340)) },
+    { name: 'choleskyFactorization 1840: the LM step', run: () => cf(spdP), before: () => choleskyFactorReference(P, spdP.data.slice(), 0) },
+    { name: 'svd 55 x 1275: the subspace stage', run: () => svd(stackSvd) },
+  ];
+  const tiersHere: TierName[] = nativeAvailable() ? ['native', 'typescript'] : ['typescript'];
+  const table = new Map<string, number[]>();
+  for (const k of kernels) table.set(k.name, []);
+  for (const t of tiersHere) {
+    useTier(t);
+    for (const k of kernels) {
+      k.run();
+      table.get(k.name)!.push(cpu(k.run));
+    }
+  }
+  useTier('typescript');
+  const lines = [
+    '| kernel (identify at (50, 30, 10)) | native s | TypeScript at f33741c s | TypeScript now s | now / native | before / now |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const k of kernels) {
+    const [nat, ts] = tiersHere.length === 2 ? table.get(k.name)! : [NaN, table.get(k.name)![0]];
+    const before = k.before ? (k.before(), cpu(k.before)) : ts;
+    lines.push(`| ${k.name} | ${nat.toFixed(3)} | ${before.toFixed(3)} | ${ts.toFixed(3)} | ${(ts / nat).toFixed(1)}x | ${(before / ts).toFixed(1)}x |`);
+    console.log(lines[lines.length - 1]);
+  }
+  console.log(`\n${lines.join('\n')}\n\nCPU seconds, best of ${count}; load average ${loadavg()[0].toFixed(1)} at the end. Run: \`npx tsx tools/bench/linalg.ts --identify-sizes --reps ${count}\` (${new Date().toISOString().slice(0, 10)}).`);
+}

@@ -73,10 +73,11 @@ const BR = (depth: number) => [0x0c, ...uleb(depth)];
  * A_micro at byte address ap (kc x 4, interleaved: the 4 rows' values of term p at ap + 32 p),
  * B_micro at bp + q kc 32 (the same layout for 4 columns).
  */
-function tilesFunction(): number[] {
+/** MR rows per A micro-panel (4: 2, 3, 5 and 6 measured slower on this machine, 6 by 20%). */
+function tilesFunction(MR = 4): number[] {
   // params: 0 ap, 1 bp, 2 kc, 3 c, 4 ldc, 5 count, 6 subtract
   // locals: 7 q, 8 t, 9 pa, 10 pb, 11 cp, 12 rowBytes, 13..20 acc, 21 b0, 22 b1, 23 s
-  const Q = 7, T = 8, PA = 9, PB = 10, CP = 11, RB = 12, ACC = 13, B0 = 21, B1 = 22, S = 23;
+  const Q = 7, T = 8, PA = 9, PB = 10, CP = 11, RB = 12, ACC = 13, B0 = ACC + 2 * MR, B1 = B0 + 1, S = B1 + 1;
   const body: number[] = [];
   const emit = (...xs: number[][]) => xs.forEach((x) => body.push(...x));
   emit(get(4), i32c(3), I32_SHL, set(RB));
@@ -84,22 +85,22 @@ function tilesFunction(): number[] {
   emit(get(1), set(PB));
   emit(BLOCK, get(5), I32_EQZ, BR_IF(0), LOOP);
   // acc = 0
-  for (let r = 0; r < 8; r++) emit(V128_ZERO, set(ACC + r));
+  for (let r = 0; r < 2 * MR; r++) emit(V128_ZERO, set(ACC + r));
   emit(get(0), set(PA), get(2), set(T));
   emit(LOOP);
   emit(get(PB), v128Load(0), set(B0), get(PB), v128Load(16), set(B1));
-  for (let r = 0; r < 4; r++) {
+  for (let r = 0; r < MR; r++) {
     emit(get(PA), load64Splat(8 * r), set(S));
     emit(get(ACC + 2 * r), get(S), get(B0), F64X2_MUL, F64X2_ADD, set(ACC + 2 * r));
     emit(get(ACC + 2 * r + 1), get(S), get(B1), F64X2_MUL, F64X2_ADD, set(ACC + 2 * r + 1));
   }
-  emit(get(PA), i32c(32), I32_ADD, set(PA));
+  emit(get(PA), i32c(8 * MR), I32_ADD, set(PA));
   emit(get(PB), i32c(32), I32_ADD, set(PB));
   emit(get(T), i32c(1), I32_SUB, [0x22, ...uleb(T)] /* local.tee */, BR_IF(0));
   emit(END);
   // C tile update: row r at cp + r * rowBytes
   emit(get(3), get(Q), i32c(5), I32_SHL, I32_ADD, set(CP));
-  for (let r = 0; r < 4; r++) {
+  for (let r = 0; r < MR; r++) {
     const op = (sub: boolean) => {
       const f = sub ? F64X2_SUB : F64X2_ADD;
       emit(get(CP), get(CP), v128Load(0), get(ACC + 2 * r), f, v128Store(0));
@@ -116,7 +117,7 @@ function tilesFunction(): number[] {
   emit(END, END); // loop, block
   void BR;
   void I32_MUL;
-  const locals = [...uleb(2), ...uleb(6), I32, ...uleb(11), V128];
+  const locals = [...uleb(2), ...uleb(6), I32, ...uleb(2 * MR + 3), V128];
   const code = [...locals, ...body, ...END];
   return [...uleb(code.length), ...code];
 }
