@@ -6,5 +6,7 @@ export { leastSquares } from './levenberg-marquardt.ts';
 export type { DampingDecrease, DampingOptions, LeastSquaresReport, LeastSquaresResult, LevenbergMarquardtOptions } from './levenberg-marquardt.ts';
 export { normalEquationsStrategy } from './strategy.ts';
 export type { NormalEquations, NormalEquationsStrategyOptions, StepStrategy } from './strategy.ts';
+export { matrixFreeStrategy } from './matrix-free.ts';
+export type { JacobianOperator, MatrixFreeOptions, MatrixFreeStats } from './matrix-free.ts';
 export { isSuccess, STATUS_TABLE, STOP_REASONS } from './status.ts';
 export type { LeastSquaresStatus, StopReason } from './status.ts';

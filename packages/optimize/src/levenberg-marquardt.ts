@@ -86,6 +86,8 @@ export interface LevenbergMarquardtOptions {
 export interface LeastSquaresReport {
   /** The step strategy's name (e.g. 'normal-equations'). */
   strategy: string;
+  /** The strategy's own counts, when it keeps any (e.g. the matrix-free strategy's CG iterations). */
+  strategyStats?: Record<string, number>;
   /** > 0: converged; see STATUS_TABLE. */
   status: LeastSquaresStatus;
   stopReason: StopReason;
@@ -226,7 +228,7 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     const grad = strategy.gradient();
     const diag = strategy.scaling();
     for (let k = 0; k < n; k++) minusGrad[k] = -grad[k];
-    const delta = strategy.solve(lambda, minusGrad);
+    const delta = await strategy.solve(lambda, minusGrad);
     if (!delta) {
       if (raise()) stopReason = 'lambda';
       continue;
@@ -259,9 +261,9 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     let next = trial;
     let nextSumSq = trialSumSq;
     for (let t = 0; t < s.innerSteps; t++) {
-      const g = strategy.gradientAtLast();
+      const g = await strategy.gradientAtLast();
       for (let k = 0; k < n; k++) g[k] = -g[k];
-      const inner = strategy.solve(lambda, g);
+      const inner = await strategy.solve(lambda, g);
       if (!inner) break;
       const z = Float64Array.from(next);
       for (let k = 0; k < n; k++) z[k] += inner[k];
@@ -304,6 +306,7 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     x,
     report: {
       strategy: strategy.name,
+      ...(strategy.stats ? { strategyStats: strategy.stats() } : {}),
       status: entry.status,
       stopReason,
       message: entry.message,

@@ -43,11 +43,13 @@ export interface StepStrategy {
    * lambda. `rhs` is -J^T r at the point the step starts from (the linearization's, or an inner
    * step's: see gradientAtLast) and is not modified.
    */
-  solve(lambda: number, rhs: Float64Array): Float64Array | null;
+  solve(lambda: number, rhs: Float64Array): Float64Array | null | Promise<Float64Array | null>;
   /** The sum of squared residuals at x; keeps r(x) for gradientAtLast. */
   sumOf(x: Float64Array): Promise<number>;
   /** J^T r with J from the last linearization and r from the last sumOf (a fresh array). */
-  gradientAtLast(): Float64Array;
+  gradientAtLast(): Float64Array | Promise<Float64Array>;
+  /** Counts of the strategy's own work (e.g. CG iterations), put in the report as `strategyStats`. */
+  stats?(): Record<string, number>;
 }
 
 export interface NormalEquationsStrategyOptions {

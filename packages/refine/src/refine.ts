@@ -12,6 +12,7 @@
  */
 import {
   allocFloat64,
+  checkChoice,
   checkInteger,
   checkPositive,
   invalidArgument,
@@ -28,7 +29,16 @@ import {
   type Oracle,
 } from '@nnid/core';
 import { gram, matmul, setBlasThreads } from '@nnid/linalg';
-import { leastSquares, normalEquationsStrategy, type LeastSquaresReport, type NormalEquations, type StopReason } from '@nnid/optimize';
+import {
+  leastSquares,
+  matrixFreeStrategy,
+  normalEquationsStrategy,
+  type JacobianOperator,
+  type LeastSquaresReport,
+  type MatrixFreeOptions,
+  type NormalEquations,
+  type StopReason,
+} from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
@@ -89,9 +99,22 @@ export interface RefineOptions {
    * full LM took 5-7 iterations instead of 7-15 (BENCHMARKS.md). 0: plain LM.
    */
   innerSteps?: number;
+  /**
+   * How each step is solved: 'normal-equations' (default): J^T J formed (row blocks, threads) and
+   * factored by Cholesky. 'matrix-free': J (N x free parameters) formed, never J^T J; steps by
+   * Jacobi-preconditioned conjugate gradients on products J v and J^T w (@nnid/optimize's
+   * matrixFreeStrategy; one block, one thread; `matrixFree` tunes its CG).
+   */
+  solver?: Solver;
+  /** The matrix-free solver's CG: relative tolerance (default 1e-10) and iterations per solve (default 2 F + 20). */
+  matrixFree?: MatrixFreeOptions;
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
+
+/** How refine's steps are solved (see RefineOptions.solver). */
+export type Solver = 'normal-equations' | 'matrix-free';
+const SOLVERS: readonly Solver[] = ['normal-equations', 'matrix-free'];
 
 /** Which parameters refineNetwork keeps as given (see RefineOptions.fix). */
 export type Fix = 'none' | 'first-layer' | 'first-layer-weights';
@@ -165,13 +188,17 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
   const fix = options.fix ?? 'none';
   if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
+  const solver = checkChoice('solver', options.solver ?? 'normal-equations', SOLVERS);
+  const matrixFree = options.matrixFree ?? {};
+  if (matrixFree === null || typeof matrixFree !== 'object') invalidArgument('matrixFree', 'must be an object', matrixFree);
   const free = parameterCount(initial) - firstFree(layoutOf(initial), fix);
-  let blocks = fix === 'none' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
+  let blocks = fix === 'none' && solver === 'normal-equations' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
   if (options.rowBlocks !== undefined && options.rowBlocks !== 'auto') {
     blocks = checkInteger('rowBlocks', options.rowBlocks, 1, Math.max(1, N));
     if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
+    if (blocks > 1 && solver !== 'normal-equations') invalidArgument('rowBlocks', "must be 1 or 'auto' with solver '" + solver + "'", blocks);
   }
-  return { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, threads, innerSteps, blasThreads, fix, blocks, onProgress: options.onProgress };
+  return { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, onProgress: options.onProgress };
 }
 
 /** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
@@ -281,6 +308,8 @@ interface FitSettings {
   fix: Fix;
   innerSteps: number;
   blocks: number;
+  solver: Solver;
+  matrixFree: MatrixFreeOptions;
   /** Runs all blocks but the first (null: every block in this thread). */
   pool: RefinePool | null;
   onProgress?: (iteration: number, relativeResidual: number) => void;
@@ -380,14 +409,70 @@ function upperEquations(p: Float64Array, layout: Layout, fix: Fix, X: Float64Arr
   };
 }
 
+/**
+ * The fit as products J v and J^T w (the matrix-free solver): J (N x free parameters) formed at
+ * each linearization by the same kernels as the normal equations' (all parameters, or A fixed),
+ * products by GEMM; memory O(N P), never P x P.
+ */
+function jacobianOperator(p: Float64Array, layout: Layout, fix: Fix, X: Float64Array, y: Float64Array, N: number): JacobianOperator {
+  const first = firstFree(layout, fix);
+  const F = layout.size - first;
+  const r = new Float64Array(N);
+  const J = matrix(N, F);
+  const U = first > 0 ? firstLayerInputs(p, layout, X, N) : null;
+  const full = Float64Array.from(p);
+  const residuals = (x: Float64Array, jacobian: Float64Array | undefined) => {
+    if (!U) return residualsAndJacobian(x, layout, X, y, r, jacobian);
+    full.set(x, first);
+    return upperResidualsAndJacobian(full, layout, U, y, r, jacobian, fix === 'first-layer-weights');
+  };
+  return {
+    async linearize(x) {
+      residuals(x, J.data);
+      const columnNormsSquared = new Float64Array(F);
+      for (let n = 0; n < N; n++) for (let k = 0; k < F; k++) columnNormsSquared[k] += J.data[n * F + k] ** 2;
+      return { residuals: r, columnNormsSquared };
+    },
+    async residuals(x) {
+      residuals(x, undefined);
+      return r;
+    },
+    // plain loops over the row-major J: linalg's matmul would copy J at every product
+    apply(v) {
+      const Jd = J.data;
+      const out = new Float64Array(N);
+      for (let n = 0; n < N; n++) {
+        const o = n * F;
+        let s = 0;
+        for (let k = 0; k < F; k++) s += Jd[o + k] * v[k];
+        out[n] = s;
+      }
+      return out;
+    },
+    applyTranspose(w) {
+      const Jd = J.data;
+      const out = new Float64Array(F);
+      for (let n = 0; n < N; n++) {
+        const o = n * F;
+        const wn = w[n];
+        for (let k = 0; k < F; k++) out[k] += Jd[o + k] * wn;
+      }
+      return out;
+    },
+  };
+}
+
 async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): Promise<Omit<RefineResult, 'data'>> {
   const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
   // the free parameters are p[first..P): all, (theta, B, tau), or the second layer (B, tau) alone
   const first = firstFree(layout, settings.fix);
   const p = packParameters(initial, layout);
-  const equations = first > 0 ? upperEquations(p, layout, settings.fix, X, y, N) : blockedEquations(settings.blocks, settings.pool, layout, X, y, N);
-  const { x, report } = await leastSquares(normalEquationsStrategy(equations), p.subarray(first), {
+  const strategy =
+    settings.solver === 'matrix-free'
+      ? matrixFreeStrategy(jacobianOperator(p, layout, settings.fix, X, y, N), settings.matrixFree)
+      : normalEquationsStrategy(first > 0 ? upperEquations(p, layout, settings.fix, X, y, N) : blockedEquations(settings.blocks, settings.pool, layout, X, y, N));
+  const { x, report } = await leastSquares(strategy, p.subarray(first), {
     maxIterations: settings.maxIterations,
     residualScale: yNorm,
     residualTolerance: settings.resTol,

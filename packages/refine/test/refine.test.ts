@@ -126,6 +126,28 @@ describe('refineNetwork', () => {
     expect(distance(truth, inHand.network).parameters).toBeLessThan(1e-9);
   });
 
+  it("solver 'matrix-free' (CG on J v, J^T w; no J^T J) reaches the dense solver's network to 1e-10, all parameters or A fixed", async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'tanh', seed: 5 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const data = await paidData(oracle, truth, 3, 12);
+    const start = perturb(truth, 0.03, 7);
+    for (const fix of ['none', 'first-layer-weights'] as const) {
+      const dense = await fitNetwork(start, data, { fix });
+      const free = await fitNetwork(start, data, { fix, solver: 'matrix-free' });
+      expect(free.report.strategy).toBe('matrix-free-cg');
+      expect(free.report.success).toBe(true);
+      expect(free.report.strategyStats!.cgIterations).toBeGreaterThan(0);
+      const layout = layoutOf(truth);
+      const a = packParameters(dense.network, layout);
+      const b = packParameters(free.network, layout);
+      expect(Math.max(...a.map((v, k) => Math.abs(v - b[k])))).toBeLessThan(1e-10);
+      if (fix === 'none') expect(distance(truth, free.network).parameters).toBeLessThan(1e-9);
+      else expect(Array.from(free.network.A.data)).toEqual(Array.from(start.A.data));
+    }
+    await expect(fitNetwork(start, data, { solver: 'matrix-free', rowBlocks: 2 })).rejects.toThrow("invalid argument. `rowBlocks` must be 1 or 'auto' with solver 'matrix-free'. Value: `2`.");
+    await expect(fitNetwork(start, data, { solver: 'lsqr' as 'matrix-free' })).rejects.toThrow("invalid argument. `solver` must be one of 'normal-equations', 'matrix-free'. Value: `lsqr`.");
+  });
+
   it('fitNetwork: names data of the wrong shape', async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     const inputs = matrix(10, 7);
