@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The reports in a real browser: headless Chromium (Debian's `chromium`, or NNID_CHROMIUM) driven
  * by playwright-core, no browser download. Each page must load with no console error and no
