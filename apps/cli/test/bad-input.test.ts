@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { serializeNetwork } from '@nnid/core';
 import { randomNetwork } from '@nnid/oracle';
 import { main } from '../src/main.ts';
-import { checkOutputs, writeOutput } from '../src/files.ts';
+import { checkOutputs, replaceAtomically, writeOutput } from '../src/files.ts';
 import { readRecords } from '../src/sweep/records.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-bad-input-'));
@@ -83,6 +83,21 @@ describe('results are written atomically', () => {
     expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: [`nnid generate: --out: cannot write ${out}: no space left on device (the earlier file is kept)`] });
     expect(readFileSync(out, 'utf8')).toBe(earlier);
     expect(readdirSync(small).sort()).toEqual(['filler', 'net.json']);
+  });
+
+  it('an injected write error (no mount needed): the earlier file is kept, the temporary file removed', () => {
+    const target = join(dir, 'kept.json');
+    writeFileSync(target, 'earlier');
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(() =>
+      replaceAtomically({ flag: '--out', path: target }, (tmp) => {
+        writeFileSync(tmp, 'half a res');
+        throw full;
+      }),
+    ).toThrow(`--out: cannot write ${target}: no space left on device (the earlier file is kept)`);
+    expect(readFileSync(target, 'utf8')).toBe('earlier');
+    expect(readdirSync(dir).filter((f) => f.startsWith('.kept.json'))).toEqual([]);
+    rmSync(target);
   });
 
   it('writeOutput replaces the file by a rename (a new inode), follows a symbolic link, keeps the mode', () => {
