@@ -1,118 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { matrixFrom, rng } from '@nnid/core';
-import { gram, matmul } from '@nnid/linalg';
-import { leastSquares, matrixFreeStrategy, normalEquationsStrategy, type JacobianOperator, type NormalEquations } from '@nnid/optimize';
-
-type Model = { m: number; residual: (x: Float64Array) => Float64Array; jacobian: (x: Float64Array) => Float64Array };
-
-/** J v and J^T w by loops over a J (m x n) formed at each linearization: no n x n matrix. */
-function operatorOf({ m, residual, jacobian }: Model): JacobianOperator & { products: number } {
-  let J: Float64Array = new Float64Array(0);
-  let n = 0;
-  const op = {
-    products: 0,
-    async linearize(x: Float64Array) {
-      n = x.length;
-      J = jacobian(x);
-      const columnNormsSquared = new Float64Array(n);
-      for (let i = 0; i < m; i++) for (let k = 0; k < n; k++) columnNormsSquared[k] += J[i * n + k] ** 2;
-      return { residuals: residual(x), columnNormsSquared };
-    },
-    async residuals(x: Float64Array) {
-      return residual(x);
-    },
-    apply(v: Float64Array) {
-      op.products++;
-      const out = new Float64Array(m);
-      for (let i = 0; i < m; i++) for (let k = 0; k < n; k++) out[i] += J[i * n + k] * v[k];
-      return out;
-    },
-    applyTranspose(w: Float64Array) {
-      op.products++;
-      const out = new Float64Array(n);
-      for (let i = 0; i < m; i++) for (let k = 0; k < n; k++) out[k] += J[i * n + k] * w[i];
-      return out;
-    },
-  };
-  return op;
-}
-
-/** The same problem as normal equations (the dense strategy). */
-function equationsOf({ m, residual, jacobian }: Model): NormalEquations {
-  let J: Float64Array = new Float64Array(0);
-  let r: Float64Array = new Float64Array(0);
-  const sum = (v: Float64Array) => v.reduce((s, t) => s + t * t, 0);
-  return {
-    async evaluate(x) {
-      r = residual(x);
-      J = jacobian(x);
-      const Jv = matrixFrom(J, m, x.length);
-      return { sumSq: sum(r), JtJ: gram(Jv), grad: matmul(Jv, matrixFrom(r, m, 1), { transA: true }).data };
-    },
-    async sumOf(x) {
-      r = residual(x);
-      return sum(r);
-    },
-    gradientAtLast() {
-      return matmul(matrixFrom(J, m, J.length / m), matrixFrom(r, m, 1), { transA: true }).data;
-    },
-  };
-}
-
-/**
- * A one-hidden-layer tanh network f(x) = sum_j c_j tanh(w_j . x + b_j) (d = 3, 4 units: 20
- * parameters [w (4 x 3), b, c]) fitted to its own values at 60 Gaussian points.
- */
-function networkFit(truth: Float64Array): Model {
-  const d = 3;
-  const h = 4;
-  const N = 60;
-  const X = new Float64Array(N * d);
-  rng(7).fillNormal(X);
-  const forward = (p: Float64Array, n: number, J: Float64Array | null) => {
-    let f = 0;
-    for (let j = 0; j < h; j++) {
-      let s = p[h * d + j];
-      for (let t = 0; t < d; t++) s += p[j * d + t] * X[n * d + t];
-      const a = Math.tanh(s);
-      f += p[h * d + h + j] * a;
-      if (J) {
-        const slope = p[h * d + h + j] * (1 - a * a);
-        for (let t = 0; t < d; t++) J[n * 20 + j * d + t] = slope * X[n * d + t];
-        J[n * 20 + h * d + j] = slope;
-        J[n * 20 + h * d + h + j] = a;
-      }
-    }
-    return f;
-  };
-  const y = Float64Array.from({ length: N }, (_, n) => forward(truth, n, null));
-  return {
-    m: N,
-    residual: (p) => Float64Array.from({ length: N }, (_, n) => forward(p, n, null) - y[n]),
-    jacobian: (p) => {
-      const J = new Float64Array(N * 20);
-      for (let n = 0; n < N; n++) forward(p, n, J);
-      return J;
-    },
-  };
-}
-
-function exponentialFit(): Model {
-  const t = Float64Array.from({ length: 30 }, (_, k) => k / 10);
-  const y = t.map((tk, k) => 2 * Math.exp(-1.5 * tk) + 1e-3 * (k % 2 === 0 ? 1 : -1) * (1 + (k % 3)));
-  return {
-    m: 30,
-    residual: (x) => t.map((tk, k) => x[0] * Math.exp(x[1] * tk) - y[k]),
-    jacobian: (x) => {
-      const J = new Float64Array(60);
-      t.forEach((tk, k) => {
-        J[2 * k] = Math.exp(x[1] * tk);
-        J[2 * k + 1] = x[0] * tk * Math.exp(x[1] * tk);
-      });
-      return J;
-    },
-  };
-}
+import { rng } from '@nnid/core';
+import { leastSquares, matrixFreeStrategy, normalEquationsStrategy, type JacobianOperator } from '@nnid/optimize';
+import { equationsOf, exponentialFit, networkFit, operatorOf } from './problems.ts';
 
 const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
@@ -146,7 +35,7 @@ describe('matrixFreeStrategy', () => {
   });
 
   it('reaches the same nonzero minimum of a noisy exponential fit as the dense solver (to 1e-10)', async () => {
-    const problem = exponentialFit();
+    const problem = exponentialFit(2, -1.5, 1e-3).model;
     const x0 = Float64Array.of(1, 0);
     const dense = await leastSquares(normalEquationsStrategy(equationsOf(problem)), x0, {});
     const free = await leastSquares(matrixFreeStrategy(operatorOf(problem)), x0, {});
@@ -168,7 +57,7 @@ describe('matrixFreeStrategy', () => {
   });
 
   it('names bad arguments in the house template', () => {
-    const op = operatorOf(exponentialFit());
+    const op = operatorOf(exponentialFit(2, -1.5).model);
     expect(() => matrixFreeStrategy(op, { tolerance: 0 })).toThrow('invalid argument. `tolerance` must be a finite number > 0. Value: `0`.');
     expect(() => matrixFreeStrategy(op, { maxIterations: 0 })).toThrow('invalid argument. `maxIterations` must be a positive integer. Value: `0`.');
     expect(() => matrixFreeStrategy({} as JacobianOperator)).toThrow('invalid argument. `operator` must be a JacobianOperator { linearize, residuals, apply, applyTranspose }.');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, matrixFrom } from '@nnid/core';
-import { gram, matmul } from '@nnid/linalg';
+import { InvalidArgumentError } from '@nnid/core';
 import {
   isSuccess,
   leastSquares,
@@ -12,58 +11,7 @@ import {
   type StepStrategy,
   type StopReason,
 } from '@nnid/optimize';
-
-/** Normal equations of residuals r(x) (m values) with Jacobian J(x) (m x n, row-major). */
-function problem(m: number, residual: (x: Float64Array) => Float64Array, jacobian: (x: Float64Array) => Float64Array): NormalEquations {
-  let J: Float64Array = new Float64Array(0);
-  let r: Float64Array = new Float64Array(0);
-  const sum = (v: Float64Array) => v.reduce((s, t) => s + t * t, 0);
-  const n = () => J.length / m;
-  return {
-    async evaluate(x) {
-      r = residual(x);
-      J = jacobian(x);
-      const Jv = matrixFrom(J, m, x.length);
-      return { sumSq: sum(r), JtJ: gram(Jv), grad: matmul(Jv, matrixFrom(r, m, 1), { transA: true }).data };
-    },
-    async sumOf(x) {
-      r = residual(x);
-      return sum(r);
-    },
-    gradientAtLast() {
-      return matmul(matrixFrom(J, m, n()), matrixFrom(r, m, 1), { transA: true }).data;
-    },
-  };
-}
-
-/** Rosenbrock's function as residuals: r = (10 (x2 - x1^2), 1 - x1); minimum 0 at (1, 1). */
-const rosenbrock = () =>
-  problem(
-    2,
-    (x) => Float64Array.of(10 * (x[1] - x[0] * x[0]), 1 - x[0]),
-    (x) => Float64Array.of(-20 * x[0], 10, -1, 0),
-  );
-
-/** y_k = a exp(b t_k) (+ noise) on t_k = k / 10, k < 30; parameters (a, b). */
-function exponentialFit(a: number, b: number, noise = 0) {
-  const t = Float64Array.from({ length: 30 }, (_, k) => k / 10);
-  // a fixed, sign-alternating perturbation: the minimum is then nonzero
-  const y = t.map((tk, k) => a * Math.exp(b * tk) + noise * (k % 2 === 0 ? 1 : -1) * (1 + (k % 3)));
-  const eqs = problem(
-    t.length,
-    (x) => t.map((tk, k) => x[0] * Math.exp(x[1] * tk) - y[k]),
-    (x) => {
-      const J = new Float64Array(2 * t.length);
-      t.forEach((tk, k) => {
-        const e = Math.exp(x[1] * tk);
-        J[2 * k] = e;
-        J[2 * k + 1] = x[0] * tk * e;
-      });
-      return J;
-    },
-  );
-  return { eqs, yNorm: Math.hypot(...y) };
-}
+import { equationsOf, exponentialFit, rosenbrock } from './problems.ts';
 
 const solve = (eqs: NormalEquations, x0: number[], options: LevenbergMarquardtOptions = {}) => leastSquares(normalEquationsStrategy(eqs), Float64Array.from(x0), options);
 
@@ -130,7 +78,7 @@ describe('every status is reachable, with its message', () => {
       const start = Float64Array.from(near.x, (v) => v * (1 + 1e-6));
       return solve(eqs, Array.from(start), { residualScale: yNorm, stallWindow: 1, stallFactor: 0.999, stallAbove: 0 });
     }],
-    ['nonFiniteStart', () => solve(problem(1, (x) => Float64Array.of(Math.log(x[0])), (x) => Float64Array.of(1 / x[0])), [-1])],
+    ['nonFiniteStart', () => solve(equationsOf({ m: 1, residual: (x) => Float64Array.of(Math.log(x[0])), jacobian: (x) => Float64Array.of(1 / x[0]) }), [-1])],
   ];
   for (const [reason, run] of cases) {
     it(`${reason}: status ${STATUS_TABLE[reason].status}`, async () => {
