@@ -14,6 +14,9 @@ function usage(): string {
     '',
     'commands:',
     ...lines,
+    '',
+    'exit codes: 0 done, 1 the work failed, 2 bad input (one line says what is wrong)',
+    'the model, the stages, the file formats and how results are measured: docs/DESIGN.md',
   ].join('\n');
 }
 
