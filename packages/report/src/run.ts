@@ -314,7 +314,7 @@ export async function runReport(result: RunResultInput, options: RunReportOption
         `Singular values of the stacked, vectorized Hessians (log axis). W-hat is spanned by the first ${k} (blue); the dashed line marks the chosen dimension and the gap s<sub>${k}</sub>/s<sub>${k + 1}</sub> = ${escapeHtml(num(gap))}. ` +
           `m0 + m1 = ${(w.width1 ?? 0) + (w.width2 ?? 0)}; dimensions tried: ${escapeHtml(dims.join(', ') || String(k))}.` +
           (plots.length > 1 ? ` Right: the gradients’ singular values, whose gap gives range(A) (dimension ${reduced}).` : ''),
-        `<details class="numbers-more"><summary>singular values (${hess.length})</summary>` +
+        `<details class="numbers-more" open><summary>singular values (${hess.length})</summary>` +
           table(
             ['i', 's_i', 's_i / s_(i+1)', 'in W-hat'],
             hess.map((v, i) => [i + 1, { n: sci(v, 4) }, { n: i + 1 < hess.length && hess[i + 1] > 0 ? num(v / hess[i + 1]) : 'n/a' }, i < k ? 'yes' : '']),
