@@ -1,0 +1,256 @@
+/**
+ * The student fit: what a user tries instead of nnid. A network of the given shape is fitted to
+ * N answers of the black box at Gaussian points N(0, I_d) by Levenberg-Marquardt with the analytic
+ * Jacobian (refine's fitNetwork), from random starts run in parallel worker threads. The answers
+ * are paid once, through the oracle (its budget and store apply). The first start, in start order,
+ * whose relative residual on its own data is below the truth-free threshold is returned; else the
+ * best. The same seed gives the same bits whatever the thread count.
+ *
+ * @example
+ * const { network, report } = await studentFit(oracle, { width1: 10, width2: 3, queryBudget: 5, starts: 3, threads: 2 });
+ * report.check.passed; // true when some start fitted its data to 1e-9
+ */
+import {
+  ACTIVATIONS,
+  allocFloat64,
+  checkChoice,
+  checkInteger,
+  checkPositive,
+  createWorkerPool,
+  errorFromWorker,
+  invalidArgument,
+  matrixFrom,
+  rng,
+  settleAll,
+  type ActivationName,
+  type Network,
+  type Oracle,
+} from '@nnid/core';
+import { layoutOf, unpackParameters } from '@nnid/refine';
+import { DATA_KEY, runStart, START_SHIFT_STD, startNetwork, type StartOutcome, type StartTask, type StudentShape } from './start.ts';
+import type { StartResult } from './worker-task.ts';
+
+export interface StudentFitOptions {
+  /** First hidden layer width m0 (the fit must be told the shape). */
+  width1: number;
+  /** Second hidden layer width m1 (<= width1). */
+  width2: number;
+  /** One activation for both layers, or one per layer (default 'tanh'). */
+  activation?: ActivationName | { layer1: ActivationName; layer2: ActivationName };
+  /** Seed of the data points and of every start (default 0). */
+  seed?: number;
+  /** Data points as a multiple of P = d m0 + m0 + m0 m1 + m1: N = floor(queryBudget P) (default 5). */
+  queryBudget?: number;
+  /** Data points as a count (instead of queryBudget). */
+  dataPoints?: number;
+  /** Random starts at most (default 3). */
+  starts?: number;
+  /** Worker threads, one start per thread (default 1: every start in this thread). */
+  threads?: number;
+  /** Levenberg-Marquardt iterations per start at most (default 200; refine's stall rule applies). */
+  maxIterations?: number;
+  /** The truth-free check: relative residual on the fitted data at most this (default 1e-9, identify's). */
+  checkThreshold?: number;
+  /** Called when a start ends (in completion order). */
+  onProgress?: (event: StudentFitProgress) => void;
+}
+
+export interface StudentFitProgress {
+  stage: 'fit';
+  /** Starts ended so far, of `total`. */
+  done: number;
+  total: number;
+  start: number;
+  relativeResidual: number;
+  passed: boolean;
+}
+
+/** One start in the report. */
+export interface StartReport {
+  start: number;
+  iterations: number;
+  relativeResidual: number;
+  initialRelativeResidual: number;
+  stopReason: string;
+  seconds: number;
+  passed: boolean;
+}
+
+export interface StudentFitReport {
+  format: 'nnid.student-fit-report/v1';
+  method: 'fit';
+  /** Every option, resolved. */
+  options: {
+    width1: number;
+    width2: number;
+    activation: { layer1: ActivationName; layer2: ActivationName };
+    seed: number;
+    queryBudget: number | null;
+    dataPoints: number;
+    starts: number;
+    threads: number;
+    maxIterations: number;
+    checkThreshold: number;
+    initialization: string;
+  };
+  widths: { inputDim: number; width1: number; width2: number };
+  parameterCount: number;
+  /** Queries of this run (the N data points): total = paid + reused (the store); total / P. */
+  queries: { total: number; paid: number; reused: number; multipleOfP: number };
+  seconds: { queries: number; starts: number; total: number };
+  threads: number;
+  /**
+   * The starts up to the one returned (all of them when none passed), in start order: the same
+   * whatever the thread count (but their seconds).
+   */
+  starts: StartReport[];
+  /** Starts run beside or after the first passing one (parallel lanes) and not reported. */
+  startsDiscarded: number;
+  /** Index of the start returned. */
+  chosenStart: number;
+  /** The truth-free check on the fitted data, as identify's (`on`: the data the fit paid for). */
+  check: { relativeResidual: number; threshold: number; passed: boolean; on: 'fit-data' };
+  warnings: string[];
+}
+
+export interface StudentFitResult {
+  network: Network;
+  report: StudentFitReport;
+}
+
+const UNSET = 0x7fffffff;
+const INITIALIZATION = `rows of A and B uniform on the unit sphere, theta and tau ~ N(0, ${START_SHIFT_STD}^2)`;
+
+function resolveActivation(act: StudentFitOptions['activation']): { layer1: ActivationName; layer2: ActivationName } {
+  if (act === undefined) return { layer1: 'tanh', layer2: 'tanh' };
+  if (typeof act === 'string') {
+    const a = checkChoice('activation', act, ACTIVATIONS);
+    return { layer1: a, layer2: a };
+  }
+  if (act === null || typeof act !== 'object') invalidArgument('activation', `must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, or { layer1, layer2 }`, act);
+  return { layer1: checkChoice('activation.layer1', act.layer1, ACTIVATIONS), layer2: checkChoice('activation.layer2', act.layer2, ACTIVATIONS) };
+}
+
+/** N x d points from N(0, I_d) on shared memory: row n from rng(seed).split(DATA_KEY, n). */
+export function gaussianPoints(n: number, d: number, seed: number): Float64Array {
+  const X = allocFloat64(n * d, { shared: true });
+  const root = rng(seed).split(DATA_KEY);
+  for (let i = 0; i < n; i++) root.split(i).fillNormal(X.subarray(i * d, (i + 1) * d));
+  return X;
+}
+
+/** Fits a student network of the given shape to the oracle's answers at N Gaussian points. */
+export async function studentFit(oracle: Oracle, options: StudentFitOptions): Promise<StudentFitResult> {
+  const started = performance.now();
+  if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (createOracle)', oracle);
+  if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
+  const d = oracle.inputDim;
+  const width1 = checkInteger('width1', options.width1);
+  const width2 = checkInteger('width2', options.width2);
+  if (width1 > d) invalidArgument('width1', `must be <= the oracle's inputDim (${d})`, width1);
+  if (width2 > width1) invalidArgument('width2', `must be <= width1 (${width1})`, width2);
+  const activation = resolveActivation(options.activation);
+  const seed = checkInteger('seed', options.seed ?? 0, 0);
+  const P = d * width1 + width1 + width1 * width2 + width2;
+  if (options.queryBudget !== undefined && options.dataPoints !== undefined) {
+    invalidArgument('dataPoints', 'must not be given with queryBudget (one or the other)', options.dataPoints);
+  }
+  const queryBudget = options.dataPoints === undefined ? checkPositive('queryBudget', options.queryBudget ?? 5) : null;
+  const N = options.dataPoints !== undefined ? checkInteger('dataPoints', options.dataPoints) : Math.floor((queryBudget as number) * P);
+  if (N < 1) invalidArgument('queryBudget', `must give at least one data point (P = ${P})`, queryBudget);
+  const starts = checkInteger('starts', options.starts ?? 3, 1, 100_000);
+  const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
+  const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
+  const threshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
+  const onProgress = options.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') invalidArgument('onProgress', 'must be a function', onProgress);
+  const shape: StudentShape = { inputDim: d, width1, width2, activation };
+  const warnings: string[] = [];
+  // N <= P points can be interpolated by networks other than the black box: a tiny residual proves nothing
+  const checkable = N > P;
+  if (!checkable) warnings.push(`${N} data points <= P = ${P} parameters: a fit can interpolate them without being the network, so the check cannot pass; give more than ${P} queries`);
+
+  // The data: paid once, through the oracle (its budget refuses the batch before any query).
+  const before = oracle.counts();
+  const inputs = gaussianPoints(N, d, seed);
+  const answers = await oracle.evaluate(matrixFrom(inputs, N, d));
+  const values = allocFloat64(N, { shared: true });
+  values.set(answers);
+  const after = oracle.counts();
+  const queriesSeconds = (performance.now() - started) / 1000;
+
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  stop[0] = UNSET;
+  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, maxIterations, stop });
+  const passes = (o: StartOutcome) => checkable && !o.cancelled && o.relativeResidual <= threshold;
+  const outcomes: (StartOutcome | undefined)[] = new Array(starts);
+  let next = 0;
+  let done = 0;
+  const lanes = Math.min(threads, starts);
+  const pool = lanes > 1 ? createWorkerPool<StartTask, StartResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: lanes, name: 'student-fit' }) : null;
+  const run = async (t: StartTask): Promise<StartOutcome> => {
+    if (!pool) return runStart(t);
+    const [outcome] = await pool.runAll([t], 'student-fit starts', (r) => {
+      if (!r.ok) throw errorFromWorker(r, 'student-fit');
+      return r.outcome;
+    });
+    return outcome;
+  };
+  // each lane takes the next start until one at or before it has passed
+  const lane = async () => {
+    for (;;) {
+      const k = next++;
+      if (k >= starts || stop[0] < k) return;
+      const o = await run(task(k));
+      outcomes[k] = o;
+      if (passes(o) && k < stop[0]) stop[0] = k;
+      done++;
+      if (!o.cancelled) onProgress?.({ stage: 'fit', done, total: starts, start: k, relativeResidual: o.relativeResidual, passed: passes(o) });
+    }
+  };
+  try {
+    await settleAll(Array.from({ length: lanes }, lane), 'student-fit lanes');
+  } finally {
+    await pool?.close();
+  }
+
+  // the first passing start, in start order; else the smallest residual (the first of equals)
+  let chosen = stop[0] !== UNSET ? stop[0] : -1;
+  if (chosen < 0) {
+    for (let k = 0; k < starts; k++) {
+      const o = outcomes[k] as StartOutcome;
+      if (chosen < 0 || o.relativeResidual < (outcomes[chosen] as StartOutcome).relativeResidual) chosen = k;
+    }
+  }
+  const last = stop[0] !== UNSET ? chosen : starts - 1;
+  const reported = outcomes.slice(0, last + 1) as StartOutcome[];
+  const best = outcomes[chosen] as StartOutcome;
+  const network = unpackParameters(best.parameters, layoutOf(startNetwork(shape, seed, chosen)));
+  const total = after.total - before.total;
+  return {
+    network,
+    report: {
+      format: 'nnid.student-fit-report/v1',
+      method: 'fit',
+      options: { width1, width2, activation, seed, queryBudget, dataPoints: N, starts, threads, maxIterations, checkThreshold: threshold, initialization: INITIALIZATION },
+      widths: { inputDim: d, width1, width2 },
+      parameterCount: P,
+      queries: { total, paid: after.paid - before.paid, reused: after.reused - before.reused, multipleOfP: total / P },
+      seconds: { queries: queriesSeconds, starts: reported.reduce((s, o) => s + o.seconds, 0), total: (performance.now() - started) / 1000 },
+      threads: lanes,
+      starts: reported.map((o) => ({
+        start: o.start,
+        iterations: o.iterations,
+        relativeResidual: o.relativeResidual,
+        initialRelativeResidual: o.initialRelativeResidual,
+        stopReason: o.stopReason,
+        seconds: o.seconds,
+        passed: passes(o),
+      })),
+      startsDiscarded: outcomes.filter((o, k) => o !== undefined && k > last).length,
+      chosenStart: chosen,
+      check: { relativeResidual: best.relativeResidual, threshold, passed: passes(best), on: 'fit-data' },
+      warnings,
+    },
+  };
+}
