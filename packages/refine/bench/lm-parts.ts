@@ -2,7 +2,8 @@
 import { matrix, matrixFrom, rng } from '@nnid/core';
 import { choleskySolve, gram, matmul, tier } from '@nnid/linalg';
 import { randomNetwork } from '@nnid/oracle';
-import { layoutOf, packParameters, residualsAndJacobian } from '@nnid/refine';
+import { layoutOf, packParameters } from '@nnid/refine';
+import { residualsAndJacobian } from '../src/params.ts';
 const [d, m0, m1] = (process.argv[2] ?? '50x30x10').split('x').map(Number);
 const net = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', seed: 1 });
 const layout = layoutOf(net);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { gram } from '@nnid/linalg';
-import { fitNetwork, layoutOf, packParameters, refineNetwork, residualsAndJacobian, unpackParameters } from '@nnid/refine';
+import { fitNetwork, layoutOf, packParameters, refineNetwork, unpackParameters } from '@nnid/refine';
+import { residualsAndJacobian } from '../src/params.ts';
 import { inputPairs, normalMatrix, pairCount } from '../src/blocks.ts';
 
 /** Largest parameter difference and relative L2 function error on N(0, I) points. */
