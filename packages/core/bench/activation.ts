@@ -183,3 +183,32 @@ for (const [vname, base] of variants) {
   console.log(`| ${vname} | ${cells.join(' | ')} |`);
 }
 if (!Number.isFinite(sink)) console.log('sink', sink);
+
+// each definition's fused path on its own: ns per unit, with and without slopes
+{
+  const n = 100_000;
+  const t = new Float64Array(n);
+  for (let k = 0; k < n; k++) t[k] = Math.sin(k * 0.37) * 4;
+  const values = new Float64Array(n);
+  const slopes = new Float64Array(n);
+  const { ACTIVATIONS } = await import('../src/activation.ts');
+  const rows: string[] = [];
+  for (const name of ACTIVATIONS) {
+    const phi = activation(name);
+    for (let w = 0; w < 20; w++) phi.valuesSlopes(t, 0, n, values, w % 2 ? slopes : null);
+    const time = (s: Float64Array | null) => {
+      const ms: number[] = [];
+      for (let rep = 0; rep < 9; rep++) {
+        const t0 = performance.now();
+        for (let k = 0; k < 5; k++) phi.valuesSlopes(t, 0, n, values, s);
+        ms.push((performance.now() - t0) / 5);
+      }
+      return (median(ms) * 1e6) / n;
+    };
+    rows.push(`| ${name} | ${time(slopes).toFixed(1)} | ${time(null).toFixed(1)} |`);
+    sink += values[7] + slopes[7];
+  }
+  console.log(`\nvaluesSlopes over ${n} points in [-4, 4], ns per unit (median of 9):`);
+  console.log('| activation | values and slopes | values only |\n|---|---|---|');
+  for (const r of rows) console.log(r);
+}
