@@ -60,7 +60,8 @@ function targetOf(path: string): string {
 
 let probeCount = 0;
 function tempName(target: string, tag: string): string {
-  return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${Date.now().toString(36)}-${probeCount++}`);
+  // the name kept short: a target name near the file system's limit still gets a temporary file
+  return join(dirname(target), `.${basename(target).slice(0, 120)}.${tag}-${process.pid}-${Date.now().toString(36)}-${probeCount++}`);
 }
 
 /**
@@ -192,6 +193,17 @@ export function replaceAtomically(output: OutputPath, write: (tmp: string) => vo
       renameSync(tmp, target);
     } catch (e) {
       fail(e);
+    }
+    // the rename itself on disk too (best effort: some file systems cannot fsync a directory)
+    try {
+      const fd = openSync(dirname(target), 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // the file is complete either way
     }
   };
   let pending;

@@ -181,6 +181,10 @@ describe('nnid sweep --out', () => {
     writeFileSync(own, '{"id":"a","spec":{"seed":1}}\n{"id":"b","spec":{"se');
     expect(readRecords(own).map((r) => r.id)).toEqual(['a']);
     expect(readFileSync(own, 'utf8')).toBe('{"id":"a","spec":{"seed":1}}\n');
+    // a whole record without its final newline is kept, and the newline restored
+    writeFileSync(own, '{"id":"a","spec":{"seed":1}}\n{"id":"b","spec":{"seed":2}}');
+    expect(readRecords(own).map((r) => r.id)).toEqual(['a', 'b']);
+    expect(readFileSync(own, 'utf8')).toBe('{"id":"a","spec":{"seed":1}}\n{"id":"b","spec":{"seed":2}}\n');
   });
 });
 

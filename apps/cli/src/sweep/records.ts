@@ -8,7 +8,7 @@
  * `CrashRecord`: `crashed: true`, `error` set, figures null. A crash is not a result: a rerun of
  * the same command runs that id again and appends its record, and the last line of an id wins.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { experimentId, type ExperimentRecord, type ExperimentSpec } from '@nnid/pipeline';
 
 export interface CrashRecord {
@@ -95,6 +95,19 @@ export function readRecords(path: string): SweepRecord[] {
   }
   if (end < text.length) {
     const torn = text.slice(end);
+    let whole: unknown;
+    try {
+      whole = JSON.parse(torn);
+    } catch {
+      whole = undefined;
+    }
+    if (isRecord(whole)) {
+      // a whole record that lost only its newline (an editor, say): kept, the newline restored
+      records.delete(whole.id);
+      records.set(whole.id, whole);
+      appendFileSync(path, '\n');
+      return [...records.values()];
+    }
     if (!torn.startsWith('{"id":')) {
       throw new ForeignFileError(`its last line (${end === 0 ? 1 : lines.length}) has no final newline and is not one of its records`);
     }
