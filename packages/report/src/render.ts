@@ -31,7 +31,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   try {
     const svg = await view.toSVG();
     // the SVG is inlined in HTML: let it shrink to the page (print) but never grow past its size
-    return svg.replace(/^<svg /, '<svg role="img" style="max-width:100%;height:auto" ');
+    return svg.replace(/^<svg /, '<svg style="max-width:100%;height:auto" ');
   } finally {
     view.finalize();
   }
