@@ -267,7 +267,10 @@ export const command: Command = {
     const ids = specs.map(experimentId);
     if (new Set(ids).size !== ids.length) throw new UsageError('the grid names the same run twice');
     // before any run: both files writable, and not the same file
-    checkOutputs([{ flag: '--out', path: out }, ...(summaryPath !== undefined ? [{ flag: '--summary', path: summaryPath }] : [])]);
+    // (--report-only only reads --out: it may sit on read-only media)
+    const summaryOutput = summaryPath !== undefined ? [{ flag: '--summary', path: summaryPath }] : [];
+    if (values['report-only']) checkOutputs(summaryOutput, [{ flag: '--out', path: out }]);
+    else checkOutputs([{ flag: '--out', path: out }, ...summaryOutput]);
     let previous: SweepRecord[];
     try {
       previous = readRecords(out);
