@@ -5,7 +5,7 @@
  * kernels behind the entry read ndarrays and views alike.
  *
  * @example
- * const X = checkView('points', points, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'count x inputDim' });
+ * const X = checkView('points', points, { cols: d, colsName: 'inputDim', minRows: 1, dims: 'count x inputDim' });
  * // invalid argument. `points` must have inputDim = 12 columns. Value: `13`.
  */
 import { ErrorCodes, NnidError, invalidArgument } from './errors.ts';
@@ -25,7 +25,7 @@ export interface ViewExpectation {
   /** At least this many rows (default 0). */
   minRows?: number;
   /** What the dimensions mean, for the message on a value that is not a view: 'count x inputDim'. */
-  layout?: string;
+  dims?: string;
 }
 
 function isIntegerArray(v: unknown, length: number): v is number[] {
@@ -69,8 +69,8 @@ export function checkView(name: string, value: unknown, expect: ViewExpectation 
     !isIntegerArray(strides, ndim) ||
     !Number.isInteger(offset)
   ) {
-    const layout = expect.layout ? ` (${expect.layout})` : '';
-    invalidArgument(name, `must be a ${ndim}-d Float64View or ndarray over a Float64Array${layout}`, describeValue(value));
+    const dims = expect.dims ? ` (${expect.dims})` : '';
+    invalidArgument(name, `must be a ${ndim}-d Float64View or ndarray over a Float64Array${dims}`, describeValue(value));
   }
   const shape = v.shape as number[];
   const view = asView(value as ViewLike);

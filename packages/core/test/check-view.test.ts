@@ -80,7 +80,7 @@ describe('checkView', () => {
   });
 
   it('names what is not a view, in the house template', () => {
-    expect(thrown(() => checkView('points', [[1, 2]], { layout: 'count x inputDim' }))).toEqual({
+    expect(thrown(() => checkView('points', [[1, 2]], { dims: 'count x inputDim' }))).toEqual({
       code: 'E_INVALID_ARGUMENT',
       message: 'invalid argument. `points` must be a 2-d Float64View or ndarray over a Float64Array (count x inputDim). Value: `an array`.',
     });

@@ -104,7 +104,7 @@ function checkOracle(oracle: Oracle): void {
 
 function resolvePoints(points: PointsInput, d: number, seed: number): { view: Float64View; source?: SampleReport['pointSource'] } {
   if (points && typeof points === 'object' && 'data' in points) {
-    return { view: checkView('points', points, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'count x inputDim' }) };
+    return { view: checkView('points', points, { cols: d, colsName: 'inputDim', minRows: 1, dims: 'count x inputDim' }) };
   }
   const desc = points as Exclude<PointsInput, ViewLike>;
   if (!desc || typeof desc !== 'object') invalidArgument('points', 'must be a Float64View, an ndarray or { count, distribution?, radius?, std? }', points);
@@ -121,7 +121,7 @@ function resolvePoints(points: PointsInput, d: number, seed: number): { view: Fl
 /** Directions r x d (row i = column i of U), after checking U^T U = I. */
 function resolveBasis(basis: ViewLike | undefined, d: number): { dirs: Float64Array | null; r: number } {
   if (basis === undefined) return { dirs: null, r: d };
-  basis = checkView('basis', basis, { rows: d, rowsName: 'inputDim', layout: 'inputDim x r' });
+  basis = checkView('basis', basis, { rows: d, rowsName: 'inputDim', dims: 'inputDim x r' });
   const r = basis.shape[1];
   checkInteger('basis.shape[1]', r, 1, d);
   const dirs = new Float64Array(r * d);

@@ -229,13 +229,13 @@ export function fixSign(v: Float64Array): void {
  */
 export async function findRankOne(basis: ViewLike, options: RankOneOptions = {}): Promise<RankOneResult> {
   const started = performance.now();
-  basis = checkView('basis', basis, { minRows: 1, layout: 'one vectorized symmetric matrix per row' });
+  basis = checkView('basis', basis, { minRows: 1, dims: 'one vectorized symmetric matrix per row' });
   if (options === null || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const layout = checkChoice('layout', options.layout ?? 'packed', ['full', 'packed'] as const);
   const [k, cols] = basis.shape;
   const n = sideOf(cols, layout);
   checkOrthonormalRows(basis);
-  const Q = options.restrictTo === undefined ? undefined : checkView('restrictTo', options.restrictTo, { rows: n, rowsName: 'the matrix side n', layout: 'n x q' });
+  const Q = options.restrictTo === undefined ? undefined : checkView('restrictTo', options.restrictTo, { rows: n, rowsName: 'the matrix side n', dims: 'n x q' });
   const m = Q === undefined ? n : checkOrthonormalColumns(Q, n);
   const seed = checkInteger('seed', options.seed ?? 0, 0);
   const threads = options.pool ? options.pool.threads : checkInteger('threads', options.threads ?? availableParallelism(), 1, 1024);
@@ -249,7 +249,7 @@ export async function findRankOne(basis: ViewLike, options: RankOneOptions = {})
   let startVectors: Float64View | null = null;
   let starts: number;
   if (options.startVectors !== undefined) {
-    const sv = checkView('startVectors', options.startVectors, { cols: m, colsName: 'the search dimension', layout: 'one start per row' });
+    const sv = checkView('startVectors', options.startVectors, { cols: m, colsName: 'the search dimension', dims: 'one start per row' });
     starts = checkInteger('startVectors.shape[0]', sv.shape[0]);
     const copy = matrix(starts, m, { shared: true });
     for (let i = 0; i < starts; i++) {

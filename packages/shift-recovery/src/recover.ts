@@ -180,8 +180,8 @@ export async function recoverShifts(
   }
   if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const d = oracle.inputDim;
-  firstLayerWeights = checkView('firstLayerWeights', firstLayerWeights, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'one weight per row' });
-  entangledWeights = checkView('entangledWeights', entangledWeights, { cols: d, colsName: 'inputDim', minRows: 1, layout: 'one weight per row' });
+  firstLayerWeights = checkView('firstLayerWeights', firstLayerWeights, { cols: d, colsName: 'inputDim', minRows: 1, dims: 'one weight per row' });
+  entangledWeights = checkView('entangledWeights', entangledWeights, { cols: d, colsName: 'inputDim', minRows: 1, dims: 'one weight per row' });
   const m0 = firstLayerWeights.shape[0];
   const m1 = entangledWeights.shape[0];
   if (m0 > d) invalidArgument('firstLayerWeights', `must have at most inputDim = ${d} rows`, m0);
