@@ -17,6 +17,7 @@ import {
   type SpecOracle,
 } from '@nnid/black-box';
 import { identify, score, type IdentifyProgress } from '@nnid/pipeline';
+import { studentFit } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, type Progress } from '../progress.ts';
 import { networkText, parseActivation } from './generate.ts';
@@ -61,6 +62,12 @@ options:
                        activations the network file names; the method assumes them known)
   --threads T          worker threads (default: the number of cores); results do not depend on it
   --no-refine          the paper's pipeline alone, without refinement
+  --method NAME        pipeline (default: the paper's method above) or fit: the student fit, a
+                       network of the shape --width1/--width2 (both required) fitted by
+                       Levenberg-Marquardt from random starts to answers at Gaussian points
+                       (all of --max-queries, else 5 P), one start per thread; the first start
+                       whose residual on its data passes the check is returned, else the best
+  --starts N           --method fit: random starts at most (default 3)
   --quiet              no progress on stderr
   -h, --help           this help
 
@@ -161,6 +168,64 @@ function stageProgress(quiet: boolean): { update: (e: IdentifyProgress) => void;
   };
 }
 
+/** --method (pipeline or fit) and the options that go with it, checked before any query. */
+function methodOption(values: Values): 'pipeline' | 'fit' {
+  const method = values.method === undefined ? 'pipeline' : String(values.method);
+  if (method !== 'pipeline' && method !== 'fit') throw new UsageError(`--method must be one of pipeline, fit, got '${method}'`);
+  if (method === 'pipeline' && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
+  if (method === 'fit') {
+    if (values.width1 === undefined || values.width2 === undefined) throw new UsageError('--method fit needs --width1 and --width2 (the student network\'s shape)');
+    if (values['no-refine']) throw new UsageError('--no-refine is an option of --method pipeline');
+    if (values.report !== undefined) throw new UsageError('--report is an option of --method pipeline');
+    intOption(values, 'starts', 3);
+  }
+  return method;
+}
+
+/**
+ * --method fit: the student fit (@nnid/student-fit) on the same oracle, budget and store; the data
+ * are all of --max-queries (less what a store check paid), else 5 P. Writes the same result file.
+ */
+async function runFit(
+  values: Values,
+  io: { out: (line: string) => void; err: (line: string) => void },
+  s: Omit<Source, 'activation'> & { activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; seed: number; threads: number; out: string },
+): Promise<number> {
+  const maxQueries = optionalInt(values, 'max-queries', 0);
+  const dataPoints = maxQueries === undefined ? undefined : maxQueries - s.oracle.counts().paid;
+  const bar = progressBar('fit', { quiet: Boolean(values.quiet) });
+  let result;
+  try {
+    result = await studentFit(s.oracle, {
+      width1: intOption(values, 'width1'),
+      width2: intOption(values, 'width2'),
+      activation: s.activation,
+      seed: s.seed,
+      threads: s.threads,
+      starts: intOption(values, 'starts', 3),
+      ...(dataPoints !== undefined ? { dataPoints: Math.max(1, dataPoints) } : {}),
+      onProgress: (e) => bar.update(e.done, e.total, `start ${e.start}: residual ${e.relativeResidual.toExponential(1)}`),
+    });
+  } catch (e) {
+    storeErrorAsUsage(e);
+  } finally {
+    bar.done();
+    await s.oracle.close();
+  }
+  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, oracle: s.description };
+  if (s.truth) report.score = { fit: score(s.truth, result.network) };
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetwork(result.network), report }));
+  const q = result.report.queries;
+  const check = result.report.check;
+  io.out(
+    `fitted m0 = ${result.network.width1}, m1 = ${result.network.width2} (student fit, start ${check.passed ? result.report.chosenStart : `${result.report.chosenStart}, the best`} of ${result.report.starts.length} run) from ${q.total} queries (${q.multipleOfP.toFixed(1)} P` +
+      `${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${s.out}`,
+  );
+  for (const w of result.report.warnings) io.err(`warning: ${w}`);
+  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  return check.passed ? 0 : 1;
+}
+
 export const command: Command = {
   name: 'identify',
   summary: 'identify the weights of a network from queries alone (the paper\'s pipeline, then refinement)',
@@ -183,6 +248,8 @@ export const command: Command = {
     activation: { type: 'string' },
     threads: { type: 'string' },
     'no-refine': { type: 'boolean' },
+    method: { type: 'string' },
+    starts: { type: 'string' },
     quiet: { type: 'boolean' },
   },
   async run(values: Values, io) {
@@ -204,6 +271,7 @@ export const command: Command = {
     }
     const threads = intOption(values, 'threads', availableParallelism());
     const refine = !values['no-refine'];
+    const method = methodOption(values);
     if (values.activation === undefined && values.oracle !== undefined && oracleKind(String(values.oracle)) !== 'network') {
       throw new UsageError('--activation is required with an ONNX or HTTP oracle (the method assumes the activations known)');
     }
@@ -218,6 +286,7 @@ export const command: Command = {
     }
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
+    if (method === 'fit') return runFit(values, io, { oracle, truth, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
     const progress = stageProgress(Boolean(values.quiet));
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
     // above it stops the run there (an m1 > m0 network is no nnid.network/v1 file)
