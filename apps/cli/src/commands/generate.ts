@@ -19,11 +19,15 @@ options:
                        tanh/sigmoid (default tanh)
   --shift-std S        std of the shifts theta and tau (default ${DEFAULT_SHIFT_STD})
   --perturb E          move A away from orthogonality: A + E * Gaussian, rows renormalized (default 0)
-                       (values that leave a degenerate network are refused: all-zero rows of A,
-                       every unit saturated; a unit saturated at x = 0 is named in a warning)
   --seed N             random seed, a nonnegative integer (default 0)
   --out FILE           where to write the network (default: print it)
   -h, --help           this help
+
+Values that leave a degenerate network are refused (--perturb so large that A + E G overflows to
+zero rows; a --shift-std that saturates every unit of a layer at x = 0); units saturated at x = 0
+(phi' below 1e-3 phi'(0)) are counted in a warning on stderr. Sizes whose file would exceed the
+500 MiB a network file may hold are refused with the memory and file size they would need.
+The file format: docs/DESIGN.md section 4.
 
 example:
   nnid generate --input-dim 20 --width1 10 --width2 5 --activation tanh --seed 1 --out net.json`;

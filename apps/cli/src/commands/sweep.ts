@@ -47,7 +47,8 @@ grid (comma-separated lists; every combination is run):
   --seeds LIST         seeds, as a list and/or ranges: 1-5 or 1,2,7 (default 1-5)
 
 options:
-  --out FILE           results, one JSON line per run (default sweep.jsonl)
+  --out FILE           results, one JSON line per run (default sweep.jsonl): a new file or one this
+                       command wrote; any other file is refused and left as it is
   --summary FILE       also write the summary table (markdown) to FILE
   --workers N          runs in parallel, one per worker thread (default: the number of cores)
   --no-refine          the paper's pipeline alone
