@@ -5,11 +5,13 @@
  * so the worker threads of the refinement and of the attempt lanes use the same tier as the main
  * thread; the two tiers of one point run one after the other, so they see about the same load.
  *
- *   npx tsx tools/bench/tiers.ts [--seeds 1] [--threads 2] [--points 20,30,50] [--no-write]
+ *   npx tsx tools/bench/tiers.ts [--seeds 1] [--threads 2] [--points 20,30,50] [--plain]
  *
- * Writes the `### identify on both tiers` part of the `## TypeScript tier vs native tier`
- * section of BENCHMARKS.md (the kernel part is written by tools/bench/tier-kernels.ts). Never
- * fails on a figure.
+ * `--plain` also runs the TypeScript tier with its WebAssembly kernel switched off
+ * (`NNID_LINALG_WASM=0`: the plain loops, as at f33741c apart from J^T r), for a before/after.
+ *
+ * Prints markdown tables for the `## TypeScript tier vs native tier` section of BENCHMARKS.md
+ * (the kernel table comes from `tools/bench/linalg.ts --identify-sizes`). Never fails on a figure.
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -23,7 +25,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     points: { type: 'string', default: '20,30,50' },
     child: { type: 'string' },
-    'no-write': { type: 'boolean', default: false },
+    plain: { type: 'boolean', default: false },
   },
 });
 
@@ -67,10 +69,12 @@ const threads = Math.max(1, Number(values.threads));
 const wanted = new Set(values.points.split(',').map(Number));
 const self = fileURLToPath(import.meta.url);
 
-function runChild(tierName: 'native' | 'typescript', spec: object): ChildResult {
+function runChild(tierName: 'native' | 'typescript' | 'plain', spec: object): ChildResult {
   const env = { ...process.env };
-  if (tierName === 'typescript') env.NNID_LINALG = 'typescript';
+  if (tierName !== 'native') env.NNID_LINALG = 'typescript';
   else delete env.NNID_LINALG;
+  if (tierName === 'plain') env.NNID_LINALG_WASM = '0';
+  else delete env.NNID_LINALG_WASM;
   const text = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify(spec)], { cwd: repoRoot, env, encoding: 'utf8', maxBuffer: 1 << 26 });
   const lines = text.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as ChildResult;
@@ -79,11 +83,13 @@ function runChild(tierName: 'native' | 'typescript', spec: object): ChildResult 
 const loadBefore = loadavg();
 const rows: string[] = [];
 const stageRows: string[] = [];
+const plainRows: string[] = [];
 for (const p of POINTS.filter((x) => wanted.has(x.d))) {
   for (const seed of seeds) {
     const spec = { ...p, seed, threads };
     const nat = runChild('native', spec);
     const ts = runChild('typescript', spec);
+    const plain = values.plain ? runChild('plain', spec) : null;
     const same = nat.attempts === ts.attempts && nat.queries === ts.queries ? '' : ' (paths differ)';
     const ratio = ts.seconds.total / nat.seconds.total;
     const name = `(${p.d}, ${p.m0}, ${p.m1})`;
@@ -91,7 +97,12 @@ for (const p of POINTS.filter((x) => wanted.has(x.d))) {
     const row = `| ${name} | ${seed} | ${nat.seconds.total.toFixed(2)} | ${ts.seconds.total.toFixed(2)} | ${ratio.toFixed(2)}x | ${nat.cpu.toFixed(2)} | ${ts.cpu.toFixed(2)} | ${(ts.cpu / nat.cpu).toFixed(2)}x | ${outcome(nat)} / ${outcome(ts)}${same} |`;
     console.log(row);
     rows.push(row);
-    for (const [label, r] of [['native', nat], ['typescript', ts]] as const) {
+    if (plain) {
+      const line = `| ${name} | ${seed} | TypeScript, WebAssembly off | ${plain.seconds.total.toFixed(2)} s, CPU ${plain.cpu.toFixed(2)} s: ${(plain.seconds.total / nat.seconds.total).toFixed(2)}x / ${(plain.cpu / nat.cpu).toFixed(2)}x native (${outcome(plain)}) |`;
+      console.log(line);
+      plainRows.push(line);
+    }
+    for (const [label, r] of [['native', nat], ['typescript', ts], ...(plain ? [['TypeScript, WebAssembly off', plain]] : [])] as [string, ChildResult][]) {
       const line = `| ${name} | ${seed} | ${label} | ${STAGES.map((k) => (r.seconds[k] ?? 0).toFixed(2)).join(' | ')} |`;
       console.log(line);
       stageRows.push(line);
@@ -108,6 +119,7 @@ const section = [
   '| network | seed | native s | TypeScript s | TypeScript / native | native CPU s | TypeScript CPU s | CPU ratio | outcome (native / TypeScript) |',
   '|---|---|---|---|---|---|---|---|---|',
   ...rows,
+  ...(plainRows.length ? ['', '| network | seed | variant | seconds, CPU, ratios to native (wall / CPU) |', '|---|---|---|---|', ...plainRows] : []),
   '',
   'Seconds per stage (from identify\'s report):',
   '',
@@ -116,7 +128,6 @@ const section = [
   ...stageRows,
   '',
   machineLine(loadBefore, loadAfter),
-  `Run: \`npx tsx tools/bench/tiers.ts --seeds ${seeds.length} --threads ${threads} --points ${values.points}\` (${new Date().toISOString().slice(0, 10)}).`,
+  `Run: \`npx tsx tools/bench/tiers.ts --seeds ${seeds.length} --threads ${threads} --points ${values.points}${values.plain ? ' --plain' : ''}\` (${new Date().toISOString().slice(0, 10)}).`,
 ].join('\n');
 console.log(`\n${section}`);
-if (!values['no-write']) console.log('\n(paste into BENCHMARKS.md: "### identify on both tiers")');

@@ -151,6 +151,7 @@ function choleskyFactorWasm(n: number, a: Float64Array, jitter: number, w: WasmK
     if (pivot < 0 && j0 + jb < n) trailingUpdate(w, n, j0, jb, work + (jb / 4) * 4 * jb);
   }
   a.set(f.subarray(0, n * n));
+  w.release();
   return pivot;
 }
 

@@ -141,21 +141,22 @@ export function gemmWasm(
   if (w === null) return false;
   const mp = Math.ceil(m / 4);
   const np = Math.ceil(n / 4);
-  const offB = 4 * mp * k;
-  const offC = upper ? offB : offB + 4 * np * k;
-  const scratch = offC + m * n;
+  // one panel of KC terms of each operand at a time: C, then A's panel, then B's, then scratch
+  const offC = 0;
+  const offA = m * n;
+  const offB = offA + 4 * mp * Math.min(k, KC);
+  const scratch = upper ? offB : offB + 4 * np * Math.min(k, KC);
   const total = scratch + 16;
   if (total * 8 > 2 ** 31) return false;
   const f = w.reserve(total);
-  packInterleaved(f, 0, m, k, a, ars, acs);
-  if (!upper) packInterleaved(f, offB, n, k, b, brs, bcs);
-  const bBase = upper ? 0 : offB;
+  const bPanel = upper ? offA : offB;
   f.fill(0, offC, offC + m * n);
   const fullCols = n % 4 === 0 ? np : np - 1;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    const aPanel = 4 * mp * p0;
-    const bPanel = bBase + 4 * np * p0;
+    packInterleaved(f, offA, m, kc, a.subarray(p0 * acs), ars, acs);
+    if (!upper) packInterleaved(f, offB, n, kc, b.subarray(p0 * bcs), brs, bcs);
+    const aPanel = offA;
     for (let jb0 = 0; jb0 < np; jb0 += NT) {
       const jb1 = Math.min(np, jb0 + NT);
       for (let ig = 0; ig < mp; ig++) {
@@ -176,6 +177,7 @@ export function gemmWasm(
     }
   }
   c.set(w.f64.subarray(offC, offC + m * n));
+  w.release();
   if (upper) {
     for (let i = 1; i < m; i++) for (let j = 0; j < i; j++) c[i * n + j] = c[j * n + i];
   }

@@ -191,11 +191,15 @@ export interface WasmKernel {
   f64: Float64Array;
   /** Makes the memory at least `doubles` long; returns the (possibly new) view. */
   reserve(doubles: number): Float64Array;
+  /** After a call: drops this instance when its memory grew past RETAINED_BYTES (WebAssembly memory never shrinks; the next call makes a new one). */
+  release(): void;
   tiles(ap: number, bp: number, kc: number, c: number, ldc: number, count: number, subtract: number): void;
   column(pp: number, count: number, jb: number, tj: number, lj: number, inv: number): void;
 }
 
 let kernel: WasmKernel | null | undefined;
+/** Memory kept between calls (64 MiB: a 2800 x 2800 product); larger instances are dropped after their call. */
+const RETAINED_BYTES = 64 * 2 ** 20;
 let enabled = true;
 
 /** The part of the WebAssembly JS API used here (the tsconfig's libs do not declare it). */
@@ -225,6 +229,9 @@ function instantiate(): WasmKernel | null {
         }
         if (k.f64.buffer !== memory.buffer) k.f64 = new Float64Array(memory.buffer);
         return k.f64;
+      },
+      release() {
+        if (memory.buffer.byteLength > RETAINED_BYTES && kernel === k) kernel = undefined;
       },
       tiles,
       column,
