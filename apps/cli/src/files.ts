@@ -236,10 +236,9 @@ const MAX_TYPED_ARRAY = 2 ** 32 - 1;
  */
 export function checkMemory(what: string, bytes: number, largestArray = 0): void {
   const total = totalmem();
-  if (!(bytes <= total) || !(largestArray <= MAX_TYPED_ARRAY)) {
-    throw new UsageError(
-      `${what} needs about ${formatBytes(bytes)} of memory, more than this machine has (${(total / GIB).toFixed(0)} GiB)` +
-        (largestArray > MAX_TYPED_ARRAY ? ` and arrays larger than Node allows (${MAX_TYPED_ARRAY} numbers)` : ''),
-    );
-  }
+  const reasons = [
+    ...(bytes <= total ? [] : [`more than this machine has (${(total / GIB).toFixed(0)} GiB)`]),
+    ...(largestArray <= MAX_TYPED_ARRAY ? [] : [`in arrays larger than Node allows (${MAX_TYPED_ARRAY} numbers)`]),
+  ];
+  if (reasons.length > 0) throw new UsageError(`${what} needs about ${formatBytes(bytes)} of memory, ${reasons.join(' and ')}`);
 }

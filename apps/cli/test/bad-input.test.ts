@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serializeNetwork } from '@nnid/core';
@@ -213,6 +213,8 @@ describe('no stack trace on bad values', () => {
     ['sweep with a huge seed range', ['sweep', '--sizes', '4x2x1', '--seeds', '1-100000000'], "nnid sweep: --seeds: '1-100000000' makes more than 100000 seeds (a sweep runs at most 100000 runs)"],
     ['sweep with a seed beyond 2^53', ['sweep', '--sizes', '4x2x1', '--seeds', '99999999999999999999'], "nnid sweep: --seeds: '99999999999999999999' has a seed above 9007199254740991"],
     ['a seed beyond 2^53', ['generate', '--input-dim', '4', '--width1', '2', '--width2', '1', '--seed', '99999999999999999999'], "nnid generate: --seed must be an integer >= 0, got '99999999999999999999'"],
+    ['sample with a step wider than the sphere', ['sample', '--network', net, '--step', '1e300'], "nnid sample: --step must be smaller than --radius (1), got '1e300'"],
+    ['sample with a stack larger than memory', ['sample', '--network', net, '--points', '100000000', '--quiet'], `nnid sample: --points 100000000 Hessians of d = 12 needs about 230 GB of memory, ${230e9 > totalmem() ? `more than this machine has (${(totalmem() / 2 ** 30).toFixed(0)} GiB) and ` : ''}in arrays larger than Node allows (4294967295 numbers)`],
     ['demo with --width2 > --width1', ['demo', '--width1', '3', '--width2', '5'], "nnid demo: --width2 must be <= --width1 (3), got '5'"],
     ['a directory as a network file', ['score', '--truth', '/tmp', '--recovered', '/tmp'], 'nnid score: cannot read /tmp: it is a directory [E_FILE_READ]'],
     ['an empty network file', ['score', '--truth', '/dev/null', '--recovered', '/dev/null'], 'nnid score: cannot read /dev/null: not valid JSON (Unexpected end of JSON input) [E_FILE_READ]'],

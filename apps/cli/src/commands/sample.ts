@@ -73,6 +73,8 @@ export const command: Command = {
     const layout = choice(values, 'layout', ['full', 'packed'] as const, 'full');
     const step = numberOption(values, 'step', DEFAULT_STEP[scheme]);
     if (step <= 0) throw new UsageError(`--step must be a number > 0, got '${String(values.step)}'`);
+    // a stencil wider than the sphere of points measures no Hessian at those points
+    if (step >= radius) throw new UsageError(`--step must be smaller than --radius (${radius}), got '${String(values.step)}'`);
     const threads = intOption(values, 'threads', availableParallelism());
     const seed = intOption(values, 'seed', 0, 0);
     const noise = numberOption(values, 'noise', 0, 0);
