@@ -41,3 +41,52 @@ export function progressBar(title: string, options: { quiet?: boolean; stream?: 
     },
   };
 }
+
+/** What identify emits (IdentifyProgress of @nnid/pipeline, structurally). */
+export interface StageEvent {
+  event: 'plan' | 'start' | 'step' | 'end';
+  stage: string;
+  done: number;
+  total: number;
+  message?: string;
+  /** 'end': the stage's seconds, the number identify adds to report.seconds[stage]. */
+  seconds?: number;
+}
+
+/**
+ * identify's progress on stderr: the plan (one line, and a warning line when it exceeds its
+ * target), a bar per stage with steps, and one line per stage run with its seconds as identify
+ * measured them (the report's clock and stage names, so the lines add up to report.seconds).
+ */
+export function stageProgress(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): { update: (e: StageEvent) => void; done: () => void } {
+  const stream = options.stream ?? process.stderr;
+  let bar: Progress | null = null;
+  let barStage = '';
+  const clear = () => {
+    if (bar && stream.isTTY) stream.write('\r' + ' '.repeat(78) + '\r');
+    bar = null;
+    barStage = '';
+  };
+  return {
+    update(e) {
+      if (options.quiet) return;
+      if (e.event === 'plan') {
+        clear();
+        for (const line of (e.message ?? '').split('\n')) stream.write(line.startsWith('warning: ') ? `${line}\n` : `plan: ${line}\n`);
+      } else if (e.event === 'step') {
+        // single-step stages get their 'end' line only
+        if (e.total <= 1) return;
+        if (barStage !== e.stage) {
+          clear();
+          barStage = e.stage;
+          bar = progressBar(e.stage, { stream });
+        }
+        bar?.update(e.done, e.total, e.message ?? '');
+      } else if (e.event === 'end') {
+        if (barStage === e.stage) clear();
+        stream.write(`${e.stage}: done in ${(e.seconds ?? 0).toFixed(2)} s${e.message ? ` — ${e.message}` : ''}\n`);
+      }
+    },
+    done: clear,
+  };
+}

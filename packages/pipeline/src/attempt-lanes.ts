@@ -20,8 +20,8 @@ export function createAttemptLanes(options: { lanes: number }): AttemptLanes {
   const pool = createWorkerPool<AttemptTask, AttemptTaskResult>({ filename: new URL('./attempt-worker.mjs', import.meta.url).href, threads: options.lanes, name: 'attempt lanes' });
   return {
     lanes: pool.threads,
-    async run(start, data, o) {
-      const [result] = await pool.runAll([{ start, data, options: o }], 'attempt refinement', (r) => {
+    async run(start, data, options) {
+      const [result] = await pool.runAll([{ start, data, options }], 'attempt refinement', (r) => {
         if (!r.ok) throw errorFromWorker(r, 'identify attempt');
         return r.result;
       });

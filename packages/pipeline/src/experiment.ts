@@ -7,9 +7,11 @@
  *   activation: { layer1: 'tanh', layer2: 'tanh' }, shiftStd: 0.3, noise: 0, seed: 1 });
  * record.exact; record.after.function.gaussian.relativeL2;
  */
-import { parameterCount, type ActivationName } from '@nnid/core';
+import { parameterCount, type ActivationName, type QueryCounts } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, type IdentifyOptions } from './identify.ts';
+import { identify } from './identify.ts';
+import type { IdentifyOptions } from './options.ts';
+import type { IdentifyReport } from './report.ts';
 import { score, type Score } from './score.ts';
 
 export interface ExperimentSpec {
@@ -50,7 +52,8 @@ export interface ExperimentRecord {
   /** null when identify threw (see `error`). */
   before: Score | null;
   after: Score | null;
-  queries: Record<string, unknown>;
+  /** The report's queries; the oracle's counts when identify threw. */
+  queries: IdentifyReport['queries'] | QueryCounts;
   seconds: Record<string, number>;
   attempts: number;
   warnings: string[];
@@ -138,7 +141,7 @@ export async function runExperiment(spec: ExperimentSpec, options: { scorePoints
       cause: targetMet ? null : causeOf(final, tolerance),
       before,
       after,
-      queries: result.report.queries as unknown as Record<string, unknown>,
+      queries: result.report.queries,
       seconds: result.report.seconds,
       attempts: result.report.attempts.length,
       warnings: result.report.warnings,
@@ -156,7 +159,7 @@ export async function runExperiment(spec: ExperimentSpec, options: { scorePoints
       cause: `error: ${message}`,
       before: null,
       after: null,
-      queries: oracle.counts() as unknown as Record<string, unknown>,
+      queries: oracle.counts(),
       seconds: {},
       attempts: 0,
       warnings: [],

@@ -2,15 +2,14 @@ export { score, matchWeights, testPoints } from './score.ts';
 export type { Score, ScoreOptions, WeightScore, FunctionError } from './score.ts';
 export { hungarian } from './hungarian.ts';
 export { identify } from './identify.ts';
-export type {
-  IdentifyOptions,
-  IdentifyResult,
-  IdentifyReport,
-  IdentifyProgress,
-  IdentifyStage,
-  AttemptReport,
-  CandidateReport,
-  StageQueries,
-} from './identify.ts';
+export type { IdentifyOptions } from './options.ts';
+export { OPTIONS } from './options.ts';
+export type { IdentifyResult, IdentifyReport } from './report.ts';
+export type { IdentifyProgress, IdentifyStage, StageQueries } from './stages.ts';
+export { STAGES, PAYING_STAGES } from './stages.ts';
+export type { CandidateReport } from './attempt.ts';
+export type { AttemptReport } from './attempt-refine.ts';
+export type { QueryPlan } from './plan.ts';
+export { planQueries, describePlan, planWarning } from './plan.ts';
 export { runExperiment, experimentId } from './experiment.ts';
 export type { ExperimentSpec, ExperimentRecord } from './experiment.ts';

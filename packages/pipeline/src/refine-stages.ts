@@ -41,16 +41,16 @@ function randomSecondLayer(net: Network, stream: ReturnType<typeof rng>): Networ
 export async function refineStages(
   start: Network,
   data: { inputs: Float64View; values: Float64Array },
-  o: RefineStagesOptions,
+  options: RefineStagesOptions,
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<RefineStagesResult> {
   let current = start;
-  if (o.secondLayerStarts > 0) {
+  if (options.secondLayerStarts > 0) {
     // the second layer is where the pipeline is weakest (v_l): fit (B, tau) alone on the
     // first layer found, from the pipeline's second layer and from random ones, keep the best
-    const stream = rng(o.seed).split(11);
+    const stream = rng(options.seed).split(11);
     let bestResidual = Infinity;
-    for (let s = 0; s <= o.secondLayerStarts; s++) {
+    for (let s = 0; s <= options.secondLayerStarts; s++) {
       const candidate = s === 0 ? start : randomSecondLayer(start, stream.split(s));
       const fitted = await fitNetwork(candidate, data, { fix: 'first-layer', maxIterations: 50 });
       if (fitted.report.relativeResidual < bestResidual) {
@@ -60,12 +60,12 @@ export async function refineStages(
     }
   }
   let upperFit: RefineStagesResult['upperFit'] = null;
-  if (o.upperFitIterations > 0) {
-    const upper = await fitNetwork(current, data, { fix: 'first-layer-weights', maxIterations: o.upperFitIterations, costTolerance: o.upperFitCostTolerance, innerSteps: 0 });
+  if (options.upperFitIterations > 0) {
+    const upper = await fitNetwork(current, data, { fix: 'first-layer-weights', maxIterations: options.upperFitIterations, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
     const { residualHistory: _h, ...rest } = upper.report;
     upperFit = rest;
     current = upper.network;
   }
-  const refined = await fitNetwork(current, data, { threads: o.threads, maxIterations: o.maxIterations, ...(onProgress ? { onProgress } : {}) });
+  const refined = await fitNetwork(current, data, { threads: options.threads, maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) });
   return { network: refined.network, upperFit, refine: refined.report };
 }

@@ -166,7 +166,7 @@ describe('identify: the report', () => {
     const truth = randomNetwork({ inputDim: 10, width1: 10, width2: 3, activation: 'tanh', shiftStd: 1, seed: 12 });
     const { network, report } = await identify(createOracle(networkBlackBox(truth)), { width1: 10, width2: 3, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 12, threads: 1 });
     for (const a of report.attempts) {
-      const theta = (a.shifts as { theta: number[] }).theta;
+      const theta = a.shifts.theta;
       expect(Math.max(...theta.map(Math.abs))).toBeLessThan(4.2); // tanh'(theta) >= 1e-3
     }
     expect(report.check.passed).toBe(true);
@@ -255,7 +255,7 @@ describe('identify: input checks', () => {
     const exactWithout = score(truth, without.network, { points: 2000 }).function.sphere.relativeL2 <= 1e-8;
     expect(without.report.check.passed).toBe(exactWithout);
     const withFit = await identify(createOracle(networkBlackBox(truth)), opts);
-    const up = withFit.report.attempts[0].upperFit as { parameters: number; initialRelativeResidual: number; relativeResidual: number; iterations: number };
+    const up = withFit.report.attempts[0].upperFit!;
     expect(up.parameters).toBe(8 + 8 * 3 + 3);
     expect(up.iterations).toBeLessThanOrEqual(100);
     expect(up.relativeResidual).toBeLessThan(up.initialRelativeResidual);

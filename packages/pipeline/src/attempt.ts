@@ -1,0 +1,252 @@
+/**
+ * One attempt of identify, up to the paper's assembled network (the main thread's part): W-hat ->
+ * rank-one candidates -> attribution -> missing a_i -> entangled part -> shifts. Each is one stage
+ * of the run (stages.ts); the refinement is attempt-refine.ts's.
+ */
+import { ErrorCodes, matrix, NnidError, serializeNetwork, type Float64View, type Network, type NetworkJson, type Oracle } from '@nnid/core';
+import { complementBasis, estimateSubspace, restrictStack, type SubspaceReport } from '@nnid/subspace';
+import { findRankOne, type RankOneReport, type RankOneResult, type SolverPool } from '@nnid/rank1-solver';
+import { attributeCandidates, type AttributionReport } from '@nnid/attribution';
+import { recoverShifts, type ShiftRecoveryReport } from '@nnid/shift-recovery';
+import { liftRows, mapRows, pickRows, rowsOf, stackRows, stageSeed } from './identify-geometry.ts';
+import type { ResolvedOptions } from './options.ts';
+import type { Step } from './retry-policy.ts';
+import type { AttemptLedger, Run } from './stages.ts';
+import { ZERO } from './stages.ts';
+import { entangledPart, type EntangledReport } from './entangled.ts';
+import { attemptWidth2Source } from './widths.ts';
+
+/** Data paid once and reused by every attempt after (in shared memory where lanes read it). */
+export interface PaidData {
+  inputs: Float64View;
+  values: Float64Array;
+}
+
+/** What every attempt of a run shares. */
+export interface AttemptContext {
+  oracle: Oracle;
+  options: ResolvedOptions;
+  run: Run;
+  /** Hessians in reduced coordinates (packed). */
+  hessianStack: Float64View;
+  /** d x r basis of range(A), or null (r = d). */
+  rangeBasis: Float64View | null;
+  reducedDim: number;
+  width1: number;
+  /** m1 for dimensions and starts when the step gives none (estimated from the spectrum). */
+  width2: number;
+  gradientAtZero: Float64Array | null;
+  solverPool: SolverPool | null;
+  /** The shift fit's data, paid by the first attempt, reused by the retries. */
+  shiftData: PaidData | null;
+  /** The refinement's fresh data, drawn and paid by the first attempt that refines, reused after. */
+  refineData: PaidData | null;
+  /** What every refinement fits (refineData, and shiftData when reused), in shared memory, made once. */
+  fitData: PaidData | null;
+  /** Set when identify has its answer: attempts still being prepared stop at their next stage. */
+  stopped: boolean;
+}
+
+export interface CandidateReport {
+  /** In R^d, unit, sign fixed (largest |entry| positive). */
+  vector: number[];
+  /** The a-posteriori certificate Phi = |P_W(u u^T)|_F^2. */
+  phi: number;
+  hits: number;
+  role: 'first-layer' | 'entangled' | 'skipped' | 'unused';
+}
+
+/** The search for missing a_i in the orthogonal complement of those accepted. */
+export interface CompletionReport {
+  missing: number;
+  found: number;
+  filledWithComplementBasis?: number;
+  complementDimension?: number;
+  subspaceDimension?: number;
+  candidates?: number;
+  certificates?: number[];
+  solver?: RankOneReport;
+  attributionMargin?: number | null;
+}
+
+/** The stage reports of an attempt's main-thread part. */
+export interface PreparedReport {
+  subspaceDimension: number;
+  /** m1 of this attempt's network. */
+  width2: number;
+  subspace: SubspaceReport;
+  rankOne: RankOneReport;
+  attribution: AttributionReport;
+  candidates: CandidateReport[];
+  /** margin between the groups (entangled min coherence - first-layer max coherence). */
+  attributionMargin: number | null;
+  completion: CompletionReport;
+  entangled: EntangledReport;
+  shifts: ShiftRecoveryReport;
+  networkBeforeRefinement: NetworkJson;
+  /** Relative residual of the shift fit (paper's pipeline alone) on its data. */
+  pipelineResidual: number;
+}
+
+/** An attempt up to the paper's assembled network. */
+export interface PreparedAttempt {
+  step: Step;
+  network: Network;
+  report: PreparedReport;
+  ledger: AttemptLedger;
+  width2Source: string;
+  started: number;
+}
+
+/** An error that ends an attempt prepared after identify had its answer (never reported). */
+const STOPPED = 'identify: stopped (an earlier attempt passed the check)';
+
+/** The seed of an attempt: from its step's id, not from when it runs. */
+export function attemptSeedOf(options: ResolvedOptions, step: Step): number {
+  return stageSeed(options.seed, 100 + step.id);
+}
+
+function rolesOf(firstSearch: RankOneResult, attribution: AttributionReport): CandidateReport['role'][] {
+  const roles = new Array<CandidateReport['role']>(firstSearch.candidates.shape[0]).fill('unused');
+  for (const i of attribution.firstLayer) roles[i] = 'first-layer';
+  for (const i of attribution.entangled) roles[i] = 'entangled';
+  for (const s of attribution.skipped) roles[s.index] = 'skipped';
+  return roles;
+}
+
+/**
+ * Missing a_i: the problem restricted to the orthogonal complement of the accepted ones (Q^T H Q
+ * keeps the rank-one structure), its own W-hat, solver and attribution; still short, the rest of an
+ * orthonormal basis (refinement's job then). Returns the completed first layer (reduced coordinates).
+ */
+async function completeFirstLayer(
+  ctx: AttemptContext,
+  firstLayer: Float64View,
+  at: { subspaceDimension: number; width2: number; seed: number; solver: { pool: SolverPool } | { threads: number } },
+): Promise<{ firstLayer: Float64View; report: CompletionReport }> {
+  const m0 = ctx.width1;
+  const r = ctx.reducedDim;
+  const missing = m0 - firstLayer.shape[0];
+  if (missing <= 0) return { firstLayer, report: { missing, found: 0 } };
+  const Q = complementBasis(firstLayer);
+  const complementDimension = Q.shape[1];
+  const restricted = restrictStack(ctx.hessianStack, Q, 'packed');
+  const dimension = Math.max(
+    1,
+    Math.min(Math.round((at.subspaceDimension / (m0 + at.width2)) * (complementDimension + at.width2)), restricted.shape[0], restricted.shape[1]),
+  );
+  const subspace = estimateSubspace(restricted, { layout: 'packed', dimension });
+  const search = await findRankOne(subspace.subspace.basis, { ...at.solver, starts: 10 * (complementDimension + at.width2), seed: stageSeed(at.seed, 1), threshold: 0 });
+  const attribution = attributeCandidates(search.candidates, { width1: complementDimension, certificates: search.certificates });
+  let found = mapRows(attribution.firstLayerWeights, Q);
+  let filled = 0;
+  if (found.shape[0] < missing) {
+    const rest = complementBasis(stackRows(firstLayer, found));
+    const extra = matrix(missing - found.shape[0], r);
+    for (let i = 0; i < extra.shape[0]; i++) for (let t = 0; t < r; t++) extra.data[i * r + t] = rest.data[t * rest.shape[1] + i];
+    filled = extra.shape[0];
+    found = stackRows(found, extra);
+  }
+  const take = pickRows(found, Array.from({ length: missing }, (_, i) => i));
+  return {
+    firstLayer: stackRows(firstLayer, take),
+    report: {
+      missing,
+      found: missing - filled,
+      filledWithComplementBasis: filled,
+      complementDimension,
+      subspaceDimension: dimension,
+      candidates: search.candidates.shape[0],
+      certificates: Array.from(search.certificates).slice(0, missing),
+      solver: search.report,
+      attributionMargin: attribution.report.margin,
+    },
+  };
+}
+
+/** Subspace -> rank-one -> attribution (+ completion, + entangled part) -> shifts: the paper's network. */
+export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<PreparedAttempt> {
+  const { oracle, options, run, hessianStack, rangeBasis, width1: m0 } = ctx;
+  const k = step.subspaceDimension;
+  const width2Given = step.width2;
+  const m1 = step.width2 ?? ctx.width2;
+  const started = performance.now();
+  const ledger: AttemptLedger = { seconds: {}, queries: { ...ZERO } };
+  const checkStopped = () => {
+    if (ctx.stopped) throw new NnidError(ErrorCodes.numerical, STOPPED);
+  };
+  const seed = attemptSeedOf(options, step);
+  // small searches run in the main thread (same results): a worker pool costs more to start
+  const solver = ctx.solverPool ? { pool: ctx.solverPool } : { threads: 1 };
+  const starts = options.starts === 'auto' ? 10 * (m0 + m1) : options.starts;
+
+  const subspace = await run.stage('subspace', () => estimateSubspace(hessianStack, { layout: 'packed', dimension: k }), { message: `dimension ${k}`, attempt: ledger });
+  const firstSearch = await run.stage('rankOne', () => findRankOne(subspace.subspace.basis, { ...solver, starts, seed, threshold: options.threshold }), {
+    message: `${starts} starts`,
+    attempt: ledger,
+  });
+  checkStopped();
+  const attribution = await run.stage(
+    'attribution',
+    () =>
+      attributeCandidates(firstSearch.candidates, {
+        width1: m0,
+        ...(width2Given !== undefined ? { width2: width2Given } : {}),
+        certificates: firstSearch.certificates,
+      }),
+    { attempt: ledger },
+  );
+  const completed = await run.stage('completion', () => completeFirstLayer(ctx, attribution.firstLayerWeights, { subspaceDimension: k, width2: m1, seed, solver }), {
+    attempt: ledger,
+  });
+  checkStopped();
+  const firstLayer = completed.firstLayer; // reduced coordinates
+  const entangled = await run.stage('entangled', () => entangledPart(ctx, { firstLayer, firstSearch, attribution, width2Given, seed, solver }), { attempt: ledger });
+  checkStopped();
+
+  // back to R^d
+  const Ahat = liftRows(firstLayer, rangeBasis);
+  const Vhat = liftRows(entangled.weights, rangeBasis);
+  const shifts = await run.stage(
+    'shifts',
+    () =>
+      recoverShifts(oracle, Ahat, Vhat, {
+        activation: options.activation,
+        seed: stageSeed(seed, 3),
+        ...(ctx.gradientAtZero ? { gradientAtZero: ctx.gradientAtZero } : {}),
+        dataPoints: options.shiftDataPoints,
+        ...(ctx.shiftData ? { data: ctx.shiftData } : {}),
+      }),
+    { attempt: ledger },
+  );
+  ctx.shiftData ??= shifts.data;
+
+  const roles = rolesOf(firstSearch, attribution.report);
+  const lifted = liftRows(firstSearch.candidates, rangeBasis);
+  const candidates: CandidateReport[] = [];
+  for (let i = 0; i < firstSearch.candidates.shape[0]; i++) {
+    candidates.push({ vector: rowsOf(pickRows(lifted, [i]))[0], phi: firstSearch.certificates[i], hits: firstSearch.hits[i], role: roles[i] });
+  }
+  const width2 = entangled.weights.shape[0];
+  return {
+    step,
+    network: shifts.network,
+    report: {
+      subspaceDimension: k,
+      width2,
+      subspace: subspace.report,
+      rankOne: firstSearch.report,
+      attribution: attribution.report,
+      candidates,
+      attributionMargin: attribution.report.margin,
+      completion: completed.report,
+      entangled: entangled.report,
+      shifts: shifts.report,
+      networkBeforeRefinement: serializeNetwork(shifts.network),
+      pipelineResidual: shifts.report.relativeResidual,
+    },
+    ledger,
+    width2Source: attemptWidth2Source(options, width2Given),
+    started,
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * identify()'s options, declared once (scikit-learn's `_parameter_constraints` as the model): each
+ * row holds the option's doc (its comment), default, check and how 'auto' resolves. The options
+ * type callers pass, the resolved form, the checks and the report's `options` are all derived
+ * from this table. Rows are checked in table order.
+ */
+import { availableParallelism } from 'node:os';
+import { ACTIVATIONS, checkChoice, checkInteger, checkPositive, invalidArgument, type ActivationName } from '@nnid/core';
+import type { IdentifyProgress } from './stages.ts';
+import { SAMPLING } from './sampling.ts';
+
+/** What a check sees besides the value: the oracle's input dimension and the options checked before that it depends on. */
+export interface CheckContext {
+  readonly inputDim: number;
+  width1?: number;
+  layer1?: ActivationName;
+}
+
+/** One row of the table. `In` is what a caller passes, `Out` the resolved value ('auto' where it resolves at run time). */
+export interface OptionSpec<In, Out> {
+  /** The default (the value a missing option takes before its check). */
+  readonly default: In | undefined | (() => In);
+  /** The value given (or the default) to the value used; throws in the house template. */
+  readonly check: (value: unknown, name: string, context: CheckContext) => Out;
+  /** How 'auto' resolves: at run time, from what the run has measured; the report shows the value used. */
+  readonly auto?: string;
+  /** Left out of the report (callbacks). */
+  readonly unreported?: true;
+  /** Type only: what a caller passes. */
+  readonly input?: In;
+}
+
+function spec<In, Out>(row: OptionSpec<In, Out>): OptionSpec<In, Out> {
+  return row;
+}
+
+const isAuto = (value: unknown) => value === undefined || value === 'auto';
+
+function integer(dflt: number | (() => number), min: number, max?: number): OptionSpec<number, number> {
+  return spec({ default: dflt, check: (value, name) => checkInteger(name, value, min, max) });
+}
+
+/** An optional width: at most `max` of what is checked before it. */
+function width(max: (context: CheckContext) => number): OptionSpec<number, number | undefined> {
+  return spec<number, number | undefined>({ default: undefined, check: (value, name, context) => (value === undefined ? undefined : checkInteger(name, value, 1, max(context))) });
+}
+
+function autoInteger(min: number, auto: string): OptionSpec<number | 'auto', number | 'auto'> {
+  return spec({ default: 'auto', auto, check: (value, name) => (isAuto(value) ? 'auto' : checkInteger(name, value, min)) });
+}
+
+function positive(dflt: number, allowZero = false): OptionSpec<number, number> {
+  return spec({ default: dflt, check: (value, name) => checkPositive(name, value, allowZero) });
+}
+
+function autoPositive(auto: string, allowZero = false): OptionSpec<number | 'auto', number | 'auto'> {
+  return spec({ default: 'auto', auto, check: (value, name) => (isAuto(value) ? 'auto' : checkPositive(name, value, allowZero)) });
+}
+
+function flag(dflt: boolean): OptionSpec<boolean, boolean> {
+  return spec({ default: dflt, check: (value, name) => (typeof value === 'boolean' ? value : invalidArgument(name, 'must be a boolean', value)) });
+}
+
+function choice<T extends string>(choices: readonly T[], dflt: T): OptionSpec<T, T> {
+  return spec({ default: dflt, check: (value, name) => checkChoice(name, value, choices) });
+}
+
+const SCHEMES = ['forward', 'central'] as const;
+
+/** 'auto' attempt lanes start after a failed attempt that spent at least this long refining (a lane costs ~0.5 s to start). */
+export const LANES_FROM_SECONDS = 1;
+
+export const OPTIONS = {
+  /** m0, the first hidden layer's width. Default: the dimension of range(A) (or inferred by attribution). */
+  width1: width((context) => context.inputDim),
+  /** m1, the second hidden layer's width. Default: the number of entangled weights found. */
+  width2: width((context) => context.width1 ?? context.inputDim),
+  /** The activations of the two layers (the method assumes them known). */
+  activation: spec<{ layer1: ActivationName; layer2: ActivationName }, { layer1: ActivationName; layer2: ActivationName }>({
+    default: undefined,
+    check: (value, name) => {
+      const pair = value as { layer1?: unknown; layer2?: unknown } | null | undefined;
+      if (!pair || typeof pair !== 'object') invalidArgument(name, `must be { layer1, layer2 } with ${ACTIVATIONS.join(' or ')}`, value);
+      return { layer1: checkChoice(`${name}.layer1`, pair.layer1, ACTIVATIONS), layer2: checkChoice(`${name}.layer2`, pair.layer2, ACTIVATIONS) };
+    },
+  }),
+  /** Seed of every random choice. */
+  seed: spec<number, number>({ default: undefined, check: (value, name) => checkInteger(name, value, 0) }),
+  /** Worker threads (default os.availableParallelism()). The result does not depend on it. */
+  threads: integer(() => availableParallelism(), 1, 1024),
+  /** Levenberg-Marquardt on all parameters after the paper's pipeline (default true). */
+  refine: flag(true),
+  /** Reduce to range(A) from gradients first (default true). */
+  reduceToRange: flag(true),
+  /** Refit the shift fit's (already paid) data in the refinement too (default true). */
+  reuseShiftData: flag(true),
+  /** Called as identify goes: the plan, then each stage's start, progress and end (with its seconds). */
+  onProgress: spec<(event: IdentifyProgress) => void, ((event: IdentifyProgress) => void) | undefined>({
+    default: undefined,
+    unreported: true,
+    check: (value, name) =>
+      value === undefined || typeof value === 'function' ? (value as ((event: IdentifyProgress) => void) | undefined) : invalidArgument(name, 'must be a function', value),
+  }),
+  /**
+   * Finite-difference step of the Hessians: 'auto' = the sampler's default for the scheme, or
+   * larger when the oracle is noisy (noiseAwareStep of @nnid/hessian-sampler, from `noise`).
+   */
+  step: autoPositive("the sampler's default for the scheme; with a noisy oracle noiseAwareStep(sigma) times the activation's step scale"),
+  /**
+   * Finite-difference step of the gradients: 'auto' = the sampler's default for the scheme, or
+   * larger when the oracle is noisy (noiseAwareStep of @nnid/hessian-sampler, from `noise`).
+   */
+  gradientStep: autoPositive("the sampler's default for the scheme; with a noisy oracle noiseAwareStep(sigma) times the activation's step scale"),
+  /**
+   * Std of the oracle's noise: 'auto' = estimated first from 45 queries (estimateNoise of
+   * @nnid/hessian-sampler); a number = known (0: exact, no queries). It sets the 'auto' steps and
+   * the truth-free check's threshold.
+   */
+  noise: autoPositive('estimated from 45 queries before any other stage', true),
+  /** dim W-hat: 'auto' = round(1.5 (m0 + m1)). */
+  subspaceDimension: autoInteger(1, 'round(1.5 (m0 + m1)), at most what the Hessian stack gives'),
+  /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1, 1.25, 0.75, 1.1, 0.9, 1.75, 0.6, 1.4, 0.8, 1.6, 0.7]; duplicate dimensions are skipped). */
+  retryFactors: spec<number[], number[]>({
+    default: [2, 1, 1.25, 0.75, 1.1, 0.9, 1.75, 0.6, 1.4, 0.8, 1.6, 0.7],
+    check: (value, name) =>
+      Array.isArray(value) && !value.some((f) => typeof f !== 'number' || !(f > 0) || !Number.isFinite(f))
+        ? (value as number[])
+        : invalidArgument(name, 'must be an array of positive numbers', value),
+  }),
+  /** A-posteriori check of the rank-one solver (default 0.9). */
+  threshold: spec<number, number>({
+    default: 0.9,
+    check: (value, name) => {
+      const threshold = checkPositive(name, value, true);
+      return threshold > 1 ? invalidArgument(name, 'must be a number in [0, 1]', threshold) : threshold;
+    },
+  }),
+  /** Gradients for range(A), the first at x = 0: 'auto' = m0 + 4 (d + 4 when m0 is unknown). */
+  gradientPoints: autoInteger(2, 'm0 + 4 (d + 4 when m0 is unknown)'),
+  /**
+   * Hessians: 'auto' = as many as the Hessian budget buys, at least m0 + m1 + 2 and at most
+   * 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
+   */
+  hessianPoints: autoInteger(1, 'as many as the Hessian budget buys, within [m0 + m1 + 2, 2 (m0 + m1)]'),
+  /** Finite-difference scheme of the gradients (default 'forward': d + 1 queries each, central 2 d). */
+  gradientScheme: choice(SCHEMES, 'forward'),
+  /** Multiple of the noise level in the check's threshold (default 3). */
+  noiseThresholdFactor: positive(3),
+  /**
+   * Queries for the Hessians when `hessianPoints` is 'auto', as a multiple of P: 'auto' (default)
+   * = what `queryBudget` leaves after the queries already paid (noise estimate, gradients) and
+   * those planned for the shift fit and the refinement.
+   */
+  hessianBudget: autoPositive('what queryBudget leaves after the queries paid before and planned after the Hessians'),
+  /** Total queries the 'auto' Hessian budget aims at, as a multiple of P (default 20); the plan warns when it exceeds it. */
+  queryBudget: positive(20),
+  /**
+   * Radius of the sphere the gradient and Hessian points are drawn on: 'auto' = 1 for a tanh
+   * first layer, 3 for sigmoid (sigmoid(t) = (1 + tanh(t / 2)) / 2 halves the first-layer weights;
+   * measured: see packages/pipeline/README.md).
+   */
+  radius: spec<number | 'auto', number>({
+    default: 'auto',
+    auto: "the first layer's activation's row of SAMPLING (sampling.ts)",
+    check: (value, name, context) => (isAuto(value) ? SAMPLING[context.layer1!].radius : checkPositive(name, value)),
+  }),
+  /** Finite-difference scheme of the Hessians (default 'forward'). */
+  scheme: choice(SCHEMES, 'forward'),
+  /**
+   * Relative residual after refinement above which the later stages are redone (default 1e-9: exact runs end near 1e-15; a run stalled at 5e-7 had relative L2 5e-7 — above the 1e-8 target).
+   * With a noisy oracle the threshold used is max(retryResidual, noiseThresholdFactor sigma /
+   * rms(refinement data)): the residual cannot fall below the noise.
+   */
+  retryResidual: positive(1e-9),
+  /** Random starts of the rank-one solver: 'auto' = 10 (m0 + m1). */
+  starts: autoInteger(1, '10 (m0 + m1)'),
+  /** Fresh queries of the shift fit ('auto': the stage's default). */
+  shiftDataPoints: autoInteger(1, "the shift fit's default (defaultShiftDataPoints of @nnid/shift-recovery)"),
+  /**
+   * Fresh queries of the refinement: 'auto' = 4 P (P = d m0 + m0 + m0 m1 + m1). They are drawn
+   * once (half on the unit sphere, half from N(0, I)) and fitted together with the shift fit's
+   * already-paid data; retries refit the same data (no new queries).
+   */
+  refineDataPoints: autoInteger(0, 'round(refineDataFactor P)'),
+  /** Multiple of P for refineDataPoints 'auto' (default 4). */
+  refineDataFactor: positive(4, true),
+  /** Levenberg-Marquardt iterations per refinement attempt (default 200, refine's own; 500 rescued one small sigmoid run but makes failing large runs very slow). */
+  refineMaxIterations: integer(200, 1),
+  /** Random second layers tried (fit alone on the first layer found) besides the pipeline's before refinement (default 0). */
+  secondLayerStarts: integer(0, 0),
+  /**
+   * Before the full refinement, at most this many LM iterations fitting (theta, B, tau) on the
+   * first layer found, A fixed (refine's `fix: 'first-layer-weights'`; default 100, 0 skips it).
+   * The pipeline's second layer is its weakest part: from the pipeline's network the full LM
+   * spent most iterations there, and often stalled (packages/pipeline/README.md).
+   */
+  upperFitIterations: integer(100, 0),
+  /**
+   * After a failed check, refine the next attempts side by side, one per thread, in worker
+   * threads ("lanes"; the main thread prepares the attempts after them): 'auto' (default) = when
+   * threads > 1 and the failed attempt spent at least 1 s refining (a lane costs ~0.5 s to start);
+   * true = whenever threads > 1; false = one attempt after the other. The result is the same
+   * either way: attempts are still taken in order, the first that passes the check ends the run.
+   */
+  parallelAttempts: spec<'auto' | boolean, 'auto' | boolean>({
+    default: 'auto',
+    auto: `after a failed attempt that refined >= ${LANES_FROM_SECONDS} s (threads > 1)`,
+    check: (value, name) => (value === 'auto' || typeof value === 'boolean' ? value : invalidArgument(name, "must be 'auto', true or false", value)),
+  }),
+};
+
+type Table = typeof OPTIONS;
+export type OptionName = keyof Table;
+type InputOf<R> = R extends OptionSpec<infer In, unknown> ? In : never;
+type OutputOf<R> = R extends OptionSpec<unknown, infer Out> ? Out : never;
+
+type OptionInputs = { [K in OptionName]?: InputOf<Table[K]> };
+/** identify()'s options: every row of OPTIONS, `activation` and `seed` required. */
+export type IdentifyOptions = OptionInputs & Required<Pick<OptionInputs, 'activation' | 'seed'>>;
+/** Every option checked, defaults applied; 'auto' where it resolves at run time. */
+export type ResolvedOptions = { [K in OptionName]: OutputOf<Table[K]> };
+
+/** An option's value in the report: 'auto' becomes the value used (or how it resolves), a missing width null. */
+type Reported<T> = T extends 'auto' ? string : T extends undefined ? null : T;
+type ReportedName = Exclude<OptionName, 'onProgress'>;
+export type ReportedOptions = { [K in ReportedName]: Reported<OutputOf<Table[K]>> };
+/** What the run resolved: the value used for each 'auto' (and the few options reported as used, e.g. the sampler's step; null: not used). */
+export type UsedOptions = Partial<{ [K in ReportedName]: Exclude<Reported<OutputOf<Table[K]>>, string> | null }>;
+
+function defaultOf<In>(row: OptionSpec<In, unknown>): In | undefined {
+  return typeof row.default === 'function' ? (row.default as () => In)() : row.default;
+}
+
+/** Checks every option in table order (the house template names the first bad one), defaults applied. */
+export function resolveOptions(options: IdentifyOptions, inputDim: number): ResolvedOptions {
+  if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
+  const context: CheckContext = { inputDim };
+  const given = options as Record<string, unknown>;
+  const resolved: Record<string, unknown> = {};
+  for (const [name, row] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown, unknown>][]) {
+    const value = row.check(given[name] === undefined ? defaultOf(row) : given[name], name, context);
+    resolved[name] = value;
+    if (name === 'width1') context.width1 = value as number | undefined;
+    if (name === 'activation') context.layer1 = (value as ResolvedOptions['activation']).layer1;
+  }
+  return resolved as ResolvedOptions;
+}
+
+/** The report's `options`: every reported row, with the value used where the run resolved it. */
+export function reportOptions(resolved: ResolvedOptions, used: UsedOptions): ReportedOptions {
+  const out: Record<string, unknown> = {};
+  for (const [name, row] of Object.entries(OPTIONS) as [OptionName, OptionSpec<unknown, unknown>][]) {
+    if (row.unreported) continue;
+    const value = name in used ? used[name as ReportedName] : resolved[name];
+    out[name] = value === undefined ? null : value === 'auto' ? (row.auto ?? 'auto') : value;
+  }
+  return out as ReportedOptions;
+}

@@ -1,0 +1,163 @@
+/**
+ * identify's stages before the attempts, each paying for its queries: the oracle's noise level,
+ * range(A) from gradients at 0 and on the sphere, and the Hessians in the reduced coordinates
+ * (with the m1 the attempts count with, from their spectrum). Worker pools start only where they
+ * pay: one (tsx in every worker) costs ~0.3-1 s, while an in-process network answers ~1e6
+ * queries/s in the main thread; the results do not depend on where the work runs.
+ */
+import { matrix, type Float64View, type Oracle } from '@nnid/core';
+import {
+  createSamplerPool,
+  estimateNoise,
+  noiseAwareStep,
+  sampleGradients,
+  sampleHessians,
+  spherePoints,
+  type NoiseReport,
+  type SamplerPool,
+  type SampleReport,
+} from '@nnid/hessian-sampler';
+import { estimateRange, estimateSubspace, type RangeReport } from '@nnid/subspace';
+import { createSolverPool, type SolverPool } from '@nnid/rank1-solver';
+import { stageSeed } from './identify-geometry.ts';
+import type { ResolvedOptions } from './options.ts';
+import { gradientPointsOf, NOISE_LINES, NOISE_STEPS } from './plan.ts';
+import { hessianBudget, type HessianBudget } from './hessian-budget.ts';
+import { SAMPLING } from './sampling.ts';
+import type { Run } from './stages.ts';
+import { spectrumWidth2 } from './widths.ts';
+
+/** Sampling jobs of at least this many (queries x inputDim) use worker threads (~0.1 s of work). */
+const SAMPLER_WORKERS_FROM = 2e7;
+/** Rank-one searches of at least this many estimated flops use worker threads (~0.3 s of work). */
+const SOLVER_WORKERS_FROM = 3e8;
+
+/** The worker pools of a run, started when a job is large enough, closed at its end. */
+export class Pools {
+  sampler: SamplerPool | null = null;
+  solver: SolverPool | null = null;
+  constructor(
+    private readonly oracle: Oracle,
+    private readonly threads: number,
+  ) {}
+  /** Where a sampling job of `queries` runs. */
+  samplerFor(queries: number): { pool: SamplerPool } | { threads: number } {
+    if (this.threads > 1 && typeof this.oracle.workerSpec === 'function' && queries * this.oracle.inputDim >= SAMPLER_WORKERS_FROM) {
+      this.sampler ??= createSamplerPool({ threads: this.threads });
+      return { pool: this.sampler };
+    }
+    return { threads: 1 };
+  }
+  async close(): Promise<void> {
+    await Promise.all([this.sampler?.close(), this.solver?.close()]);
+  }
+}
+
+export interface NoiseLevel {
+  sigma: number;
+  source: 'estimated' | 'given';
+  estimate: NoiseReport | null;
+  gradientStep: number;
+  hessianStep: number;
+}
+
+/** The oracle's noise level (estimated unless given) and the finite-difference steps it sets. */
+export async function noiseLevel(run: Run, oracle: Oracle, options: ResolvedOptions): Promise<NoiseLevel> {
+  let sigma = options.noise === 'auto' ? 0 : options.noise;
+  let estimate: NoiseReport | null = null;
+  if (options.noise === 'auto') {
+    const result = await run.stage('noise', () => estimateNoise(oracle, { seed: stageSeed(options.seed, 7), points: NOISE_LINES, steps: NOISE_STEPS }));
+    estimate = result.report;
+    sigma = result.report.exact ? 0 : result.sigma;
+  }
+  // noisy: steps that balance truncation and noise error, scaled by the activation's row
+  const stepScale = SAMPLING[options.activation.layer1].stepScale;
+  return {
+    sigma,
+    source: options.noise === 'auto' ? 'estimated' : 'given',
+    estimate,
+    gradientStep: options.gradientStep === 'auto' ? noiseAwareStep('gradient', options.gradientScheme, sigma, stepScale) : options.gradientStep,
+    hessianStep: options.step === 'auto' ? noiseAwareStep('hessian', options.scheme, sigma, stepScale) : options.step,
+  };
+}
+
+export interface RangeOfA {
+  /** d x r basis, or null (no reduction: r = d). */
+  basis: Float64View | null;
+  reducedDim: number;
+  gradientAtZero: Float64Array | null;
+  gradientPoints: number;
+  range: { dimension: number; dimensionSource: string; report: RangeReport; singularValues: number[] } | null;
+  gradients: SampleReport | null;
+}
+
+/** range(A) from forward-difference gradients at 0 (row 0) and on the sphere; none without the reduction. */
+export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOptions, noise: NoiseLevel, pools: Pools): Promise<RangeOfA> {
+  const d = oracle.inputDim;
+  if (!options.reduceToRange) return { basis: null, reducedDim: d, gradientAtZero: null, gradientPoints: 0, range: null, gradients: null };
+  const gradientPoints = gradientPointsOf(options, d);
+  const sampled = await run.stage('gradients', () => {
+    const points = matrix(gradientPoints, d, { shared: true });
+    const sphere = spherePoints(gradientPoints - 1, d, options.radius, stageSeed(options.seed, 1));
+    points.data.set(sphere.data.subarray(0, (gradientPoints - 1) * d), d); // row 0 stays x = 0
+    return sampleGradients(oracle, points, {
+      ...pools.samplerFor(gradientPoints * 2 * d),
+      scheme: options.gradientScheme,
+      step: noise.gradientStep,
+      onProgress: (k, n) => run.step('gradients', k, n),
+    });
+  });
+  const range = await run.stage('range', () => estimateRange(sampled.gradientStack, { dimension: options.width1 ?? 'auto' }));
+  return {
+    basis: range.basis,
+    reducedDim: range.dimension,
+    gradientAtZero: Float64Array.from(sampled.gradientStack.data.subarray(0, d)),
+    gradientPoints,
+    range: { dimension: range.dimension, dimensionSource: range.dimensionSource, report: range.report, singularValues: range.report.singularValues },
+    gradients: sampled.report,
+  };
+}
+
+export interface Hessians {
+  stack: Float64View;
+  budget: HessianBudget;
+  report: SampleReport;
+  /** Singular values of the stack. */
+  spectrum: number[];
+  /** m1 for dimensions and starts (given, or from the spectrum). */
+  width2: number;
+  width2Source: string;
+}
+
+/** The Hessians the budget buys, in the reduced coordinates; the solver's pool starts meanwhile when the searches will be large. */
+export async function hessians(
+  run: Run,
+  oracle: Oracle,
+  options: ResolvedOptions,
+  at: { width1: number; rangeOfA: RangeOfA; noise: NoiseLevel; paidBefore: number },
+  pools: Pools,
+): Promise<Hessians> {
+  const d = oracle.inputDim;
+  const m0 = at.width1;
+  const r = at.rangeOfA.reducedDim;
+  const U = at.rangeOfA.basis;
+  const budget = hessianBudget(options, { inputDim: d, width1: m0, reducedDim: r, paidBefore: at.paidBefore });
+  const sampled = await run.stage('hessians', () => {
+    const points = spherePoints(budget.points, d, options.radius, stageSeed(options.seed, 2));
+    const k = Math.round(1.5 * (m0 + budget.width2));
+    const cost = 10 * (m0 + budget.width2) * 30 * 2 * k * ((r * (r + 1)) / 2);
+    if (options.threads > 1 && cost >= SOLVER_WORKERS_FROM) pools.solver = createSolverPool({ threads: options.threads });
+    return sampleHessians(oracle, points, {
+      ...pools.samplerFor(budget.points * budget.queriesPerHessian),
+      scheme: options.scheme,
+      step: at.noise.hessianStep,
+      layout: 'packed',
+      ...(U ? { basis: U } : {}),
+      onProgress: (k, n) => run.step('hessians', k, n),
+    });
+  });
+  const stack = sampled.hessianStack;
+  const spectrum = await run.stage('subspace', () => estimateSubspace(stack, { layout: 'packed', dimension: 1 }).report.singularValues);
+  const width2 = spectrumWidth2(options, spectrum, m0);
+  return { stack, budget, report: sampled.report, spectrum, width2: width2.width2, width2Source: width2.source };
+}
