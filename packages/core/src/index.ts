@@ -28,6 +28,17 @@ export {
   entangledWeights,
 } from './network.ts';
 export type { Network, NetworkJson } from './network.ts';
+export {
+  NETWORK_FORMAT_V2,
+  parseNetworkV2,
+  serializeNetworkV2,
+  toGeneral,
+  toNetworkV1,
+  generalParameterCount,
+  parseNetworkAny,
+  readNetworkAny,
+} from './network-v2.ts';
+export type { GeneralNetwork, GeneralNetworkJson, AnyNetwork } from './network-v2.ts';
 export type { BlackBox, Oracle, QueryCounts, QueryCache } from './oracle.ts';
 export { RandomStream, rng } from './rng.ts';
 export { createWorkerPool } from './pool.ts';
