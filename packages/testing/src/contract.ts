@@ -73,7 +73,7 @@ export interface StageContract<Input, Result> {
 }
 
 /** Every typed array reachable from `value` through plain objects and arrays. */
-function typedArrays(value: unknown, seen = new Set<unknown>(), out: ArrayBufferView[] = []): ArrayBufferView[] {
+export function typedArrays(value: unknown, seen = new Set<unknown>(), out: ArrayBufferView[] = []): ArrayBufferView[] {
   if (value === null || typeof value !== 'object' || seen.has(value)) return out;
   seen.add(value);
   if (ArrayBuffer.isView(value)) {
@@ -117,6 +117,12 @@ function differingBits(a: Map<string, Float64Array>, b: Map<string, Float64Array
     if (!x || !y || x.length !== y.length) return true;
     return !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
   });
+}
+
+/** The names of the outputs whose bits differ between two sets of outputs. */
+export function differingOutputs(a: Record<string, StageOutput>, b: Record<string, StageOutput>): string[] {
+  const flat = (o: Record<string, StageOutput>) => new Map(Object.entries(o).map(([k, v]) => [k, flatten(v)]));
+  return differingBits(flat(a), flat(b));
 }
 
 /** The largest |x - y| / max(1, |y|) over all outputs (Infinity on a length mismatch). */
