@@ -19,7 +19,7 @@ import {
 import { identify, score, type IdentifyProgress } from '@nnid/pipeline';
 import { studentFit } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
-import { progressBar, type Progress } from '../progress.ts';
+import { progressBar, stageProgress } from '../progress.ts';
 import { networkText, parseActivation } from './generate.ts';
 import { checkOutputs, writeOutput } from '../files.ts';
 
@@ -147,27 +147,6 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
   };
 }
 
-/** One progress bar per stage on stderr. */
-function stageProgress(quiet: boolean): { update: (e: IdentifyProgress) => void; done: () => void } {
-  let stage = '';
-  let bar: Progress | null = null;
-  return {
-    update(e) {
-      if (e.stage !== stage) {
-        bar?.done();
-        stage = e.stage;
-        bar = progressBar(e.stage, { quiet });
-      }
-      // single-step stages get their 'done' line only
-      if (e.total > 1) bar?.update(e.done, e.total, e.message ?? '');
-    },
-    done() {
-      bar?.done();
-      bar = null;
-    },
-  };
-}
-
 /** --method (pipeline or fit) and the options that go with it, checked before any query. */
 function methodOption(values: Values): 'pipeline' | 'fit' {
   const method = values.method === undefined ? 'pipeline' : String(values.method);
@@ -287,7 +266,7 @@ export const command: Command = {
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
     if (method === 'fit') return runFit(values, io, { oracle, truth, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
-    const progress = stageProgress(Boolean(values.quiet));
+    const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
     // above it stops the run there (an m1 > m0 network is no nnid.network/v1 file)
     const width2Refused = (m0: number) =>
