@@ -9,7 +9,7 @@ import { identify, score } from '@nnid/pipeline';
 import { intOption, numberOption, type Command } from '../cli.ts';
 import { progressBar } from '../progress.ts';
 import { scoreLines } from './score.ts';
-import { checkNetworkSize, generateNetwork, parseActivation, networkText } from './generate.ts';
+import { checkNetworkSize, generateNetwork, parseActivation, networkText, saturationWarnings } from './generate.ts';
 import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
 import { identifyBytes } from './sweep.ts';
 import { UsageError } from '../cli.ts';
@@ -60,6 +60,7 @@ export const command: Command = {
     const out = values.out as string | undefined;
     if (out) checkOutputs([{ flag: '--out', path: out }]);
     const truth = generateNetwork({ inputDim, width1, width2, activation, shiftStd, seed });
+    for (const line of saturationWarnings(truth, shiftStd)) io.err(`nnid demo: ${line}`);
     const P = parameterCount(truth);
     io.out(`network: d = ${inputDim}, m0 = ${width1}, m1 = ${width2}, ${activation.layer1}/${activation.layer2}, shifts N(0, ${shiftStd}^2), seed ${seed} (P = ${P} parameters); identifying it from queries alone on ${threads} thread(s)`);
     const oracle = createOracle(networkBlackBox(truth));

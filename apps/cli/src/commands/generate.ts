@@ -96,6 +96,21 @@ export function saturatedUnits(net: Network): { layer1: number[]; layer2: number
   return { layer1: find(net.activation.layer1, net.theta), layer2: find(net.activation.layer2, s0) };
 }
 
+/** One warning line per layer with units saturated at x = 0 (see saturatedUnits). */
+export function saturationWarnings(net: Network, shiftStd: number): string[] {
+  const saturated = saturatedUnits(net);
+  const lines: string[] = [];
+  for (const [layer, units, count] of [['first', saturated.layer1, net.width1], ['second', saturated.layer2, net.width2]] as const) {
+    if (units.length > 0) {
+      lines.push(
+        `warning: --shift-std ${shiftStd} saturates ${units.length} of ${count} ${layer}-layer units at x = 0 ` +
+          `(phi'(t) < 1e-3 phi'(0)): they are nearly constant and hard to identify`,
+      );
+    }
+  }
+  return lines;
+}
+
 /**
  * randomNetwork with its refusals (degenerate values) said in the command's words: the option
  * names are the flags (--shift-std, --perturb), not the library's.
@@ -147,15 +162,7 @@ export const command: Command = {
     const out = values.out as string | undefined;
     if (out !== undefined) checkOutputs([{ flag: '--out', path: out }]);
     const net = generateNetwork({ inputDim, width1, width2, activation, shiftStd, orthogonalityPerturbation: perturb, seed });
-    const saturated = saturatedUnits(net);
-    for (const [layer, units, count] of [['first', saturated.layer1, width1], ['second', saturated.layer2, width2]] as const) {
-      if (units.length > 0) {
-        io.err(
-          `nnid generate: warning: --shift-std ${shiftStd} saturates ${units.length} of ${count} ${layer}-layer units at x = 0 ` +
-            `(phi'(t) < 1e-3 phi'(0)): they are nearly constant and hard to identify`,
-        );
-      }
-    }
+    for (const line of saturationWarnings(net, shiftStd)) io.err(`nnid generate: ${line}`);
     const json = { ...serializeNetwork(net), generator: { tool: 'nnid generate', seed, shiftStd, orthogonalityPerturbation: perturb } };
     const text = networkText(json);
     if (out === undefined) {
