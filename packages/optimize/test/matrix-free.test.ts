@@ -34,6 +34,23 @@ describe('matrixFreeStrategy', () => {
     expect(JSON.parse(JSON.stringify(free.report))).toEqual(free.report);
   });
 
+  it("adaptive forcing (the default) takes fewer CG iterations than 'fixed' to the same minimum", async () => {
+    const truth = new Float64Array(20);
+    rng(3).fillNormal(truth);
+    const start = Float64Array.from(truth, (v, k) => v + 0.1 * Math.cos(3 * k));
+    const problem = networkFit(truth);
+    const runs = [];
+    for (const forcing of ['fixed', 'adaptive'] as const) {
+      const strategy = matrixFreeStrategy(operatorOf(problem), { forcing });
+      runs.push(await leastSquares(strategy, start, { residualTolerance: 1e-13 }));
+    }
+    const [fixed, adaptive] = runs;
+    expect(fixed.report.success && adaptive.report.success).toBe(true);
+    expect(adaptive.report.strategyStats!.cgIterations).toBeLessThan(fixed.report.strategyStats!.cgIterations);
+    expect(maxDiff(adaptive.x, fixed.x)).toBeLessThan(1e-10);
+    expect(maxDiff(adaptive.x, truth)).toBeLessThan(1e-10);
+  });
+
   it('reaches the same nonzero minimum of a noisy exponential fit as the dense solver (to 1e-10)', async () => {
     const problem = exponentialFit(2, -1.5, 1e-3).model;
     const x0 = Float64Array.of(1, 0);
@@ -59,6 +76,7 @@ describe('matrixFreeStrategy', () => {
   it('names bad arguments in the house template', () => {
     const op = operatorOf(exponentialFit(2, -1.5).model);
     expect(() => matrixFreeStrategy(op, { tolerance: 0 })).toThrow('invalid argument. `tolerance` must be a finite number > 0. Value: `0`.');
+    expect(() => matrixFreeStrategy(op, { forcing: 'loose' as 'fixed' })).toThrow("invalid argument. `forcing` must be one of 'fixed', 'adaptive'. Value: `loose`.");
     expect(() => matrixFreeStrategy(op, { maxIterations: 0 })).toThrow('invalid argument. `maxIterations` must be a positive integer. Value: `0`.');
     expect(() => matrixFreeStrategy({} as JacobianOperator)).toThrow('invalid argument. `operator` must be a JacobianOperator { linearize, residuals, apply, applyTranspose }.');
   });

@@ -106,7 +106,7 @@ export interface RefineOptions {
    * matrixFreeStrategy; one block, one thread; `matrixFree` tunes its CG).
    */
   solver?: Solver;
-  /** The matrix-free solver's CG: relative tolerance (default 1e-10) and iterations per solve (default 2 F + 20). */
+  /** The matrix-free solver's CG: tolerance (default 1e-10), iterations per solve (default 2 F + 20), forcing (default 'adaptive'). */
   matrixFree?: MatrixFreeOptions;
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
