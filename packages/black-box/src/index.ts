@@ -7,7 +7,7 @@ export { onnxBlackBox, DEFAULT_ONNX_BATCH_SIZE } from './onnx.ts';
 export type { OnnxBlackBox, OnnxBlackBoxOptions } from './onnx.ts';
 export { exportOnnx, onnxModelBytes, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts';
 export { httpBlackBox, BLACK_BOX_PROTOCOL } from './http.ts';
-export { parseRetryAfter, OracleHttpError, HTTP_DEFAULTS, redactUrl } from './request.ts';
+export { OracleHttpError, HTTP_DEFAULTS, redactUrl } from './request.ts';
 export type { HttpBlackBox, HttpBlackBoxOptions, ServerDescription } from './http.ts';
 export type { RetryEvent } from './request.ts';
 export { serveNetwork, DEFAULT_MAX_BATCH } from './serve.ts';

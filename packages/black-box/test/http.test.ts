@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { httpBlackBox, OracleHttpError, parseRetryAfter, serveNetwork, type RetryEvent } from '../src/index.ts';
+import { httpBlackBox, OracleHttpError, serveNetwork, type RetryEvent } from '../src/index.ts';
+import { parseRetryAfter } from '../src/request.ts';
 import { closedPort, gaussianPoints, json, scriptedServer } from './helpers.ts';
 import { rejection } from '@nnid/testing';
 
