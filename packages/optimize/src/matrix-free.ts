@@ -64,7 +64,8 @@ function dot(a: Float64Array, b: Float64Array): number {
 /**
  * The matrix-free strategy over a JacobianOperator: D = diag(J^T J) floored like the dense
  * strategy's (1e-12 of the largest, 1e-300), steps by Jacobi-preconditioned CG. `stats()` counts
- * the CG work; leastSquares puts it in its report as `strategyStats`.
+ * the CG work; leastSquares puts it in its report as `strategyStats`. One strategy object serves
+ * one leastSquares run: its counts and its adaptive forcing (g_0) start at its first linearization.
  *
  * @example
  * const { x, report } = await leastSquares(matrixFreeStrategy(operator), x0, { residualTolerance: 1e-14 });
