@@ -5,7 +5,10 @@
  */
 export { onnxBlackBox, DEFAULT_ONNX_BATCH_SIZE } from './onnx.ts';
 export type { OnnxBlackBox, OnnxBlackBoxOptions } from './onnx.ts';
-export { exportOnnx, onnxModelBytes, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts';
+export { exportOnnx, onnxModelBytes, onnxGeneralModelBytes, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts';
+export type { OnnxExportOptions } from './onnx-export.ts';
+export { importOnnx, importOnnxBytes } from './onnx-import.ts';
+export type { ImportedOnnx } from './onnx-import.ts';
 export { httpBlackBox, BLACK_BOX_PROTOCOL } from './http.ts';
 export { OracleHttpError, HTTP_DEFAULTS, redactUrl } from './request.ts';
 export type { HttpBlackBox, HttpBlackBoxOptions, ServerDescription } from './http.ts';

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
-import { ErrorCodes, NnidError, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { ErrorCodes, NnidError, toGeneral, type ActivationName, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
 
 const { onnx } = onnxProto;
 
@@ -158,15 +158,101 @@ export function onnxModelBytes(network: Network): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+export interface OnnxExportOptions {
+  /** Weights, constants, input and output in float32 (default false: float64 throughout). */
+  float32?: boolean;
+}
+
+function floatTensor(name: string, dims: number[], values: Float64Array): onnxProto.onnx.ITensorProto {
+  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) };
+}
+
+/** The activation's nodes with their Constant tensors in float32 (the table writes double constants). */
+function toFloat32Constants(nodes: OnnxNode[]): OnnxNode[] {
+  return nodes.map((n) => {
+    if (n.opType !== 'Constant') return n;
+    const attribute = (n.attribute ?? []).map((a) => {
+      const t = a.t;
+      if (a.name !== 'value' || !t || t.dataType !== onnx.TensorProto.DataType.DOUBLE || !t.rawData) return a;
+      const values = new Float64Array(Uint8Array.from(t.rawData).buffer);
+      return { ...a, t: floatTensor(t.name ?? '', (t.dims ?? []).map(Number), values) };
+    });
+    return { ...n, attribute };
+  });
+}
+
 /**
- * Writes `network` as an ONNX model file (float64 weights and arithmetic).
+ * The ONNX model of a general network (nnid.network/v2) as bytes: input `x` [n, inputDim], output
+ * `y` [n, k], as PyTorch's exporter writes an nn.Sequential but with MatMul + Add:
+ *
+ *   x -> MatMul(W1^T) -> Add(b1) -> phi1 -> MatMul(W2^T) -> Add(b2) -> phi2 -> MatMul(C^T) -> Add(c) -> y
+ *
+ * in float64 throughout, or float32 with `float32: true` (weights rounded to float32).
+ *
+ * @example
+ * const bytes = onnxGeneralModelBytes(net, { float32: true });
+ */
+export function onnxGeneralModelBytes(network: GeneralNetwork, options: OnnxExportOptions = {}): Uint8Array {
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = network;
+  const float32 = options.float32 === true;
+  const tensor = float32 ? floatTensor : doubleTensor;
+  const elemType = float32 ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.DOUBLE;
+  const info = (name: string, dims: (number | string)[]) => {
+    const v = valueInfo(name, dims);
+    v.type!.tensorType!.elemType = elemType;
+    return v;
+  };
+  const act = (name: ActivationName, x: string, y: string) => {
+    const nodes = ONNX_ACTIVATION_NODES[name](x, y);
+    return float32 ? toFloat32Constants(nodes) : nodes;
+  };
+  const node = onnxNode;
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'nnid_general_network',
+    docString: `f(x) = C ${network.activation.layer2}(W2 ${network.activation.layer1}(W1 x + b1) + b2) + c, d=${d}, m0=${m0}, m1=${m1}, k=${k}`,
+    initializer: [
+      tensor('W1_T', [d, m0], transposed(network.W1)),
+      tensor('b1', [m0], Float64Array.from(network.b1)),
+      tensor('W2_T', [m0, m1], transposed(network.W2)),
+      tensor('b2', [m1], Float64Array.from(network.b2)),
+      tensor('C_T', [m1, k], transposed(network.C)),
+      tensor('c', [k], Float64Array.from(network.c)),
+    ],
+    node: [
+      node('MatMul', [ONNX_INPUT_NAME, 'W1_T'], 'z1'),
+      node('Add', ['z1', 'b1'], 'u1'),
+      ...act(network.activation.layer1, 'u1', 'h1'),
+      node('MatMul', ['h1', 'W2_T'], 'z2'),
+      node('Add', ['z2', 'b2'], 'u2'),
+      ...act(network.activation.layer2, 'u2', 'h2'),
+      node('MatMul', ['h2', 'C_T'], 'z3'),
+      node('Add', ['z3', 'c'], ONNX_OUTPUT_NAME),
+    ],
+    input: [info(ONNX_INPUT_NAME, ['n', d])],
+    output: [info(ONNX_OUTPUT_NAME, ['n', k])],
+  };
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: 'nnid',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * Writes `network` as an ONNX model file: a v1 network as onnxModelBytes (float64, output [n]);
+ * a general network (or a v1 network with `float32`) as onnxGeneralModelBytes (output [n, k]).
  *
  * @example
  * await exportOnnx(readNetworkFile('net.json'), 'model.onnx');
+ * await exportOnnx(readNetworkAny('net2.json').general, 'model32.onnx', { float32: true });
  * const box = await onnxBlackBox('model.onnx');
  */
-export async function exportOnnx(network: Network, path: string): Promise<void> {
-  const bytes = onnxModelBytes(network);
+export async function exportOnnx(network: Network | GeneralNetwork, path: string, options: OnnxExportOptions = {}): Promise<void> {
+  const general = 'W1' in network ? network : options.float32 ? toGeneral(network) : null;
+  const bytes = general ? onnxGeneralModelBytes(general, options) : onnxModelBytes(network as Network);
   try {
     await writeFile(path, bytes);
   } catch (e) {

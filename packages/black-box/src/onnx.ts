@@ -56,6 +56,42 @@ async function readModel(path: string): Promise<Buffer> {
   }
 }
 
+/** A fused operator onnxruntime's graph optimizations made, with no kernel for the model's element type. */
+const FUSED_KERNEL_MISSING = /Failed to find kernel for com\.microsoft\.(\w+)/;
+/** An operator of the model itself with no kernel for its element type. */
+const KERNEL_MISSING = /Could not find an implementation for (\w+)\(\d+\) node with name '([^']*)'/;
+
+/**
+ * The session, with onnxruntime's quirks on float64 models handled: its default graph
+ * optimizations fuse x * sigmoid(x) (SiLU) into QuickGelu, which has a float32 kernel only, so
+ * a model that fails for a missing fused (com.microsoft) kernel is loaded again with the basic
+ * optimizations only (constant folding and redundant nodes; measured to answer as PyTorch did, to
+ * 6e-16 on test/fixtures/real); an operator of the model itself with no kernel for its element
+ * type (Erf, Atan, Softplus in float64) ends in one line naming it and what to do.
+ */
+async function createSession(ort: Ort, bytes: Buffer, modelPath: string, threads: number): Promise<import('onnxruntime-node').InferenceSession> {
+  const base = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' } as const;
+  let first: unknown;
+  for (const level of ['all', 'basic'] as const) {
+    try {
+      return await ort.InferenceSession.create(bytes, level === 'all' ? base : { ...base, graphOptimizationLevel: level });
+    } catch (e) {
+      first ??= e;
+      if (!FUSED_KERNEL_MISSING.test(String((e as Error).message ?? e))) break;
+    }
+  }
+  const message = String((first as Error).message ?? first);
+  const missing = KERNEL_MISSING.exec(message);
+  if (missing) {
+    throw new NnidError(
+      ErrorCodes.fileRead,
+      `cannot run ${modelPath}: onnxruntime has no kernel for ${missing[1]} (node '${missing[2]}') in the model's element type (float64 has none for Erf, Atan, Softplus); run it in float32 (nnid convert --in ${modelPath} --out model32.onnx --float32) or evaluate its weights in nnid (nnid convert --in ${modelPath} --out net.json)`,
+      { cause: first },
+    );
+  }
+  throw new NnidError(ErrorCodes.fileRead, `cannot read ${modelPath}: not a model onnxruntime can load (${message.split('\n')[0]})`, { cause: first });
+}
+
 /**
  * Opens an ONNX model as a BlackBox. The model must have one tensor input of shape [n, d]
  * (float64, or float32 with float32 accuracy) and a first output holding one number per row
@@ -79,13 +115,7 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
   const bytes = await readModel(modelPath);
   const name = basename(modelPath);
   const ort = await loadOrt();
-  let session: import('onnxruntime-node').InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
-  } catch (e) {
-    const reason = String((e as Error).message ?? e).split('\n')[0];
-    throw new NnidError(ErrorCodes.fileRead, `cannot read ${modelPath}: not a model onnxruntime can load (${reason})`, { cause: e });
-  }
+  const session = await createSession(ort, bytes, modelPath, threads);
   const fail = async (message: string, code: 'E_DIMENSION_MISMATCH' | 'E_FILE_READ' = ErrorCodes.fileRead): Promise<never> => {
     await session.release();
     throw new NnidError(code, message);
