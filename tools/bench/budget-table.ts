@@ -1,0 +1,189 @@
+/**
+ * The budget table of issue 14: on each family, 3 networks per cell, at budgets B in {2, 3, 5,
+ * 10, 20} P, nnid identify (an oracle with maxQueries = floor(B P), identify's queryBudget = B)
+ * beside the student fit's best of 3 starts on the same budget (@nnid/student-fit, all floor(B P)
+ * answers as data, starts in 2 worker threads, the first passing start returned). "Exact" =
+ * relative L2 <= 1e-8 on 10^4 fresh N(0, I_d) points (the issue's measure); also counted: runs whose
+ * truth-free check passed, runs refused by the budget, and silent wrong answers (check passed, not
+ * exact). Every run is appended to a JSON-lines file as it ends, so a partial run leaves its rows.
+ *
+ *   npx tsx tools/bench/budget-table.ts [--families core|all|name,name] [--budgets 2,3,5,10,20]
+ *       [--networks 3] [--threads 2] [--out /tmp/budget-table.jsonl] [--from FILE]
+ *
+ * --from FILE renders the table of an earlier run without running anything. Never fails on a figure.
+ */
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { machineLine } from './benchmarks-md.ts';
+import { parameterCount, type ActivationName, type Network } from '@nnid/core';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { identify, score } from '@nnid/pipeline';
+import { studentFit } from '@nnid/student-fit';
+
+interface Family {
+  name: string;
+  activation: ActivationName;
+  shiftStd: number;
+  size: [number, number, number];
+}
+
+const FAMILIES: Family[] = [
+  { name: 'tanh-0.3-20-10-3', activation: 'tanh', shiftStd: 0.3, size: [20, 10, 3] },
+  { name: 'sigmoid-1-20-10-3', activation: 'sigmoid', shiftStd: 1, size: [20, 10, 3] },
+  { name: 'tanh-0.3-30-20-8', activation: 'tanh', shiftStd: 0.3, size: [30, 20, 8] },
+  { name: 'tanh-1-30-20-8', activation: 'tanh', shiftStd: 1, size: [30, 20, 8] },
+  { name: 'sigmoid-1-30-20-8', activation: 'sigmoid', shiftStd: 1, size: [30, 20, 8] },
+  { name: 'tanh-0.3-50-30-10', activation: 'tanh', shiftStd: 0.3, size: [50, 30, 10] },
+];
+const CORE = ['tanh-0.3-20-10-3', 'sigmoid-1-20-10-3', 'tanh-0.3-30-20-8'];
+const EXACT = 1e-8;
+/** Network seeds: not those of any test (the tests use seeds below 100). */
+const NETWORK_SEED0 = 1001;
+
+const { values } = parseArgs({
+  options: {
+    families: { type: 'string', default: 'core' },
+    budgets: { type: 'string', default: '2,3,5,10,20' },
+    networks: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    out: { type: 'string', default: '/tmp/budget-table.jsonl' },
+    from: { type: 'string' },
+  },
+});
+
+interface Run {
+  family: string;
+  budget: number;
+  network: number;
+  method: 'nnid' | 'fit';
+  /** 'ran' or 'refused' (an error: the budget, most often). */
+  outcome: 'ran' | 'refused';
+  error?: string;
+  exact: boolean;
+  relativeL2: number | null;
+  passed: boolean;
+  seconds: number;
+  paid: number;
+  P: number;
+  /** fit: starts reported (up to the one returned); nnid: attempts. */
+  tries: number;
+}
+
+function familyNetwork(f: Family, index: number): Network {
+  const [inputDim, width1, width2] = f.size;
+  return randomNetwork({ inputDim, width1, width2, activation: f.activation, shiftStd: f.shiftStd, seed: NETWORK_SEED0 + index });
+}
+
+function gaussianError(truth: Network, network: Network): number {
+  return score(truth, network, { points: 10_000 }).function.gaussian.relativeL2;
+}
+
+async function runOne(f: Family, budget: number, index: number, method: 'nnid' | 'fit', threads: number): Promise<Run> {
+  const truth = familyNetwork(f, index);
+  const P = parameterCount(truth);
+  const maxQueries = Math.floor(budget * P);
+  const oracle = createOracle(networkBlackBox(truth), { maxQueries });
+  const base = { family: f.name, budget, network: index, method, P };
+  const started = performance.now();
+  try {
+    const { width1, width2, activation } = truth;
+    const common = { width1, width2, activation: { ...activation }, seed: index, threads };
+    const result =
+      method === 'nnid'
+        ? await identify(oracle, { ...common, queryBudget: budget })
+        : await studentFit(oracle, { ...common, dataPoints: maxQueries, starts: 3 });
+    const seconds = (performance.now() - started) / 1000;
+    const relativeL2 = gaussianError(truth, result.network);
+    const report = result.report as { check: { passed: boolean | null }; attempts?: unknown[]; starts?: unknown[] };
+    return {
+      ...base,
+      outcome: 'ran',
+      exact: relativeL2 <= EXACT,
+      relativeL2,
+      passed: report.check.passed === true,
+      seconds,
+      paid: oracle.counts().paid,
+      tries: (report.attempts ?? report.starts ?? []).length,
+    };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return {
+      ...base,
+      outcome: 'refused',
+      error: `${err.code ?? err.name}: ${String(err.message).split('\n')[0]}`,
+      exact: false,
+      relativeL2: null,
+      passed: false,
+      seconds: (performance.now() - started) / 1000,
+      paid: oracle.counts().paid,
+      tries: 0,
+    };
+  } finally {
+    await oracle.close();
+  }
+}
+
+const range = (xs: number[]) => (xs.length === 0 ? '-' : Math.min(...xs) === Math.max(...xs) ? xs[0].toFixed(1) : `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`);
+
+function cell(runs: Run[]): string {
+  if (runs.length === 0) return '| - | - |';
+  const exact = runs.filter((r) => r.exact).length;
+  const refused = runs.filter((r) => r.outcome === 'refused').length;
+  const silent = runs.filter((r) => r.passed && !r.exact).length;
+  const notes = [refused > 0 ? `${refused} refused` : '', silent > 0 ? `${silent} SILENT WRONG` : ''].filter(Boolean).join(', ');
+  return `| ${exact}/${runs.length}${notes ? ` (${notes})` : ''} | ${range(runs.map((r) => r.seconds))} |`;
+}
+
+function table(runs: Run[]): string {
+  const lines = [
+    '| family, (d, m0, m1) | B | nnid exact | nnid s | fit best-of-3 exact | fit s | nnid paid / P | nnid refused with |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const seen = [...new Set(runs.map((r) => `${r.family}|${r.budget}`))];
+  for (const key of seen) {
+    const [family, b] = key.split('|');
+    const here = runs.filter((r) => r.family === family && r.budget === Number(b));
+    const nnid = here.filter((r) => r.method === 'nnid');
+    const fit = here.filter((r) => r.method === 'fit');
+    const f = FAMILIES.find((x) => x.name === family) as Family;
+    const why = [...new Set(nnid.filter((r) => r.error).map((r) => (r.error as string).replace(/\d+ queries used, \d+ more requested, budget \d+/, 'N used, M more requested, budget B').slice(0, 90)))].join('; ');
+    lines.push(
+      `| ${f.activation}, N(0, ${f.shiftStd}^2), (${f.size.join(',')}) | ${b} P ${cell(nnid)}${cell(fit).slice(1)} ${range(nnid.map((r) => r.paid / r.P))} | ${why || '-'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const threads = Math.max(1, Number(values.threads));
+let runs: Run[];
+const loadBefore = loadavg();
+const began = performance.now();
+if (values.from) {
+  runs = readFileSync(values.from, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Run);
+} else {
+  const names = values.families === 'core' ? CORE : values.families === 'all' ? FAMILIES.map((f) => f.name) : values.families.split(',');
+  const families = names.map((n) => FAMILIES.find((f) => f.name === n) ?? (() => { throw new Error(`unknown family ${n}: one of ${FAMILIES.map((f) => f.name).join(', ')}`); })());
+  const budgets = values.budgets.split(',').map(Number);
+  const networks = Math.max(1, Number(values.networks));
+  if (!existsSync(values.out)) writeFileSync(values.out, '');
+  runs = [];
+  for (const f of families) {
+    for (const budget of budgets) {
+      for (let index = 0; index < networks; index++) {
+        for (const method of ['nnid', 'fit'] as const) {
+          const run = await runOne(f, budget, index, method, threads);
+          runs.push(run);
+          appendFileSync(values.out, JSON.stringify(run) + '\n');
+          console.log(
+            `${f.name} B=${budget} net ${index} ${method}: ${run.outcome === 'refused' ? `refused (${run.error})` : `exact ${run.exact} (L2 ${run.relativeL2?.toExponential(1)}), check ${run.passed}`}, ${run.seconds.toFixed(1)} s, paid ${(run.paid / run.P).toFixed(1)} P, load ${loadavg()[0].toFixed(1)}`,
+          );
+        }
+      }
+    }
+  }
+}
+const seconds = (performance.now() - began) / 1000;
+const text = table(runs);
+console.log('\n' + text);
+if (!values.from) console.log(`\n${runs.length} runs in ${seconds.toFixed(0)} s; ${machineLine(loadBefore, loadavg())}`);
