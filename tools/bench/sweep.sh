@@ -18,4 +18,4 @@ run other --sizes 20x10x3,30x10x3 --activations tanh/tanh,tanh/sigmoid --shift-s
 run sigtanh --sizes 20x10x3,30x10x3 --activations sigmoid/tanh --shift-stds 0.3,1 --perturbs 0,0.3 --seeds 1-3
 run offgrid --sizes 15x8x4,25x15x5,40x20x8,12x12x6,30x30x3,40x10x2 --activations tanh,sigmoid,tanh/sigmoid --shift-stds 0.5,1 --seeds 1-2
 run widths --sizes 10x10x3,20x20x5,30x10x3 --activations tanh,sigmoid,tanh/sigmoid --shift-stds 0.3,1 --seeds 1-3 --widths auto
-run budget --sizes 10x10x3,20x20x5,30x20x10 --activations tanh,sigmoid --shift-stds 0.3,1 --query-budgets 10,15 --seeds 1-3
+run budget --sizes 10x10x3,20x20x5,30x20x10 --activations tanh,sigmoid --shift-stds 0.3,1 --query-targets 10,15 --seeds 1-3
