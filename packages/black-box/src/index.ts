@@ -9,6 +9,8 @@ export { exportOnnx, onnxModelBytes, onnxGeneralModelBytes, ONNX_INPUT_NAME, ONN
 export type { OnnxExportOptions } from './onnx-export.ts';
 export { importOnnx, importOnnxBytes } from './onnx-import.ts';
 export type { ImportedOnnx } from './onnx-import.ts';
+export { parseSafetensors, readSafetensors, safetensorsBytes, writeSafetensors, SAFETENSORS_ACTIVATION_KEY } from './safetensors.ts';
+export type { SafetensorsReadOptions } from './safetensors.ts';
 export { httpBlackBox, BLACK_BOX_PROTOCOL } from './http.ts';
 export { OracleHttpError, HTTP_DEFAULTS, redactUrl } from './request.ts';
 export type { HttpBlackBox, HttpBlackBoxOptions, ServerDescription } from './http.ts';
