@@ -7,6 +7,7 @@ import type { RefineReport } from '@nnid/refine';
 import { stageSeed } from './identify-geometry.ts';
 import type { AttemptLanes } from './attempt-lanes.ts';
 import { attemptSeedOf, type AttemptContext, type PaidData, type PreparedAttempt, type PreparedReport } from './attempt.ts';
+import { OPTIONS, valueOf } from './options.ts';
 import { refineStages, type RefineStagesOptions, type RefineStagesResult } from './refine-stages.ts';
 
 /**
@@ -77,7 +78,7 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
       'refine',
       async (pay) => {
         if (ctx.refineData === null) {
-          const n = options.refineDataPoints === 'auto' ? Math.round(options.refineDataFactor * parameterCount(prepared.network)) : options.refineDataPoints;
+          const n = valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: parameterCount(prepared.network), refineDataFactor: options.refineDataFactor });
           const inputs = refinePoints(n, oracle.inputDim, stageSeed(options.seed, 5));
           ctx.refineData = { inputs, values: n > 0 ? await pay(() => oracle.evaluate(inputs)) : new Float64Array(0) };
         }

@@ -9,7 +9,7 @@ import { findRankOne, type RankOneReport, type RankOneResult, type SolverPool } 
 import { attributeCandidates, type AttributionReport } from '@nnid/attribution';
 import { recoverShifts, type ShiftRecoveryReport } from '@nnid/shift-recovery';
 import { liftRows, mapRows, pickRows, rowsOf, stackRows, stageSeed } from './identify-geometry.ts';
-import type { ResolvedOptions } from './options.ts';
+import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import type { Step } from './retry-policy.ts';
 import type { AttemptLedger, Run } from './stages.ts';
 import { ZERO } from './stages.ts';
@@ -178,7 +178,7 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
   const seed = attemptSeedOf(options, step);
   // small searches run in the main thread (same results): a worker pool costs more to start
   const solver = ctx.solverPool ? { pool: ctx.solverPool } : { threads: 1 };
-  const starts = options.starts === 'auto' ? 10 * (m0 + m1) : options.starts;
+  const starts = valueOf(options.starts, OPTIONS.starts, { width1: m0, width2: m1 });
 
   const subspace = await run.stage('subspace', () => estimateSubspace(hessianStack, { layout: 'packed', dimension: k }), { message: `dimension ${k}`, attempt: ledger });
   const firstSearch = await run.stage('rankOne', () => findRankOne(subspace.subspace.basis, { ...solver, starts, seed, threshold: options.threshold }), {

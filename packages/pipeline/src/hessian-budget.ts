@@ -5,8 +5,7 @@
  * floor holds even when the budget is smaller (the plan then warns).
  */
 import { stencilRows } from '@nnid/hessian-sampler';
-import { defaultShiftDataPoints } from '@nnid/shift-recovery';
-import type { ResolvedOptions } from './options.ts';
+import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import { budgetWidth2 } from './widths.ts';
 
 export interface HessianBudget {
@@ -41,11 +40,10 @@ export function hessianBudget(
   // the budget's P with m1 unknown: P at m1 = ceil(m0 / 2). Budgeting at m1 = 1 (a total within
   // 20 P whatever m1 is) bought fewer Hessians: 46 of 54 widths-auto runs exact against 50 (BENCHMARKS.md)
   const P = d * m0 + m0 + m0 * m1 + m1;
-  const shiftQueries = options.shiftDataPoints === 'auto' ? defaultShiftDataPoints(m0, m1, d) : options.shiftDataPoints;
-  const refineQueries = !options.refine ? 0 : options.refineDataPoints === 'auto' ? Math.round(options.refineDataFactor * P) : options.refineDataPoints;
+  const shiftQueries = valueOf(options.shiftDataPoints, OPTIONS.shiftDataPoints, { width1: m0, width2: m1, inputDim: d });
+  const refineQueries = !options.refine ? 0 : valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: P, refineDataFactor: options.refineDataFactor });
   const queries = options.hessianBudget === 'auto' ? Math.max(0, options.queryBudget * P - at.paidBefore - (shiftQueries + refineQueries)) : options.hessianBudget * P;
-  const floor = m0 + m1 + 2;
-  const bought = Math.min(2 * (m0 + m1), Math.floor(queries / perHessian));
-  const points = options.hessianPoints === 'auto' ? Math.max(floor, bought) : options.hessianPoints;
-  return { width2: m1, parameterCount: P, queriesPerHessian: perHessian, shiftQueries, refineQueries, queries, points, atFloor: options.hessianPoints === 'auto' && bought < floor };
+  const affordable = Math.floor(queries / perHessian);
+  const points = valueOf(options.hessianPoints, OPTIONS.hessianPoints, { width1: m0, width2: m1, affordable });
+  return { width2: m1, parameterCount: P, queriesPerHessian: perHessian, shiftQueries, refineQueries, queries, points, atFloor: options.hessianPoints === 'auto' && affordable < m0 + m1 + 2 };
 }

@@ -15,10 +15,10 @@
 import { ErrorCodes, invalidArgument, NnidError, type Oracle } from '@nnid/core';
 import type { AttemptContext } from './attempt.ts';
 import { runAttempts } from './attempt-runner.ts';
-import { resolveOptions, type IdentifyOptions, type ResolvedOptions } from './options.ts';
+import { OPTIONS, resolveOptions, valueOf, type IdentifyOptions, type ResolvedOptions } from './options.ts';
 import { describePlan, planQueries, planWarning, type QueryPlan } from './plan.ts';
 import { buildResult, type IdentifyResult } from './report.ts';
-import { dimensionFor, firstPlan } from './retry-policy.ts';
+import { firstPlan } from './retry-policy.ts';
 import { hessians, noiseLevel, Pools, rangeOfA } from './sample-stages.ts';
 import { createRun, type Run } from './stages.ts';
 import { firstWidth } from './widths.ts';
@@ -94,7 +94,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       stopped: false,
     };
     const maxDim = Math.min(sampled.stack.shape[0], sampled.stack.shape[1]);
-    const first = resolved.subspaceDimension === 'auto' ? dimensionFor(1.5, width1.width1, sampled.width2, maxDim) : Math.min(resolved.subspaceDimension, maxDim);
+    const first = Math.min(valueOf(resolved.subspaceDimension, OPTIONS.subspaceDimension, { width1: width1.width1, width2: sampled.width2, maxDim }), maxDim);
     const steps = firstPlan(first, resolved.retryFactors, { width1: width1.width1, width2: sampled.width2, maxDim, ...(resolved.width2 !== undefined ? { width2Given: resolved.width2 } : {}) });
     const threshold = checkThreshold(resolved, noise.sigma, ctx);
     const attempts = await runAttempts(ctx, steps, threshold);

@@ -1,11 +1,15 @@
 /**
  * identify()'s options, declared once (scikit-learn's `_parameter_constraints` as the model): each
- * row holds the option's doc (its comment), default, check and how 'auto' resolves. The options
- * type callers pass, the resolved form, the checks and the report's `options` are all derived
- * from this table. Rows are checked in table order.
+ * row holds the option's doc (its comment), default, check and how 'auto' resolves (`auto`, in
+ * words; `resolve`, the rule, where it is a formula of what the run knows: `valueOf` applies it).
+ * The options type callers pass, the resolved form, the checks and the report's `options` are all
+ * derived from this table. Rows are checked in table order.
  */
 import { availableParallelism } from 'node:os';
-import { ACTIVATIONS, checkChoice, checkInteger, checkPositive, invalidArgument, type ActivationName } from '@nnid/core';
+import { ACTIVATIONS, checkActivation, checkChoice, checkInteger, checkPositive, invalidArgument, type ActivationName } from '@nnid/core';
+import { noiseAwareStep } from '@nnid/hessian-sampler';
+import { defaultShiftDataPoints } from '@nnid/shift-recovery';
+import { dimensionFor } from './retry-policy.ts';
 import type { IdentifyProgress } from './stages.ts';
 import { SAMPLING } from './sampling.ts';
 
@@ -45,16 +49,31 @@ function width(max: (context: CheckContext) => number): OptionSpec<number, numbe
   return spec<number, number | undefined>({ default: undefined, check: (value, name, context) => (value === undefined ? undefined : checkInteger(name, value, 1, max(context))) });
 }
 
-function autoInteger(min: number, auto: string): OptionSpec<number | 'auto', number | 'auto'> {
-  return spec({ default: 'auto', auto, check: (value, name) => (isAuto(value) ? 'auto' : checkInteger(name, value, min)) });
+/** A row whose 'auto' is a rule of what the run knows (`facts`): `resolve` applies it (see `valueOf`). */
+type AutoRow<In, Out, F> = OptionSpec<In, Out> & { readonly resolve: (facts: F) => number };
+
+function autoInteger(min: number, auto: string): OptionSpec<number | 'auto', number | 'auto'>;
+function autoInteger<F>(min: number, auto: string, resolve: (facts: F) => number): AutoRow<number | 'auto', number | 'auto', F>;
+function autoInteger<F>(min: number, auto: string, resolve?: (facts: F) => number): OptionSpec<number | 'auto', number | 'auto'> & { resolve?: (facts: F) => number } {
+  return { default: 'auto', auto, ...(resolve ? { resolve } : {}), check: (value: unknown, name: string) => (isAuto(value) ? 'auto' : checkInteger(name, value, min)) };
 }
 
 function positive(dflt: number, allowZero = false): OptionSpec<number, number> {
   return spec({ default: dflt, check: (value, name) => checkPositive(name, value, allowZero) });
 }
 
-function autoPositive(auto: string, allowZero = false): OptionSpec<number | 'auto', number | 'auto'> {
-  return spec({ default: 'auto', auto, check: (value, name) => (isAuto(value) ? 'auto' : checkPositive(name, value, allowZero)) });
+function autoPositive(auto: string, allowZero?: boolean): OptionSpec<number | 'auto', number | 'auto'>;
+function autoPositive<F>(auto: string, allowZero: boolean, resolve: (facts: F) => number): AutoRow<number | 'auto', number | 'auto', F>;
+function autoPositive<F>(auto: string, allowZero = false, resolve?: (facts: F) => number): OptionSpec<number | 'auto', number | 'auto'> & { resolve?: (facts: F) => number } {
+  return { default: 'auto', auto, ...(resolve ? { resolve } : {}), check: (value: unknown, name: string) => (isAuto(value) ? 'auto' : checkPositive(name, value, allowZero)) };
+}
+
+/** What the 'auto' finite-difference steps depend on. */
+interface StepFacts {
+  scheme: 'forward' | 'central';
+  /** The oracle's noise level (0: exact). */
+  sigma: number;
+  layer1: ActivationName;
 }
 
 function flag(dflt: boolean): OptionSpec<boolean, boolean> {
@@ -80,8 +99,9 @@ export const OPTIONS = {
     default: undefined,
     check: (value, name) => {
       const pair = value as { layer1?: unknown; layer2?: unknown } | null | undefined;
-      if (!pair || typeof pair !== 'object') invalidArgument(name, `must be { layer1, layer2 } with ${ACTIVATIONS.join(' or ')}`, value);
-      return { layer1: checkChoice(`${name}.layer1`, pair.layer1, ACTIVATIONS), layer2: checkChoice(`${name}.layer2`, pair.layer2, ACTIVATIONS) };
+      if (!pair || typeof pair !== 'object') invalidArgument(name, `must be { layer1, layer2 }, each one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}`, value);
+      // core's check: a known non-smooth activation (relu, elu, ...) is refused with why
+      return { layer1: checkActivation(`${name}.layer1`, pair.layer1), layer2: checkActivation(`${name}.layer2`, pair.layer2) };
     },
   }),
   /** Seed of every random choice. */
@@ -105,12 +125,16 @@ export const OPTIONS = {
    * Finite-difference step of the Hessians: 'auto' = the sampler's default for the scheme, or
    * larger when the oracle is noisy (noiseAwareStep of @nnid/hessian-sampler, from `noise`).
    */
-  step: autoPositive("the sampler's default for the scheme; with a noisy oracle noiseAwareStep(sigma) times the activation's step scale"),
+  step: autoPositive("the sampler's default for the scheme; with a noisy oracle noiseAwareStep(sigma) times the activation's step scale", false, (f: StepFacts) =>
+    noiseAwareStep('hessian', f.scheme, f.sigma, SAMPLING[f.layer1].stepScale),
+  ),
   /**
    * Finite-difference step of the gradients: 'auto' = the sampler's default for the scheme, or
    * larger when the oracle is noisy (noiseAwareStep of @nnid/hessian-sampler, from `noise`).
    */
-  gradientStep: autoPositive("the sampler's default for the scheme; with a noisy oracle noiseAwareStep(sigma) times the activation's step scale"),
+  gradientStep: autoPositive("the sampler's default for the scheme; with a noisy oracle noiseAwareStep(sigma) times the activation's step scale", false, (f: StepFacts) =>
+    noiseAwareStep('gradient', f.scheme, f.sigma, SAMPLING[f.layer1].stepScale),
+  ),
   /**
    * Std of the oracle's noise: 'auto' = estimated first from 45 queries (estimateNoise of
    * @nnid/hessian-sampler); a number = known (0: exact, no queries). It sets the 'auto' steps and
@@ -118,7 +142,9 @@ export const OPTIONS = {
    */
   noise: autoPositive('estimated from 45 queries before any other stage', true),
   /** dim W-hat: 'auto' = round(1.5 (m0 + m1)). */
-  subspaceDimension: autoInteger(1, 'round(1.5 (m0 + m1)), at most what the Hessian stack gives'),
+  subspaceDimension: autoInteger(1, 'round(1.5 (m0 + m1)), at most what the Hessian stack gives', (f: { width1: number; width2: number; maxDim: number }) =>
+    dimensionFor(1.5, f.width1, f.width2, f.maxDim),
+  ),
   /** Multiples of (m0 + m1) tried, in order, when the truth-free check fails (default [2, 1, 1.25, 0.75, 1.1, 0.9, 1.75, 0.6, 1.4, 0.8, 1.6, 0.7]; duplicate dimensions are skipped). */
   retryFactors: spec<number[], number[]>({
     default: [2, 1, 1.25, 0.75, 1.1, 0.9, 1.75, 0.6, 1.4, 0.8, 1.6, 0.7],
@@ -136,12 +162,14 @@ export const OPTIONS = {
     },
   }),
   /** Gradients for range(A), the first at x = 0: 'auto' = m0 + 4 (d + 4 when m0 is unknown). */
-  gradientPoints: autoInteger(2, 'm0 + 4 (d + 4 when m0 is unknown)'),
+  gradientPoints: autoInteger(2, 'm0 + 4 (d + 4 when m0 is unknown)', (f: { width1: number | undefined; inputDim: number }) => (f.width1 ?? f.inputDim) + 4),
   /**
    * Hessians: 'auto' = as many as the Hessian budget buys, at least m0 + m1 + 2 and at most
    * 2 (m0 + m1); m1 taken as ceil(m0 / 2) when unknown.
    */
-  hessianPoints: autoInteger(1, 'as many as the Hessian budget buys, within [m0 + m1 + 2, 2 (m0 + m1)]'),
+  hessianPoints: autoInteger(1, 'as many as the Hessian budget buys, within [m0 + m1 + 2, 2 (m0 + m1)]', (f: { width1: number; width2: number; affordable: number }) =>
+    Math.max(f.width1 + f.width2 + 2, Math.min(2 * (f.width1 + f.width2), f.affordable)),
+  ),
   /** Finite-difference scheme of the gradients (default 'forward': d + 1 queries each, central 2 d). */
   gradientScheme: choice(SCHEMES, 'forward'),
   /** Multiple of the noise level in the check's threshold (default 3). */
@@ -173,15 +201,17 @@ export const OPTIONS = {
    */
   retryResidual: positive(1e-9),
   /** Random starts of the rank-one solver: 'auto' = 10 (m0 + m1). */
-  starts: autoInteger(1, '10 (m0 + m1)'),
+  starts: autoInteger(1, '10 (m0 + m1)', (f: { width1: number; width2: number }) => 10 * (f.width1 + f.width2)),
   /** Fresh queries of the shift fit ('auto': the stage's default). */
-  shiftDataPoints: autoInteger(1, "the shift fit's default (defaultShiftDataPoints of @nnid/shift-recovery)"),
+  shiftDataPoints: autoInteger(1, "the shift fit's default (defaultShiftDataPoints of @nnid/shift-recovery)", (f: { width1: number; width2: number; inputDim: number }) =>
+    defaultShiftDataPoints(f.width1, f.width2, f.inputDim),
+  ),
   /**
    * Fresh queries of the refinement: 'auto' = 4 P (P = d m0 + m0 + m0 m1 + m1). They are drawn
    * once (half on the unit sphere, half from N(0, I)) and fitted together with the shift fit's
    * already-paid data; retries refit the same data (no new queries).
    */
-  refineDataPoints: autoInteger(0, 'round(refineDataFactor P)'),
+  refineDataPoints: autoInteger(0, 'round(refineDataFactor P)', (f: { parameterCount: number; refineDataFactor: number }) => Math.round(f.refineDataFactor * f.parameterCount)),
   /** Multiple of P for refineDataPoints 'auto' (default 4). */
   refineDataFactor: positive(4, true),
   /** Levenberg-Marquardt iterations per refinement attempt (default 200, refine's own; 500 rescued one small sigmoid run but makes failing large runs very slow). */
@@ -226,6 +256,11 @@ type ReportedName = Exclude<OptionName, 'onProgress'>;
 export type ReportedOptions = { [K in ReportedName]: Reported<OutputOf<Table[K]>> };
 /** What the run resolved: the value used for each 'auto' (and the few options reported as used, e.g. the sampler's step; null: not used). */
 export type UsedOptions = Partial<{ [K in ReportedName]: Exclude<Reported<OutputOf<Table[K]>>, string> | null }>;
+
+/** An 'auto' option's value: the one given, or its row's rule applied to what the run knows. */
+export function valueOf<F>(value: number | 'auto', row: { resolve: (facts: F) => number }, facts: F): number {
+  return value === 'auto' ? row.resolve(facts) : value;
+}
 
 function defaultOf<In>(row: OptionSpec<In, unknown>): In | undefined {
   return typeof row.default === 'function' ? (row.default as () => In)() : row.default;

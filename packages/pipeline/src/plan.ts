@@ -5,7 +5,7 @@
  * and the run agree: retries refit data already paid and add no queries.
  */
 import { stencilRows } from '@nnid/hessian-sampler';
-import type { ResolvedOptions } from './options.ts';
+import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import { hessianBudget } from './hessian-budget.ts';
 import type { PayingStage } from './stages.ts';
 
@@ -33,7 +33,7 @@ export interface QueryPlan {
 /** Gradients planned for range(A): 'auto' = m0 + 4 (d + 4 when m0 is unknown); 0 without the reduction. */
 export function gradientPointsOf(options: ResolvedOptions, inputDim: number): number {
   if (!options.reduceToRange) return 0;
-  return options.gradientPoints === 'auto' ? (options.width1 ?? inputDim) + 4 : options.gradientPoints;
+  return valueOf(options.gradientPoints, OPTIONS.gradientPoints, { width1: options.width1, inputDim });
 }
 
 /**

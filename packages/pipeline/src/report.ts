@@ -8,7 +8,7 @@ import type { SampleReport } from '@nnid/hessian-sampler';
 import type { RangeReport } from '@nnid/subspace';
 import type { CandidateReport } from './attempt.ts';
 import type { AttemptReport, AttemptResult } from './attempt-refine.ts';
-import { reportOptions, type ReportedOptions, type ResolvedOptions, type UsedOptions } from './options.ts';
+import { OPTIONS, reportOptions, valueOf, type ReportedOptions, type ResolvedOptions, type UsedOptions } from './options.ts';
 import type { QueryPlan } from './plan.ts';
 import type { NoiseLevel, RangeOfA, Hessians } from './sample-stages.ts';
 import { PAYING_STAGES, type IdentifyStage, type PayingStage, type Run, type StageQueries } from './stages.ts';
@@ -101,7 +101,7 @@ export function buildResult(record: RunRecord): IdentifyResult {
     subspaceDimension: record.firstSubspaceDimension,
     noise: record.noise.sigma,
     gradientStep: record.noise.gradientStep,
-    starts: options.starts === 'auto' ? 10 * (record.width1.width1 + hessians.width2) : options.starts,
+    starts: valueOf(options.starts, OPTIONS.starts, { width1: record.width1.width1, width2: hessians.width2 }),
     shiftDataPoints: chosen.report.shifts.dataPoints,
     refineDataPoints: chosen.report.refine ? chosen.report.refine.dataPoints : null,
   };

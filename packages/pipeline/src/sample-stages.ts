@@ -9,7 +9,6 @@ import { matrix, type Float64View, type Oracle } from '@nnid/core';
 import {
   createSamplerPool,
   estimateNoise,
-  noiseAwareStep,
   sampleGradients,
   sampleHessians,
   spherePoints,
@@ -20,10 +19,9 @@ import {
 import { estimateRange, estimateSubspace, type RangeReport } from '@nnid/subspace';
 import { createSolverPool, type SolverPool } from '@nnid/rank1-solver';
 import { stageSeed } from './identify-geometry.ts';
-import type { ResolvedOptions } from './options.ts';
+import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import { gradientPointsOf, NOISE_LINES, NOISE_STEPS } from './plan.ts';
 import { hessianBudget, type HessianBudget } from './hessian-budget.ts';
-import { SAMPLING } from './sampling.ts';
 import type { Run } from './stages.ts';
 import { spectrumWidth2 } from './widths.ts';
 
@@ -70,14 +68,14 @@ export async function noiseLevel(run: Run, oracle: Oracle, options: ResolvedOpti
     estimate = result.report;
     sigma = result.report.exact ? 0 : result.sigma;
   }
-  // noisy: steps that balance truncation and noise error, scaled by the activation's row
-  const stepScale = SAMPLING[options.activation.layer1].stepScale;
+  // noisy: steps that balance truncation and noise error, scaled by the activation's row of SAMPLING
+  const layer1 = options.activation.layer1;
   return {
     sigma,
     source: options.noise === 'auto' ? 'estimated' : 'given',
     estimate,
-    gradientStep: options.gradientStep === 'auto' ? noiseAwareStep('gradient', options.gradientScheme, sigma, stepScale) : options.gradientStep,
-    hessianStep: options.step === 'auto' ? noiseAwareStep('hessian', options.scheme, sigma, stepScale) : options.step,
+    gradientStep: valueOf(options.gradientStep, OPTIONS.gradientStep, { scheme: options.gradientScheme, sigma, layer1 }),
+    hessianStep: valueOf(options.step, OPTIONS.step, { scheme: options.scheme, sigma, layer1 }),
   };
 }
 

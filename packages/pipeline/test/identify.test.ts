@@ -270,7 +270,7 @@ describe('identify: input checks', () => {
     await expect(identify(oracle, { activation: act, seed: 1, width1: 9 })).rejects.toThrow('invalid argument. `width1` must be an integer in [1, 8]. Value: `9`.');
     await expect(identify(oracle, { activation: act, seed: 1, width1: 4, width2: 5 })).rejects.toThrow('invalid argument. `width2` must be an integer in [1, 4]. Value: `5`.');
     await expect(identify(oracle, { activation: { layer1: 'relu', layer2: 'tanh' } as never, seed: 1 })).rejects.toThrow(
-      "invalid argument. `activation.layer1` must be one of 'tanh', 'sigmoid'. Value: `relu`.",
+      'invalid argument. `activation.layer1` must be a smooth activation: relu is piecewise linear',
     );
     await expect(identify(oracle, { activation: act, seed: 1.5 })).rejects.toThrow('invalid argument. `seed` must be a nonnegative integer. Value: `1.5`.');
     await expect(identify(oracle, { activation: act, seed: 1, scheme: 'backward' as never })).rejects.toThrow(

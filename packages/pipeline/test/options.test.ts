@@ -30,7 +30,8 @@ describe('OPTIONS', () => {
     expect(() => resolveOptions({ ...base, refine: 'yes' as never }, 8)).toThrow('invalid argument. `refine` must be a boolean. Value: `yes`.');
     expect(() => resolveOptions({ ...base, retryFactors: [1, -1] }, 8)).toThrow('invalid argument. `retryFactors` must be an array of positive numbers.');
     expect(() => resolveOptions({ ...base, refineDataPoints: -1 }, 8)).toThrow('invalid argument. `refineDataPoints` must be a nonnegative integer. Value: `-1`.');
-    expect(() => resolveOptions({ ...base, activation: null as never }, 8)).toThrow('invalid argument. `activation` must be { layer1, layer2 } with tanh or sigmoid. Value: `null`.');
+    expect(() => resolveOptions({ ...base, activation: null as never }, 8)).toThrow("invalid argument. `activation` must be { layer1, layer2 }, each one of 'tanh', 'sigmoid', ");
+    expect(() => resolveOptions({ ...base, activation: { layer1: 'tanh', layer2: 'swish' } as never }, 8)).toThrow("invalid argument. `activation.layer2` must be one of 'tanh', 'sigmoid', ");
     expect(() => resolveOptions({ ...base, onProgress: 1 as never }, 8)).toThrow('invalid argument. `onProgress` must be a function. Value: `1`.');
   });
 

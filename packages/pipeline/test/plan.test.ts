@@ -36,6 +36,20 @@ describe('the plan', () => {
     expect(unknown.widths.assumed).toContain('width1 unknown');
   });
 
+  it('over its target on a real run: the warning is in report.warnings and in the plan event', async () => {
+    // queryBudget 5 on (20, 10, 3): the floor of m0 + m1 + 2 = 15 Hessians alone is 990 queries = 4.1 P
+    const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, seed: 1 });
+    const events: IdentifyProgress[] = [];
+    const { report } = await identify(createOracle(networkBlackBox(truth)), { width1: 10, width2: 3, activation: tanh, seed: 1, threads: 1, queryBudget: 5, onProgress: (e) => events.push(e) });
+    expect(report.plan.hessianPoints).toBe(15);
+    expect(report.queries.hessians).toBe(15 * 66);
+    expect(report.plan.exceedsTarget).toBe(true);
+    const warning = planWarning(report.plan)!;
+    expect(warning).toContain('exceeds the target of 5 P (queryBudget): the Hessians alone take 4.1 P at the floor of m0 + m1 + 2 = 15 Hessians of 66 queries');
+    expect(report.warnings[0]).toBe(warning);
+    expect(events[0].message).toBe(`${describePlan(report.plan)}\nwarning: ${warning}`);
+  });
+
   it('is emitted before the first query and is what the run pays, stage by stage; progress seconds add up to the report', async () => {
     const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, seed: 1 });
     const oracle = createOracle(networkBlackBox(truth));
