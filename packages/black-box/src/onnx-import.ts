@@ -184,6 +184,11 @@ class Importer {
         cur = out;
         continue;
       }
+      if ((op === 'Identity' || op === 'Dropout' || op === 'Cast') && pending.length === 0 && ins[0] === cur) {
+        // a pass-through on the chain itself (tf2onnx starts and ends graphs with Identity nodes)
+        cur = out;
+        continue;
+      }
       if (op === 'Add' && pending.length === 0 && layers.length > 0 && layers[layers.length - 1].bias === null && ins.includes(cur)) {
         const other = this.constant(ins[0] === cur ? ins[1] : ins[0]);
         const last = layers[layers.length - 1];

@@ -96,6 +96,17 @@ describe('ONNX export of nnid.network/v2', () => {
     });
   }
 
+  it('Identity nodes on the chain (as tf2onnx writes around its graphs) are passed through', () => {
+    const net = randomGeneralNetwork({ inputDim: 4, width1: 3, width2: 2, outputs: 2, activation: 'sigmoid', seed: 4 });
+    const model = onnx.ModelProto.decode(onnxGeneralModelBytes(net));
+    const graph = model.graph!;
+    for (const n of graph.node!) n.input = n.input!.map((i) => (i === 'x' ? 'x_in' : i));
+    graph.node![graph.node!.length - 1].output = ['y_out'];
+    graph.node!.unshift({ opType: 'Identity', input: ['x'], output: ['x_in'], name: 'in' });
+    graph.node!.push({ opType: 'Identity', input: ['y_out'], output: ['y'], name: 'out' });
+    expect(serializeNetworkV2(importOnnxBytes(onnx.ModelProto.encode(model).finish()).network)).toEqual(serializeNetworkV2(net));
+  });
+
   it('a v1 export (ReduceSum output) imports as toGeneral of the v1 network, exactly', () => {
     const v1 = randomNetwork({ inputDim: 7, width1: 4, width2: 3, activation: 'softplus', seed: 2 });
     expect(serializeNetworkV2(importOnnxBytes(onnxModelBytes(v1)).network)).toEqual(serializeNetworkV2(toGeneral(v1)));
