@@ -4,13 +4,15 @@
  * as PyTorch did; the refusals are one line each; nnid's own export round-trips exactly; and
  * onnxruntime's float64 quirks (a fused SiLU kernel, no double Erf) are handled or named.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, matrixFrom, serializeNetworkV2, toDense, toGeneral, type GeneralNetwork } from '@nnid/core';
 import { evaluateGeneral, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
-import { importOnnx, importOnnxBytes, onnxBlackBox, onnxGeneralModelBytes, onnxModelBytes } from '../src/index.ts';
+import { exportOnnx, importOnnx, importOnnxBytes, onnxBlackBox, onnxGeneralModelBytes, onnxModelBytes } from '../src/index.ts';
 import { gaussianPoints } from './helpers.ts';
 
 const { onnx } = onnxProto;
@@ -142,6 +144,24 @@ describe('onnxruntime quirks on float64 models', () => {
       for (let i = 0; i < 16; i++) expect(Math.abs(y[i] - m.outputs[i][0])).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(m.outputs[i][0])));
     } finally {
       await box.close();
+    }
+  });
+
+  it('nnid\'s own float64 export with SiLU and tanh-form GELU: the black box answers as evaluateGeneral on 500 points (1e-14)', async () => {
+    const net = randomGeneralNetwork({ inputDim: 6, width1: 5, width2: 4, activation: { layer1: 'silu', layer2: 'gelu_tanh' }, seed: 8 });
+    const file = join(mkdtempSync(join(tmpdir(), 'nnid-onnx-')), 'silu.onnx');
+    await exportOnnx(net, file);
+    const box = await onnxBlackBox(file);
+    try {
+      const X = gaussianPoints(500, 6, 3);
+      const got = await box.evaluate(X);
+      const ref = evaluateGeneral(net, X).data;
+      let worst = 0;
+      for (let i = 0; i < 500; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+      expect(worst).toBeLessThan(1e-14);
+    } finally {
+      await box.close();
+      rmSync(dirname(file), { recursive: true, force: true });
     }
   });
 
