@@ -4,7 +4,7 @@
  * orthonormal basis of it. Working in those m0 coordinates cuts the queries per Hessian from
  * O(d^2) to O(m0^2).
  */
-import { checkInteger, checkPositive, invalidArgument, matrix, type Float64View } from '@nnid/core';
+import { checkInteger, checkPositive, checkView, invalidArgument, matrix, type Float64View, type ViewLike } from '@nnid/core';
 import { svd } from '@nnid/linalg';
 import { largestRelativeGap, type DimensionSource } from './subspace.ts';
 
@@ -42,11 +42,9 @@ export interface RangeResult {
  * @example
  * const { basis, dimension } = estimateRange(gradientStack);   // basis: d x m0
  */
-export function estimateRange(gradientStack: Float64View, options: RangeOptions = {}): RangeResult {
+export function estimateRange(gradients: ViewLike, options: RangeOptions = {}): RangeResult {
   const started = performance.now();
-  if (!gradientStack || !(gradientStack.data instanceof Float64Array) || !Array.isArray(gradientStack.shape) || gradientStack.shape.length !== 2) {
-    invalidArgument('gradientStack', 'must be a 2-d Float64View (one gradient per row)', gradientStack);
-  }
+  const gradientStack = checkView('gradientStack', gradients, { dims: 'one gradient per row' });
   if (options === null || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const [rows, d] = gradientStack.shape;
   checkInteger('gradientStack.shape[0]', rows);

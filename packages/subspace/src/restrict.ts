@@ -3,7 +3,7 @@
  * complement of given vectors, and the Hessian stack seen in such a basis (Q^T H Q), where the
  * same rank-one structure holds: Q^T (x x^T) Q = (Q^T x)(Q^T x)^T.
  */
-import { checkChoice, ErrorCodes, invalidArgument, matrix, NnidError, type Float64View } from '@nnid/core';
+import { checkChoice, checkView, ErrorCodes, invalidArgument, matrix, NnidError, type Float64View, type ViewLike } from '@nnid/core';
 import { columnsOf, sideOf, unvec, type MatrixLayout } from './layout.ts';
 
 /**
@@ -14,10 +14,8 @@ import { columnsOf, sideOf, unvec, type MatrixLayout } from './layout.ts';
  * @example
  * const Q = complementBasis(firstLayerWeights);   // search the missing a_i in span(Q)
  */
-export function complementBasis(vectors: Float64View): Float64View {
-  if (!vectors || !(vectors.data instanceof Float64Array) || !Array.isArray(vectors.shape) || vectors.shape.length !== 2) {
-    invalidArgument('vectors', 'must be a 2-d Float64View (one vector per row)', vectors);
-  }
+export function complementBasis(vectorRows: ViewLike): Float64View {
+  const vectors = checkView('vectors', vectorRows, { dims: 'one vector per row' });
   const [m, n] = vectors.shape;
   const basis: Float64Array[] = [];
   const add = (w: Float64Array): boolean => {
@@ -64,11 +62,9 @@ export function complementBasis(vectors: Float64View): Float64View {
  * @example
  * const sub = restrictStack(hessianStack, Q, 'packed');   // the problem inside span(Q)
  */
-export function restrictStack(hessianStack: Float64View, Q: Float64View, layout: MatrixLayout): Float64View {
-  if (!hessianStack || !(hessianStack.data instanceof Float64Array) || hessianStack.shape?.length !== 2) {
-    invalidArgument('hessianStack', 'must be a 2-d Float64View', hessianStack);
-  }
-  if (!Q || !(Q.data instanceof Float64Array) || Q.shape?.length !== 2) invalidArgument('Q', 'must be a 2-d Float64View (n x c)', Q);
+export function restrictStack(stack: ViewLike, basis: ViewLike, layout: MatrixLayout): Float64View {
+  const hessianStack = checkView('hessianStack', stack, { dims: 'one vectorized Hessian per row' });
+  const Q = checkView('Q', basis, { dims: 'n x c' });
   checkChoice('layout', layout, ['full', 'packed'] as const);
   const [rows, cols] = hessianStack.shape;
   const n = sideOf(cols, layout, 'hessianStack');

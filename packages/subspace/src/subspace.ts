@@ -4,6 +4,7 @@
  * solver needs (distance of u u^T to W-hat, P_W(u u^T)).
  */
 import {
+  checkView,
   checkChoice,
   checkInteger,
   checkPositive,
@@ -12,6 +13,7 @@ import {
   matrix,
   NnidError,
   type Float64View,
+  type ViewLike,
 } from '@nnid/core';
 import { svd } from '@nnid/linalg';
 import { columnsOf, sideOf, unvec, vecOuter, type MatrixLayout } from './layout.ts';
@@ -63,11 +65,11 @@ export interface SubspaceResult {
   report: SubspaceReport;
 }
 
-function checkView(name: string, v: Float64View): void {
-  if (!v || !(v.data instanceof Float64Array) || !Array.isArray(v.shape) || v.shape.length !== 2) {
-    invalidArgument(name, 'must be a 2-d Float64View', v);
-  }
-  if (v.shape[0] < 1 || v.shape[1] < 1) invalidArgument(name, 'must have at least one row and one column', v.shape.join(' x '));
+/** core's one view check (a Float64View or an ndarray, no copy), plus at least one column. */
+function matrixArg(name: string, value: ViewLike, dims: string): Float64View {
+  const v = checkView(name, value, { minRows: 1, dims });
+  if (v.shape[1] < 1) invalidArgument(name, 'must have at least one row and one column', v.shape.join(' x '));
+  return v;
 }
 
 /**
@@ -94,9 +96,9 @@ export function largestRelativeGap(values: ArrayLike<number>, kMax: number): { a
  * @example
  * const { subspace, singularValues, dimension } = estimateSubspace(hessianStack, { layout: 'packed', dimension: 20 });
  */
-export function estimateSubspace(hessianStack: Float64View, options: SubspaceOptions = {}): SubspaceResult {
+export function estimateSubspace(stack: ViewLike, options: SubspaceOptions = {}): SubspaceResult {
   const started = performance.now();
-  checkView('hessianStack', hessianStack);
+  const hessianStack = matrixArg('hessianStack', stack, 'one vectorized Hessian per row');
   if (options === null || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const layout = checkChoice('layout', options.layout ?? 'full', ['full', 'packed'] as const);
   const [rows, cols] = hessianStack.shape;
@@ -149,7 +151,7 @@ export function estimateSubspace(hessianStack: Float64View, options: SubspaceOpt
 
 function checkSubspace(space: MatrixSubspace): void {
   if (!space || typeof space !== 'object') invalidArgument('subspace', 'must be a MatrixSubspace ({ basis, side, layout })', space);
-  checkView('subspace.basis', space.basis);
+  matrixArg('subspace.basis', space.basis, 'one vectorized basis matrix per row');
   const n = sideOf(space.basis.shape[1], space.layout, 'subspace.basis');
   if (n !== space.side) invalidArgument('subspace.side', `must match the basis columns (n = ${n})`, space.side);
 }
@@ -248,8 +250,8 @@ export function projectRankOne(subspace: MatrixSubspace, u: ArrayLike<number>): 
  * @example
  * const firstLayerSpan = rankOneSpan(firstLayerWeights, 'packed');
  */
-export function rankOneSpan(vectors: Float64View, layout: MatrixLayout = 'packed'): MatrixSubspace {
-  checkView('vectors', vectors);
+export function rankOneSpan(vectorRows: ViewLike, layout: MatrixLayout = 'packed'): MatrixSubspace {
+  const vectors = matrixArg('vectors', vectorRows, 'one vector per row');
   checkChoice('layout', layout, ['full', 'packed'] as const);
   const [m, n] = vectors.shape;
   const cols = columnsOf(n, layout);
@@ -330,8 +332,8 @@ export function joinSubspaces(first: MatrixSubspace, second: MatrixSubspace): Ma
  * @example
  * const rest = deflate(hessianStack, rankOneSpan(firstLayerWeights, 'packed'));
  */
-export function deflate(hessianStack: Float64View, space: MatrixSubspace): Float64View {
-  checkView('hessianStack', hessianStack);
+export function deflate(stack: ViewLike, space: MatrixSubspace): Float64View {
+  const hessianStack = matrixArg('hessianStack', stack, 'one vectorized Hessian per row');
   checkSubspace(space);
   const [rows, cols] = hessianStack.shape;
   if (cols !== space.basis.shape[1]) {

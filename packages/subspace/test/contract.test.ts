@@ -11,7 +11,7 @@ describeStageContract({
   outputs: (r) => ({ basis: r.subspace.basis, singularValues: r.singularValues }),
   report: (r) => r.report,
   layouts: (input, relay) => ({ hessianStack: relay(input.hessianStack) as never }),
-  ndarray: false,
+  ndarray: true,
   badArguments: (input) => [
     { call: () => estimateSubspace(matrix(3, 7), { layout: 'packed' }), message: "invalid argument. `hessianStack` must have n(n+1)/2 columns (layout 'packed'). Value: `7`." },
     { call: () => estimateSubspace(input.hessianStack, { layout: 'upper' as never }), message: "invalid argument. `layout` must be one of 'full', 'packed'. Value: `upper`." },
@@ -25,5 +25,5 @@ describeStageContract({
   outputs: (r) => ({ basis: r.basis, singularValues: r.singularValues }),
   report: (r) => r.report,
   layouts: (input, relay) => ({ gradientStack: relay(input.gradientStack) as never }),
-  ndarray: false,
+  ndarray: true,
 });
