@@ -8,6 +8,7 @@
  * first-layer weight, are the entangled weights, ordered by certificate.
  */
 import {
+  checkView,
   checkInteger,
   checkPositive,
   ErrorCodes,
@@ -15,6 +16,7 @@ import {
   matrix,
   NnidError,
   type Float64View,
+  type ViewLike,
 } from '@nnid/core';
 
 export interface AttributionOptions {
@@ -87,10 +89,8 @@ export interface AttributionResult {
  * @example
  * const { firstLayerWeights, entangledWeights, margin } = attributeCandidates(candidates, { width1: 10, width2: 3, certificates: phi });
  */
-export function attributeCandidates(candidates: Float64View, options: AttributionOptions = {}): AttributionResult {
-  if (!candidates || !(candidates.data instanceof Float64Array) || candidates.shape.length !== 2) {
-    invalidArgument('candidates', 'must be a 2-d Float64View (one candidate per row)', candidates);
-  }
+export function attributeCandidates(candidateRows: ViewLike, options: AttributionOptions = {}): AttributionResult {
+  const candidates = checkView('candidates', candidateRows, { dims: 'one candidate per row' });
   if (options === null || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const [k, n] = candidates.shape;
   const width1 = options.width1 === undefined ? undefined : checkInteger('width1', options.width1, 1);

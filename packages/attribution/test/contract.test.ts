@@ -14,7 +14,7 @@ describeStageContract({
   outputs: (r) => ({ firstLayerWeights: r.firstLayerWeights, entangledWeights: r.entangledWeights, firstLayer: r.firstLayer, entangled: r.entangled, margin: r.margin }),
   report: (r) => r.report,
   layouts: (input, relay) => ({ ...input, candidates: relay(input.candidates) as never }),
-  ndarray: false,
+  ndarray: true,
   badArguments: (input) => [
     { call: () => attributeCandidates(input.candidates, { width1: 0 }), message: 'invalid argument. `width1` must be a positive integer. Value: `0`.' },
     { call: () => attributeCandidates(input.candidates, { certificates: [1, 2] }), message: 'invalid argument. `certificates` must hold one number per candidate (8). Value: `2`.' },
