@@ -57,9 +57,9 @@ if (values.child !== undefined) {
     { inputDim: d, width1: m0, width2: m1, activation: { layer1: 'tanh', layer2: 'tanh' }, shiftStd: 0.3, noise: 0, seed, threads },
     { scorePoints: 2000 },
   );
-  const q = r.queries as { total: number };
+  const q = r.queries;
   const used = process.cpuUsage(c0);
-  const out: ChildResult = { tier: tier(), seconds: r.seconds, cpu: (used.user + used.system) / 1e6, exact: r.exact, attempts: r.attempts as number, queries: q.total, error: r.error };
+  const out: ChildResult = { tier: tier(), seconds: r.seconds, cpu: (used.user + used.system) / 1e6, exact: r.exact, attempts: r.attempts as number, queries: q.total, error: r.error ?? undefined };
   console.log(JSON.stringify(out));
   process.exit(0);
 }
