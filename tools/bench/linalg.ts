@@ -132,7 +132,8 @@ const lines = [
   'eigensolver of STACK.md (0.92 s), whose accuracy depends on the spectral gap. `topSingular` goes',
   'through the Gram matrix of the smaller side, so a 300 x 2500 stack costs a 300 x 300 eigenproblem.',
   '`svd` is one-sided Jacobi after QR in the TypeScript tier (accurate, cost grows as r^3 per sweep),',
-  '`dgesdd` in the native one.',
+  '`dgesdd` in the native one. Products, Gram matrices and Cholesky go through the TypeScript tier\'s WebAssembly SIMD',
+  'kernel (same bits as its plain loops); see `## TypeScript tier vs native tier` for the sizes identify uses.',
 ];
 const section = lines.join('\n');
 console.log(`\n${section}`);
