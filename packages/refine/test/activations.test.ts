@@ -6,14 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { fitNetwork, layoutOf, packParameters, unpackParameters } from '@nnid/refine';
-
-function perturb(net: Network, eps: number, seed: number): Network {
-  const layout = layoutOf(net);
-  const p = packParameters(net, layout);
-  const s = rng(seed);
-  for (let k = 0; k < p.length; k++) p[k] += eps * s.normal();
-  return unpackParameters(p, layout);
-}
+import { perturb } from './helpers.ts';
 
 function largestParameterError(truth: Network, other: Network): number {
   const layout = layoutOf(truth);

@@ -3,6 +3,7 @@ import { matrix, parameterCount, rng, type ActivationName, type Network } from '
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { gram } from '@nnid/linalg';
 import { fitNetwork, layoutOf, packParameters, refineNetwork, unpackParameters } from '@nnid/refine';
+import { perturb } from './helpers.ts';
 import { residualsAndJacobian } from '../src/params.ts';
 import { inputPairs, normalMatrix, pairCount } from '../src/blocks.ts';
 
@@ -34,14 +35,6 @@ async function paidData(oracle: ReturnType<typeof createOracle>, truth: Network,
 }
 
 /** Adds relative Gaussian noise of size `eps` to every parameter. */
-function perturb(net: Network, eps: number, seed: number): Network {
-  const layout = layoutOf(net);
-  const p = packParameters(net, layout);
-  const s = rng(seed);
-  for (let k = 0; k < p.length; k++) p[k] += eps * s.normal();
-  return unpackParameters(p, layout);
-}
-
 describe('residualsAndJacobian', () => {
   for (const [l1, l2] of [['tanh', 'tanh'], ['sigmoid', 'tanh'], ['tanh', 'sigmoid']] as [ActivationName, ActivationName][]) {
     it(`the analytic Jacobian matches central differences (${l1}, ${l2})`, () => {
