@@ -135,19 +135,30 @@ function cell(runs: Run[]): string {
   return `| ${exact}/${runs.length}${notes ? ` (${notes})` : ''} | ${range(runs.map((r) => r.seconds))} |`;
 }
 
+/** The refusal in a few words: the oracle's budget error, or identify's "every attempt failed" over it. */
+function refusal(error: string): string {
+  const asked = /(\d+) queries used, (\d+) more requested, budget (\d+)/.exec(error);
+  const plan = /the plan \(([\d.]+) P\) exceeds the target/.exec(error);
+  if (error.startsWith('E_NUMERICAL') && plan && asked) return `every attempt stopped by the budget (plan ${plan[1]} P; ${asked[2]} more asked after ${asked[1]})`;
+  if (error.startsWith('E_QUERY_BUDGET') && asked) return `budget: ${asked[2]} more asked after ${asked[1]} (the Hessians)`;
+  return error.slice(0, 80);
+}
+
 function table(runs: Run[]): string {
   const lines = [
     '| family, (d, m0, m1) | B | nnid exact | nnid s | fit best-of-3 exact | fit s | nnid paid / P | nnid refused with |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  const seen = [...new Set(runs.map((r) => `${r.family}|${r.budget}`))];
-  for (const key of seen) {
-    const [family, b] = key.split('|');
+  const keys = [...new Set(runs.map((r) => `${r.family}|${r.budget}`))].map((k) => k.split('|'));
+  // families in run order, budgets ascending within each
+  const order = [...new Set(keys.map(([f]) => f))];
+  keys.sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]) || Number(a[1]) - Number(b[1]));
+  for (const [family, b] of keys) {
     const here = runs.filter((r) => r.family === family && r.budget === Number(b));
     const nnid = here.filter((r) => r.method === 'nnid');
     const fit = here.filter((r) => r.method === 'fit');
     const f = FAMILIES.find((x) => x.name === family) as Family;
-    const why = [...new Set(nnid.filter((r) => r.error).map((r) => (r.error as string).replace(/\d+ queries used, \d+ more requested, budget \d+/, 'N used, M more requested, budget B').slice(0, 90)))].join('; ');
+    const why = [...new Set(nnid.filter((r) => r.error).map((r) => refusal(r.error as string)))].join('; ');
     lines.push(
       `| ${f.activation}, N(0, ${f.shiftStd}^2), (${f.size.join(',')}) | ${b} P ${cell(nnid)}${cell(fit).slice(1)} ${range(nnid.map((r) => r.paid / r.P))} | ${why || '-'} |`,
     );
