@@ -5,6 +5,7 @@
  * counts, enforces a budget and consults the cache.
  */
 import type { Float64View } from './view.ts';
+import type { ViewLike } from './ndarray.ts';
 
 /** Something that answers f(x) for each row x of a batch. */
 export interface BlackBox {
@@ -33,6 +34,8 @@ export interface QueryCounts {
 
 /** The only door to the black box that stages use. */
 export interface Oracle extends BlackBox {
+  /** f at each row of `inputs` (n x inputDim, or one point of inputDim numbers): a Float64View or an ndarray, any strides. */
+  evaluate(inputs: ViewLike): Promise<Float64Array>;
   /** Counts so far (a snapshot). */
   counts(): QueryCounts;
   /** Throws QueryBudgetError if `n` more paid queries would exceed the budget. */

@@ -6,6 +6,7 @@
 import {
   activation,
   checkInteger,
+  checkView,
   firstLayerProducts,
   forwardRow,
   forwardRowScratch,
@@ -16,6 +17,7 @@ import {
   type Float64View,
   type Network,
   type UpperLayers,
+  type ViewLike,
 } from '@nnid/core';
 
 /** A network with its weights copied into dense row-major Float64Arrays (internal). */
@@ -76,22 +78,21 @@ export function upperLayersOf(net: DenseNetwork): UpperLayers {
 }
 
 /** The batch as rows: checks a 2-d view with `inputDim` columns (a 1-d view is one row). */
-export function checkBatch(inputs: Float64View, inputDim: number, name = 'inputs'): { rows: number; rowStride: number; colStride: number } {
-  if (!inputs || !(inputs.data instanceof Float64Array) || !Array.isArray(inputs.shape)) {
-    invalidArgument(name, 'must be a Float64View (n x inputDim)', inputs);
+/**
+ * The one check of a batch of points at the oracle's entries: a Float64View or an ndarray (core's
+ * checkView, no copy), n x inputDim or one point of inputDim numbers. Returns the batch as a view
+ * with its row and column strides (a single point is one row).
+ */
+export function checkBatch(inputs: ViewLike, inputDim: number, name = 'inputs'): { view: Float64View; rows: number; rowStride: number; colStride: number } {
+  const shape = (inputs as { shape?: unknown } | null)?.shape;
+  const ndim = Array.isArray(shape) && shape.length === 1 ? 1 : 2;
+  if (ndim === 1) {
+    const view = checkView(name, inputs, { ndim: 1, rows: inputDim, rowsName: 'inputDim', dims: 'inputDim numbers' });
+    return { view, rows: 1, rowStride: 0, colStride: view.strides[0] };
   }
-  if (inputs.shape.length === 1) {
-    if (inputs.shape[0] !== inputDim) {
-      throw new NnidError(ErrorCodes.dimensionMismatch, `\`${name}\` has ${inputs.shape[0]} entries, expected inputDim = ${inputDim}`);
-    }
-    return { rows: 1, rowStride: 0, colStride: inputs.strides[0] };
-  }
-  if (inputs.shape.length !== 2) invalidArgument(name, 'must be a 2-d view (n x inputDim)', inputs.shape);
-  if (inputs.shape[1] !== inputDim) {
-    throw new NnidError(ErrorCodes.dimensionMismatch, `\`${name}\` has ${inputs.shape[1]} columns, expected inputDim = ${inputDim}`);
-  }
-  checkInteger(`${name}.shape[0]`, inputs.shape[0], 0);
-  return { rows: inputs.shape[0], rowStride: inputs.strides[0], colStride: inputs.strides[1] };
+  const view = checkView(name, inputs, { cols: inputDim, colsName: 'inputDim', dims: 'n x inputDim' });
+  checkInteger(`${name}.shape[0]`, view.shape[0], 0);
+  return { view, rows: view.shape[0], rowStride: view.strides[0], colStride: view.strides[1] };
 }
 
 /** Rows per block of first-layer products (a multiple of 4: firstLayerProducts takes rows four at a time). */
@@ -129,8 +130,8 @@ export function evaluateDense(
  * @example
  * const values = evaluateNetwork(net, points);   // Float64Array of n values
  */
-export function evaluateNetwork(net: Network, inputs: Float64View): Float64Array {
-  const { rows, rowStride, colStride } = checkBatch(inputs, net.inputDim);
+export function evaluateNetwork(net: Network, points: ViewLike): Float64Array {
+  const { view: inputs, rows, rowStride, colStride } = checkBatch(points, net.inputDim);
   const out = new Float64Array(rows);
   evaluateDense(toDenseNetwork(net), inputs.data, inputs.offset, rows, rowStride, colStride, out);
   return out;

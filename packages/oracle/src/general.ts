@@ -20,6 +20,7 @@ import {
   type ActivationName,
   type BlackBox,
   type Float64View,
+  type ViewLike,
   type GeneralNetwork,
   type UpperLayers,
 } from '@nnid/core';
@@ -44,8 +45,8 @@ const BLOCK_ROWS = 64;
  * @example
  * const logits = evaluateGeneral(net, points);   // points.shape[0] x net.outputs
  */
-export function evaluateGeneral(network: GeneralNetwork, inputs: Float64View): Float64View {
-  const { rows, rowStride, colStride } = checkBatch(inputs, network.inputDim);
+export function evaluateGeneral(network: GeneralNetwork, points: ViewLike): Float64View {
+  const { view: inputs, rows, rowStride, colStride } = checkBatch(points, network.inputDim);
   const { inputDim: d, width1: m0, width2: m1, outputs: k } = network;
   const W1 = dense(network.W1);
   const C = dense(network.C);

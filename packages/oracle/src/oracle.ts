@@ -10,6 +10,7 @@ import {
   QueryBudgetError,
   type BlackBox,
   type Float64View,
+  type ViewLike,
   type Oracle,
   type QueryCache,
   type QueryCounts,
@@ -95,8 +96,8 @@ export function createOracle(source: BlackBox, options: OracleOptions = {}): Ora
     return checkAnswer(answer, rows, rowIndex);
   }
 
-  async function evaluate(inputs: Float64View): Promise<Float64Array> {
-    const { rows } = checkBatch(inputs, source.inputDim);
+  async function evaluate(points: ViewLike): Promise<Float64Array> {
+    const { view: inputs, rows } = checkBatch(points, source.inputDim);
     if (rows === 0) return new Float64Array(0);
     if (!cache) return ask(inputs, rows, (k) => k);
 

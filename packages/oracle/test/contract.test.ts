@@ -27,7 +27,7 @@ describeStageContract({
   outputs: (r) => ({ values: r.values, exact: r.exact }),
   report: (r) => r.counts,
   layouts: (input, relay) => ({ inputs: relay(input.inputs) as never }),
-  ndarray: false,
+  ndarray: true,
   badArguments: () => [
     { call: () => createOracle(networkBlackBox(net), { maxQueries: -1 }), message: 'invalid argument. `maxQueries` must be a nonnegative integer. Value: `-1`.' },
   ],

@@ -43,7 +43,7 @@ describe('evaluateNetwork', () => {
 
   it('rejects a batch with the wrong number of columns', () => {
     const net = randomNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 2 });
-    expect(() => evaluateNetwork(net, matrix(2, 5))).toThrow('`inputs` has 5 columns, expected inputDim = 6');
+    expect(() => evaluateNetwork(net, matrix(2, 5))).toThrow('invalid argument. `inputs` must have inputDim = 6 columns. Value: `5`.');
   });
 });
 

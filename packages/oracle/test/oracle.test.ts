@@ -102,7 +102,7 @@ describe('createOracle', () => {
   it('rejects a batch of the wrong width (E_DIMENSION_MISMATCH)', async () => {
     const err = await createOracle(networkBlackBox(net)).evaluate(matrix(2, 7)).catch((e) => e);
     expect(err.code).toBe('E_DIMENSION_MISMATCH');
-    expect(err.message).toBe('`inputs` has 7 columns, expected inputDim = 8');
+    expect(err.message).toBe('invalid argument. `inputs` must have inputDim = 8 columns. Value: `7`.');
   });
 
   it('with a cache: hits are reused, misses are paid and stored, the budget counts only paid ones', async () => {
