@@ -15,6 +15,7 @@ import {
   checkChoice,
   checkInteger,
   checkPositive,
+  checkView,
   invalidArgument,
   isRowMajor,
   isShared,
@@ -27,6 +28,7 @@ import {
   type Float64View,
   type Network,
   type Oracle,
+  type ViewLike,
 } from '@nnid/core';
 import { gram, matmul, setBlasThreads } from '@nnid/linalg';
 import {
@@ -267,17 +269,17 @@ export async function refineNetwork(oracle: Oracle, initial: Network, options: R
  * @example
  * const { network, report } = await fitNetwork(estimate, { inputs, values }, { maxIterations: 50 });
  */
-export async function fitNetwork(initial: Network, data: { inputs: Float64View; values: Float64Array }, options: FitOptions = {}): Promise<RefineResult> {
+export async function fitNetwork(initial: Network, dataIn: { inputs: ViewLike; values: Float64Array }, options: FitOptions = {}): Promise<RefineResult> {
   const started = performance.now();
-  if (!data || typeof data !== 'object' || !data.inputs || !(data.values instanceof Float64Array)) {
-    invalidArgument('data', 'must be { inputs: n x inputDim Float64View, values: Float64Array(n) }', data);
+  if (!dataIn || typeof dataIn !== 'object' || !(dataIn.values instanceof Float64Array)) {
+    invalidArgument('data', 'must be { inputs: n x inputDim Float64View or ndarray, values: Float64Array(n) }', dataIn);
   }
   const d = initial.inputDim;
-  const N = data.inputs.shape[0];
-  if (data.inputs.shape.length !== 2 || data.inputs.shape[1] !== d || data.values.length !== N) {
-    invalidArgument('data', `must be n x ${d} inputs with n values`, { shape: data.inputs.shape, values: data.values.length });
-  }
-  if (N < 1) invalidArgument('data', 'must hold at least one (input, value) pair', N);
+  // core's one view check: an ndarray is read in place, a wrong width is said in the house template
+  const inputs = checkView('data.inputs', dataIn.inputs, { cols: d, colsName: 'inputDim', minRows: 1, dims: 'n x inputDim' });
+  const N = inputs.shape[0];
+  if (dataIn.values.length !== N) invalidArgument('data.values', `must hold one value per row of data.inputs (${N})`, dataIn.values.length);
+  const data = { inputs, values: dataIn.values };
   const settings = fitSettings(options ?? {}, initial, N);
   const { X, y } = dataArrays(data, settings.blocks > 1);
   return runFit(initial, X, y, N, 0, started, settings);

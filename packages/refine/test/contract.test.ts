@@ -42,5 +42,5 @@ describeStageContract({
   report: (r) => r.report,
   threads: true,
   layouts: (input, relay) => ({ ...input, data: { ...input.data, inputs: relay(input.data.inputs) as never } }),
-  ndarray: false,
+  ndarray: true,
 });

@@ -146,10 +146,10 @@ describe('refineNetwork', () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     const inputs = matrix(10, 7);
     await expect(fitNetwork(truth, { inputs, values: new Float64Array(10) })).rejects.toThrow(
-      'invalid argument. `data` must be n x 8 inputs with n values. Value: `{"shape":[10,7],"values":10}`.',
+      'invalid argument. `data.inputs` must have inputDim = 8 columns. Value: `7`.',
     );
     await expect(fitNetwork(truth, { inputs: matrix(10, 8), values: new Float64Array(9) })).rejects.toThrow(
-      'invalid argument. `data` must be n x 8 inputs with n values. Value: `{"shape":[10,8],"values":9}`.',
+      'invalid argument. `data.values` must hold one value per row of data.inputs (10). Value: `9`.',
     );
   });
 
