@@ -29,8 +29,9 @@ function start(argv: string[]) {
   return { out, err, done };
 }
 
-async function urlOf(out: string[]): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+/** Waits for the line that names the URL; a child process needs longer (tsx starts and transpiles first). */
+async function urlOf(out: string[], waitMs = 2000): Promise<string> {
+  for (let i = 0; i < waitMs / 10; i++) {
     const m = out.map((l) => / at (http:\/\/\S+)$/.exec(l)).find(Boolean);
     if (m) return m[1];
     await new Promise((r) => setTimeout(r, 10));
@@ -94,7 +95,7 @@ describe('nnid serve', () => {
     child.stdout.setEncoding('utf8').on('data', (t: string) => out.push(...t.split('\n').filter(Boolean)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const url = await urlOf(out);
+      const url = await urlOf(out, 30_000);
       const box = await httpBlackBox(url);
       const X = points(3);
       expect(Array.from(await box.evaluate(X))).toEqual(Array.from(evaluateNetwork(net, X)));
@@ -103,5 +104,5 @@ describe('nnid serve', () => {
     }
     expect(await exited).toBe(0);
     expect(out.at(-1)).toBe('SIGTERM: stopped after 2 requests (3 rows answered)');
-  }, 20_000);
+  }, 60_000);
 });
