@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   identify: { summary: 'identify the weights of a network from queries alone (the paper\'s pipeline, then refinement)', load: () => import('./identify.ts').then((m) => m.command) },
   score: { summary: 'compare a recovered network with the true one (weights and function errors)', load: () => import('./score.ts').then((m) => m.command) },
   sweep: { summary: 'identify over a grid of sizes, activations, shifts, noise and seeds (resumable)', load: () => import('./sweep.ts').then((m) => m.command) },
+  worker: { summary: 'run the runs of sweeps enqueued on Redis (nnid sweep --queue), on any machine', load: () => import('./worker.ts').then((m) => m.command) },
   demo: { summary: 'identify a built-in default network and score the result', load: () => import('./demo.ts').then((m) => m.command) },
   report: { summary: 'write an HTML report with plots of a sweep (runs.jsonl) or of one identification (result.json)', load: () => import('./report.ts').then((m) => m.command) },
 };

@@ -19,6 +19,7 @@ import { crashRecord, ForeignFileError, isCrash, readRecords, RecordWriteError, 
 import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
 import { checkNetworkSize, generateNetwork, parseActivation } from './generate.ts';
 import { summaryTable } from '../sweep/summary.ts';
+import { checkReachable, enqueueAndFollow, parseQueueUrl, type QueueTarget } from '../sweep/queue.ts';
 
 const DEFAULT_SIZES = '10x10x3,20x20x5,30x20x10,50x30x10';
 /** The most runs one sweep command takes (each is a whole identify). */
@@ -55,10 +56,17 @@ options:
   --widths auto        let identify read m0, m1 from the spectrum (default: given)
   --score-points N     test points per distribution for the function errors (default 10000)
   --report-only        run nothing: print the summary of the grid's runs already in --out
+  --queue URL          run on many machines: enqueue the runs not yet in --out as jobs on Redis
+                       (redis://[user:password@]HOST[:PORT][/DB]; BullMQ, job id = run id, so
+                       enqueuing twice adds nothing), then follow them, writing each run's line
+                       to --out as \`nnid worker --queue URL\` processes anywhere return it.
+                       --workers does not apply; the same results file as without --queue
+  --no-wait            with --queue: enqueue and return (rerun the command to collect the results)
   -h, --help           this help
 
 example:
-  nnid sweep --sizes 20x10x3 --activations tanh --shift-stds 0.3 --seeds 1-3 --out runs.jsonl`;
+  nnid sweep --sizes 20x10x3 --activations tanh --shift-stds 0.3 --seeds 1-3 --out runs.jsonl
+  nnid sweep --sizes 20x10x3 --seeds 1-100 --queue redis://10.0.0.5:6379/0 --out runs.jsonl`;
 
 function list(values: Values, name: string, fallback: string): string[] {
   const raw = stringOption(values, name, fallback);
@@ -255,6 +263,8 @@ export const command: Command = {
     widths: { type: 'string' },
     'score-points': { type: 'string' },
     'report-only': { type: 'boolean' },
+    queue: { type: 'string' },
+    'no-wait': { type: 'boolean' },
   },
   async run(values, io) {
     const specs = gridSpecs(values);
@@ -263,6 +273,8 @@ export const command: Command = {
     const workers = intOption(values, 'workers', availableParallelism());
     if (workers > 1024) throw new UsageError(`--workers must be an integer in [1, 1024], got '${workers}'`);
     const scorePoints = intOption(values, 'score-points', 10_000);
+    const target: QueueTarget | null = values.queue === undefined ? null : parseQueueUrl(stringOption(values, 'queue'));
+    if (values['no-wait'] && !target) throw new UsageError('--no-wait needs --queue (it enqueues and returns)');
     const widest = Math.max(...specs.map((s) => s.inputDim));
     checkMemory(`--score-points ${scorePoints} at d = ${widest}`, 8 * 2 * scorePoints * (widest + 4) * Math.min(workers, specs.length), scorePoints * widest);
     const ids = specs.map(experimentId);
@@ -291,11 +303,15 @@ export const command: Command = {
     io.out(
       `sweep: ${specs.length} runs in the grid, ${finished} already in ${out}` +
         (retried ? ` (and ${retried} crashed: ${values['report-only'] ? 'not run again with --report-only' : 'run again'})` : '') +
-        `, ${todo.length} to run on ${workers} worker(s)`,
+        (target ? `, ${todo.length} to run through ${target.display}` : `, ${todo.length} to run on ${workers} worker(s)`),
     );
     let ran: SweepRecord[];
     try {
-      ran = await runSweep(todo, { out, workers, scorePoints }, io);
+      if (target && todo.length) {
+        await checkReachable(target);
+        const crashed = new Set(ids.filter((_, i) => state[i] === 'crashed'));
+        ran = (await enqueueAndFollow(todo, { target, out, scorePoints, wait: !values['no-wait'], crashed }, io)).written;
+      } else ran = await runSweep(todo, { out, workers, scorePoints }, io);
     } catch (e) {
       if (e instanceof RecordWriteError) throw new UsageError(e.message);
       throw e;
