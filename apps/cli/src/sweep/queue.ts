@@ -217,16 +217,17 @@ export async function enqueueAndFollow(todo: ExperimentSpec[], options: FollowOp
     await reconcile(true);
     io.out(`sweep: ${enqueued} run(s) enqueued to ${target.display} (queue ${QUEUE_NAME}), ${total - enqueued} already there, ${written.length} collected from it`);
     if (events && pending.size) {
-      const pollMs = (options.pollSeconds ?? 5) * 1000;
+      // a look costs a Redis call per waiting run: at most every 5 s, and less often for big sweeps (2 ms per run)
+      const pollMs = () => Math.max((options.pollSeconds ?? 5) * 1000, 2 * pending.size);
       await new Promise<void>((resolve, reject) => {
         const check = () => {
           if (!pending.size) return resolve();
-          reconcile(false).then(() => (pending.size ? (timer = setTimeout(check, pollMs)) : resolve()), reject);
+          reconcile(false).then(() => (pending.size ? (timer = setTimeout(check, pollMs())) : resolve()), reject);
         };
         const poll = () => (pending.size ? undefined : resolve());
         events.on('completed', poll);
         events.on('failed', poll);
-        timer = setTimeout(check, pollMs);
+        timer = setTimeout(check, pollMs());
       });
     }
   } finally {
