@@ -122,6 +122,12 @@ export interface RandomGeneralNetworkOptions {
   activation?: ActivationName | { layer1: ActivationName; layer2: ActivationName };
   /** Each row of W1 and W2 is a random unit vector times a scale drawn uniformly from this range (default [0.3, 3]). */
   scales?: [number, number];
+  /**
+   * The directions of W1's rows: 'random' (default: independent, uniform on the sphere) or
+   * 'orthonormal' (Gram-Schmidt on Gaussian rows, as nnid's paper-form generator; needs
+   * width1 <= inputDim). Either way each row is then scaled.
+   */
+  directions?: 'random' | 'orthonormal';
   seed?: number;
 }
 
@@ -138,6 +144,30 @@ export function randomGeneralNetwork(options: RandomGeneralNetworkOptions): Gene
   const act = options.activation ?? 'tanh';
   const { layer1, layer2 } = typeof act === 'string' ? { layer1: act, layer2: act } : act;
   const stream = rng(checkInteger('seed', options.seed ?? 0, 0));
+  // Gram-Schmidt on Gaussian rows (twice, for orthogonality to rounding), then each row scaled
+  const orthonormalRows = (r: number, c: number) => {
+    const W = matrix(r, c);
+    for (let i = 0; i < r; i++) {
+      const row = W.data.subarray(i * c, (i + 1) * c);
+      for (let j = 0; j < c; j++) row[j] = stream.normal();
+      for (let pass = 0; pass < 2; pass++) {
+        for (let k = 0; k < i; k++) {
+          let dot = 0;
+          for (let j = 0; j < c; j++) dot += row[j] * W.data[k * c + j];
+          for (let j = 0; j < c; j++) row[j] -= dot * W.data[k * c + j];
+        }
+      }
+      let sq = 0;
+      for (let j = 0; j < c; j++) sq += row[j] * row[j];
+      const norm = Math.sqrt(sq);
+      for (let j = 0; j < c; j++) row[j] /= norm;
+    }
+    for (let i = 0; i < r; i++) {
+      const s = lo + (hi - lo) * stream.uniform();
+      for (let j = 0; j < c; j++) W.data[i * c + j] *= s;
+    }
+    return W;
+  };
   const rows = (r: number, c: number) => {
     const W = matrix(r, c);
     for (let i = 0; i < r; i++) {
@@ -153,7 +183,10 @@ export function randomGeneralNetwork(options: RandomGeneralNetworkOptions): Gene
     for (let i = 0; i < n; i++) v[i] = std * stream.normal();
     return v;
   };
-  const W1 = rows(m0, d);
+  const directions = options.directions ?? 'random';
+  if (directions !== 'random' && directions !== 'orthonormal') invalidArgument('directions', "must be one of 'random', 'orthonormal'", directions);
+  if (directions === 'orthonormal' && m0 > d) invalidArgument('width1', `must be <= inputDim (${d}) with directions 'orthonormal'`, m0);
+  const W1 = directions === 'random' ? rows(m0, d) : orthonormalRows(m0, d);
   const b1 = normals(m0, 0.5);
   const W2 = rows(m1, m0);
   const b2 = normals(m1, 0.5);

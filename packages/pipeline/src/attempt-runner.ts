@@ -70,7 +70,8 @@ export async function runAttempts(ctx: AttemptContext, firstPlan: readonly Step[
         warnings.push(decision.warning);
         // lanes from here on, when they pay: the refinement just failed was long enough
         const wanted = options.parallelAttempts === true || (options.parallelAttempts === 'auto' && result.refineSeconds >= LANES_FROM_SECONDS);
-        if (!lanes && options.threads > 1 && wanted && ctx.fitData !== null) {
+        // (model 'general' refines in the main thread: its fit has no lane worker)
+        if (!lanes && options.model === 'paper' && options.threads > 1 && wanted && ctx.fitData !== null) {
           lanes = createAttemptLanes({ lanes: options.threads });
           lanesFrom = index + 1;
         }

@@ -85,6 +85,9 @@ function choice<T extends string>(choices: readonly T[], dflt: T): OptionSpec<T,
 }
 
 const SCHEMES = ['forward', 'central'] as const;
+const MODELS = ['paper', 'general'] as const;
+/** The network forms identify takes (see OPTIONS.model). */
+export type IdentifyModel = (typeof MODELS)[number];
 
 /** 'auto' attempt lanes start after a failed attempt that spent at least this long refining (a lane costs ~0.5 s to start). */
 export const LANES_FROM_SECONDS = 1;
@@ -104,6 +107,13 @@ export const OPTIONS = {
       return { layer1: checkActivation(`${name}.layer1`, pair.layer1), layer2: checkActivation(`${name}.layer2`, pair.layer2) };
     },
   }),
+  /**
+   * The network form identified: 'paper' (default): f = sum_l phi2(b_l . phi1(A^T x + theta) + tau_l),
+   * unit-norm rows (nnid.network/v1); 'general': f = C phi2(W2 phi1(W1 x + b1) + b2) + c with one
+   * output, rows of any norm and an output layer (nnid.network/v2): the same stages up to the shift
+   * fit, then the refinement fits the general form (result.networkGeneral).
+   */
+  model: choice(MODELS, 'paper'),
   /** Seed of every random choice. */
   seed: spec<number, number>({ default: undefined, check: (value, name) => checkInteger(name, value, 0) }),
   /** Worker threads (default os.availableParallelism()). The result does not depend on it. */

@@ -4,8 +4,8 @@
  * parameters. A pure function of the start, the data and the options, so that it gives the same
  * bits in the main thread or in a worker thread (see attempt-lanes.ts).
  */
-import { matrix, rng, type Float64View, type Network } from '@nnid/core';
-import { fitNetwork, type RefineReport } from '@nnid/refine';
+import { matrix, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
+import { fitGeneralNetwork, fitNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
 
 export interface RefineStagesOptions {
   /** Seed of the attempt: draws the random second layers. */
@@ -67,5 +67,59 @@ export async function refineStages(
     current = upper.network;
   }
   const refined = await fitNetwork(current, data, { threads: options.threads, maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) });
+  return { network: refined.network, upperFit, refine: refined.report };
+}
+
+export interface GeneralStagesResult {
+  network: GeneralNetwork;
+  /** The fit with the directions of W1's rows fixed (their norms free), before the full LM (its residual history left out), or null. */
+  upperFit: Omit<RefineReport, 'residualHistory'> | null;
+  refine: RefineReport;
+}
+
+/**
+ * Second layers tried by the general refinement besides the shift fit's: random ones (as
+ * randomSecondLayer). Measured on (10, 6, 3) tanh networks with the true directions of W1: the
+ * shift fit's second layer (fitted to the paper's form, C = 1^T, c = 0) led the fit to a local
+ * minimum, about 4 in 10 random second layers to the exact network.
+ */
+export const GENERAL_SECOND_LAYER_STARTS = 8;
+/** Iterations of each start's directions fit before the best is carried on. */
+const GENERAL_START_ITERATIONS = 30;
+
+/**
+ * The refinement of identify's model 'general' (f = C phi2(W2 phi1(W1 x + b1) + b2) + c, k = 1):
+ * the pipeline's network in the general form with (C, c) from linear least squares on the data
+ * (f is linear in them); a fit with the directions of W1's rows fixed (the Hessian stages' part)
+ * and everything else free, their norms included, from the shift fit's second layer and from
+ * random ones (the best carried on); then every weight and bias.
+ */
+export async function refineGeneralStages(
+  start: Network,
+  data: { inputs: Float64View; values: Float64Array },
+  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'>,
+  onProgress?: (iteration: number, relativeResidual: number) => void,
+): Promise<GeneralStagesResult> {
+  let current = fitOutputLayer(toGeneral(start), data);
+  let upperFit: GeneralStagesResult['upperFit'] = null;
+  if (options.upperFitIterations > 0) {
+    const stream = rng(options.seed).split(12);
+    let best: { network: GeneralNetwork; residual: number } | null = null;
+    for (let s = 0; s <= GENERAL_SECOND_LAYER_STARTS; s++) {
+      const candidate = s === 0 ? current : fitOutputLayer(toGeneral(randomSecondLayer(start, stream.split(s))), data);
+      const fitted = await fitGeneralNetwork(candidate, data, {
+        fix: 'first-layer-directions',
+        maxIterations: Math.min(GENERAL_START_ITERATIONS, options.upperFitIterations),
+        costTolerance: options.upperFitCostTolerance,
+        innerSteps: 0,
+      });
+      if (best === null || fitted.report.relativeResidual < best.residual) best = { network: fitted.network, residual: fitted.report.relativeResidual };
+    }
+    const upper = await fitGeneralNetwork(best!.network, data, { fix: 'first-layer-directions', maxIterations: options.upperFitIterations, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+    const { residualHistory: _h, ...rest } = upper.report;
+    upperFit = rest;
+    current = upper.network;
+  }
+  const refined = await fitGeneralNetwork(current, data, { maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) });
   return { network: refined.network, upperFit, refine: refined.report };
 }

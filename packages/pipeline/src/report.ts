@@ -3,7 +3,7 @@
  * widths and where they came from, the plan, queries and seconds per stage (one vocabulary,
  * stages.ts), the spectra, the candidates, every attempt, the truth-free check and the noise level.
  */
-import { parameterCount, type Network, type NetworkJson } from '@nnid/core';
+import { generalParameterCount, parameterCount, type GeneralNetwork, type Network, type NetworkJson } from '@nnid/core';
 import type { SampleReport } from '@nnid/hessian-sampler';
 import type { RangeReport } from '@nnid/subspace';
 import type { CandidateReport } from './attempt.ts';
@@ -50,7 +50,13 @@ export interface IdentifyReport {
 }
 
 export interface IdentifyResult {
+  /**
+   * The network found in the paper's form. With model 'general' this is the paper's pipeline
+   * alone (the form cannot hold the general network): the result is `networkGeneral`.
+   */
   network: Network;
+  /** With model 'general' (and refinement): the general network found (nnid.network/v2), else null. */
+  networkGeneral: GeneralNetwork | null;
   /** The paper's pipeline alone (before refinement). */
   networkBeforeRefinement: Network;
   report: IdentifyReport;
@@ -92,7 +98,7 @@ export function buildResult(record: RunRecord): IdentifyResult {
   const byStage = run.queries;
   const sum = (key: keyof StageQueries) => PAYING_STAGES.reduce((s, stage) => s + byStage[stage][key], 0);
   const total = sum('total');
-  const P = parameterCount(chosen.network);
+  const P = chosen.networkGeneral ? generalParameterCount(chosen.networkGeneral) : parameterCount(chosen.network);
   const used: UsedOptions = {
     gradientPoints: record.rangeOfA.gradientPoints,
     hessianPoints: hessians.budget.points,
@@ -155,5 +161,5 @@ export function buildResult(record: RunRecord): IdentifyResult {
     noise: record.noise,
     warnings,
   };
-  return { network: chosen.network, networkBeforeRefinement: chosen.networkBeforeRefinement, report };
+  return { network: chosen.network, networkGeneral: chosen.networkGeneral, networkBeforeRefinement: chosen.networkBeforeRefinement, report };
 }

@@ -140,7 +140,8 @@ function hiddenLayers(p: Float64Array, layout: GeneralLayout): UpperLayers {
 /**
  * Kernel: residuals r_{n k + o} = f_o(x_n) - Y[n k + o] and, when `jacobian` is given, their rows
  * of dr/dp from parameter `first` on (0: all; layout.offTheta: W1 fixed, U = W1 x_n given),
- * (N k) x (P - first) row-major. `U` holds W1 x_n (N x m0). Returns sum r^2.
+ * (N k) x rowWidth row-major (columns past P - first are the caller's). `U` holds W1 x_n (N x m0).
+ * Returns sum r^2.
  */
 export function generalResiduals(
   p: Float64Array,
@@ -152,9 +153,10 @@ export function generalResiduals(
   residuals: Float64Array,
   jacobian: Float64Array | undefined,
   first: number,
+  rowWidth = layout.size - first,
 ): number {
-  const { inputDim: d, width1: m0, width2: m1, outputs: k, size: P } = layout;
-  const F = P - first;
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = layout;
+  const F = rowWidth;
   const net = hiddenLayers(p, layout);
   const row = forwardRowScratch(m0, m1);
   // the row with phi2' weighted by output o's row of C: the paper-form kernels then give df_o/dp
@@ -243,9 +245,17 @@ export function fitOutputLayer(start: GeneralNetwork, data: GeneralData): Genera
   return unpackGeneral(p, layout);
 }
 
+/** Which parameters fitGeneralNetwork keeps (see GeneralFitOptions.fix). */
+export type GeneralFix = 'none' | 'first-layer-weights' | 'first-layer-directions';
+const GENERAL_FIXES: readonly GeneralFix[] = ['none', 'first-layer-weights', 'first-layer-directions'];
+
 export interface GeneralFitOptions {
-  /** 'none' (default): every parameter; 'first-layer-weights': W1 kept, the rest fitted. */
-  fix?: 'none' | 'first-layer-weights';
+  /**
+   * 'none' (default): every parameter; 'first-layer-weights': W1 kept, the rest fitted;
+   * 'first-layer-directions': the directions of W1's rows kept, their norms fitted with the rest
+   * (W1 = diag(s) A, A the start's rows made unit: what the Hessian stages find is A alone).
+   */
+  fix?: GeneralFix;
   /** As refine's: step (1e-13), residual (1e-15), cost (1e-12) tolerances, iterations (200), stall rule (50, 0.8, 1e-6), inner steps (4), OpenBLAS threads (1). */
   stepTolerance?: number;
   residualTolerance?: number;
@@ -277,7 +287,7 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   const { X, Y, N } = checkData(start, data);
   const o = options ?? {};
   const fix = o.fix ?? 'none';
-  if (fix !== 'none' && fix !== 'first-layer-weights') invalidArgument('fix', "must be one of 'none', 'first-layer-weights'", fix);
+  if (!GENERAL_FIXES.includes(fix)) invalidArgument('fix', `must be one of ${GENERAL_FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
   const stepTolerance = checkPositive('stepTolerance', o.stepTolerance ?? 1e-13);
   const residualTolerance = checkPositive('residualTolerance', o.residualTolerance ?? 1e-15, true);
   const costTolerance = checkPositive('costTolerance', o.costTolerance ?? 1e-12, true);
@@ -291,22 +301,54 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
 
   const layout = generalLayoutOf(start);
+  const { width1: m0, inputDim: d } = layout;
   const P = generalParameterCount(start);
   const first = fix === 'none' ? 0 : layout.offTheta;
-  const F = P - first;
+  // with the directions fixed, the free vector is [theta, B, tau, C, c, s]: the row norms s last
+  const scales = fix === 'first-layer-directions';
+  const F = P - first + (scales ? m0 : 0);
   const rows = N * start.outputs;
   const p = packGeneral(start, layout);
+  const x0 = new Float64Array(F);
+  x0.set(p.subarray(first));
+  if (scales) {
+    // W1 = diag(s) A: A's rows unit, s their norms
+    for (let i = 0; i < m0; i++) {
+      let sq = 0;
+      for (let j = 0; j < d; j++) sq += p[i * d + j] ** 2;
+      const norm = Math.sqrt(sq);
+      if (!(norm > 0)) invalidArgument(`start.W1[${i}]`, "must be a nonzero row with fix 'first-layer-directions'", 0);
+      x0[P - first + i] = norm;
+      for (let j = 0; j < d; j++) p[i * d + j] /= norm;
+    }
+  }
   const fixedU = first > 0 ? firstProducts(p, layout, X, N) : null;
+  const scaledU = scales ? new Float64Array(N * m0) : null;
   const full = Float64Array.from(p);
   const r = new Float64Array(rows);
   const J = matrix(rows, F);
   const at = (x: Float64Array) => {
-    full.set(x, first);
+    full.set(x.subarray(0, P - first), first);
     return full;
   };
   const residuals = (x: Float64Array, jacobian: Float64Array | undefined) => {
     const q = at(x);
-    return generalResiduals(q, layout, X, fixedU ?? firstProducts(q, layout, X, N), Y, N, r, jacobian, first);
+    if (!scaledU) return generalResiduals(q, layout, X, fixedU ?? firstProducts(q, layout, X, N), Y, N, r, jacobian, first);
+    const U = fixedU!;
+    const s = x.subarray(P - first);
+    for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) scaledU[n * m0 + i] = s[i] * U[n * m0 + i];
+    const sum = generalResiduals(q, layout, X, scaledU, Y, N, r, jacobian, first, F);
+    if (jacobian) {
+      // df/ds_i = df/dtheta_i (a_i . x): the theta column (the first free one) times the unit product
+      const k = layout.outputs;
+      for (let n = 0; n < N; n++) {
+        for (let o = 0; o < k; o++) {
+          const row = (n * k + o) * F;
+          for (let i = 0; i < m0; i++) jacobian[row + P - first + i] = jacobian[row + i] * U[n * m0 + i];
+        }
+      }
+    }
+    return sum;
   };
   const equations: NormalEquations = {
     async evaluate(x) {
@@ -325,7 +367,7 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   yNorm = Math.sqrt(yNorm) || 1;
   const blasBefore = setBlasThreads(blasThreads);
   try {
-    const { x, report } = await leastSquares(normalEquationsStrategy(equations), p.subarray(first), {
+    const { x, report } = await leastSquares(normalEquationsStrategy(equations), x0, {
       maxIterations,
       residualScale: yNorm,
       residualTolerance,
@@ -341,7 +383,11 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
       damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
-    p.set(x, first);
+    p.set(x.subarray(0, P - first), first);
+    if (scales) {
+      const s = x.subarray(P - first);
+      for (let i = 0; i < m0; i++) for (let j = 0; j < d; j++) p[i * d + j] *= s[i];
+    }
     return {
       network: unpackGeneral(p, layout),
       report: {

@@ -3,4 +3,4 @@ export type { Fix, FitOptions, RefineOptions, RefineReport, RefineResult, StopRe
 export { layoutOf, packParameters, unpackParameters } from './params.ts';
 export type { Layout } from './params.ts';
 export { fitGeneralNetwork, fitOutputLayer, generalLayoutOf, packGeneral, unpackGeneral } from './general.ts';
-export type { GeneralData, GeneralFitOptions, GeneralFitResult, GeneralLayout } from './general.ts';
+export type { GeneralData, GeneralFitOptions, GeneralFitResult, GeneralFix, GeneralLayout } from './general.ts';

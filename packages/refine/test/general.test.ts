@@ -80,6 +80,29 @@ describe('fitGeneralNetwork', () => {
     expect(relativeL2(truth, network)).toBeLessThan(1e-10);
   });
 
+  it("with W1's directions fixed, their norms are fitted with the rest (start: unit rows)", async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 13 });
+    const inputs = gaussian(200, 6, 6);
+    const values = evaluateGeneral(truth, inputs).data;
+    const perturbed = perturbGeneral(truth, 0.03, 7);
+    const W1 = matrix(4, 6);
+    for (let i = 0; i < 4; i++) {
+      const row = truth.W1.data.subarray(i * 6, (i + 1) * 6);
+      const norm = Math.hypot(...row);
+      for (let j = 0; j < 6; j++) W1.data[i * 6 + j] = row[j] / norm;
+    }
+    const { network, report } = await fitGeneralNetwork({ ...perturbed, W1 }, { inputs, values }, { fix: 'first-layer-directions' });
+    expect(report.relativeResidual).toBeLessThan(1e-12);
+    expect(relativeL2(truth, network)).toBeLessThan(1e-10);
+    for (let i = 0; i < 4; i++) {
+      const a = Array.from(network.W1.data.subarray(i * 6, (i + 1) * 6));
+      const na = Math.hypot(...a);
+      let cos = 0;
+      for (let j = 0; j < 6; j++) cos += (a[j] / na) * W1.data[i * 6 + j];
+      expect(Math.abs(cos - 1)).toBeLessThan(1e-14);
+    }
+  });
+
   it('says what is wrong with its data', async () => {
     const net = randomGeneralNetwork({ inputDim: 4, width1: 3, width2: 2, outputs: 2, seed: 1 });
     const inputs = gaussian(10, 4, 1);
