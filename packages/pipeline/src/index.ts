@@ -1,8 +1,8 @@
-export { score, matchWeights, testPoints } from './score.ts';
-export type { Score, ScoreOptions, WeightScore, FunctionError } from './score.ts';
+export { score, scoreGeneral, matchWeights, testPoints } from './score.ts';
+export type { Score, ScoreOptions, WeightScore, FunctionError, GeneralScore } from './score.ts';
 export { hungarian } from './hungarian.ts';
 export { identify } from './identify.ts';
-export type { IdentifyOptions } from './options.ts';
+export type { IdentifyModel, IdentifyOptions } from './options.ts';
 export { OPTIONS } from './options.ts';
 export type { IdentifyResult, IdentifyReport } from './report.ts';
 export type { IdentifyProgress, IdentifyStage, StageQueries } from './stages.ts';

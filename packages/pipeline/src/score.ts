@@ -13,9 +13,10 @@ import {
   matrix,
   rng,
   type Float64View,
+  type GeneralNetwork,
   type Network,
 } from '@nnid/core';
-import { evaluateNetwork } from '@nnid/oracle';
+import { evaluateGeneral, evaluateNetwork } from '@nnid/oracle';
 import { hungarian } from './hungarian.ts';
 
 export interface WeightScore {
@@ -170,6 +171,48 @@ export function score(truth: Network, recovered: Network, options: ScoreOptions 
       points,
       sphere: functionError(truth, recovered, testPoints('sphere', points, truth.inputDim, seed)),
       gaussian: functionError(truth, recovered, testPoints('gaussian', points, truth.inputDim, seed)),
+    },
+  };
+}
+
+export interface GeneralScore {
+  /** Directions of W1's rows, matched up to sign and permutation (|cos|). */
+  firstLayer: WeightScore;
+  /** ||F - F_hat||_F / ||F||_F and max |F - F_hat| over the k outputs. */
+  function: { points: number; sphere: FunctionError; gaussian: FunctionError };
+}
+
+function generalFunctionError(truth: GeneralNetwork, recovered: GeneralNetwork, points: Float64View): FunctionError {
+  const f = evaluateGeneral(truth, points).data;
+  const g = evaluateGeneral(recovered, points).data;
+  let num = 0;
+  let den = 0;
+  let maxError = 0;
+  for (let i = 0; i < f.length; i++) {
+    const e = f[i] - g[i];
+    num += e * e;
+    den += f[i] * f[i];
+    maxError = Math.max(maxError, Math.abs(e));
+  }
+  return { relativeL2: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), maxError };
+}
+
+/**
+ * Scores a recovered general network (nnid.network/v2) against the truth: W1's row directions
+ * matched by |cos| (their norms are parameters of the fit, compared through the function), and
+ * the function errors over all k outputs on the same test points as `score`.
+ */
+export function scoreGeneral(truth: GeneralNetwork, recovered: GeneralNetwork, options: ScoreOptions = {}): GeneralScore {
+  const points = checkInteger('points', options.points ?? 10_000);
+  const seed = checkInteger('seed', options.seed ?? 20260101, 0);
+  if (truth.inputDim !== recovered.inputDim) invalidArgument('recovered.inputDim', `must equal the truth's inputDim ${truth.inputDim}`, recovered.inputDim);
+  if (truth.outputs !== recovered.outputs) invalidArgument('recovered.outputs', `must equal the truth's outputs ${truth.outputs}`, recovered.outputs);
+  return {
+    firstLayer: matchWeights(truth.W1, recovered.W1),
+    function: {
+      points,
+      sphere: generalFunctionError(truth, recovered, testPoints('sphere', points, truth.inputDim, seed)),
+      gaussian: generalFunctionError(truth, recovered, testPoints('gaussian', points, truth.inputDim, seed)),
     },
   };
 }

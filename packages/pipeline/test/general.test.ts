@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { generalParameterCount, matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
-import { identify } from '@nnid/pipeline';
+import { identify, scoreGeneral } from '@nnid/pipeline';
 
 function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
   const X = matrix(10_000, truth.inputDim);
@@ -38,6 +38,10 @@ describe("identify, model 'general': (10, 6, 3), k = 1, scales 0.3-3, biases, an
       expect(report.check.passed).toBe(true);
       expect(networkGeneral).not.toBeNull();
       expect(relativeL2(truth, networkGeneral!)).toBeLessThan(1e-8);
+      const scored = scoreGeneral(truth, networkGeneral!);
+      expect(scored.function.gaussian.relativeL2).toBeLessThan(1e-8);
+      expect(scored.function.sphere.relativeL2).toBeLessThan(1e-8);
+      expect(scored.firstLayer.minCos).toBeGreaterThan(1 - 1e-8);
       // P counts every weight and bias, the output layer's too
       expect(report.parameterCount).toBe(generalParameterCount(truth));
       expect(report.attempts[report.chosenAttempt].networkGeneralAfterRefinement?.format).toBe('nnid.network/v2');
