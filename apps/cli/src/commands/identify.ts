@@ -4,7 +4,8 @@
  * network (nnid.network/v1) with the report of docs/DESIGN.md section 4 under "report".
  */
 import { availableParallelism } from 'node:os';
-import { readNetworkFile, serializeNetwork, type ActivationName, type Network, type Oracle } from '@nnid/core';
+import { readNetworkAny, serializeNetwork, serializeNetworkV2, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { generalBlackBox } from '@nnid/oracle';
 import {
   findAdapter,
   openOracleFromSpec,
@@ -16,7 +17,7 @@ import {
   TOKEN_ENV,
   type SpecOracle,
 } from '@nnid/black-box';
-import { identify, score, type IdentifyProgress } from '@nnid/pipeline';
+import { identify, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
 import { studentFit } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
@@ -35,7 +36,8 @@ attribution margin, every option resolved, the network before refinement, and (s
 network is known here) the errors of docs/DESIGN.md section 5 before and after refinement.
 
 options:
-  --network FILE       the network to identify, opened as a black box (nnid.network/v1)
+  --network FILE       the network to identify, opened as a black box (nnid.network/v1, or
+                       v2 with one output: identified as --model general, the result in v2)
   --oracle SPEC        the black box: a network file (.json), an ONNX model (.onnx) or an
                        http(s):// endpoint (POST {"inputs": [[...]]} -> {"outputs": [...]}
                        or {"outputs": [[...], ...]}); credentials in the URL are never printed
@@ -62,6 +64,11 @@ options:
                        activations the network file names; the method assumes them known)
   --threads T          worker threads (default: the number of cores); results do not depend on it
   --no-refine          the paper's pipeline alone, without refinement
+  --model NAME         paper (default for a v1 file and other black boxes): f = sum_l phi2(...),
+                       unit-norm rows, result in nnid.network/v1; general (default for a v2
+                       file): f = C phi2(W2 phi1(W1 x + b1) + b2) + c with one output, rows of
+                       any norm, result in nnid.network/v2 (the same stages, then the general
+                       refinement; not with --no-refine or --method fit)
   --method NAME        pipeline (default: the paper's method above) or fit: the student fit, a
                        network of the shape --width1/--width2 (both required) fitted by
                        Levenberg-Marquardt from random starts to answers at Gaussian points
@@ -81,6 +88,8 @@ example:
 interface Source {
   oracle: Oracle;
   truth: Network | null;
+  /** A v2 network file's network (the truth of --model general), else null. */
+  truthGeneral: GeneralNetwork | null;
   activation: { layer1: ActivationName; layer2: ActivationName } | null;
   /** What the report says about the oracle. */
   description: Record<string, unknown>;
@@ -117,7 +126,13 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
     timeoutMs = Math.max(1, Math.round(seconds * 1000));
   }
   const retries = optionalInt(values, 'retries', 0);
+  // a network file of either format: a v2 one answers through the general form's black box
+  const file = adapter.kind === 'network' ? readNetworkAny(spec) : null;
+  const general = file?.format === 'nnid.network/v2' ? file.general : null;
+  if (general && general.outputs !== 1) throw new UsageError(`${spec} has k = ${general.outputs} outputs: identify takes one output for now`);
+  const adapters = general ? ORACLE_ADAPTERS.map((a) => (a.kind === 'network' ? { ...a, open: async () => generalBlackBox(general) } : a)) : undefined;
   const oracle: SpecOracle = await openOracleFromSpec(spec, {
+    ...(adapters ? { adapters } : {}),
     kind: adapter.kind,
     token: values['oracle-token'] as string | undefined,
     maxQueries,
@@ -131,11 +146,12 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
       },
     },
   }).catch(storeErrorAsUsage);
-  const truth = adapter.kind === 'network' ? readNetworkFile(spec) : null;
+  const truth = file?.format === 'nnid.network/v1' ? file.network : null;
   return {
     oracle,
     truth,
-    activation: truth?.activation ?? null,
+    truthGeneral: general,
+    activation: file?.general.activation ?? null,
     description: {
       kind: adapter.kind,
       spec: oracle.shownSpec,
@@ -227,6 +243,7 @@ export const command: Command = {
     activation: { type: 'string' },
     threads: { type: 'string' },
     'no-refine': { type: 'boolean' },
+    model: { type: 'string' },
     method: { type: 'string' },
     starts: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -254,7 +271,14 @@ export const command: Command = {
     if (values.activation === undefined && values.oracle !== undefined && oracleKind(String(values.oracle)) !== 'network') {
       throw new UsageError('--activation is required with an ONNX or HTTP oracle (the method assumes the activations known)');
     }
-    const { oracle, truth, activation: fileActivation, description } = await openSource(values, io);
+    const modelGiven = values.model === undefined ? undefined : String(values.model);
+    if (modelGiven !== undefined && modelGiven !== 'paper' && modelGiven !== 'general') throw new UsageError(`--model must be one of paper, general, got '${modelGiven}'`);
+    const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
+    const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? (truthGeneral ? 'general' : 'paper');
+    if (model === 'general' && (!refine || method === 'fit')) {
+      await oracle.close();
+      throw new UsageError(`${!refine ? '--no-refine' : '--method fit'} is not available with --model general (the general form is fitted by the refinement)`);
+    }
     if (width1 !== undefined && width1 > oracle.inputDim) {
       await oracle.close();
       throw new UsageError(`--width1 must be <= the input dimension (${oracle.inputDim}), got '${width1}'`);
@@ -265,7 +289,7 @@ export const command: Command = {
     }
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
-    if (method === 'fit') return runFit(values, io, { oracle, truth, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
+    if (method === 'fit') return runFit(values, io, { oracle, truth, truthGeneral, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
     const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
     // above it stops the run there (an m1 > m0 network is no nnid.network/v1 file)
@@ -284,6 +308,7 @@ export const command: Command = {
         seed,
         threads,
         refine,
+        model,
         onProgress: (e) => {
           checkWidth2(e);
           progress.update(e);
@@ -300,7 +325,9 @@ export const command: Command = {
       activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default',
       oracle: description,
     };
-    if (truth) {
+    if (truthGeneral && result.networkGeneral) {
+      report.score = { afterRefinement: scoreGeneral(truthGeneral, result.networkGeneral) };
+    } else if (truth) {
       report.score = {
         beforeRefinement: score(truth, result.networkBeforeRefinement),
         ...(refine ? { afterRefinement: score(truth, result.network) } : {}),
@@ -308,7 +335,9 @@ export const command: Command = {
     }
     // never written: a network score and serve refuse (when the pipeline gave no plan to stop at)
     if (result.network.width2 > result.network.width1) throw width2Refused(result.network.width1);
-    writeOutput({ flag: '--out', path: out }, networkText({ ...serializeNetwork(result.network), report }));
+    // --model general: the general network in nnid.network/v2 (the refinement's; when it failed, still its best)
+    const written = result.networkGeneral ? { ...serializeNetworkV2(result.networkGeneral), report } : { ...serializeNetwork(result.network), report };
+    writeOutput({ flag: '--out', path: out }, networkText(written));
     const q = result.report.queries;
     const storeChecked = (description.storeCheck as { paid?: number } | null)?.paid ?? 0;
     io.out(
@@ -322,7 +351,7 @@ export const command: Command = {
     }
     if (values.report !== undefined) {
       const { writeRunReport } = await import('./report.ts'); // loads Vega only when asked
-      io.out(await writeRunReport(JSON.parse(JSON.stringify({ ...serializeNetwork(result.network), report })), { flag: '--report', path: String(values.report) }));
+      io.out(await writeRunReport(JSON.parse(JSON.stringify(written)), { flag: '--report', path: String(values.report) }));
     }
     return check.passed === false ? 1 : 0;
   },

@@ -1,8 +1,8 @@
 /**
  * `nnid score`: the measures of docs/DESIGN.md section 5 for a recovered network against the truth.
  */
-import { readNetworkFile } from '@nnid/core';
-import { score, type Score } from '@nnid/pipeline';
+import { readNetworkAny } from '@nnid/core';
+import { score, scoreGeneral, type GeneralScore, type Score } from '@nnid/pipeline';
 import { intOption, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { checkMemory } from '../files.ts';
 
@@ -15,7 +15,8 @@ Compares a recovered network (e.g. the output of nnid identify) with the true on
            sphere and from N(0, I_d)
 
 options:
-  --truth FILE       the true network (nnid.network/v1)
+  --truth FILE       the true network (nnid.network/v1, or v2: then the rows of W1 by their
+                     directions and the function over its k outputs)
   --recovered FILE   the recovered network (a network file; a "report" field is ignored)
   --points N         test points per distribution (default 10000)
   --seed N           seed of the test points (default 20260101)
@@ -29,16 +30,15 @@ function fmtCos(c: number): string {
   return gap < 1e-4 ? `1 - ${gap.toExponential(1)}` : c.toFixed(6);
 }
 
-/** A readable summary of a score, one measure per line. */
-export function scoreLines(s: Score): string[] {
+/** A readable summary of a score, one measure per line (a general score: W1's row directions, no v_l). */
+export function scoreLines(s: Score | GeneralScore): string[] {
   const w = (name: string, x: Score['firstLayer']) =>
     `${name.padEnd(16)} n=${String(x.count).padEnd(3)} min|cos| ${fmtCos(x.minCos).padEnd(14)} median|cos| ${fmtCos(x.medianCos).padEnd(14)} ` +
     `|cos|>=0.999: ${(100 * x.shareCos999).toFixed(0)}%  |w-w^|<=0.05: ${(100 * x.shareWithin005).toFixed(0)}%`;
   const f = (name: string, e: Score['function']['sphere']) =>
     `${name.padEnd(16)} relative L2 ${e.relativeL2.toExponential(2)}   max error ${e.maxError.toExponential(2)}`;
   return [
-    w('a_i (layer 1)', s.firstLayer),
-    w('v_l (entangled)', s.entangled),
+    ...('entangled' in s ? [w('a_i (layer 1)', s.firstLayer), w('v_l (entangled)', s.entangled)] : [w('W1 directions', s.firstLayer)]),
     f('f on sphere', s.function.sphere),
     f('f on N(0, I)', s.function.gaussian),
     `(${s.function.points} test points per distribution)`,
@@ -59,15 +59,25 @@ export const command: Command = {
   async run(values: Values, io) {
     const points = intOption(values, 'points', 10_000);
     const seed = intOption(values, 'seed', 20260101, 0);
-    const truth = readNetworkFile(stringOption(values, 'truth'));
-    const recovered = readNetworkFile(stringOption(values, 'recovered'));
+    const truthFile = readNetworkAny(stringOption(values, 'truth'));
+    const recoveredFile = readNetworkAny(stringOption(values, 'recovered'));
+    const truth = truthFile.general;
+    const recovered = recoveredFile.general;
     if (truth.inputDim !== recovered.inputDim) {
       throw new UsageError(`--recovered has input dimension ${recovered.inputDim}, --truth ${truth.inputDim}: they are not the same network's`);
     }
     // two distributions of points x d inputs, and the two networks' answers
     checkMemory(`--points ${points} at d = ${truth.inputDim}`, 8 * 2 * points * (truth.inputDim + 4), points * truth.inputDim);
-    const s = score(truth, recovered, { points, seed });
-    if (values.json) io.out(JSON.stringify(s, null, 2));
-    else for (const line of scoreLines(s)) io.out(line);
+    if (truthFile.format === 'nnid.network/v1' && recoveredFile.format === 'nnid.network/v1') {
+      const s = score(truthFile.network, recoveredFile.network, { points, seed });
+      if (values.json) io.out(JSON.stringify(s, null, 2));
+      else for (const line of scoreLines(s)) io.out(line);
+      return;
+    }
+    // a v2 file on either side: both in the general form
+    if (truth.outputs !== recovered.outputs) throw new UsageError(`--recovered has ${recovered.outputs} outputs, --truth ${truth.outputs}: they are not the same network's`);
+    const g = scoreGeneral(truth, recovered, { points, seed });
+    if (values.json) io.out(JSON.stringify(g, null, 2));
+    else for (const line of scoreLines(g)) io.out(line);
   },
 };
