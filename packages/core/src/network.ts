@@ -10,6 +10,7 @@
  * const net = parseNetwork(JSON.parse(text));      // throws NetworkFormatError naming the field
  * const json = serializeNetwork(net);               // back to the file's form
  */
+import { describe, isObject, readMatrix, readVector } from './json-fields.ts';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ACTIVATIONS, activation, type ActivationName } from './activation.ts';
 import { ErrorCodes, NetworkFormatError, NnidError } from './errors.ts';
@@ -42,16 +43,7 @@ export interface NetworkJson {
   [extra: string]: unknown;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return 'an array';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 37) + '...' : v}"`;
-  return typeof v === 'object' ? 'an object' : String(v);
-}
 
 function readActivation(path: string, v: unknown): ActivationName {
   if (typeof v !== 'string' || !(ACTIVATIONS as readonly string[]).includes(v)) {
@@ -60,28 +52,7 @@ function readActivation(path: string, v: unknown): ActivationName {
   return v as ActivationName;
 }
 
-function readVector(path: string, v: unknown, length: number, lengthName: string, into: Float64Array, at: number): void {
-  if (!Array.isArray(v)) throw new NetworkFormatError(path, `is ${describe(v)}, expected an array of ${length} numbers`);
-  if (v.length !== length) {
-    throw new NetworkFormatError(path, `has ${v.length} numbers, expected ${lengthName} = ${length}`);
-  }
-  for (let j = 0; j < length; j++) {
-    const x = v[j];
-    if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw new NetworkFormatError(`${path}[${j}]`, `is ${describe(x)}, expected a finite number`);
-    }
-    into[at + j] = x;
-  }
-}
 
-function readMatrix(path: string, v: unknown, cols: number, colsName: string, options: AllocOptions): Float64View {
-  if (!Array.isArray(v) || v.length === 0) {
-    throw new NetworkFormatError(path, `is ${Array.isArray(v) ? 'empty' : describe(v)}, expected a nonempty array of rows`);
-  }
-  const out = matrix(v.length, cols, options);
-  v.forEach((row, i) => readVector(`${path}[${i}]`, row, cols, colsName, out.data, i * cols));
-  return out;
-}
 
 /**
  * Validates a parsed JSON value as nnid.network/v1 and returns the network. Errors name the

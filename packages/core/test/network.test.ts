@@ -89,7 +89,7 @@ describe('nnid.network/v1: each bad input has its own error (E_NETWORK_FORMAT, t
   it('missing format string', () => {
     const json: Record<string, unknown> = { ...valid() };
     delete json.format;
-    expectFormatError(json, 'format', 'invalid network: `format` is undefined, expected "nnid.network/v1"');
+    expectFormatError(json, 'format', 'invalid network: `format` is missing, expected "nnid.network/v1"');
   });
 
   it('activation is not an object', () => {
@@ -108,7 +108,7 @@ describe('nnid.network/v1: each bad input has its own error (E_NETWORK_FORMAT, t
     expectFormatError(
       { ...valid(), activation: { layer1: 'tanh' } },
       'activation.layer2',
-      'invalid network: `activation.layer2` is undefined: unknown activation, expected one of tanh, sigmoid, softplus, gelu, gelu_tanh, silu, arctan',
+      'invalid network: `activation.layer2` is missing: unknown activation, expected one of tanh, sigmoid, softplus, gelu, gelu_tanh, silu, arctan',
     );
   });
 
