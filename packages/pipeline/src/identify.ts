@@ -115,6 +115,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       lanes: { lanes: attempts.lanes, fromAttempt: attempts.lanesFrom },
       threshold: threshold(),
       warnings,
+      refinementData: ctx.fitData,
     });
   } finally {
     await pools.close();

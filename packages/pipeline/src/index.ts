@@ -13,3 +13,5 @@ export type { QueryPlan } from './plan.ts';
 export { planQueries, describePlan, planWarning } from './plan.ts';
 export { runExperiment, experimentId } from './experiment.ts';
 export type { ExperimentSpec, ExperimentRecord } from './experiment.ts';
+export { identifyOutputs } from './identify-outputs.ts';
+export type { IdentifyOutputsOptions, IdentifyOutputsReport, IdentifyOutputsResult, MultiOutputBlackBox } from './identify-outputs.ts';

@@ -3,7 +3,7 @@
  * widths and where they came from, the plan, queries and seconds per stage (one vocabulary,
  * stages.ts), the spectra, the candidates, every attempt, the truth-free check and the noise level.
  */
-import { generalParameterCount, parameterCount, type GeneralNetwork, type Network, type NetworkJson } from '@nnid/core';
+import { generalParameterCount, parameterCount, type Float64View, type GeneralNetwork, type Network, type NetworkJson } from '@nnid/core';
 import type { SampleReport } from '@nnid/hessian-sampler';
 import type { RangeReport } from '@nnid/subspace';
 import type { CandidateReport } from './attempt.ts';
@@ -57,6 +57,8 @@ export interface IdentifyResult {
   network: Network;
   /** With model 'general' (and refinement): the general network found (nnid.network/v2), else null. */
   networkGeneral: GeneralNetwork | null;
+  /** The (input, output) pairs the refinement fitted (its fresh points and the shift fit's), or null without refinement. */
+  refinementData: { inputs: Float64View; values: Float64Array } | null;
   /** The paper's pipeline alone (before refinement). */
   networkBeforeRefinement: Network;
   report: IdentifyReport;
@@ -85,6 +87,7 @@ export interface RunRecord {
   lanes: { lanes: number; fromAttempt: number | null };
   threshold: number;
   warnings: string[];
+  refinementData: { inputs: Float64View; values: Float64Array } | null;
 }
 
 export function buildResult(record: RunRecord): IdentifyResult {
@@ -161,5 +164,5 @@ export function buildResult(record: RunRecord): IdentifyResult {
     noise: record.noise,
     warnings,
   };
-  return { network: chosen.network, networkGeneral: chosen.networkGeneral, networkBeforeRefinement: chosen.networkBeforeRefinement, report };
+  return { network: chosen.network, networkGeneral: chosen.networkGeneral, networkBeforeRefinement: chosen.networkBeforeRefinement, refinementData: record.refinementData, report };
 }

@@ -1,0 +1,124 @@
+/**
+ * identify on a black box with k >= 1 outputs (the general model, f(x) in R^k). Every output's
+ * Hessian lies in the same span{a_i a_i^T, v_l v_l^T}, and so does that of any fixed combination
+ * w . f(x) = (w^T C) phi2(...) + w . c: a general network with one output. identify (model
+ * 'general') runs on that projection, with w drawn from the seed; every query still returns all k
+ * numbers, and they are kept. With the hidden layers found, the output layer (C, c) of all k
+ * outputs is solved by linear least squares on the refinement's data, and every weight and bias
+ * is refitted on all k outputs of those data (no new queries). The truth-free check judges the
+ * last fit.
+ *
+ * @example
+ * const box = { inputDim: 64, outputs: 10, identity: 'digits', evaluate: async (x) => evaluateGeneral(net, x) };
+ * const { network, report } = await identifyOutputs(box, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
+ */
+import { checkInteger, generalParameterCount, invalidArgument, matrix, rng, toDense, type Float64View, type GeneralNetwork, type ViewLike } from '@nnid/core';
+import { createOracle } from '@nnid/oracle';
+import { fitGeneralNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
+import { identify } from './identify.ts';
+import type { IdentifyOptions } from './options.ts';
+import type { IdentifyReport } from './report.ts';
+
+/** A black box with k outputs: `evaluate` answers n x k (an n x k view or n k numbers, row-major). */
+export interface MultiOutputBlackBox {
+  readonly inputDim: number;
+  readonly outputs: number;
+  /** Stable identity (as BlackBox's). */
+  readonly identity: string;
+  evaluate(inputs: Float64View): Promise<Float64Array | ViewLike>;
+}
+
+export interface IdentifyOutputsOptions extends Omit<IdentifyOptions, 'model'> {
+  /** Budget on queries (input rows; each returns k numbers). Default: none. */
+  maxQueries?: number;
+}
+
+export interface IdentifyOutputsReport {
+  /** identify's report on the projected black box (queries there are input rows). */
+  identify: IdentifyReport;
+  outputs: number;
+  /** The projection w (unit, from the seed) identify ran on. */
+  projection: number[];
+  /** Queries (input rows) and numbers received (rows x k). */
+  queries: { rows: number; numbersReceived: number };
+  /** The fit of every weight and bias on all k outputs of the refinement's data. */
+  refine: RefineReport;
+  /** The truth-free check on that fit: relative residual against identify's threshold. */
+  check: { relativeResidual: number; threshold: number; passed: boolean };
+  /** P = d m0 + m0 + m0 m1 + m1 + k m1 + k, and rows / P. */
+  parameterCount: number;
+  multipleOfP: number;
+}
+
+export interface IdentifyOutputsResult {
+  network: GeneralNetwork;
+  report: IdentifyOutputsReport;
+}
+
+/** A row's bits as a map key. */
+function rowKey(data: Float64Array, at: number, d: number): string {
+  return Array.from(data.subarray(at, at + d), (v) => v.toString(36)).join(',');
+}
+
+export async function identifyOutputs(source: MultiOutputBlackBox, options: IdentifyOutputsOptions): Promise<IdentifyOutputsResult> {
+  if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
+  const d = checkInteger('source.inputDim', source.inputDim);
+  const k = checkInteger('source.outputs', source.outputs);
+  const seed = checkInteger('seed', options?.seed, 0);
+  // w: unit Gaussian, from its own stream of the seed
+  const w = new Float64Array(k);
+  rng(seed).split(0x0e7).fillSphere(w, 1);
+  // every answered row's k numbers, by the row's bits
+  const answers = new Map<string, Float64Array>();
+  let numbersReceived = 0;
+  const projected = {
+    inputDim: d,
+    identity: `${source.identity}|projection:${Array.from(w).join(',')}`,
+    async evaluate(inputs: Float64View): Promise<Float64Array> {
+      const X = toDense(inputs).data;
+      const n = inputs.shape[0];
+      const raw = await source.evaluate(inputs);
+      const Y = raw instanceof Float64Array ? raw : toDense(raw).data;
+      if (Y.length !== n * k) throw new Error(`the black box answered ${Y.length} numbers for ${n} rows, expected ${n} x ${k}`);
+      numbersReceived += n * k;
+      const out = new Float64Array(n);
+      for (let r = 0; r < n; r++) {
+        const y = Y.slice(r * k, (r + 1) * k);
+        answers.set(rowKey(X, r * d, d), y);
+        let s = 0;
+        for (let o = 0; o < k; o++) s += w[o] * y[o];
+        out[r] = s;
+      }
+      return out;
+    },
+  };
+  const { maxQueries, ...identifyOptions } = options;
+  const oracle = createOracle(projected, maxQueries !== undefined ? { maxQueries } : {});
+  const found = await identify(oracle, { ...identifyOptions, model: 'general' });
+  if (!found.networkGeneral || !found.refinementData) invalidArgument('refine', 'must be true for k outputs (the output layer is fitted by the refinement)', options.refine);
+  // all k outputs of the refinement's data
+  const { inputs } = found.refinementData;
+  const n = inputs.shape[0];
+  const X = toDense(inputs).data;
+  const Y = new Float64Array(n * k);
+  for (let r = 0; r < n; r++) Y.set(answers.get(rowKey(X, r * d, d))!, r * k);
+  const hidden = found.networkGeneral;
+  const start = fitOutputLayer({ ...hidden, outputs: k, C: matrix(k, hidden.width2), c: new Float64Array(k) }, { inputs, values: Y });
+  const fitted = await fitGeneralNetwork(start, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
+  const threshold = found.report.check.threshold;
+  const P = generalParameterCount(fitted.network);
+  const rows = oracle.counts().total;
+  return {
+    network: fitted.network,
+    report: {
+      identify: found.report,
+      outputs: k,
+      projection: Array.from(w),
+      queries: { rows, numbersReceived },
+      refine: fitted.report,
+      check: { relativeResidual: fitted.report.relativeResidual, threshold, passed: fitted.report.relativeResidual <= threshold },
+      parameterCount: P,
+      multipleOfP: rows / P,
+    },
+  };
+}
