@@ -334,7 +334,7 @@ export const command: Command = {
       };
     }
     // never written: a network score and serve refuse (when the pipeline gave no plan to stop at)
-    if (result.network.width2 > result.network.width1) throw width2Refused(result.network.width1);
+    if (!result.networkGeneral && result.network.width2 > result.network.width1) throw width2Refused(result.network.width1);
     // --model general: the general network in nnid.network/v2 (the refinement's; when it failed, still its best)
     const written = result.networkGeneral ? { ...serializeNetworkV2(result.networkGeneral), report } : { ...serializeNetwork(result.network), report };
     writeOutput({ flag: '--out', path: out }, networkText(written));
