@@ -51,9 +51,20 @@ describe('nnid identify --model general', () => {
     expect(json.report.check.relativeResidual).toBeLessThan(1e-12);
   });
 
+  it('a v2 file with k = 3 outputs: all three fitted, queries as rows, numbers received', async () => {
+    const out = join(dir, 'k3.json');
+    const r = await run(['identify', '--network', net3, '--out', out, '--width1', '6', '--width2', '3', '--threads', '2', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/, k = 3 from (\d+) queries \(\d+\.\d P; \d+ numbers received\)/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(parseNetworkV2(json).outputs).toBe(3);
+    expect(json.report.queries.numbersReceived).toBe(3 * json.report.queries.rows);
+    expect(json.report.score.afterRefinement.function.gaussian.relativeL2).toBeLessThan(1e-8);
+  });
+
   it('exits 2 with one line for bad input', async () => {
     const cases: [string[], string][] = [
-      [['identify', '--network', net3, '--out', join(dir, 'x.json')], `nnid identify: ${net3} has k = 3 outputs: identify takes one output for now`],
+      [['identify', '--network', net3, '--out', join(dir, 'x.json'), '--no-refine'], 'nnid identify: a network with k = 3 outputs is identified as --model general only (with refinement, not --method fit)'],
       [['identify', '--network', net, '--out', join(dir, 'x.json'), '--model', 'torch'], "nnid identify: --model must be one of paper, general, got 'torch'"],
       [['identify', '--network', net, '--out', join(dir, 'x.json'), '--no-refine'], 'nnid identify: --no-refine is not available with --model general (the general form is fitted by the refinement)'],
     ];

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { readNetworkAny, serializeNetwork, serializeNetworkV2, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { generalBlackBox } from '@nnid/oracle';
+import { evaluateGeneral, generalBlackBox } from '@nnid/oracle';
 import {
   findAdapter,
   openOracleFromSpec,
@@ -17,7 +17,7 @@ import {
   TOKEN_ENV,
   type SpecOracle,
 } from '@nnid/black-box';
-import { identify, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
+import { identify, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
 import { studentFit } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
@@ -37,7 +37,8 @@ network is known here) the errors of docs/DESIGN.md section 5 before and after r
 
 options:
   --network FILE       the network to identify, opened as a black box (nnid.network/v1, or
-                       v2 with one output: identified as --model general, the result in v2)
+                       v2: identified as --model general, the result in v2; with k > 1
+                       outputs through one projection of them, then all k fitted; no --store)
   --oracle SPEC        the black box: a network file (.json), an ONNX model (.onnx) or an
                        http(s):// endpoint (POST {"inputs": [[...]]} -> {"outputs": [...]}
                        or {"outputs": [[...], ...]}); credentials in the URL are never printed
@@ -129,7 +130,6 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
   // a network file of either format: a v2 one answers through the general form's black box
   const file = adapter.kind === 'network' ? readNetworkAny(spec) : null;
   const general = file?.format === 'nnid.network/v2' ? file.general : null;
-  if (general && general.outputs !== 1) throw new UsageError(`${spec} has k = ${general.outputs} outputs: identify takes one output for now`);
   const adapters = general ? ORACLE_ADAPTERS.map((a) => (a.kind === 'network' ? { ...a, open: async () => generalBlackBox(general) } : a)) : undefined;
   const oracle: SpecOracle = await openOracleFromSpec(spec, {
     ...(adapters ? { adapters } : {}),
@@ -221,6 +221,31 @@ async function runFit(
   return check.passed ? 0 : 1;
 }
 
+/** A v2 network file with k > 1 outputs: identifyOutputs on it (in process; no store), the result in v2. */
+async function runOutputs(
+  values: Values,
+  io: { out: (line: string) => void; err: (line: string) => void },
+  s: { truth: GeneralNetwork; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; out: string },
+): Promise<number> {
+  const k = s.truth.outputs;
+  if (!s.refine || s.method === 'fit' || s.model === 'paper') throw new UsageError(`a network with k = ${k} outputs is identified as --model general only (with refinement, not --method fit)`);
+  if (values.store !== undefined) throw new UsageError(`--store is not available for a network with k = ${k} outputs (it runs in process)`);
+  const maxQueries = optionalInt(values, 'max-queries', 0);
+  const activation = values.activation !== undefined ? parseActivation(values.activation as string) : s.truth.activation;
+  const net = s.truth;
+  const result = await identifyOutputs(
+    { inputDim: net.inputDim, outputs: k, identity: `v2-file:${String(values.network ?? values.oracle)}`, evaluate: async (x) => evaluateGeneral(net, x) },
+    { ...(s.width1 !== undefined ? { width1: s.width1 } : {}), ...(s.width2 !== undefined ? { width2: s.width2 } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), activation, seed: s.seed, threads: s.threads },
+  );
+  const report = { ...result.report, score: { afterRefinement: scoreGeneral(net, result.network) } };
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
+  const q = result.report.queries;
+  io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received) on ${s.threads} thread(s); wrote ${s.out}`);
+  const check = result.report.check;
+  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  return check.passed ? 0 : 1;
+}
+
 export const command: Command = {
   name: 'identify',
   summary: 'identify the weights of a network from queries alone (the paper\'s pipeline, then refinement)',
@@ -273,6 +298,10 @@ export const command: Command = {
     }
     const modelGiven = values.model === undefined ? undefined : String(values.model);
     if (modelGiven !== undefined && modelGiven !== 'paper' && modelGiven !== 'general') throw new UsageError(`--model must be one of paper, general, got '${modelGiven}'`);
+    // a v2 file with k > 1 outputs: identifyOutputs (one projection identified, then all k fitted), in process
+    const specFile = values.network !== undefined ? String(values.network) : oracleKind(String(values.oracle)) === 'network' ? String(values.oracle) : null;
+    const anyFile = specFile !== null ? readNetworkAny(specFile) : null;
+    if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out });
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? (truthGeneral ? 'general' : 'paper');
     if (model === 'general' && (!refine || method === 'fit')) {
