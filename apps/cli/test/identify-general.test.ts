@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const net = join(dir, 'net-v2.json');
 writeFileSync(net, JSON.stringify(serializeNetworkV2(randomGeneralNetwork({ inputDim: 10, width1: 6, width2: 3, activation: 'tanh', seed: 3, directions: 'orthonormal' }))));
 const net3 = join(dir, 'net-v2-k3.json');
-writeFileSync(net3, JSON.stringify(serializeNetworkV2(randomGeneralNetwork({ inputDim: 10, width1: 6, width2: 3, outputs: 3, seed: 3 }))));
+writeFileSync(net3, JSON.stringify(serializeNetworkV2(randomGeneralNetwork({ inputDim: 10, width1: 6, width2: 3, outputs: 3, activation: 'tanh', seed: 3, directions: 'orthonormal' }))));
 const sklearn = new URL('../../../packages/black-box/test/fixtures/real/d10-m8-m4-k1-tanh-sklearn-diabetes-float64.onnx', import.meta.url).pathname;
 
 async function run(argv: string[]) {
