@@ -34,12 +34,12 @@ import {
   type Float64View,
   type ForwardRow,
   type GeneralNetwork,
-  type UpperLayers,
   type ViewLike,
 } from '@nnid/core';
 import { gram, lstsq, matmul, setBlasThreads } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
 import type { RefineReport } from './refine.ts';
+import { fitLayers } from './params.ts';
 
 /** Where each block of a general network's parameters sits in the packed vector. */
 export interface GeneralLayout {
@@ -120,23 +120,6 @@ export function unpackGeneral(p: Float64Array, layout: GeneralLayout): GeneralNe
   };
 }
 
-/** The hidden layers of the network in p for core's forward pass (z2_l summed from b2_l, as refine's fits). */
-function hiddenLayers(p: Float64Array, layout: GeneralLayout): UpperLayers {
-  return {
-    phi1: activation(layout.layer1),
-    phi2: activation(layout.layer2),
-    width1: layout.width1,
-    width2: layout.width2,
-    theta: p,
-    thetaAt: layout.offTheta,
-    B: p,
-    bAt: layout.offB,
-    tau: p,
-    tauAt: layout.offTau,
-    tauFirst: true,
-  };
-}
-
 /**
  * Kernel: residuals r_{n k + o} = f_o(x_n) - Y[n k + o] and, when `jacobian` is given, their rows
  * of dr/dp from parameter `first` on (0: all; layout.offTheta: W1 fixed, U = W1 x_n given),
@@ -157,7 +140,7 @@ export function generalResiduals(
 ): number {
   const { inputDim: d, width1: m0, width2: m1, outputs: k } = layout;
   const F = rowWidth;
-  const net = hiddenLayers(p, layout);
+  const net = fitLayers(p, layout);
   const row = forwardRowScratch(m0, m1);
   // the row with phi2' weighted by output o's row of C: the paper-form kernels then give df_o/dp
   const weighted: ForwardRow = { ...row, h1: new Float64Array(m1) };
@@ -229,7 +212,7 @@ export function fitOutputLayer(start: GeneralNetwork, data: GeneralData): Genera
   const { width1: m0, width2: m1, outputs: k } = layout;
   const p = packGeneral(start, layout);
   const U = firstProducts(p, layout, X, N);
-  const net = hiddenLayers(p, layout);
+  const net = fitLayers(p, layout);
   const row = forwardRowScratch(m0, m1);
   const H = matrix(N, m1 + 1);
   for (let r = 0; r < N; r++) {

@@ -84,8 +84,11 @@ export function unpackParameters(p: Float64Array, layout: Layout): Network {
 }
 
 
-/** The layers above A of the network in p for core's shared forward pass (z2_l summed from tau_l). */
-function fitLayers(p: Float64Array, layout: Layout): UpperLayers {
+/**
+ * The layers above A (W1) of the network in p for core's shared forward pass (z2_l summed from
+ * tau_l): the paper-form layout and the general one (general.ts) share these offsets.
+ */
+export function fitLayers(p: Float64Array, layout: Pick<Layout, 'layer1' | 'layer2' | 'width1' | 'width2' | 'offTheta' | 'offB' | 'offTau'>): UpperLayers {
   return {
     phi1: activation(layout.layer1),
     phi2: activation(layout.layer2),
