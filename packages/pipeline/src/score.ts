@@ -130,8 +130,11 @@ export function matchWeights(truth: Float64View, recovered: Float64View): Weight
 }
 
 function functionError(truth: Network, recovered: Network, points: Float64View): FunctionError {
-  const f = evaluateNetwork(truth, points);
-  const g = evaluateNetwork(recovered, points);
+  return errorBetween(evaluateNetwork(truth, points), evaluateNetwork(recovered, points));
+}
+
+/** Relative L2 and largest error of g against f (all outputs of all points together). */
+function errorBetween(f: Float64Array, g: Float64Array): FunctionError {
   let num = 0;
   let den = 0;
   let maxError = 0;
@@ -183,18 +186,7 @@ export interface GeneralScore {
 }
 
 function generalFunctionError(truth: GeneralNetwork, recovered: GeneralNetwork, points: Float64View): FunctionError {
-  const f = evaluateGeneral(truth, points).data;
-  const g = evaluateGeneral(recovered, points).data;
-  let num = 0;
-  let den = 0;
-  let maxError = 0;
-  for (let i = 0; i < f.length; i++) {
-    const e = f[i] - g[i];
-    num += e * e;
-    den += f[i] * f[i];
-    maxError = Math.max(maxError, Math.abs(e));
-  }
-  return { relativeL2: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), maxError };
+  return errorBetween(evaluateGeneral(truth, points).data, evaluateGeneral(recovered, points).data);
 }
 
 /**

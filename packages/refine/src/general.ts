@@ -39,6 +39,7 @@ import {
 import { gram, lstsq, matmul, setBlasThreads } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
 import type { RefineReport } from './refine.ts';
+import { checkSolverOptions } from './solver-options.ts';
 import { fitLayers } from './params.ts';
 
 /** Where each block of a general network's parameters sits in the packed vector. */
@@ -271,16 +272,7 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   const o = options ?? {};
   const fix = o.fix ?? 'none';
   if (!GENERAL_FIXES.includes(fix)) invalidArgument('fix', `must be one of ${GENERAL_FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
-  const stepTolerance = checkPositive('stepTolerance', o.stepTolerance ?? 1e-13);
-  const residualTolerance = checkPositive('residualTolerance', o.residualTolerance ?? 1e-15, true);
-  const costTolerance = checkPositive('costTolerance', o.costTolerance ?? 1e-12, true);
-  const maxIterations = checkInteger('maxIterations', o.maxIterations ?? 200, 0);
-  const stallWindow = checkInteger('stallWindow', o.stallWindow ?? 50, 0);
-  const stallFactor = checkPositive('stallFactor', o.stallFactor ?? 0.8);
-  if (stallFactor >= 1) invalidArgument('stallFactor', 'must be a number in (0, 1)', stallFactor);
-  const stallAbove = checkPositive('stallAbove', o.stallAbove ?? 1e-6, true);
-  const innerSteps = checkInteger('innerSteps', o.innerSteps ?? 4, 0);
-  const blasThreads = checkInteger('blasThreads', o.blasThreads ?? 1);
+  const { stepTolerance, residualTolerance, costTolerance, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(o);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
 
   const layout = generalLayoutOf(start);

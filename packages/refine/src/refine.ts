@@ -42,6 +42,7 @@ import {
   type StopReason,
 } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
+import { checkSolverOptions } from './solver-options.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
 
@@ -176,17 +177,8 @@ export type FitOptions = Omit<RefineOptions, 'seed' | 'dataPoints' | 'extraData'
 
 /** The checked options of a fit on N data rows, with the row blocks resolved. */
 function fitSettings(options: FitOptions, initial: Network, N: number) {
-  const stepTol = checkPositive('stepTolerance', options.stepTolerance ?? 1e-13);
-  const resTol = checkPositive('residualTolerance', options.residualTolerance ?? 1e-15, true);
-  const costTol = checkPositive('costTolerance', options.costTolerance ?? 1e-12, true);
-  const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
-  const stallWindow = checkInteger('stallWindow', options.stallWindow ?? 50, 0);
-  const stallFactor = checkPositive('stallFactor', options.stallFactor ?? 0.8);
-  if (stallFactor >= 1) invalidArgument('stallFactor', 'must be a number in (0, 1)', stallFactor);
-  const stallAbove = checkPositive('stallAbove', options.stallAbove ?? 1e-6, true);
+  const { stepTolerance: stepTol, residualTolerance: resTol, costTolerance: costTol, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(options);
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
-  const innerSteps = checkInteger('innerSteps', options.innerSteps ?? 4, 0);
-  const blasThreads = checkInteger('blasThreads', options.blasThreads ?? 1);
   const fix = options.fix ?? 'none';
   if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
