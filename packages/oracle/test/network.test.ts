@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { get2, matrix, matrixFrom, parseNetwork, rng, serializeNetwork, toRows, transposeView, type Network } from '@nnid/core';
 import { evaluateNetwork, networkGradient, networkHessian, randomNetwork } from '@nnid/oracle';
+import { GEMM_BLOCK_ROWS, GEMM_FROM } from '../src/evaluate.ts';
 
 function naive(net: Network, x: number[]): number {
   const json = serializeNetwork(net);
@@ -39,6 +40,25 @@ describe('evaluateNetwork', () => {
     const X = randomPoints(11, 9, 4);
     const batch = evaluateNetwork(net, X);
     for (let r = 0; r < 11; r++) expect(evaluateNetwork(net, matrixFrom(X.data.slice(r * 9, r * 9 + 9), 1, 9))[0]).toBe(batch[r]);
+  });
+
+  it('past GEMM_FROM (products through BLAS): a point gets the same bits in any batch, at any place, and matches the formula', () => {
+    const net = randomNetwork({ inputDim: 100, width1: 50, width2: 5, seed: 3 });
+    expect(100 * 50).toBeGreaterThanOrEqual(GEMM_FROM);
+    const n = GEMM_BLOCK_ROWS + 13;
+    const X = randomPoints(n, 100, 5);
+    const batch = evaluateNetwork(net, X);
+    const rows = toRows(X);
+    for (let r = 0; r < n; r++) {
+      expect(evaluateNetwork(net, matrixFrom(X.data.slice(r * 100, r * 100 + 100), 1, 100))[0]).toBe(batch[r]);
+      expect(Math.abs(batch[r] - naive(net, rows[r]))).toBeLessThan(1e-13);
+    }
+    // the same rows shifted by 7 places in a larger batch, and a transposed view of them
+    const shifted = matrix(n + 7, 100);
+    shifted.data.set(X.data, 7 * 100);
+    const again = evaluateNetwork(net, shifted);
+    for (let r = 0; r < n; r++) expect(again[r + 7]).toBe(batch[r]);
+    expect(Array.from(evaluateNetwork(net, transposeView(matrixFrom(Float64Array.from(toRows(transposeView(X)).flat()), 100, n))))).toEqual(Array.from(batch));
   });
 
   it('rejects a batch with the wrong number of columns', () => {
