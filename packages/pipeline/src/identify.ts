@@ -15,6 +15,7 @@
 import { ErrorCodes, invalidArgument, NnidError, type Oracle } from '@nnid/core';
 import type { AttemptContext } from './attempt.ts';
 import { runAttempts } from './attempt-runner.ts';
+import { RunBudget } from './budget-run.ts';
 import { OPTIONS, resolveOptions, valueOf, type IdentifyOptions, type ResolvedOptions } from './options.ts';
 import { describePlan, planQueries, planWarning, type QueryPlan } from './plan.ts';
 import { buildResult, type IdentifyResult } from './report.ts';
@@ -66,17 +67,20 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
   const resolved = resolveOptions(options, oracle.inputDim);
   const d = oracle.inputDim;
   const countsAtStart = oracle.counts();
+  // maxQueries, refinementData: the floor checked before any query, counts lowered (budget-run.ts)
+  const budget = new RunBudget(oracle, resolved, countsAtStart);
   const run = createRun(oracle, resolved.onProgress);
-  const pools = new Pools(oracle, resolved.threads);
+  const pools = new Pools(budget.samplingOracle, resolved.threads);
   const warnings: string[] = [];
   try {
     let plan = announcePlan(run, planQueries(resolved, { inputDim: d }), warnings);
     const noise = await noiseLevel(run, oracle, resolved);
-    const range = await rangeOfA(run, oracle, resolved, noise, pools);
+    const range = await rangeOfA(run, budget.samplingOracle, resolved, noise, pools);
     const width1 = firstWidth(resolved, range.range, d);
     if (width1.warning) warnings.push(width1.warning);
-    if (plan.widths.assumed) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim }), warnings);
-    const sampled = await hessians(run, oracle, resolved, { width1: width1.width1, rangeOfA: range, noise, paidBefore: oracle.counts().total - countsAtStart.total }, pools);
+    budget.afterRange(width1.width1, range.reducedDim);
+    if (plan.widths.assumed || budget.binding) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim }), warnings);
+    const sampled = await hessians(run, budget.samplingOracle, resolved, { width1: width1.width1, rangeOfA: range, noise, paidBefore: oracle.counts().total - countsAtStart.total }, pools);
     const ctx: AttemptContext = {
       oracle,
       options: resolved,
@@ -89,7 +93,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       gradientAtZero: range.gradientAtZero,
       solverPool: pools.solver,
       shiftData: null,
-      refineData: null,
+      refineData: await budget.refineData(run),
       fitData: null,
       stopped: false,
     };
@@ -116,6 +120,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
       threshold: threshold(),
       warnings,
       refinementData: ctx.fitData,
+      budget: budget.plan,
     });
   } finally {
     await pools.close();

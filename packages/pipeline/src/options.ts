@@ -6,7 +6,7 @@
  * derived from this table. Rows are checked in table order.
  */
 import { availableParallelism } from 'node:os';
-import { ACTIVATIONS, checkActivation, checkChoice, checkInteger, checkPositive, invalidArgument, type ActivationName } from '@nnid/core';
+import { ACTIVATIONS, checkActivation, checkChoice, checkInteger, checkPositive, checkView, invalidArgument, type ActivationName, type Float64View } from '@nnid/core';
 import { noiseAwareStep } from '@nnid/hessian-sampler';
 import { defaultShiftDataPoints } from '@nnid/shift-recovery';
 import { dimensionFor } from './retry-policy.ts';
@@ -247,7 +247,43 @@ export const OPTIONS = {
     auto: `after a failed attempt that refined >= ${LANES_FROM_SECONDS} s (threads > 1)`,
     check: (value, name) => (value === 'auto' || typeof value === 'boolean' ? value : invalidArgument(name, "must be 'auto', true or false", value)),
   }),
+  /**
+   * Paid queries this run may make at most (default: no cap). When the default plan does not fit,
+   * the stages are fitted into it (budget.ts: fewer Hessians, gradients, shift and fresh refinement
+   * points, down to each stage's floor: the floors are in packages/pipeline/README.md); below the
+   * pipeline's floor identify refuses, before any query when width1 is given.
+   */
+  /**
+   * With maxQueries binding: the refinement refits the gradients' and Hessians' stencil answers too
+   * (default false: on (20, 10, 3) tanh at 6 and 8 P they made no run exact that was not, at 1.5-2x
+   * the refinement's time; the stencils cluster within a step of a few centers). Sampling then runs
+   * in the main thread (every answer must pass through the recorder).
+   */
+  refitStencils: flag(false),
+  maxQueries: spec<number, number | undefined>({ default: undefined, check: (value, name) => (value === undefined ? undefined : checkInteger(name, value, 1)) }),
+  /**
+   * Answers already paid ({ inputs: n x d, values: n }, e.g. a student fit's data): refitted by the
+   * refinement, which then pays only for the fresh points still needed (none when n >= 4 P).
+   */
+  refinementData: spec<PaidAnswers, PaidAnswers | undefined>({
+    default: undefined,
+    unreported: true,
+    check: (value, name, context) => {
+      if (value === undefined) return undefined;
+      const data = value as Partial<PaidAnswers> | null;
+      const inputs = data && typeof data === 'object' ? checkView(`${name}.inputs`, data.inputs) : invalidArgument(name, 'must be { inputs, values }', value);
+      if (inputs.shape[1] !== context.inputDim) invalidArgument(`${name}.inputs`, `must have inputDim = ${context.inputDim} columns`, inputs.shape[1]);
+      if (!(data!.values instanceof Float64Array) || data!.values.length !== inputs.shape[0]) invalidArgument(`${name}.values`, `must be a Float64Array of ${inputs.shape[0]} answers`, data!.values?.length);
+      return { inputs, values: data!.values };
+    },
+  }),
 };
+
+/** Answers already paid: n x d inputs and their n values. */
+export interface PaidAnswers {
+  inputs: Float64View;
+  values: Float64Array;
+}
 
 type Table = typeof OPTIONS;
 export type OptionName = keyof Table;
@@ -262,7 +298,7 @@ export type ResolvedOptions = { [K in OptionName]: OutputOf<Table[K]> };
 
 /** An option's value in the report: 'auto' becomes the value used (or how it resolves), a missing width null. */
 type Reported<T> = T extends 'auto' ? string : T extends undefined ? null : T;
-type ReportedName = Exclude<OptionName, 'onProgress'>;
+type ReportedName = Exclude<OptionName, 'onProgress' | 'refinementData'>;
 export type ReportedOptions = { [K in ReportedName]: Reported<OutputOf<Table[K]>> };
 /** What the run resolved: the value used for each 'auto' (and the few options reported as used, e.g. the sampler's step; null: not used). */
 export type UsedOptions = Partial<{ [K in ReportedName]: Exclude<Reported<OutputOf<Table[K]>>, string> | null }>;

@@ -10,6 +10,7 @@ import type { CandidateReport } from './attempt.ts';
 import type { AttemptReport, AttemptResult } from './attempt-refine.ts';
 import { OPTIONS, reportOptions, valueOf, type ReportedOptions, type ResolvedOptions, type UsedOptions } from './options.ts';
 import type { QueryPlan } from './plan.ts';
+import type { BudgetPlan } from './budget.ts';
 import type { NoiseLevel, RangeOfA, Hessians } from './sample-stages.ts';
 import { PAYING_STAGES, type IdentifyStage, type PayingStage, type Run, type StageQueries } from './stages.ts';
 import type { FirstWidth } from './widths.ts';
@@ -22,6 +23,8 @@ export interface IdentifyReport {
   parameterCount: number;
   /** The queries planned before the first query (revised once m0 is known from range(A)). */
   plan: QueryPlan;
+  /** With maxQueries: the stages' counts within it, whether it bound, the pipeline's floor (budget.ts); else null. */
+  budget: BudgetPlan | null;
   queries: StageQueries &
     Record<PayingStage, number> & {
       /** total / P. */
@@ -88,6 +91,7 @@ export interface RunRecord {
   threshold: number;
   warnings: string[];
   refinementData: { inputs: Float64View; values: Float64Array } | null;
+  budget?: BudgetPlan | null;
 }
 
 export function buildResult(record: RunRecord): IdentifyResult {
@@ -131,6 +135,7 @@ export function buildResult(record: RunRecord): IdentifyResult {
     },
     parameterCount: P,
     plan: record.plan,
+    budget: record.budget ?? null,
     queries: {
       total,
       paid: sum('paid'),

@@ -1,0 +1,203 @@
+/**
+ * identify's method 'auto': the paper's pipeline or the student fit (@nnid/student-fit), chosen by
+ * the budget and the network's size, and combined on the answers already paid:
+ *
+ * - the widths unknown: the pipeline (the fit must be told the shape);
+ * - maxQueries below the pipeline's floor (budget.ts): the fit, on all of the budget;
+ * - otherwise the pipeline first (reliable, and faster where both run: BENCHMARKS.md), its fresh
+ *   refinement points drawn as the fit's Gaussian points; when its check fails, the fit on those
+ *   answers (from memory: not paid again) plus fresh points with what is left of the budget.
+ *
+ * Every query goes through one memo (paid-data.ts): no point is paid twice. report.method says
+ * what was tried, in which order, why, and each one's residual and queries.
+ *
+ * @example
+ * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
+ * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
+ */
+import { invalidArgument, matrixFrom, type Network, type Oracle } from '@nnid/core';
+import { gaussianPoints, studentFit, type StudentFitReport, type StudentFitResult } from '@nnid/student-fit';
+import { planWithinBudget } from './budget.ts';
+import { identify } from './identify.ts';
+import { resolveOptions, type IdentifyOptions } from './options.ts';
+import { memoOracle } from './paid-data.ts';
+import type { IdentifyReport, IdentifyResult } from './report.ts';
+import { budgetWidth2 } from './widths.ts';
+
+export interface IdentifyAutoOptions extends IdentifyOptions {
+  /** Random starts of the fit when it runs (default 3). */
+  fitStarts?: number;
+  /** Data of the fit as a multiple of P when the budget does not set it (default 5, the issue's). */
+  fitDataFactor?: number;
+  /** Retry factors of the pipeline's attempts before the fit takes over (default [2, 1]: three attempts). */
+  retryFactors?: number[];
+}
+
+/** One method tried. */
+export interface MethodTry {
+  method: 'pipeline' | 'fit';
+  why: string;
+  /** Relative residual on its own data (null: it did not run to a network). */
+  relativeResidual: number | null;
+  passed: boolean;
+  /** Queries it asked: all, paid, answered from memory or the store. */
+  queries: { total: number; paid: number; reused: number };
+  seconds: number;
+  /** Why it stopped without a network (e.g. the budget). */
+  error?: string;
+}
+
+export interface MethodReport {
+  chosen: 'pipeline' | 'fit';
+  tried: MethodTry[];
+  /** What the choice saw: the budget, P, the pipeline's floor at the widths (null: widths unknown). */
+  maxQueries: number | null;
+  parameterCount: number | null;
+  pipelineFloor: number | null;
+}
+
+export interface IdentifyAutoReport {
+  format: 'nnid.identify-auto-report/v1';
+  method: MethodReport;
+  queries: { total: number; paid: number; reused: number; multipleOfP: number | null };
+  check: { relativeResidual: number | null; threshold: number; passed: boolean };
+  seconds: { total: number };
+  /** The pipeline's own report (null: not run), and the fit's. */
+  pipeline: IdentifyReport | null;
+  fit: StudentFitReport | null;
+  warnings: string[];
+}
+
+export interface IdentifyAutoResult {
+  network: Network;
+  report: IdentifyAutoReport;
+  /** The pipeline's result when it ran to a network (its networkBeforeRefinement, refinementData). */
+  pipeline: IdentifyResult | null;
+  fit: StudentFitResult | null;
+}
+
+const since = (t: number) => (performance.now() - t) / 1000;
+
+/** identify with method 'auto' (see the file's comment). */
+export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
+  const startedAt = performance.now();
+  if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
+  const { fitStarts = 3, fitDataFactor = 5, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions }, oracle.inputDim);
+  const d = oracle.inputDim;
+  const memo = memoOracle(oracle);
+  const o = memo.oracle;
+  const start = o.counts();
+  const spent = () => {
+    const c = o.counts();
+    return { total: c.total - start.total, paid: c.paid - start.paid, reused: c.reused - start.reused };
+  };
+  const B = resolved.maxQueries;
+  const m0 = resolved.width1;
+  const m1 = resolved.width2 ?? (m0 !== undefined ? budgetWidth2(resolved, m0) : undefined);
+  const P = m0 !== undefined && m1 !== undefined ? d * m0 + m0 + m0 * m1 + m1 : null;
+  const floor = m0 !== undefined ? planWithinBudget(resolved, Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0, reducedDim: resolved.reduceToRange ? m0 : d }).floor.total : null;
+  const fitPossible = resolved.width1 !== undefined && resolved.width2 !== undefined && resolved.model === 'paper' && resolved.refine;
+  const tried: MethodTry[] = [];
+  const warnings: string[] = [];
+  let pipeline: IdentifyResult | null = null;
+  let fit: StudentFitResult | null = null;
+  const left = () => (B === undefined ? Infinity : B - spent().paid);
+
+  const runFit = async (why: string, dataPoints: number) => {
+    const t = performance.now();
+    const before = spent();
+    try {
+      fit = await studentFit(o, {
+        width1: resolved.width1!,
+        width2: resolved.width2!,
+        activation: resolved.activation,
+        seed: resolved.seed,
+        threads: resolved.threads,
+        starts: fitStarts,
+        dataPoints,
+        checkThreshold: resolved.retryResidual,
+      });
+      const q = spent();
+      tried.push({ method: 'fit', why, relativeResidual: fit.report.check.relativeResidual, passed: fit.report.check.passed, queries: diff(q, before), seconds: since(t) });
+      warnings.push(...fit.report.warnings);
+    } catch (e) {
+      tried.push({ method: 'fit', why, relativeResidual: null, passed: false, queries: diff(spent(), before), seconds: since(t), error: (e as Error).message });
+    }
+  };
+
+  const runPipeline = async (why: string, refinementPoints: number) => {
+    const t = performance.now();
+    const before = spent();
+    try {
+      // the refinement's fresh points drawn as the fit's first data points: a fit after it gets them from memory
+      let refinementData: IdentifyOptions['refinementData'];
+      if (refinementPoints > 0) {
+        const inputs = matrixFrom(gaussianPoints(refinementPoints, d, resolved.seed), refinementPoints, d);
+        refinementData = { inputs, values: await o.evaluate(inputs) };
+      }
+      const maxQueries = B === undefined ? undefined : B - spent().paid;
+      pipeline = await identify(o, { ...identifyOptions, retryFactors: resolved.retryFactors, ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
+      const check = pipeline.report.check;
+      tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t) });
+      warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
+    } catch (e) {
+      tried.push({ method: 'pipeline', why, relativeResidual: null, passed: false, queries: diff(spent(), before), seconds: since(t), error: (e as Error).message });
+    }
+  };
+
+  if (!fitPossible) {
+    await runPipeline(resolved.model !== 'paper' ? `model '${resolved.model}': the fit takes the paper's form only` : !resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
+  } else if (B !== undefined && floor !== null && B < floor) {
+    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is below the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
+  } else {
+    // the pipeline's fresh refinement points (its plan within what is left) paid as the fit's data
+    const plan = planWithinBudget(resolved, B ?? Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });
+    await runPipeline(
+      B === undefined ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)' : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P): the pipeline first`,
+      plan.counts.refineDataPoints,
+    );
+    const last = tried[tried.length - 1];
+    if (!last.passed) {
+      const inHand = plan.counts.refineDataPoints;
+      const N = B === undefined ? Math.max(inHand, Math.floor(fitDataFactor * P!)) : inHand + Math.max(0, left());
+      if (N > P!) await runFit(`the pipeline's ${last.error ? 'run stopped' : 'check failed'}: the fit on its ${inHand} Gaussian answers (from memory) and ${N - inHand} fresh ones`, N);
+      else tried.push({ method: 'fit', why: `not run: ${N} answers within the budget are not more than P = ${P}`, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 });
+    }
+  }
+
+  // the first that passed; else the smallest residual on its own data
+  const ran = tried.filter((x) => x.relativeResidual !== null);
+  if (ran.length === 0) throw tryError(tried);
+  const passedTry = ran.find((x) => x.passed);
+  const chosenTry = passedTry ?? ran.reduce((a, b) => ((b.relativeResidual as number) < (a.relativeResidual as number) ? b : a));
+  const chosen = chosenTry.method;
+  const network = chosen === 'fit' ? (fit as StudentFitResult | null)!.network : (pipeline as IdentifyResult | null)!.network;
+  if (!passedTry) warnings.push(`no method passed the truth-free check: best relative residual ${(chosenTry.relativeResidual as number).toExponential(2)} (${chosen})`);
+  const q = spent();
+  const threshold = chosen === 'fit' ? (fit as StudentFitResult | null)!.report.check.threshold : (pipeline as IdentifyResult | null)!.report.check.threshold;
+  return {
+    network,
+    pipeline,
+    fit,
+    report: {
+      format: 'nnid.identify-auto-report/v1',
+      method: { chosen, tried, maxQueries: B ?? null, parameterCount: P, pipelineFloor: floor },
+      queries: { ...q, multipleOfP: P === null ? null : q.total / P },
+      check: { relativeResidual: chosenTry.relativeResidual, threshold, passed: chosenTry.passed },
+      seconds: { total: since(startedAt) },
+      pipeline: (pipeline as IdentifyResult | null)?.report ?? null,
+      fit: (fit as StudentFitResult | null)?.report ?? null,
+      warnings,
+    },
+  };
+}
+
+function diff(a: { total: number; paid: number; reused: number }, b: { total: number; paid: number; reused: number }) {
+  return { total: a.total - b.total, paid: a.paid - b.paid, reused: a.reused - b.reused };
+}
+
+function tryError(tried: MethodTry[]): Error {
+  const err = new Error(`identify (method 'auto'): no method ran to a network: ${tried.map((t) => `${t.method}: ${t.error ?? t.why}`).join('; ')}`);
+  return err;
+}
