@@ -7,6 +7,6 @@ export type { DampingDecrease, DampingOptions, LeastSquaresReport, LeastSquaresR
 export { normalEquationsStrategy } from './strategy.ts';
 export type { NormalEquations, NormalEquationsStrategyOptions, StepStrategy } from './strategy.ts';
 export { matrixFreeStrategy } from './matrix-free.ts';
-export type { JacobianOperator, MatrixFreeOptions, MatrixFreeStats } from './matrix-free.ts';
+export type { JacobianOperator, MatrixFreeOptions, MatrixFreeStats, PreconditionerBlocks } from './matrix-free.ts';
 export { isSuccess, STATUS_TABLE, STOP_REASONS } from './status.ts';
 export type { LeastSquaresStatus, StopReason } from './status.ts';

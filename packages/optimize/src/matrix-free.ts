@@ -1,11 +1,25 @@
 /**
- * The matrix-free step strategy (issue 15's direction): no J^T J. The damped normal equations
+ * The matrix-free step strategy (issue 15): no J^T J. The damped normal equations
  * (J^T J + lambda D) delta = rhs are solved by conjugate gradients on products J v and J^T w,
- * preconditioned by their diagonal diag(J^T J) + lambda D (Jacobi). Memory: what the operator
- * keeps (at most J, N x n) and a few vectors of n and N values; never n x n.
+ * preconditioned by the blocks of J^T J + lambda D that the operator gives (e.g. one block per
+ * unit of a network, each factored by Cholesky once per linearization and lambda), else by its
+ * diagonal (Jacobi). Memory: what the operator keeps, its blocks and a few vectors of n and N
+ * values; never n x n.
  */
-import { checkInteger, checkPositive, invalidArgument } from '@nnid/core';
+import { checkChoice, checkInteger, checkPositive, invalidArgument } from '@nnid/core';
+import { choleskyFactorization, type CholeskyFactorization } from '@nnid/linalg';
 import type { StepStrategy } from './strategy.ts';
+
+/**
+ * Diagonal blocks of J^T J for a block-Jacobi preconditioner: block b covers the parameters
+ * `indices[b]` (disjoint across blocks; parameters in no block are preconditioned by their
+ * diagonal) and `grams[b]` is its sub-matrix of J^T J (indices[b].length squared, row-major,
+ * symmetric; several blocks may share one array). Its diagonal must be the column norms.
+ */
+export interface PreconditionerBlocks {
+  indices: Int32Array[];
+  grams: Float64Array[];
+}
 
 /**
  * A least-squares problem seen through its Jacobian's products: r(x) (m residuals), and at the
@@ -13,8 +27,11 @@ import type { StepStrategy } from './strategy.ts';
  * blocks of rows in worker threads).
  */
 export interface JacobianOperator {
-  /** Linearizes at x: the residuals r(x) and the squared column norms of J(x) (= diag(J^T J)). */
-  linearize(x: Float64Array): Promise<{ residuals: Float64Array; columnNormsSquared: Float64Array }>;
+  /**
+   * Linearizes at x: the residuals r(x), the squared column norms of J(x) (= diag(J^T J)) and,
+   * optionally, diagonal blocks of J^T J for the block preconditioner.
+   */
+  linearize(x: Float64Array): Promise<{ residuals: Float64Array; columnNormsSquared: Float64Array; blocks?: PreconditionerBlocks }>;
   /** The residuals r(x) (read before the next call: the operator may reuse the array). */
   residuals(x: Float64Array): Promise<Float64Array>;
   /** J v at the last linearization (m values; a fresh array or one the operator reuses). */
@@ -36,6 +53,13 @@ export interface MatrixFreeOptions {
    * minimum 2.4e-10 away from the dense solver's). 'fixed': every solve to `tolerance`.
    */
   forcing?: 'fixed' | 'adaptive';
+  /**
+   * 'auto' (default): the operator's blocks when it gives them, else Jacobi. 'blocks': block
+   * Jacobi (each block of J^T J + lambda D factored by Cholesky once per linearization and
+   * lambda; an operator without blocks is refused at its first linearization). 'jacobi': the
+   * diagonal diag(J^T J) + lambda D alone.
+   */
+  preconditioner?: 'auto' | 'blocks' | 'jacobi';
 }
 
 /** Counts of the CG solves, for the report. */
@@ -47,6 +71,10 @@ export type MatrixFreeStats = {
   maxCgIterations: number;
   /** Solves that stopped on maxIterations before reaching the tolerance. */
   unconvergedSolves: number;
+  /** Blocks of the block preconditioner (0: Jacobi). */
+  preconditionerBlocks: number;
+  /** Their Cholesky factorizations (one per block, linearization and lambda). */
+  factorizations: number;
 };
 
 function sumOfSquares(r: Float64Array): number {
@@ -62,14 +90,86 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 /**
+ * The block-Jacobi preconditioner of J^T J + lambda D: each block (plus lambda D on its diagonal)
+ * factored by Cholesky; a block that is not positive definite in floating point falls back to its
+ * diagonal. Parameters outside every block: the diagonal.
+ */
+class BlockPreconditioner {
+  private factors: (CholeskyFactorization | null)[] = [];
+  private lambda = NaN;
+  private readonly inverseDiagonal: Float64Array;
+  factorizations = 0;
+  constructor(
+    private readonly blocks: PreconditionerBlocks,
+    private readonly colNorms: Float64Array,
+    private readonly diag: Float64Array,
+  ) {
+    this.inverseDiagonal = new Float64Array(colNorms.length);
+  }
+  prepare(lambda: number): void {
+    const n = this.colNorms.length;
+    for (let k = 0; k < n; k++) this.inverseDiagonal[k] = 1 / (this.colNorms[k] + lambda * this.diag[k]);
+    if (lambda === this.lambda) return;
+    this.lambda = lambda;
+    const { indices, grams } = this.blocks;
+    this.factors = indices.map((idx, b) => {
+      const m = idx.length;
+      const g = grams[b];
+      const damped = Float64Array.from(g.subarray(0, m * m));
+      for (let t = 0; t < m; t++) damped[t * m + t] += lambda * this.diag[idx[t]];
+      this.factorizations++;
+      try {
+        return choleskyFactorization({ data: damped, offset: 0, shape: [m, m], strides: [m, 1] });
+      } catch {
+        return null;
+      }
+    });
+  }
+  /** z = M^-1 r. */
+  apply(r: Float64Array, z: Float64Array): void {
+    const n = r.length;
+    for (let k = 0; k < n; k++) z[k] = this.inverseDiagonal[k] * r[k];
+    const { indices } = this.blocks;
+    for (let b = 0; b < indices.length; b++) {
+      const f = this.factors[b];
+      if (!f) continue;
+      const idx = indices[b];
+      const rb = new Float64Array(idx.length);
+      for (let t = 0; t < idx.length; t++) rb[t] = r[idx[t]];
+      const zb = f.solve(rb);
+      for (let t = 0; t < idx.length; t++) z[idx[t]] = zb[t];
+    }
+  }
+}
+
+function checkBlocks(blocks: PreconditionerBlocks, n: number): void {
+  if (!blocks || !Array.isArray(blocks.indices) || !Array.isArray(blocks.grams) || blocks.indices.length !== blocks.grams.length) {
+    invalidArgument('operator.linearize', 'must give blocks { indices: Int32Array[], grams: Float64Array[] } of equal lengths', blocks);
+  }
+  const seen = new Uint8Array(n);
+  blocks.indices.forEach((idx, b) => {
+    const m = idx.length;
+    if (!(idx instanceof Int32Array) || !(blocks.grams[b] instanceof Float64Array) || blocks.grams[b].length < m * m) {
+      invalidArgument(`operator.linearize blocks[${b}]`, 'must be an Int32Array of indices with a Float64Array of at least its length squared', m);
+    }
+    for (let t = 0; t < m; t++) {
+      const k = idx[t];
+      if (!(k >= 0 && k < n) || seen[k]) invalidArgument(`operator.linearize blocks[${b}]`, `must hold distinct parameter indices in [0, ${n}) not in another block`, k);
+      seen[k] = 1;
+    }
+  });
+}
+
+/**
  * The matrix-free strategy over a JacobianOperator: D = diag(J^T J) floored like the dense
- * strategy's (1e-12 of the largest, 1e-300), steps by Jacobi-preconditioned CG. `stats()` counts
- * the CG work; leastSquares puts it in its report as `strategyStats`. One strategy object serves
- * one leastSquares run: its counts and its adaptive forcing (g_0) start at its first linearization.
+ * strategy's (1e-12 of the largest, 1e-300), steps by preconditioned CG (the operator's blocks,
+ * else Jacobi). `stats()` counts the CG work; leastSquares puts it in its report as
+ * `strategyStats`. One strategy object serves one leastSquares run: its counts and its adaptive
+ * forcing (g_0) start at its first linearization.
  *
  * @example
  * const { x, report } = await leastSquares(matrixFreeStrategy(operator), x0, { residualTolerance: 1e-14 });
- * report.strategyStats; // { solves, cgIterations, maxCgIterations, unconvergedSolves }
+ * report.strategyStats; // { solves, cgIterations, maxCgIterations, unconvergedSolves, preconditionerBlocks, factorizations }
  */
 export function matrixFreeStrategy(operator: JacobianOperator, options: MatrixFreeOptions = {}): StepStrategy & { stats(): MatrixFreeStats } {
   if (!operator || typeof operator.linearize !== 'function' || typeof operator.residuals !== 'function' || typeof operator.apply !== 'function' || typeof operator.applyTranspose !== 'function') {
@@ -80,17 +180,20 @@ export function matrixFreeStrategy(operator: JacobianOperator, options: MatrixFr
   const maxCg = options.maxIterations === undefined ? undefined : checkInteger('maxIterations', options.maxIterations, 1);
   const forcing = options.forcing ?? 'adaptive';
   if (forcing !== 'fixed' && forcing !== 'adaptive') invalidArgument('forcing', "must be one of 'fixed', 'adaptive'", forcing);
+  const preconditioning = checkChoice('preconditioner', options.preconditioner ?? 'auto', ['auto', 'blocks', 'jacobi'] as const);
   let firstGradientNorm = NaN;
   let colNorms: Float64Array = new Float64Array(0);
   let diag: Float64Array = new Float64Array(0);
   let grad: Float64Array = new Float64Array(0);
   let lastResiduals: Float64Array = new Float64Array(0);
+  let precond: BlockPreconditioner | null = null;
+  let factorizations = 0;
   let linearized = false;
-  const stats: MatrixFreeStats = { solves: 0, cgIterations: 0, maxCgIterations: 0, unconvergedSolves: 0 };
+  const stats: MatrixFreeStats = { solves: 0, cgIterations: 0, maxCgIterations: 0, unconvergedSolves: 0, preconditionerBlocks: 0, factorizations: 0 };
   return {
     name: 'matrix-free-cg',
     async linearize(x) {
-      const { residuals, columnNormsSquared } = await operator.linearize(x);
+      const { residuals, columnNormsSquared, blocks } = await operator.linearize(x);
       const n = x.length;
       if (columnNormsSquared.length !== n) invalidArgument('operator.linearize', `must give ${n} column norms`, columnNormsSquared.length);
       colNorms = Float64Array.from(columnNormsSquared);
@@ -98,6 +201,12 @@ export function matrixFreeStrategy(operator: JacobianOperator, options: MatrixFr
       for (let k = 0; k < n; k++) maxDiag = Math.max(maxDiag, colNorms[k]);
       diag = new Float64Array(n);
       for (let k = 0; k < n; k++) diag[k] = Math.max(colNorms[k], 1e-12 * maxDiag, 1e-300);
+      if (preconditioning === 'blocks' && !blocks) invalidArgument('preconditioner', "must be 'auto' or 'jacobi' with an operator that gives no blocks", preconditioning);
+      if (precond) factorizations += precond.factorizations;
+      const useBlocks = preconditioning !== 'jacobi' && blocks !== undefined;
+      if (useBlocks) checkBlocks(blocks, n);
+      precond = new BlockPreconditioner(useBlocks ? blocks : { indices: [], grams: [] }, colNorms, diag);
+      stats.preconditionerBlocks = useBlocks ? blocks.indices.length : 0;
       const sumSq = sumOfSquares(residuals);
       grad = Float64Array.from(await operator.applyTranspose(residuals));
       if (Number.isNaN(firstGradientNorm)) firstGradientNorm = Math.sqrt(dot(grad, grad));
@@ -108,16 +217,15 @@ export function matrixFreeStrategy(operator: JacobianOperator, options: MatrixFr
     gradient: () => grad,
     scaling: () => diag,
     async solve(lambda, rhs) {
-      if (!linearized) throw new Error('matrixFreeStrategy: solve before linearize');
+      if (!linearized || !precond) throw new Error('matrixFreeStrategy: solve before linearize');
       const n = diag.length;
       const limit = maxCg ?? 2 * n + 20;
-      // preconditioned CG on A = J^T J + lambda D, preconditioner diag(A) = colNorms + lambda D
-      const precond = new Float64Array(n);
-      for (let k = 0; k < n; k++) precond[k] = 1 / (colNorms[k] + lambda * diag[k]);
+      // preconditioned CG on A = J^T J + lambda D, M = its blocks (or its diagonal)
+      precond.prepare(lambda);
       const delta = new Float64Array(n);
       const r = Float64Array.from(rhs);
       const z = new Float64Array(n);
-      for (let k = 0; k < n; k++) z[k] = precond[k] * r[k];
+      precond.apply(r, z);
       const p = Float64Array.from(z);
       let rz = dot(r, z);
       const rhsNorm = Math.sqrt(dot(rhs, rhs));
@@ -142,7 +250,7 @@ export function matrixFreeStrategy(operator: JacobianOperator, options: MatrixFr
           converged = true;
           break;
         }
-        for (let k = 0; k < n; k++) z[k] = precond[k] * r[k];
+        precond.apply(r, z);
         const rzNext = dot(r, z);
         const beta = rzNext / rz;
         rz = rzNext;
@@ -162,6 +270,6 @@ export function matrixFreeStrategy(operator: JacobianOperator, options: MatrixFr
     async gradientAtLast() {
       return Float64Array.from(await operator.applyTranspose(lastResiduals));
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, factorizations: factorizations + (precond?.factorizations ?? 0) }),
   };
 }

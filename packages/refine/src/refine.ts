@@ -35,7 +35,6 @@ import {
   leastSquares,
   matrixFreeStrategy,
   normalEquationsStrategy,
-  type JacobianOperator,
   type LeastSquaresReport,
   type MatrixFreeOptions,
   type NormalEquations,
@@ -43,6 +42,7 @@ import {
 } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
 import { checkSolverOptions } from './solver-options.ts';
+import { networkOperator, type FreeFirstLayer } from './jacobian-operator.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
 
@@ -122,6 +122,9 @@ const SOLVERS: readonly Solver[] = ['normal-equations', 'matrix-free'];
 /** Which parameters refineNetwork keeps as given (see RefineOptions.fix). */
 export type Fix = 'none' | 'first-layer' | 'first-layer-weights';
 const FIXES: readonly Fix[] = ['none', 'first-layer', 'first-layer-weights'];
+
+/** The first layer's free parameters under each fix (the matrix-free operator's terms). */
+const FREE_FIRST_LAYER: Record<Fix, FreeFirstLayer> = { none: 'weights-and-shifts', 'first-layer-weights': 'shifts', 'first-layer': 'none' };
 
 /** Index of the first free parameter: the free ones are p[firstFree..P). */
 function firstFree(layout: Layout, fix: Fix): number {
@@ -403,59 +406,6 @@ function upperEquations(p: Float64Array, layout: Layout, fix: Fix, X: Float64Arr
   };
 }
 
-/**
- * The fit as products J v and J^T w (the matrix-free solver): J (N x free parameters) formed at
- * each linearization by the same kernels as the normal equations' (all parameters, or A fixed),
- * products by GEMM; memory O(N P), never P x P.
- */
-function jacobianOperator(p: Float64Array, layout: Layout, fix: Fix, X: Float64Array, y: Float64Array, N: number): JacobianOperator {
-  const first = firstFree(layout, fix);
-  const F = layout.size - first;
-  const r = new Float64Array(N);
-  const J = matrix(N, F);
-  const U = first > 0 ? firstLayerInputs(p, layout, X, N) : null;
-  const full = Float64Array.from(p);
-  const residuals = (x: Float64Array, jacobian: Float64Array | undefined) => {
-    if (!U) return residualsAndJacobian(x, layout, X, y, r, jacobian);
-    full.set(x, first);
-    return upperResidualsAndJacobian(full, layout, U, y, r, jacobian, fix === 'first-layer-weights');
-  };
-  return {
-    async linearize(x) {
-      residuals(x, J.data);
-      const columnNormsSquared = new Float64Array(F);
-      for (let n = 0; n < N; n++) for (let k = 0; k < F; k++) columnNormsSquared[k] += J.data[n * F + k] ** 2;
-      return { residuals: r, columnNormsSquared };
-    },
-    async residuals(x) {
-      residuals(x, undefined);
-      return r;
-    },
-    // plain loops over the row-major J: linalg's matmul would copy J at every product
-    apply(v) {
-      const Jd = J.data;
-      const out = new Float64Array(N);
-      for (let n = 0; n < N; n++) {
-        const o = n * F;
-        let s = 0;
-        for (let k = 0; k < F; k++) s += Jd[o + k] * v[k];
-        out[n] = s;
-      }
-      return out;
-    },
-    applyTranspose(w) {
-      const Jd = J.data;
-      const out = new Float64Array(F);
-      for (let n = 0; n < N; n++) {
-        const o = n * F;
-        const wn = w[n];
-        for (let k = 0; k < F; k++) out[k] += Jd[o + k] * wn;
-      }
-      return out;
-    },
-  };
-}
-
 async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, settings: FitSettings): Promise<Omit<RefineResult, 'data'>> {
   const yNorm = norm(y) || 1;
   const layout = layoutOf(initial);
@@ -464,7 +414,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
   const p = packParameters(initial, layout);
   const strategy =
     settings.solver === 'matrix-free'
-      ? matrixFreeStrategy(jacobianOperator(p, layout, settings.fix, X, y, N), settings.matrixFree)
+      ? matrixFreeStrategy(networkOperator({ layout, p, free: FREE_FIRST_LAYER[settings.fix], X, Y: y, N }), settings.matrixFree)
       : normalEquationsStrategy(first > 0 ? upperEquations(p, layout, settings.fix, X, y, N) : blockedEquations(settings.blocks, settings.pool, layout, X, y, N));
   const { x, report } = await leastSquares(strategy, p.subarray(first), {
     maxIterations: settings.maxIterations,

@@ -1,0 +1,333 @@
+/**
+ * The Jacobian of a network fit as products, never formed (issue 15): for
+ *
+ *   f(x) = C phi2( B phi1( A x + theta ) + tau ) + c     (k outputs; the paper's form: C = 1^T, c = 0)
+ *
+ * at the linearization's activations G = phi1(Z1), G1 = phi1'(Z1), H = phi2(Z2), H1 = phi2'(Z2)
+ * (each N x m0 or N x m1), forward mode gives J v and reverse mode J^T w, each a few GEMMs
+ * through @nnid/linalg:
+ *
+ *   J v:   dZ1 = X dA^T + dtheta (+ U0 o ds),  dZ2 = (G1 o dZ1) B^T + G dB^T + dtau,
+ *          dF = (H1 o dZ2) C^T + H dC^T + dc
+ *   J^T w: L2 = (W C) o H1,  dB = L2^T G,  dtau = colsum L2,  L1 = (L2 B) o G1,
+ *          dA = L1^T X,  dtheta = colsum L1,  ds = colsum(L1 o U0),  dC = W^T H,  dc = colsum W
+ *
+ * (o: entrywise; W is w as N x k). Memory O(N (d + m0 + m1 + k) + P) besides the preconditioner's
+ * blocks: per first-layer unit its (a_i, theta_i) block of J^T J, X~^T diag(S_i) X~ with
+ * x~ = (x, 1) and S_ni = sum_o (dF_o/dtheta_i)^2; per second-layer unit its (b_l, tau_l) block
+ * G~^T diag(Q_l) G~ with Q_nl = sum_o (C_ol h1_nl)^2; per output its (C_o, c_o) block H~^T H~.
+ * Their diagonals are J's squared column norms.
+ */
+import { activation, matrixFrom, type Activation, type ActivationName } from '@nnid/core';
+import { gram, matmul } from '@nnid/linalg';
+import type { JacobianOperator, PreconditionerBlocks } from '@nnid/optimize';
+
+/** What the operator needs of a layout (refine's Layout and GeneralLayout both are). */
+export interface OperatorLayout {
+  readonly inputDim: number;
+  readonly width1: number;
+  readonly width2: number;
+  readonly layer1: ActivationName;
+  readonly layer2: ActivationName;
+  readonly offTheta: number;
+  readonly offB: number;
+  readonly offTau: number;
+  /** General form only: where C (k x m1) and c (k) start; absent: the paper's form (C = 1^T, c = 0). */
+  readonly offC?: number;
+  readonly offBias?: number;
+  readonly outputs?: number;
+  readonly size: number;
+}
+
+/**
+ * Which first-layer parameters are free: 'weights-and-shifts' (A and theta), 'shifts' (theta),
+ * 'shifts-and-scales' (theta and s, A = diag(s) A0 with A0 the rows in p), 'none'. Everything
+ * above the first layer is free.
+ */
+export type FreeFirstLayer = 'weights-and-shifts' | 'shifts' | 'shifts-and-scales' | 'none';
+
+export interface NetworkOperatorInput {
+  layout: OperatorLayout;
+  /** The full parameter vector: the fixed parameters are read from it (A0's unit rows with 'shifts-and-scales'). */
+  p: Float64Array;
+  free: FreeFirstLayer;
+  /** N x d inputs (row-major) and N k values (row n's at [n k, n k + k)). */
+  X: Float64Array;
+  Y: Float64Array;
+  N: number;
+}
+
+/** The free vector's first index in p: x = [p[first..P), s]. */
+export function firstFreeIndex(layout: OperatorLayout, free: FreeFirstLayer): number {
+  return free === 'weights-and-shifts' ? 0 : free === 'none' ? layout.offB : layout.offTheta;
+}
+
+const view = (data: Float64Array, rows: number, cols: number) => matrixFrom(data, rows, cols);
+
+/**
+ * The fit's residuals r = f(X) - Y and its Jacobian's products, with the per-unit blocks of J^T J
+ * for the preconditioner (see the module comment). The free vector is x = [p[first..P), s]
+ * (first = firstFreeIndex; s the first layer's row norms with 'shifts-and-scales').
+ *
+ * @example
+ * const op = networkOperator({ layout, p, free: 'weights-and-shifts', X, Y: y, N });
+ * const { x, report } = await leastSquares(matrixFreeStrategy(op), p, {});
+ */
+export function networkOperator(input: NetworkOperatorInput): JacobianOperator & { freeParameters: number } {
+  const { layout, free, X, Y, N } = input;
+  const { inputDim: d, width1: m0, width2: m1, offTheta, offB, offTau, size: P } = layout;
+  const general = layout.offC !== undefined;
+  const k = general ? layout.outputs! : 1;
+  const offC = layout.offC ?? P;
+  const offBias = layout.offBias ?? P;
+  const phi1: Activation = activation(layout.layer1);
+  const phi2: Activation = activation(layout.layer2);
+  const first = firstFreeIndex(layout, free);
+  const scales = free === 'shifts-and-scales';
+  const weightsFree = free === 'weights-and-shifts';
+  const shiftsFree = free !== 'none';
+  const F = P - first + (scales ? m0 : 0);
+  // offsets of each block in the free vector (-1: fixed)
+  const oTheta = shiftsFree ? offTheta - first : -1;
+  const oB = offB - first;
+  const oTau = offTau - first;
+  const oC = offC - first;
+  const oBias = offBias - first;
+  const oS = P - first;
+  const full = Float64Array.from(input.p);
+  // A0 x_n when the first layer's weights are fixed (scaled by s each time with 'shifts-and-scales')
+  const U0 = weightsFree ? null : matmul(view(X, N, d), view(full, m0, d), { transB: true }).data;
+  const Xv = view(X, N, d);
+
+  const ones = new Float64Array(m1).fill(1);
+  /** The activations of one point (the linearization's, or scratch for residual evaluations). */
+  const state = () => ({
+    G: new Float64Array(N * m0),
+    G1: new Float64Array(N * m0),
+    H: new Float64Array(N * m1),
+    H1: new Float64Array(N * m1),
+    Z1: new Float64Array(N * m0),
+    r: new Float64Array(N * k),
+    B: new Float64Array(m1 * m0),
+    C: general ? new Float64Array(k * m1) : ones,
+  });
+  const lin = state();
+  const scratch = state();
+
+  /** Forward pass at x into st (slopes when asked); returns sum r^2. */
+  const forward = (x: Float64Array, st: ReturnType<typeof state>, slopes: boolean): number => {
+    full.set(x.subarray(0, P - first), first);
+    const { Z1, G, G1, H, H1, r } = st;
+    if (weightsFree) {
+      Z1.set(matmul(Xv, view(full, m0, d), { transB: true }).data);
+    } else if (scales) {
+      const s = x.subarray(oS, oS + m0);
+      for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) Z1[n * m0 + i] = U0![n * m0 + i] * s[i];
+    } else {
+      Z1.set(U0!);
+    }
+    for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) Z1[n * m0 + i] += full[offTheta + i];
+    phi1.valuesSlopes(Z1, 0, N * m0, G, slopes ? G1 : null);
+    st.B.set(full.subarray(offB, offB + m1 * m0));
+    const Z2 = matmul(view(G, N, m0), view(st.B, m1, m0), { transB: true }).data;
+    for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) Z2[n * m1 + l] += full[offTau + l];
+    phi2.valuesSlopes(Z2, 0, N * m1, H, slopes ? H1 : null);
+    let sum = 0;
+    if (general) {
+      st.C.set(full.subarray(offC, offC + k * m1));
+      const Fo = matmul(view(H, N, m1), view(st.C, k, m1), { transB: true }).data;
+      for (let n = 0; n < N; n++) {
+        for (let o = 0; o < k; o++) {
+          const q = n * k + o;
+          const res = Fo[q] + full[offBias + o] - Y[q];
+          r[q] = res;
+          sum += res * res;
+        }
+      }
+    } else {
+      for (let n = 0; n < N; n++) {
+        let f = 0;
+        for (let l = 0; l < m1; l++) f += H[n * m1 + l];
+        const res = f - Y[n];
+        r[n] = res;
+        sum += res * res;
+      }
+    }
+    return sum;
+  };
+
+  /** sum over rows of an N x c matrix into out[at + j]. */
+  const columnSums = (M: Float64Array, c: number, out: Float64Array, at: number) => {
+    for (let j = 0; j < c; j++) out[at + j] = 0;
+    for (let n = 0; n < N; n++) for (let j = 0; j < c; j++) out[at + j] += M[n * c + j];
+  };
+
+  /** The per-unit blocks of J^T J at the linearization (see the module comment). */
+  const blocksAt = (): PreconditionerBlocks => {
+    const { G, G1, H, H1, B, C } = lin;
+    const indices: Int32Array[] = [];
+    const grams: Float64Array[] = [];
+    if (shiftsFree) {
+      // S_ni = sum_o T_oni^2, T_o = ((H1 o C_o) B) o G1: df_o/dtheta_i
+      const S = new Float64Array(N * m0);
+      const HC = new Float64Array(N * m1);
+      for (let o = 0; o < k; o++) {
+        for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) HC[n * m1 + l] = H1[n * m1 + l] * C[o * m1 + l];
+        const T = matmul(view(HC, N, m1), view(B, m1, m0)).data;
+        for (let q = 0; q < N * m0; q++) {
+          const t = T[q] * G1[q];
+          S[q] += t * t;
+        }
+      }
+      if (weightsFree) {
+        const D1 = d + 1;
+        const Xs = new Float64Array(N * D1);
+        for (let i = 0; i < m0; i++) {
+          for (let n = 0; n < N; n++) {
+            const w = Math.sqrt(S[n * m0 + i]);
+            for (let j = 0; j < d; j++) Xs[n * D1 + j] = w * X[n * d + j];
+            Xs[n * D1 + d] = w;
+          }
+          const idx = new Int32Array(D1);
+          for (let j = 0; j < d; j++) idx[j] = i * d + j;
+          idx[d] = oTheta + i;
+          indices.push(idx);
+          grams.push(gram(view(Xs, N, D1)).data);
+        }
+      } else {
+        for (let i = 0; i < m0; i++) {
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          for (let n = 0; n < N; n++) {
+            const w = S[n * m0 + i];
+            const u = U0![n * m0 + i];
+            s0 += w;
+            s1 += w * u;
+            s2 += w * u * u;
+          }
+          if (scales) {
+            indices.push(Int32Array.of(oTheta + i, oS + i));
+            grams.push(Float64Array.of(s0, s1, s1, s2));
+          } else {
+            indices.push(Int32Array.of(oTheta + i));
+            grams.push(Float64Array.of(s0));
+          }
+        }
+      }
+    }
+    // second-layer units: Q_nl = h1_nl^2 sum_o C_ol^2
+    const M1 = m0 + 1;
+    const Gs = new Float64Array(N * M1);
+    for (let l = 0; l < m1; l++) {
+      let c2 = 0;
+      for (let o = 0; o < k; o++) c2 += C[o * m1 + l] * C[o * m1 + l];
+      for (let n = 0; n < N; n++) {
+        const w = Math.sqrt(c2) * Math.abs(H1[n * m1 + l]);
+        for (let i = 0; i < m0; i++) Gs[n * M1 + i] = w * G[n * m0 + i];
+        Gs[n * M1 + m0] = w;
+      }
+      const idx = new Int32Array(M1);
+      for (let i = 0; i < m0; i++) idx[i] = oB + l * m0 + i;
+      idx[m0] = oTau + l;
+      indices.push(idx);
+      grams.push(gram(view(Gs, N, M1)).data);
+    }
+    if (general) {
+      const L1 = m1 + 1;
+      const Hs = new Float64Array(N * L1);
+      for (let n = 0; n < N; n++) {
+        Hs.set(H.subarray(n * m1, n * m1 + m1), n * L1);
+        Hs[n * L1 + m1] = 1;
+      }
+      const HtH = gram(view(Hs, N, L1)).data;
+      for (let o = 0; o < k; o++) {
+        const idx = new Int32Array(L1);
+        for (let l = 0; l < m1; l++) idx[l] = oC + o * m1 + l;
+        idx[m1] = oBias + o;
+        indices.push(idx);
+        grams.push(HtH);
+      }
+    }
+    return { indices, grams };
+  };
+
+  return {
+    freeParameters: F,
+    async linearize(x) {
+      forward(x, lin, true);
+      const blocks = blocksAt();
+      const columnNormsSquared = new Float64Array(F);
+      blocks.indices.forEach((idx, b) => {
+        const m = idx.length;
+        const g = blocks.grams[b];
+        for (let t = 0; t < m; t++) columnNormsSquared[idx[t]] = g[t * m + t];
+      });
+      return { residuals: lin.r, columnNormsSquared, blocks };
+    },
+    async residuals(x) {
+      forward(x, scratch, false);
+      return scratch.r;
+    },
+    apply(v) {
+      const { G, G1, H, H1, B, C } = lin;
+      let dZ2: Float64Array;
+      const vB = v.subarray(oB, oB + m1 * m0);
+      dZ2 = matmul(view(G, N, m0), view(vB, m1, m0), { transB: true }).data;
+      if (shiftsFree) {
+        const dZ1 = weightsFree ? matmul(Xv, view(v, m0, d), { transB: true }).data : new Float64Array(N * m0);
+        for (let n = 0; n < N; n++) {
+          const o = n * m0;
+          for (let i = 0; i < m0; i++) {
+            let t = dZ1[o + i] + v[oTheta + i];
+            if (scales) t += U0![o + i] * v[oS + i];
+            dZ1[o + i] = t * G1[o + i];
+          }
+        }
+        const inner = matmul(view(dZ1, N, m0), view(B, m1, m0), { transB: true }).data;
+        for (let q = 0; q < N * m1; q++) dZ2[q] += inner[q];
+      }
+      for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) dZ2[n * m1 + l] = (dZ2[n * m1 + l] + v[oTau + l]) * H1[n * m1 + l];
+      if (!general) {
+        const out = new Float64Array(N);
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let l = 0; l < m1; l++) s += dZ2[n * m1 + l];
+          out[n] = s;
+        }
+        return out;
+      }
+      const out = matmul(view(dZ2, N, m1), view(C, k, m1), { transB: true }).data;
+      const fromC = matmul(view(H, N, m1), view(v.subarray(oC, oC + k * m1), k, m1), { transB: true }).data;
+      for (let n = 0; n < N; n++) for (let o = 0; o < k; o++) out[n * k + o] += fromC[n * k + o] + v[oBias + o];
+      return out;
+    },
+    applyTranspose(w) {
+      const { G, G1, H, H1, B, C } = lin;
+      const out = new Float64Array(F);
+      let L2: Float64Array;
+      if (general) {
+        L2 = matmul(view(w, N, k), view(C, k, m1)).data;
+        for (let q = 0; q < N * m1; q++) L2[q] *= H1[q];
+        out.set(matmul(view(w, N, k), view(H, N, m1), { transA: true }).data, oC);
+        columnSums(w, k, out, oBias);
+      } else {
+        L2 = new Float64Array(N * m1);
+        for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) L2[n * m1 + l] = w[n] * H1[n * m1 + l];
+      }
+      out.set(matmul(view(L2, N, m1), view(G, N, m0), { transA: true }).data, oB);
+      columnSums(L2, m1, out, oTau);
+      if (shiftsFree) {
+        const L1 = matmul(view(L2, N, m1), view(B, m1, m0)).data;
+        for (let q = 0; q < N * m0; q++) L1[q] *= G1[q];
+        if (weightsFree) out.set(matmul(view(L1, N, m0), Xv, { transA: true }).data, 0);
+        columnSums(L1, m0, out, oTheta);
+        if (scales) {
+          for (let i = 0; i < m0; i++) out[oS + i] = 0;
+          for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) out[oS + i] += L1[n * m0 + i] * U0![n * m0 + i];
+        }
+      }
+      return out;
+    },
+  };
+}
