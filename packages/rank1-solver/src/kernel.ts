@@ -111,7 +111,7 @@ function packedMatVec(M: Float64Array, n: number, u: Float64Array, out: Float64A
  * system is P(8 sum g_j g_j^T + 4 M - 4 Phi I)P xi = -4 P M u, xi in u^perp. Returns false when
  * the (negated) Riemannian Hessian is not positive definite: not near a strict local maximum.
  */
-function newtonStep(W: Float64Array, n: number, k: number, phi: number, s: AscentScratch): boolean {
+export function newtonStep(W: Float64Array, n: number, k: number, phi: number, s: AscentScratch): boolean {
   const p = (n * (n + 1)) / 2;
   const { u, M, G, S, r, next } = s;
   for (let j = 0; j < k; j++) {
@@ -132,6 +132,16 @@ function newtonStep(W: Float64Array, n: number, k: number, phi: number, s: Ascen
       S[b * n + a] = v;
     }
   }
+  return newtonSolve(n, s);
+}
+
+/**
+ * The Newton step's second half: with S = -(Hess/4) (full n x n, unprojected) and r the
+ * Riemannian gradient / 4 in the scratch, projects S, factors it and writes the unit iterate into
+ * s.next. Returns false when the projected S is not positive definite.
+ */
+export function newtonSolve(n: number, s: AscentScratch): boolean {
+  const { u, S, r, next } = s;
   // project: S <- P S P + u u^T, P = I - u u^T
   const Su = next;
   for (let a = 0; a < n; a++) {

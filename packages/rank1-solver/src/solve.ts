@@ -18,6 +18,7 @@ import {
 } from '@nnid/core';
 import { createSolverPool, type SolverPool } from './pool.ts';
 import { runChunk, type ChunkTask } from './task.ts';
+import { alignChunkSize } from './batch.ts';
 
 export type BasisLayout = 'full' | 'packed';
 
@@ -57,7 +58,7 @@ export interface RankOneOptions {
    * complement of weights already found).
    */
   restrictTo?: ViewLike;
-  /** Starts per worker task (default ceil(starts / (4 threads))). Results do not depend on it. */
+  /** Starts per worker task (default ceil(starts / (4 threads))), rounded up to a multiple of 32 (the batched blocks). Results do not depend on it. */
   chunkSize?: number;
 }
 
@@ -266,7 +267,7 @@ export async function findRankOne(basis: ViewLike, options: RankOneOptions = {})
   } else {
     starts = checkInteger('starts', options.starts ?? 10 * k);
   }
-  const chunkSize = options.chunkSize === undefined ? Math.max(1, Math.ceil(starts / (4 * threads))) : checkInteger('chunkSize', options.chunkSize);
+  const chunkSize = alignChunkSize(options.chunkSize === undefined ? Math.max(1, Math.ceil(starts / (4 * threads))) : checkInteger('chunkSize', options.chunkSize));
 
   const W = searchMatrices(basis, n, layout, Q, m);
   const out = matrix(starts, m, { shared: true });
