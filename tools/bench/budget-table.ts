@@ -8,7 +8,11 @@
  * exact). Every run is appended to a JSON-lines file as it ends, so a partial run leaves its rows.
  *
  *   npx tsx tools/bench/budget-table.ts [--families core|all|name,name] [--budgets 2,3,5,10,20]
- *       [--networks 3] [--threads 2] [--out /tmp/budget-table.jsonl] [--from FILE]
+ *       [--networks 3] [--threads 2] [--methods nnid,auto,fit] [--out /tmp/budget-table.jsonl] [--from FILE]
+ *
+ * Methods: nnid = identify (the paper's pipeline) with maxQueries = floor(B P): it plans within the
+ * budget and refuses below its floor; auto = identifyAuto with the same maxQueries (the fit below
+ * the pipeline's floor, else the pipeline, then the fit on its answers); fit = the student fit.
  *
  * --from FILE renders the table of an earlier run without running anything. Never fails on a figure.
  */
@@ -18,8 +22,10 @@ import { parseArgs } from 'node:util';
 import { machineLine } from './benchmarks-md.ts';
 import { parameterCount, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, score } from '@nnid/pipeline';
+import { identify, identifyAuto, score } from '@nnid/pipeline';
 import { studentFit } from '@nnid/student-fit';
+
+type Method = 'nnid' | 'auto' | 'fit';
 
 interface Family {
   name: string;
@@ -47,6 +53,7 @@ const { values } = parseArgs({
     budgets: { type: 'string', default: '2,3,5,10,20' },
     networks: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
+    methods: { type: 'string', default: 'nnid,auto,fit' },
     out: { type: 'string', default: '/tmp/budget-table.jsonl' },
     from: { type: 'string' },
   },
@@ -56,7 +63,9 @@ interface Run {
   family: string;
   budget: number;
   network: number;
-  method: 'nnid' | 'fit';
+  method: Method;
+  /** auto: the methods it ran, in order ('fit', 'pipeline>fit', ...). */
+  chose?: string;
   /** 'ran' or 'refused' (an error: the budget, most often). */
   outcome: 'ran' | 'refused';
   error?: string;
@@ -79,7 +88,7 @@ function gaussianError(truth: Network, network: Network): number {
   return score(truth, network, { points: 10_000 }).function.gaussian.relativeL2;
 }
 
-async function runOne(f: Family, budget: number, index: number, method: 'nnid' | 'fit', threads: number): Promise<Run> {
+async function runOne(f: Family, budget: number, index: number, method: Method, threads: number): Promise<Run> {
   const truth = familyNetwork(f, index);
   const P = parameterCount(truth);
   const maxQueries = Math.floor(budget * P);
@@ -89,9 +98,24 @@ async function runOne(f: Family, budget: number, index: number, method: 'nnid' |
   try {
     const { width1, width2, activation } = truth;
     const common = { width1, width2, activation: { ...activation }, seed: index, threads };
+    if (method === 'auto') {
+      const auto = await identifyAuto(oracle, { ...common, maxQueries });
+      const relativeL2 = gaussianError(truth, auto.network);
+      return {
+        ...base,
+        outcome: 'ran',
+        exact: relativeL2 <= EXACT,
+        relativeL2,
+        passed: auto.report.check.passed,
+        seconds: (performance.now() - started) / 1000,
+        paid: oracle.counts().paid,
+        tries: auto.report.method.tried.length,
+        chose: auto.report.method.tried.filter((t) => !t.why.startsWith('not run')).map((t) => `${t.method}${t.passed ? '' : t.error ? ' (stopped)' : ' (failed)'}`).join(' > '),
+      };
+    }
     const result =
       method === 'nnid'
-        ? await identify(oracle, { ...common, queryBudget: budget })
+        ? await identify(oracle, { ...common, queryBudget: budget, maxQueries })
         : await studentFit(oracle, { ...common, dataPoints: maxQueries, starts: 3 });
     const seconds = (performance.now() - started) / 1000;
     const relativeL2 = gaussianError(truth, result.network);
@@ -139,6 +163,8 @@ function cell(runs: Run[]): string {
 function refusal(error: string): string {
   const asked = /(\d+) queries used, (\d+) more requested, budget (\d+)/.exec(error);
   const plan = /the plan \(([\d.]+) P\) exceeds the target/.exec(error);
+  const floor = /must be at least (\d+) = ([\d.]+) P, the floor/.exec(error);
+  if (floor) return `below the pipeline's floor ${floor[2]} P`;
   if (error.startsWith('E_NUMERICAL') && plan && asked) return `every attempt stopped by the budget (plan ${plan[1]} P; ${asked[2]} more asked after ${asked[1]})`;
   if (error.startsWith('E_QUERY_BUDGET') && asked) return `budget: ${asked[2]} more asked after ${asked[1]} (the Hessians)`;
   return error.slice(0, 80);
@@ -146,8 +172,8 @@ function refusal(error: string): string {
 
 function table(runs: Run[]): string {
   const lines = [
-    '| family, (d, m0, m1) | B | nnid exact | nnid s | fit best-of-3 exact | fit s | nnid paid / P | nnid refused with |',
-    '|---|---|---|---|---|---|---|---|',
+    '| family, (d, m0, m1) | B | pipeline exact | pipeline s | auto exact | auto s | fit best-of-3 exact | fit s | pipeline paid / P | pipeline refused with | auto ran |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const keys = [...new Set(runs.map((r) => `${r.family}|${r.budget}`))].map((k) => k.split('|'));
   // families in run order, budgets ascending within each
@@ -157,10 +183,14 @@ function table(runs: Run[]): string {
     const here = runs.filter((r) => r.family === family && r.budget === Number(b));
     const nnid = here.filter((r) => r.method === 'nnid');
     const fit = here.filter((r) => r.method === 'fit');
+    const auto = here.filter((r) => r.method === 'auto');
+    const chose = Object.entries(auto.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.chose ?? '?']: (acc[r.chose ?? '?'] ?? 0) + 1 }), {}))
+      .map(([k, n]) => `${n}x ${k}`)
+      .join('; ');
     const f = FAMILIES.find((x) => x.name === family) as Family;
     const why = [...new Set(nnid.filter((r) => r.error).map((r) => refusal(r.error as string)))].join('; ');
     lines.push(
-      `| ${f.activation}, N(0, ${f.shiftStd}^2), (${f.size.join(',')}) | ${b} P ${cell(nnid)}${cell(fit).slice(1)} ${range(nnid.map((r) => r.paid / r.P))} | ${why || '-'} |`,
+      `| ${f.activation}, N(0, ${f.shiftStd}^2), (${f.size.join(',')}) | ${b} P ${cell(nnid)}${cell(auto).slice(1)}${cell(fit).slice(1)} ${range(nnid.map((r) => r.paid / r.P))} | ${why || '-'} | ${chose || '-'} |`,
     );
   }
   return lines.join('\n');
@@ -182,7 +212,7 @@ if (values.from) {
   for (const f of families) {
     for (const budget of budgets) {
       for (let index = 0; index < networks; index++) {
-        for (const method of ['nnid', 'fit'] as const) {
+        for (const method of values.methods.split(',') as Method[]) {
           const run = await runOne(f, budget, index, method, threads);
           runs.push(run);
           appendFileSync(values.out, JSON.stringify(run) + '\n');
