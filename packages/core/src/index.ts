@@ -41,7 +41,7 @@ export {
 export type { GeneralNetwork, GeneralNetworkJson, AnyNetwork } from './network-v2.ts';
 export type { BlackBox, Oracle, QueryCounts, QueryCache } from './oracle.ts';
 export { RandomStream, rng } from './rng.ts';
-export { createWorkerPool } from './pool.ts';
+export { createWorkerPool, workerEntryUrl } from './pool.ts';
 export type { WorkerPool } from './pool.ts';
 export {
   allocFloat64,

@@ -18,6 +18,19 @@ export interface WorkerPool<Task, Result> {
 }
 
 /**
+ * The file URL of a worker entry beside the calling module (`moduleUrl` = its `import.meta.url`).
+ * Run from the TypeScript sources (the workspace, under tsx or vitest) it is `source`, the small
+ * `.mjs` entry that registers tsx inside the worker thread; run from the built package (dist, plain
+ * node) it is `built`, the compiled task module itself. The task's code, and its bits, are the same.
+ *
+ * @example
+ * createWorkerPool({ filename: workerEntryUrl(import.meta.url, { source: './worker.mjs', built: './worker-task.js' }), threads: 2, name: 'solver' });
+ */
+export function workerEntryUrl(moduleUrl: string, entries: { source: string; built: string }): string {
+  return new URL(moduleUrl.endsWith('.ts') ? entries.source : entries.built, moduleUrl).href;
+}
+
+/**
  * Starts `threads` workers on the module `filename` (a file URL; its default export runs a task).
  * `name` names the pool in errors ("the sampler pool is closed").
  */

@@ -4,7 +4,7 @@
  * others still finish, then the one error is thrown, or an AggregateError when several failed.
  * `close()` destroys the pool.
  */
-import { createWorkerPool, errorFromWorker } from '@nnid/core';
+import { createWorkerPool, errorFromWorker, workerEntryUrl } from '@nnid/core';
 import type { WorkerResult, WorkerTask } from './chunk.ts';
 
 export interface SamplerPool {
@@ -25,7 +25,7 @@ export interface SamplerPool {
  * try { await sampleHessians(oracle, points, { pool }); } finally { await pool.close(); }
  */
 export function createSamplerPool(options: { threads: number }): SamplerPool {
-  const pool = createWorkerPool<WorkerTask, WorkerResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: options.threads, name: 'sampler' });
+  const pool = createWorkerPool<WorkerTask, WorkerResult>({ filename: workerEntryUrl(import.meta.url, { source: './worker.mjs', built: './worker-task.js' }), threads: options.threads, name: 'sampler' });
   return {
     threads: pool.threads,
     run(tasks, onDone) {

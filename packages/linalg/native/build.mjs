@@ -61,7 +61,9 @@ let gyp;
 try {
   gyp = createRequire(path.join(here, '..', 'package.json')).resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  skip('node-gyp is not installed', 'run tools/setup.sh (it installs the workspace, node-gyp included)');
+  // installed from a tarball (native/install.mjs): npm's own node-gyp, which npm names to install scripts
+  gyp = process.env.npm_config_node_gyp;
+  if (!gyp || !existsSync(gyp)) skip('node-gyp is not installed', 'run tools/setup.sh (it installs the workspace, node-gyp included)');
 }
 
 const env = { ...process.env, npm_config_nodedir: nodedir, NNID_BLAS_INCLUDE: includeDir };

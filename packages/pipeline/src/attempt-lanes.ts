@@ -4,7 +4,7 @@
  * after them. Each lane fits with one thread; the row blocks make those bits the same as the main
  * thread's, so the result does not depend on the thread count.
  */
-import { createWorkerPool, errorFromWorker, type Float64View, type Network } from '@nnid/core';
+import { createWorkerPool, errorFromWorker, workerEntryUrl, type Float64View, type Network } from '@nnid/core';
 import type { AttemptTask, AttemptTaskResult } from './attempt-task.ts';
 import type { RefineStagesOptions, RefineStagesResult } from './refine-stages.ts';
 
@@ -17,7 +17,7 @@ export interface AttemptLanes {
 }
 
 export function createAttemptLanes(options: { lanes: number }): AttemptLanes {
-  const pool = createWorkerPool<AttemptTask, AttemptTaskResult>({ filename: new URL('./attempt-worker.mjs', import.meta.url).href, threads: options.lanes, name: 'attempt lanes' });
+  const pool = createWorkerPool<AttemptTask, AttemptTaskResult>({ filename: workerEntryUrl(import.meta.url, { source: './attempt-worker.mjs', built: './attempt-task.js' }), threads: options.lanes, name: 'attempt lanes' });
   return {
     lanes: pool.threads,
     async run(start, data, options) {

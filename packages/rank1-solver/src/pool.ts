@@ -3,7 +3,7 @@
  * If tasks fail, the others still finish, then the one error is thrown, or an AggregateError
  * when several failed. `close()` destroys the pool.
  */
-import { createWorkerPool, errorFromWorker } from '@nnid/core';
+import { createWorkerPool, errorFromWorker, workerEntryUrl } from '@nnid/core';
 import type { ChunkResult, ChunkTask } from './task.ts';
 
 export interface SolverPool {
@@ -20,7 +20,7 @@ export interface SolverPool {
  * try { await findRankOne(basis, { pool, seed: 1 }); } finally { await pool.close(); }
  */
 export function createSolverPool(options: { threads: number }): SolverPool {
-  const pool = createWorkerPool<ChunkTask, ChunkResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: options?.threads, name: 'solver' });
+  const pool = createWorkerPool<ChunkTask, ChunkResult>({ filename: workerEntryUrl(import.meta.url, { source: './worker.mjs', built: './worker-task.js' }), threads: options?.threads, name: 'solver' });
   return {
     threads: pool.threads,
     async run(tasks, onDone) {

@@ -2,7 +2,7 @@
  * Worker threads for the row blocks of refineNetwork's normal equations: `run(task)` resolves to
  * the block's sum of squared residuals; a worker's error is thrown with its code.
  */
-import { createWorkerPool, errorFromWorker } from '@nnid/core';
+import { createWorkerPool, errorFromWorker, workerEntryUrl } from '@nnid/core';
 import type { BlockTask } from './blocks.ts';
 import type { BlockResult } from './worker-task.ts';
 
@@ -14,7 +14,7 @@ export interface RefinePool {
 }
 
 export function createRefinePool(options: { threads: number }): RefinePool {
-  const pool = createWorkerPool<BlockTask, BlockResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: options?.threads, name: 'refine' });
+  const pool = createWorkerPool<BlockTask, BlockResult>({ filename: workerEntryUrl(import.meta.url, { source: './worker.mjs', built: './worker-task.js' }), threads: options?.threads, name: 'refine' });
   return {
     threads: pool.threads,
     async run(task) {

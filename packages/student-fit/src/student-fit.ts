@@ -22,6 +22,7 @@ import {
   matrixFrom,
   rng,
   settleAll,
+  workerEntryUrl,
   type ActivationName,
   type Network,
   type Oracle,
@@ -187,7 +188,7 @@ export async function studentFit(oracle: Oracle, options: StudentFitOptions): Pr
   let next = 0;
   let done = 0;
   const lanes = Math.min(threads, starts);
-  const pool = lanes > 1 ? createWorkerPool<StartTask, StartResult>({ filename: new URL('./worker.mjs', import.meta.url).href, threads: lanes, name: 'student-fit' }) : null;
+  const pool = lanes > 1 ? createWorkerPool<StartTask, StartResult>({ filename: workerEntryUrl(import.meta.url, { source: './worker.mjs', built: './worker-task.js' }), threads: lanes, name: 'student-fit' }) : null;
   const run = async (t: StartTask): Promise<StartOutcome> => {
     if (!pool) return runStart(t);
     const [outcome] = await pool.runAll([t], 'student-fit starts', (r) => {
