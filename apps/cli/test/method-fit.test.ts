@@ -80,7 +80,7 @@ describe('nnid identify --method fit', () => {
     const out = join(dir, 'never.json');
     const base = ['identify', '--network', net, '--out', out];
     const cases: [string[], string][] = [
-      [[...base, '--method', 'student'], "nnid identify: --method must be one of pipeline, fit, got 'student'"],
+      [[...base, '--method', 'student'], "nnid identify: --method must be one of pipeline, fit, auto, got 'student'"],
       [[...base, '--method', 'fit', '--width1', '6'], "nnid identify: --method fit needs --width1 and --width2 (the student network's shape)"],
       [[...base, '--starts', '3'], 'nnid identify: --starts is an option of --method fit'],
       [[...base, '--method', 'fit', '--width1', '6', '--width2', '2', '--starts', '0'], "nnid identify: --starts must be an integer >= 1, got '0'"],

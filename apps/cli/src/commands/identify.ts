@@ -17,7 +17,7 @@ import {
   TOKEN_ENV,
   type SpecOracle,
 } from '@nnid/black-box';
-import { identify, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
+import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
 import { studentFit } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
@@ -55,7 +55,9 @@ options:
                        stored answers of an http(s) oracle are used, 4 of them are asked again
                        (paid): if the oracle now answers otherwise, the run stops (exit 2)
   --no-store           no query store, even for an http(s) oracle
-  --max-queries N      budget on paid queries (answered by the black box, not by the store)
+  --max-queries N      budget on paid queries (answered by the black box, not by the store);
+                       the pipeline plans its stages within it (fewer Hessians and refinement
+                       points, down to its floor; below the floor it refuses, naming it)
   --out FILE           where to write the result (required)
   --report FILE        also write the report with plots to FILE (HTML, as nnid report does)
   --seed N             seed of every random choice (default 0)
@@ -70,12 +72,16 @@ options:
                        file): f = C phi2(W2 phi1(W1 x + b1) + b2) + c with one output, rows of
                        any norm, result in nnid.network/v2 (the same stages, then the general
                        refinement; not with --no-refine or --method fit)
-  --method NAME        pipeline (default: the paper's method above) or fit: the student fit, a
+  --method NAME        pipeline (default: the paper's method above), auto, or fit: the student fit, a
                        network of the shape --width1/--width2 (both required) fitted by
                        Levenberg-Marquardt from random starts to answers at Gaussian points
                        (all of --max-queries, else 5 P), one start per thread; the first start
-                       whose residual on its data passes the check is returned, else the best
-  --starts N           --method fit: random starts at most (default 3)
+                       whose residual on its data passes the check is returned, else the best.
+                       auto: the fit where --max-queries is below the pipeline's floor, else the
+                       pipeline first and, when its check fails, the fit on the answers already
+                       paid plus what is left of the budget (no point paid twice); the pipeline
+                       alone without --width1 and --width2; report.method says what ran and why
+  --starts N           --method fit or auto: random starts of the fit at most (default 3)
   --quiet              no progress on stderr
   -h, --help           this help
 
@@ -163,10 +169,15 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
   };
 }
 
-/** --method (pipeline or fit) and the options that go with it, checked before any query. */
-function methodOption(values: Values): 'pipeline' | 'fit' {
+/** --method (pipeline, fit or auto) and the options that go with it, checked before any query. */
+function methodOption(values: Values): 'pipeline' | 'fit' | 'auto' {
   const method = values.method === undefined ? 'pipeline' : String(values.method);
-  if (method !== 'pipeline' && method !== 'fit') throw new UsageError(`--method must be one of pipeline, fit, got '${method}'`);
+  if (method !== 'pipeline' && method !== 'fit' && method !== 'auto') throw new UsageError(`--method must be one of pipeline, fit, auto, got '${method}'`);
+  if (method === 'auto') {
+    if (values['no-refine']) throw new UsageError('--no-refine is an option of --method pipeline');
+    if (values.report !== undefined) throw new UsageError('--report is an option of --method pipeline');
+    if (values.starts !== undefined) intOption(values, 'starts', 3);
+  }
   if (method === 'pipeline' && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
   if (method === 'fit') {
     if (values.width1 === undefined || values.width2 === undefined) throw new UsageError('--method fit needs --width1 and --width2 (the student network\'s shape)');
@@ -218,6 +229,69 @@ async function runFit(
   );
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
   io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  return check.passed ? 0 : 1;
+}
+
+/**
+ * --method auto: identifyAuto of @nnid/pipeline (the fit below the pipeline's floor, else the
+ * pipeline, then the fit on the answers paid when its check fails). Writes the same result file;
+ * report.method says what ran, in which order, why.
+ */
+async function runAuto(
+  io: { out: (line: string) => void; err: (line: string) => void },
+  s: {
+    oracle: Oracle;
+    truth: Network | null;
+    description: Record<string, unknown>;
+    activation: { layer1: ActivationName; layer2: ActivationName };
+    activationSource: string;
+    seed: number;
+    threads: number;
+    out: string;
+    width1?: number;
+    width2?: number;
+    maxQueries?: number;
+    starts?: number;
+    quiet: boolean;
+  },
+): Promise<number> {
+  const progress = stageProgress({ quiet: s.quiet });
+  let result;
+  try {
+    result = await identifyAuto(s.oracle, {
+      ...(s.width1 !== undefined ? { width1: s.width1 } : {}),
+      ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
+      ...(s.maxQueries !== undefined ? { maxQueries: s.maxQueries } : {}),
+      ...(s.starts !== undefined ? { fitStarts: s.starts } : {}),
+      activation: s.activation,
+      seed: s.seed,
+      threads: s.threads,
+      onProgress: (e) => progress.update(e),
+    });
+  } catch (e) {
+    storeErrorAsUsage(e);
+  } finally {
+    progress.done();
+    await s.oracle.close();
+  }
+  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, oracle: s.description };
+  if (s.truth) {
+    report.score = {
+      ...(result.pipeline ? { beforeRefinement: score(s.truth, result.pipeline.networkBeforeRefinement) } : {}),
+      afterRefinement: score(s.truth, result.network),
+    };
+  }
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetwork(result.network), report }));
+  const q = result.report.queries;
+  const m = result.report.method;
+  io.out(
+    `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} by ${m.chosen} (method auto: ${m.tried.map((t) => `${t.method} ${t.passed ? 'passed' : t.error ? 'stopped' : 'failed'}`).join(', then ')}) from ${q.total} queries` +
+      `${q.multipleOfP !== null ? ` (${q.multipleOfP.toFixed(1)} P)` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from memory or the store` : ''} in ${result.report.seconds.total.toFixed(2)} s on ${s.threads} thread(s); wrote ${s.out}`,
+  );
+  for (const t of m.tried) io.err(`method auto: ${t.method}: ${t.why}${t.error ? ` (stopped: ${t.error})` : ''}`);
+  for (const w of result.report.warnings) io.err(`warning: ${w}`);
+  const check = result.report.check;
+  io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
   return check.passed ? 0 : 1;
 }
 
@@ -304,9 +378,9 @@ export const command: Command = {
     if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out });
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? (truthGeneral ? 'general' : 'paper');
-    if (model === 'general' && (!refine || method === 'fit')) {
+    if (model === 'general' && (!refine || method === 'fit' || method === 'auto')) {
       await oracle.close();
-      throw new UsageError(`${!refine ? '--no-refine' : '--method fit'} is not available with --model general (the general form is fitted by the refinement)`);
+      throw new UsageError(`${!refine ? '--no-refine' : `--method ${method}`} is not available with --model general (the general form is fitted by the refinement)`);
     }
     if (width1 !== undefined && width1 > oracle.inputDim) {
       await oracle.close();
@@ -319,6 +393,12 @@ export const command: Command = {
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
     if (method === 'fit') return runFit(values, io, { oracle, truth, truthGeneral, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
+    // the budget left after a store check (paid before identify): the plan fits within it
+    const maxQueries = optionalInt(values, 'max-queries', 0);
+    const budgetLeft = maxQueries === undefined ? undefined : Math.max(1, maxQueries - oracle.counts().paid);
+    if (method === 'auto') {
+      return runAuto(io, { oracle, truth, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
+    }
     const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
     // above it stops the run there (an m1 > m0 network is no nnid.network/v1 file)
@@ -338,6 +418,7 @@ export const command: Command = {
         threads,
         refine,
         model,
+        ...(budgetLeft !== undefined ? { maxQueries: budgetLeft } : {}),
         onProgress: (e) => {
           checkWidth2(e);
           progress.update(e);
