@@ -15,6 +15,10 @@ if (process.env.NNID_LINALG_NATIVE === '0') {
   console.log('linalg: native tier not built (NNID_LINALG_NATIVE=0); the TypeScript tier will be used.');
   process.exit(0);
 }
-const build = spawnSync(process.execPath, [path.join(here, 'build.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) console.log('linalg: the TypeScript tier will be used (the native build above failed; installation goes on).');
+const build = spawnSync(process.execPath, [path.join(here, 'build.mjs')], { encoding: 'utf8' });
+// build.mjs speaks to the workspace; here the way to build again is npm's
+const forNpm = (text) => (text ?? '').replaceAll('rerun tools/setup.sh', 'run `npm rebuild @nnid/linalg`');
+process.stdout.write(forNpm(build.stdout));
+process.stderr.write(forNpm(build.stderr));
+if (build.status !== 0) console.log('linalg: the TypeScript tier will be used (the native build above failed; the installation goes on).');
 process.exit(0);
