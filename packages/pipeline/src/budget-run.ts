@@ -64,7 +64,7 @@ export class RunBudget {
   }
 
   /** After range(A): the rest of the run planned on what it paid (noise, gradients). */
-  afterRange(width1: number, reducedDim: number): void {
+  afterRange(width1: number, reducedDim: number, gradientPoints: number): void {
     const max = this.options.maxQueries;
     if (max === undefined) {
       if (this.paidFitPoints() > 0) {
@@ -73,7 +73,7 @@ export class RunBudget {
       }
       return;
     }
-    const paid = this.oracle.counts().paid - this.countsAtStart.paid;
+    const paid = { queries: this.oracle.counts().paid - this.countsAtStart.paid, gradientPoints };
     this.apply(planWithinBudget(this.given, max, { inputDim: this.oracle.inputDim, width1, reducedDim, paid, paidFitPoints: this.paidFitPoints() }));
   }
 

@@ -60,8 +60,8 @@ interface At {
   inputDim: number;
   width1: number;
   reducedDim: number;
-  /** Queries this run has paid already (the noise estimate and the gradients, once range(A) is known). */
-  paid?: number;
+  /** Once range(A) is known: the queries this run has paid (the noise estimate and the gradients) and the gradients' count. */
+  paid?: { queries: number; gradientPoints: number };
   /** Answers in hand that the refinement fits (given to identify): fewer fresh points needed. */
   paidFitPoints?: number;
 }
@@ -86,8 +86,8 @@ export function planWithinBudget(options: ResolvedOptions, maxQueries: number, a
   // once paid, the noise estimate and the gradients count as one number (under 'gradients')
   const gradientsFixed = at.paid !== undefined;
   const noise = gradientsFixed ? 0 : noiseQueries(options);
-  const g0 = gradientsFixed ? 0 : gradientPointsOf({ ...options, width1: m0 }, d);
-  const gradientQueries = (g: number) => (gradientsFixed ? (at.paid as number) : g * perGradient);
+  const g0 = at.paid ? at.paid.gradientPoints : gradientPointsOf({ ...options, width1: m0 }, d);
+  const gradientQueries = (g: number) => (at.paid ? at.paid.queries : g * perGradient);
   const inHand = at.paidFitPoints ?? 0;
   // the default counts (identify without maxQueries)
   const s0 = valueOf(options.shiftDataPoints, OPTIONS.shiftDataPoints, { width1: m0, width2: m1, inputDim: d });
@@ -120,7 +120,7 @@ export function planWithinBudget(options: ResolvedOptions, maxQueries: number, a
     invalidArgument(
       'maxQueries',
       `must be at least ${floor.total} = ${(floor.total / P).toFixed(2)} P, the floor of the paper's pipeline at (d, m0, m1) = (${d}, ${m0}, ${m1}): ` +
-        `noise ${part(floor.noise)}, gradients ${part(floor.gradients)}${gradientsFixed ? ' (paid)' : ` (${gMin} x ${perGradient})`}, hessians ${part(floor.hessians)} (${nMin} x ${perHessian}), ` +
+        `${gradientsFixed ? `noise and gradients ${part(floor.gradients)} (paid)` : `noise ${part(floor.noise)}, gradients ${part(floor.gradients)} (${gMin} x ${perGradient})`}, hessians ${part(floor.hessians)} (${nMin} x ${perHessian}), ` +
         `shifts ${part(floor.shifts)}, refine ${part(floor.refine)}; below it use method 'fit' or 'auto'`,
       maxQueries,
     );

@@ -78,7 +78,7 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
     const range = await rangeOfA(run, budget.samplingOracle, resolved, noise, pools);
     const width1 = firstWidth(resolved, range.range, d);
     if (width1.warning) warnings.push(width1.warning);
-    budget.afterRange(width1.width1, range.reducedDim);
+    budget.afterRange(width1.width1, range.reducedDim, range.gradientPoints);
     if (plan.widths.assumed || budget.binding) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim }), warnings);
     const sampled = await hessians(run, budget.samplingOracle, resolved, { width1: width1.width1, rangeOfA: range, noise, paidBefore: oracle.counts().total - countsAtStart.total }, pools);
     const ctx: AttemptContext = {
