@@ -3,7 +3,10 @@
  * the budget and the network's size, and combined on the answers already paid:
  *
  * - the widths unknown: the pipeline (the fit must be told the shape);
- * - maxQueries below the pipeline's floor (budget.ts): the fit, on all of the budget;
+ * - maxQueries below the pipeline's floor (budget.ts) plus PIPELINE_MARGIN P: the fit, on all of
+ *   the budget (just above its floor the pipeline has too few Hessians: 1 of 3 exact at 6 P on
+ *   (20, 10, 3) tanh, floor 5.75 P, 3 of 3 at 8 P; and a failed pipeline would leave the fit too
+ *   few answers);
  * - otherwise the pipeline first (reliable, and faster where both run: BENCHMARKS.md), its fresh
  *   refinement points drawn as the fit's Gaussian points; when its check fails, the fit on those
  *   answers (from memory: not paid again) plus fresh points with what is left of the budget.
@@ -23,6 +26,9 @@ import { resolveOptions, type IdentifyOptions } from './options.ts';
 import { memoOracle } from './paid-data.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
 import { budgetWidth2 } from './widths.ts';
+
+/** The pipeline runs first when the budget is at least its floor plus this many P (see above). */
+export const PIPELINE_MARGIN = 2;
 
 export interface IdentifyAutoOptions extends IdentifyOptions {
   /** Random starts of the fit when it runs (default 3). */
@@ -148,13 +154,16 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
 
   if (!fitPossible) {
     await runPipeline(resolved.model !== 'paper' ? `model '${resolved.model}': the fit takes the paper's form only` : !resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
-  } else if (B !== undefined && floor !== null && B < floor) {
-    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is below the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
+  } else if (B !== undefined && floor !== null && B < floor + PIPELINE_MARGIN * P!) {
+    const where = B < floor ? 'below' : `within ${PIPELINE_MARGIN} P above`;
+    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
   } else {
     // the pipeline's fresh refinement points (its plan within what is left) paid as the fit's data
     const plan = planWithinBudget(resolved, B ?? Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });
     await runPipeline(
-      B === undefined ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)' : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P): the pipeline first`,
+      B === undefined
+        ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)'
+        : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P) + ${PIPELINE_MARGIN} P: the pipeline first`,
       plan.counts.refineDataPoints,
     );
     const last = tried[tried.length - 1];
