@@ -1,4 +1,13 @@
-export { studentFit, gaussianPoints } from './student-fit.ts';
-export type { StartReport, StudentFitOptions, StudentFitProgress, StudentFitReport, StudentFitResult } from './student-fit.ts';
-export { startNetwork, START_SHIFT_STD } from './start.ts';
-export type { StudentShape } from './start.ts';
+export { studentFit, studentFitGeneral, gaussianPoints } from './student-fit.ts';
+export type {
+  MultiOutputSource,
+  StartReport,
+  StudentFitGeneralOptions,
+  StudentFitGeneralResult,
+  StudentFitOptions,
+  StudentFitProgress,
+  StudentFitReport,
+  StudentFitResult,
+} from './student-fit.ts';
+export { startNetwork, startGeneral, START_SHIFT_STD, SOLVER } from './start.ts';
+export type { StudentModel, StudentShape } from './start.ts';

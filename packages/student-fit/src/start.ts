@@ -1,10 +1,21 @@
 /**
  * One random start of the student fit: its initial network (from the seed and the start's index
- * alone) and its Levenberg-Marquardt fit on the data in hand (refine's fitNetwork). The same
- * function runs in the main thread (1 thread) and in a worker (worker-task.ts): the same bits.
+ * alone) and its Levenberg-Marquardt fit on the data in hand. The same function runs in the main
+ * thread (1 thread) and in a worker (worker-task.ts): the same bits.
+ *
+ * Both models are fitted in the general model's parameters (refine's general layout [W1, b1, W2,
+ * b2, C, c]): the paper's form holds C = 1^T, c = 0 fixed; the general model fits every weight
+ * and bias, k outputs as k residuals per row.
  */
-import { matrix, matrixFrom, rng, type ActivationName, type Network } from '@nnid/core';
-import { fitNetwork, layoutOf, packParameters } from '@nnid/refine';
+import { matrix, matrixFrom, rng, toGeneral, type ActivationName, type GeneralNetwork, type Network } from '@nnid/core';
+import { setBlasThreads } from '@nnid/linalg';
+import { leastSquares } from '@nnid/optimize';
+import { fitOutputLayer, generalLayoutOf, packGeneral } from '@nnid/refine';
+import { studentEquations } from './equations.ts';
+import { levenbergStrategy } from './levenberg.ts';
+
+/** 'paper': f = sum_l phi2(b_l . phi1(A x + theta) + tau_l); 'general': f = C phi2(W2 phi1(W1 x + b1) + b2) + c. */
+export type StudentModel = 'paper' | 'general';
 
 /** The student's shape: what the fit must be told (it does not infer widths). */
 export interface StudentShape {
@@ -12,6 +23,10 @@ export interface StudentShape {
   width1: number;
   width2: number;
   activation: { layer1: ActivationName; layer2: ActivationName };
+  /** Default 'paper'. */
+  model?: StudentModel;
+  /** k (general model; the paper's form has 1). Default 1. */
+  outputs?: number;
 }
 
 /** Std of the initial shifts theta, tau: the generator's default (DESIGN.md section 7). */
@@ -22,9 +37,26 @@ export const DATA_KEY = 0xda7a;
 export const START_KEY = 0x57a7;
 
 /**
- * The initial network of start `start`: rows of A uniform on the unit sphere of R^d, rows of B on
- * the unit sphere of R^m0, theta and tau ~ N(0, 0.3^2). Streams: rng(seed).split(START_KEY, start)
- * then split(0, i) row i of A, split(1) theta, split(2, l) row l of B, split(3) tau.
+ * The solver's settings, one place (measured: packages/student-fit/README.md). Levenberg's
+ * damping from lambda = 1e-2, Nielsen's update, no inner steps, refine's stall rule.
+ */
+export const SOLVER = {
+  damping: { initial: 1e-2, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
+  innerSteps: 0,
+  stallWindow: 50,
+  stallFactor: 0.8,
+  stallAbove: 1e-6,
+  residualTolerance: 1e-15,
+  stepTolerance: 1e-13,
+  costTolerance: 1e-12,
+} as const;
+
+/**
+ * The initial network of start `start` in the paper's form: rows of A uniform on the unit sphere
+ * of R^d, rows of B on the unit sphere of R^m0, theta and tau ~ N(0, 0.3^2). Streams:
+ * rng(seed).split(START_KEY, start) then split(0, i) row i of A, split(1) theta, split(2, l) row l
+ * of B, split(3) tau. The general model's start has these hidden layers and the output layer
+ * (C, c) that fits the data best with them (linear least squares).
  *
  * @example
  * const net = startNetwork({ inputDim: 8, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' } }, 0, 3);
@@ -41,12 +73,21 @@ export function startNetwork(shape: StudentShape, seed: number, start: number): 
   return { activation: { ...shape.activation }, inputDim: d, width1: m0, width2: m1, A, theta, B, tau };
 }
 
+/** The start as a general network: startNetwork's hidden layers, C = 1^T and c = 0 (k outputs: all ones, zeros). */
+export function startGeneral(shape: StudentShape, seed: number, start: number): GeneralNetwork {
+  const k = shape.outputs ?? 1;
+  const g = toGeneral(startNetwork(shape, seed, start));
+  const C = matrix(k, shape.width2);
+  C.data.fill(1);
+  return { ...g, outputs: k, C, c: new Float64Array(k) };
+}
+
 /** What one start needs; structured-clone safe (the data on shared memory: not copied). */
 export interface StartTask {
   shape: StudentShape;
   seed: number;
   start: number;
-  /** N x d inputs, row-major, and the N answers. */
+  /** N x d inputs, row-major, and the N x k answers. */
   inputs: Float64Array;
   values: Float64Array;
   maxIterations: number;
@@ -61,7 +102,7 @@ export interface StartTask {
 export interface StartOutcome {
   start: number;
   cancelled: boolean;
-  /** The fitted parameters in refine's order (packParameters); empty when cancelled. */
+  /** Every parameter in refine's general layout (packGeneral); empty when cancelled. */
   parameters: Float64Array;
   iterations: number;
   relativeResidual: number;
@@ -72,11 +113,13 @@ export interface StartOutcome {
 
 class Cancelled extends Error {}
 
-/** Runs one start: fitNetwork from startNetwork(shape, seed, start) on (inputs, values). */
+/** Runs one start: Levenberg-Marquardt from the start's network on (inputs, values). */
 export async function runStart(task: StartTask): Promise<StartOutcome> {
   const started = performance.now();
   const { shape, start } = task;
-  const N = task.values.length;
+  const d = shape.inputDim;
+  const k = shape.outputs ?? 1;
+  const N = task.values.length / k;
   const cancelled = (): StartOutcome => ({
     start,
     cancelled: true,
@@ -88,24 +131,34 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
     seconds: (performance.now() - started) / 1000,
   });
   if (Atomics.load(task.stop, 0) < start) return cancelled();
-  const initial = startNetwork(shape, task.seed, start);
+  const general = shape.model === 'general';
+  let initial = startGeneral(shape, task.seed, start);
+  if (general) initial = fitOutputLayer(initial, { inputs: matrixFrom(task.inputs, N, d), values: task.values });
+  const layout = generalLayoutOf(initial);
+  const full = packGeneral(initial, layout);
+  const free = general ? layout.size : layout.offC;
+  let yNorm = 0;
+  for (let i = 0; i < task.values.length; i++) yNorm += task.values[i] * task.values[i];
+  yNorm = Math.sqrt(yNorm) || 1;
+  // one OpenBLAS thread: the thread count is process-wide and may change a product's rounding
+  const blasBefore = setBlasThreads(1);
   try {
-    const { network, report } = await fitNetwork(
-      initial,
-      { inputs: matrixFrom(task.inputs, N, shape.inputDim), values: task.values },
-      {
-        maxIterations: task.maxIterations,
-        // one start per thread: its row blocks (if any) one after the other here
-        threads: 1,
-        onProgress: () => {
-          if (Atomics.load(task.stop, 0) < start) throw new Cancelled();
-        },
+    const { x, report } = await leastSquares(levenbergStrategy(studentEquations(full, layout, task.inputs, task.values, N, free)), full.slice(0, free), {
+      ...SOLVER,
+      damping: { ...SOLVER.damping, decrease: { ...SOLVER.damping.decrease } },
+      maxIterations: task.maxIterations,
+      residualScale: yNorm,
+      stepTest: 'size-and-prediction',
+      acceptance: 'gain-ratio',
+      onProgress: () => {
+        if (Atomics.load(task.stop, 0) < start) throw new Cancelled();
       },
-    );
+    });
+    full.set(x);
     return {
       start,
       cancelled: false,
-      parameters: packParameters(network, layoutOf(network)),
+      parameters: full,
       iterations: report.iterations,
       relativeResidual: report.relativeResidual,
       initialRelativeResidual: report.initialRelativeResidual,
@@ -115,5 +168,7 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
   } catch (e) {
     if (e instanceof Cancelled) return cancelled();
     throw e;
+  } finally {
+    setBlasThreads(blasBefore);
   }
 }

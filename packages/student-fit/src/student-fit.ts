@@ -4,7 +4,9 @@
  * Jacobian (refine's fitNetwork), from random starts run in parallel worker threads. The answers
  * are paid once, through the oracle (its budget and store apply). The first start, in start order,
  * whose relative residual on its own data is below the truth-free threshold is returned; else the
- * best. The same seed gives the same bits whatever the thread count.
+ * best. The same seed gives the same bits whatever the thread count. `studentFit` fits the paper's
+ * form; `studentFitGeneral` the general model f = C phi2(W2 phi1(W1 x + b1) + b2) + c with k >= 1
+ * outputs (an Oracle, or a MultiOutputSource answering n x k). Both run the same engine.
  *
  * @example
  * const { network, report } = await studentFit(oracle, { width1: 10, width2: 3, queryBudget: 5, starts: 3, threads: 2 });
@@ -20,16 +22,27 @@ import {
   errorFromWorker,
   invalidArgument,
   matrixFrom,
+  toDense,
   rng,
   settleAll,
   workerEntryUrl,
   type ActivationName,
+  type Float64View,
+  type GeneralNetwork,
   type Network,
   type Oracle,
+  type ViewLike,
 } from '@nnid/core';
-import { layoutOf, unpackParameters } from '@nnid/refine';
-import { DATA_KEY, runStart, START_SHIFT_STD, startNetwork, type StartOutcome, type StartTask, type StudentShape } from './start.ts';
+import { generalLayoutOf, layoutOf, unpackGeneral, unpackParameters } from '@nnid/refine';
+import { DATA_KEY, runStart, SOLVER, START_SHIFT_STD, startGeneral, startNetwork, type StartOutcome, type StartTask, type StudentModel, type StudentShape } from './start.ts';
 import type { StartResult } from './worker-task.ts';
+
+/** A black box with k outputs: `evaluate` answers n x k (an n x k view, or n k numbers row-major). */
+export interface MultiOutputSource {
+  readonly inputDim: number;
+  readonly outputs: number;
+  evaluate(inputs: Float64View): Promise<Float64Array | ViewLike>;
+}
 
 export interface StudentFitOptions {
   /** First hidden layer width m0 (the fit must be told the shape). */
@@ -54,6 +67,11 @@ export interface StudentFitOptions {
   checkThreshold?: number;
   /** Called when a start ends (in completion order). */
   onProgress?: (event: StudentFitProgress) => void;
+}
+
+export interface StudentFitGeneralOptions extends StudentFitOptions {
+  /** A MultiOutputSource has no Oracle's budget: at most this many input rows asked (default: none). */
+  maxQueries?: number;
 }
 
 export interface StudentFitProgress {
@@ -82,6 +100,7 @@ export interface StudentFitReport {
   method: 'fit';
   /** Every option, resolved. */
   options: {
+    model: StudentModel;
     width1: number;
     width2: number;
     activation: { layer1: ActivationName; layer2: ActivationName };
@@ -93,11 +112,16 @@ export interface StudentFitReport {
     maxIterations: number;
     checkThreshold: number;
     initialization: string;
+    solver: string;
   };
-  widths: { inputDim: number; width1: number; width2: number };
+  widths: { inputDim: number; width1: number; width2: number; outputs: number };
+  /** P: the paper's form d m0 + m0 + m0 m1 + m1; the general model adds k m1 + k. */
   parameterCount: number;
-  /** Queries of this run (the N data points): total = paid + reused (the store); total / P. */
-  queries: { total: number; paid: number; reused: number; multipleOfP: number };
+  /**
+   * Queries of this run (the N data points, input rows): total = paid + reused (the store); total
+   * / P; numbers received = rows x k.
+   */
+  queries: { total: number; paid: number; reused: number; multipleOfP: number; numbersReceived: number };
   seconds: { queries: number; starts: number; total: number };
   threads: number;
   /**
@@ -119,8 +143,15 @@ export interface StudentFitResult {
   report: StudentFitReport;
 }
 
+export interface StudentFitGeneralResult {
+  network: GeneralNetwork;
+  report: StudentFitReport;
+}
+
 const UNSET = 0x7fffffff;
 const INITIALIZATION = `rows of A and B uniform on the unit sphere, theta and tau ~ N(0, ${START_SHIFT_STD}^2)`;
+const INITIALIZATION_GENERAL = `rows of W1 and W2 uniform on the unit sphere, b1 and b2 ~ N(0, ${START_SHIFT_STD}^2), (C, c) by linear least squares on the data`;
+const SOLVER_LINE = `Levenberg-Marquardt, damping lambda mean(diag J^T J) I from lambda = ${SOLVER.damping.initial} (Nielsen's update), no inner steps, stalled after ${SOLVER.stallWindow} steps lowering the residual by < ${100 * (1 - SOLVER.stallFactor)}%`;
 
 function resolveActivation(act: StudentFitOptions['activation']): { layer1: ActivationName; layer2: ActivationName } {
   if (act === undefined) return { layer1: 'tanh', layer2: 'tanh' };
@@ -140,19 +171,47 @@ export function gaussianPoints(n: number, d: number, seed: number): Float64Array
   return X;
 }
 
-/** Fits a student network of the given shape to the oracle's answers at N Gaussian points. */
+/** Fits a student network of the paper's form to the oracle's answers at N Gaussian points. */
 export async function studentFit(oracle: Oracle, options: StudentFitOptions): Promise<StudentFitResult> {
-  const started = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (createOracle)', oracle);
+  const { parameters, report, shape } = await fit(oracle, options, 'paper');
+  // the paper's layout [A, theta, B, tau] is the general one's first part
+  const layout = layoutOf(startNetwork(shape, 0, 0));
+  return { network: unpackParameters(parameters.subarray(0, layout.size), layout), report };
+}
+
+/**
+ * Fits a student network of the general model (every weight and bias, the output layer, k >= 1
+ * outputs) to the source's answers at N Gaussian points: an Oracle (k = 1: its budget and store
+ * apply) or a MultiOutputSource (k outputs; `maxQueries` bounds the rows asked).
+ *
+ * @example
+ * const { network, report } = await studentFitGeneral(source, { width1: 6, width2: 4, activation: 'tanh', queryBudget: 8, starts: 4 });
+ */
+export async function studentFitGeneral(source: Oracle | MultiOutputSource, options: StudentFitGeneralOptions): Promise<StudentFitGeneralResult> {
+  if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be an Oracle (createOracle) or { inputDim, outputs, evaluate }', source);
+  const { parameters, report, shape } = await fit(source, options, 'general');
+  return { network: unpackGeneral(parameters, generalLayoutOf(startGeneral(shape, 0, 0))), report };
+}
+
+function isOracle(source: Oracle | MultiOutputSource): source is Oracle {
+  return typeof (source as Oracle).counts === 'function';
+}
+
+/** The engine of both: data paid once, starts in lanes, the first passing start in start order. */
+async function fit(source: Oracle | MultiOutputSource, options: StudentFitGeneralOptions, model: StudentModel): Promise<{ parameters: Float64Array; report: StudentFitReport; shape: StudentShape }> {
+  const started = performance.now();
   if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
-  const d = oracle.inputDim;
+  const oracle = isOracle(source) ? source : null;
+  const d = checkInteger('source.inputDim', source.inputDim);
+  const k = oracle ? 1 : checkInteger('source.outputs', (source as MultiOutputSource).outputs);
   const width1 = checkInteger('width1', options.width1);
   const width2 = checkInteger('width2', options.width2);
   if (width1 > d) invalidArgument('width1', `must be <= the oracle's inputDim (${d})`, width1);
   if (width2 > width1) invalidArgument('width2', `must be <= width1 (${width1})`, width2);
   const activation = resolveActivation(options.activation);
   const seed = checkInteger('seed', options.seed ?? 0, 0);
-  const P = d * width1 + width1 + width1 * width2 + width2;
+  const P = d * width1 + width1 + width1 * width2 + width2 + (model === 'general' ? k * width2 + k : 0);
   if (options.queryBudget !== undefined && options.dataPoints !== undefined) {
     invalidArgument('dataPoints', 'must not be given with queryBudget (one or the other)', options.dataPoints);
   }
@@ -163,21 +222,30 @@ export async function studentFit(oracle: Oracle, options: StudentFitOptions): Pr
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
   const threshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
+  const maxQueries = options.maxQueries === undefined ? undefined : checkInteger('maxQueries', options.maxQueries, 0);
   const onProgress = options.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') invalidArgument('onProgress', 'must be a function', onProgress);
-  const shape: StudentShape = { inputDim: d, width1, width2, activation };
+  const shape: StudentShape = { inputDim: d, width1, width2, activation, model, outputs: k };
   const warnings: string[] = [];
-  // N <= P points can be interpolated by networks other than the black box: a tiny residual proves nothing
-  const checkable = N > P;
-  if (!checkable) warnings.push(`${N} data points <= P = ${P} parameters: a fit can interpolate them without being the network, so the check cannot pass; give more than ${P} queries`);
+  // N k <= P numbers can be interpolated by networks other than the black box: a tiny residual proves nothing
+  const checkable = N * k > P;
+  if (!checkable) {
+    const what = k === 1 ? `${N} data points` : `${N} data points x ${k} outputs = ${N * k} values`;
+    warnings.push(`${what} <= P = ${P} parameters: a fit can interpolate them without being the network, so the check cannot pass; give more than ${Math.floor(P / k)} queries`);
+  }
 
-  // The data: paid once, through the oracle (its budget refuses the batch before any query).
-  const before = oracle.counts();
+  // The data: paid once (an Oracle's budget refuses the batch before any query; maxQueries likewise).
+  const before = oracle?.counts();
   const inputs = gaussianPoints(N, d, seed);
-  const answers = await oracle.evaluate(matrixFrom(inputs, N, d));
-  const values = allocFloat64(N, { shared: true });
+  if (maxQueries !== undefined && N > maxQueries) {
+    invalidArgument('maxQueries', `must allow the fit's ${N} data points (queryBudget or dataPoints ask for them)`, maxQueries);
+  }
+  const raw = await source.evaluate(matrixFrom(inputs, N, d));
+  const answers = raw instanceof Float64Array ? raw : toDense(raw as Float64View).data;
+  if (answers.length !== N * k) invalidArgument('source.evaluate', `must answer ${N} x ${k} numbers`, answers.length);
+  const values = allocFloat64(N * k, { shared: true });
   values.set(answers);
-  const after = oracle.counts();
+  const after = oracle?.counts();
   const queriesSeconds = (performance.now() - started) / 1000;
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
@@ -200,13 +268,13 @@ export async function studentFit(oracle: Oracle, options: StudentFitOptions): Pr
   // each lane takes the next start until one at or before it has passed
   const lane = async () => {
     for (;;) {
-      const k = next++;
-      if (k >= starts || stop[0] < k) return;
-      const o = await run(task(k));
-      outcomes[k] = o;
-      if (passes(o) && k < stop[0]) stop[0] = k;
+      const s = next++;
+      if (s >= starts || stop[0] < s) return;
+      const o = await run(task(s));
+      outcomes[s] = o;
+      if (passes(o) && s < stop[0]) stop[0] = s;
       done++;
-      if (!o.cancelled) onProgress?.({ stage: 'fit', done, total: starts, start: k, relativeResidual: o.relativeResidual, passed: passes(o) });
+      if (!o.cancelled) onProgress?.({ stage: 'fit', done, total: starts, start: s, relativeResidual: o.relativeResidual, passed: passes(o) });
     }
   };
   try {
@@ -218,26 +286,42 @@ export async function studentFit(oracle: Oracle, options: StudentFitOptions): Pr
   // the first passing start, in start order; else the smallest residual (the first of equals)
   let chosen = stop[0] !== UNSET ? stop[0] : -1;
   if (chosen < 0) {
-    for (let k = 0; k < starts; k++) {
-      const o = outcomes[k] as StartOutcome;
-      if (chosen < 0 || o.relativeResidual < (outcomes[chosen] as StartOutcome).relativeResidual) chosen = k;
+    for (let s = 0; s < starts; s++) {
+      const o = outcomes[s] as StartOutcome;
+      if (chosen < 0 || o.relativeResidual < (outcomes[chosen] as StartOutcome).relativeResidual) chosen = s;
     }
   }
   const last = stop[0] !== UNSET ? chosen : starts - 1;
   const reported = outcomes.slice(0, last + 1) as StartOutcome[];
   const best = outcomes[chosen] as StartOutcome;
-  const network = unpackParameters(best.parameters, layoutOf(startNetwork(shape, seed, chosen)));
-  const total = after.total - before.total;
+  const paid = oracle ? (after as { paid: number }).paid - (before as { paid: number }).paid : N;
+  const reused = oracle ? (after as { reused: number }).reused - (before as { reused: number }).reused : 0;
+  const total = oracle ? (after as { total: number }).total - (before as { total: number }).total : N;
   return {
-    network,
+    parameters: best.parameters,
+    shape,
     report: {
       format: 'nnid.student-fit-report/v1',
       method: 'fit',
-      options: { width1, width2, activation, seed, queryBudget, dataPoints: N, starts, threads, maxIterations, checkThreshold: threshold, initialization: INITIALIZATION },
-      widths: { inputDim: d, width1, width2 },
+      options: {
+        model,
+        width1,
+        width2,
+        activation,
+        seed,
+        queryBudget,
+        dataPoints: N,
+        starts,
+        threads,
+        maxIterations,
+        checkThreshold: threshold,
+        initialization: model === 'general' ? INITIALIZATION_GENERAL : INITIALIZATION,
+        solver: SOLVER_LINE,
+      },
+      widths: { inputDim: d, width1, width2, outputs: k },
       parameterCount: P,
-      queries: { total, paid: after.paid - before.paid, reused: after.reused - before.reused, multipleOfP: total / P },
-      seconds: { queries: queriesSeconds, starts: reported.reduce((s, o) => s + o.seconds, 0), total: (performance.now() - started) / 1000 },
+      queries: { total, paid, reused, multipleOfP: total / P, numbersReceived: total * k },
+      seconds: { queries: queriesSeconds, starts: reported.reduce((sum, o) => sum + o.seconds, 0), total: (performance.now() - started) / 1000 },
       threads: lanes,
       starts: reported.map((o) => ({
         start: o.start,
@@ -248,7 +332,7 @@ export async function studentFit(oracle: Oracle, options: StudentFitOptions): Pr
         seconds: o.seconds,
         passed: passes(o),
       })),
-      startsDiscarded: outcomes.filter((o, k) => o !== undefined && k > last).length,
+      startsDiscarded: outcomes.filter((o, s) => o !== undefined && s > last).length,
       chosenStart: chosen,
       check: { relativeResidual: best.relativeResidual, threshold, passed: passes(best), on: 'fit-data' },
       warnings,

@@ -18,7 +18,7 @@ import {
   type SpecOracle,
 } from '@nnid/black-box';
 import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
-import { studentFit } from '@nnid/student-fit';
+import { studentFit, studentFitGeneral, type MultiOutputSource } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
 import { networkText, parseActivation } from './generate.ts';
@@ -71,7 +71,8 @@ options:
                        unit-norm rows, result in nnid.network/v1; general (default for a v2
                        file): f = C phi2(W2 phi1(W1 x + b1) + b2) + c with one output, rows of
                        any norm, result in nnid.network/v2 (the same stages, then the general
-                       refinement; not with --no-refine or --method fit)
+                       refinement; not with --no-refine; with --method fit, the student
+                       fits every weight and bias, and a v2 file's k outputs)
   --method NAME        pipeline (default: the paper's method above), auto, or fit: the student fit, a
                        network of the shape --width1/--width2 (both required) fitted by
                        Levenberg-Marquardt from random starts to answers at Gaussian points
@@ -233,6 +234,68 @@ async function runFit(
 }
 
 /**
+ * --method fit --model general: the student fit of every weight and bias (studentFitGeneral) on an
+ * Oracle (k = 1: budget and store as runFit's) or a v2 file's k outputs in process; the result in v2.
+ */
+async function runFitGeneral(
+  values: Values,
+  io: { out: (line: string) => void; err: (line: string) => void },
+  s: { source: Oracle | MultiOutputSource; close: () => Promise<void>; truth: GeneralNetwork | null; description: Record<string, unknown>; activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; seed: number; threads: number; out: string },
+): Promise<number> {
+  const maxQueries = optionalInt(values, 'max-queries', 0);
+  const paid = 'counts' in s.source ? s.source.counts().paid : 0;
+  const dataPoints = maxQueries === undefined ? undefined : Math.max(1, maxQueries - paid);
+  const bar = progressBar('fit', { quiet: Boolean(values.quiet) });
+  let result;
+  try {
+    result = await studentFitGeneral(s.source, {
+      width1: intOption(values, 'width1'),
+      width2: intOption(values, 'width2'),
+      activation: s.activation,
+      seed: s.seed,
+      threads: s.threads,
+      starts: intOption(values, 'starts', 3),
+      ...(dataPoints !== undefined ? { dataPoints, maxQueries: dataPoints } : {}),
+      onProgress: (e) => bar.update(e.done, e.total, `start ${e.start}: residual ${e.relativeResidual.toExponential(1)}`),
+    });
+  } catch (e) {
+    storeErrorAsUsage(e);
+  } finally {
+    bar.done();
+    await s.close();
+  }
+  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, oracle: s.description };
+  if (s.truth) report.score = { fit: scoreGeneral(s.truth, result.network) };
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
+  const q = result.report.queries;
+  const check = result.report.check;
+  const k = result.network.outputs;
+  io.out(
+    `fitted m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} (student fit, general model, start ${check.passed ? result.report.chosenStart : `${result.report.chosenStart}, the best`} of ${result.report.starts.length} run) from ${q.total} queries (${q.multipleOfP.toFixed(1)} P` +
+      `${k > 1 ? `; ${q.numbersReceived} numbers received` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${s.out}`,
+  );
+  for (const w of result.report.warnings) io.err(`warning: ${w}`);
+  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  return check.passed ? 0 : 1;
+}
+
+/** --method fit on a v2 file with k > 1 outputs: the general student fit in process (no store), the result in v2. */
+async function runFitOutputs(
+  values: Values,
+  io: { out: (line: string) => void; err: (line: string) => void },
+  s: { truth: GeneralNetwork; model?: string; seed: number; threads: number; out: string },
+): Promise<number> {
+  const net = s.truth;
+  const k = net.outputs;
+  if (s.model === 'paper') throw new UsageError(`a network with k = ${k} outputs is fitted as --model general only`);
+  if (values.store !== undefined) throw new UsageError(`--store is not available for a network with k = ${k} outputs (it runs in process)`);
+  const activation = values.activation !== undefined ? parseActivation(values.activation as string) : net.activation;
+  const source: MultiOutputSource = { inputDim: net.inputDim, outputs: k, evaluate: async (x) => evaluateGeneral(net, x) };
+  const description = { kind: 'network', spec: String(values.network ?? values.oracle), outputs: k, maxQueries: optionalInt(values, 'max-queries', 0) ?? null };
+  return runFitGeneral(values, io, { source, close: async () => {}, truth: net, description, activation, activationSource: values.activation !== undefined ? 'option' : 'network file', seed: s.seed, threads: s.threads, out: s.out });
+}
+
+/**
  * --method auto: identifyAuto of @nnid/pipeline (the fit below the pipeline's floor, else the
  * pipeline, then the fit on the answers paid when its check fails). Writes the same result file;
  * report.method says what ran, in which order, why.
@@ -375,10 +438,11 @@ export const command: Command = {
     // a v2 file with k > 1 outputs: identifyOutputs (one projection identified, then all k fitted), in process
     const specFile = values.network !== undefined ? String(values.network) : oracleKind(String(values.oracle)) === 'network' ? String(values.oracle) : null;
     const anyFile = specFile !== null ? readNetworkAny(specFile) : null;
+    if (anyFile && anyFile.general.outputs > 1 && method === 'fit') return runFitOutputs(values, io, { truth: anyFile.general, model: modelGiven, seed, threads, out });
     if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out });
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? (truthGeneral ? 'general' : 'paper');
-    if (model === 'general' && (!refine || method === 'fit' || method === 'auto')) {
+    if (model === 'general' && (!refine || method === 'auto')) {
       await oracle.close();
       throw new UsageError(`${!refine ? '--no-refine' : `--method ${method}`} is not available with --model general (the general form is fitted by the refinement)`);
     }
@@ -392,6 +456,10 @@ export const command: Command = {
     }
     const activation =
       values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
+    if (method === 'fit' && model === 'general') {
+      const activationSource = values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default';
+      return runFitGeneral(values, io, { source: oracle, close: () => oracle.close(), truth: truthGeneral, description, activation, activationSource, seed, threads, out });
+    }
     if (method === 'fit') return runFit(values, io, { oracle, truth, truthGeneral, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
     // the budget left after a store check (paid before identify): the plan fits within it
     const maxQueries = optionalInt(values, 'max-queries', 0);
