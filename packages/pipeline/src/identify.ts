@@ -18,17 +18,25 @@ import { runAttempts } from './attempt-runner.ts';
 import { RunBudget } from './budget-run.ts';
 import { OPTIONS, resolveOptions, valueOf, type IdentifyOptions, type ResolvedOptions } from './options.ts';
 import { describePlan, planQueries, planWarning, type QueryPlan } from './plan.ts';
+import { checkMemoryPlan, describeMemoryPlan, memoryLimit, planMemory } from './memory-plan.ts';
 import { buildResult, type IdentifyResult } from './report.ts';
 import { firstPlan } from './retry-policy.ts';
 import { hessians, noiseLevel, Pools, rangeOfA } from './sample-stages.ts';
 import { createRun, type Run } from './stages.ts';
 import { firstWidth } from './widths.ts';
 
-/** Emits the plan (a warning too when it exceeds its target and the widths are known). */
-function announcePlan(run: Run, plan: QueryPlan, warnings: string[]): QueryPlan {
+/**
+ * Emits the plan with its memory (a warning too when it exceeds its target and the widths are
+ * known); refuses, before the stage that would not fit, a plan whose peak memory exceeds the
+ * machine or maxMemory (with m0 unknown, once range(A) has given it: m0 = d overstates).
+ */
+function announcePlan(run: Run, queries: QueryPlan, warnings: string[], resolved: ResolvedOptions): QueryPlan {
+  const memory = planMemory(resolved, queries, memoryLimit(resolved.maxMemory));
+  const plan = { ...queries, memory };
+  if (!plan.widths.assumed) checkMemoryPlan(memory, plan);
   const warning = plan.widths.assumed ? null : planWarning(plan);
   if (warning) warnings.push(warning);
-  run.emit({ event: 'plan', stage: 'plan', done: 0, total: 0, message: describePlan(plan) + (warning ? `\nwarning: ${warning}` : ''), plan });
+  run.emit({ event: 'plan', stage: 'plan', done: 0, total: 0, message: describePlan(plan) + `\n${describeMemoryPlan(memory)}` + (warning ? `\nwarning: ${warning}` : ''), plan });
   return plan;
 }
 
@@ -73,13 +81,13 @@ export async function identify(oracle: Oracle, options: IdentifyOptions): Promis
   const pools = new Pools(budget.samplingOracle, resolved.threads);
   const warnings: string[] = [];
   try {
-    let plan = announcePlan(run, planQueries(resolved, { inputDim: d }), warnings);
+    let plan = announcePlan(run, planQueries(resolved, { inputDim: d }), warnings, resolved);
     const noise = await noiseLevel(run, oracle, resolved);
     const range = await rangeOfA(run, budget.samplingOracle, resolved, noise, pools);
     const width1 = firstWidth(resolved, range.range, d);
     if (width1.warning) warnings.push(width1.warning);
     budget.afterRange(width1.width1, range.reducedDim, range.gradientPoints);
-    if (plan.widths.assumed || budget.binding) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim }), warnings);
+    if (plan.widths.assumed || budget.binding) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim }), warnings, resolved);
     const sampled = await hessians(run, budget.samplingOracle, resolved, { width1: width1.width1, rangeOfA: range, noise, paidBefore: oracle.counts().total - countsAtStart.total }, pools);
     const ctx: AttemptContext = {
       oracle,

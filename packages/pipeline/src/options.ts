@@ -262,6 +262,11 @@ export const OPTIONS = {
   refitStencils: flag(false),
   maxQueries: spec<number, number | undefined>({ default: undefined, check: (value, name) => (value === undefined ? undefined : checkInteger(name, value, 1)) }),
   /**
+   * Bytes identify may plan for (default os.totalmem()): a plan whose peak memory exceeds it is
+   * refused before the first query, naming the stage and what would fit (memory-plan.ts).
+   */
+  maxMemory: spec<number, number | undefined>({ default: undefined, check: (value, name) => (value === undefined ? undefined : checkPositive(name, value)) }),
+  /**
    * Answers already paid ({ inputs: n x d, values: n }, e.g. a student fit's data): refitted by the
    * refinement, which then pays only for the fresh points still needed (none when n >= 4 P).
    */

@@ -8,6 +8,7 @@ import { stencilRows } from '@nnid/hessian-sampler';
 import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import { hessianBudget } from './hessian-budget.ts';
 import type { PayingStage } from './stages.ts';
+import type { MemoryPlan } from './memory-plan.ts';
 
 /** The noise estimate's lines and steps per line (estimateNoise of @nnid/hessian-sampler): 5 x (8 + 1) = 45 queries. */
 export const NOISE_LINES = 5;
@@ -28,6 +29,8 @@ export interface QueryPlan {
   /** The target, as a multiple of P (`queryBudget`). */
   target: number;
   exceedsTarget: boolean;
+  /** The peak memory per stage against the machine (memory-plan.ts), once identify has planned it. */
+  memory?: MemoryPlan;
 }
 
 /** Gradients planned for range(A): 'auto' = m0 + 4 (d + 4 when m0 is unknown); 0 without the reduction. */

@@ -8,6 +8,7 @@ import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { identify, PAYING_STAGES, STAGES, type IdentifyProgress } from '@nnid/pipeline';
 import { resolveOptions } from '../src/options.ts';
 import { describePlan, planQueries, planWarning } from '../src/plan.ts';
+import { describeMemoryPlan } from '../src/memory-plan.ts';
 
 const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
 
@@ -47,7 +48,7 @@ describe('the plan', () => {
     const warning = planWarning(report.plan)!;
     expect(warning).toContain('exceeds the target of 5 P (queryBudget): the Hessians alone take 4.1 P at the floor of m0 + m1 + 2 = 15 Hessians of 66 queries');
     expect(report.warnings[0]).toBe(warning);
-    expect(events[0].message).toBe(`${describePlan(report.plan)}\nwarning: ${warning}`);
+    expect(events[0].message).toBe(`${describePlan(report.plan)}\n${describeMemoryPlan(report.plan.memory!)}\nwarning: ${warning}`);
   });
 
   it('is emitted before the first query and is what the run pays, stage by stage; progress seconds add up to the report', async () => {

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { identify, type IdentifyProgress } from '@nnid/pipeline';
+import { resolveOptions } from '../src/options.ts';
+import { planQueries } from '../src/plan.ts';
+import { describeMemoryPlan, memoryRefusal, planMemory } from '../src/memory-plan.ts';
+
+const act = { layer1: 'tanh', layer2: 'tanh' } as const;
+const GiB = 1024 ** 3;
+
+describe('the memory plan', () => {
+  it('at (784, 128, 64) the dense refinement needs hundreds of GiB: refused on 12 GiB, the matrix-free one with a smaller N named', () => {
+    const resolved = resolveOptions({ activation: act, seed: 1, width1: 128, width2: 64, threads: 2 }, 784);
+    const plan = planQueries(resolved, { inputDim: 784 });
+    const memory = planMemory(resolved, plan, { bytes: 12 * GiB, source: 'maxMemory' });
+    expect(memory.peakStage).toBe('refine');
+    expect(memory.refineSolver).toBe('normal-equations');
+    // J alone: 4 P x P numbers, P = 108,736
+    expect(memory.peakBytes).toBeGreaterThan(8 * 4 * 108736 ** 2);
+    expect(memory.fits).toBe(false);
+    const others = memory.stages.filter((s) => s.stage !== 'refine');
+    for (const s of others) expect(s.bytes).toBeLessThan(2 * GiB);
+    const message = memoryRefusal(memory, plan);
+    expect(message).toMatch(/^identify: the plan needs \d+\.\d GiB at its peak \(refine: J \d+ x 108736 and J\^T J 108736 x 108736 \(dense\)\), more than the 12\.0 GiB of maxMemory at \(784, 128, 64\), P = 108736\. What would fit: /);
+    expect(message).toMatch(/What would fit: solver: 'matrix-free' with refineDataPoints <= \d+ \(\d\.\d\d P; the plan has \d+\); refine: false; more memory \(maxMemory >= \d+\.\d GiB, or a larger machine\)\.$/);
+    expect(describeMemoryPlan(memory)).toContain('memory: peak ');
+  });
+
+  it('the matrix-free solver brings the moonshot under 12 GiB with fewer refinement points, not with 4 P', () => {
+    // the solver as identify's option names it (refine's 'matrix-free')
+    const resolved = { ...resolveOptions({ activation: act, seed: 1, width1: 128, width2: 64, threads: 2 }, 784), solver: 'matrix-free' };
+    const plan = planQueries(resolved, { inputDim: 784 });
+    const full = planMemory(resolved, plan, { bytes: 12 * GiB, source: 'maxMemory' });
+    expect(full.refineSolver).toBe('matrix-free');
+    const half = planMemory(resolved, { ...plan, queries: { ...plan.queries, refine: plan.parameterCount } }, { bytes: 12 * GiB, source: 'maxMemory' });
+    expect(half.peakBytes).toBeLessThan(full.peakBytes);
+    expect(half.fits).toBe(true);
+  });
+
+  it('identify refuses a plan over maxMemory before the first query, and prints the memory with the plan', async () => {
+    const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, seed: 1 });
+    const oracle = createOracle(networkBlackBox(truth));
+    await expect(identify(oracle, { activation: act, seed: 1, width1: 10, width2: 3, threads: 1, maxMemory: 1e6 })).rejects.toThrow(
+      /^identify: the plan needs 0\.\d\d GiB at its peak \(\w+: .*\), more than the 0\.00 GiB of maxMemory at \(20, 10, 3\), P = 243\. What would fit: .*more memory \(maxMemory >= 0\.\d\d GiB, or a larger machine\)\.$/,
+    );
+    expect(oracle.counts().total).toBe(0);
+    await expect(identify(oracle, { activation: act, seed: 1, maxMemory: -1 })).rejects.toThrow('invalid argument. `maxMemory` must be');
+    const events: IdentifyProgress[] = [];
+    await identify(oracle, { activation: act, seed: 1, width1: 10, width2: 3, threads: 1, refine: false, onProgress: (e) => events.push(e) });
+    const plan = events.find((e) => e.event === 'plan')!;
+    expect(plan.message).toMatch(/\nmemory: peak \d\.\d\d GiB at \w+ \(limit [\d.]+ GiB, os\.totalmem\): gradients /);
+    expect(plan.plan!.memory!.fits).toBe(true);
+  });
+});
