@@ -11,3 +11,5 @@ export type {
 } from './student-fit.ts';
 export { startNetwork, startGeneral, START_SHIFT_STD, SOLVER } from './start.ts';
 export type { StudentModel, StudentShape } from './start.ts';
+export { baselineFit } from './baseline.ts';
+export type { BaselineOptions, BaselineResult } from './baseline.ts';
