@@ -106,7 +106,7 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
         return refineGeneralStages(
           prepared.network,
           ctx.fitData,
-          { seed: attemptSeedOf(options, prepared.step), upperFitIterations: options.upperFitIterations, upperFitCostTolerance: UPPER_FIT_COST_TOLERANCE, maxIterations: options.refineMaxIterations },
+          { seed: attemptSeedOf(options, prepared.step), upperFitIterations: options.upperFitIterations, upperFitCostTolerance: UPPER_FIT_COST_TOLERANCE, maxIterations: options.refineMaxIterations, goodResidual: options.retryResidual },
           (it, res) => run.step('refine', it, 0, `relative residual ${res.toExponential(2)}`),
         );
       },

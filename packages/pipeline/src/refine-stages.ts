@@ -5,7 +5,7 @@
  * bits in the main thread or in a worker thread (see attempt-lanes.ts).
  */
 import { matrix, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
-import { fitGeneralNetwork, fitNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
+import { fitGeneralFactored, fitGeneralNetwork, fitNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
 
 export interface RefineStagesOptions {
   /** Seed of the attempt: draws the random second layers. */
@@ -75,6 +75,8 @@ export interface GeneralStagesResult {
   /** The fit with the directions of W1's rows fixed (their norms free), before the full LM (its residual history left out), or null. */
   upperFit: Omit<RefineReport, 'residualHistory'> | null;
   refine: RefineReport;
+  /** Starts tried (factored fits from the pipeline's pattern, then random second layers) and full fits run until one passed `goodResidual`. */
+  starts: { factored: number; random: number; fullFits: number };
 }
 
 /**
@@ -84,42 +86,85 @@ export interface GeneralStagesResult {
  * minimum, about 4 in 10 random second layers to the exact network.
  */
 export const GENERAL_SECOND_LAYER_STARTS = 8;
-/** Iterations of each start's directions fit before the best is carried on. */
+/**
+ * Starts of the factored fit (W1 = diag(s) A, W2 = diag(lambda) B diag(r), B the shift fit's
+ * second layer: the entangled weights fix W2's rows up to that scaling): the first from the
+ * pipeline's network, the others with the rows' norms s_i drawn log-normally (r_i = 1 / s_i).
+ * Measured with the true A and B (10, 6, 3): the small fit has local minima in (s, b1) too, so
+ * several starts.
+ */
+export const GENERAL_FACTORED_STARTS = 4;
+/** Iterations of each start's short fit before the starts are ranked. */
 const GENERAL_START_ITERATIONS = 30;
+/** Full fits (directions fit, then every weight and bias) from the best-ranked starts, until one passes. */
+export const GENERAL_FULL_FITS = 3;
+
+type Ranked = { network: GeneralNetwork; residual: number };
 
 /**
- * The refinement of identify's model 'general' (f = C phi2(W2 phi1(W1 x + b1) + b2) + c, k = 1):
- * the pipeline's network in the general form with (C, c) from linear least squares on the data
- * (f is linear in them); a fit with the directions of W1's rows fixed (the Hessian stages' part)
- * and everything else free, their norms included, from the shift fit's second layer and from
- * random ones (the best carried on); then every weight and bias.
+ * The refinement of identify's model 'general' (f = C phi2(W2 phi1(W1 x + b1) + b2) + c, k = 1),
+ * on the data (no queries): starts ranked by a short fit's residual — the factored fit
+ * (fitGeneralFactored: the Hessian stages' directions A and the shift fit's second layer as the
+ * pattern of W2, row norms, biases, output layer free) from a few scales, and the fit with the
+ * directions of W1's rows fixed from the shift fit's and random second layers ((C, c) by linear
+ * least squares first: f is linear in them); then from the best, the directions fit and a
+ * Levenberg-Marquardt on every weight and bias; while that ends above `goodResidual`, the same
+ * from the next start (up to GENERAL_FULL_FITS), the smallest residual kept.
  */
 export async function refineGeneralStages(
   start: Network,
   data: { inputs: Float64View; values: Float64Array },
-  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'>,
+  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'> & { goodResidual?: number },
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<GeneralStagesResult> {
-  let current = fitOutputLayer(toGeneral(start), data);
-  let upperFit: GeneralStagesResult['upperFit'] = null;
+  const general = toGeneral(start);
+  const goodResidual = options.goodResidual ?? 0;
+  const counts = { factored: 0, random: 0, fullFits: 0 };
+  const ranked: Ranked[] = [];
   if (options.upperFitIterations > 0) {
-    const stream = rng(options.seed).split(12);
-    let best: { network: GeneralNetwork; residual: number } | null = null;
-    for (let s = 0; s <= GENERAL_SECOND_LAYER_STARTS; s++) {
-      const candidate = s === 0 ? current : fitOutputLayer(toGeneral(randomSecondLayer(start, stream.split(s))), data);
-      const fitted = await fitGeneralNetwork(candidate, data, {
-        fix: 'first-layer-directions',
-        maxIterations: Math.min(GENERAL_START_ITERATIONS, options.upperFitIterations),
-        costTolerance: options.upperFitCostTolerance,
-        innerSteps: 0,
-      });
-      if (best === null || fitted.report.relativeResidual < best.residual) best = { network: fitted.network, residual: fitted.report.relativeResidual };
+    const short = Math.min(GENERAL_START_ITERATIONS, options.upperFitIterations);
+    const factoredStream = rng(options.seed).split(13);
+    const { width1: m0, width2: m1, inputDim: d } = start;
+    for (let s = 0; s < GENERAL_FACTORED_STARTS; s++) {
+      const draw = factoredStream.split(s);
+      const W1 = matrix(m0, d);
+      const W2 = matrix(m1, m0);
+      for (let i = 0; i < m0; i++) {
+        const scale = s === 0 ? 1 : Math.exp(0.8 * draw.normal());
+        for (let j = 0; j < d; j++) W1.data[i * d + j] = scale * start.A.data[start.A.offset + i * start.A.strides[0] + j * start.A.strides[1]];
+        for (let l = 0; l < m1; l++) W2.data[l * m0 + i] = start.B.data[start.B.offset + l * start.B.strides[0] + i * start.B.strides[1]] / scale;
+      }
+      const candidate = fitOutputLayer({ ...general, W1, W2 }, data);
+      const fitted = await fitGeneralFactored(candidate, data, { maxIterations: 2 * short, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+      ranked.push({ network: fitted.network, residual: fitted.report.relativeResidual });
+      counts.factored++;
     }
-    const upper = await fitGeneralNetwork(best!.network, data, { fix: 'first-layer-directions', maxIterations: options.upperFitIterations, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
-    const { residualHistory: _h, ...rest } = upper.report;
-    upperFit = rest;
-    current = upper.network;
+    const stream = rng(options.seed).split(12);
+    for (let s = 0; s <= GENERAL_SECOND_LAYER_STARTS; s++) {
+      const candidate = fitOutputLayer(toGeneral(s === 0 ? start : randomSecondLayer(start, stream.split(s))), data);
+      const fitted = await fitGeneralNetwork(candidate, data, { fix: 'first-layer-directions', maxIterations: short, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+      ranked.push({ network: fitted.network, residual: fitted.report.relativeResidual });
+      counts.random++;
+    }
+    // stable: ties keep the order tried
+    ranked.sort((a, b) => a.residual - b.residual);
+  } else {
+    ranked.push({ network: fitOutputLayer(general, data), residual: Infinity });
   }
-  const refined = await fitGeneralNetwork(current, data, { maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) });
-  return { network: refined.network, upperFit, refine: refined.report };
+  let best: GeneralStagesResult | null = null;
+  for (let f = 0; f < Math.min(GENERAL_FULL_FITS, ranked.length); f++) {
+    let current = ranked[f].network;
+    let upperFit: GeneralStagesResult['upperFit'] = null;
+    if (options.upperFitIterations > 0) {
+      const upper = await fitGeneralNetwork(current, data, { fix: 'first-layer-directions', maxIterations: options.upperFitIterations, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+      const { residualHistory: _h, ...rest } = upper.report;
+      upperFit = rest;
+      current = upper.network;
+    }
+    const refined = await fitGeneralNetwork(current, data, { maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) });
+    counts.fullFits++;
+    if (best === null || refined.report.relativeResidual < best.refine.relativeResidual) best = { network: refined.network, upperFit, refine: refined.report, starts: counts };
+    if (best.refine.relativeResidual <= goodResidual) break;
+  }
+  return best!;
 }

@@ -37,9 +37,10 @@ import {
   type ViewLike,
 } from '@nnid/core';
 import { gram, lstsq, matmul, setBlasThreads } from '@nnid/linalg';
-import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
+import { leastSquares, matrixFreeStrategy, normalEquationsStrategy, type MatrixFreeOptions, type NormalEquations } from '@nnid/optimize';
 import type { RefineReport } from './refine.ts';
-import { checkSolverOptions } from './solver-options.ts';
+import { checkSolver, checkSolverOptions, type Solver } from './solver-options.ts';
+import { networkOperator } from './jacobian-operator.ts';
 import { fitLayers } from './params.ts';
 
 /** Where each block of a general network's parameters sits in the packed vector. */
@@ -186,7 +187,7 @@ export interface GeneralData {
   values: Float64Array | ViewLike;
 }
 
-function checkData(net: GeneralNetwork, data: GeneralData): { X: Float64Array; Y: Float64Array; N: number } {
+export function checkData(net: GeneralNetwork, data: GeneralData): { X: Float64Array; Y: Float64Array; N: number } {
   if (!data || typeof data !== 'object') invalidArgument('data', 'must be { inputs: n x inputDim, values: n x k }', data);
   const d = net.inputDim;
   const k = net.outputs;
@@ -250,6 +251,10 @@ export interface GeneralFitOptions {
   stallAbove?: number;
   innerSteps?: number;
   blasThreads?: number;
+  /** As refine's (RefineOptions.solver): 'normal-equations' (default), 'matrix-free' (J never formed), 'auto'. */
+  solver?: Solver;
+  /** The matrix-free solver's CG options (RefineOptions.matrixFree). */
+  matrixFree?: MatrixFreeOptions;
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
 
@@ -283,6 +288,7 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   const scales = fix === 'first-layer-directions';
   const F = P - first + (scales ? m0 : 0);
   const rows = N * start.outputs;
+  const { solver, matrixFree } = checkSolver(o, rows, F);
   const p = packGeneral(start, layout);
   const x0 = new Float64Array(F);
   x0.set(p.subarray(first));
@@ -297,11 +303,11 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
       for (let j = 0; j < d; j++) p[i * d + j] /= norm;
     }
   }
-  const fixedU = first > 0 ? firstProducts(p, layout, X, N) : null;
+  const fixedU = first > 0 && solver === 'normal-equations' ? firstProducts(p, layout, X, N) : null;
   const scaledU = scales ? new Float64Array(N * m0) : null;
   const full = Float64Array.from(p);
   const r = new Float64Array(rows);
-  const J = matrix(rows, F);
+  let J: Float64View | null = null;
   const at = (x: Float64Array) => {
     full.set(x.subarray(0, P - first), first);
     return full;
@@ -327,6 +333,7 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   };
   const equations: NormalEquations = {
     async evaluate(x) {
+      J ??= matrix(rows, F);
       const sumSq = residuals(x, J.data);
       return { sumSq, JtJ: gram(J), grad: matmul(J, matrixFrom(r, rows, 1), { transA: true }).data };
     },
@@ -334,15 +341,19 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
       return residuals(x, undefined);
     },
     gradientAtLast() {
-      return matmul(J, matrixFrom(r, rows, 1), { transA: true }).data;
+      return matmul(J!, matrixFrom(r, rows, 1), { transA: true }).data;
     },
   };
+  const strategy =
+    solver === 'matrix-free'
+      ? matrixFreeStrategy(networkOperator({ layout, p, free: fix === 'none' ? 'weights-and-shifts' : scales ? 'shifts-and-scales' : 'shifts', X, Y, N }), matrixFree)
+      : normalEquationsStrategy(equations);
   let yNorm = 0;
   for (let i = 0; i < Y.length; i++) yNorm += Y[i] * Y[i];
   yNorm = Math.sqrt(yNorm) || 1;
   const blasBefore = setBlasThreads(blasThreads);
   try {
-    const { x, report } = await leastSquares(normalEquationsStrategy(equations), x0, {
+    const { x, report } = await leastSquares(strategy, x0, {
       maxIterations,
       residualScale: yNorm,
       residualTolerance,

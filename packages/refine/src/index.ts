@@ -4,3 +4,5 @@ export { layoutOf, packParameters, unpackParameters } from './params.ts';
 export type { Layout } from './params.ts';
 export { fitGeneralNetwork, fitOutputLayer, generalLayoutOf, packGeneral, unpackGeneral } from './general.ts';
 export type { GeneralData, GeneralFitOptions, GeneralFitResult, GeneralFix, GeneralLayout } from './general.ts';
+export { fitGeneralFactored } from './general-factored.ts';
+export type { GeneralFactoredOptions } from './general-factored.ts';

@@ -1,0 +1,198 @@
+/**
+ * The general network's shift fit ("factored" fit): what the Hessian stages give is the
+ * directions of W1's rows (A, unit rows) and the entangled weights v_l, which fix the rows of W2
+ * up to a diagonal scaling (at x = 0, v_l ∝ W1^T diag(phi1'(b1)) W2_l: in A's coordinates W2_l
+ * times diag(s phi1'(b1))). So the fit keeps A and a pattern matrix B (m1 x m0, the start's W2)
+ * and fits
+ *
+ *   W1 = diag(s) A,   W2 = diag(lambda) B diag(r),   b1, b2, C, c
+ *
+ * (3 m0 + 3 m1 + ... parameters, not d m0 + m0 m1 + ...): a small problem that multi-starts
+ * cheaply and whose minimum, when B's rows are the true ones up to that scaling, is the true
+ * network (then every weight and bias is fitted by fitGeneralNetwork).
+ *
+ * @example
+ * const factored = await fitGeneralFactored(start, { inputs, values }); // start.W2: the pattern B
+ * const { network } = await fitGeneralNetwork(factored.network, { inputs, values });
+ */
+import { activation, checkInteger, invalidArgument, matrix, matrixFrom, type GeneralNetwork } from '@nnid/core';
+import { gram, matmul, setBlasThreads } from '@nnid/linalg';
+import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
+import { checkData, type GeneralData, type GeneralFitResult } from './general.ts';
+import { checkSolverOptions, type SolverOptions } from './solver-options.ts';
+
+export interface GeneralFactoredOptions extends SolverOptions {
+  onProgress?: (iteration: number, relativeResidual: number) => void;
+}
+
+/**
+ * Fits (s, b1, r, lambda, b2, C, c) of W1 = diag(s) A, W2 = diag(lambda) B diag(r) on the data,
+ * A the start's W1 with unit rows (s starts at their norms), B the start's W2 (r, lambda start at 1).
+ * Returns the network fitted (in the general form) and refine's report.
+ */
+export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralData, options: GeneralFactoredOptions = {}): Promise<GeneralFitResult> {
+  const started = performance.now();
+  const { X, Y, N } = checkData(start, data);
+  const o = options ?? {};
+  const { stepTolerance, residualTolerance, costTolerance, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(o);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
+  checkInteger('start.width2', m1);
+  const phi1 = activation(start.activation.layer1);
+  const phi2 = activation(start.activation.layer2);
+  const at2 = (v: { data: Float64Array; offset: number; strides: readonly number[] }, i: number, j: number) => v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
+  // A (unit rows) and s0
+  const A = matrix(m0, d);
+  const s0 = new Float64Array(m0);
+  for (let i = 0; i < m0; i++) {
+    let sq = 0;
+    for (let j = 0; j < d; j++) sq += at2(start.W1, i, j) ** 2;
+    const norm = Math.sqrt(sq);
+    if (!(norm > 0)) invalidArgument(`start.W1[${i}]`, 'must be a nonzero row', 0);
+    s0[i] = norm;
+    for (let j = 0; j < d; j++) A.data[i * d + j] = at2(start.W1, i, j) / norm;
+  }
+  const B = new Float64Array(m1 * m0);
+  for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) B[l * m0 + i] = at2(start.W2, l, i);
+  // U = X A^T (N x m0): the unit products, fixed
+  const U = matmul(matrixFrom(X, N, d), A, { transB: true }).data;
+  // x = [s, b1, r, lambda, b2, C (k x m1), c (k)]
+  const oS = 0;
+  const oB1 = m0;
+  const oR = 2 * m0;
+  const oL = 3 * m0;
+  const oB2 = 3 * m0 + m1;
+  const oC = 3 * m0 + 2 * m1;
+  const oc = oC + k * m1;
+  const F = oc + k;
+  const x0 = new Float64Array(F);
+  x0.set(s0, oS);
+  x0.set(start.b1, oB1);
+  x0.fill(1, oR, oR + m0);
+  x0.fill(1, oL, oL + m1);
+  x0.set(start.b2, oB2);
+  for (let q = 0; q < k; q++) for (let l = 0; l < m1; l++) x0[oC + q * m1 + l] = at2(start.C, q, l);
+  x0.set(start.c, oc);
+  const rows = N * k;
+  const r = new Float64Array(rows);
+  const J = matrix(rows, F);
+  const W2 = new Float64Array(m1 * m0);
+  const z1 = new Float64Array(m0);
+  const g = new Float64Array(m0);
+  const g1 = new Float64Array(m0);
+  const t = new Float64Array(m1);
+  const h = new Float64Array(m1);
+  const h1 = new Float64Array(m1);
+  const e = new Float64Array(m1);
+  const q = new Float64Array(m0);
+  const residuals = (x: Float64Array, jac: Float64Array | undefined): number => {
+    for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2[l * m0 + i] = x[oL + l] * B[l * m0 + i] * x[oR + i];
+    let sum = 0;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < m0; i++) {
+        z1[i] = x[oS + i] * U[n * m0 + i] + x[oB1 + i];
+        g[i] = phi1.value(z1[i]);
+        g1[i] = phi1.d1(z1[i]);
+      }
+      for (let l = 0; l < m1; l++) {
+        let tl = 0;
+        let z = x[oB2 + l];
+        for (let i = 0; i < m0; i++) {
+          tl += B[l * m0 + i] * x[oR + i] * g[i];
+          z += W2[l * m0 + i] * g[i];
+        }
+        t[l] = tl;
+        h[l] = phi2.value(z);
+        h1[l] = phi2.d1(z);
+      }
+      for (let o2 = 0; o2 < k; o2++) {
+        let f = x[oc + o2];
+        for (let l = 0; l < m1; l++) f += x[oC + o2 * m1 + l] * h[l];
+        const row = n * k + o2;
+        const res = f - Y[row];
+        r[row] = res;
+        sum += res * res;
+        if (!jac) continue;
+        const Jr = jac.subarray(row * F, (row + 1) * F);
+        Jr.fill(0);
+        for (let l = 0; l < m1; l++) e[l] = x[oC + o2 * m1 + l] * h1[l];
+        q.fill(0);
+        for (let l = 0; l < m1; l++) {
+          for (let i = 0; i < m0; i++) q[i] += e[l] * W2[l * m0 + i];
+          Jr[oL + l] = e[l] * t[l];
+          Jr[oB2 + l] = e[l];
+          Jr[oC + o2 * m1 + l] = h[l];
+        }
+        for (let i = 0; i < m0; i++) {
+          Jr[oS + i] = g1[i] * q[i] * U[n * m0 + i];
+          Jr[oB1 + i] = g1[i] * q[i];
+          let sr = 0;
+          for (let l = 0; l < m1; l++) sr += e[l] * x[oL + l] * B[l * m0 + i];
+          Jr[oR + i] = g[i] * sr;
+        }
+        Jr[oc + o2] = 1;
+      }
+    }
+    return sum;
+  };
+  const equations: NormalEquations = {
+    async evaluate(x) {
+      const sumSq = residuals(x, J.data);
+      return { sumSq, JtJ: gram(J), grad: matmul(J, matrixFrom(r, rows, 1), { transA: true }).data };
+    },
+    async sumOf(x) {
+      return residuals(x, undefined);
+    },
+    gradientAtLast() {
+      return matmul(J, matrixFrom(r, rows, 1), { transA: true }).data;
+    },
+  };
+  let yNorm = 0;
+  for (let i = 0; i < Y.length; i++) yNorm += Y[i] * Y[i];
+  yNorm = Math.sqrt(yNorm) || 1;
+  const blasBefore = setBlasThreads(blasThreads);
+  try {
+    const { x, report } = await leastSquares(normalEquationsStrategy(equations), x0, {
+      maxIterations,
+      residualScale: yNorm,
+      residualTolerance,
+      stepTolerance,
+      stepTest: 'size-and-prediction',
+      costTolerance,
+      acceptance: 'gain-ratio',
+      innerSteps,
+      stallWindow,
+      stallFactor,
+      stallAbove,
+      damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+    const W1 = matrix(m0, d);
+    for (let i = 0; i < m0; i++) for (let j = 0; j < d; j++) W1.data[i * d + j] = x[oS + i] * A.data[i * d + j];
+    const W2out = matrix(m1, m0);
+    for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2out.data[l * m0 + i] = x[oL + l] * B[l * m0 + i] * x[oR + i];
+    const C = matrix(k, m1);
+    C.data.set(x.subarray(oC, oC + k * m1));
+    return {
+      network: {
+        ...start,
+        W1,
+        b1: x.slice(oB1, oB1 + m0),
+        W2: W2out,
+        b2: x.slice(oB2, oB2 + m1),
+        C,
+        c: x.slice(oc, oc + k),
+      },
+      report: {
+        dataPoints: N,
+        queries: 0,
+        ...report,
+        rmsResidual: Math.sqrt((2 * report.cost) / rows),
+        converged: report.success,
+        seconds: (performance.now() - started) / 1000,
+      },
+    };
+  } finally {
+    setBlasThreads(blasBefore);
+  }
+}

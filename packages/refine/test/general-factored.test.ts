@@ -1,0 +1,83 @@
+/**
+ * fitGeneralFactored: W1 = diag(s) A, W2 = diag(lambda) B diag(r) with A (directions of W1's rows)
+ * and B (W2's rows up to a diagonal scaling, as the entangled weights give them) kept. Started
+ * from the true A and B = W2 diag(s phi1'(b1)) (what v_l gives at x = 0), every row's norm 1, b1 = 0,
+ * (C, c) by least squares, it reaches the true network.
+ */
+import { describe, expect, it } from 'vitest';
+import { activation, generalParameterCount, matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
+import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
+import { fitGeneralFactored, fitOutputLayer } from '@nnid/refine';
+
+function gaussian(n: number, d: number, seed: number) {
+  const X = matrix(n, d);
+  rng(seed).fillNormal(X.data);
+  return X;
+}
+
+function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
+  const X = gaussian(2000, truth.inputDim, 77);
+  const a = evaluateGeneral(truth, X).data;
+  const b = evaluateGeneral(other, X).data;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += a[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+/** The start the pipeline would give with exact directions: unit rows, b1 = 0, the pattern of W2 from v_l. */
+function patternStart(truth: GeneralNetwork): GeneralNetwork {
+  const { inputDim: d, width1: m0, width2: m1 } = truth;
+  const phi1 = activation(truth.activation.layer1);
+  const W1 = matrix(m0, d);
+  const B = matrix(m1, m0);
+  for (let i = 0; i < m0; i++) {
+    const row = truth.W1.data.subarray(i * d, (i + 1) * d);
+    const s = Math.hypot(...row);
+    for (let j = 0; j < d; j++) W1.data[i * d + j] = row[j] / s;
+    for (let l = 0; l < m1; l++) B.data[l * m0 + i] = truth.W2.data[l * m0 + i] * s * phi1.d1(truth.b1[i]);
+  }
+  return { ...truth, W1, b1: new Float64Array(m0), W2: B, b2: new Float64Array(m1), C: matrix(truth.outputs, m1), c: new Float64Array(truth.outputs) };
+}
+
+const CASES: { act: ActivationName | { layer1: ActivationName; layer2: ActivationName }; outputs: number; seed: number }[] = [
+  { act: 'tanh', outputs: 1, seed: 1 },
+  { act: 'tanh', outputs: 3, seed: 3 },
+  { act: { layer1: 'sigmoid', layer2: 'tanh' }, outputs: 1, seed: 3 },
+];
+
+describe('fitGeneralFactored', () => {
+  for (const { act, outputs, seed } of CASES) {
+    const name = typeof act === 'string' ? act : `${act.layer1}/${act.layer2}`;
+    it(`${name}, k = ${outputs}: from the true directions and pattern, unit norms and zero biases, exact`, async () => {
+      const truth = randomGeneralNetwork({ inputDim: 8, width1: 5, width2: 3, outputs, activation: act, seed, directions: 'orthonormal' });
+      const inputs = gaussian(6 * generalParameterCount(truth), 8, seed + 100);
+      const values = evaluateGeneral(truth, inputs);
+      const start = fitOutputLayer(patternStart(truth), { inputs, values });
+      expect(relativeL2(truth, start)).toBeGreaterThan(1e-3);
+      const { network, report } = await fitGeneralFactored(start, { inputs, values }, { maxIterations: 300 });
+      expect(report.relativeResidual).toBeLessThan(1e-12);
+      expect(report.dataPoints).toBe(inputs.shape[0]);
+      expect(relativeL2(truth, network)).toBeLessThan(1e-10);
+      // W1's rows keep the start's directions
+      for (let i = 0; i < truth.width1; i++) {
+        const a = network.W1.data.subarray(i * 8, (i + 1) * 8);
+        const b = start.W1.data.subarray(i * 8, (i + 1) * 8);
+        let dot = 0;
+        for (let j = 0; j < 8; j++) dot += a[j] * b[j];
+        expect(Math.abs(dot) / (Math.hypot(...a) * Math.hypot(...b))).toBeGreaterThan(1 - 1e-12);
+      }
+    });
+  }
+
+  it('refuses a zero row of W1 in the house template', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 4, width1: 2, width2: 1, seed: 1 });
+    const W1 = matrix(2, 4);
+    W1.data[0] = 1;
+    const inputs = gaussian(40, 4, 1);
+    await expect(fitGeneralFactored({ ...truth, W1 }, { inputs, values: evaluateGeneral(truth, inputs) })).rejects.toThrow('invalid argument. `start.W1[1]` must be a nonzero row. Value: `0`.');
+  });
+});
