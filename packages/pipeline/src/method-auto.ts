@@ -31,7 +31,10 @@ import { budgetWidth2 } from './widths.ts';
 export const PIPELINE_MARGIN = 2;
 
 export interface IdentifyAutoOptions extends IdentifyOptions {
-  /** Random starts of the fit when it runs (default 3). */
+  /**
+   * Random starts of the fit at most when it runs (default 6: twice the fit's own 3; a start after
+   * the first passing one is never run to its end, so more starts cost time only when the first fail).
+   */
   fitStarts?: number;
   /** Data of the fit as a multiple of P when the budget does not set it (default 5, the issue's). */
   fitDataFactor?: number;
@@ -88,7 +91,7 @@ const since = (t: number) => (performance.now() - t) / 1000;
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 3, fitDataFactor = 5, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions }, oracle.inputDim);
   const d = oracle.inputDim;
   const memo = memoOracle(oracle);

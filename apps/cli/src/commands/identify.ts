@@ -82,7 +82,7 @@ options:
                        pipeline first and, when its check fails, the fit on the answers already
                        paid plus what is left of the budget (no point paid twice); the pipeline
                        alone without --width1 and --width2; report.method says what ran and why
-  --starts N           --method fit or auto: random starts of the fit at most (default 3)
+  --starts N           --method fit or auto: random starts of the fit at most (default 3; auto 6)
   --quiet              no progress on stderr
   -h, --help           this help
 
