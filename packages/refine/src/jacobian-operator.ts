@@ -65,6 +65,18 @@ export function firstFreeIndex(layout: OperatorLayout, free: FreeFirstLayer): nu
 const view = (data: Float64Array, rows: number, cols: number) => matrixFrom(data, rows, cols);
 
 /**
+ * The second layer (B, tau) is one block of the preconditioner up to this many parameters (its
+ * Gram then holds at most 8 * 3072^2 bytes = 75 MB), per unit past it. One block couples the
+ * second layer's units: at (30, 20, 8) it halves sqrt(cond) of the preconditioned matrix
+ * against per-unit blocks (36 against 69 at lambda = 1e-7; the whole layers' blocks: 19).
+ */
+export const SECOND_LAYER_BLOCK_MAX = 3072;
+/** Past this many N Q^2 multiply-adds, the second layer's block is formed from every s-th row. */
+export const SECOND_LAYER_BLOCK_FLOPS = 5e10;
+/** Rows of a chunk of J's second-layer columns: about this many numbers (8 MB). */
+const CHUNK_NUMBERS = 1 << 20;
+
+/**
  * The fit's residuals r = f(X) - Y and its Jacobian's products, with the per-unit blocks of J^T J
  * for the preconditioner (see the module comment). The free vector is x = [p[first..P), s]
  * (first = firstFreeIndex; s the first layer's row norms with 'shifts-and-scales').
@@ -162,7 +174,30 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     for (let n = 0; n < N; n++) for (let j = 0; j < c; j++) out[at + j] += M[n * c + j];
   };
 
-  /** The per-unit blocks of J^T J at the linearization (see the module comment). */
+  /** Squared column norms of (B, tau), ordered (l, i) with tau_l at i = m0: sum_n Q_nl (g_ni^2, 1). */
+  const secondLayerColumnNorms = (): Float64Array => {
+    const { G, H1, C } = lin;
+    const M1 = m0 + 1;
+    const Qw = new Float64Array(N * m1);
+    for (let l = 0; l < m1; l++) {
+      let c2 = 0;
+      for (let o = 0; o < k; o++) c2 += C[o * m1 + l] * C[o * m1 + l];
+      for (let n = 0; n < N; n++) Qw[n * m1 + l] = c2 * H1[n * m1 + l] * H1[n * m1 + l];
+    }
+    const G2 = new Float64Array(N * m0);
+    for (let q = 0; q < N * m0; q++) G2[q] = G[q] * G[q];
+    const S = matmul(view(Qw, N, m1), view(G2, N, m0), { transA: true }).data;
+    const out = new Float64Array(m1 * M1);
+    for (let l = 0; l < m1; l++) {
+      for (let i = 0; i < m0; i++) out[l * M1 + i] = S[l * m0 + i];
+      let t = 0;
+      for (let n = 0; n < N; n++) t += Qw[n * m1 + l];
+      out[l * M1 + m0] = t;
+    }
+    return out;
+  };
+
+  /** The blocks of J^T J at the linearization (see the module comment). */
   const blocksAt = (): PreconditionerBlocks => {
     const { G, G1, H, H1, B, C } = lin;
     const indices: Int32Array[] = [];
@@ -216,22 +251,66 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
         }
       }
     }
-    // second-layer units: Q_nl = h1_nl^2 sum_o C_ol^2
     const M1 = m0 + 1;
-    const Gs = new Float64Array(N * M1);
-    for (let l = 0; l < m1; l++) {
-      let c2 = 0;
-      for (let o = 0; o < k; o++) c2 += C[o * m1 + l] * C[o * m1 + l];
-      for (let n = 0; n < N; n++) {
-        const w = Math.sqrt(c2) * Math.abs(H1[n * m1 + l]);
-        for (let i = 0; i < m0; i++) Gs[n * M1 + i] = w * G[n * m0 + i];
-        Gs[n * M1 + m0] = w;
+    const Q = m1 * M1;
+    if (Q <= SECOND_LAYER_BLOCK_MAX) {
+      // the whole second layer (B, tau) as one block: J's columns C_ol h1_nl (g_n, 1), Gram over
+      // row chunks, from every s-th row (weight s) when N Q^2 exceeds SECOND_LAYER_BLOCK_FLOPS
+      const step = Math.max(1, Math.ceil((N * Q * Q) / SECOND_LAYER_BLOCK_FLOPS));
+      const block = new Float64Array(Q * Q);
+      const chunk = Math.max(1, Math.floor(CHUNK_NUMBERS / Q));
+      const Jb = new Float64Array(Math.min(chunk, Math.ceil(N / step) * k) * Q);
+      let rows = 0;
+      const flush = () => {
+        if (rows === 0) return;
+        const g = gram(view(Jb, rows, Q)).data;
+        for (let t = 0; t < Q * Q; t++) block[t] += g[t];
+        rows = 0;
+      };
+      const w = Math.sqrt(step);
+      for (let n = 0; n < N; n += step) {
+        for (let o = 0; o < k; o++) {
+          if ((rows + 1) * Q > Jb.length) flush();
+          const at = rows * Q;
+          for (let l = 0; l < m1; l++) {
+            const c = w * C[o * m1 + l] * H1[n * m1 + l];
+            const bo = at + l * M1;
+            for (let i = 0; i < m0; i++) Jb[bo + i] = c * G[n * m0 + i];
+            Jb[bo + m0] = c;
+          }
+          rows++;
+        }
       }
-      const idx = new Int32Array(M1);
-      for (let i = 0; i < m0; i++) idx[i] = oB + l * m0 + i;
-      idx[m0] = oTau + l;
+      flush();
+      const idx = new Int32Array(Q);
+      for (let l = 0; l < m1; l++) {
+        for (let i = 0; i < m0; i++) idx[l * M1 + i] = oB + l * m0 + i;
+        idx[l * M1 + m0] = oTau + l;
+      }
+      if (step > 1) {
+        // the diagonal exact (the column norms): Q_nl sums of G~^2
+        const norms = secondLayerColumnNorms();
+        for (let t = 0; t < Q; t++) block[t * Q + t] = norms[t];
+      }
       indices.push(idx);
-      grams.push(gram(view(Gs, N, M1)).data);
+      grams.push(block);
+    } else {
+      // per second-layer unit: Q_nl = h1_nl^2 sum_o C_ol^2
+      const Gs = new Float64Array(N * M1);
+      for (let l = 0; l < m1; l++) {
+        let c2 = 0;
+        for (let o = 0; o < k; o++) c2 += C[o * m1 + l] * C[o * m1 + l];
+        for (let n = 0; n < N; n++) {
+          const w = Math.sqrt(c2) * Math.abs(H1[n * m1 + l]);
+          for (let i = 0; i < m0; i++) Gs[n * M1 + i] = w * G[n * m0 + i];
+          Gs[n * M1 + m0] = w;
+        }
+        const idx = new Int32Array(M1);
+        for (let i = 0; i < m0; i++) idx[i] = oB + l * m0 + i;
+        idx[m0] = oTau + l;
+        indices.push(idx);
+        grams.push(gram(view(Gs, N, M1)).data);
+      }
     }
     if (general) {
       const L1 = m1 + 1;

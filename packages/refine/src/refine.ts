@@ -12,7 +12,6 @@
  */
 import {
   allocFloat64,
-  checkChoice,
   checkInteger,
   checkPositive,
   checkView,
@@ -41,7 +40,7 @@ import {
   type StopReason,
 } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
-import { checkSolverOptions } from './solver-options.ts';
+import { checkSolver, checkSolverOptions, type Solver } from './solver-options.ts';
 import { networkOperator, type FreeFirstLayer } from './jacobian-operator.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
@@ -104,20 +103,21 @@ export interface RefineOptions {
   innerSteps?: number;
   /**
    * How each step is solved: 'normal-equations' (default): J^T J formed (row blocks, threads) and
-   * factored by Cholesky. 'matrix-free': J (N x free parameters) formed, never J^T J; steps by
-   * Jacobi-preconditioned conjugate gradients on products J v and J^T w (@nnid/optimize's
-   * matrixFreeStrategy; one block, one thread; `matrixFree` tunes its CG).
+   * factored by Cholesky. 'matrix-free': neither J nor J^T J; steps by conjugate gradients on
+   * products J v and J^T w through the layers (GEMMs on the N x m0 and N x m1 activations:
+   * jacobian-operator.ts), preconditioned by blocks of J^T J (per first-layer unit, the second
+   * layer whole), @nnid/optimize's matrixFreeStrategy; one thread whatever `threads`, so the same
+   * bits for any thread count; `matrixFree` tunes its CG. 'auto': the dense solver while its J and
+   * J^T J fit in 2 GiB, else the matrix-free one.
    */
   solver?: Solver;
-  /** The matrix-free solver's CG: tolerance (default 1e-10), iterations per solve (default 2 F + 20), forcing (default 'adaptive'). */
+  /** The matrix-free solver's CG: tolerance (default 1e-10), iterations per solve (default 2 F + 20), forcing (default 'adaptive'), preconditioner (default 'auto': the blocks). */
   matrixFree?: MatrixFreeOptions;
   /** Called after each accepted step. */
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
 
-/** How refine's steps are solved (see RefineOptions.solver). */
-export type Solver = 'normal-equations' | 'matrix-free';
-const SOLVERS: readonly Solver[] = ['normal-equations', 'matrix-free'];
+export type { Solver };
 
 /** Which parameters refineNetwork keeps as given (see RefineOptions.fix). */
 export type Fix = 'none' | 'first-layer' | 'first-layer-weights';
@@ -185,10 +185,8 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
   const fix = options.fix ?? 'none';
   if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', options.onProgress);
-  const solver = checkChoice('solver', options.solver ?? 'normal-equations', SOLVERS);
-  const matrixFree = options.matrixFree ?? {};
-  if (matrixFree === null || typeof matrixFree !== 'object') invalidArgument('matrixFree', 'must be an object', matrixFree);
   const free = parameterCount(initial) - firstFree(layoutOf(initial), fix);
+  const { solver, matrixFree } = checkSolver(options, N, free);
   let blocks = fix === 'none' && solver === 'normal-equations' && N * free * free >= BLOCKED_FROM ? ROW_BLOCKS : 1;
   if (options.rowBlocks !== undefined && options.rowBlocks !== 'auto') {
     blocks = checkInteger('rowBlocks', options.rowBlocks, 1, Math.max(1, N));
@@ -305,7 +303,7 @@ interface FitSettings {
   fix: Fix;
   innerSteps: number;
   blocks: number;
-  solver: Solver;
+  solver: 'normal-equations' | 'matrix-free';
   matrixFree: MatrixFreeOptions;
   /** Runs all blocks but the first (null: every block in this thread). */
   pool: RefinePool | null;

@@ -1,4 +1,25 @@
-import { checkInteger, checkPositive, invalidArgument } from '@nnid/core';
+import { checkChoice, checkInteger, checkPositive, invalidArgument } from '@nnid/core';
+import type { MatrixFreeOptions } from '@nnid/optimize';
+
+/**
+ * How a fit's steps are solved: 'normal-equations' (J^T J formed and factored by Cholesky),
+ * 'matrix-free' (CG on products J v and J^T w through the layers, J never formed:
+ * jacobian-operator.ts), 'auto' (the dense one while its J and J^T J fit in
+ * DENSE_MEMORY_LIMIT bytes, else the matrix-free one).
+ */
+export type Solver = 'normal-equations' | 'matrix-free' | 'auto';
+export const SOLVERS: readonly Solver[] = ['normal-equations', 'matrix-free', 'auto'];
+/** 'auto' takes the dense solver while 8 (rows F + F^2) bytes (its J and J^T J) stay below this. */
+export const DENSE_MEMORY_LIMIT = 2 ** 31;
+
+/** The solver and its CG options, checked; 'auto' resolved for `rows` residuals and `free` parameters. */
+export function checkSolver(o: { solver?: Solver; matrixFree?: MatrixFreeOptions }, rows: number, free: number): { solver: 'normal-equations' | 'matrix-free'; matrixFree: MatrixFreeOptions } {
+  const chosen = checkChoice('solver', o.solver ?? 'normal-equations', SOLVERS);
+  const matrixFree = o.matrixFree ?? {};
+  if (matrixFree === null || typeof matrixFree !== 'object') invalidArgument('matrixFree', 'must be an object', matrixFree);
+  const solver = chosen === 'auto' ? (8 * (rows * free + free * free) <= DENSE_MEMORY_LIMIT ? 'normal-equations' : 'matrix-free') : chosen;
+  return { solver, matrixFree };
+}
 
 /** The solver options every fit of this package takes (see RefineOptions), checked, with their defaults. */
 export interface SolverOptions {

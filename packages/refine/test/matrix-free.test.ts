@@ -1,0 +1,215 @@
+/**
+ * The matrix-free solver (issue 15): J v and J^T w through the layers (jacobian-operator.ts) are
+ * the formed Jacobian's products; its preconditioner's blocks are J^T J's; from the same start on
+ * the same data it reaches the dense solver's minimum (weights to 1e-10), paper and general form;
+ * the same bits for 1 and 2 threads; and a fit at P ~ 6,000 in a child process whose peak memory
+ * stays below 8 P^2 bytes (one P x P matrix).
+ */
+import { describe, expect, it } from 'vitest';
+import { generalParameterCount, matrix, parameterCount, rng, type GeneralNetwork, type Network } from '@nnid/core';
+import { evaluateGeneral, evaluateNetwork, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
+import { fitGeneralNetwork, fitNetwork, generalLayoutOf, layoutOf, packGeneral, packParameters, unpackGeneral } from '@nnid/refine';
+import { perturb } from './helpers.ts';
+import { residualsAndJacobian } from '../src/params.ts';
+import { generalResiduals } from '../src/general.ts';
+import { networkOperator } from '../src/jacobian-operator.ts';
+
+function gaussian(n: number, d: number, seed: number) {
+  const X = matrix(n, d);
+  rng(seed).fillNormal(X.data);
+  return X;
+}
+
+function perturbGeneral(net: GeneralNetwork, eps: number, seed: number): GeneralNetwork {
+  const layout = generalLayoutOf(net);
+  const p = packGeneral(net, layout);
+  const s = rng(seed);
+  for (let k = 0; k < p.length; k++) p[k] += eps * s.normal();
+  return unpackGeneral(p, layout);
+}
+
+const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
+const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+/** J v and J^T w of the formed J (rows x F, row-major). */
+function products(J: Float64Array, rows: number, F: number, v: Float64Array, w: Float64Array) {
+  const Jv = new Float64Array(rows);
+  const Jtw = new Float64Array(F);
+  for (let n = 0; n < rows; n++) {
+    for (let k = 0; k < F; k++) {
+      Jv[n] += J[n * F + k] * v[k];
+      Jtw[k] += J[n * F + k] * w[n];
+    }
+  }
+  return { Jv, Jtw };
+}
+
+/** The operator's blocks against J^T J's entries, and their diagonals against the column norms. */
+async function checkOperator(op: ReturnType<typeof networkOperator>, x: Float64Array, J: Float64Array, r: Float64Array, rows: number) {
+  const F = op.freeParameters;
+  const lin = await op.linearize(x);
+  expect(maxDiff(lin.residuals, r)).toBeLessThan(1e-13);
+  const v = new Float64Array(F);
+  rng(9).fillNormal(v);
+  const w = new Float64Array(rows);
+  rng(10).fillNormal(w);
+  const want = products(J, rows, F, v, w);
+  expect(maxDiff(await op.apply(v), want.Jv)).toBeLessThan(1e-12 * maxAbs(want.Jv));
+  expect(maxDiff(await op.applyTranspose(w), want.Jtw)).toBeLessThan(1e-12 * maxAbs(want.Jtw));
+  const blocks = lin.blocks!;
+  const covered = new Set<number>();
+  let big = 0;
+  blocks.indices.forEach((idx, b) => {
+    for (let s = 0; s < idx.length; s++) {
+      covered.add(idx[s]);
+      for (let t = 0; t < idx.length; t++) {
+        let jtj = 0;
+        for (let n = 0; n < rows; n++) jtj += J[n * F + idx[s]] * J[n * F + idx[t]];
+        big = Math.max(big, Math.abs(blocks.grams[b][s * idx.length + t] - jtj) / (Math.abs(jtj) + 1));
+      }
+    }
+  });
+  expect(big).toBeLessThan(1e-12);
+  expect(covered.size).toBe(F);
+}
+
+describe('networkOperator', () => {
+  it("paper form: J v, J^T w and the blocks are the formed Jacobian's (all parameters, theta free, second layer only)", async () => {
+    const net = randomNetwork({ inputDim: 7, width1: 5, width2: 3, activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 2 });
+    const layout = layoutOf(net);
+    const p = packParameters(net, layout);
+    const N = 40;
+    const X = gaussian(N, 7, 3).data;
+    const y = new Float64Array(N);
+    rng(4).fillNormal(y);
+    const P = layout.size;
+    const J = new Float64Array(N * P);
+    const r = new Float64Array(N);
+    residualsAndJacobian(p, layout, X, y, r, J);
+    for (const [free, first] of [['weights-and-shifts', 0], ['shifts', layout.offTheta], ['none', layout.offB]] as const) {
+      const F = P - first;
+      const Jf = new Float64Array(N * F);
+      for (let n = 0; n < N; n++) Jf.set(J.subarray(n * P + first, (n + 1) * P), n * F);
+      const op = networkOperator({ layout, p, free, X, Y: y, N });
+      expect(op.freeParameters).toBe(F);
+      await checkOperator(op, p.slice(first), Jf, r, N);
+    }
+  });
+
+  it("general form, k = 3: the same, with W1's row norms free ('shifts-and-scales')", async () => {
+    const net = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 3, outputs: 3, activation: { layer1: 'sigmoid', layer2: 'tanh' }, seed: 5 });
+    const layout = generalLayoutOf(net);
+    const p = packGeneral(net, layout);
+    const N = 30;
+    const k = 3;
+    const X = gaussian(N, 6, 6).data;
+    const Y = new Float64Array(N * k);
+    rng(7).fillNormal(Y);
+    const P = layout.size;
+    const U = new Float64Array(N * 4);
+    for (let n = 0; n < N; n++) for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) U[n * 4 + i] += p[i * 6 + j] * X[n * 6 + j];
+    const J = new Float64Array(N * k * P);
+    const r = new Float64Array(N * k);
+    generalResiduals(p, layout, X, U, Y, N, r, J, 0);
+    await checkOperator(networkOperator({ layout, p, free: 'weights-and-shifts', X, Y, N }), p, J, r, N * k);
+    // W1 = diag(s) A0: the free vector [b1, W2, b2, C, c, s]; df/ds_i = df/db1_i (a0_i . x)
+    const s = new Float64Array(4);
+    const unit = Float64Array.from(p);
+    for (let i = 0; i < 4; i++) {
+      s[i] = Math.hypot(...p.subarray(i * 6, i * 6 + 6));
+      for (let j = 0; j < 6; j++) unit[i * 6 + j] /= s[i];
+    }
+    const first = layout.offTheta;
+    const F = P - first + 4;
+    const Js = new Float64Array(N * k * F);
+    for (let q = 0; q < N * k; q++) {
+      Js.set(J.subarray(q * P + first, (q + 1) * P), q * F);
+      const n = Math.floor(q / k);
+      for (let i = 0; i < 4; i++) Js[q * F + P - first + i] = J[q * P + first + i] * (U[n * 4 + i] / s[i]);
+    }
+    const x = new Float64Array(F);
+    x.set(p.subarray(first));
+    x.set(s, P - first);
+    await checkOperator(networkOperator({ layout, p: unit, free: 'shifts-and-scales', X, Y, N }), x, Js, r, N * k);
+  });
+});
+
+describe("solver 'matrix-free'", () => {
+  it("paper form: reaches the dense solver's minimum (weights to 1e-10) with fewer CG iterations than Jacobi; 1 and 2 threads give the same bits", async () => {
+    const truth = randomNetwork({ inputDim: 16, width1: 8, width2: 4, activation: 'tanh', seed: 11 });
+    const P = parameterCount(truth);
+    const inputs = gaussian(4 * P, 16, 12);
+    const data = { inputs, values: evaluateNetwork(truth, inputs) };
+    const start = perturb(truth, 0.03, 13);
+    const layout = layoutOf(truth);
+    const dense = await fitNetwork(start, data, {});
+    const free = await fitNetwork(start, data, { solver: 'matrix-free' });
+    const jacobi = await fitNetwork(start, data, { solver: 'matrix-free', matrixFree: { preconditioner: 'jacobi' } });
+    expect(dense.report.strategy).toBe('normal-equations');
+    expect(free.report.strategy).toBe('matrix-free-cg');
+    expect(free.report.success && dense.report.success && jacobi.report.success).toBe(true);
+    const w = packParameters(truth, layout);
+    expect(maxDiff(packParameters(free.network, layout), packParameters(dense.network, layout))).toBeLessThan(1e-10);
+    expect(maxDiff(packParameters(free.network, layout), w)).toBeLessThan(1e-10);
+    const stats = free.report.strategyStats!;
+    expect(stats.preconditionerBlocks).toBe(8 + 1);
+    expect(stats.unconvergedSolves).toBe(0);
+    expect(stats.cgIterations).toBeLessThan(jacobi.report.strategyStats!.cgIterations);
+    expect(jacobi.report.strategyStats!.preconditionerBlocks).toBe(0);
+    const two = await fitNetwork(start, data, { solver: 'matrix-free', threads: 2 });
+    expect(Array.from(packParameters(two.network, layout))).toEqual(Array.from(packParameters(free.network, layout)));
+    expect(two.report.residualHistory).toEqual(free.report.residualHistory);
+  });
+
+  for (const outputs of [1, 3]) {
+    it(`general form, k = ${outputs}: reaches the dense solver's minimum (weights to 1e-10), all parameters`, async () => {
+      const truth = randomGeneralNetwork({ inputDim: 8, width1: 5, width2: 3, outputs, activation: 'tanh', seed: 20 + outputs });
+      const inputs = gaussian(6 * generalParameterCount(truth), 8, 30 + outputs);
+      const values = evaluateGeneral(truth, inputs);
+      const start = perturbGeneral(truth, 0.03, 40 + outputs);
+      const dense = await fitGeneralNetwork(start, { inputs, values });
+      const free = await fitGeneralNetwork(start, { inputs, values }, { solver: 'matrix-free' });
+      expect(free.report.strategy).toBe('matrix-free-cg');
+      expect(dense.report.success && free.report.success).toBe(true);
+      const layout = generalLayoutOf(truth);
+      const a = packGeneral(dense.network, layout);
+      const b = packGeneral(free.network, layout);
+      expect(maxDiff(a, b)).toBeLessThan(1e-10);
+      expect(maxDiff(b, packGeneral(truth, layout))).toBeLessThan(1e-10);
+    });
+  }
+
+  it("general form with W1's directions fixed: the dense solver's network to 1e-8 (a nonzero minimum), W1's directions kept", async () => {
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 5, width2: 3, outputs: 1, activation: 'tanh', seed: 50 });
+    const inputs = gaussian(6 * generalParameterCount(truth), 8, 51);
+    const values = evaluateGeneral(truth, inputs);
+    const start = perturbGeneral(truth, 0.01, 52);
+    const dense = await fitGeneralNetwork(start, { inputs, values }, { fix: 'first-layer-directions' });
+    const free = await fitGeneralNetwork(start, { inputs, values }, { fix: 'first-layer-directions', solver: 'matrix-free', matrixFree: { forcing: 'fixed' } });
+    expect(dense.report.success && free.report.success).toBe(true);
+    expect(Math.abs(free.report.relativeResidual - dense.report.relativeResidual)).toBeLessThan(1e-10 * dense.report.relativeResidual + 1e-15);
+    const layout = generalLayoutOf(truth);
+    expect(maxDiff(packGeneral(free.network, layout), packGeneral(dense.network, layout))).toBeLessThan(1e-8);
+    for (let i = 0; i < 5; i++) {
+      const a = start.W1.data.subarray(i * 8, i * 8 + 8);
+      const b = free.network.W1.data.subarray(i * 8, i * 8 + 8);
+      const cos = a.reduce((s, v, j) => s + v * b[j], 0) / (Math.hypot(...a) * Math.hypot(...b));
+      expect(Math.abs(cos - 1)).toBeLessThan(1e-14);
+    }
+  });
+
+  it("'auto' takes the dense solver on a small fit; bad solver names are refused in the house template", async () => {
+    const truth = randomNetwork({ inputDim: 6, width1: 3, width2: 2, activation: 'tanh', seed: 60 });
+    const inputs = gaussian(60, 6, 61);
+    const data = { inputs, values: evaluateNetwork(truth, inputs) };
+    const auto = await fitNetwork(perturb(truth, 0.02, 62), data, { solver: 'auto' });
+    expect(auto.report.strategy).toBe('normal-equations');
+    const general = randomGeneralNetwork({ inputDim: 6, width1: 3, width2: 2, outputs: 1, activation: 'tanh', seed: 63 });
+    await expect(fitGeneralNetwork(general, { inputs, values: data.values }, { solver: 'cg' as 'auto' })).rejects.toThrow(
+      "invalid argument. `solver` must be one of 'normal-equations', 'matrix-free', 'auto'. Value: `cg`.",
+    );
+    await expect(fitNetwork(truth, data, { solver: 'matrix-free', matrixFree: { preconditioner: 'ilu' as 'blocks' } })).rejects.toThrow(
+      "invalid argument. `preconditioner` must be one of 'auto', 'blocks', 'jacobi'. Value: `ilu`.",
+    );
+  });
+});
