@@ -3,6 +3,7 @@
  * output rows. Runs the same way in a worker and in the main thread.
  */
 import type { Float64View, ViewDescriptor } from '@nnid/core';
+import type { BridgeSpec } from '@nnid/oracle';
 import { combineGradient, combineHessian, fillStencil, stencilRows, type Kind, type Layout, type Scheme } from './stencil.ts';
 
 export interface ChunkJob {
@@ -24,9 +25,12 @@ export interface ChunkJob {
   maxBatchRows: number;
 }
 
-/** What a worker receives: views as descriptors, the black box as its worker spec. */
+/** What a worker receives: views as descriptors, the black box as its worker spec or as the main thread's service. */
 export interface WorkerTask {
+  /** The black box's worker spec (null when it is served from the main thread). */
   spec: unknown;
+  /** The main thread's service of a black box without a worker spec (@nnid/oracle's serveBlackBox). */
+  bridge: BridgeSpec | null;
   kind: Kind;
   scheme: Scheme;
   layout: Layout;

@@ -16,6 +16,7 @@ import {
   type Oracle,
   type ViewLike,
 } from '@nnid/core';
+import { serveBlackBox } from '@nnid/oracle';
 import { runChunk, type ChunkJob, type WorkerTask } from './chunk.ts';
 import { gaussianPoints, spherePoints } from './points.ts';
 import { createSamplerPool, type SamplerPool } from './pool.ts';
@@ -48,6 +49,13 @@ export interface SampleOptions {
   chunkSize?: number;
   /** Largest batch of queries per evaluation call. Default 16384. */
   maxBatchRows?: number;
+  /**
+   * An oracle without a worker spec (ONNX, HTTP, the query store) is served to the workers from
+   * the main thread (@nnid/oracle's serveBlackBox), which asks it for their batches, several in
+   * flight at once. Default false: such an oracle is asked from the main thread alone. The
+   * batches are the main thread's (chunks are whole batches), so the answers are the same.
+   */
+  bridge?: boolean;
 }
 
 export interface HessianOptions extends SampleOptions {
@@ -155,6 +163,7 @@ interface Plan {
   maxBatchRows: number;
   pool?: SamplerPool;
   onProgress?: (done: number, total: number) => void;
+  bridge: boolean;
 }
 
 async function execute(oracle: Oracle, plan: Plan): Promise<{ queries: number; mode: 'workers' | 'main-thread'; chunks: number }> {
@@ -184,20 +193,26 @@ async function execute(oracle: Oracle, plan: Plan): Promise<{ queries: number; m
     plan.onProgress?.(done, n);
   };
 
-  if (spec === undefined || plan.threads === 1) {
+  const bridged = spec === undefined && plan.bridge && plan.threads > 1;
+  if ((spec === undefined && !bridged) || plan.threads === 1) {
     // Main thread: large batches through oracle.evaluate (counted, budgeted, cached there). The
     // combination is O(r^2) per point, as cheap as writing the stencil: workers would not pay.
     const queries = await runChunk(job(0, n), (batch) => oracle.evaluate(batch), progress);
     return { queries, mode: 'main-thread', chunks: 1 };
   }
 
-  const chunkSize = plan.chunkSize ?? Math.max(1, Math.ceil(n / (8 * plan.threads)));
+  let chunkSize = plan.chunkSize ?? Math.max(1, Math.ceil(n / (8 * plan.threads)));
+  // served from the main thread: chunks of whole batches, so the black box gets the main thread's batches
+  const perBatch = Math.max(1, Math.floor(plan.maxBatchRows / perPoint));
+  if (bridged) chunkSize = Math.ceil(chunkSize / perBatch) * perBatch;
+  const service = bridged ? serveBlackBox(oracle) : null;
   const points = isShared(plan.points) ? plan.points : copyShared(plan.points);
   const tasks: WorkerTask[] = [];
   for (let start = 0; start < n; start += chunkSize) {
     const end = Math.min(n, start + chunkSize);
     tasks.push({
-      spec,
+      spec: service ? null : spec,
+      bridge: service ? service.spec : null,
       kind: plan.kind,
       scheme: plan.scheme,
       layout: plan.layout,
@@ -217,13 +232,20 @@ async function execute(oracle: Oracle, plan: Plan): Promise<{ queries: number; m
   try {
     await pool.run(tasks, (i, q, ok) => {
       queries += q;
-      oracle.recordExternal(q);
+      // served queries went through oracle.evaluate, counted there
+      if (!service) oracle.recordExternal(q);
       if (ok) progress(tasks[i].end - tasks[i].start);
     });
   } finally {
     if (!plan.pool) await pool.close();
+    service?.close();
   }
   return { queries, mode: 'workers', chunks: tasks.length };
+}
+
+function bridgeOption(options: SampleOptions): boolean {
+  if (options.bridge !== undefined && typeof options.bridge !== 'boolean') invalidArgument('bridge', 'must be a boolean', options.bridge);
+  return options.bridge ?? false;
 }
 
 function copyShared(view: Float64View): Float64View {
@@ -279,6 +301,7 @@ export async function sampleHessians(oracle: Oracle, points: PointsInput, option
     maxBatchRows,
     pool: options.pool,
     onProgress: options.onProgress,
+    bridge: bridgeOption(options),
   });
   const report: SampleReport = {
     kind: 'hessian',
@@ -329,6 +352,7 @@ export async function sampleGradients(oracle: Oracle, points: PointsInput, optio
     maxBatchRows,
     pool: options.pool,
     onProgress: options.onProgress,
+    bridge: bridgeOption(options),
   });
   const report: SampleReport = {
     kind: 'gradient',

@@ -3,8 +3,9 @@
  * a chunk of points, writing into the shared output stack. Errors come back as plain data so
  * that their `code` survives the thread boundary.
  */
-import { fromDescriptor } from '@nnid/core';
-import { blackBoxFromWorkerSpec, type NetworkBlackBox } from '@nnid/oracle';
+import { fromDescriptor, type Float64View } from '@nnid/core';
+import { blackBoxFromWorkerSpec, bridgeBlackBox, type BridgeSpec, type NetworkBlackBox } from '@nnid/oracle';
+import type { BlackBox } from '@nnid/core';
 import { runChunk, type WorkerResult, type WorkerTask } from './chunk.ts';
 
 let cached: { identity: string; box: NetworkBlackBox } | null = null;
@@ -17,10 +18,22 @@ function boxFor(spec: unknown): NetworkBlackBox {
   return box;
 }
 
+let served: { name: string; box: BlackBox } | null = null;
+
+/** The main thread's service of the black box (kept between tasks of one service). */
+function servedBox(spec: BridgeSpec): BlackBox {
+  if (served && served.name === spec.name) return served.box;
+  void served?.box.close?.();
+  served = { name: spec.name, box: bridgeBlackBox(spec) };
+  return served.box;
+}
+
 export default async function samplerTask(task: WorkerTask): Promise<WorkerResult> {
   let queries = 0;
   try {
-    const box = boxFor(task.spec);
+    const evaluate: (batch: Float64View) => Promise<Float64Array> | Float64Array = task.bridge
+      ? ((box) => (batch: Float64View) => box.evaluate(batch))(servedBox(task.bridge))
+      : ((box) => (batch: Float64View) => box.evaluateSync(batch))(boxFor(task.spec));
     await runChunk(
       {
         kind: task.kind,
@@ -37,7 +50,7 @@ export default async function samplerTask(task: WorkerTask): Promise<WorkerResul
         maxBatchRows: task.maxBatchRows,
       },
       async (batch) => {
-        const values = box.evaluateSync(batch);
+        const values = await evaluate(batch);
         queries += batch.shape[0];
         return values;
       },

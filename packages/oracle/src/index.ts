@@ -7,6 +7,8 @@ export type { OracleOptions } from './oracle.ts';
 export { networkBlackBox, blackBoxFromWorkerSpec } from './black-box.ts';
 export type { NetworkBlackBox, NetworkBlackBoxOptions, NetworkWorkerSpec } from './black-box.ts';
 export { evaluateNetwork } from './evaluate.ts';
+export { serveBlackBox, bridgeBlackBox } from './bridge.ts';
+export type { BridgeSpec, OracleService } from './bridge.ts';
 export { evaluateGeneral, generalBlackBox, generalIdentity, randomGeneralNetwork } from './general.ts';
 export type { RandomGeneralNetworkOptions } from './general.ts';
 export { networkGradient, networkHessian } from './derivatives.ts';
