@@ -3,7 +3,8 @@
  * package they depend on) are built to JavaScript and packed by tools/pack/pack.mjs, installed from
  * their tarballs with plain npm into a scratch project in a temporary directory outside the
  * repository, and run there under plain node (no tsx): an identification with 2 threads, and each
- * worker pool (sampler, rank-one solver, refinement's row blocks) with 2 threads against 1 thread.
+ * worker pool (sampler, rank-one solver, refinement's row blocks, the student fit's starts) with 2
+ * threads against 1 thread.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { identify } from '@nnid/pipeline';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const PACKED = ['@nnid/core', '@nnid/linalg', '@nnid/oracle', '@nnid/pipeline'];
+// (and @nnid/student-fit, whose worker pool the scratch run checks too)
 
 // The same network and options in the scratch project and in this process (from the sources).
 const NETWORK = { inputDim: 6, width1: 4, width2: 2, activation: 'tanh', seed: 3 } as const;
@@ -32,6 +34,7 @@ import { sampleHessians } from '@nnid/hessian-sampler';
 import { rankOneSpan } from '@nnid/subspace';
 import { findRankOne } from '@nnid/rank1-solver';
 import { refineNetwork } from '@nnid/refine';
+import { studentFit } from '@nnid/student-fit';
 
 const truth = randomNetwork(${JSON.stringify(NETWORK)});
 const oracle = createOracle(networkBlackBox(truth), { maxQueries: 200000 });
@@ -46,6 +49,8 @@ const basis = rankOneSpan(truth.A, 'packed').basis;
 const [r1, r2] = [await findRankOne(basis, { seed: 3, starts: 24, threads: 1 }), await findRankOne(basis, { seed: 3, starts: 24, threads: 2 })];
 const refit = async (threads) => refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 2, rowBlocks: 2, dataPoints: 60, maxIterations: 4, threads });
 const [f1, f2] = [await refit(1), await refit(2)];
+const fit = async (threads) => studentFit(createOracle(networkBlackBox(truth)), { width1: 4, width2: 2, starts: 2, maxIterations: 20, seed: 5, threads });
+const [s1, s2] = [await fit(1), await fit(2)];
 
 console.log(JSON.stringify({
   tier: tier(),
@@ -56,6 +61,7 @@ console.log(JSON.stringify({
   sampler: { mode: h2.report.mode, sameBits: rows(h1.hessianStack) === rows(h2.hessianStack) },
   solver: { threads: r2.report.threads, candidates: r2.candidates.shape[0], sameBits: rows(r1.candidates) === rows(r2.candidates) },
   refine: { sameBits: JSON.stringify(serializeNetwork(f1.network)) === JSON.stringify(serializeNetwork(f2.network)) },
+  studentFit: { sameBits: JSON.stringify(serializeNetwork(s1.network)) === JSON.stringify(serializeNetwork(s2.network)) },
 }));
 `;
 
@@ -90,9 +96,11 @@ describe('the packages outside the workspace', () => {
       }
 
       // build and pack (a fresh clone has no dist: pack.mjs builds what it packs)
-      const packed = run(process.execPath, [join(root, 'tools', 'pack', 'pack.mjs'), '--out', join(scratch, 'tarballs'), ...PACKED], root, env);
+      const t0 = performance.now();
+      const packed = run(process.execPath, [join(root, 'tools', 'pack', 'pack.mjs'), '--out', join(scratch, 'tarballs'), ...PACKED, '@nnid/student-fit'], root, env);
       expect(packed.stderr + packed.stdout, 'tools/pack/pack.mjs').toMatch(/^\[/m);
       expect(packed.status).toBe(0);
+      const tPacked = performance.now();
       const tarballs = JSON.parse(packed.stdout.trim().split('\n').pop()!) as { name: string; tarball: string }[];
       const names = tarballs.map((t) => t.name);
       for (const name of [...PACKED, '@nnid/hessian-sampler', '@nnid/subspace', '@nnid/rank1-solver', '@nnid/attribution', '@nnid/shift-recovery', '@nnid/refine', '@nnid/optimize']) {
@@ -119,7 +127,9 @@ describe('the packages outside the workspace', () => {
       expect(existsSync(join(app, 'node_modules', 'tsx')), 'tsx is not installed').toBe(false);
       expect(readdirSync(join(app, 'node_modules', '@nnid')).sort()).toEqual(names.map((n) => n.slice('@nnid/'.length)).sort());
 
+      const tInstalled = performance.now();
       const out = run(process.execPath, ['run.mjs'], app, env, 120_000);
+      const tRan = performance.now();
       expect(out.status, `node run.mjs:\n${out.stdout}\n${out.stderr}`).toBe(0);
       const got = JSON.parse(out.stdout.trim().split('\n').pop()!);
       expect(got.relativeL2).toBeLessThanOrEqual(1e-8);
@@ -129,6 +139,7 @@ describe('the packages outside the workspace', () => {
       expect(got.solver.candidates).toBe(4);
       expect(got.solver.sameBits).toBe(true);
       expect(got.refine.sameBits).toBe(true);
+      expect(got.studentFit.sameBits).toBe(true);
       if (process.env.NNID_LINALG !== 'typescript' && tier() === 'native') expect(got.tier).toBe('native');
 
       // the built package computes the same bits as the sources do here, on the same tier
@@ -137,7 +148,8 @@ describe('the packages outside the workspace', () => {
         const here = await identify(createOracle(networkBlackBox(truth), { maxQueries: 200_000 }), { activation: truth.activation, ...IDENTIFY });
         expect(got.network).toBe(JSON.stringify(serializeNetwork(here.network)));
       }
-      console.log(`packaging: ${tarballs.length} tarballs installed with npm outside the workspace; tier ${got.tier}; relative L2 ${got.relativeL2.toExponential(1)} with ${got.queries} queries`);
+      const s = (a: number, b: number) => ((b - a) / 1000).toFixed(1);
+      console.log(`packaging: ${tarballs.length} tarballs installed with npm outside the workspace; tier ${got.tier}; relative L2 ${got.relativeL2.toExponential(1)} with ${got.queries} queries; seconds: build and pack ${s(t0, tPacked)}, npm install ${s(tPacked, tInstalled)}, run ${s(tInstalled, tRan)}`);
       expect(readFileSync(join(app, 'node_modules', '@nnid', 'pipeline', 'package.json'), 'utf8')).toMatch(/"import": "\.\/dist\/index\.js"/);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
