@@ -78,11 +78,14 @@ export function matrixFreeRefineBytes(N: number, P: number, d: number, m0: numbe
   return f64(N * d + N * (2 * d + 8 * m0 + 6 * m1) + m0 * (d + 1) ** 2 + m1 * (m0 + 1) ** 2 + 20 * P);
 }
 
-/** The refinement solver a run uses: the option when it names one; 'auto' takes the dense one when it fits. */
-function refineSolverOf(options: ResolvedOptions, dense: number, limit: number): RefineSolver {
+/** refine's 'auto': the dense solver while its J and J^T J (8 (N P + P^2) bytes) stay below 2 GiB (refine's DENSE_MEMORY_LIMIT). */
+const AUTO_DENSE_LIMIT = 2 * GiB;
+
+/** The refinement solver a run uses: the option when it names one ('auto' as refine resolves it); the dense one by default. */
+function refineSolverOf(options: ResolvedOptions, N: number, P: number): RefineSolver {
   const solver = (options as unknown as { solver?: string }).solver;
   if (solver === 'normal-equations' || solver === 'matrix-free') return solver;
-  if (solver === 'auto') return BASE_BYTES + dense <= limit ? 'normal-equations' : 'matrix-free';
+  if (solver === 'auto') return f64(N * P + P * P) <= AUTO_DENSE_LIMIT ? 'normal-equations' : 'matrix-free';
   return 'normal-equations';
 }
 
@@ -138,7 +141,7 @@ export function planMemory(options: ResolvedOptions, plan: QueryPlan, limit: { b
     const N = plan.queries.refine + (options.reuseShiftData ? shiftPoints : 0);
     const dense = denseRefineBytes(N, P, d);
     const free = matrixFreeRefineBytes(N, P, d, m0, m1);
-    refineSolver = refineSolverOf(options, dense, limit.bytes);
+    refineSolver = refineSolverOf(options, N, P);
     const bytes = refineSolver === 'normal-equations' ? dense : free;
     alternativeRefineBytes = base + stack + (refineSolver === 'normal-equations' ? free : dense);
     stages.push({
