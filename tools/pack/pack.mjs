@@ -47,7 +47,8 @@ function visit(name, from) {
   if (seen.has(name)) return;
   seen.add(name);
   if (pkg.manifest.private) fail(`${name} is private: it is not packed`);
-  if (!existsSync(path.join(pkg.dir, 'tsconfig.build.json'))) fail(`${name} has no tsconfig.build.json`);
+  if (!existsSync(path.join(pkg.dir, 'tsconfig.build.json'))) fail(`${name} has no tsconfig.build.json (copy another package's and set its references)`);
+  if (!pkg.manifest.publishConfig?.exports || !pkg.manifest.files) fail(`${name}'s package.json needs publishConfig.exports (into dist) and files, as the other packages have`);
   const config = JSON.parse(readFileSync(path.join(pkg.dir, 'tsconfig.build.json'), 'utf8'));
   const references = new Set((config.references ?? []).map((r) => path.resolve(pkg.dir, r.path)));
   for (const dep of Object.keys(pkg.manifest.dependencies ?? {})) {
