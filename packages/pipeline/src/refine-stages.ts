@@ -89,11 +89,19 @@ export const GENERAL_SECOND_LAYER_STARTS = 8;
 /**
  * Starts of the factored fit (W1 = diag(s) A, W2 = diag(lambda) B diag(r), B the shift fit's
  * second layer: the entangled weights fix W2's rows up to that scaling): the first from the
- * pipeline's network, the others with the rows' norms s_i drawn log-normally (r_i = 1 / s_i).
+ * pipeline's network, the others with the rows' norms s_i drawn log-normally (r_i = 1 / s_i)
+ * (and signs, see SIGN_FREE).
  * Measured with the true A and B (10, 6, 3): the small fit has local minima in (s, b1) too, so
  * several starts.
  */
-export const GENERAL_FACTORED_STARTS = 4;
+export const GENERAL_FACTORED_STARTS = 6;
+/**
+ * First-layer activations whose sign flip the next layer absorbs (tanh, arctan odd; sigmoid(-t) =
+ * 1 - sigmoid(t)): the direction's sign found by the Hessian stages does not matter. For the others
+ * (softplus, gelu, silu: phi(t) - phi(-t) = t) it does, and the factored starts after the second
+ * flip each row's sign with probability 1/2 (LM would have to move s_i through 0).
+ */
+const SIGN_FREE: ReadonlySet<string> = new Set(['tanh', 'arctan', 'sigmoid']);
 /** Iterations of each start's short fit before the starts are ranked. */
 const GENERAL_START_ITERATIONS = 30;
 /** Full fits (directions fit, then every weight and bias) from the best-ranked starts, until one passes. */
@@ -130,7 +138,8 @@ export async function refineGeneralStages(
       const W1 = matrix(m0, d);
       const W2 = matrix(m1, m0);
       for (let i = 0; i < m0; i++) {
-        const scale = s === 0 ? 1 : Math.exp(0.8 * draw.normal());
+        const flip = s >= 2 && !SIGN_FREE.has(start.activation.layer1) && draw.uniform() < 0.5 ? -1 : 1;
+        const scale = s === 0 ? 1 : flip * Math.exp(0.8 * draw.normal());
         for (let j = 0; j < d; j++) W1.data[i * d + j] = scale * start.A.data[start.A.offset + i * start.A.strides[0] + j * start.A.strides[1]];
         for (let l = 0; l < m1; l++) W2.data[l * m0 + i] = start.B.data[start.B.offset + l * start.B.strides[0] + i * start.B.strides[1]] / scale;
       }
