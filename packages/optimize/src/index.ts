@@ -1,6 +1,6 @@
 /**
  * @nnid/optimize — one Levenberg–Marquardt least-squares solver for nnid's fits, behind a
- * step-strategy interface (dense normal equations first; a matrix-free strategy can follow).
+ * step-strategy interface: dense normal equations, or matrix-free CG on J v and J^T w with a block preconditioner.
  */
 export { leastSquares } from './levenberg-marquardt.ts';
 export type { DampingDecrease, DampingOptions, LeastSquaresReport, LeastSquaresResult, LevenbergMarquardtOptions } from './levenberg-marquardt.ts';

@@ -2,8 +2,8 @@
  * The step strategy: how the Levenberg–Marquardt loop gets its step
  * delta = (J^T J + lambda D)^-1 rhs. The loop itself only needs sums of squares, the gradient
  * J^T r, the scaling D and such solves; where J lives is the strategy's business. The dense
- * normal-equations strategy (J^T J formed, Cholesky) is the first implementation; a matrix-free
- * one (CG or LSMR on products J v and J^T w, issue 15) is meant to be the second.
+ * normal-equations strategy (J^T J formed, Cholesky) is the first implementation; the matrix-free
+ * one (matrix-free.ts: CG on products J v and J^T w, issue 15) the second.
  */
 import { invalidArgument, matrix, matrixFrom, type Float64View } from '@nnid/core';
 import { choleskyFactorization, choleskySolve, type CholeskyFactorization } from '@nnid/linalg';

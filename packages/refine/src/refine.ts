@@ -107,8 +107,8 @@ export interface RefineOptions {
    * products J v and J^T w through the layers (GEMMs on the N x m0 and N x m1 activations:
    * jacobian-operator.ts), preconditioned by blocks of J^T J (per first-layer unit, the second
    * layer whole), @nnid/optimize's matrixFreeStrategy; one thread whatever `threads`, so the same
-   * bits for any thread count; `matrixFree` tunes its CG. 'auto': the dense solver while its J and
-   * J^T J fit in 2 GiB, else the matrix-free one.
+   * bits for any thread count; `matrixFree` tunes its CG. 'auto': the dense solver while its J,
+   * J^T J and the blocks' copies fit in 4 GiB (8 (N F + 3 F^2) bytes), else the matrix-free one.
    */
   solver?: Solver;
   /** The matrix-free solver's CG: tolerance (default 1e-10), iterations per solve (default 2 F + 20), forcing (default 'adaptive'), preconditioner (default 'auto': the blocks). */

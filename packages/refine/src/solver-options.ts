@@ -4,20 +4,26 @@ import type { MatrixFreeOptions } from '@nnid/optimize';
 /**
  * How a fit's steps are solved: 'normal-equations' (J^T J formed and factored by Cholesky),
  * 'matrix-free' (CG on products J v and J^T w through the layers, J never formed:
- * jacobian-operator.ts), 'auto' (the dense one while its J and J^T J fit in
- * DENSE_MEMORY_LIMIT bytes, else the matrix-free one).
+ * jacobian-operator.ts), 'auto' (the dense one while its memory, about 8 (rows F + 3 F^2) bytes
+ * for J, J^T J and the row blocks' copies, stays within DENSE_MEMORY_LIMIT, else the matrix-free
+ * one: the dense solver was faster at every size where it ran, BENCHMARKS.md).
  */
 export type Solver = 'normal-equations' | 'matrix-free' | 'auto';
 export const SOLVERS: readonly Solver[] = ['normal-equations', 'matrix-free', 'auto'];
-/** 'auto' takes the dense solver while 8 (rows F + F^2) bytes (its J and J^T J) stay below this. */
-export const DENSE_MEMORY_LIMIT = 2 ** 31;
+/** 'auto' takes the dense solver while 8 (rows F + 3 F^2) bytes stay within this (4 GiB). */
+export const DENSE_MEMORY_LIMIT = 2 ** 32;
+
+/** The dense solver's memory in bytes for `rows` residuals and `free` parameters (J, J^T J, the blocks' copies). */
+export function denseSolverBytes(rows: number, free: number): number {
+  return 8 * (rows * free + 3 * free * free);
+}
 
 /** The solver and its CG options, checked; 'auto' resolved for `rows` residuals and `free` parameters. */
 export function checkSolver(o: { solver?: Solver; matrixFree?: MatrixFreeOptions }, rows: number, free: number): { solver: 'normal-equations' | 'matrix-free'; matrixFree: MatrixFreeOptions } {
   const chosen = checkChoice('solver', o.solver ?? 'normal-equations', SOLVERS);
   const matrixFree = o.matrixFree ?? {};
   if (matrixFree === null || typeof matrixFree !== 'object') invalidArgument('matrixFree', 'must be an object', matrixFree);
-  const solver = chosen === 'auto' ? (8 * (rows * free + free * free) <= DENSE_MEMORY_LIMIT ? 'normal-equations' : 'matrix-free') : chosen;
+  const solver = chosen === 'auto' ? (denseSolverBytes(rows, free) <= DENSE_MEMORY_LIMIT ? 'normal-equations' : 'matrix-free') : chosen;
   return { solver, matrixFree };
 }
 
