@@ -23,8 +23,12 @@ import type { QueryPlan } from './plan.ts';
 const GiB = 1024 ** 3;
 /** The main thread's own footprint (Node, tsx, the modules): measured 0.10 GiB before the first stage. */
 export const BASE_BYTES = 0.12 * GiB;
-/** A worker thread's footprint (its isolate, tsx, the modules). */
-export const WORKER_BYTES = 0.06 * GiB;
+/**
+ * A worker thread's footprint (its isolate, tsx, the modules). A run keeps two pools of `threads`
+ * workers (the sampler's and the rank-one solver's): measured peaks 0.29 GiB at (100, 50, 20) and
+ * 0.55-0.59 GiB at (200, 100, 30) with 2 threads before the refinement.
+ */
+export const WORKER_BYTES = 0.07 * GiB;
 /** The sampler's rows per evaluation batch (@nnid/hessian-sampler's maxBatchRows default). */
 const SAMPLER_BATCH_ROWS = 16384;
 /** The rank-one solver's starts per block (@nnid/rank1-solver's batch.ts). */
@@ -105,7 +109,7 @@ export function planMemory(options: ResolvedOptions, plan: QueryPlan, limit: { b
   const { inputDim: d, width1: m0, width2: m1, reducedDim: r } = plan.widths;
   const P = plan.parameterCount;
   const threads = options.threads;
-  const base = BASE_BYTES + (threads > 1 ? threads * WORKER_BYTES : 0);
+  const base = BASE_BYTES + (threads > 1 ? 2 * threads * WORKER_BYTES : 0);
   const stages: StageMemory[] = [];
   // gradients: the stack and, per thread, a batch of stencils (d + 1 rows of d numbers each, forward)
   const g = plan.queries.gradients > 0 ? Math.round(plan.queries.gradients / (d + 1)) : 0;
