@@ -26,8 +26,14 @@ export interface OnnxBlackBoxOptions {
    * the sampler; raise it for large models.
    */
   threads?: number;
-  /** Called as each sub-batch's answers arrive (see BatchListener). */
+  /** Called as each sub-batch's answers arrive (see BatchListener; one output only). */
   onBatch?: BatchListener;
+  /**
+   * 'one' (default): the model must answer one number per row ([n] or [n, 1]), the BlackBox
+   * contract. 'many': an output [n, k] is taken too; `outputs` is k and `evaluateOutputs` answers
+   * n x k (`evaluate` still refuses k > 1: a query is one input row, it returns k numbers).
+   */
+  outputs?: 'one' | 'many';
 }
 
 export interface OnnxBlackBox extends BlackBox {
@@ -35,6 +41,10 @@ export interface OnnxBlackBox extends BlackBox {
   /** Element type the model takes: 'float64' answers exactly; 'float32' rounds inputs to float32. */
   readonly inputType: 'float64' | 'float32';
   readonly batchSize: number;
+  /** k, the numbers each row's answer holds (1 unless opened with outputs 'many'). */
+  readonly outputs: number;
+  /** Every output of each row: n x k numbers, row-major (any k). */
+  evaluateOutputs(inputs: Float64View): Promise<Float64Array>;
   close(): Promise<void>;
 }
 
@@ -92,10 +102,22 @@ async function createSession(ort: Ort, bytes: Buffer, modelPath: string, threads
   throw new NnidError(ErrorCodes.fileRead, `cannot read ${modelPath}: not a model onnxruntime can load (${message.split('\n')[0]})`, { cause: first });
 }
 
+/** k answers per row, row-major, each finite; errors name the row and the output. */
+function checkRowsOfK(source: string, values: ArrayLike<number>, rows: number, first: number, k: number): Float64Array {
+  if (values.length !== rows * k) {
+    throw new NnidError(ErrorCodes.oracleOutput, `${source} answered ${values.length} numbers for rows ${first}–${first + rows - 1}, expected ${rows} x ${k}`);
+  }
+  const out = Float64Array.from(values);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new NnidError(ErrorCodes.oracleOutput, `${source} answered \`${out[i]}\` for row ${first + Math.floor(i / k)} (output ${i % k}), expected a finite number`);
+  }
+  return out;
+}
+
 /**
  * Opens an ONNX model as a BlackBox. The model must have one tensor input of shape [n, d]
  * (float64, or float32 with float32 accuracy) and a first output holding one number per row
- * ([n] or [n, 1]). Identity: the SHA-256 of the file's bytes, so a renamed copy shares its
+ * ([n] or [n, 1]; with `outputs: 'many'`, k numbers per row, [n, k], read by `evaluateOutputs`). Identity: the SHA-256 of the file's bytes, so a renamed copy shares its
  * stored answers and a retrained model does not.
  *
  * Errors: E_FILE_READ (unreadable file, not an ONNX model), E_DIMENSION_MISMATCH (the model's
@@ -148,12 +170,20 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
   if (out && (!out.isTensor || (out.type !== 'float64' && out.type !== 'float32'))) {
     return fail(`cannot use ${modelPath}: output '${out.name}' is ${out.isTensor ? `a ${out.type} tensor` : 'not a tensor'}, expected float64 (or float32) of shape [n] or [n, 1]`);
   }
+  let outputs = 1;
   if (out?.isTensor) {
     const shape = out.shape;
     const second = shape[1];
-    if (shape.length === 0 || shape.length > 2 || (shape.length === 2 && typeof second === 'number' && second !== 1)) {
+    const many = options.outputs === 'many' && shape.length === 2;
+    if (shape.length === 0 || shape.length > 2 || (shape.length === 2 && typeof second === 'number' && second !== 1 && !many)) {
       const shown = `[${shape.map((v) => (typeof v === 'number' && v >= 0 ? String(v) : String(v || '?'))).join(', ')}]`;
       return fail(`cannot use ${modelPath}: output '${out.name}' has shape ${shown} (${out.type}), expected [n] or [n, 1] (one number per row of the batch)`);
+    }
+    if (many && typeof second === 'number' && second > 0) outputs = second;
+    else if (many) {
+      // a symbolic k: one row of zeros tells it
+      const probe = await session.run({ [meta.name]: new ort.Tensor(meta.type, meta.type === 'float64' ? new Float64Array(inputDim) : new Float32Array(inputDim), [1, inputDim]) });
+      outputs = (probe[session.outputNames[0]].data as ArrayLike<number>).length;
     }
   }
   const inputName = meta.name;
@@ -162,9 +192,10 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
   const identity = `onnx:sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
   const source = `ONNX model ${name}`;
 
-  async function evaluate(inputs: Float64View): Promise<Float64Array> {
+  async function evaluateOutputs(inputs: Float64View): Promise<Float64Array> {
+    const k = outputs;
     const { rows, rowStride, colStride } = batchShape(inputs, inputDim, source);
-    const out = new Float64Array(rows);
+    const out = new Float64Array(rows * k);
     for (let start = 0; start < rows; start += batchSize) {
       const end = Math.min(rows, start + batchSize);
       const dense = copyRows(inputs, inputDim, start, end, rowStride, colStride);
@@ -176,14 +207,21 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
         throw new NnidError(ErrorCodes.oracle, `${source} failed on rows ${start}–${end - 1}: ${String((e as Error).message).split('\n')[0]}`, { cause: e });
       }
       const tensor = result[outputName];
-      const values = checkOutputs(source, tensor.data as ArrayLike<number>, end - start, start);
+      const values = k === 1 ? checkOutputs(source, tensor.data as ArrayLike<number>, end - start, start) : checkRowsOfK(source, tensor.data as ArrayLike<number>, end - start, start, k);
       tensor.dispose();
-      out.set(values, start);
-      if (options.onBatch) {
+      out.set(values, start * k);
+      if (options.onBatch && k === 1) {
         await options.onBatch({ data: dense, offset: 0, shape: [end - start, inputDim], strides: [inputDim, 1] }, values);
       }
     }
     return out;
+  }
+
+  async function evaluate(inputs: Float64View): Promise<Float64Array> {
+    if (outputs !== 1) {
+      throw new NnidError(ErrorCodes.oracleOutput, `${source} answers ${outputs} numbers per row: evaluate takes one; use evaluateOutputs (identifyOutputs; nnid identify does)`);
+    }
+    return evaluateOutputs(inputs);
   }
 
   let closed = false;
@@ -193,7 +231,9 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
     modelPath,
     inputType,
     batchSize,
+    outputs,
     evaluate,
+    evaluateOutputs,
     async close() {
       if (closed) return;
       closed = true;
