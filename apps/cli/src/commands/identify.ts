@@ -8,6 +8,7 @@ import { readNetworkAny, serializeNetwork, serializeNetworkV2, type ActivationNa
 import { evaluateGeneral, generalBlackBox } from '@nnid/oracle';
 import {
   findAdapter,
+  onnxBlackBox,
   openOracleFromSpec,
   ORACLE_ADAPTERS,
   oracleKind,
@@ -17,7 +18,7 @@ import {
   TOKEN_ENV,
   type SpecOracle,
 } from '@nnid/black-box';
-import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress } from '@nnid/pipeline';
+import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress, type MultiOutputBlackBox } from '@nnid/pipeline';
 import { studentFit, studentFitGeneral, type MultiOutputSource } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
@@ -71,8 +72,8 @@ options:
                        unit-norm rows, result in nnid.network/v1; general (default for a v2
                        file): f = C phi2(W2 phi1(W1 x + b1) + b2) + c with one output, rows of
                        any norm, result in nnid.network/v2 (the same stages, then the general
-                       refinement; not with --no-refine; with --method fit, the student
-                       fits every weight and bias, and a v2 file's k outputs)
+                       refinement; not with --no-refine or --method auto; with --method fit,
+                       the student fits every weight and bias, and a v2 file's k outputs)
   --method NAME        pipeline (default: the paper's method above), auto, or fit: the student fit, a
                        network of the shape --width1/--width2 (both required) fitted by
                        Levenberg-Marquardt from random starts to answers at Gaussian points
@@ -358,23 +359,36 @@ async function runAuto(
   return check.passed ? 0 : 1;
 }
 
-/** A v2 network file with k > 1 outputs: identifyOutputs on it (in process; no store), the result in v2. */
+/**
+ * A v2 network file with k > 1 outputs (in process), or an ONNX model answering k > 1 numbers per
+ * row (`box`): identifyOutputs on it (no store), the result in v2.
+ */
 async function runOutputs(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: { truth: GeneralNetwork; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; out: string },
+  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; out: string },
 ): Promise<number> {
-  const k = s.truth.outputs;
+  const k = s.box ? s.box.outputs : s.truth!.outputs;
   if (!s.refine || s.method === 'fit' || s.model === 'paper') throw new UsageError(`a network with k = ${k} outputs is identified as --model general only (with refinement, not --method fit)`);
-  if (values.store !== undefined) throw new UsageError(`--store is not available for a network with k = ${k} outputs (it runs in process)`);
+  if (values.store !== undefined) throw new UsageError(`--store is not available for a ${s.box ? 'model' : 'network'} with k = ${k} outputs (${s.box ? 'answers of k numbers are not stored yet' : 'it runs in process'})`);
   const maxQueries = optionalInt(values, 'max-queries', 0);
-  const activation = values.activation !== undefined ? parseActivation(values.activation as string) : s.truth.activation;
+  const activation = values.activation !== undefined ? parseActivation(values.activation as string) : s.truth!.activation;
   const net = s.truth;
-  const result = await identifyOutputs(
-    { inputDim: net.inputDim, outputs: k, identity: `v2-file:${String(values.network ?? values.oracle)}`, evaluate: async (x) => evaluateGeneral(net, x) },
-    { ...(s.width1 !== undefined ? { width1: s.width1 } : {}), ...(s.width2 !== undefined ? { width2: s.width2 } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), activation, seed: s.seed, threads: s.threads },
-  );
-  const report = { ...result.report, score: { afterRefinement: scoreGeneral(net, result.network) } };
+  const source: MultiOutputBlackBox = s.box ?? { inputDim: net!.inputDim, outputs: k, identity: `v2-file:${String(values.network ?? values.oracle)}`, evaluate: async (x) => evaluateGeneral(net!, x) };
+  let result;
+  try {
+    result = await identifyOutputs(source, {
+      ...(s.width1 !== undefined ? { width1: s.width1 } : {}),
+      ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
+      ...(maxQueries !== undefined ? { maxQueries } : {}),
+      activation,
+      seed: s.seed,
+      threads: s.threads,
+    });
+  } finally {
+    await s.box?.close();
+  }
+  const report = { ...result.report, ...(s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
   io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received) on ${s.threads} thread(s); wrote ${s.out}`);
@@ -440,6 +454,16 @@ export const command: Command = {
     const anyFile = specFile !== null ? readNetworkAny(specFile) : null;
     if (anyFile && anyFile.general.outputs > 1 && method === 'fit') return runFitOutputs(values, io, { truth: anyFile.general, model: modelGiven, seed, threads, out });
     if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out });
+    // an ONNX model answering k > 1 numbers per row: identifyOutputs as for a v2 file (its answers not stored)
+    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && method === 'pipeline') {
+      const inputDim = optionalInt(values, 'input-dim');
+      const box = await onnxBlackBox(String(values.oracle), { outputs: 'many', ...(inputDim !== undefined ? { inputDim } : {}) });
+      if (box.outputs > 1) {
+        const multi = { inputDim: box.inputDim, outputs: box.outputs, identity: box.identity, evaluate: (x: Parameters<typeof box.evaluateOutputs>[0]) => box.evaluateOutputs(x), close: () => box.close() };
+        return runOutputs(values, io, { truth: null, box: multi, width1, width2, seed, threads, refine, method, model: modelGiven, out });
+      }
+      await box.close();
+    }
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? (truthGeneral ? 'general' : 'paper');
     if (model === 'general' && (!refine || method === 'auto')) {
