@@ -251,7 +251,7 @@ export interface GeneralFitOptions {
   stallAbove?: number;
   innerSteps?: number;
   blasThreads?: number;
-  /** As refine's (RefineOptions.solver): 'normal-equations' (default), 'matrix-free' (J never formed), 'auto'. */
+  /** As refine's (RefineOptions.solver): 'auto' (default: dense within 4 GiB, else matrix-free), 'normal-equations', 'matrix-free' (J never formed). */
   solver?: Solver;
   /** The matrix-free solver's CG options (RefineOptions.matrixFree). */
   matrixFree?: MatrixFreeOptions;

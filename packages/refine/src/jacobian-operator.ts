@@ -73,8 +73,8 @@ const view = (data: Float64Array, rows: number, cols: number) => matrixFrom(data
 export const SECOND_LAYER_BLOCK_MAX = 3072;
 /** Past this many N Q^2 multiply-adds, the second layer's block is formed from every s-th row. */
 export const SECOND_LAYER_BLOCK_FLOPS = 5e10;
-/** Rows of a chunk of J's second-layer columns: about this many numbers (8 MB). */
-const CHUNK_NUMBERS = 1 << 20;
+/** Rows of a chunk of J's second-layer columns: about this many numbers (16 MB). */
+const CHUNK_NUMBERS = 1 << 21;
 
 /**
  * The fit's residuals r = f(X) - Y and its Jacobian's products, with the per-unit blocks of J^T J
@@ -125,6 +125,8 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
   });
   const lin = state();
   const scratch = state();
+  // the paper form's w o H1 (reused by every J^T w)
+  const weighted = general ? new Float64Array(0) : new Float64Array(N * m1);
 
   /** Forward pass at x into st (slopes when asked); returns sum r^2. */
   const forward = (x: Float64Array, st: ReturnType<typeof state>, slopes: boolean): number => {
@@ -391,7 +393,7 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
         out.set(matmul(view(w, N, k), view(H, N, m1), { transA: true }).data, oC);
         columnSums(w, k, out, oBias);
       } else {
-        L2 = new Float64Array(N * m1);
+        L2 = weighted;
         for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) L2[n * m1 + l] = w[n] * H1[n * m1 + l];
       }
       out.set(matmul(view(L2, N, m1), view(G, N, m0), { transA: true }).data, oB);

@@ -102,12 +102,12 @@ export interface RefineOptions {
    */
   innerSteps?: number;
   /**
-   * How each step is solved: 'normal-equations' (default): J^T J formed (row blocks, threads) and
+   * How each step is solved: 'normal-equations': J^T J formed (row blocks, threads) and
    * factored by Cholesky. 'matrix-free': neither J nor J^T J; steps by conjugate gradients on
    * products J v and J^T w through the layers (GEMMs on the N x m0 and N x m1 activations:
    * jacobian-operator.ts), preconditioned by blocks of J^T J (per first-layer unit, the second
    * layer whole), @nnid/optimize's matrixFreeStrategy; one thread whatever `threads`, so the same
-   * bits for any thread count; `matrixFree` tunes its CG. 'auto': the dense solver while its J,
+   * bits for any thread count; `matrixFree` tunes its CG. 'auto' (default): the dense solver while its J,
    * J^T J and the blocks' copies fit in 4 GiB (8 (N F + 3 F^2) bytes), else the matrix-free one.
    */
   solver?: Solver;

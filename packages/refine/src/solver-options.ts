@@ -4,7 +4,7 @@ import type { MatrixFreeOptions } from '@nnid/optimize';
 /**
  * How a fit's steps are solved: 'normal-equations' (J^T J formed and factored by Cholesky),
  * 'matrix-free' (CG on products J v and J^T w through the layers, J never formed:
- * jacobian-operator.ts), 'auto' (the dense one while its memory, about 8 (rows F + 3 F^2) bytes
+ * jacobian-operator.ts), 'auto' (the default: the dense one while its memory, about 8 (rows F + 3 F^2) bytes
  * for J, J^T J and the row blocks' copies, stays within DENSE_MEMORY_LIMIT, else the matrix-free
  * one: the dense solver was faster at every size where it ran, BENCHMARKS.md).
  */
@@ -20,7 +20,7 @@ export function denseSolverBytes(rows: number, free: number): number {
 
 /** The solver and its CG options, checked; 'auto' resolved for `rows` residuals and `free` parameters. */
 export function checkSolver(o: { solver?: Solver; matrixFree?: MatrixFreeOptions }, rows: number, free: number): { solver: 'normal-equations' | 'matrix-free'; matrixFree: MatrixFreeOptions } {
-  const chosen = checkChoice('solver', o.solver ?? 'normal-equations', SOLVERS);
+  const chosen = checkChoice('solver', o.solver ?? 'auto', SOLVERS);
   const matrixFree = o.matrixFree ?? {};
   if (matrixFree === null || typeof matrixFree !== 'object') invalidArgument('matrixFree', 'must be an object', matrixFree);
   const solver = chosen === 'auto' ? (denseSolverBytes(rows, free) <= DENSE_MEMORY_LIMIT ? 'normal-equations' : 'matrix-free') : chosen;
