@@ -13,6 +13,7 @@
  * (retry-policy.ts). Each step below is a file of its own.
  */
 import { ErrorCodes, invalidArgument, NnidError, type Oracle } from '@nnid/core';
+import { identifyActivationAuto, type AutoIdentifyOptions, type AutoIdentifyResult } from './activation-auto.ts';
 import type { AttemptContext } from './attempt.ts';
 import { runAttempts } from './attempt-runner.ts';
 import { RunBudget } from './budget-run.ts';
@@ -67,12 +68,14 @@ function checkThreshold(resolved: ResolvedOptions, sigma: number, ctx: AttemptCo
  * const { network, report } = await identify(oracle, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
  * report.queries.total; report.plan.multipleOfP; report.networkBeforeRefinement;
  */
-export async function identify(oracle: Oracle, options: IdentifyOptions): Promise<IdentifyResult> {
+export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Promise<AutoIdentifyResult> {
+  // activation 'auto': identify with a probe pair, then every candidate pair on its answers (activation-auto.ts)
+  if (options?.activation === 'auto') return identifyActivationAuto(identify, oracle, options);
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') {
     invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
   }
-  const resolved = resolveOptions(options, oracle.inputDim);
+  const resolved = resolveOptions(options as IdentifyOptions, oracle.inputDim);
   const d = oracle.inputDim;
   const countsAtStart = oracle.counts();
   // maxQueries, refinementData: the floor checked before any query, counts lowered (budget-run.ts)

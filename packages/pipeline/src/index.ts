@@ -2,6 +2,8 @@ export { score, scoreGeneral, matchWeights, testPoints } from './score.ts';
 export type { Score, ScoreOptions, WeightScore, FunctionError, GeneralScore } from './score.ts';
 export { hungarian } from './hungarian.ts';
 export { identify } from './identify.ts';
+export { candidatePairs } from './activation-auto.ts';
+export type { ActivationCandidate, ActivationSearchReport, AutoIdentifyOptions, AutoIdentifyResult } from './activation-auto.ts';
 export type { IdentifyModel, IdentifyOptions } from './options.ts';
 export { OPTIONS } from './options.ts';
 export type { IdentifyResult, IdentifyReport } from './report.ts';

@@ -1,0 +1,94 @@
+/**
+ * identify with activation 'auto' (model 'general'): the activations are found by trying the
+ * candidate pairs on the answers already paid. Exact = relative L2 <= 1e-8 on 10^4 Gaussian points
+ * and the truth-free check passed; the pair found is the true one (or, for sigmoid, tanh: the same
+ * functions in the general form).
+ */
+import { describe, expect, it } from 'vitest';
+import { matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
+import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
+import { candidatePairs, identify } from '@nnid/pipeline';
+
+function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
+  const X = matrix(10_000, truth.inputDim);
+  rng(123).fillNormal(X.data);
+  const a = evaluateGeneral(truth, X).data;
+  const b = evaluateGeneral(other, X).data;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += a[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+const CASES: { layer1: ActivationName; layer2: ActivationName; seed: number }[] = [
+  { layer1: 'tanh', layer2: 'tanh', seed: 2 },
+  // the probe (tanh/tanh) fails; tanh/gelu_tanh screens first (gelu_tanh is within ~3e-5 of gelu), fails, and gelu refitted from it passes
+  { layer1: 'tanh', layer2: 'gelu', seed: 2 },
+];
+
+describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
+  for (const { layer1, layer2, seed } of CASES) {
+    it(`${layer1}/${layer2}: the pair is found and the network is exact`, async () => {
+      const truth = randomGeneralNetwork({ inputDim: 10, width1: 6, width2: 3, activation: { layer1, layer2 }, seed, directions: 'orthonormal' });
+      const oracle = createOracle(generalBlackBox(truth));
+      const { networkGeneral, report } = await identify(oracle, { width1: 6, width2: 3, activation: 'auto', seed: 1, threads: 2, model: 'general' });
+      expect(report.check.passed).toBe(true);
+      expect(report.activationSearch?.chosen).toEqual({ layer1, layer2 });
+      expect(networkGeneral?.activation).toEqual({ layer1, layer2 });
+      expect(relativeL2(truth, networkGeneral!)).toBeLessThan(1e-8);
+      // the chosen candidate passed
+      const search = report.activationSearch!;
+      const chosen = search.candidates.find((c) => c.layer1 === layer1 && c.layer2 === layer2)!;
+      expect(chosen.passed).toBe(true);
+      expect(chosen.relativeResidual).toBeLessThanOrEqual(search.threshold);
+      // a row is paid once, whatever the number of candidates run
+      expect(search.queries.paid).toBe(oracle.counts().paid);
+      expect(search.queries.paid).toBeLessThanOrEqual(search.queries.answered);
+    });
+  }
+
+  it('says when no pair passes, with every residual tried', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
+    const { report } = await identify(createOracle(generalBlackBox(truth)), {
+      width1: 4,
+      width2: 2,
+      activation: 'auto',
+      seed: 1,
+      threads: 1,
+      model: 'general',
+      refineMaxIterations: 1,
+      upperFitIterations: 1,
+      retryFactors: [],
+    });
+    expect(report.check.passed).toBe(false);
+    const search = report.activationSearch!;
+    expect(search.chosen).toBeNull();
+    const tried = search.candidates.filter((c) => c.relativeResidual !== null);
+    expect(tried.length).toBe(4);
+    expect(tried.every((c) => c.passed === false && c.relativeResidual! > search.threshold)).toBe(true);
+    const warning = report.warnings.find((w) => w.startsWith("activation 'auto': no candidate pair passed the truth-free check"));
+    expect(warning).toBeDefined();
+    for (const c of tried) expect(warning).toContain(`${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
+    // the screen gave every candidate pair a residual
+    expect(search.candidates.length).toBe(36);
+    expect(search.candidates.every((c) => c.screenResidual !== null && Number.isFinite(c.screenResidual))).toBe(true);
+  });
+
+  it('candidate pairs: 49 in the paper form, 36 in the general form (sigmoid is tanh there)', () => {
+    expect(candidatePairs('paper').pairs.length).toBe(49);
+    const general = candidatePairs('general');
+    expect(general.pairs.length).toBe(36);
+    expect(general.pairs.some((p) => p.layer1 === 'sigmoid' || p.layer2 === 'sigmoid')).toBe(false);
+    expect(general.equivalent[0]).toContain('sigmoid(t) = (1 + tanh(t / 2)) / 2');
+  });
+
+  it("refuses refine false with activation 'auto' in the house template", async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 1 });
+    await expect(identify(createOracle(generalBlackBox(truth)), { activation: 'auto', seed: 1, refine: false })).rejects.toThrow(
+      "invalid argument. `refine` must be true with activation 'auto'. Value: `false`.",
+    );
+  });
+});
