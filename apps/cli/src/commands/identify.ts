@@ -65,7 +65,8 @@ options:
   --width1 M0          first hidden layer width (default: dimension of range(A) from gradients)
   --width2 M1          second hidden layer width (default: the entangled weights found)
   --activation NAME    tanh, sigmoid, or a layer1/layer2 pair such as tanh/sigmoid (default: the
-                       activations the network file names; the method assumes them known)
+                       activations the network file names; the method assumes them known), or
+                       auto: every candidate pair tried on the answers paid (report.activationSearch)
   --threads T          worker threads (default: the number of cores); results do not depend on it
   --no-refine          the paper's pipeline alone, without refinement
   --model NAME         paper (default for a v1 file and other black boxes): f = sum_l phi2(...),
@@ -478,8 +479,14 @@ export const command: Command = {
       await oracle.close();
       throw new UsageError(`--width2 must be <= the input dimension (${oracle.inputDim}, the largest first width), got '${width2}'`);
     }
+    // --activation auto: every candidate pair tried on the answers paid (identify's activation 'auto')
+    const activationAuto = values.activation !== undefined && String(values.activation).trim() === 'auto';
+    if (activationAuto && (method !== 'pipeline' || !refine)) {
+      await oracle.close();
+      throw new UsageError(`--activation auto is available with --method pipeline and refinement only (the candidates are told apart by the refinement's residual)`);
+    }
     const activation =
-      values.activation !== undefined ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
+      values.activation !== undefined && !activationAuto ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
     if (method === 'fit' && model === 'general') {
       const activationSource = values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default';
       return runFitGeneral(values, io, { source: oracle, close: () => oracle.close(), truth: truthGeneral, description, activation, activationSource, seed, threads, out });
@@ -505,7 +512,7 @@ export const command: Command = {
       result = await identify(oracle, {
         ...(width1 !== undefined ? { width1 } : {}),
         ...(width2 !== undefined ? { width2 } : {}),
-        activation,
+        activation: activationAuto ? 'auto' : activation,
         seed,
         threads,
         refine,
@@ -550,6 +557,11 @@ export const command: Command = {
     const check = result.report.check;
     if (check.passed !== null) {
       io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+    }
+    const search = result.report.activationSearch;
+    if (search) {
+      const tried = search.candidates.filter((c) => c.relativeResidual !== null).map((c) => `${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
+      io.out(search.chosen ? `activation auto: ${search.chosen.layer1}/${search.chosen.layer2} (residuals: ${tried.join(', ')})` : `activation auto: no candidate pair passed the check (residuals: ${tried.join(', ')})`);
     }
     if (values.report !== undefined) {
       const { writeRunReport } = await import('./report.ts'); // loads Vega only when asked
