@@ -42,6 +42,8 @@ export interface AttemptReport extends PreparedReport {
   networkAfterRefinement: NetworkJson | null;
   /** With model 'general': this attempt's general network after refinement (nnid.network/v2), else null. */
   networkGeneralAfterRefinement: GeneralNetworkJson | null;
+  /** With model 'general' and m1 inferred: second-layer units removed after the fit passed (each removal refitted and still passing); else null. */
+  prunedUnits: number | null;
   /** Relative residual after refinement on its data (null without refinement). */
   refinedResidual: number | null;
   /** The queries of its shift fit and refinement. */
@@ -106,7 +108,7 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
         return refineGeneralStages(
           prepared.network,
           ctx.fitData,
-          { seed: attemptSeedOf(options, prepared.step), upperFitIterations: options.upperFitIterations, upperFitCostTolerance: UPPER_FIT_COST_TOLERANCE, maxIterations: options.refineMaxIterations, goodResidual: options.retryResidual },
+          { seed: attemptSeedOf(options, prepared.step), upperFitIterations: options.upperFitIterations, upperFitCostTolerance: UPPER_FIT_COST_TOLERANCE, maxIterations: options.refineMaxIterations, goodResidual: options.retryResidual, pruneUnits: options.width2 === undefined },
           (it, res) => run.step('refine', it, 0, `relative residual ${res.toExponential(2)}`),
         );
       },
@@ -147,6 +149,7 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
     refinedResidual: refined ? refined.refine.relativeResidual : general ? general.refine.relativeResidual : null,
     networkAfterRefinement: refined ? serializeNetwork(refined.network) : null,
     networkGeneralAfterRefinement: general ? serializeNetworkV2(general.network) : null,
+    prunedUnits: general ? general.prunedUnits : null,
     queries: prepared.ledger.queries,
     seconds: (performance.now() - prepared.started) / 1000,
   };

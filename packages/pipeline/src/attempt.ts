@@ -201,7 +201,10 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
   });
   checkStopped();
   const firstLayer = completed.firstLayer; // reduced coordinates
-  const entangled = await run.stage('entangled', () => entangledPart(ctx, { firstLayer, firstSearch, attribution, width2Given, seed, solver }), { attempt: ledger });
+  // model 'general', m1 inferred: the attribution's count can exceed m0 (52 entangled candidates
+  // on an (8, 4, 2) network: its refinement ran 455 s); m1 <= m0, so then the spectrum's estimate
+  const entangledWidth = width2Given ?? (options.model === 'general' && attribution.entangled.length > m0 ? m1 : undefined);
+  const entangled = await run.stage('entangled', () => entangledPart(ctx, { firstLayer, firstSearch, attribution, width2Given: entangledWidth, seed, solver }), { attempt: ledger });
   checkStopped();
 
   // back to R^d

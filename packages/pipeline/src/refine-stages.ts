@@ -77,6 +77,8 @@ export interface GeneralStagesResult {
   refine: RefineReport;
   /** Starts tried (factored fits from the pipeline's pattern, then random second layers) and full fits run until one passed `goodResidual`. */
   starts: { factored: number; random: number; fullFits: number };
+  /** Second-layer units removed after the fit passed (`pruneUnits`): each one's removal and refit still passed. */
+  prunedUnits: number;
 }
 
 /**
@@ -122,7 +124,7 @@ type Ranked = { network: GeneralNetwork; residual: number };
 export async function refineGeneralStages(
   start: Network,
   data: { inputs: Float64View; values: Float64Array },
-  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'> & { goodResidual?: number },
+  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'> & { goodResidual?: number; pruneUnits?: boolean },
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<GeneralStagesResult> {
   const general = toGeneral(start);
@@ -172,8 +174,42 @@ export async function refineGeneralStages(
     }
     const refined = await fitGeneralNetwork(current, data, { maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) });
     counts.fullFits++;
-    if (best === null || refined.report.relativeResidual < best.refine.relativeResidual) best = { network: refined.network, upperFit, refine: refined.report, starts: counts };
+    if (best === null || refined.report.relativeResidual < best.refine.relativeResidual) best = { network: refined.network, upperFit, refine: refined.report, starts: counts, prunedUnits: 0 };
     if (best.refine.relativeResidual <= goodResidual) break;
   }
-  return best!;
+  return options.pruneUnits && best!.refine.relativeResidual <= goodResidual ? pruneSecondLayer(best!, data, options.maxIterations, goodResidual) : best!;
+}
+
+/** `net` without unit l of its second layer (W2's row, b2's entry, C's column). */
+function withoutUnit(net: GeneralNetwork, l: number): GeneralNetwork {
+  const { width1: m0, width2: m1, outputs: k } = net;
+  const W2 = matrix(m1 - 1, m0);
+  const C = matrix(k, m1 - 1);
+  const b2 = new Float64Array(m1 - 1);
+  for (let j = 0, t = 0; j < m1; j++) {
+    if (j === l) continue;
+    for (let i = 0; i < m0; i++) W2.data[t * m0 + i] = net.W2.data[net.W2.offset + j * net.W2.strides[0] + i * net.W2.strides[1]];
+    for (let o = 0; o < k; o++) C.data[o * (m1 - 1) + t] = net.C.data[net.C.offset + o * net.C.strides[0] + j * net.C.strides[1]];
+    b2[t] = net.b2[j];
+    t++;
+  }
+  return { ...net, width2: m1 - 1, W2, b2, C };
+}
+
+/**
+ * Widths inferred (issue 13 item 5): a passing fit may hold a second-layer unit the function does
+ * not need (its output weights ~0, or two units sharing one's work), which is not identifiable and
+ * must not be reported. Each unit in turn is removed, (C, c) solved and every weight refitted; a
+ * removal whose refit still passes is kept, and the units are tried again.
+ */
+async function pruneSecondLayer(found: GeneralStagesResult, data: { inputs: Float64View; values: Float64Array }, maxIterations: number, goodResidual: number): Promise<GeneralStagesResult> {
+  let current = found;
+  for (let l = 0; l < current.network.width2 && current.network.width2 > 1; ) {
+    const refit = await fitGeneralNetwork(fitOutputLayer(withoutUnit(current.network, l), data), data, { maxIterations });
+    if (refit.report.relativeResidual <= goodResidual) {
+      current = { ...current, network: refit.network, refine: refit.report, prunedUnits: current.prunedUnits + 1 };
+      l = 0;
+    } else l++;
+  }
+  return current;
 }
