@@ -5,6 +5,8 @@
  * the same bits for 1 and 2 threads; and a fit at P ~ 6,000 in a child process whose peak memory
  * stays below 8 P^2 bytes (one P x P matrix).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { generalParameterCount, matrix, parameterCount, rng, type GeneralNetwork, type Network } from '@nnid/core';
 import { evaluateGeneral, evaluateNetwork, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
@@ -13,6 +15,7 @@ import { perturb } from './helpers.ts';
 import { residualsAndJacobian } from '../src/params.ts';
 import { generalResiduals } from '../src/general.ts';
 import { networkOperator } from '../src/jacobian-operator.ts';
+import { checkSolver, DENSE_MEMORY_LIMIT, denseSolverBytes } from '../src/solver-options.ts';
 
 function gaussian(n: number, d: number, seed: number) {
   const X = matrix(n, d);
@@ -204,6 +207,10 @@ describe("solver 'matrix-free'", () => {
     const data = { inputs, values: evaluateNetwork(truth, inputs) };
     const auto = await fitNetwork(perturb(truth, 0.02, 62), data, { solver: 'auto' });
     expect(auto.report.strategy).toBe('normal-equations');
+    // (100, 50, 20) on 4 P rows: dense (~2 GB); (200, 100, 30) on 4 P rows: matrix-free (~30 GB dense)
+    expect(checkSolver({ solver: 'auto' }, 4 * 6070, 6070).solver).toBe('normal-equations');
+    expect(checkSolver({ solver: 'auto' }, 4 * 23130, 23130).solver).toBe('matrix-free');
+    expect(denseSolverBytes(4 * 23130, 23130)).toBeGreaterThan(DENSE_MEMORY_LIMIT);
     const general = randomGeneralNetwork({ inputDim: 6, width1: 3, width2: 2, outputs: 1, activation: 'tanh', seed: 63 });
     await expect(fitGeneralNetwork(general, { inputs, values: data.values }, { solver: 'cg' as 'auto' })).rejects.toThrow(
       "invalid argument. `solver` must be one of 'normal-equations', 'matrix-free', 'auto'. Value: `cg`.",
@@ -212,4 +219,18 @@ describe("solver 'matrix-free'", () => {
       "invalid argument. `preconditioner` must be one of 'auto', 'blocks', 'jacobi'. Value: `ilu`.",
     );
   });
+
+  // ~35 s of CPU on the native tier, ~55 s on the TypeScript tier (BENCHMARKS.md)
+  it('fits P = 6,070 parameters in a child process with peak memory below 8 P^2 bytes (one P x P matrix), and converges', () => {
+    const script = fileURLToPath(new URL('./large-fit.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 840_000 });
+    expect(run.stderr).toBe('');
+    const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    expect(out.parameters).toBe(6070);
+    expect(out.success).toBe(true);
+    expect(out.relativeResidual).toBeLessThan(1e-8);
+    expect(out.relativeResidual).toBeLessThan(1e-2 * out.initialRelativeResidual);
+    expect(out.maxParameterError).toBeLessThan(0.1 * out.initialParameterError);
+    expect(out.maxRSS).toBeLessThan(8 * out.parameters ** 2);
+  }, 900_000);
 });
