@@ -21,6 +21,7 @@ import { createOracle } from '@nnid/oracle';
 import { fitGeneralNetwork, fitNetwork, fitOutputLayer } from '@nnid/refine';
 import { stageSeed } from './identify-geometry.ts';
 import type { IdentifyOptions } from './options.ts';
+import type { PruneReport } from './prune.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
 
 type Pair = { layer1: ActivationName; layer2: ActivationName };
@@ -54,7 +55,8 @@ export interface ActivationSearchReport {
   seconds: number;
 }
 
-export type AutoIdentifyResult = IdentifyResult & { report: IdentifyReport & { activationSearch?: ActivationSearchReport } };
+/** identify's result; its report with `activationSearch` (activation 'auto') and `pruning` (model 'general', a width inferred). */
+export type AutoIdentifyResult = IdentifyResult & { report: IdentifyReport & { activationSearch?: ActivationSearchReport; pruning?: PruneReport } };
 
 /** The probe pair: what identify runs with before the search. */
 export const PROBE: Pair = { layer1: 'tanh', layer2: 'tanh' };

@@ -23,6 +23,7 @@ import { checkMemoryPlan, describeMemoryPlan, memoryLimit, planMemory } from './
 import { buildResult, type IdentifyResult } from './report.ts';
 import { firstPlan } from './retry-policy.ts';
 import { hessians, noiseLevel, Pools, rangeOfA } from './sample-stages.ts';
+import { pruneInferredWidths } from './prune.ts';
 import { createRun, type Run } from './stages.ts';
 import { firstWidth } from './widths.ts';
 
@@ -115,7 +116,8 @@ export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Pr
     const attempts = await runAttempts(ctx, steps, threshold);
     warnings.push(...attempts.warnings);
     if (attempts.attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);
-    return buildResult({
+    // with a width inferred: units with no contribution pruned and the rest refitted (prune.ts)
+    return await pruneInferredWidths(buildResult({
       options: resolved,
       run,
       startedAt,
@@ -132,7 +134,7 @@ export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Pr
       warnings,
       refinementData: ctx.fitData,
       budget: budget.plan,
-    });
+    }), resolved);
   } finally {
     await pools.close();
   }

@@ -1,0 +1,189 @@
+/**
+ * Units with no contribution, pruned (issue 13 item 5): with widths inferred, a general network can
+ * come out exact with a unit too many whose outgoing weights are ~0 (or whose output is constant
+ * on the data: then it is a bias). Such a unit is not identifiable and must not be reported as
+ * one. A unit's contribution is the rms over the data of what it adds to the next layer, less its
+ * mean (a constant is absorbed into the next layer's bias), relative to the rms of f: below
+ * `tolerance` the unit goes, its mean moves into the bias, and the smaller network is refitted.
+ */
+import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { fitGeneralNetwork } from '@nnid/refine';
+
+export interface UnitContribution {
+  layer: 1 | 2;
+  unit: number;
+  /** rms over the data of the unit's centred contribution to the next layer, relative to rms(f). */
+  relative: number;
+}
+
+export interface PruneReport {
+  /** Every unit's relative contribution. */
+  contributions: UnitContribution[];
+  /** Units removed (indices in the network before pruning). */
+  removed: { layer1: number[]; layer2: number[] };
+  /** Widths before and after. */
+  widthsBefore: [number, number];
+  widthsAfter: [number, number];
+  /** Relative residual of the refit of the pruned network on the data (null: nothing pruned). */
+  refitResidual: number | null;
+}
+
+/** Default: a unit adding less than 1e-7 of rms(f) is dead (an exact fit's live units add ~1e-2 and more). */
+export const PRUNE_TOLERANCE = 1e-7;
+
+/** The hidden layers' outputs on the data: H1 (n x m0), H2 (n x m1). */
+function hidden(net: GeneralNetwork, X: Float64View): { H1: Float64Array; H2: Float64Array } {
+  const n = X.shape[0];
+  const d = net.inputDim;
+  const { width1: m0, width2: m1 } = net;
+  const x = toDense(X).data;
+  const W1 = toDense(net.W1).data;
+  const W2 = toDense(net.W2).data;
+  const phi1 = activation(net.activation.layer1);
+  const phi2 = activation(net.activation.layer2);
+  const H1 = new Float64Array(n * m0);
+  const H2 = new Float64Array(n * m1);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < m0; i++) {
+      let s = net.b1[i];
+      for (let j = 0; j < d; j++) s += W1[i * d + j] * x[r * d + j];
+      H1[r * m0 + i] = phi1.value(s);
+    }
+    for (let l = 0; l < m1; l++) {
+      let s = net.b2[l];
+      for (let i = 0; i < m0; i++) s += W2[l * m0 + i] * H1[r * m0 + i];
+      H2[r * m1 + l] = phi2.value(s);
+    }
+  }
+  return { H1, H2 };
+}
+
+/** rms over rows of (column `col` of H, centred) times the norm of the outgoing weights `out`. */
+function centredRms(H: Float64Array, n: number, width: number, col: number, outNorm: number): { rms: number; mean: number } {
+  let mean = 0;
+  for (let r = 0; r < n; r++) mean += H[r * width + col];
+  mean /= n;
+  let sq = 0;
+  for (let r = 0; r < n; r++) sq += (H[r * width + col] - mean) ** 2;
+  return { rms: Math.sqrt(sq / n) * outNorm, mean };
+}
+
+/**
+ * Removes the units that add less than `tolerance` of rms(f) on `data` (their mean into the next
+ * bias) and refits the smaller network on the data; returns it with every unit's contribution.
+ * Nothing to remove: the network as it is, refitResidual null.
+ */
+export async function pruneDeadUnits(
+  net: GeneralNetwork,
+  data: { inputs: Float64View; values: Float64Array },
+  options: { tolerance?: number; maxIterations?: number } = {},
+): Promise<{ network: GeneralNetwork; report: PruneReport }> {
+  const tolerance = options.tolerance ?? PRUNE_TOLERANCE;
+  const n = data.inputs.shape[0];
+  const k = net.outputs;
+  const { width1: m0, width2: m1 } = net;
+  let fsq = 0;
+  for (const v of data.values) fsq += v * v;
+  const fRms = Math.sqrt(fsq / data.values.length) || 1;
+  const { H1, H2 } = hidden(net, data.inputs);
+  const W2 = toDense(net.W2).data;
+  const C = toDense(net.C).data;
+  const contributions: UnitContribution[] = [];
+  const b2 = Float64Array.from(net.b2);
+  const c = Float64Array.from(net.c);
+  const dead2: number[] = [];
+  for (let l = 0; l < m1; l++) {
+    let norm = 0;
+    for (let o = 0; o < k; o++) norm += C[o * m1 + l] ** 2;
+    const { rms, mean } = centredRms(H2, n, m1, l, Math.sqrt(norm));
+    contributions.push({ layer: 2, unit: l, relative: rms / fRms });
+    if (rms / fRms < tolerance && m1 - dead2.length > 1) {
+      dead2.push(l);
+      for (let o = 0; o < k; o++) c[o] += C[o * m1 + l] * mean;
+    }
+  }
+  const dead1: number[] = [];
+  for (let i = 0; i < m0; i++) {
+    let norm = 0;
+    for (let l = 0; l < m1; l++) if (!dead2.includes(l)) norm += W2[l * m0 + i] ** 2;
+    const { rms, mean } = centredRms(H1, n, m0, i, Math.sqrt(norm));
+    // relative to f through the next layer's scale: a first-layer unit's reach into f is bounded by
+    // phi2' C, taken as 1 here (a dead unit's is ~0 either way)
+    contributions.push({ layer: 1, unit: i, relative: rms / fRms });
+    if (rms / fRms < tolerance && m0 - dead1.length > 1) {
+      dead1.push(i);
+      for (let l = 0; l < m1; l++) b2[l] += W2[l * m0 + i] * mean;
+    }
+  }
+  const widthsBefore: [number, number] = [m0, m1];
+  if (dead1.length === 0 && dead2.length === 0) {
+    return { network: net, report: { contributions, removed: { layer1: [], layer2: [] }, widthsBefore, widthsAfter: widthsBefore, refitResidual: null } };
+  }
+  const keep1 = Array.from({ length: m0 }, (_, i) => i).filter((i) => !dead1.includes(i));
+  const keep2 = Array.from({ length: m1 }, (_, l) => l).filter((l) => !dead2.includes(l));
+  const d = net.inputDim;
+  const W1d = toDense(net.W1).data;
+  const nW1 = matrix(keep1.length, d);
+  keep1.forEach((i, a) => nW1.data.set(W1d.subarray(i * d, (i + 1) * d), a * d));
+  const nW2 = matrix(keep2.length, keep1.length);
+  keep2.forEach((l, b) => keep1.forEach((i, a) => (nW2.data[b * keep1.length + a] = W2[l * m0 + i])));
+  const nC = matrix(k, keep2.length);
+  for (let o = 0; o < k; o++) keep2.forEach((l, b) => (nC.data[o * keep2.length + b] = C[o * m1 + l]));
+  const pruned: GeneralNetwork = {
+    ...net,
+    width1: keep1.length,
+    width2: keep2.length,
+    W1: nW1,
+    b1: Float64Array.from(keep1, (i) => net.b1[i]),
+    W2: nW2,
+    b2: Float64Array.from(keep2, (l) => b2[l]),
+    C: nC,
+    c,
+  };
+  const refit = await fitGeneralNetwork(pruned, data, { maxIterations: options.maxIterations ?? 100 });
+  return {
+    network: refit.network,
+    report: { contributions, removed: { layer1: dead1, layer2: dead2 }, widthsBefore, widthsAfter: [keep1.length, keep2.length], refitResidual: refit.report.relativeResidual },
+  };
+}
+
+/**
+ * identify's last step with model 'general' and a width not given: the dead units of the network
+ * found pruned and the rest refitted on the refinement's data (no new query); the pruned network
+ * is taken when its refit passes the check's threshold. `report.pruning` says what was removed and
+ * every unit's contribution (the widths' evidence with the Hessian spectrum, report.spectrum).
+ */
+export async function pruneInferredWidths<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
+  result: R,
+  options: { model: string; width1?: number; width2?: number; refineMaxIterations: number },
+): Promise<R & { report: { pruning?: PruneReport } }> {
+  if (options.model !== 'general' || (options.width1 !== undefined && options.width2 !== undefined) || !result.networkGeneral || !result.refinementData) return result;
+  const { network, report } = await pruneDeadUnits(result.networkGeneral, result.refinementData, { maxIterations: options.refineMaxIterations });
+  if (report.refitResidual === null) return { ...result, report: { ...result.report, pruning: report } };
+  const threshold = result.report.check.threshold;
+  if (report.refitResidual > threshold) return { ...result, report: { ...result.report, pruning: report, warnings: [...result.report.warnings, `dead units found (${describeRemoved(report)}) but the pruned network's refit did not pass the check (${report.refitResidual.toExponential(2)}): kept as found`] } };
+  const [width1, width2] = report.widthsAfter;
+  return {
+    ...result,
+    networkGeneral: network,
+    report: {
+      ...result.report,
+      widths: { ...result.report.widths, width1, width2, width2Source: `${result.report.widths.width2Source}; ${describeRemoved(report)} pruned (no contribution), refitted` },
+      check: { ...result.report.check, relativeResidual: report.refitResidual, passed: true },
+      pruning: report,
+    },
+  };
+}
+
+interface PrunableReport {
+  widths: { width1: number; width2: number; width2Source: string };
+  check: { relativeResidual: number | null; threshold: number; passed: boolean | null };
+  warnings: string[];
+}
+
+function describeRemoved(report: PruneReport): string {
+  const parts: string[] = [];
+  if (report.removed.layer1.length) parts.push(`first-layer unit(s) ${report.removed.layer1.join(', ')}`);
+  if (report.removed.layer2.length) parts.push(`second-layer unit(s) ${report.removed.layer2.join(', ')}`);
+  return parts.join(' and ');
+}

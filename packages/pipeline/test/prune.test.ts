@@ -1,0 +1,70 @@
+/**
+ * pruneDeadUnits: a unit whose outgoing weights are zero (or whose output is constant on the data)
+ * is removed, its mean moved into the next bias, and the smaller network refitted to the same
+ * function; live units are kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { matrix, rng, toDense, type GeneralNetwork } from '@nnid/core';
+import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
+import { pruneDeadUnits } from '../src/prune.ts';
+
+/** `net` with one more second-layer unit (random weights in, zero out) and one more first-layer unit (random in, zero out). */
+function withDeadUnits(net: GeneralNetwork, seed: number): GeneralNetwork {
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = net;
+  const s = rng(seed);
+  const W1 = matrix(m0 + 1, d);
+  W1.data.set(toDense(net.W1).data);
+  s.split(1).fillNormal(W1.data.subarray(m0 * d));
+  const W2 = matrix(m1 + 1, m0 + 1);
+  const old = toDense(net.W2).data;
+  for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2.data[l * (m0 + 1) + i] = old[l * m0 + i];
+  s.split(2).fillNormal(W2.data.subarray(m1 * (m0 + 1), (m1 + 1) * (m0 + 1)));
+  const C = matrix(k, m1 + 1);
+  const oldC = toDense(net.C).data;
+  for (let o = 0; o < k; o++) for (let l = 0; l < m1; l++) C.data[o * (m1 + 1) + l] = oldC[o * m1 + l];
+  return { ...net, width1: m0 + 1, width2: m1 + 1, W1, b1: Float64Array.from([...net.b1, 0.3]), W2, b2: Float64Array.from([...net.b2, -0.2]), C };
+}
+
+function data(net: GeneralNetwork, n: number, seed: number) {
+  const inputs = matrix(n, net.inputDim);
+  rng(seed).fillNormal(inputs.data);
+  return { inputs, values: toDense(evaluateGeneral(net, inputs)).data };
+}
+
+describe('pruneDeadUnits', () => {
+  for (const outputs of [1, 3]) {
+    it(`k = ${outputs}: one dead unit per layer removed, the function kept (relative residual <= 1e-12)`, async () => {
+      const truth = randomGeneralNetwork({ inputDim: 8, width1: 5, width2: 3, outputs, activation: 'tanh', seed: 4, directions: 'orthonormal' });
+      const padded = withDeadUnits(truth, 9);
+      const fit = data(padded, 400, 1);
+      // the padded network is the same function
+      const direct = data(truth, 400, 1);
+      for (let i = 0; i < fit.values.length; i++) expect(Math.abs(fit.values[i] - direct.values[i])).toBeLessThan(1e-12);
+      const { network, report } = await pruneDeadUnits(padded, fit);
+      expect(report.removed).toEqual({ layer1: [5], layer2: [3] });
+      expect(report.widthsAfter).toEqual([5, 3]);
+      expect(network.width1).toBe(5);
+      expect(network.width2).toBe(3);
+      expect(report.refitResidual!).toBeLessThan(1e-12);
+      // live units all add far more than the tolerance
+      for (const u of report.contributions.filter((c) => !(c.layer === 1 && c.unit === 5) && !(c.layer === 2 && c.unit === 3))) expect(u.relative).toBeGreaterThan(1e-3);
+      const fresh = data(truth, 500, 2);
+      const y = toDense(evaluateGeneral(network, fresh.inputs)).data;
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < y.length; i++) {
+        num += (y[i] - fresh.values[i]) ** 2;
+        den += fresh.values[i] ** 2;
+      }
+      expect(Math.sqrt(num / den)).toBeLessThan(1e-10);
+    });
+  }
+
+  it('a network without dead units is returned as it is', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: 'tanh', seed: 1, directions: 'orthonormal' });
+    const { network, report } = await pruneDeadUnits(truth, data(truth, 200, 3));
+    expect(network).toBe(truth);
+    expect(report.refitResidual).toBeNull();
+    expect(report.removed).toEqual({ layer1: [], layer2: [] });
+  });
+});
