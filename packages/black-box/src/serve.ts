@@ -4,8 +4,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkInteger, checkPositive, type Float64View, type Network } from '@nnid/core';
-import { networkBlackBox } from '@nnid/oracle';
+import { checkInteger, checkPositive, invalidArgument, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
+import { generalBlackBox, networkBlackBox } from '@nnid/oracle';
 import { jsonNumbers } from './batches.ts';
 import { BLACK_BOX_PROTOCOL } from './http.ts';
 
@@ -86,12 +86,16 @@ function describeValue(v: unknown): string {
  * const box = await httpBlackBox(served.url);
  * await served.close();
  */
-export async function serveNetwork(net: Network, options: ServeOptions): Promise<ServedNetwork> {
+export async function serveNetwork(net: Network | GeneralNetwork, options: ServeOptions): Promise<ServedNetwork> {
   const port = checkInteger('port', options.port, 0, 65535);
   const host = options.host ?? '127.0.0.1';
   const maxBatch = checkInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
   const noise = checkPositive('noise', options.noise ?? 0, true);
-  const box = networkBlackBox(net, { noise, noiseSeed: options.noiseSeed ?? 0 });
+  // a general network (nnid.network/v2): one output per row, no simulated noise (the protocol answers one number per row)
+  const general = 'W1' in net ? net : null;
+  if (general && general.outputs !== 1) invalidArgument('net.outputs', 'must be 1 (the protocol answers one number per row)', general.outputs);
+  if (general && noise > 0) invalidArgument('noise', 'must be 0 for a general network (nnid.network/v2)', noise);
+  const box = general ? generalBlackBox(general) : networkBlackBox(net as Network, { noise, noiseSeed: options.noiseSeed ?? 0 });
   const d = net.inputDim;
   // Room for maxBatch rows of d numbers in any JSON spacing a client is likely to use.
   const maxBodyBytes = maxBatch * (d * CHARS_PER_NUMBER + 8) + 1024;

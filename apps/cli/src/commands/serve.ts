@@ -1,7 +1,7 @@
 /**
  * `nnid serve`: a network as an HTTP black box (the protocol of @nnid/black-box), until SIGINT/SIGTERM.
  */
-import { readNetworkFile } from '@nnid/core';
+import { readNetworkAny } from '@nnid/core';
 import { DEFAULT_MAX_BATCH, serveNetwork, type RequestEvent } from '@nnid/black-box';
 import { intOption, numberOption, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 
@@ -15,7 +15,7 @@ the row), 401 missing or wrong token, 404/405 other paths and methods, 413 more 
 rows or a body larger than they can be.
 
 options:
-  --network FILE       the network (nnid.network/v1)
+  --network FILE       the network (nnid.network/v1, or v2 with one output: served exactly, no --noise)
   --port P             port to listen on; 0 picks a free one (printed)
   --host H             address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all)
   --token T            require "Authorization: Bearer T" on every request
@@ -73,7 +73,11 @@ export const command: Command = {
     const noise = numberOption(values, 'noise', 0, 0);
     const noiseSeed = intOption(values, 'noise-seed', 0, 0);
     const maxBatch = intOption(values, 'max-batch', DEFAULT_MAX_BATCH);
-    const net = readNetworkFile(file);
+    // v1, or v2 with one output (a v2 file's k outputs do not fit the protocol's one number per row)
+    const any = readNetworkAny(file);
+    if (any.format === 'nnid.network/v2' && any.general.outputs !== 1) throw new UsageError(`${file} has k = ${any.general.outputs} outputs; nnid serve answers one number per row (a v2 network with one output, or v1)`);
+    if (any.format === 'nnid.network/v2' && noise > 0) throw new UsageError('--noise is for v1 network files (a v2 network is served exactly)');
+    const net = any.format === 'nnid.network/v2' ? any.general : any.network;
     let requests = 0;
     const onRequest = (e: RequestEvent) => {
       requests++;
