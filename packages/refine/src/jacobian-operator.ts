@@ -55,6 +55,8 @@ export interface NetworkOperatorInput {
   X: Float64Array;
   Y: Float64Array;
   N: number;
+  /** The blocks' budgets in multiply-adds (default BLOCK_FLOPS and SECOND_LAYER_BLOCK_FLOPS; tests shrink them). */
+  blockFlops?: number;
 }
 
 /** The free vector's first index in p: x = [p[first..P), s]. */
@@ -73,6 +75,13 @@ const view = (data: Float64Array, rows: number, cols: number) => matrixFrom(data
 export const SECOND_LAYER_BLOCK_MAX = 3072;
 /** Past this many N Q^2 multiply-adds, the second layer's block is formed from every s-th row. */
 export const SECOND_LAYER_BLOCK_FLOPS = 5e10;
+/**
+ * Past this many m0 N (d+1)^2 multiply-adds, the first layer's unit blocks are formed from every
+ * s-th row (weight s; their diagonals, J's column norms, stay exact): (100, 50, 20) on 4 P rows
+ * (1.2e10) is exact, (200, 100, 30) on 4 P rows (3.7e11) takes every 8th row, 11,565 rows for
+ * blocks of 201.
+ */
+export const BLOCK_FLOPS = 5e10;
 /** Rows of a chunk of J's second-layer columns: about this many numbers (16 MB). */
 const CHUNK_NUMBERS = 1 << 21;
 
@@ -176,6 +185,22 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     for (let n = 0; n < N; n++) for (let j = 0; j < c; j++) out[at + j] += M[n * c + j];
   };
 
+  /** Squared column norms of (a_i, theta_i), ordered (i, j) with theta_i at j = d: sum_n S_ni (x_nj^2, 1). */
+  const firstLayerColumnNorms = (S: Float64Array): Float64Array => {
+    const X2 = new Float64Array(N * d);
+    for (let q = 0; q < N * d; q++) X2[q] = X[q] * X[q];
+    const A2 = matmul(view(S, N, m0), view(X2, N, d), { transA: true }).data;
+    const D1 = d + 1;
+    const out = new Float64Array(m0 * D1);
+    for (let i = 0; i < m0; i++) {
+      for (let j = 0; j < d; j++) out[i * D1 + j] = A2[i * d + j];
+      let t = 0;
+      for (let n = 0; n < N; n++) t += S[n * m0 + i];
+      out[i * D1 + d] = t;
+    }
+    return out;
+  };
+
   /** Squared column norms of (B, tau), ordered (l, i) with tau_l at i = m0: sum_n Q_nl (g_ni^2, 1). */
   const secondLayerColumnNorms = (): Float64Array => {
     const { G, H1, C } = lin;
@@ -217,19 +242,25 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
         }
       }
       if (weightsFree) {
+        // from every s-th row (weight s) when m0 N (d+1)^2 exceeds BLOCK_FLOPS; the diagonal exact
         const D1 = d + 1;
-        const Xs = new Float64Array(N * D1);
+        const step = Math.max(1, Math.ceil((m0 * N * D1 * D1) / (input.blockFlops ?? BLOCK_FLOPS)));
+        const rows = Math.ceil(N / step);
+        const Xs = new Float64Array(rows * D1);
+        const exact = step > 1 ? firstLayerColumnNorms(S) : null;
         for (let i = 0; i < m0; i++) {
-          for (let n = 0; n < N; n++) {
-            const w = Math.sqrt(S[n * m0 + i]);
-            for (let j = 0; j < d; j++) Xs[n * D1 + j] = w * X[n * d + j];
-            Xs[n * D1 + d] = w;
+          for (let n = 0, q = 0; n < N; n += step, q++) {
+            const w = Math.sqrt(step * S[n * m0 + i]);
+            for (let j = 0; j < d; j++) Xs[q * D1 + j] = w * X[n * d + j];
+            Xs[q * D1 + d] = w;
           }
           const idx = new Int32Array(D1);
           for (let j = 0; j < d; j++) idx[j] = i * d + j;
           idx[d] = oTheta + i;
           indices.push(idx);
-          grams.push(gram(view(Xs, N, D1)).data);
+          const g = gram(view(Xs, rows, D1)).data;
+          if (exact) for (let j = 0; j < D1; j++) g[j * D1 + j] = exact[i * D1 + j];
+          grams.push(g);
         }
       } else {
         for (let i = 0; i < m0; i++) {
@@ -258,9 +289,10 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     if (Q <= SECOND_LAYER_BLOCK_MAX) {
       // the whole second layer (B, tau) as one block: J's columns C_ol h1_nl (g_n, 1), Gram over
       // row chunks, from every s-th row (weight s) when N Q^2 exceeds SECOND_LAYER_BLOCK_FLOPS
-      const step = Math.max(1, Math.ceil((N * Q * Q) / SECOND_LAYER_BLOCK_FLOPS));
+      const step = Math.max(1, Math.ceil((N * Q * Q) / (input.blockFlops ?? SECOND_LAYER_BLOCK_FLOPS)));
       const block = new Float64Array(Q * Q);
-      const chunk = Math.max(1, Math.floor(CHUNK_NUMBERS / Q));
+      // at most ~4 flushes: each makes a Q x Q Gram
+      const chunk = Math.max(1, Math.floor(CHUNK_NUMBERS / Q), Math.ceil((Math.ceil(N / step) * k) / 4));
       const Jb = new Float64Array(Math.min(chunk, Math.ceil(N / step) * k) * Q);
       let rows = 0;
       const flush = () => {

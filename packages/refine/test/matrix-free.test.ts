@@ -8,7 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { generalParameterCount, matrix, parameterCount, rng, type GeneralNetwork, type Network } from '@nnid/core';
+import { generalParameterCount, matrix, matrixFrom, parameterCount, rng, type GeneralNetwork } from '@nnid/core';
+import { leastSquares, matrixFreeStrategy } from '@nnid/optimize';
 import { evaluateGeneral, evaluateNetwork, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
 import { fitGeneralNetwork, fitNetwork, generalLayoutOf, layoutOf, packGeneral, packParameters, unpackGeneral } from '@nnid/refine';
 import { perturb } from './helpers.ts';
@@ -134,6 +135,36 @@ describe('networkOperator', () => {
     x.set(p.subarray(first));
     x.set(s, P - first);
     await checkOperator(networkOperator({ layout, p: unit, free: 'shifts-and-scales', X, Y, N }), x, Js, r, N * k);
+  });
+});
+
+describe('networkOperator, blocks from every s-th row', () => {
+  it("keeps J's column norms exact and the fit still reaches the truth", async () => {
+    const truth = randomNetwork({ inputDim: 10, width1: 5, width2: 3, activation: 'tanh', seed: 70 });
+    const layout = layoutOf(truth);
+    const P = layout.size;
+    const N = 4 * P;
+    const X = gaussian(N, 10, 71).data;
+    const y = evaluateNetwork(truth, matrixFrom(X, N, 10));
+    const start = packParameters(perturb(truth, 0.02, 72), layout);
+    const J = new Float64Array(N * P);
+    const r = new Float64Array(N);
+    residualsAndJacobian(start, layout, X, y, r, J);
+    const op = networkOperator({ layout, p: start, free: 'weights-and-shifts', X, Y: y, N, blockFlops: 1000 });
+    const { columnNormsSquared, blocks } = await op.linearize(start);
+    for (let k = 0; k < P; k++) {
+      let c = 0;
+      for (let n = 0; n < N; n++) c += J[n * P + k] ** 2;
+      expect(Math.abs(columnNormsSquared[k] - c)).toBeLessThan(1e-12 * c);
+    }
+    // a subsample's Gram: its off-diagonal entries differ from J^T J's
+    const idx = blocks!.indices[0];
+    let jtj = 0;
+    for (let n = 0; n < N; n++) jtj += J[n * P + idx[0]] * J[n * P + idx[1]];
+    expect(Math.abs(blocks!.grams[0][1] - jtj)).toBeGreaterThan(1e-9);
+    const { x, report } = await leastSquares(matrixFreeStrategy(op), start, { residualScale: Math.hypot(...y), residualTolerance: 1e-14 });
+    expect(report.success).toBe(true);
+    expect(maxDiff(x, packParameters(truth, layout))).toBeLessThan(1e-10);
   });
 });
 
