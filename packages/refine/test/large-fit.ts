@@ -20,6 +20,7 @@ rng(2).fillNormal(inputs.data);
 const data = { inputs, values: evaluateNetwork(truth, inputs) };
 const [solver, eps, tol, cg] = [process.argv[2] ?? 'matrix-free', Number(process.argv[3] ?? 1e-6), Number(process.argv[4] ?? 1e-8), Number(process.argv[5] ?? 100)];
 const start = perturb(truth, eps, 3);
+const cpu0 = process.cpuUsage();
 const { network, report } = await fitNetwork(start, data, {
   solver: solver as 'matrix-free',
   residualTolerance: tol,
@@ -43,6 +44,7 @@ console.log(
     iterations: report.iterations,
     cg: report.strategyStats,
     seconds: report.seconds,
+    cpuSeconds: (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6,
     maxRSS: process.resourceUsage().maxRSS * 1024,
   }),
 );
