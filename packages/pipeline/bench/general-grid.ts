@@ -1,37 +1,82 @@
 /**
- * identify with model 'general' on the generator's general networks (k = 1, rows scaled 0.3-3,
- * biases N(0, 0.25), C, c N(0, 1)), widths given: exact rate (relative L2 <= 1e-8 on 10^4
- * Gaussian points), queries per P (P counts every weight and bias), seconds.
+ * identify with model 'general' on the generator's general networks (rows scaled 0.3-3, biases
+ * N(0, 0.25), C, c N(0, 1)), widths given: exact rate (relative L2 <= 1e-8 on 10^4 Gaussian
+ * points), queries per P (P counts every weight and bias), seconds; beside it the student fit
+ * (baselineFit of @nnid/student-fit, best of 3 starts) on the same network with nnid's budget of
+ * that run (its queries / P). k = 1 through identify, k > 1 through identifyOutputs.
  *
- *   npx tsx packages/pipeline/bench/general-grid.ts [--seeds 5] [--sizes 10,6,3;20,10,3] [--directions orthonormal,random]
+ *   npx tsx packages/pipeline/bench/general-grid.ts [--seeds 3] [--sizes 10,6,3] [--directions orthonormal,random]
+ *     [--pairs tanh/tanh,...] [--outputs 1,3] [--threads 2] [--no-fit]
  */
 import { parseArgs } from 'node:util';
-import type { ActivationName } from '@nnid/core';
-import { createOracle, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
-import { identify, scoreGeneral } from '@nnid/pipeline';
+import type { ActivationName, GeneralNetwork } from '@nnid/core';
+import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
+import { identify, identifyOutputs, scoreGeneral } from '@nnid/pipeline';
+import { baselineFit } from '@nnid/student-fit';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '5' }, sizes: { type: 'string', default: '10,6,3;20,10,3' }, directions: { type: 'string', default: 'orthonormal,random' }, pairs: { type: 'string', default: 'tanh/tanh,tanh/sigmoid,sigmoid/tanh,sigmoid/sigmoid' }, threads: { type: 'string', default: '2' } } });
+const PAIRS = 'tanh/tanh,sigmoid/sigmoid,softplus/softplus,gelu/gelu,gelu_tanh/gelu_tanh,silu/silu,arctan/arctan,tanh/sigmoid,sigmoid/tanh,gelu/silu';
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '3' },
+    sizes: { type: 'string', default: '10,6,3' },
+    directions: { type: 'string', default: 'orthonormal,random' },
+    pairs: { type: 'string', default: PAIRS },
+    outputs: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '2' },
+    'no-fit': { type: 'boolean', default: false },
+  },
+});
 const seeds = Number(values.seeds);
-console.log('| directions | (d, m0, m1) | activations | exact | median queries / P | median s |');
-console.log('|---|---|---|---|---|---|');
+const threads = Number(values.threads);
+const med = (a: number[]) => (a.length ? [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] : NaN);
+console.log('| directions | (d, m0, m1) | k | activations | nnid exact | median queries / P | median s | fit exact (same budget) | fit median s |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const directions of values.directions!.split(',') as ('orthonormal' | 'random')[]) {
   for (const size of values.sizes!.split(';')) {
     const [d, m0, m1] = size.split(',').map(Number);
-    for (const pair of values.pairs!.split(',')) {
-      const [layer1, layer2] = pair.split('/') as ActivationName[];
-      let exact = 0;
-      const qs: number[] = [];
-      const secs: number[] = [];
-      for (let seed = 1; seed <= seeds; seed++) {
-        const truth = randomGeneralNetwork({ inputDim: d, width1: m0, width2: m1, activation: { layer1, layer2 }, seed, directions });
-        const r = await identify(createOracle(generalBlackBox(truth)), { width1: m0, width2: m1, activation: { layer1, layer2 }, seed: 1, threads: Number(values.threads), model: 'general' });
-        const err = scoreGeneral(truth, r.networkGeneral!).function.gaussian.relativeL2;
-        if (err <= 1e-8) exact++;
-        qs.push(r.report.queries.multipleOfP);
-        secs.push(r.report.seconds.total);
+    for (const k of values.outputs!.split(',').map(Number)) {
+      for (const pair of values.pairs!.split(',')) {
+        const [layer1, layer2] = pair.split('/') as ActivationName[];
+        const activation = { layer1, layer2 };
+        let exact = 0;
+        let fitExact = 0;
+        const qs: number[] = [];
+        const secs: number[] = [];
+        const fitSecs: number[] = [];
+        const errors: string[] = [];
+        for (let seed = 1; seed <= seeds; seed++) {
+          const truth = randomGeneralNetwork({ inputDim: d, width1: m0, width2: m1, outputs: k, activation, seed, directions });
+          let network: GeneralNetwork;
+          let multipleOfP: number;
+          let seconds: number;
+          const started = performance.now();
+          if (k === 1) {
+            const r = await identify(createOracle(generalBlackBox(truth)), { width1: m0, width2: m1, activation, seed: 1, threads, model: 'general' });
+            network = r.networkGeneral!;
+            multipleOfP = r.report.queries.multipleOfP;
+            seconds = r.report.seconds.total;
+          } else {
+            const box = { inputDim: d, outputs: k, identity: `general-grid-${seed}`, evaluate: async (x: Parameters<typeof evaluateGeneral>[1]) => evaluateGeneral(truth, x) };
+            const r = await identifyOutputs(box, { width1: m0, width2: m1, activation, seed: 1, threads });
+            network = r.network;
+            multipleOfP = r.report.multipleOfP;
+            seconds = (performance.now() - started) / 1000;
+          }
+          const err = scoreGeneral(truth, network).function.gaussian.relativeL2;
+          errors.push(err.toExponential(0));
+          if (err <= 1e-8) exact++;
+          qs.push(multipleOfP);
+          secs.push(seconds);
+          if (!values['no-fit']) {
+            const fit = await baselineFit(truth, { budget: multipleOfP, starts: 3, seed: 1, threads, model: 'general' });
+            if (fit.exact) fitExact++;
+            fitSecs.push(fit.seconds);
+          }
+        }
+        const fitCells = values['no-fit'] ? '- | -' : `${fitExact}/${seeds} | ${med(fitSecs).toFixed(1)}`;
+        console.log(`| ${directions} | (${d}, ${m0}, ${m1}) | ${k} | ${pair} | ${exact}/${seeds} | ${med(qs).toFixed(1)} | ${med(secs).toFixed(1)} | ${fitCells} |`);
+        console.error(`  ${directions} ${size} k=${k} ${pair}: nnid errors ${errors.join(' ')}`);
       }
-      const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-      console.log(`| ${directions} | (${d}, ${m0}, ${m1}) | ${pair} | ${exact}/${seeds} | ${med(qs).toFixed(1)} | ${med(secs).toFixed(1)} |`);
     }
   }
 }
