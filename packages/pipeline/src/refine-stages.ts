@@ -106,7 +106,7 @@ export const GENERAL_FACTORED_STARTS = 6;
 const SIGN_FREE: ReadonlySet<string> = new Set(['tanh', 'arctan', 'sigmoid']);
 /** Iterations of each start's short fit before the starts are ranked. */
 const GENERAL_START_ITERATIONS = 30;
-/** Full fits (directions fit, then every weight and bias) from the best-ranked starts, until one passes. */
+/** Full fits (directions fit, then every weight and bias) from the starts in order (see refineGeneralStages), until one passes. */
 export const GENERAL_FULL_FITS = 3;
 
 type Ranked = { network: GeneralNetwork; residual: number };
@@ -117,9 +117,10 @@ type Ranked = { network: GeneralNetwork; residual: number };
  * (fitGeneralFactored: the Hessian stages' directions A and the shift fit's second layer as the
  * pattern of W2, row norms, biases, output layer free) from a few scales, and the fit with the
  * directions of W1's rows fixed from the shift fit's and random second layers ((C, c) by linear
- * least squares first: f is linear in them); then from the best, the directions fit and a
- * Levenberg-Marquardt on every weight and bias; while that ends above `goodResidual`, the same
- * from the next start (up to GENERAL_FULL_FITS), the smallest residual kept.
+ * least squares first: f is linear in them); then from the directions fit's best start, the
+ * directions fit and a Levenberg-Marquardt on every weight and bias; while that ends above
+ * `goodResidual`, the same from the factored fit's best start, then the others by residual (up to
+ * GENERAL_FULL_FITS), the smallest residual kept.
  */
 export async function refineGeneralStages(
   start: Network,
@@ -157,8 +158,13 @@ export async function refineGeneralStages(
       ranked.push({ network: fitted.network, residual: fitted.report.relativeResidual });
       counts.random++;
     }
-    // stable: ties keep the order tried
-    ranked.sort((a, b) => a.residual - b.residual);
+    // the directions fit's best start first (the refinement before the factored fit, same bits
+    // when it passes), then the factored fit's best, then the rest by residual (stable on ties)
+    const byResidual = (a: Ranked, b: Ranked) => a.residual - b.residual;
+    const factored = ranked.splice(0, counts.factored).sort(byResidual);
+    ranked.sort(byResidual);
+    const rest = [...factored.slice(1), ...ranked.slice(1)].sort(byResidual);
+    ranked.splice(0, ranked.length, ranked[0], factored[0], ...rest);
   } else {
     ranked.push({ network: fitOutputLayer(general, data), residual: Infinity });
   }
