@@ -61,6 +61,12 @@ export interface NormalEquationsStrategyOptions {
    * than the kept factor's).
    */
   factorization?: 'reuse' | 'per-solve';
+  /**
+   * The damping's scaling D. 'marquardt' (default): D = diag(J^T J), floored as below.
+   * 'levenberg': D = mu I with mu the mean of diag(J^T J) at the linearization (lambda stays
+   * scale-free); the student fit's choice from random starts (its README has the measurements).
+   */
+  damping?: 'marquardt' | 'levenberg';
 }
 
 /**
@@ -77,6 +83,8 @@ export function normalEquationsStrategy(equations: NormalEquations, options: Nor
   }
   const mode = options?.factorization ?? 'reuse';
   if (mode !== 'reuse' && mode !== 'per-solve') invalidArgument('factorization', "must be one of 'reuse', 'per-solve'", mode);
+  const damping = options?.damping ?? 'marquardt';
+  if (damping !== 'marquardt' && damping !== 'levenberg') invalidArgument('damping', "must be one of 'marquardt', 'levenberg'", damping);
   let JtJ: Float64View | null = null;
   let grad: Float64Array = new Float64Array(0);
   let diag: Float64Array = new Float64Array(0);
@@ -85,7 +93,7 @@ export function normalEquationsStrategy(equations: NormalEquations, options: Nor
   let factoredLambda = NaN;
   let damped: Float64View | null = null;
   return {
-    name: 'normal-equations',
+    name: damping === 'levenberg' ? 'levenberg' : 'normal-equations',
     async linearize(x) {
       const e = await equations.evaluate(x);
       const n = x.length;
@@ -95,9 +103,15 @@ export function normalEquationsStrategy(equations: NormalEquations, options: Nor
       JtJ = e.JtJ;
       grad = e.grad;
       if (diag.length !== n) diag = new Float64Array(n);
-      let maxDiag = 0;
-      for (let k = 0; k < n; k++) maxDiag = Math.max(maxDiag, JtJ.data[JtJ.offset + k * (JtJ.strides[0] + JtJ.strides[1])]);
-      for (let k = 0; k < n; k++) diag[k] = Math.max(JtJ.data[JtJ.offset + k * (JtJ.strides[0] + JtJ.strides[1])], 1e-12 * maxDiag, 1e-300);
+      if (damping === 'levenberg') {
+        let trace = 0;
+        for (let k = 0; k < n; k++) trace += JtJ.data[JtJ.offset + k * (JtJ.strides[0] + JtJ.strides[1])];
+        diag.fill(Math.max(trace / n, 1e-300));
+      } else {
+        let maxDiag = 0;
+        for (let k = 0; k < n; k++) maxDiag = Math.max(maxDiag, JtJ.data[JtJ.offset + k * (JtJ.strides[0] + JtJ.strides[1])]);
+        for (let k = 0; k < n; k++) diag[k] = Math.max(JtJ.data[JtJ.offset + k * (JtJ.strides[0] + JtJ.strides[1])], 1e-12 * maxDiag, 1e-300);
+      }
       factor = null;
       factoredLambda = NaN;
       return e.sumSq;
