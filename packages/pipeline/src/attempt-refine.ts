@@ -4,13 +4,9 @@
  */
 import {
   generalParameterCount,
-  matrix,
   parameterCount,
-  rng,
   serializeNetwork,
   serializeNetworkV2,
-  toDense,
-  type Float64View,
   type GeneralNetwork,
   type GeneralNetworkJson,
   type Network,
@@ -18,6 +14,7 @@ import {
 } from '@nnid/core';
 import type { RefineReport } from '@nnid/refine';
 import { stageSeed } from './identify-geometry.ts';
+import { freshPoints, stackPaid } from './paid-data.ts';
 import type { AttemptLanes } from './attempt-lanes.ts';
 import { attemptSeedOf, type AttemptContext, type PaidData, type PreparedAttempt, type PreparedReport } from './attempt.ts';
 import { OPTIONS, valueOf } from './options.ts';
@@ -62,33 +59,6 @@ export interface AttemptResult {
   width2Source: string;
 }
 
-/** n refinement points: even rows uniform on the unit sphere, odd rows from N(0, I_d) (the two scoring distributions). */
-function refinePoints(n: number, d: number, seed: number): Float64View {
-  const X = matrix(n, d);
-  const root = rng(seed);
-  for (let i = 0; i < n; i++) {
-    const row = X.data.subarray(i * d, (i + 1) * d);
-    if (i % 2 === 0) root.split(i).fillSphere(row, 1);
-    else root.split(i).fillNormal(row);
-  }
-  return X;
-}
-
-/** Stacks (inputs, values) sets into shared memory (attempt lanes read it without a copy). */
-function sharedData(parts: PaidData[]): PaidData {
-  const d = parts[0].inputs.shape[1];
-  const n = parts.reduce((acc, part) => acc + part.inputs.shape[0], 0);
-  const inputs = matrix(n, d, { shared: true });
-  const values = new Float64Array(new SharedArrayBuffer(n * 8));
-  let row = 0;
-  for (const part of parts) {
-    inputs.data.set(toDense(part.inputs).data, row * d);
-    values.set(part.values, row);
-    row += part.inputs.shape[0];
-  }
-  return { inputs, values };
-}
-
 export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttempt, lanes: AttemptLanes | null): Promise<AttemptResult> {
   const { oracle, options, run } = ctx;
   let refined: RefineStagesResult | null = null;
@@ -101,10 +71,10 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
         if (ctx.refineData === null) {
           const P = generalParameterCount({ inputDim: prepared.network.inputDim, width1: prepared.network.width1, width2: prepared.network.width2, outputs: 1 });
           const n = valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: P, refineDataFactor: options.refineDataFactor });
-          const inputs = refinePoints(n, oracle.inputDim, stageSeed(options.seed, 5));
+          const inputs = freshPoints(n, oracle.inputDim, stageSeed(options.seed, 5));
           ctx.refineData = { inputs, values: n > 0 ? await pay(() => oracle.evaluate(inputs)) : new Float64Array(0) };
         }
-        ctx.fitData ??= sharedData(options.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]);
+        ctx.fitData ??= stackPaid(options.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]);
         return refineGeneralStages(
           prepared.network,
           ctx.fitData,
@@ -120,10 +90,10 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
       async (pay) => {
         if (ctx.refineData === null) {
           const n = valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: parameterCount(prepared.network), refineDataFactor: options.refineDataFactor });
-          const inputs = refinePoints(n, oracle.inputDim, stageSeed(options.seed, 5));
+          const inputs = freshPoints(n, oracle.inputDim, stageSeed(options.seed, 5));
           ctx.refineData = { inputs, values: n > 0 ? await pay(() => oracle.evaluate(inputs)) : new Float64Array(0) };
         }
-        ctx.fitData ??= sharedData(options.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]);
+        ctx.fitData ??= stackPaid(options.reuseShiftData && ctx.shiftData ? [ctx.refineData, ctx.shiftData] : [ctx.refineData]);
         const fitOptions: RefineStagesOptions = {
           seed: attemptSeedOf(options, prepared.step),
           threads: options.threads,

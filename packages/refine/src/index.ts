@@ -1,6 +1,6 @@
 export { refineNetwork, fitNetwork } from './refine.ts';
 export type { Fix, FitOptions, RefineOptions, RefineReport, RefineResult, StopReason } from './refine.ts';
-export { layoutOf, packParameters, unpackParameters } from './params.ts';
+export { fitLayers, layoutOf, packParameters, unpackParameters } from './params.ts';
 export type { Layout } from './params.ts';
 export { fitGeneralNetwork, fitOutputLayer, generalLayoutOf, packGeneral, unpackGeneral } from './general.ts';
 export type { GeneralData, GeneralFitOptions, GeneralFitResult, GeneralFix, GeneralLayout } from './general.ts';

@@ -10,7 +10,6 @@
  * parameterJacobianRow), as refine's; J^T J and J^T r by BLAS (@nnid/linalg), one thread.
  */
 import {
-  activation,
   forwardRow,
   forwardRowScratch,
   matrix,
@@ -18,28 +17,10 @@ import {
   outputSlopeSums,
   parameterJacobianRow,
   type ForwardRow,
-  type UpperLayers,
 } from '@nnid/core';
 import { gram, matmul } from '@nnid/linalg';
 import type { NormalEquations } from '@nnid/optimize';
-import type { GeneralLayout } from '@nnid/refine';
-
-/** The layers above W1 of the network in p, for core's forward pass (z2 summed from b2). */
-function upperLayers(p: Float64Array, layout: GeneralLayout): UpperLayers {
-  return {
-    phi1: activation(layout.layer1),
-    phi2: activation(layout.layer2),
-    width1: layout.width1,
-    width2: layout.width2,
-    theta: p,
-    thetaAt: layout.offTheta,
-    B: p,
-    bAt: layout.offB,
-    tau: p,
-    tauAt: layout.offTau,
-    tauFirst: true,
-  };
-}
+import { fitLayers, type GeneralLayout } from '@nnid/refine';
 
 /**
  * Kernel: residuals r[n k + o] = f_o(x_n) - Y[n k + o] of the network in p (all of it: the fixed
@@ -57,7 +38,7 @@ export function studentResiduals(
   jacobian?: Float64Array,
 ): number {
   const { inputDim: d, width1: m0, width2: m1, outputs: k, offC, offBias } = layout;
-  const net = upperLayers(p, layout);
+  const net = fitLayers(p, layout);
   const row = forwardRowScratch(m0, m1);
   const weighted: ForwardRow = { ...row, h1: new Float64Array(m1) };
   const cw = new Float64Array(m0);
