@@ -19,7 +19,7 @@ import { activation, checkInteger, invalidArgument, matrix, matrixFrom, type Gen
 import { gram, matmul, setBlasThreads } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
 import { checkData, type GeneralData, type GeneralFitResult } from './general.ts';
-import { checkSolverOptions, type SolverOptions } from './solver-options.ts';
+import { checkSolverOptions, leastSquaresOptions, type SolverOptions } from './solver-options.ts';
 
 export interface GeneralFactoredOptions extends SolverOptions {
   onProgress?: (iteration: number, relativeResidual: number) => void;
@@ -34,7 +34,8 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
   const started = performance.now();
   const { X, Y, N } = checkData(start, data);
   const o = options ?? {};
-  const { stepTolerance, residualTolerance, costTolerance, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(o);
+  const checked = checkSolverOptions(o);
+  const { blasThreads } = checked;
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
   const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
   checkInteger('start.width2', m1);
@@ -152,21 +153,7 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
   yNorm = Math.sqrt(yNorm) || 1;
   const blasBefore = setBlasThreads(blasThreads);
   try {
-    const { x, report } = await leastSquares(normalEquationsStrategy(equations), x0, {
-      maxIterations,
-      residualScale: yNorm,
-      residualTolerance,
-      stepTolerance,
-      stepTest: 'size-and-prediction',
-      costTolerance,
-      acceptance: 'gain-ratio',
-      innerSteps,
-      stallWindow,
-      stallFactor,
-      stallAbove,
-      damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
-      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    });
+    const { x, report } = await leastSquares(normalEquationsStrategy(equations), x0, leastSquaresOptions(checked, yNorm, o.onProgress));
     const W1 = matrix(m0, d);
     for (let i = 0; i < m0; i++) for (let j = 0; j < d; j++) W1.data[i * d + j] = x[oS + i] * A.data[i * d + j];
     const W2out = matrix(m1, m0);

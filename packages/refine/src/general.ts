@@ -39,7 +39,7 @@ import {
 import { gram, lstsq, matmul, setBlasThreads } from '@nnid/linalg';
 import { leastSquares, matrixFreeStrategy, normalEquationsStrategy, type MatrixFreeOptions, type NormalEquations } from '@nnid/optimize';
 import type { RefineReport } from './refine.ts';
-import { checkSolver, checkSolverOptions, type Solver } from './solver-options.ts';
+import { checkSolver, checkSolverOptions, leastSquaresOptions, type Solver, type SolverOptions } from './solver-options.ts';
 import { networkOperator } from './jacobian-operator.ts';
 import { fitLayers } from './params.ts';
 
@@ -234,23 +234,14 @@ export function fitOutputLayer(start: GeneralNetwork, data: GeneralData): Genera
 export type GeneralFix = 'none' | 'first-layer-weights' | 'first-layer-directions';
 const GENERAL_FIXES: readonly GeneralFix[] = ['none', 'first-layer-weights', 'first-layer-directions'];
 
-export interface GeneralFitOptions {
+/** The solver options (SolverOptions) as refine's: step (1e-13), residual (1e-15), cost (1e-12) tolerances, iterations (200), stall rule (50, 0.8, 1e-6), inner steps (4), OpenBLAS threads (1). */
+export interface GeneralFitOptions extends SolverOptions {
   /**
    * 'none' (default): every parameter; 'first-layer-weights': W1 kept, the rest fitted;
    * 'first-layer-directions': the directions of W1's rows kept, their norms fitted with the rest
    * (W1 = diag(s) A, A the start's rows made unit: what the Hessian stages find is A alone).
    */
   fix?: GeneralFix;
-  /** As refine's: step (1e-13), residual (1e-15), cost (1e-12) tolerances, iterations (200), stall rule (50, 0.8, 1e-6), inner steps (4), OpenBLAS threads (1). */
-  stepTolerance?: number;
-  residualTolerance?: number;
-  costTolerance?: number;
-  maxIterations?: number;
-  stallWindow?: number;
-  stallFactor?: number;
-  stallAbove?: number;
-  innerSteps?: number;
-  blasThreads?: number;
   /** As refine's (RefineOptions.solver): 'auto' (default: dense within 4 GiB, else matrix-free), 'normal-equations', 'matrix-free' (J never formed). */
   solver?: Solver;
   /** The matrix-free solver's CG options (RefineOptions.matrixFree). */
@@ -277,7 +268,8 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   const o = options ?? {};
   const fix = o.fix ?? 'none';
   if (!GENERAL_FIXES.includes(fix)) invalidArgument('fix', `must be one of ${GENERAL_FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
-  const { stepTolerance, residualTolerance, costTolerance, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(o);
+  const checked = checkSolverOptions(o);
+  const { blasThreads } = checked;
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
 
   const layout = generalLayoutOf(start);
@@ -353,22 +345,7 @@ export async function fitGeneralNetwork(start: GeneralNetwork, data: GeneralData
   yNorm = Math.sqrt(yNorm) || 1;
   const blasBefore = setBlasThreads(blasThreads);
   try {
-    const { x, report } = await leastSquares(strategy, x0, {
-      maxIterations,
-      residualScale: yNorm,
-      residualTolerance,
-      stepTolerance,
-      stepTest: 'size-and-prediction',
-      costTolerance,
-      acceptance: 'gain-ratio',
-      innerSteps,
-      stallWindow,
-      stallFactor,
-      stallAbove,
-      // refine's damping (see refine.ts)
-      damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
-      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    });
+    const { x, report } = await leastSquares(strategy, x0, leastSquaresOptions(checked, yNorm, o.onProgress));
     p.set(x.subarray(0, P - first), first);
     if (scales) {
       const s = x.subarray(P - first);

@@ -1,5 +1,5 @@
 import { checkChoice, checkInteger, checkPositive, invalidArgument } from '@nnid/core';
-import type { MatrixFreeOptions } from '@nnid/optimize';
+import type { LevenbergMarquardtOptions, MatrixFreeOptions } from '@nnid/optimize';
 
 /**
  * How a fit's steps are solved: 'normal-equations' (J^T J formed and factored by Cholesky),
@@ -52,4 +52,30 @@ export function checkSolverOptions(o: SolverOptions) {
   const innerSteps = checkInteger('innerSteps', o.innerSteps ?? 4, 0);
   const blasThreads = checkInteger('blasThreads', o.blasThreads ?? 1);
   return { stepTolerance, residualTolerance, costTolerance, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads };
+}
+
+/**
+ * leastSquares' options of a fit of this package: the checked solver options, the residuals scaled
+ * by |Y|, refine's damping (Nielsen's rule, allowed to fall 10x a step; see refine.ts).
+ */
+export function leastSquaresOptions(
+  checked: ReturnType<typeof checkSolverOptions>,
+  residualScale: number,
+  onProgress?: (iteration: number, relativeResidual: number) => void,
+): LevenbergMarquardtOptions {
+  return {
+    maxIterations: checked.maxIterations,
+    residualScale,
+    residualTolerance: checked.residualTolerance,
+    stepTolerance: checked.stepTolerance,
+    stepTest: 'size-and-prediction',
+    costTolerance: checked.costTolerance,
+    acceptance: 'gain-ratio',
+    innerSteps: checked.innerSteps,
+    stallWindow: checked.stallWindow,
+    stallFactor: checked.stallFactor,
+    stallAbove: checked.stallAbove,
+    damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
+    ...(onProgress ? { onProgress } : {}),
+  };
 }
