@@ -8,7 +8,7 @@
  * is exact up to the range estimate's error (relative L2 ~1e-8); a full fit of a few iterations
  * finishes it.
  */
-import { invalidArgument, matrix, type Float64View, type Network } from '@nnid/core';
+import { invalidArgument, matrix, parameterCount, type Float64View, type Network } from '@nnid/core';
 import { matmul } from '@nnid/linalg';
 
 /** d x r basis with orthonormal columns of the span of A's rows (Gram-Schmidt, twice; rows within 1e-10 of the span so far add nothing). */
@@ -54,4 +54,69 @@ export function toRange(net: Network, U: Float64View, data: { inputs: Float64Vie
 export function fromRange(net: Network, U: Float64View): Network {
   if (U.shape[1] !== net.inputDim) invalidArgument('U', `must have the network's inputDim = ${net.inputDim} columns`, U.shape[1]);
   return { ...net, inputDim: U.shape[0], A: matmul(net.A, U, { transB: true }) };
+}
+
+/**
+ * When identify's refinement runs in range(A)'s coordinates by default ('auto'): the first layer
+ * has r = rank(A) columns to fit instead of d, so the fit's parameters drop from P to
+ * P - m0 (d - r). Taken where that is material and the refinement is the cost: d >= 2 r and
+ * P >= 4,000 (e.g. (100, 50, 20): P 6,070 -> 3,570; (200, 100, 30): 23,130 -> 13,130;
+ * (784, 128, 64): 108,736 -> 24,768). Left off below (measured: (30, 20, 8) sigmoid, d / r = 1.5,
+ * seed 2 stalled at 1.4e-4 in range(A) where the fit in R^d was exact; (20, 10, 3), d / r = 2:
+ * 0.84-1.8x the seconds), so the small networks keep their bits.
+ */
+export const RANGE_MIN_RATIO = 2;
+export const RANGE_FROM_PARAMETERS = 4000;
+
+/** Whether the refinement of `start` runs in range(A)'s coordinates: `mode` true/false, or 'auto' (the rule above). */
+export function rangeRefinementApplies(start: Network, mode: boolean | 'auto' = 'auto'): boolean {
+  if (mode !== 'auto') return mode;
+  const { inputDim: d, width1: m0, width2: m1 } = start;
+  const P = parameterCount(start);
+  // rank(A) <= m0: skip the basis where even r = m0 fails the ratio
+  if (P < RANGE_FROM_PARAMETERS || d < RANGE_MIN_RATIO * Math.min(m0, d)) return false;
+  return d >= RANGE_MIN_RATIO * rowSpanBasis(start.A).shape[1];
+}
+
+/** What the refinement in range(A) did before its finish in R^d. */
+export interface RangeRefinementReport {
+  /** r: the columns of U (the dimension of the span of the start's rows). */
+  dimension: number;
+  /** Parameters fitted in range(A) / in R^d. */
+  parameters: { range: number; full: number };
+  /** The fit in range(A)'s last LM: iterations and relative residual (lifted: the same function on the data). */
+  iterations: number;
+  relativeResidual: number;
+}
+
+/**
+ * Runs `fit` (the refinement's stages) on `start` and `data` in the coordinates of the span of
+ * start's rows, lifts the result back (A U^T) and finishes with `finish` in R^d (a full fit on the
+ * same data: a few iterations when the range estimate is good, the refinement's full budget
+ * otherwise). No query.
+ */
+export async function refineInRange<T extends { network: Network; refine: { iterations: number; relativeResidual: number } }>(
+  start: Network,
+  data: { inputs: Float64View; values: Float64Array },
+  fit: (start: Network, data: { inputs: Float64View; values: Float64Array }) => Promise<T>,
+  finish: (lifted: Network) => Promise<{ network: Network; report: T['refine'] }>,
+): Promise<T & { range: RangeRefinementReport }> {
+  const U = rowSpanBasis(start.A);
+  const reduced = toRange(start, U, data);
+  const inRange = await fit(reduced.network, reduced.data);
+  const lifted = fromRange(inRange.network, U);
+  const done = await finish(lifted);
+  const { width1: m0, inputDim: d } = start;
+  const P = parameterCount(start);
+  return {
+    ...inRange,
+    network: done.network,
+    refine: done.report,
+    range: {
+      dimension: U.shape[1],
+      parameters: { range: P - m0 * (d - U.shape[1]), full: P },
+      iterations: inRange.refine.iterations,
+      relativeResidual: inRange.refine.relativeResidual,
+    },
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { matrix, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
 import { fitGeneralFactored, fitGeneralNetwork, fitNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
+import { rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
 
 export interface RefineStagesOptions {
   /** Seed of the attempt: draws the random second layers. */
@@ -20,6 +21,8 @@ export interface RefineStagesOptions {
   upperFitCostTolerance: number;
   /** Iterations of the full LM. */
   maxIterations: number;
+  /** The stages in range(A)'s coordinates, then a full fit in R^d (polish-range.ts): 'auto' (default) by rangeRefinementApplies' rule. */
+  range?: boolean | 'auto';
 }
 
 export interface RefineStagesResult {
@@ -27,6 +30,8 @@ export interface RefineStagesResult {
   /** The fit of (theta, B, tau) before the full LM (its residual history left out), or null. */
   upperFit: Omit<RefineReport, 'residualHistory'> | null;
   refine: RefineReport;
+  /** The fit in range(A)'s coordinates before the full fit (`refine`), when it ran. */
+  range?: RangeRefinementReport;
 }
 
 /** `net` with a random second layer: B's rows uniform on the unit sphere, tau = 0 (unsaturated units). */
@@ -44,6 +49,11 @@ export async function refineStages(
   options: RefineStagesOptions,
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<RefineStagesResult> {
+  if (rangeRefinementApplies(start, options.range)) {
+    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false }, onProgress), (lifted) =>
+      fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) }),
+    );
+  }
   let current = start;
   if (options.secondLayerStarts > 0) {
     // the second layer is where the pipeline is weakest (v_l): fit (B, tau) alone on the

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { fitNetwork } from '@nnid/refine';
-import { fromRange, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { fromRange, rangeRefinementApplies, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { refineStages } from '../src/refine-stages.ts';
 import { score } from '../src/score.ts';
 
 const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 2, activation: 'tanh', orthogonalityPerturbation: 0.3, seed: 3 });
@@ -53,6 +54,51 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     expect(lifted.inputDim).toBe(12);
     const err = score(truth, lifted, { points: 2000 }).function.gaussian.relativeL2;
     expect(err).toBeLessThan(1e-10);
+  });
+
+  it('refineStages in range(A) then in R^d reaches the same exact network as in R^d alone (weights to 1e-10), from a start whose rows leave the span by 1e-6', async () => {
+    const X = points(400, 12, 4);
+    const data = { inputs: X, values: evaluateNetwork(truth, X) };
+    const U = rowSpanBasis(truth.A);
+    const s = rng(8);
+    // A moved 1e-2 inside range(A) (what the Hessian stages give: rows lifted from r coordinates) and 1e-6 out of it (the range estimate's error)
+    const A = matrix(6, 12);
+    for (let i = 0; i < 6; i++) {
+      for (let t = 0; t < 12; t++) {
+        let inside = 0;
+        for (let j = 0; j < 6; j++) inside += U.data[t * 6 + j] * s.normal();
+        A.data[i * 12 + t] = truth.A.data[i * 12 + t] + 1e-2 * inside + 1e-6 * s.normal();
+      }
+    }
+    const bump = (v: Float64Array) => v.map((x) => x + 1e-2 * s.normal());
+    const start: Network = { ...truth, A, theta: bump(truth.theta), B: { ...truth.B, data: bump(Float64Array.from(truth.B.data)) }, tau: bump(truth.tau) };
+    const options = { seed: 1, threads: 1, secondLayerStarts: 0, upperFitIterations: 20, upperFitCostTolerance: 1e-3, maxIterations: 100 };
+    const full = await refineStages(start, data, { ...options, range: false });
+    const ranged = await refineStages(start, data, { ...options, range: true });
+    expect(full.range).toBeUndefined();
+    expect(ranged.range!.dimension).toBe(6);
+    expect(ranged.range!.parameters).toEqual({ range: 6 * 6 + 6 + 2 * 6 + 2, full: 6 * 12 + 6 + 2 * 6 + 2 });
+    // the fit in range(A) cannot leave the start's span: its residual is the span's error, the finish in R^d removes it
+    expect(ranged.range!.relativeResidual).toBeGreaterThan(1e-9);
+    expect(ranged.refine.relativeResidual).toBeLessThan(1e-12);
+    const fields = (n: Network) => [n.A.data, n.theta, n.B.data, n.tau];
+    const [a, b, t] = [fields(full.network), fields(ranged.network), fields(truth)];
+    for (let f = 0; f < a.length; f++) {
+      for (let k = 0; k < t[f].length; k++) {
+        expect(Math.abs(a[f][k] - t[f][k])).toBeLessThan(1e-10);
+        expect(Math.abs(b[f][k] - t[f][k])).toBeLessThan(1e-10);
+      }
+    }
+  });
+
+  it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r, true / false as given", () => {
+    expect(rangeRefinementApplies(truth)).toBe(false);
+    expect(rangeRefinementApplies(truth, true)).toBe(true);
+    const big = randomNetwork({ inputDim: 100, width1: 50, width2: 20, activation: 'tanh', seed: 1 });
+    expect(rangeRefinementApplies(big)).toBe(true);
+    expect(rangeRefinementApplies(big, false)).toBe(false);
+    const square = randomNetwork({ inputDim: 60, width1: 50, width2: 20, activation: 'tanh', seed: 1 });
+    expect(rangeRefinementApplies(square)).toBe(false);
   });
 
   it('refuses a basis of the wrong size in the house template', () => {
