@@ -59,6 +59,9 @@ options:
   --max-queries N      budget on paid queries (answered by the black box, not by the store);
                        the pipeline plans its stages within it (fewer Hessians and refinement
                        points, down to its floor; below the floor it refuses, naming it)
+  --max-memory SIZE    memory the run may plan for, e.g. 12G, 512M (default: this machine's);
+                       a plan whose peak exceeds it is refused before the first query, naming
+                       the stage and what would fit (--method pipeline)
   --out FILE           where to write the result (required)
   --report FILE        also write the report with plots to FILE (HTML, as nnid report does)
   --seed N             seed of every random choice (default 0)
@@ -103,6 +106,14 @@ interface Source {
   activation: { layer1: ActivationName; layer2: ActivationName } | null;
   /** What the report says about the oracle. */
   description: Record<string, unknown>;
+}
+
+/** --max-memory: bytes from a size such as 12G, 12GiB, 512M or a plain number of bytes (K, M, G, T: powers of 1024). */
+export function parseMemorySize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?\s*$/i.exec(text);
+  const bytes = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] ?? ' ').toLowerCase()) : NaN;
+  if (!(bytes >= 1) || !Number.isFinite(bytes)) throw new UsageError(`--max-memory must be a size such as 12G, 512M or 2GiB, got '${text}'`);
+  return Math.floor(bytes);
 }
 
 /** A store that cannot be used (full or read-only disk, stale answers) is bad input: exit 2, one line. */
@@ -412,6 +423,7 @@ export const command: Command = {
     store: { type: 'string' },
     'no-store': { type: 'boolean' },
     'max-queries': { type: 'string' },
+    'max-memory': { type: 'string' },
     out: { type: 'string' },
     report: { type: 'string' },
     seed: { type: 'string' },
@@ -445,6 +457,8 @@ export const command: Command = {
     const threads = intOption(values, 'threads', availableParallelism());
     const refine = !values['no-refine'];
     const method = methodOption(values);
+    const maxMemory = values['max-memory'] === undefined ? undefined : parseMemorySize(String(values['max-memory']));
+    if (maxMemory !== undefined && method !== 'pipeline') throw new UsageError('--max-memory is an option of --method pipeline');
     if (values.activation === undefined && values.oracle !== undefined && oracleKind(String(values.oracle)) !== 'network') {
       throw new UsageError('--activation is required with an ONNX or HTTP oracle (the method assumes the activations known)');
     }
@@ -518,6 +532,7 @@ export const command: Command = {
         refine,
         model,
         ...(budgetLeft !== undefined ? { maxQueries: budgetLeft } : {}),
+        ...(maxMemory !== undefined ? { maxMemory } : {}),
         onProgress: (e) => {
           checkWidth2(e);
           progress.update(e);
