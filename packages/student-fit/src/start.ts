@@ -92,6 +92,13 @@ export interface StartTask {
   values: Float64Array;
   maxIterations: number;
   /**
+   * A warm start's parameters in refine's general layout (packGeneral; the paper's form with
+   * C = 1^T, c = 0): the start begins there instead of its random network. Absent: random.
+   */
+  initial?: Float64Array;
+  /** The random start's stream index (default `start`; after w warm starts, start - w). */
+  draw?: number;
+  /**
    * [0]: the smallest index of a start that passed so far (or 2^31 - 1). A start with a larger
    * index stops at its next step: its result could not be returned.
    */
@@ -132,10 +139,17 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
   });
   if (Atomics.load(task.stop, 0) < start) return cancelled();
   const general = shape.model === 'general';
-  let initial = startGeneral(shape, task.seed, start);
-  if (general) initial = fitOutputLayer(initial, { inputs: matrixFrom(task.inputs, N, d), values: task.values });
+  let initial = startGeneral(shape, task.seed, task.draw ?? start);
+  let full: Float64Array;
   const layout = generalLayoutOf(initial);
-  const full = packGeneral(initial, layout);
+  if (task.initial) {
+    // a warm start (e.g. the pipeline's refined network whose check failed): its own weights
+    if (task.initial.length !== layout.size) throw new Error(`student fit: a start network has ${task.initial.length} parameters, expected ${layout.size}`);
+    full = Float64Array.from(task.initial);
+  } else {
+    if (general) initial = fitOutputLayer(initial, { inputs: matrixFrom(task.inputs, N, d), values: task.values });
+    full = packGeneral(initial, layout);
+  }
   const free = general ? layout.size : layout.offC;
   let yNorm = 0;
   for (let i = 0; i < task.values.length; i++) yNorm += task.values[i] * task.values[i];

@@ -24,6 +24,7 @@ import {
   matrixFrom,
   toDense,
   rng,
+  toGeneral,
   settleAll,
   workerEntryUrl,
   type ActivationName,
@@ -33,7 +34,7 @@ import {
   type Oracle,
   type ViewLike,
 } from '@nnid/core';
-import { generalLayoutOf, layoutOf, unpackGeneral, unpackParameters } from '@nnid/refine';
+import { generalLayoutOf, layoutOf, packGeneral, unpackGeneral, unpackParameters } from '@nnid/refine';
 import { DATA_KEY, runStart, SOLVER, START_SHIFT_STD, startGeneral, startNetwork, type StartOutcome, type StartTask, type StudentModel, type StudentShape } from './start.ts';
 import type { StartResult } from './worker-task.ts';
 
@@ -67,6 +68,13 @@ export interface StudentFitOptions {
   checkThreshold?: number;
   /** Called when a start ends (in completion order). */
   onProgress?: (event: StudentFitProgress) => void;
+  /**
+   * Warm starts run before the random ones (starts 0 .. w - 1; the random starts follow with their
+   * own streams, the same as without them): e.g. identify's refined network whose check failed.
+   * The paper's form takes v1 networks; the general model v1 (C = 1^T, c = 0) or general networks,
+   * of the fit's shape and activations.
+   */
+  startNetworks?: readonly (Network | GeneralNetwork)[];
 }
 
 export interface StudentFitGeneralOptions extends StudentFitOptions {
@@ -133,6 +141,8 @@ export interface StudentFitReport {
   startsDiscarded: number;
   /** Index of the start returned. */
   chosenStart: number;
+  /** Warm starts (startNetworks) run first: starts 0 .. warmStarts - 1. */
+  warmStarts: number;
   /** The truth-free check on the fitted data, as identify's (`on`: the data the fit paid for). */
   check: { relativeResidual: number; threshold: number; passed: boolean; on: 'fit-data' };
   warnings: string[];
@@ -194,6 +204,31 @@ export async function studentFitGeneral(source: Oracle | MultiOutputSource, opti
   return { network: unpackGeneral(parameters, generalLayoutOf(startGeneral(shape, 0, 0))), report };
 }
 
+function isGeneralNetwork(n: Network | GeneralNetwork): n is GeneralNetwork {
+  return 'W1' in n && 'C' in n;
+}
+
+/** The warm starts packed in refine's general layout, checked against the fit's shape. */
+function warmStarts(nets: StudentFitOptions['startNetworks'], shape: StudentShape): Float64Array[] {
+  if (nets === undefined) return [];
+  if (!Array.isArray(nets)) invalidArgument('startNetworks', 'must be an array of networks', nets);
+  const layout = generalLayoutOf(startGeneral(shape, 0, 0));
+  return nets.map((net, i) => {
+    const name = `startNetworks[${i}]`;
+    if (!net || typeof net !== 'object' || !('inputDim' in net)) invalidArgument(name, 'must be a network (v1 or general)', net);
+    const general = isGeneralNetwork(net);
+    if (general && shape.model !== 'general') invalidArgument(name, "must be a v1 network for the paper's form (a general network needs model 'general')", 'general network');
+    const g = general ? net : toGeneral(net);
+    const want = `(d, m0, m1, k) = (${shape.inputDim}, ${shape.width1}, ${shape.width2}, ${shape.outputs ?? 1})`;
+    const got = `(${g.inputDim}, ${g.width1}, ${g.width2}, ${g.outputs})`;
+    if (g.inputDim !== shape.inputDim || g.width1 !== shape.width1 || g.width2 !== shape.width2 || g.outputs !== (shape.outputs ?? 1)) invalidArgument(name, `must have the fit's shape ${want}`, got);
+    if (g.activation.layer1 !== shape.activation.layer1 || g.activation.layer2 !== shape.activation.layer2) {
+      invalidArgument(name, `must have the fit's activations ${shape.activation.layer1}/${shape.activation.layer2}`, `${g.activation.layer1}/${g.activation.layer2}`);
+    }
+    return packGeneral(g, layout);
+  });
+}
+
 function isOracle(source: Oracle | MultiOutputSource): source is Oracle {
   return typeof (source as Oracle).counts === 'function';
 }
@@ -218,7 +253,8 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
   const queryBudget = options.dataPoints === undefined ? checkPositive('queryBudget', options.queryBudget ?? 5) : null;
   const N = options.dataPoints !== undefined ? checkInteger('dataPoints', options.dataPoints) : Math.floor((queryBudget as number) * P);
   if (N < 1) invalidArgument('queryBudget', `must give at least one data point (P = ${P})`, queryBudget);
-  const starts = checkInteger('starts', options.starts ?? 3, 1, 100_000);
+  const warm = warmStarts(options.startNetworks, { inputDim: d, width1, width2, activation, model, outputs: k });
+  const starts = warm.length + checkInteger('starts', options.starts ?? 3, warm.length > 0 ? 0 : 1, 100_000);
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
   const threshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
@@ -250,7 +286,7 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
   stop[0] = UNSET;
-  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, maxIterations, stop });
+  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, maxIterations, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length }) });
   const passes = (o: StartOutcome) => checkable && !o.cancelled && o.relativeResidual <= threshold;
   const outcomes: (StartOutcome | undefined)[] = new Array(starts);
   let next = 0;
@@ -334,6 +370,7 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
       })),
       startsDiscarded: outcomes.filter((o, s) => o !== undefined && s > last).length,
       chosenStart: chosen,
+      warmStarts: warm.length,
       check: { relativeResidual: best.relativeResidual, threshold, passed: passes(best), on: 'fit-data' },
       warnings,
     },
