@@ -82,15 +82,19 @@ export function matrixFreeRefineBytes(N: number, P: number, d: number, m0: numbe
   return f64(N * d + N * (2 * d + 8 * m0 + 6 * m1) + m0 * (d + 1) ** 2 + m1 * (m0 + 1) ** 2 + 20 * P);
 }
 
-/** refine's 'auto': the dense solver while its J and J^T J (8 (N P + P^2) bytes) stay below 2 GiB (refine's DENSE_MEMORY_LIMIT). */
-const AUTO_DENSE_LIMIT = 2 * GiB;
+/** refine's 'auto': the dense solver while 8 (N P + 3 P^2) bytes (J, J^T J, the row blocks' copies) stay within 4 GiB (refine's DENSE_MEMORY_LIMIT). */
+const AUTO_DENSE_LIMIT = 4 * GiB;
 
-/** The refinement solver a run uses: the option when it names one ('auto' as refine resolves it); the dense one by default. */
+/**
+ * The refinement solver a run uses: the option when it names one, else 'auto' as refine resolves
+ * it (identify's refinement calls fitNetwork without a solver: dense at (100, 50, 20) on 4 P rows,
+ * matrix-free at (200, 100, 30) and (784, 128, 64)). With the refinement in range(A)'s coordinates
+ * (polish-range.ts) the fit there is smaller and the finish in R^d is this one: the peak is this.
+ */
 function refineSolverOf(options: ResolvedOptions, N: number, P: number): RefineSolver {
   const solver = (options as unknown as { solver?: string }).solver;
   if (solver === 'normal-equations' || solver === 'matrix-free') return solver;
-  if (solver === 'auto') return f64(N * P + P * P) <= AUTO_DENSE_LIMIT ? 'normal-equations' : 'matrix-free';
-  return 'normal-equations';
+  return f64(N * P + 3 * P * P) <= AUTO_DENSE_LIMIT ? 'normal-equations' : 'matrix-free';
 }
 
 /** `maxMemory` (checked by the options table), or the machine's memory. */

@@ -10,7 +10,7 @@ const GiB = 1024 ** 3;
 
 describe('the memory plan', () => {
   it('at (784, 128, 64) the dense refinement needs hundreds of GiB: refused on 12 GiB, the matrix-free one with a smaller N named', () => {
-    const resolved = resolveOptions({ activation: act, seed: 1, width1: 128, width2: 64, threads: 2 }, 784);
+    const resolved = { ...resolveOptions({ activation: act, seed: 1, width1: 128, width2: 64, threads: 2 }, 784), solver: 'normal-equations' };
     const plan = planQueries(resolved, { inputDim: 784 });
     const memory = planMemory(resolved, plan, { bytes: 12 * GiB, source: 'maxMemory' });
     expect(memory.peakStage).toBe('refine');
@@ -35,6 +35,20 @@ describe('the memory plan', () => {
     const half = planMemory(resolved, { ...plan, queries: { ...plan.queries, refine: plan.parameterCount } }, { bytes: 12 * GiB, source: 'maxMemory' });
     expect(half.peakBytes).toBeLessThan(full.peakBytes);
     expect(half.fits).toBe(true);
+  });
+
+  it("without a solver option the plan counts refine's 'auto': dense at (100, 50, 20) on 4 P rows, matrix-free at (200, 100, 30) and (784, 128, 64)", () => {
+    const solverAt = (d: number, m0: number, m1: number) => {
+      const resolved = resolveOptions({ activation: act, seed: 1, width1: m0, width2: m1, threads: 2 }, d);
+      return planMemory(resolved, planQueries(resolved, { inputDim: d }), { bytes: 23 * GiB, source: 'maxMemory' });
+    };
+    expect(solverAt(100, 50, 20).refineSolver).toBe('normal-equations');
+    const mid = solverAt(200, 100, 30);
+    expect(mid.refineSolver).toBe('matrix-free');
+    expect(mid.fits).toBe(true);
+    const moon = solverAt(784, 128, 64);
+    expect(moon.refineSolver).toBe('matrix-free');
+    expect(moon.peakBytes).toBeLessThan(16 * GiB);
   });
 
   it('identify refuses a plan over maxMemory before the first query, and prints the memory with the plan', async () => {
