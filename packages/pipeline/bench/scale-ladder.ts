@@ -55,6 +55,11 @@ for (const size of values.sizes!.split(';')) {
   const onProgress = (e: IdentifyProgress) => {
     if (e.event === 'plan') console.log(`plan: ${e.message}`);
     if (e.event === 'start') cpuAtStart = process.cpuUsage();
+    if (e.event === 'step' && e.stage === 'refine') {
+      // the full LM's iterations (in range(A)'s coordinates, then the finish in R^d: the count restarts)
+      const cpu = process.cpuUsage(cpuAtStart);
+      console.log(`    refine iteration ${e.done}: ${e.message ?? ''}; ${((performance.now() - started) / 1000).toFixed(0)} s wall since the start, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in the stage, peak ${peakGiB().toFixed(2)} GiB`);
+    }
     if (e.event !== 'end') return;
     const cpu = process.cpuUsage(cpuAtStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
