@@ -6,8 +6,8 @@ import { ErrorCodes, NnidError, invalidArgument, type Float64View } from '@nnid/
 
 /**
  * Called once per sub-batch as soon as its answers arrived and passed the checks, before
- * `evaluate` resolves. `inputs` is the sub-batch (dense rows x inputDim), `values` its answers.
- * `evaluate` waits for the returned promise, so answers stored here survive a later failure of
+ * `evaluate` resolves. `inputs` is the sub-batch (dense rows x inputDim), `values` its answers
+ * (rows x k row-major for a black box of k outputs). `evaluate` waits for the returned promise, so answers stored here survive a later failure of
  * the same call (this is how `openOracleFromSpec` keeps every answer received).
  */
 export type BatchListener = (inputs: Float64View, values: Float64Array) => void | Promise<void>;
@@ -92,3 +92,16 @@ export function checkOutputs(source: string, values: ArrayLike<unknown> | null |
   }
   return out;
 }
+
+/** k answers per row, row-major, each finite; errors name the row and the output. */
+export function checkRowsOfK(source: string, values: ArrayLike<number>, rows: number, first: number, k: number): Float64Array {
+  if (values.length !== rows * k) {
+    throw new NnidError(ErrorCodes.oracleOutput, `${source} answered ${values.length} numbers for rows ${first}–${first + rows - 1}, expected ${rows} x ${k}`);
+  }
+  const out = Float64Array.from(values);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new NnidError(ErrorCodes.oracleOutput, `${source} answered \`${out[i]}\` for row ${first + Math.floor(i / k)} (output ${i % k}), expected a finite number`);
+  }
+  return out;
+}
+

@@ -3,6 +3,7 @@
  *
  *   GET  <url>  -> 200 { "format": "nnid.black-box/v1", "inputDim": d, "maxBatch": N?, "identity": "..."? }
  *   POST <url>  { "inputs": [[...d numbers], ...] }  -> 200 { "outputs": [...one number per row] }
+ *                                                       or { "outputs": [[y1..yk], ...] } (k outputs)
  *   errors      -> 4xx/5xx { "error": "message" }
  */
 import { ErrorCodes, NnidError, checkInteger, invalidArgument, type BlackBox, type Float64View } from '@nnid/core';
@@ -39,6 +40,13 @@ export interface HttpBlackBoxOptions {
   onBatch?: BatchListener;
   /** Called before each retry (for logs and tests). */
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * 'one' (default): one number per row (`[y, ...]` or `[[y], ...]`), the BlackBox contract.
+   * 'many': k numbers per row, `[[y1, ..., yk], ...]`; k is what the description announces
+   * (`"outputs": k`), else what the first answer holds; every answer is checked against it.
+   * `evaluateOutputs` answers n x k; `evaluate` refuses k > 1 (a query is one input row).
+   */
+  outputs?: 'one' | 'many';
 }
 
 export interface HttpBlackBox extends BlackBox {
@@ -49,6 +57,13 @@ export interface HttpBlackBox extends BlackBox {
   readonly batchSize: number;
   /** The server's GET description, when it gave one. */
   readonly description: ServerDescription | undefined;
+  /**
+   * k, the numbers each row's answer holds: 1 for outputs 'one'; for 'many' the announced k, or
+   * undefined until the first answer tells it.
+   */
+  readonly outputs: number | undefined;
+  /** Every output of each row: n x k numbers, row-major. */
+  evaluateOutputs(inputs: Float64View): Promise<Float64Array>;
   close(): Promise<void>;
 }
 
@@ -57,6 +72,8 @@ export interface ServerDescription {
   inputDim?: number;
   maxBatch?: number;
   identity?: string;
+  /** k, the numbers each row's answer holds (a server of k > 1 outputs announces it; default 1). */
+  outputs?: number;
 }
 
 /** GET statuses that mean "no description here" (not: the server refuses us). */
@@ -162,6 +179,45 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
   const maxBatch = description?.maxBatch;
   if (typeof maxBatch === 'number' && Number.isInteger(maxBatch) && maxBatch > 0) batchSize = Math.min(batchSize, maxBatch);
   const identity = options.identity ?? (typeof description?.identity === 'string' && description.identity ? `http:${description.identity}` : `http:${shown}`);
+  const many = options.outputs === 'many';
+  if (options.outputs !== undefined && options.outputs !== 'one' && !many) invalidArgument('outputs', "must be 'one' or 'many'", options.outputs);
+  const announcedOutputs = description?.outputs;
+  if (announcedOutputs !== undefined && !(Number.isInteger(announcedOutputs) && announcedOutputs > 0)) {
+    transport.close();
+    throw new NnidError(ErrorCodes.oracleOutput, `${shown} description (GET): outputs is ${JSON.stringify(announcedOutputs)}, expected a positive integer`);
+  }
+  // k: 1 for 'one'; for 'many' the announced k, else the first answer's
+  let outputs: number | undefined = many ? announcedOutputs : 1;
+
+  /** k numbers per row ('many'): every row an array of k finite numbers (or a bare number when k = 1). */
+  function rowsOfK(answer: unknown[], start: number, end: number): Float64Array {
+    const n = end - start;
+    if (answer.length !== n) {
+      throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered ${answer.length} outputs for rows ${start}–${end - 1}, expected ${n}`);
+    }
+    if (outputs === undefined) {
+      const first = answer[0];
+      outputs = Array.isArray(first) ? first.length : 1;
+      if (outputs === 0) throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered an empty array for row ${start}, expected k numbers per row`);
+    }
+    const k = outputs;
+    const values = new Float64Array(n * k);
+    for (let r = 0; r < n; r++) {
+      const row = answer[r];
+      const numbers: unknown[] = Array.isArray(row) ? row : [row];
+      if (numbers.length !== k) {
+        throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered ${numbers.length} numbers for row ${start + r}, expected k = ${k} (as ${announcedOutputs !== undefined ? 'its description announces' : 'its first answer held'})`);
+      }
+      for (let o = 0; o < k; o++) {
+        const v = numbers[o];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered \`${JSON.stringify(v) ?? String(v)}\` for row ${start + r} (output ${o}), expected a finite number`);
+        }
+        values[r * k + o] = v;
+      }
+    }
+    return values;
+  }
 
   async function evaluateOne(inputs: Float64View, start: number, end: number, rowStride: number, colStride: number): Promise<Float64Array> {
     const dense = copyRows(inputs, inputDim, start, end, rowStride, colStride);
@@ -173,6 +229,11 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     const outputs = json && typeof json === 'object' ? json.outputs : undefined;
     if (!Array.isArray(outputs)) {
       throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered no \`outputs\` array for rows ${start}–${end - 1}`);
+    }
+    if (many) {
+      const values = rowsOfK(outputs, start, end);
+      if (options.onBatch) await options.onBatch({ data: dense, offset: 0, shape: [end - start, inputDim], strides: [inputDim, 1] }, values);
+      return values;
     }
     // Shape [n, 1] (what many ML servers send) is read as [n].
     for (let k = 0; k < outputs.length; k++) {
@@ -188,9 +249,10 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     return values;
   }
 
-  async function evaluate(inputs: Float64View): Promise<Float64Array> {
+  async function evaluateOutputs(inputs: Float64View): Promise<Float64Array> {
     const { rows, rowStride, colStride } = batchShape(inputs, inputDim, shown);
-    const out = new Float64Array(rows);
+    // k may be learnt from the first answer: the parts are assembled once all arrived
+    const parts: { start: number; values: Float64Array }[] = [];
     let next = 0;
     let failure: unknown;
     // `concurrency` lanes each take the next sub-batch until none is left or one has failed.
@@ -200,7 +262,7 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
         const end = Math.min(rows, start + batchSize);
         next = end;
         try {
-          out.set(await evaluateOne(inputs, start, end, rowStride, colStride), start);
+          parts.push({ start, values: await evaluateOne(inputs, start, end, rowStride, colStride) });
         } catch (e) {
           failure ??= e;
         }
@@ -208,7 +270,21 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(rows / batchSize)) }, lane));
     if (failure !== undefined) throw failure;
+    const k = outputs ?? 1;
+    const out = new Float64Array(rows * k);
+    for (const part of parts) out.set(part.values, part.start * k);
     return out;
+  }
+
+  async function evaluate(inputs: Float64View): Promise<Float64Array> {
+    if (many && outputs !== undefined && outputs !== 1) {
+      throw new NnidError(ErrorCodes.oracleOutput, `${shown} answers ${outputs} numbers per row: evaluate takes one; use evaluateOutputs (identifyOutputs; nnid identify does)`);
+    }
+    const values = await evaluateOutputs(inputs);
+    if (outputs !== 1) {
+      throw new NnidError(ErrorCodes.oracleOutput, `${shown} answers ${outputs} numbers per row: evaluate takes one; use evaluateOutputs (identifyOutputs; nnid identify does)`);
+    }
+    return values;
   }
 
   return {
@@ -218,7 +294,11 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     shownUrl: shown,
     batchSize,
     description,
+    get outputs() {
+      return outputs;
+    },
     evaluate,
+    evaluateOutputs,
     close: async () => transport.close(),
   };
 }

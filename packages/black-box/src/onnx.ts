@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ErrorCodes, NnidError, checkInteger, type BlackBox, type Float64View } from '@nnid/core';
-import { batchShape, checkOutputs, copyRows, type BatchListener } from './batches.ts';
+import { batchShape, checkOutputs, checkRowsOfK, copyRows, type BatchListener } from './batches.ts';
 
 /**
  * Rows per `session.run`. Measured (tools/bench/black-box.ts, d = 50, m0 = 30, m1 = 10, one
@@ -26,7 +26,7 @@ export interface OnnxBlackBoxOptions {
    * the sampler; raise it for large models.
    */
   threads?: number;
-  /** Called as each sub-batch's answers arrive (see BatchListener; one output only). */
+  /** Called as each sub-batch's answers arrive (see BatchListener; k numbers per row with outputs 'many'). */
   onBatch?: BatchListener;
   /**
    * 'one' (default): the model must answer one number per row ([n] or [n, 1]), the BlackBox
@@ -100,18 +100,6 @@ async function createSession(ort: Ort, bytes: Buffer, modelPath: string, threads
     );
   }
   throw new NnidError(ErrorCodes.fileRead, `cannot read ${modelPath}: not a model onnxruntime can load (${message.split('\n')[0]})`, { cause: first });
-}
-
-/** k answers per row, row-major, each finite; errors name the row and the output. */
-function checkRowsOfK(source: string, values: ArrayLike<number>, rows: number, first: number, k: number): Float64Array {
-  if (values.length !== rows * k) {
-    throw new NnidError(ErrorCodes.oracleOutput, `${source} answered ${values.length} numbers for rows ${first}–${first + rows - 1}, expected ${rows} x ${k}`);
-  }
-  const out = Float64Array.from(values);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) throw new NnidError(ErrorCodes.oracleOutput, `${source} answered \`${out[i]}\` for row ${first + Math.floor(i / k)} (output ${i % k}), expected a finite number`);
-  }
-  return out;
 }
 
 /**
@@ -210,7 +198,7 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
       const values = k === 1 ? checkOutputs(source, tensor.data as ArrayLike<number>, end - start, start) : checkRowsOfK(source, tensor.data as ArrayLike<number>, end - start, start, k);
       tensor.dispose();
       out.set(values, start * k);
-      if (options.onBatch && k === 1) {
+      if (options.onBatch) {
         await options.onBatch({ data: dense, offset: 0, shape: [end - start, inputDim], strides: [inputDim, 1] }, values);
       }
     }

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkInteger, checkPositive, invalidArgument, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
-import { generalBlackBox, networkBlackBox } from '@nnid/oracle';
+import { evaluateGeneral, generalBlackBox, generalIdentity, networkBlackBox } from '@nnid/oracle';
 import { jsonNumbers } from './batches.ts';
 import { BLACK_BOX_PROTOCOL } from './http.ts';
 
@@ -73,9 +73,18 @@ function describeValue(v: unknown): string {
   return typeof v === 'object' ? 'an object' : String(v);
 }
 
+/** n rows of k numbers as the JSON text [[y1..yk], ...]. */
+function rowsText(values: Float64Array, rows: number, k: number): string {
+  const parts: string[] = [];
+  for (let r = 0; r < rows; r++) parts.push(jsonNumbers(values, r * k, (r + 1) * k));
+  return `[${parts.join(',')}]`;
+}
+
 /**
  * Serves `net` over HTTP until `close()`. Answers POST `{"inputs": [[...], ...]}` with
- * `{"outputs": [...]}` and GET with `{ format, inputDim, maxBatch, identity }`; the path is `/`.
+ * `{"outputs": [...]}` and GET with `{ format, inputDim, maxBatch, identity }`; the path is `/`. A
+ * v2 network with k > 1 outputs answers `{"outputs": [[y1, ..., yk], ...]}` and announces
+ * `"outputs": k` in its description.
  *
  * Rejections (JSON `{ "error": message }`): 404 other paths, 405 other methods, 401 missing or
  * wrong token, 413 a body longer than maxBatch rows can be or more than maxBatch rows, 400
@@ -91,16 +100,21 @@ export async function serveNetwork(net: Network | GeneralNetwork, options: Serve
   const host = options.host ?? '127.0.0.1';
   const maxBatch = checkInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
   const noise = checkPositive('noise', options.noise ?? 0, true);
-  // a general network (nnid.network/v2): one output per row, no simulated noise (the protocol answers one number per row)
+  // a general network (nnid.network/v2): no simulated noise; k > 1 outputs answer [[y1..yk], ...] and are announced
   const general = 'W1' in net ? net : null;
-  if (general && general.outputs !== 1) invalidArgument('net.outputs', 'must be 1 (the protocol answers one number per row)', general.outputs);
   if (general && noise > 0) invalidArgument('noise', 'must be 0 for a general network (nnid.network/v2)', noise);
-  const box = general ? generalBlackBox(general) : networkBlackBox(net as Network, { noise, noiseSeed: options.noiseSeed ?? 0 });
+  const outputs = general ? general.outputs : 1;
+  const box =
+    general && outputs > 1
+      ? { identity: generalIdentity(general), evaluateSync: (x: Float64View) => Float64Array.from(evaluateGeneral(general, x).data) }
+      : general
+        ? generalBlackBox(general)
+        : networkBlackBox(net as Network, { noise, noiseSeed: options.noiseSeed ?? 0 });
   const d = net.inputDim;
   // Room for maxBatch rows of d numbers in any JSON spacing a client is likely to use.
   const maxBodyBytes = maxBatch * (d * CHARS_PER_NUMBER + 8) + 1024;
   const tokenHash = options.token ? sha256(options.token) : undefined;
-  const description = JSON.stringify({ format: BLACK_BOX_PROTOCOL, inputDim: d, maxBatch, identity: box.identity });
+  const description = JSON.stringify({ format: BLACK_BOX_PROTOCOL, inputDim: d, maxBatch, identity: box.identity, ...(outputs > 1 ? { outputs } : {}) });
   let rowsAnswered = 0;
 
   function checkToken(req: IncomingMessage): void {
@@ -180,9 +194,9 @@ export async function serveNetwork(net: Network | GeneralNetwork, options: Serve
         send(res, 200, description);
       } else {
         const inputs = parseInputs(await readBody(req));
-        const outputs = box.evaluateSync(inputs);
+        const answers = box.evaluateSync(inputs);
         rows = inputs.shape[0];
-        send(res, 200, `{"outputs":${jsonNumbers(outputs)}}`);
+        send(res, 200, `{"outputs":${outputs > 1 ? rowsText(answers, rows, outputs) : jsonNumbers(answers)}}`);
         rowsAnswered += rows;
       }
     } catch (e) {

@@ -6,6 +6,8 @@
 import {
   ErrorCodes,
   NnidError,
+  QueryBudgetError,
+  asView,
   checkInteger,
   checkPositive,
   invalidArgument,
@@ -13,6 +15,7 @@ import {
   type BlackBox,
   type Float64View,
   type Oracle,
+  type ViewLike,
 } from '@nnid/core';
 import { createOracle, networkBlackBox } from '@nnid/oracle';
 import type { BatchListener } from './batches.ts';
@@ -50,6 +53,13 @@ export interface OracleSpecOptions {
   onnx?: { batchSize?: number; threads?: number };
   /** The adapter table to look the spec up in (default ORACLE_ADAPTERS). */
   adapters?: readonly OracleAdapter[];
+  /**
+   * 'one' (default): one number per row. 'many': an ONNX model or HTTP endpoint answering k numbers
+   * per row is taken too (`outputs` and `evaluateOutputs` of the result; k > 1 answers are stored
+   * k per row, and the store check compares all k). An HTTP endpoint that does not announce k is
+   * asked one row of zeros when it opens (paid, counted, not stored).
+   */
+  outputs?: 'one' | 'many';
 }
 
 /** What an adapter's `open` receives: the options that concern it, resolved. */
@@ -62,6 +72,14 @@ export interface AdapterContext {
   onnx: OracleSpecOptions['onnx'];
   /** Stores each sub-batch's answers as they arrive (when there is a store). */
   onBatch?: BatchListener;
+  /** 'many': the black box may answer k numbers per row (`outputs`, `evaluateOutputs`). */
+  outputs?: 'one' | 'many';
+}
+
+/** A black box an adapter opened with outputs 'many': k numbers per row (k unknown until the first answer for an HTTP endpoint that does not announce it). */
+interface ManyOutputs extends BlackBox {
+  readonly outputs?: number;
+  evaluateOutputs?(inputs: Float64View): Promise<Float64Array>;
 }
 
 /** One kind of black box: how to recognise its spec and how to open it. */
@@ -100,14 +118,14 @@ export const ORACLE_ADAPTERS: readonly OracleAdapter[] = [
     description: 'an ONNX model (.onnx)',
     contentAddressed: true,
     matches: (spec) => /\.onnx$/i.test(spec),
-    open: (spec, c) => onnxBlackBox(spec, { ...c.onnx, inputDim: c.inputDim, onBatch: c.onBatch }),
+    open: (spec, c) => onnxBlackBox(spec, { ...c.onnx, inputDim: c.inputDim, onBatch: c.onBatch, ...(c.outputs ? { outputs: c.outputs } : {}) }),
   },
   {
     kind: 'http',
     description: 'an http(s):// URL',
     storeByDefault: true,
     matches: (spec) => /^https?:\/\//i.test(spec),
-    open: (spec, c) => httpBlackBox(spec, { ...c.http, inputDim: c.inputDim, token: c.token, onBatch: c.onBatch }),
+    open: (spec, c) => httpBlackBox(spec, { ...c.http, inputDim: c.inputDim, token: c.token, onBatch: c.onBatch, ...(c.outputs ? { outputs: c.outputs } : {}) }),
     shown: redactUrl,
   },
 ];
@@ -136,6 +154,17 @@ export interface SpecOracle extends Oracle {
   readonly store: QueryStore | undefined;
   /** The stale-answer check (null without a store). */
   readonly storeCheck: StoreCheckReport | null;
+  /** k, the numbers each row's answer holds (1 unless opened with outputs 'many' on a black box of k > 1 outputs). */
+  readonly outputs: number;
+  /**
+   * Every output of each row, n x k row-major, through the budget and the store (k = 1: `evaluate`).
+   * With k > 1, `evaluate` refuses (a query is one input row and returns k numbers); a
+   * MultiOutputBlackBox for identifyOutputs of @nnid/pipeline is `{ inputDim, outputs, identity,
+   * evaluate: (x) => oracle.evaluateOutputs(x) }`.
+   */
+  evaluateOutputs(inputs: ViewLike): Promise<Float64Array>;
+  /** Paid queries before the first evaluate: the store check's, and the probe that told k (when one was asked). */
+  readonly paidAtOpen: number;
 }
 
 /**
@@ -178,9 +207,15 @@ export async function openOracleFromSpec(spec: string, options: OracleSpecOption
   let identity = '';
   let checking = false;
   const onBatch: BatchListener | undefined = store
-    ? (inputs: Float64View, values: Float64Array) =>
-        checking ? undefined : store.put(identity, inputs, Array.from({ length: values.length }, (_, k) => k), values)
+    ? (inputs: Float64View, values: Float64Array) => {
+        if (checking) return undefined;
+        const rows = inputs.shape.length === 1 ? 1 : inputs.shape[0];
+        return store.putOutputs(identity, values.length / rows, inputs, Array.from({ length: rows }, (_, r) => r), values);
+      }
     : undefined;
+  const many = options.outputs === 'many';
+  if (options.outputs !== undefined && options.outputs !== 'one' && !many) invalidArgument('outputs', "must be 'one' or 'many'", options.outputs);
+  let probePaid = 0;
   let source: BlackBox | undefined;
   try {
     source = await adapter.open(spec, {
@@ -195,34 +230,53 @@ export async function openOracleFromSpec(spec: string, options: OracleSpecOption
       },
       onnx: options.onnx,
       onBatch,
+      ...(many ? { outputs: 'many' as const } : {}),
     });
     if (options.inputDim !== undefined && source.inputDim !== options.inputDim) {
       throw new NnidError(ErrorCodes.dimensionMismatch, `${shownSpec} takes inputs of dimension ${source.inputDim}, but inputDim = ${options.inputDim} was requested`);
     }
     identity = source.identity;
+    const multi = source as ManyOutputs;
+    if (many && multi.outputs === undefined && multi.evaluateOutputs) {
+      // k not announced: one row of zeros tells it (paid and counted, not stored)
+      if (options.maxQueries !== undefined && options.maxQueries < 1) throw new QueryBudgetError(options.maxQueries, 0, 1);
+      checking = true;
+      try {
+        await multi.evaluateOutputs({ data: new Float64Array(source.inputDim), offset: 0, shape: [1, source.inputDim], strides: [source.inputDim, 1] });
+      } finally {
+        checking = false;
+      }
+      probePaid = 1;
+    }
+    const outputs = many ? (multi.outputs ?? 1) : 1;
     let storeCheck: StoreCheckReport | null = null;
     if (store) {
+      // a store of another k refuses at once, naming both
+      store.checkOutputs(identity, outputs, shownSpec);
       const stored = store.count(identity);
       if (adapter.contentAddressed || options.storeCheck === false) {
         storeCheck = { stored, checked: 0, paid: 0, maxDifference: 0, threshold: 0, skipped: adapter.contentAddressed ? 'content-addressed' : 'disabled' };
       } else {
         checking = true;
         try {
-          storeCheck = await checkStoredAnswers(store, source, shownSpec, { ...options.storeCheck, budget: options.maxQueries });
+          storeCheck = await checkStoredAnswers(store, source, shownSpec, { ...options.storeCheck, budget: options.maxQueries === undefined ? undefined : options.maxQueries - probePaid });
         } finally {
           checking = false;
         }
       }
     }
-    const paidForCheck = storeCheck?.paid ?? 0;
-    const maxQueries = options.maxQueries === undefined ? undefined : options.maxQueries - paidForCheck;
-    const oracle = createOracle(source, { maxQueries, cache: store });
+    const paidAtOpen = (storeCheck?.paid ?? 0) + probePaid;
+    const maxQueries = options.maxQueries === undefined ? undefined : options.maxQueries - paidAtOpen;
+    const oracle = outputs > 1 ? outputsOracle(multi as Required<ManyOutputs>, outputs, shownSpec, maxQueries, store) : createOracle(source, { maxQueries, cache: store });
     return {
       ...oracle,
       kind: adapter.kind,
       shownSpec,
       store,
       storeCheck,
+      outputs,
+      paidAtOpen,
+      evaluateOutputs: outputs > 1 ? (oracle as ReturnType<typeof outputsOracle>).evaluateOutputs : (x: ViewLike) => oracle.evaluate(x),
       async close() {
         try {
           await oracle.close();
@@ -236,4 +290,73 @@ export async function openOracleFromSpec(spec: string, options: OracleSpecOption
     await store?.close();
     throw e;
   }
+}
+
+/**
+ * The Oracle of a black box with k > 1 outputs: the budget and the counts are in input rows (a
+ * query returns k numbers), the store holds k numbers per row; `evaluate` refuses.
+ */
+function outputsOracle(source: Required<ManyOutputs>, k: number, shownSpec: string, maxQueries: number | undefined, store: QueryStore | undefined): Oracle & { evaluateOutputs(x: ViewLike): Promise<Float64Array> } {
+  const budget = maxQueries ?? Infinity;
+  const d = source.inputDim;
+  let paid = 0;
+  let reused = 0;
+  let inFlight = 0;
+  const reserve = (n: number) => {
+    if (paid + inFlight + n > budget) throw new QueryBudgetError(budget, paid + inFlight, n);
+  };
+  async function ask(batch: Float64View, rows: number): Promise<Float64Array> {
+    reserve(rows);
+    inFlight += rows;
+    try {
+      return await source.evaluateOutputs(batch);
+    } finally {
+      inFlight -= rows;
+      paid += rows;
+    }
+  }
+  async function evaluateOutputs(points: ViewLike): Promise<Float64Array> {
+    const inputs = asView(points);
+    const one = inputs.shape.length === 1;
+    if ((one ? inputs.shape[0] : inputs.shape[1]) !== d) {
+      throw new NnidError(ErrorCodes.dimensionMismatch, `${shownSpec} takes inputs of dimension ${d}, but a batch of dimension ${one ? inputs.shape[0] : inputs.shape[1]} was given`);
+    }
+    const rows = one ? 1 : inputs.shape[0];
+    const view = one ? { ...inputs, shape: [1, d], strides: [0, inputs.strides[0]] } : inputs;
+    if (rows === 0) return new Float64Array(0);
+    if (!store) return ask(view, rows);
+    const out = new Float64Array(rows * k);
+    const found = new Uint8Array(rows);
+    store.lookupOutputs(source.identity, k, view, out, found);
+    const missing: number[] = [];
+    for (let r = 0; r < rows; r++) if (!found[r]) missing.push(r);
+    reused += rows - missing.length;
+    if (missing.length === 0) return out;
+    const sub = { data: new Float64Array(missing.length * d), offset: 0, shape: [missing.length, d], strides: [d, 1] };
+    for (let m = 0; m < missing.length; m++) {
+      const base = view.offset + missing[m] * view.strides[0];
+      for (let j = 0; j < d; j++) sub.data[m * d + j] = view.data[base + j * view.strides[1]];
+    }
+    const values = await ask(sub, missing.length);
+    for (let m = 0; m < missing.length; m++) out.set(values.subarray(m * k, (m + 1) * k), missing[m] * k);
+    // the adapter's per-batch listener stored them already; this finds them and writes nothing
+    await store.putOutputs(source.identity, k, sub, Array.from(missing, (_, m) => m), values);
+    return out;
+  }
+  return {
+    inputDim: d,
+    identity: source.identity,
+    evaluate: async () => {
+      throw new NnidError(ErrorCodes.oracleOutput, `${shownSpec} answers ${k} numbers per row: evaluate takes one; use evaluateOutputs (identifyOutputs; nnid identify does)`);
+    },
+    evaluateOutputs,
+    counts: () => ({ total: paid + reused, paid, reused }),
+    reserve,
+    recordExternal: (n: number) => {
+      paid += n;
+    },
+    close: async () => {
+      await source.close?.();
+    },
+  };
 }

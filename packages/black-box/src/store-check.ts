@@ -4,7 +4,7 @@
  * service are keyed by its URL (or an identity it announces), so a model deployed at the same
  * URL would otherwise be answered by the previous model's stored answers, silently.
  */
-import { ErrorCodes, QueryBudgetError, checkInteger, checkPositive, type BlackBox } from '@nnid/core';
+import { ErrorCodes, QueryBudgetError, checkInteger, checkPositive, type BlackBox, type Float64View } from '@nnid/core';
 import { QueryStoreError, type QueryStore } from './store.ts';
 
 export interface StoreCheckOptions {
@@ -36,15 +36,22 @@ export interface StoreCheckReport {
   skipped?: 'empty' | 'content-addressed' | 'disabled';
 }
 
+/** A source of k answers per row (`evaluateOutputs` n x k row-major), as the store check reads it. */
+export interface OutputsSource extends BlackBox {
+  readonly outputs?: number;
+  evaluateOutputs?(inputs: Float64View): Promise<Float64Array>;
+}
+
 /**
  * Asks `source` (not the store) again for up to `queries` stored queries of its identity, and
  * throws a QueryStoreError ('stale', naming the store and what to do) when an answer differs
  * from the stored one by more than the threshold. `budget` is what the run may pay; the check
- * counts against it.
+ * counts against it. A source with k > 1 outputs (`outputs`, `evaluateOutputs`) is compared on
+ * all k numbers of each row (the largest difference over them).
  */
 export async function checkStoredAnswers(
   store: QueryStore,
-  source: BlackBox,
+  source: OutputsSource,
   label: string,
   options: StoreCheckOptions & { budget?: number } = {},
 ): Promise<StoreCheckReport> {
@@ -54,11 +61,13 @@ export async function checkStoredAnswers(
   if (stored === 0) return { stored, checked: 0, paid: 0, maxDifference: 0, threshold: 0, skipped: 'empty' };
   const k = Math.min(queries, stored);
   if (options.budget !== undefined && options.budget < k) throw new QueryBudgetError(options.budget, 0, k);
-  const { inputs, values } = store.sample(source.identity, source.inputDim, k);
-  const fresh = await source.evaluate(inputs);
+  const outputs = source.outputs ?? 1;
+  const ask = outputs > 1 && source.evaluateOutputs ? (x: Float64View) => source.evaluateOutputs!(x) : (x: Float64View) => source.evaluate(x);
+  const { inputs, values } = store.sampleOutputs(source.identity, source.inputDim, outputs, k);
+  const fresh = await ask(inputs);
   let scale = 0;
   let maxDifference = 0;
-  for (let i = 0; i < k; i++) {
+  for (let i = 0; i < k * outputs; i++) {
     scale = Math.max(scale, Math.abs(values[i]), Math.abs(fresh[i]));
     maxDifference = Math.max(maxDifference, Math.abs(values[i] - fresh[i]));
   }
@@ -66,10 +75,10 @@ export async function checkStoredAnswers(
   let paid = k;
   if (maxDifference > threshold && (options.budget === undefined || options.budget >= 2 * k)) {
     // A noisy service answers a repeated query differently: measure how much, and allow for it.
-    const again = await source.evaluate(inputs);
+    const again = await ask(inputs);
     paid += k;
     let spread = 0;
-    for (let i = 0; i < k; i++) spread = Math.max(spread, Math.abs(again[i] - fresh[i]));
+    for (let i = 0; i < k * outputs; i++) spread = Math.max(spread, Math.abs(again[i] - fresh[i]));
     threshold += STORE_CHECK_DEFAULTS.noiseFactor * spread;
   }
   if (maxDifference > threshold) {

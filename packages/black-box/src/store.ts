@@ -5,7 +5,13 @@
  * Key:   sha256(identity)[0..16) ++ the 8 little-endian bytes of each input coordinate
  *        (16 + 8 d bytes). When that exceeds LMDB's key limit (1978 bytes, d > 245), the
  *        coordinates are replaced by their SHA-256 and the value carries them for a check.
- * Value: the output double's 8 bytes (then, for hashed keys, the 8 d input bytes).
+ * Value: the k output doubles' 8 k bytes (then, for hashed keys, the 8 d input bytes).
+ *
+ * Format nnid.query-store/v2 (k outputs per row): each identity has a record under its 16-byte
+ * prefix alone (a key no answer has: those are longer), `{"format": "nnid.query-store/v2",
+ * "outputs": k}`, written with its first answers. A store of format v1 (before k > 1) has no
+ * such record and one double per value: it reads as k = 1 unchanged. An identity's k is fixed
+ * by its first answers: asked for another k, the store refuses (QueryStoreError 'outputs').
  */
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
@@ -17,6 +23,7 @@ const PREFIX_BYTES = 16;
 /** lmdb-js's largest key at the default page size. */
 const MAX_KEY_BYTES = 1978;
 export const STORE_FILE = 'queries.mdb';
+export const STORE_FORMAT = 'nnid.query-store/v2';
 
 export interface QueryStore extends QueryCache {
   readonly path: string;
@@ -28,6 +35,19 @@ export interface QueryStore extends QueryCache {
    * `inputs` (k x d) and `values`. Deterministic for a given store content.
    */
   sample(identity: string, d: number, k: number): { inputs: Float64View; values: Float64Array };
+  /**
+   * k numbers per row: `lookup` into `out` (n x k, row-major). Throws QueryStoreError
+   * ('outputs') when the identity's answers hold another number of outputs.
+   */
+  lookupOutputs(identity: string, outputs: number, inputs: Float64View, out: Float64Array, found: Uint8Array): number;
+  /** k numbers per row: `put`, `values` holding rows.length x k numbers row-major. */
+  putOutputs(identity: string, outputs: number, inputs: Float64View, rows: ArrayLike<number>, values: ArrayLike<number>): Promise<void>;
+  /** `sample` with k numbers per row: `values` is n x k row-major. */
+  sampleOutputs(identity: string, d: number, outputs: number, n: number): { inputs: Float64View; values: Float64Array };
+  /** The number of outputs the identity's answers hold: its v2 record, 1 for v1 answers, undefined when none is stored. */
+  outputsOf(identity: string): number | undefined;
+  /** Throws QueryStoreError ('outputs', naming `label`) when the identity's stored answers hold another k than `outputs`. */
+  checkOutputs(identity: string, outputs: number, label?: string): void;
 }
 
 /**
@@ -38,7 +58,7 @@ export interface QueryStore extends QueryCache {
 export class QueryStoreError extends NnidError {
   constructor(
     code: ErrorCode,
-    readonly reason: 'open' | 'write' | 'stale',
+    readonly reason: 'open' | 'write' | 'stale' | 'outputs',
     readonly path: string,
     message: string,
     options?: { cause?: unknown },
@@ -105,7 +125,21 @@ function prefixRange(prefix: Buffer): { start: Buffer; end: Buffer } {
   let i = end.length - 1;
   while (end[i] === 0xff) end[i--] = 0;
   end[i]++;
-  return { start: Buffer.from(prefix), end };
+  // Past the prefix alone (the identity's v2 record): answers' keys are longer.
+  return { start: Buffer.concat([prefix, Buffer.of(0)]), end };
+}
+
+function identityPrefix(identity: string): Buffer {
+  return createHash('sha256').update(identity).digest().subarray(0, PREFIX_BYTES);
+}
+
+function checkOutputCount(outputs: number): number {
+  if (!Number.isInteger(outputs) || outputs < 1) invalidArgument('outputs', 'must be a positive integer', outputs);
+  return outputs;
+}
+
+function perRow(k: number): string {
+  return k === 1 ? '1 number per row' : `${k} numbers per row`;
 }
 
 function checkIntegerLike(name: string, value: number): void {
@@ -168,100 +202,159 @@ export function openQueryStore(dir: string): QueryStore {
     else key.set(bytes, PREFIX_BYTES);
   }
 
-  function sameInput(l: Layout, value: Buffer): boolean {
-    return value.length === 8 + 8 * l.d && Buffer.compare(value.subarray(8, 8 + 8 * l.d), Buffer.from(l.coords.buffer, 0, 8 * l.d)) === 0;
+  function sameInput(l: Layout, value: Buffer, k: number): boolean {
+    return value.length === 8 * k + 8 * l.d && Buffer.compare(value.subarray(8 * k, 8 * k + 8 * l.d), Buffer.from(l.coords.buffer, 0, 8 * l.d)) === 0;
+  }
+
+  /** The identity's k: its v2 record; else 1 when it has answers (format v1); else undefined. */
+  const outputsKnown = new Map<string, number>();
+  function outputsOf(identity: string): number | undefined {
+    const known = outputsKnown.get(identity);
+    if (known !== undefined) return known;
+    const prefix = identityPrefix(identity);
+    const record = db.getBinary(prefix);
+    let k: number | undefined;
+    if (record) {
+      try {
+        const parsed = JSON.parse(Buffer.from(record).toString('utf8')) as { outputs?: unknown };
+        if (typeof parsed.outputs === 'number' && Number.isInteger(parsed.outputs) && parsed.outputs > 0) k = parsed.outputs;
+      } catch {
+        // unreadable: treated as absent below
+      }
+      if (k === undefined) throw new QueryStoreError(ErrorCodes.fileRead, 'open', path, `the query store ${path} holds an unreadable record for ${identity}; pass --no-store, or --store with a fresh directory`);
+    } else if (db.getKeysCount(prefixRange(prefix)) > 0) {
+      k = 1;
+    }
+    if (k !== undefined) outputsKnown.set(identity, k);
+    return k;
+  }
+
+  function checkOutputs(identity: string, outputs: number, label = identity): void {
+    const k = outputsOf(identity);
+    if (k !== undefined && k !== outputs) {
+      throw new QueryStoreError(
+        ErrorCodes.oracle,
+        'outputs',
+        path,
+        `the query store ${path} holds answers of ${perRow(k)} for ${label}, which now answers ${perRow(outputs)}; pass --no-store, or --store with a fresh directory`,
+      );
+    }
+  }
+
+  function lookupOutputs(identity: string, outputs: number, inputs: Float64View, out: Float64Array, found: Uint8Array): number {
+    const k = checkOutputCount(outputs);
+    const { rows, d, rowStride, colStride } = rowAccess(inputs);
+    const l = layout(identity, d);
+    if (outputsOf(identity) === undefined) {
+      found.fill(0, 0, rows);
+      return 0;
+    }
+    checkOutputs(identity, k);
+    let hits = 0;
+    for (let r = 0; r < rows; r++) {
+      fillKey(l, inputs, r, rowStride, colStride, l.key);
+      const value = db.getBinaryFast(l.key);
+      if (value && value.length >= 8 * k && (!l.hashed || sameInput(l, value, k))) {
+        for (let o = 0; o < k; o++) out[r * k + o] = value.readDoubleLE(8 * o);
+        found[r] = 1;
+        hits++;
+      } else {
+        found[r] = 0;
+      }
+    }
+    return hits;
+  }
+
+  async function putOutputs(identity: string, outputs: number, inputs: Float64View, rows: ArrayLike<number>, values: ArrayLike<number>): Promise<void> {
+    const k = checkOutputCount(outputs);
+    if (rows.length * k !== values.length) invalidArgument('values', `must have ${k === 1 ? 'one value' : `${k} values`} per row (${rows.length * k})`, values.length);
+    const { d, rowStride, colStride } = rowAccess(inputs);
+    const l = layout(identity, d);
+    const known = outputsOf(identity);
+    checkOutputs(identity, k);
+    const writes: [Buffer, Buffer][] = [];
+    // The identity's v2 record goes with its first answers (a v1 store's identities keep none: they read as k = 1).
+    if (known === undefined) writes.push([Buffer.from(l.prefix), Buffer.from(JSON.stringify({ format: STORE_FORMAT, outputs: k }), 'utf8')]);
+    for (let r = 0; r < rows.length; r++) {
+      for (let o = 0; o < k; o++) {
+        const v = values[r * k + o];
+        if (typeof v !== 'number' || !Number.isFinite(v)) invalidArgument(`values[${r * k + o}]`, 'must be a finite number', v);
+      }
+      const key = Buffer.alloc(l.key.length);
+      l.prefix.copy(key, 0);
+      fillKey(l, inputs, rows[r], rowStride, colStride, key);
+      const value = Buffer.alloc(8 * k + (l.hashed ? 8 * d : 0));
+      for (let o = 0; o < k; o++) value.writeDoubleLE(values[r * k + o], 8 * o);
+      if (l.hashed) Buffer.from(l.coords.buffer, 0, 8 * d).copy(value, 8 * k);
+      // Answers already stored (by the adapter's per-batch listener) cost no second write.
+      const old = db.getBinaryFast(key);
+      if (old && Buffer.compare(old, value) === 0) continue;
+      writes.push([key, value]);
+    }
+    if (writes.length === (known === undefined ? 1 : 0)) return;
+    // After a failed commit the environment is not written again: the same clear error.
+    if (broken) throw broken;
+    // Inserting in key order touches each B-tree page once in a row: ~20% cheaper (bench).
+    writes.sort((a, b) => Buffer.compare(a[0], b[0]));
+    try {
+      // A synchronous transaction: a failed commit throws here, where it is caught (the
+      // asynchronous one rejects promises of its own and logs to the console).
+      db.transactionSync(() => {
+        for (const [key, value] of writes) db.putSync(key, value);
+      });
+      await db.flushed;
+      if (known === undefined) outputsKnown.set(identity, k);
+    } catch (e) {
+      // lmdb-js rejects with "Commit failed" and keeps the reason in a second promise, which
+      // would otherwise end the process as an unhandled rejection.
+      const commitError = (e as { commitError?: Promise<unknown> }).commitError;
+      const reason = commitError ? await commitError.then(() => e, (c: unknown) => c) : e;
+      broken = new QueryStoreError(
+        ErrorCodes.fileWrite,
+        'write',
+        path,
+        `cannot write to the query store ${path}: ${fsReason(reason, dir)}; the answers stored before stay readable; ${WHAT_TO_DO}`,
+        { cause: reason },
+      );
+      throw broken;
+    }
+  }
+
+  function sampleOutputs(identity: string, d: number, outputs: number, n: number): { inputs: Float64View; values: Float64Array } {
+    checkIntegerLike('k', n);
+    const k = checkOutputCount(outputs);
+    const l = layout(identity, d);
+    if (outputsOf(identity) !== undefined) checkOutputs(identity, k);
+    const { start, end } = prefixRange(l.prefix);
+    const total = db.getKeysCount({ start, end });
+    const m = Math.min(n, total);
+    const inputs = { data: new Float64Array(m * d), offset: 0, shape: [m, d], strides: [d, 1] };
+    const values = new Float64Array(m * k);
+    for (let i = 0; i < m; i++) {
+      // The middle of the i-th of m equal slices of the key range.
+      const offset = Math.floor(((i + 0.5) * total) / m);
+      for (const { key, value } of db.getRange({ start, end, offset, limit: 1 })) {
+        for (let o = 0; o < k; o++) values[i * k + o] = value.readDoubleLE(8 * o);
+        const bytes = l.hashed ? value.subarray(8 * k, 8 * k + 8 * d) : key.subarray(PREFIX_BYTES, PREFIX_BYTES + 8 * d);
+        for (let j = 0; j < d; j++) inputs.data[i * d + j] = bytes.readDoubleLE(8 * j);
+      }
+    }
+    return { inputs, values };
   }
 
   return {
     path,
-    lookup(identity, inputs, out, found) {
-      const { rows, d, rowStride, colStride } = rowAccess(inputs);
-      const l = layout(identity, d);
-      let hits = 0;
-      for (let r = 0; r < rows; r++) {
-        fillKey(l, inputs, r, rowStride, colStride, l.key);
-        const value = db.getBinaryFast(l.key);
-        if (value && value.length >= 8 && (!l.hashed || sameInput(l, value))) {
-          out[r] = value.readDoubleLE(0);
-          found[r] = 1;
-          hits++;
-        } else {
-          found[r] = 0;
-        }
-      }
-      return hits;
-    },
-
-    async put(identity, inputs, rows, values) {
-      if (rows.length !== values.length) invalidArgument('values', `must have one value per row (${rows.length})`, values.length);
-      const { d, rowStride, colStride } = rowAccess(inputs);
-      const l = layout(identity, d);
-      const writes: [Buffer, Buffer][] = [];
-      for (let k = 0; k < rows.length; k++) {
-        const v = values[k];
-        if (typeof v !== 'number' || !Number.isFinite(v)) invalidArgument(`values[${k}]`, 'must be a finite number', v);
-        const key = Buffer.alloc(l.key.length);
-        l.prefix.copy(key, 0);
-        fillKey(l, inputs, rows[k], rowStride, colStride, key);
-        const value = Buffer.alloc(l.hashed ? 8 + 8 * d : 8);
-        value.writeDoubleLE(v, 0);
-        if (l.hashed) Buffer.from(l.coords.buffer, 0, 8 * d).copy(value, 8);
-        // Answers already stored (by the adapter's per-batch listener) cost no second write.
-        const old = db.getBinaryFast(key);
-        if (old && Buffer.compare(old, value) === 0) continue;
-        writes.push([key, value]);
-      }
-      if (writes.length === 0) return;
-      // After a failed commit the environment is not written again: the same clear error.
-      if (broken) throw broken;
-      // Inserting in key order touches each B-tree page once in a row: ~20% cheaper (bench).
-      writes.sort((a, b) => Buffer.compare(a[0], b[0]));
-      try {
-        // A synchronous transaction: a failed commit throws here, where it is caught (the
-        // asynchronous one rejects promises of its own and logs to the console).
-        db.transactionSync(() => {
-          for (const [key, value] of writes) db.putSync(key, value);
-        });
-        await db.flushed;
-      } catch (e) {
-        // lmdb-js rejects with "Commit failed" and keeps the reason in a second promise, which
-        // would otherwise end the process as an unhandled rejection.
-        const commitError = (e as { commitError?: Promise<unknown> }).commitError;
-        const reason = commitError ? await commitError.then(() => e, (c: unknown) => c) : e;
-        broken = new QueryStoreError(
-          ErrorCodes.fileWrite,
-          'write',
-          path,
-          `cannot write to the query store ${path}: ${fsReason(reason, dir)}; the answers stored before stay readable; ${WHAT_TO_DO}`,
-          { cause: reason },
-        );
-        throw broken;
-      }
-    },
-
-    sample(identity, d, k) {
-      checkIntegerLike('k', k);
-      const l = layout(identity, d);
-      const { start, end } = prefixRange(l.prefix);
-      const total = db.getKeysCount({ start, end });
-      const n = Math.min(k, total);
-      const inputs = { data: new Float64Array(n * d), offset: 0, shape: [n, d], strides: [d, 1] };
-      const values = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        // The middle of the i-th of n equal slices of the key range.
-        const offset = Math.floor(((i + 0.5) * total) / n);
-        for (const { key, value } of db.getRange({ start, end, offset, limit: 1 })) {
-          values[i] = value.readDoubleLE(0);
-          const bytes = l.hashed ? value.subarray(8, 8 + 8 * d) : key.subarray(PREFIX_BYTES, PREFIX_BYTES + 8 * d);
-          for (let j = 0; j < d; j++) inputs.data[i * d + j] = bytes.readDoubleLE(8 * j);
-        }
-      }
-      return { inputs, values };
-    },
+    lookup: (identity, inputs, out, found) => lookupOutputs(identity, 1, inputs, out, found),
+    put: (identity, inputs, rows, values) => putOutputs(identity, 1, inputs, rows, values),
+    sample: (identity, d, k) => sampleOutputs(identity, d, 1, k),
+    lookupOutputs,
+    putOutputs,
+    sampleOutputs,
+    outputsOf,
+    checkOutputs,
 
     count(identity) {
-      const prefix = createHash('sha256').update(identity).digest().subarray(0, PREFIX_BYTES);
-      return db.getKeysCount(prefixRange(prefix));
+      return db.getKeysCount(prefixRange(identityPrefix(identity)));
     },
 
     async close() {

@@ -10,12 +10,14 @@ const help = `usage: nnid serve --network net.json --port P [options]
 Serves the network as an HTTP black box until Ctrl-C (SIGINT) or SIGTERM:
   GET  /   ->  { "format": "nnid.black-box/v1", "inputDim": d, "maxBatch": N, "identity": "..." }
   POST /   { "inputs": [[...d numbers], ...] }  ->  { "outputs": [...] }
+A v2 network with k > 1 outputs answers { "outputs": [[y1, ..., yk], ...] } and announces
+"outputs": k in its description (nnid identify --oracle takes it as a black box of k outputs).
 Bad requests get a 4xx answer { "error": "..." }: 400 malformed JSON or wrong dimensions (naming
 the row), 401 missing or wrong token, 404/405 other paths and methods, 413 more than --max-batch
 rows or a body larger than they can be.
 
 options:
-  --network FILE       the network (nnid.network/v1, or v2 with one output: served exactly, no --noise)
+  --network FILE       the network (nnid.network/v1, or v2 with k >= 1 outputs: served exactly, no --noise)
   --port P             port to listen on; 0 picks a free one (printed)
   --host H             address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all)
   --token T            require "Authorization: Bearer T" on every request
@@ -73,9 +75,8 @@ export const command: Command = {
     const noise = numberOption(values, 'noise', 0, 0);
     const noiseSeed = intOption(values, 'noise-seed', 0, 0);
     const maxBatch = intOption(values, 'max-batch', DEFAULT_MAX_BATCH);
-    // v1, or v2 with one output (a v2 file's k outputs do not fit the protocol's one number per row)
+    // v1, or v2 with k >= 1 outputs (k > 1: [[y1..yk], ...], k announced)
     const any = readNetworkAny(file);
-    if (any.format === 'nnid.network/v2' && any.general.outputs !== 1) throw new UsageError(`${file} has k = ${any.general.outputs} outputs; nnid serve answers one number per row (a v2 network with one output, or v1)`);
     if (any.format === 'nnid.network/v2' && noise > 0) throw new UsageError('--noise is for v1 network files (a v2 network is served exactly)');
     const net = any.format === 'nnid.network/v2' ? any.general : any.network;
     let requests = 0;
@@ -97,7 +98,7 @@ export const command: Command = {
       throw e;
     }
     io.out(
-      `serving ${file} (d = ${net.inputDim}, m0 = ${net.width1}, m1 = ${net.width2}${noise > 0 ? `, noise ${noise}` : ''}${token ? ', token required' : ''}) at ${served.url}`,
+      `serving ${file} (d = ${net.inputDim}, m0 = ${net.width1}, m1 = ${net.width2}${'outputs' in net && net.outputs > 1 ? `, k = ${net.outputs}` : ''}${noise > 0 ? `, noise ${noise}` : ''}${token ? ', token required' : ''}) at ${served.url}`,
     );
     io.out('stop with Ctrl-C');
     const signal = await signals.received;
