@@ -18,6 +18,6 @@ export type { ExperimentSpec, ExperimentRecord } from './experiment.ts';
 export { identifyOutputs } from './identify-outputs.ts';
 export type { IdentifyOutputsOptions, IdentifyOutputsReport, IdentifyOutputsResult, MultiOutputBlackBox } from './identify-outputs.ts';
 export { identifyAuto } from './method-auto.ts';
-export type { IdentifyAutoOptions, IdentifyAutoReport, IdentifyAutoResult, MethodReport, MethodTry } from './method-auto.ts';
+export type { AutoFitResult, IdentifyAutoOptions, IdentifyAutoReport, IdentifyAutoResult, MethodReport, MethodTry } from './method-auto.ts';
 export { planWithinBudget, describeBudget, REFINE_FLOOR_FACTOR } from './budget.ts';
 export type { BudgetPlan, StageCounts } from './budget.ts';

@@ -1,6 +1,7 @@
 /**
  * identify's method 'auto': the paper's pipeline or the student fit (@nnid/student-fit), chosen by
- * the budget and the network's size, and combined on the answers already paid:
+ * the budget and the network's size, and combined on the answers already paid (model 'paper', and
+ * model 'general' with one output: studentFitGeneral):
  *
  * - the widths unknown: the pipeline (the fit must be told the shape);
  * - maxQueries below the pipeline's floor (budget.ts) plus PIPELINE_MARGIN P: the fit, on all of
@@ -9,7 +10,12 @@
  *   few answers);
  * - otherwise the pipeline first (reliable, and faster where both run: BENCHMARKS.md), its fresh
  *   refinement points drawn as the fit's Gaussian points; when its check fails, the fit on those
- *   answers (from memory: not paid again) plus fresh points with what is left of the budget.
+ *   answers (from memory: not paid again) plus fresh points with what is left of the budget, its
+ *   first start the pipeline's refined network (the warm start: a local minimum the fit's
+ *   Levenberg steps may leave, measured in BENCHMARKS.md), then fitStarts random ones. The
+ *   pipeline's attempts are bounded (retryFactors [2, 1]: three, against up to thirteen alone), so
+ *   that a hopeless pipeline (a general failing run: 13 x (15 short starts + 3 full fits)) does not
+ *   spend minutes before the fit runs.
  *
  * Every query goes through one memo (paid-data.ts): no point is paid twice. report.method says
  * what was tried, in which order, why, and each one's residual and queries.
@@ -18,8 +24,8 @@
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
-import { invalidArgument, matrixFrom, type Network, type Oracle } from '@nnid/core';
-import { gaussianPoints, studentFit, type StudentFitReport, type StudentFitResult } from '@nnid/student-fit';
+import { generalParameterCount, invalidArgument, matrixFrom, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { gaussianPoints, studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
 import { resolveOptions, type IdentifyOptions } from './options.ts';
@@ -40,6 +46,8 @@ export interface IdentifyAutoOptions extends IdentifyOptions {
   fitDataFactor?: number;
   /** Retry factors of the pipeline's attempts before the fit takes over (default [2, 1]: three attempts). */
   retryFactors?: number[];
+  /** The fit after a failed pipeline starts from the pipeline's refined network first (default true). */
+  warmStart?: boolean;
 }
 
 /** One method tried. */
@@ -54,6 +62,8 @@ export interface MethodTry {
   seconds: number;
   /** Why it stopped without a network (e.g. the budget). */
   error?: string;
+  /** The fit after the pipeline: its warm start (the pipeline's refined network) and how it ended. */
+  warmStart?: { fromResidual: number; relativeResidual: number; passed: boolean; iterations: number };
 }
 
 export interface MethodReport {
@@ -71,18 +81,38 @@ export interface IdentifyAutoReport {
   queries: { total: number; paid: number; reused: number; multipleOfP: number | null };
   check: { relativeResidual: number | null; threshold: number; passed: boolean };
   seconds: { total: number };
+  /** 'paper' or 'general' (the form fitted). */
+  model: 'paper' | 'general';
   /** The pipeline's own report (null: not run), and the fit's. */
   pipeline: IdentifyReport | null;
   fit: StudentFitReport | null;
   warnings: string[];
 }
 
+/** The fit's result in either form. */
+export interface AutoFitResult {
+  network: Network | GeneralNetwork;
+  report: StudentFitReport;
+}
+
 export interface IdentifyAutoResult {
+  /**
+   * The network found in the paper's form. With model 'general' (see networkGeneral) the
+   * pipeline's network before refinement, or, when the pipeline did not run, the fit's hidden
+   * layers in the paper's fields (W1 as A, b1 as theta, W2 as B, b2 as tau: rows not unit).
+   */
   network: Network;
+  /** With model 'general': the general network found (nnid.network/v2), else null. */
+  networkGeneral: GeneralNetwork | null;
   report: IdentifyAutoReport;
   /** The pipeline's result when it ran to a network (its networkBeforeRefinement, refinementData). */
   pipeline: IdentifyResult | null;
-  fit: StudentFitResult | null;
+  fit: AutoFitResult | null;
+}
+
+/** A general network's hidden layers in the paper's fields (no copy; rows keep their norms). */
+function paperFields(g: GeneralNetwork): Network {
+  return { activation: { ...g.activation }, inputDim: g.inputDim, width1: g.width1, width2: g.width2, A: g.W1, theta: g.b1, B: g.W2, tau: g.b2 };
 }
 
 const since = (t: number) => (performance.now() - t) / 1000;
@@ -91,7 +121,7 @@ const since = (t: number) => (performance.now() - t) / 1000;
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions }, oracle.inputDim);
   const d = oracle.inputDim;
   const memo = memoOracle(oracle);
@@ -104,32 +134,38 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   const B = resolved.maxQueries;
   const m0 = resolved.width1;
   const m1 = resolved.width2 ?? (m0 !== undefined ? budgetWidth2(resolved, m0) : undefined);
-  const P = m0 !== undefined && m1 !== undefined ? d * m0 + m0 + m0 * m1 + m1 : null;
+  const general = resolved.model === 'general';
+  const P = m0 !== undefined && m1 !== undefined ? (general ? generalParameterCount({ inputDim: d, width1: m0, width2: m1, outputs: 1 }) : d * m0 + m0 + m0 * m1 + m1) : null;
   const floor = m0 !== undefined ? planWithinBudget(resolved, Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0, reducedDim: resolved.reduceToRange ? m0 : d }).floor.total : null;
-  const fitPossible = resolved.width1 !== undefined && resolved.width2 !== undefined && resolved.model === 'paper' && resolved.refine;
+  const fitPossible = resolved.width1 !== undefined && resolved.width2 !== undefined && (resolved.model === 'paper' || general) && resolved.refine;
   const tried: MethodTry[] = [];
   const warnings: string[] = [];
   let pipeline: IdentifyResult | null = null;
-  let fit: StudentFitResult | null = null;
+  let fit: AutoFitResult | null = null;
   const left = () => (B === undefined ? Infinity : B - spent().paid);
 
-  const runFit = async (why: string, dataPoints: number) => {
+  const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null) => {
     const t = performance.now();
     const before = spent();
     try {
-      fit = await studentFit(o, {
+      const fitOptions = {
         width1: resolved.width1!,
         width2: resolved.width2!,
-        activation: resolved.activation,
+        activation: resolved.activation as { layer1: ActivationName; layer2: ActivationName },
         seed: resolved.seed,
         threads: resolved.threads,
         starts: fitStarts,
         dataPoints,
         checkThreshold: resolved.retryResidual,
-      });
+        ...(warm ? { startNetworks: [warm.network] } : {}),
+      };
+      const result: AutoFitResult = general ? await studentFitGeneral(o, fitOptions) : await studentFit(o, fitOptions);
+      fit = result;
       const q = spent();
-      tried.push({ method: 'fit', why, relativeResidual: fit.report.check.relativeResidual, passed: fit.report.check.passed, queries: diff(q, before), seconds: since(t) });
-      warnings.push(...fit.report.warnings);
+      const first = result.report.starts[0];
+      const warmReport = warm && first ? { warmStart: { fromResidual: warm.residual, relativeResidual: first.relativeResidual, passed: first.passed, iterations: first.iterations } } : {};
+      tried.push({ method: 'fit', why, relativeResidual: result.report.check.relativeResidual, passed: result.report.check.passed, queries: diff(q, before), seconds: since(t), ...warmReport });
+      warnings.push(...result.report.warnings);
     } catch (e) {
       tried.push({ method: 'fit', why, relativeResidual: null, passed: false, queries: diff(spent(), before), seconds: since(t), error: (e as Error).message });
     }
@@ -156,7 +192,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   };
 
   if (!fitPossible) {
-    await runPipeline(resolved.model !== 'paper' ? `model '${resolved.model}': the fit takes the paper's form only` : !resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
+    await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
   } else if (B !== undefined && floor !== null && B < floor + PIPELINE_MARGIN * P!) {
     const where = B < floor ? 'below' : `within ${PIPELINE_MARGIN} P above`;
     await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
@@ -173,7 +209,10 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     if (!last.passed) {
       const inHand = plan.counts.refineDataPoints;
       const N = B === undefined ? Math.max(inHand, Math.floor(fitDataFactor * P!)) : inHand + Math.max(0, left());
-      if (N > P!) await runFit(`the pipeline's ${last.error ? 'run stopped' : 'check failed'}: the fit on its ${inHand} Gaussian answers (from memory) and ${N - inHand} fresh ones`, N);
+      const ran = pipeline as IdentifyResult | null;
+      const warm = warmStart && ran && last.relativeResidual !== null ? { network: general ? ran.networkGeneral ?? ran.network : ran.network, residual: last.relativeResidual } : null;
+      const from = warm ? `, its first start the pipeline's refined network (residual ${warm.residual.toExponential(2)}), then ${fitStarts} random` : '';
+      if (N > P!) await runFit(`the pipeline's ${last.error ? 'run stopped' : 'check failed'}: the fit on its ${inHand} Gaussian answers (from memory) and ${N - inHand} fresh ones${from}`, N, warm);
       else tried.push({ method: 'fit', why: `not run: ${N} answers within the budget are not more than P = ${P}`, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 });
     }
   }
@@ -184,22 +223,27 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   const passedTry = ran.find((x) => x.passed);
   const chosenTry = passedTry ?? ran.reduce((a, b) => ((b.relativeResidual as number) < (a.relativeResidual as number) ? b : a));
   const chosen = chosenTry.method;
-  const network = chosen === 'fit' ? (fit as StudentFitResult | null)!.network : (pipeline as IdentifyResult | null)!.network;
+  const fitResult = fit as AutoFitResult | null;
+  const pipelineResult = pipeline as IdentifyResult | null;
+  const networkGeneral = !general ? null : chosen === 'fit' ? (fitResult!.network as GeneralNetwork) : pipelineResult!.networkGeneral;
+  const network = chosen === 'fit' ? (general ? (pipelineResult?.network ?? paperFields(fitResult!.network as GeneralNetwork)) : (fitResult!.network as Network)) : pipelineResult!.network;
   if (!passedTry) warnings.push(`no method passed the truth-free check: best relative residual ${(chosenTry.relativeResidual as number).toExponential(2)} (${chosen})`);
   const q = spent();
-  const threshold = chosen === 'fit' ? (fit as StudentFitResult | null)!.report.check.threshold : (pipeline as IdentifyResult | null)!.report.check.threshold;
+  const threshold = chosen === 'fit' ? fitResult!.report.check.threshold : pipelineResult!.report.check.threshold;
   return {
     network,
+    networkGeneral,
     pipeline,
     fit,
     report: {
       format: 'nnid.identify-auto-report/v1',
+      model: general ? 'general' : 'paper',
       method: { chosen, tried, maxQueries: B ?? null, parameterCount: P, pipelineFloor: floor },
       queries: { ...q, multipleOfP: P === null ? null : q.total / P },
       check: { relativeResidual: chosenTry.relativeResidual, threshold, passed: chosenTry.passed },
       seconds: { total: since(startedAt) },
       pipeline: (pipeline as IdentifyResult | null)?.report ?? null,
-      fit: (fit as StudentFitResult | null)?.report ?? null,
+      fit: fitResult?.report ?? null,
       warnings,
     },
   };
