@@ -16,7 +16,8 @@ Compares a recovered network (e.g. the output of nnid identify) with the true on
 
 options:
   --truth FILE       the true network (nnid.network/v1, or v2: then the rows of W1 by their
-                     directions and the function over its k outputs)
+                     directions and norms, W2's rows and C once W1's units are matched, the
+                     function over its k outputs and output by output)
   --recovered FILE   the recovered network (a network file; a "report" field is ignored)
   --points N         test points per distribution (default 10000)
   --seed N           seed of the test points (default 20260101)
@@ -37,8 +38,27 @@ export function scoreLines(s: Score | GeneralScore): string[] {
     `|cos|>=0.999: ${(100 * x.shareCos999).toFixed(0)}%  |w-w^|<=0.05: ${(100 * x.shareWithin005).toFixed(0)}%`;
   const f = (name: string, e: Score['function']['sphere']) =>
     `${name.padEnd(16)} relative L2 ${e.relativeL2.toExponential(2)}   max error ${e.maxError.toExponential(2)}`;
+  if (!('entangled' in s)) {
+    // v2: scales (row norms), W2 and C after the matching, and the function output by output
+    const scale = (name: string, x: GeneralScore['firstLayerScales'] | null) => `${name.padEnd(16)} max |norm^/norm - 1| ${x ? x.maxRelativeError.toExponential(2) : 'n/a (widths differ)'}`;
+    const perOutput = (name: string, e: GeneralScore['function']['sphere']) =>
+      e.perOutput.length > 1 ? [`${name.padEnd(16)} per output relative L2 ${e.perOutput.map((o) => o.relativeL2.toExponential(2)).join(' ')}`] : [];
+    return [
+      w('W1 directions', s.firstLayer),
+      scale('W1 scales', s.firstLayerScales),
+      s.secondLayer ? w('W2 rows', s.secondLayer) : `${'W2 rows'.padEnd(16)} n/a (widths differ)`,
+      scale('W2 scales', s.secondLayerScales),
+      `${'C'.padEnd(16)} relative error ${s.outputLayerRelativeError === null ? 'n/a (widths differ)' : s.outputLayerRelativeError.toExponential(2)}`,
+      f('f on sphere', s.function.sphere),
+      ...perOutput('f on sphere', s.function.sphere),
+      f('f on N(0, I)', s.function.gaussian),
+      ...perOutput('f on N(0, I)', s.function.gaussian),
+      `(${s.function.points} test points per distribution)`,
+    ];
+  }
   return [
-    ...('entangled' in s ? [w('a_i (layer 1)', s.firstLayer), w('v_l (entangled)', s.entangled)] : [w('W1 directions', s.firstLayer)]),
+    w('a_i (layer 1)', s.firstLayer),
+    w('v_l (entangled)', s.entangled),
     f('f on sphere', s.function.sphere),
     f('f on N(0, I)', s.function.gaussian),
     `(${s.function.points} test points per distribution)`,
