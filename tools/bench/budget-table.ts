@@ -20,10 +20,10 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { machineLine } from './benchmarks-md.ts';
-import { parameterCount, type ActivationName, type Network } from '@nnid/core';
-import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, identifyAuto, score } from '@nnid/pipeline';
-import { studentFit } from '@nnid/student-fit';
+import { generalParameterCount, parameterCount, type ActivationName, type GeneralNetwork, type Network } from '@nnid/core';
+import { createOracle, generalBlackBox, networkBlackBox, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
+import { identify, identifyAuto, score, scoreGeneral } from '@nnid/pipeline';
+import { studentFit, studentFitGeneral } from '@nnid/student-fit';
 
 type Method = 'nnid' | 'auto' | 'fit';
 
@@ -32,6 +32,8 @@ interface Family {
   activation: ActivationName;
   shiftStd: number;
   size: [number, number, number];
+  /** 'general': randomGeneralNetwork (random directions, rows scaled 0.3-3, biases, C, c), k = 1, identify's model 'general'. */
+  model?: 'general';
 }
 
 const FAMILIES: Family[] = [
@@ -41,6 +43,10 @@ const FAMILIES: Family[] = [
   { name: 'tanh-1-30-20-8', activation: 'tanh', shiftStd: 1, size: [30, 20, 8] },
   { name: 'sigmoid-1-30-20-8', activation: 'sigmoid', shiftStd: 1, size: [30, 20, 8] },
   { name: 'tanh-0.3-50-30-10', activation: 'tanh', shiftStd: 0.3, size: [50, 30, 10] },
+  // the general grid's families (BENCHMARKS.md, "The general network"): k = 1, random directions
+  { name: 'general-tanh-10-6-3', activation: 'tanh', shiftStd: 0.5, size: [10, 6, 3], model: 'general' },
+  { name: 'general-sigmoid-10-6-3', activation: 'sigmoid', shiftStd: 0.5, size: [10, 6, 3], model: 'general' },
+  { name: 'general-softplus-10-6-3', activation: 'softplus', shiftStd: 0.5, size: [10, 6, 3], model: 'general' },
 ];
 const CORE = ['tanh-0.3-20-10-3', 'sigmoid-1-20-10-3', 'tanh-0.3-30-20-8'];
 const EXACT = 1e-8;
@@ -77,30 +83,43 @@ interface Run {
   P: number;
   /** fit: starts reported (up to the one returned); nnid: attempts. */
   tries: number;
+  /** auto: the pipeline's attempts, and its fit's warm start (the pipeline's refined network) and random starts. */
+  pipelineAttempts?: number;
+  warm?: { fromResidual: number; relativeResidual: number; passed: boolean } | null;
+  randomStarts?: { ran: number; passed: number };
+  /** nnid: the index of the attempt that passed (null: none). */
+  passedAttempt?: number | null;
 }
 
-function familyNetwork(f: Family, index: number): Network {
+function familyNetwork(f: Family, index: number): Network | GeneralNetwork {
   const [inputDim, width1, width2] = f.size;
+  // the general grid's networks (seeds 1-3; identify's seed 1 there and here)
+  if (f.model === 'general') return randomGeneralNetwork({ inputDim, width1, width2, outputs: 1, activation: f.activation, seed: 1 + index, directions: 'random' });
   return randomNetwork({ inputDim, width1, width2, activation: f.activation, shiftStd: f.shiftStd, seed: NETWORK_SEED0 + index });
 }
 
-function gaussianError(truth: Network, network: Network): number {
-  return score(truth, network, { points: 10_000 }).function.gaussian.relativeL2;
+function gaussianError(truth: Network | GeneralNetwork, network: Network | GeneralNetwork | null): number {
+  if ('W1' in truth) return scoreGeneral(truth, network as GeneralNetwork, { points: 10_000 }).function.gaussian.relativeL2;
+  return score(truth, network as Network, { points: 10_000 }).function.gaussian.relativeL2;
 }
 
 async function runOne(f: Family, budget: number, index: number, method: Method, threads: number): Promise<Run> {
   const truth = familyNetwork(f, index);
-  const P = parameterCount(truth);
+  const general = 'W1' in truth;
+  const P = general ? generalParameterCount(truth) : parameterCount(truth);
   const maxQueries = Math.floor(budget * P);
-  const oracle = createOracle(networkBlackBox(truth), { maxQueries });
+  const oracle = createOracle(general ? generalBlackBox(truth) : networkBlackBox(truth), { maxQueries });
   const base = { family: f.name, budget, network: index, method, P };
   const started = performance.now();
   try {
     const { width1, width2, activation } = truth;
-    const common = { width1, width2, activation: { ...activation }, seed: index, threads };
+    const common = { width1, width2, activation: { ...activation }, seed: general ? 1 : index, threads, ...(general ? { model: 'general' as const } : {}) };
     if (method === 'auto') {
       const auto = await identifyAuto(oracle, { ...common, maxQueries });
-      const relativeL2 = gaussianError(truth, auto.network);
+      const relativeL2 = gaussianError(truth, general ? auto.networkGeneral : auto.network);
+      const fitTry = auto.report.method.tried.find((t) => t.method === 'fit' && t.relativeResidual !== null);
+      const fitStarts = auto.fit?.report.starts ?? [];
+      const warmN = auto.fit?.report.warmStarts ?? 0;
       return {
         ...base,
         outcome: 'ran',
@@ -111,15 +130,23 @@ async function runOne(f: Family, budget: number, index: number, method: Method, 
         paid: oracle.counts().paid,
         tries: auto.report.method.tried.length,
         chose: auto.report.method.tried.filter((t) => !t.why.startsWith('not run')).map((t) => `${t.method}${t.passed ? '' : t.error ? ' (stopped)' : ' (failed)'}`).join(' > '),
+        pipelineAttempts: auto.pipeline?.report.attempts.length ?? 0,
+        warm: fitTry?.warmStart ? { fromResidual: fitTry.warmStart.fromResidual, relativeResidual: fitTry.warmStart.relativeResidual, passed: fitTry.warmStart.passed } : null,
+        randomStarts: { ran: fitStarts.length - Math.min(warmN, fitStarts.length), passed: fitStarts.slice(warmN).filter((s) => s.passed).length },
       };
     }
     const result =
       method === 'nnid'
         ? await identify(oracle, { ...common, queryBudget: budget, maxQueries })
-        : await studentFit(oracle, { ...common, dataPoints: maxQueries, starts: 3 });
+        : general
+          ? await studentFitGeneral(oracle, { ...common, dataPoints: maxQueries, starts: 3 })
+          : await studentFit(oracle, { ...common, dataPoints: maxQueries, starts: 3 });
     const seconds = (performance.now() - started) / 1000;
-    const relativeL2 = gaussianError(truth, result.network);
-    const report = result.report as { check: { passed: boolean | null }; attempts?: unknown[]; starts?: unknown[] };
+    const found = 'networkGeneral' in result && general ? result.networkGeneral : result.network;
+    const relativeL2 = gaussianError(truth, found);
+    const report = result.report as { check: { passed: boolean | null; threshold?: number }; attempts?: { refinedResidual: number | null }[]; starts?: unknown[] };
+    const threshold = report.check.threshold ?? 1e-9;
+    const passedAt = report.attempts ? report.attempts.findIndex((a) => a.refinedResidual !== null && a.refinedResidual <= threshold) : -1;
     return {
       ...base,
       outcome: 'ran',
@@ -129,6 +156,7 @@ async function runOne(f: Family, budget: number, index: number, method: Method, 
       seconds,
       paid: oracle.counts().paid,
       tries: (report.attempts ?? report.starts ?? []).length,
+      ...(method === 'nnid' ? { passedAttempt: passedAt >= 0 ? passedAt : null } : {}),
     };
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -188,9 +216,10 @@ function table(runs: Run[]): string {
       .map(([k, n]) => `${n}x ${k}`)
       .join('; ');
     const f = FAMILIES.find((x) => x.name === family) as Family;
+    const name = f.model === 'general' ? `general ${f.activation}, random directions, (${f.size.join(',')})` : `${f.activation}, N(0, ${f.shiftStd}^2), (${f.size.join(',')})`;
     const why = [...new Set(nnid.filter((r) => r.error).map((r) => refusal(r.error as string)))].join('; ');
     lines.push(
-      `| ${f.activation}, N(0, ${f.shiftStd}^2), (${f.size.join(',')}) | ${b} P ${cell(nnid)}${cell(auto).slice(1)}${cell(fit).slice(1)} ${range(nnid.map((r) => r.paid / r.P))} | ${why || '-'} | ${chose || '-'} |`,
+      `| ${name} | ${b} P ${cell(nnid)}${cell(auto).slice(1)}${cell(fit).slice(1)} ${range(nnid.map((r) => r.paid / r.P))} | ${why || '-'} | ${chose || '-'} |`,
     );
   }
   return lines.join('\n');
