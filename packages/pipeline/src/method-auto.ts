@@ -44,7 +44,7 @@ export interface IdentifyAutoOptions extends IdentifyOptions {
   fitStarts?: number;
   /** Data of the fit as a multiple of P when the budget does not set it (default 5, the issue's). */
   fitDataFactor?: number;
-  /** Retry factors of the pipeline's attempts before the fit takes over (default [2, 1]: three attempts). */
+  /** Retry factors of the pipeline's attempts before the fit takes over (default [2, 1]: three attempts; without the widths, where no fit follows, identify's own). */
   retryFactors?: number[];
   /** The fit after a failed pipeline starts from the pipeline's refined network first (default true). */
   warmStart?: boolean;
@@ -182,7 +182,9 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         refinementData = { inputs, values: await o.evaluate(inputs) };
       }
       const maxQueries = B === undefined ? undefined : B - spent().paid;
-      pipeline = await identify(o, { ...identifyOptions, retryFactors: resolved.retryFactors, ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
+      // bounded only when the fit can follow (a pipeline alone keeps its own retries)
+      const retryFactors = fitPossible ? resolved.retryFactors : identifyOptions.retryFactors;
+      pipeline = await identify(o, { ...identifyOptions, ...(retryFactors ? { retryFactors } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parameterCount, serializeNetwork, type Network } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, identifyAuto, planWithinBudget, score } from '@nnid/pipeline';
+import { identify, identifyAuto, OPTIONS, planWithinBudget, score } from '@nnid/pipeline';
 import { resolveOptions } from '../src/options.ts';
 import { memoOracle } from '../src/paid-data.ts';
 
@@ -120,6 +120,15 @@ describe("method 'auto'", () => {
     expect(result.report.method.pipelineFloor!).toBeGreaterThan(B);
     expect(oracle.counts().paid).toBeLessThanOrEqual(B);
     expect(result.report.check.passed).toBe(exact(truth, result.network));
+  });
+
+  it('widths not given: the pipeline alone, with its own retries (no fit can follow, so none is cut)', async () => {
+    const truth = randomNetwork({ inputDim: 10, width1: 6, width2: 3, seed: 1 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const result = await identifyAuto(oracle, { activation: tanh, seed: 1, threads: 2 });
+    expect(result.report.method.tried.map((t) => t.method)).toEqual(['pipeline']);
+    expect(result.report.method.tried[0].why).toContain('width1 or width2 not given');
+    expect(result.report.pipeline!.options.retryFactors).toEqual(OPTIONS.retryFactors.default);
   });
 
   it('a failed pipeline continues with the fit on the answers already paid (from memory, not paid again), within the budget', async () => {
