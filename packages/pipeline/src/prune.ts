@@ -8,6 +8,7 @@
  */
 import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { fitGeneralNetwork } from '@nnid/refine';
+import { spectrumGaps, widthResiduals, type WidthEvidence, type WidthResidual } from './widths.ts';
 
 export interface UnitContribution {
   layer: 1 | 2;
@@ -157,6 +158,42 @@ export async function pruneInferredWidths<R extends { networkGeneral: GeneralNet
   result: R,
   options: { model: string; width1?: number; width2?: number; refineMaxIterations: number },
 ): Promise<R & { report: { pruning?: PruneReport } }> {
+  const pruned = await pruneOnly(result, options);
+  return withWidthEvidence(result, pruned, options);
+}
+
+/**
+ * report.widths.evidence when a width was inferred (widths.ts): the spectrum gaps that chose the
+ * widths and, for model 'general' with a passed check, the residuals of the network found, the
+ * pruned one and one unit fewer in each layer (refits on the refinement's data, no new query).
+ */
+async function withWidthEvidence<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport & { pruning?: PruneReport } }>(
+  found: R,
+  result: R,
+  options: { width1?: number; width2?: number; refineMaxIterations: number },
+): Promise<R> {
+  if (options.width1 !== undefined && options.width2 !== undefined) return result;
+  const threshold = result.report.check.threshold;
+  const residuals: WidthResidual[] = [];
+  const net = result.networkGeneral;
+  const data = result.refinementData;
+  if (net && data && result.report.check.passed && result.report.check.relativeResidual !== null) {
+    const pruning = result.report.pruning;
+    const before = found.report.check.relativeResidual;
+    if (pruning && pruning.refitResidual !== null && before !== null) {
+      residuals.push({ width1: pruning.widthsBefore[0], width2: pruning.widthsBefore[1], relativeResidual: before, passed: before <= threshold, network: 'found' });
+    }
+    const { report } = await pruneDeadUnits(net, data, { tolerance: 0 });
+    residuals.push(...(await widthResiduals(net, result.report.check.relativeResidual, data, report.contributions, threshold, options.refineMaxIterations)));
+  }
+  const evidence: WidthEvidence = { ...spectrumGaps(result.report.widths, options, result.report.spectrum), residuals };
+  return { ...result, report: { ...result.report, widths: { ...result.report.widths, evidence } } };
+}
+
+async function pruneOnly<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
+  result: R,
+  options: { model: string; width1?: number; width2?: number; refineMaxIterations: number },
+): Promise<R & { report: { pruning?: PruneReport } }> {
   if (options.model !== 'general' || (options.width1 !== undefined && options.width2 !== undefined) || !result.networkGeneral || !result.refinementData) return result;
   const { network, report } = await pruneDeadUnits(result.networkGeneral, result.refinementData, { maxIterations: options.refineMaxIterations });
   if (report.refitResidual === null) return { ...result, report: { ...result.report, pruning: report } };
@@ -176,7 +213,8 @@ export async function pruneInferredWidths<R extends { networkGeneral: GeneralNet
 }
 
 interface PrunableReport {
-  widths: { width1: number; width2: number; width2Source: string };
+  widths: { width1: number; width1Source: string; width2: number; width2Source: string; evidence?: WidthEvidence };
+  spectrum: { gradients: number[] | null; hessians: number[] };
   check: { relativeResidual: number | null; threshold: number; passed: boolean | null };
   warnings: string[];
 }

@@ -13,13 +13,14 @@ import type { QueryPlan } from './plan.ts';
 import type { BudgetPlan } from './budget.ts';
 import type { NoiseLevel, RangeOfA, Hessians } from './sample-stages.ts';
 import { PAYING_STAGES, type IdentifyStage, type PayingStage, type Run, type StageQueries } from './stages.ts';
-import type { FirstWidth } from './widths.ts';
+import type { FirstWidth, WidthEvidence } from './widths.ts';
 
 export interface IdentifyReport {
   format: 'nnid.identify-report/v1';
   /** Every option, with each 'auto' resolved to the value used. */
   options: ReportedOptions & { subspaceDimensionsTried: number[]; width2Tried: number[] };
-  widths: { width1: number; width1Source: string; width2: number; width2Source: string; inputDim: number; reducedDim: number };
+  /** With a width inferred, `evidence`: the spectrum gaps that chose them and the residuals of one unit fewer (widths.ts). */
+  widths: { width1: number; width1Source: string; width2: number; width2Source: string; inputDim: number; reducedDim: number; evidence?: WidthEvidence };
   parameterCount: number;
   /** The queries planned before the first query (revised once m0 is known from range(A)). */
   plan: QueryPlan;

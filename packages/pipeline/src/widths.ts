@@ -2,8 +2,11 @@
  * Width inference, in one place: m0 from range(A) (or given, or the input dimension), the m1 the
  * budget and the attempts count with before any attempt (given, or from the Hessian spectrum's
  * largest relative gap), and where each attempt's m1 came from. Growing m1 after a failed check is
- * the retry policy's (retry-policy.ts).
+ * the retry policy's (retry-policy.ts). And the evidence reported with inferred widths
+ * (report.widths.evidence): the spectrum gaps that chose them and the residuals of one unit fewer.
  */
+import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { fitGeneralNetwork } from '@nnid/refine';
 import type { ResolvedOptions } from './options.ts';
 
 export interface FirstWidth {
@@ -54,4 +57,141 @@ export function spectrumWidth2(options: ResolvedOptions, spectrum: readonly numb
 export function attemptWidth2Source(options: ResolvedOptions, stepWidth2: number | undefined): string {
   if (stepWidth2 === undefined) return 'entangled weights found';
   return options.width2 !== undefined ? 'given' : 'tried after a failed check (m1 + 1)';
+}
+
+/** A gap of a spectrum: the dimension D it chose and s_D / s_{D+1} (values 1-based: s_D is spectrum[D - 1]). */
+export interface SpectrumGap {
+  dimension: number;
+  /** s_D, the last value kept. */
+  above: number;
+  /** s_{D+1}, the first value left out. */
+  below: number;
+  /** s_D / s_{D+1} (Infinity when s_{D+1} = 0). */
+  ratio: number;
+}
+
+/** One network refitted on the refinement's data (no new query) and its residual against the check's threshold. */
+export interface WidthResidual {
+  width1: number;
+  width2: number;
+  /** Relative residual on the refinement's data. */
+  relativeResidual: number;
+  /** relativeResidual <= the check's threshold. */
+  passed: boolean;
+  /** 'found' (the attempts' network), 'pruned' (dead units removed, refitted), 'chosen', or 'chosen - 1 unit of layer 1/2' (its least contributing unit removed, refitted). */
+  network: 'found' | 'pruned' | 'chosen' | 'chosen - 1 unit of layer 1' | 'chosen - 1 unit of layer 2';
+  /** The unit removed (index in the chosen network) and its relative contribution, for the 'chosen - 1' rows. */
+  removedUnit?: { unit: number; relative: number };
+}
+
+/** report.widths.evidence: why the widths are what they are, when some were inferred. */
+export interface WidthEvidence {
+  /** m0 from the gradients' spectrum: the gap at D = m0 (null: m0 given, or no reduction to range(A)). */
+  width1Gap: SpectrumGap | null;
+  /** The m1 the sampling planned with: the Hessian spectrum's largest relative gap at D = m0 + m1 (null: m1 given). */
+  width2Gap: SpectrumGap | null;
+  /** Model 'general' only: the residual of the network with the widths chosen and with one unit fewer in each layer (and, when units were pruned, before pruning). */
+  residuals: WidthResidual[];
+}
+
+/** The gap of `spectrum` at dimension D (s_D / s_{D+1}); null when D is out of range. */
+export function gapAt(spectrum: readonly number[] | null, D: number): SpectrumGap | null {
+  if (!spectrum || D < 1 || D >= spectrum.length) return null;
+  const above = spectrum[D - 1];
+  const below = spectrum[D];
+  return { dimension: D, above, below, ratio: below > 0 ? above / below : Infinity };
+}
+
+/**
+ * The spectrum gaps behind inferred widths: the gradients' at m0 (when range(A) chose m0), the
+ * Hessians' largest relative gap over D in (m0, 2 m0] (the m1 of the sampling plan, as
+ * spectrumWidth2 chose it).
+ */
+export function spectrumGaps(
+  widths: { width1: number; width1Source: string },
+  given: { width1?: number; width2?: number },
+  spectrum: { gradients: readonly number[] | null; hessians: readonly number[] },
+): { width1Gap: SpectrumGap | null; width2Gap: SpectrumGap | null } {
+  const width1Gap = given.width1 === undefined && widths.width1Source.startsWith('range(A)') ? gapAt(spectrum.gradients, widths.width1) : null;
+  let width2Gap: SpectrumGap | null = null;
+  if (given.width2 === undefined) {
+    const m0 = widths.width1;
+    for (let D = m0 + 1; D <= Math.min(2 * m0, spectrum.hessians.length - 1); D++) {
+      const gap = gapAt(spectrum.hessians, D);
+      if (gap && (width2Gap === null || gap.ratio > width2Gap.ratio)) width2Gap = gap;
+    }
+  }
+  return { width1Gap, width2Gap };
+}
+
+/**
+ * `net` without unit `unit` of `layer`: its mean output on `inputs` moves into the next layer's
+ * bias (what a unit that adds a constant amounts to).
+ */
+export function withoutUnit(net: GeneralNetwork, layer: 1 | 2, unit: number, inputs: Float64View): GeneralNetwork {
+  const { width1: m0, width2: m1, outputs: k, inputDim: d } = net;
+  const n = inputs.shape[0];
+  const X = toDense(inputs).data;
+  const W1 = toDense(net.W1).data;
+  const W2 = toDense(net.W2).data;
+  const C = toDense(net.C).data;
+  const phi1 = activation(net.activation.layer1);
+  const phi2 = activation(net.activation.layer2);
+  // the unit's mean output over the data
+  let mean = 0;
+  const h1 = new Float64Array(m0);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < m0; i++) {
+      let s = net.b1[i];
+      for (let j = 0; j < d; j++) s += W1[i * d + j] * X[r * d + j];
+      h1[i] = phi1.value(s);
+    }
+    if (layer === 1) mean += h1[unit];
+    else {
+      let s = net.b2[unit];
+      for (let i = 0; i < m0; i++) s += W2[unit * m0 + i] * h1[i];
+      mean += phi2.value(s);
+    }
+  }
+  mean /= n;
+  const keep1 = Array.from({ length: m0 }, (_, i) => i).filter((i) => layer !== 1 || i !== unit);
+  const keep2 = Array.from({ length: m1 }, (_, l) => l).filter((l) => layer !== 2 || l !== unit);
+  const nW1 = matrix(keep1.length, d);
+  keep1.forEach((i, a) => nW1.data.set(W1.subarray(i * d, (i + 1) * d), a * d));
+  const nW2 = matrix(keep2.length, keep1.length);
+  keep2.forEach((l, b) => keep1.forEach((i, a) => (nW2.data[b * keep1.length + a] = W2[l * m0 + i])));
+  const nC = matrix(k, keep2.length);
+  for (let o = 0; o < k; o++) keep2.forEach((l, b) => (nC.data[o * keep2.length + b] = C[o * m1 + l]));
+  const b2 = Float64Array.from(keep2, (l) => net.b2[l] + (layer === 1 ? W2[l * m0 + unit] * mean : 0));
+  const c = Float64Array.from(net.c, (v, o) => v + (layer === 2 ? C[o * m1 + unit] * mean : 0));
+  return { ...net, width1: keep1.length, width2: keep2.length, W1: nW1, b1: Float64Array.from(keep1, (i) => net.b1[i]), W2: nW2, b2, C: nC, c };
+}
+
+/**
+ * The residual evidence of the widths chosen (model 'general'): the chosen network's residual on
+ * the refinement's data, and that of the same network with its least contributing unit of each
+ * layer removed and the rest refitted (no new query). Widths that are right pass the check and
+ * one unit fewer does not; the rows say so, measured.
+ */
+export async function widthResiduals(
+  chosen: GeneralNetwork,
+  chosenResidual: number,
+  data: { inputs: Float64View; values: Float64Array },
+  contributions: readonly { layer: 1 | 2; unit: number; relative: number }[],
+  threshold: number,
+  maxIterations: number,
+): Promise<WidthResidual[]> {
+  const rows: WidthResidual[] = [{ width1: chosen.width1, width2: chosen.width2, relativeResidual: chosenResidual, passed: chosenResidual <= threshold, network: 'chosen' }];
+  for (const layer of [2, 1] as const) {
+    if ((layer === 1 ? chosen.width1 : chosen.width2) <= 1) continue;
+    // a first-layer unit goes only while the second layer stays no wider (m1 <= m0)
+    if (layer === 1 && chosen.width1 - 1 < chosen.width2) continue;
+    const ofLayer = contributions.filter((c) => c.layer === layer);
+    if (ofLayer.length === 0) continue;
+    const least = ofLayer.reduce((a, b) => (b.relative < a.relative ? b : a));
+    const fit = await fitGeneralNetwork(withoutUnit(chosen, layer, least.unit, data.inputs), data, { maxIterations });
+    const r = fit.report.relativeResidual;
+    rows.push({ width1: fit.network.width1, width2: fit.network.width2, relativeResidual: r, passed: r <= threshold, network: `chosen - 1 unit of layer ${layer}`, removedUnit: { unit: least.unit, relative: least.relative } });
+  }
+  return rows;
 }

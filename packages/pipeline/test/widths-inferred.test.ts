@@ -23,6 +23,28 @@ describe("identify, model 'general', widths inferred", () => {
     expect(report.pruning).toBeDefined();
     const left = report.pruning!.contributions.filter((c) => !(c.layer === 1 ? report.pruning!.removed.layer1 : report.pruning!.removed.layer2).includes(c.unit));
     expect(Math.min(...left.map((c) => c.relative))).toBeGreaterThan(1e-3);
+    // report.widths.evidence: the gaps that chose the widths, read off the reported spectra
+    const evidence = report.widths.evidence!;
+    const g = evidence.width1Gap!;
+    expect(g.dimension).toBe(6);
+    expect([g.above, g.below]).toEqual([report.spectrum.gradients![5], report.spectrum.gradients![6]]);
+    expect(g.ratio).toBeGreaterThan(1e3);
+    const h = evidence.width2Gap!;
+    expect(h.dimension).toBeGreaterThan(6);
+    expect(h.dimension).toBeLessThanOrEqual(12);
+    expect(h.ratio).toBe(report.spectrum.hessians[h.dimension - 1] / report.spectrum.hessians[h.dimension]);
+    for (let D = 7; D <= 12; D++) expect(h.ratio).toBeGreaterThanOrEqual(report.spectrum.hessians[D - 1] / report.spectrum.hessians[D]);
+    // ... and the residuals: the chosen widths pass the check, one unit fewer in either layer does not
+    const chosen = evidence.residuals.find((r) => r.network === 'chosen')!;
+    expect([chosen.width1, chosen.width2, chosen.passed, chosen.relativeResidual]).toEqual([6, 3, true, report.check.relativeResidual]);
+    const fewer2 = evidence.residuals.find((r) => r.network === 'chosen - 1 unit of layer 2')!;
+    expect([fewer2.width1, fewer2.width2, fewer2.passed]).toEqual([6, 2, false]);
+    expect(fewer2.relativeResidual).toBeGreaterThan(1e3 * report.check.threshold);
+    const fewer1 = evidence.residuals.find((r) => r.network === 'chosen - 1 unit of layer 1')!;
+    expect([fewer1.width1, fewer1.width2, fewer1.passed]).toEqual([5, 3, false]);
+    expect(fewer1.relativeResidual).toBeGreaterThan(1e3 * report.check.threshold);
+    // the report stays JSON
+    expect(JSON.parse(JSON.stringify(report.widths.evidence))).toEqual(evidence);
   });
 });
 
