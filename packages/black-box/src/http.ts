@@ -189,6 +189,9 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
   // k: 1 for 'one'; for 'many' the announced k, else the first answer's
   let outputs: number | undefined = many ? announcedOutputs : 1;
 
+  // (evaluateOne names the answer `outputs`: k is read through this)
+  const kOutputs = () => outputs;
+
   /** k numbers per row ('many'): every row an array of k finite numbers (or a bare number when k = 1). */
   function rowsOfK(answer: unknown[], start: number, end: number): Float64Array {
     const n = end - start;
@@ -224,13 +227,15 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     const parts: string[] = [];
     for (let r = 0; r < end - start; r++) parts.push(jsonNumbers(dense, r * inputDim, (r + 1) * inputDim));
     const what = `rows ${start}–${end - 1}`;
+    const knownK = kOutputs();
     const text = await transport.request('POST', `{"inputs":[${parts.join(',')}]}`, [start, end - 1], what);
     const json = parseJson(shown, text, what) as { outputs?: unknown } | null;
     const outputs = json && typeof json === 'object' ? json.outputs : undefined;
     if (!Array.isArray(outputs)) {
       throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered no \`outputs\` array for rows ${start}–${end - 1}`);
     }
-    if (many) {
+    // 'many' with k = 1 known: the one-number path below (its messages)
+    if (many && knownK !== 1) {
       const values = rowsOfK(outputs, start, end);
       if (options.onBatch) await options.onBatch({ data: dense, offset: 0, shape: [end - start, inputDim], strides: [inputDim, 1] }, values);
       return values;

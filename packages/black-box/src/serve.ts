@@ -82,9 +82,9 @@ function rowsText(values: Float64Array, rows: number, k: number): string {
 
 /**
  * Serves `net` over HTTP until `close()`. Answers POST `{"inputs": [[...], ...]}` with
- * `{"outputs": [...]}` and GET with `{ format, inputDim, maxBatch, identity }`; the path is `/`. A
- * v2 network with k > 1 outputs answers `{"outputs": [[y1, ..., yk], ...]}` and announces
- * `"outputs": k` in its description.
+ * `{"outputs": [...]}` and GET with `{ format, inputDim, maxBatch, identity, outputs }`; the path
+ * is `/`. A v2 network with k > 1 outputs answers `{"outputs": [[y1, ..., yk], ...]}`; `outputs`
+ * announces k (1 for every other network).
  *
  * Rejections (JSON `{ "error": message }`): 404 other paths, 405 other methods, 401 missing or
  * wrong token, 413 a body longer than maxBatch rows can be or more than maxBatch rows, 400
@@ -114,7 +114,8 @@ export async function serveNetwork(net: Network | GeneralNetwork, options: Serve
   // Room for maxBatch rows of d numbers in any JSON spacing a client is likely to use.
   const maxBodyBytes = maxBatch * (d * CHARS_PER_NUMBER + 8) + 1024;
   const tokenHash = options.token ? sha256(options.token) : undefined;
-  const description = JSON.stringify({ format: BLACK_BOX_PROTOCOL, inputDim: d, maxBatch, identity: box.identity, ...(outputs > 1 ? { outputs } : {}) });
+  // k announced (1 too): a client taking k outputs need not ask a row to learn it
+  const description = JSON.stringify({ format: BLACK_BOX_PROTOCOL, inputDim: d, maxBatch, identity: box.identity, outputs });
   let rowsAnswered = 0;
 
   function checkToken(req: IncomingMessage): void {

@@ -128,7 +128,7 @@ describe('the server rejects bad requests with clear 4xx answers', () => {
       { error: `request body of ${limit + 16} bytes exceeds the limit of ${limit} bytes (maxBatch = 4 rows of 12 numbers)` },
     ]);
     const get = await fetch(served.url);
-    expect(await get.json()).toEqual({ format: 'nnid.black-box/v1', inputDim: 12, maxBatch: 4, identity: networkBlackBox(net).identity });
+    expect(await get.json()).toEqual({ format: 'nnid.black-box/v1', inputDim: 12, maxBatch: 4, identity: networkBlackBox(net).identity, outputs: 1 });
     // The client splits its batches to the announced maxBatch.
     const box = await httpBlackBox(served.url, { batchSize: 100 });
     expect(box.batchSize).toBe(4);
