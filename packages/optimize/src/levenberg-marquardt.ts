@@ -280,9 +280,9 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     }
     const relativeDrop = (sumSq - nextSumSq) / (sumSq || 1);
     x = next;
-    sumSq = await strategy.linearize(x);
-    nfev++;
-    njev++;
+    // the stopping tests first, on the trial's sum (the same bits as a linearization's: the
+    // strategies' contract): a fit that stops here skips its last J^T J (or preconditioner)
+    sumSq = nextSumSq;
     const dec = s.decrease;
     if (dec.rule === 'nielsen') lambda *= Math.max(dec.minFactor, 1 - (2 * rho - 1) ** 3);
     else lambda = Math.max(lambda / dec.by, dec.floor);
@@ -300,6 +300,14 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
       stopReason = 'stalled';
       break;
     }
+    if (rel <= s.resTol) {
+      stopReason = 'residual';
+      break;
+    }
+    if (iterations >= s.maxIterations) break;
+    sumSq = await strategy.linearize(x);
+    nfev++;
+    njev++;
   }
   const entry = STATUS_TABLE[stopReason];
   return {
