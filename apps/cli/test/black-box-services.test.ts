@@ -122,7 +122,7 @@ describe('nnid identify against services the project did not write', () => {
       [`nnid identify: ${url} does not announce its input dimension (GET answered HTTP 501): pass it (--input-dim D; inputDim in the API) [E_INVALID_ARGUMENT]`],
     ]);
     expect(existsSync(out)).toBe(false);
-    r = await run(['identify', '--oracle', url, '--input-dim', '10', '--no-store', '--activation', 'tanh', '--seed', '3', '--threads', '1', '--quiet', '--out', out]);
+    r = await run(['identify', '--oracle', url, '--input-dim', '10', '--no-store', '--activation', 'tanh', '--model', 'paper', '--seed', '3', '--threads', '1', '--quiet', '--out', out]);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect([r.code, r.err, result.report.check.passed]).toEqual([0, [], true]);
     expect(result.report.oracle).toMatchObject({ kind: 'http', spec: url, identity: `http:${url}`, store: null, storeCheck: null });
@@ -206,7 +206,8 @@ describe('the default store and a model deployed at the same URL', () => {
 
     model = randomNetwork({ inputDim: 10, width1: 5, width2: 3, activation: 'tanh', seed: 6 });
     const third = await runChild([...argv, '--out', 'r3.json'], cwd);
-    expect([third.code, third.signal, third.stdout]).toEqual([2, null, '']);
+    // stdout: the defaults line alone (printed before the black box is opened), no result
+    expect([third.code, third.signal, third.stdout]).toEqual([2, null, "defaults: --model paper (--no-refine takes the paper's form only); --width1, --width2 inferred (m0 from the gradients' spectrum; m1 from the entangled weights)\n"]);
     expect(third.stderr).toMatch(
       new RegExp(
         `^nnid identify: the query store \\.nnid-store/queries\\.mdb holds answers that ${url.replace(/[.]/g, '\\.')} no longer gives \\(another model deployed there\\?\\): ` +

@@ -145,7 +145,7 @@ describe('nnid identify --oracle', () => {
       expect(first.result.report.queries.paid).toBe(first.result.report.queries.total);
       const q = second.result.report.queries;
       expect([q.paid, q.reused]).toEqual([0, first.result.report.queries.total]);
-      expect(second.out[0]).toMatch(new RegExp(`from ${q.total} queries \\(\\S+ P; 0 paid, ${q.total} from the store, checked by asking 4 again\\)`));
+      expect(second.out.find((l) => l.startsWith('identified'))).toMatch(new RegExp(`from ${q.total} queries \\(\\S+ P; 0 paid, ${q.total} from the store, checked by asking 4 again\\)`));
       expect(second.result.A).toEqual(first.result.A);
       // The second run paid only for the check of the store: 4 stored queries asked again.
       expect(second.result.report.oracle.storeCheck).toEqual({ stored: q.total, checked: 4, paid: 4, maxDifference: 0, threshold: expect.any(Number) });
@@ -173,7 +173,14 @@ describe('nnid identify --oracle', () => {
       [['identify', '--out', 'x.json'], 'nnid identify: missing required option --network (or --oracle)'],
       [['identify', '--network', netFile, '--oracle', netFile, '--out', 'x.json'], 'nnid identify: give --network or --oracle, not both'],
       [['identify', '--oracle', 'model.pt', '--activation', 'tanh', '--out', 'x.json'], "nnid identify: --oracle must be a network file (.json), an ONNX model (.onnx) or an http(s):// URL, got 'model.pt'"],
-      [['identify', '--oracle', 'http://127.0.0.1:9/', '--out', 'x.json'], 'nnid identify: --activation is required with an ONNX or HTTP oracle (the method assumes the activations known)'],
+      [
+        ['identify', '--oracle', 'http://127.0.0.1:9/', '--method', 'fit', '--width1', '2', '--width2', '1', '--out', 'x.json'],
+        "nnid identify: --activation is required with an HTTP endpoint and --method fit (the default, auto, needs the pipeline's refinement to tell the candidates apart)",
+      ],
+      [
+        ['identify', '--oracle', 'http://127.0.0.1:9/', '--no-refine', '--out', 'x.json'],
+        "nnid identify: --activation is required with an HTTP endpoint and --no-refine (the default, auto, needs the pipeline's refinement to tell the candidates apart)",
+      ],
       [['identify', '--oracle', join(dir, 'none.onnx'), '--activation', 'tanh', '--out', 'x.json'], `nnid identify: cannot read ${join(dir, 'none.onnx')}: no such file [E_FILE_READ]`],
       [['identify', '--oracle', netFile, '--store', join(dir, 's'), '--no-store', '--out', 'x.json'], 'nnid identify: give --store or --no-store, not both'],
     ];

@@ -44,7 +44,7 @@ type Kind = 'json' | 'onnx' | 'safetensors';
 const OUTPUT_KINDS: Record<string, Kind> = { '.json': 'json', '.onnx': 'onnx', '.safetensors': 'safetensors' };
 
 /** The input's format from its first bytes: JSON text, a safetensors header, or else ONNX (protobuf). */
-function inputKind(path: string): Kind {
+export function inputKind(path: string): Kind {
   let head = Buffer.alloc(0);
   try {
     const fd = openSync(path, 'r');

@@ -31,7 +31,8 @@ Identifies the weights of a two-hidden-layer network from input-output queries a
 method of Fornasier, Klock and Rauchensteiner (arXiv:1907.00485): range(A) from gradients,
 finite-difference Hessians, the matrix space W-hat, its rank-one elements, attribution, shift
 fit; then Levenberg-Marquardt refinement on all parameters (unless --no-refine). The network
-file is used ONLY as a black box. Writes the recovered network (nnid.network/v1) with a "report":
+file is used ONLY as a black box. Writes the recovered network (nnid.network/v1, or v2 for the
+general model) with a "report":
 queries and seconds per stage, the spectra, the candidates with their certificates, the
 attribution margin, every option resolved, the network before refinement, and (since the true
 network is known here) the errors of docs/DESIGN.md section 5 before and after refinement.
@@ -67,17 +68,23 @@ options:
   --seed N             seed of every random choice (default 0)
   --width1 M0          first hidden layer width (default: dimension of range(A) from gradients)
   --width2 M1          second hidden layer width (default: the entangled weights found)
-  --activation NAME    tanh, sigmoid, or a layer1/layer2 pair such as tanh/sigmoid (default: the
-                       activations the network file names; the method assumes them known), or
-                       auto: every candidate pair tried on the answers paid (report.activationSearch)
+  --activation NAME    tanh, sigmoid, softplus, gelu, gelu_tanh, silu, arctan, or a layer1/layer2
+                       pair such as tanh/gelu, or auto: tanh/tanh first, then every candidate pair
+                       tried on the answers already paid (report.activationSearch; no extra query,
+                       up to 5 identify runs of compute). Default: the activations a network file
+                       names; auto for an ONNX model or an endpoint (required there with --method
+                       fit or auto and with --no-refine, which cannot search them)
   --threads T          worker threads (default: the number of cores); results do not depend on it
   --no-refine          the paper's pipeline alone, without refinement
-  --model NAME         paper (default for a v1 file and other black boxes): f = sum_l phi2(...),
-                       unit-norm rows, result in nnid.network/v1; general (default for a v2
-                       file): f = C phi2(W2 phi1(W1 x + b1) + b2) + c with one output, rows of
-                       any norm, result in nnid.network/v2 (the same stages, then the general
-                       refinement; not with --no-refine or --method auto; with --method fit,
-                       the student fits every weight and bias, and a v2 file's k outputs)
+  --model NAME         paper (default for a v1 network file): f = sum_l phi2(...), unit-norm
+                       rows, result in nnid.network/v1; general (default for every other black
+                       box: a v2 file, an ONNX model, an endpoint): f = C phi2(W2 phi1(W1 x + b1)
+                       + b2) + c, k >= 1 outputs, rows of any norm, result in nnid.network/v2 (the
+                       same stages, then the general refinement; not with --no-refine or --method
+                       auto, which make an ONNX model's or endpoint's default paper; with --method
+                       fit, the student fits every weight and bias, and k outputs)
+                       Every choice made by default is printed in one line (defaults: ...) before
+                       any query, and kept in report.defaults
   --method NAME        pipeline (default: the paper's method above), auto, or fit: the student fit, a
                        network of the shape --width1/--width2 (both required) fitted by
                        Levenberg-Marquardt from random starts to answers at Gaussian points
@@ -95,6 +102,8 @@ example:
   nnid generate --input-dim 20 --width1 10 --width2 3 --seed 1 --out net.json
   nnid identify --network net.json --out result.json --width1 10 --width2 3 --threads 2
   nnid score --truth net.json --recovered result.json
+  nnid identify --oracle model.onnx --out result.json     (a PyTorch export: general, auto, widths inferred)
+  nnid score --truth model.onnx --recovered result.json
   nnid identify --oracle https://models.example.com/f --activation tanh --out result.json
   nnid identify --oracle http://127.0.0.1:8000/predict --input-dim 20 --activation tanh --out r.json`;
 
@@ -120,6 +129,77 @@ export function parseMemorySize(text: string): number {
 function storeErrorAsUsage(e: unknown): never {
   if (e instanceof QueryStoreError) throw new UsageError(`${e.message} [${e.code}]`);
   throw e;
+}
+
+/** A choice identify made because its option was not given: printed in one line (`defaults: ...`) and kept in report.defaults. */
+export interface DefaultChoice {
+  option: string;
+  value: string;
+  why: string;
+  /** Read from the network file given (its format, its activations): recorded, not printed. */
+  fromFile?: boolean;
+}
+
+const KIND_TEXT: Record<string, string> = { onnx: 'an ONNX model', http: 'an HTTP endpoint', network: 'a network file' };
+
+/**
+ * The model, the activations and the widths when their options are not given. A v1 network file
+ * is the paper's form; every other black box (ONNX, HTTP, a v2 file) is the general one (an output
+ * layer with weights and bias: what trained networks have); for an ONNX model or an endpoint,
+ * --method auto and --no-refine take the paper's (they do not fit the general form). A network file names its activations; an ONNX model or an endpoint does not
+ * (to a black-box user), so the pipeline searches them (--activation auto); the student fit and
+ * --no-refine cannot, and require them. Returns the values with --activation filled in.
+ */
+function defaultChoices(
+  values: Values,
+  s: { kind: string | undefined; file: ReturnType<typeof readNetworkAny> | null; method: 'pipeline' | 'fit' | 'auto'; refine: boolean },
+): { values: Values; model: IdentifyModel; activationSource: string; choices: DefaultChoice[] } {
+  const choices: DefaultChoice[] = [];
+  const what = s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box');
+  let model: IdentifyModel = 'general';
+  if (s.file?.format === 'nnid.network/v1') model = 'paper';
+  else if (!s.file && (s.method === 'auto' || !s.refine)) model = 'paper';
+  if (values.model === undefined) {
+    const why =
+      model === 'general'
+        ? `${what}, not a v1 network file: f = C phi2(W2 phi1(W1 x + b1) + b2) + c, the result in nnid.network/v2`
+        : s.file?.format === 'nnid.network/v1'
+          ? `${what}: the paper's form, the result in nnid.network/v1`
+          : `${s.method === 'auto' ? '--method auto' : '--no-refine'} takes the paper's form only`;
+    choices.push({ option: '--model', value: model, why, ...(s.file && (model === 'paper') === (s.file.format === 'nnid.network/v1') ? { fromFile: true } : {}) });
+  }
+  let activationSource = 'option';
+  if (values.activation === undefined) {
+    if (s.file) {
+      const a = s.file.general.activation;
+      choices.push({ option: '--activation', value: a.layer1 === a.layer2 ? a.layer1 : `${a.layer1}/${a.layer2}`, why: 'named by the network file', fromFile: true });
+      activationSource = 'network file';
+    } else if (s.kind !== 'network') {
+      if (s.method !== 'pipeline' || !s.refine) {
+        throw new UsageError(
+          `--activation is required with ${KIND_TEXT[s.kind ?? ''] ?? 'this oracle'} and ${s.method !== 'pipeline' ? `--method ${s.method}` : '--no-refine'} (the default, auto, needs the pipeline's refinement to tell the candidates apart)`,
+        );
+      }
+      choices.push({
+        option: '--activation',
+        value: 'auto',
+        why: `${what} does not name its activations: tanh/tanh first, then the candidate pairs on the answers already paid, no extra query, up to 5 identify runs of compute; give --activation A/B when known`,
+      });
+      values = { ...values, activation: 'auto' };
+      activationSource = 'default (auto)';
+    }
+  }
+  if (s.method !== 'fit') {
+    const inferred = [values.width1 === undefined ? '--width1' : null, values.width2 === undefined ? '--width2' : null].filter((w) => w !== null);
+    if (inferred.length > 0) {
+      const why = [
+        values.width1 === undefined ? 'm0 from the gradients\' spectrum' : null,
+        values.width2 === undefined ? `m1 from the entangled weights${model === 'general' ? ', units with no contribution pruned' : ''}` : null,
+      ].filter((w) => w !== null);
+      choices.push({ option: inferred.join(', '), value: 'inferred', why: why.join('; ') });
+    }
+  }
+  return { values, model, activationSource, choices };
 }
 
 /**
@@ -209,7 +289,7 @@ function methodOption(values: Values): 'pipeline' | 'fit' | 'auto' {
 async function runFit(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: Omit<Source, 'activation'> & { activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; seed: number; threads: number; out: string },
+  s: Omit<Source, 'activation'> & { activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; defaults?: DefaultChoice[]; seed: number; threads: number; out: string },
 ): Promise<number> {
   const maxQueries = optionalInt(values, 'max-queries', 0);
   const dataPoints = maxQueries === undefined ? undefined : maxQueries - s.oracle.counts().paid;
@@ -232,7 +312,7 @@ async function runFit(
     bar.done();
     await s.oracle.close();
   }
-  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, oracle: s.description };
+  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
   if (s.truth) report.score = { fit: score(s.truth, result.network) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetwork(result.network), report }));
   const q = result.report.queries;
@@ -253,7 +333,7 @@ async function runFit(
 async function runFitGeneral(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: { source: Oracle | MultiOutputSource; close: () => Promise<void>; truth: GeneralNetwork | null; description: Record<string, unknown>; activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; seed: number; threads: number; out: string },
+  s: { source: Oracle | MultiOutputSource; close: () => Promise<void>; truth: GeneralNetwork | null; description: Record<string, unknown>; activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; defaults?: DefaultChoice[]; seed: number; threads: number; out: string },
 ): Promise<number> {
   const maxQueries = optionalInt(values, 'max-queries', 0);
   const paid = 'counts' in s.source ? s.source.counts().paid : 0;
@@ -277,7 +357,7 @@ async function runFitGeneral(
     bar.done();
     await s.close();
   }
-  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, oracle: s.description };
+  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
   if (s.truth) report.score = { fit: scoreGeneral(s.truth, result.network) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
@@ -296,7 +376,7 @@ async function runFitGeneral(
 async function runFitOutputs(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: { truth: GeneralNetwork; model?: string; seed: number; threads: number; out: string },
+  s: { truth: GeneralNetwork; model?: string; seed: number; threads: number; out: string; defaults?: DefaultChoice[] },
 ): Promise<number> {
   const net = s.truth;
   const k = net.outputs;
@@ -305,7 +385,7 @@ async function runFitOutputs(
   const activation = values.activation !== undefined ? parseActivation(values.activation as string) : net.activation;
   const source: MultiOutputSource = { inputDim: net.inputDim, outputs: k, evaluate: async (x) => evaluateGeneral(net, x) };
   const description = { kind: 'network', spec: String(values.network ?? values.oracle), outputs: k, maxQueries: optionalInt(values, 'max-queries', 0) ?? null };
-  return runFitGeneral(values, io, { source, close: async () => {}, truth: net, description, activation, activationSource: values.activation !== undefined ? 'option' : 'network file', seed: s.seed, threads: s.threads, out: s.out });
+  return runFitGeneral(values, io, { source, close: async () => {}, truth: net, description, activation, activationSource: values.activation !== undefined ? 'option' : 'network file', defaults: s.defaults, seed: s.seed, threads: s.threads, out: s.out });
 }
 
 /**
@@ -321,6 +401,7 @@ async function runAuto(
     description: Record<string, unknown>;
     activation: { layer1: ActivationName; layer2: ActivationName };
     activationSource: string;
+    defaults: DefaultChoice[];
     seed: number;
     threads: number;
     out: string;
@@ -350,7 +431,7 @@ async function runAuto(
     progress.done();
     await s.oracle.close();
   }
-  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, oracle: s.description };
+  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
   if (s.truth) {
     report.score = {
       ...(result.pipeline ? { beforeRefinement: score(s.truth, result.pipeline.networkBeforeRefinement) } : {}),
@@ -378,13 +459,14 @@ async function runAuto(
 async function runOutputs(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; out: string },
+  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; out: string; activationSource?: string; defaults?: DefaultChoice[] },
 ): Promise<number> {
   const k = s.box ? s.box.outputs : s.truth!.outputs;
   if (!s.refine || s.method === 'fit' || s.model === 'paper') throw new UsageError(`a network with k = ${k} outputs is identified as --model general only (with refinement, not --method fit)`);
   if (values.store !== undefined) throw new UsageError(`--store is not available for a ${s.box ? 'model' : 'network'} with k = ${k} outputs (${s.box ? 'answers of k numbers are not stored yet' : 'it runs in process'})`);
   const maxQueries = optionalInt(values, 'max-queries', 0);
-  const activation = values.activation !== undefined ? parseActivation(values.activation as string) : s.truth!.activation;
+  const auto = values.activation !== undefined && String(values.activation).trim() === 'auto';
+  const activation = auto ? ('auto' as const) : values.activation !== undefined ? parseActivation(values.activation as string) : s.truth!.activation;
   const net = s.truth;
   const source: MultiOutputBlackBox = s.box ?? { inputDim: net!.inputDim, outputs: k, identity: `v2-file:${String(values.network ?? values.oracle)}`, evaluate: async (x) => evaluateGeneral(net!, x) };
   let result;
@@ -393,14 +475,15 @@ async function runOutputs(
       ...(s.width1 !== undefined ? { width1: s.width1 } : {}),
       ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
       ...(maxQueries !== undefined ? { maxQueries } : {}),
-      activation,
+      // 'auto' goes through to identify, which takes it (identifyOutputs' option type does not say so yet)
+      activation: activation as { layer1: ActivationName; layer2: ActivationName },
       seed: s.seed,
       threads: s.threads,
     });
   } finally {
     await s.box?.close();
   }
-  const report = { ...result.report, ...(s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
+  const report = { ...result.report, activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
   io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received) on ${s.threads} thread(s); wrote ${s.out}`);
@@ -459,28 +542,42 @@ export const command: Command = {
     const method = methodOption(values);
     const maxMemory = values['max-memory'] === undefined ? undefined : parseMemorySize(String(values['max-memory']));
     if (maxMemory !== undefined && method !== 'pipeline') throw new UsageError('--max-memory is an option of --method pipeline');
-    if (values.activation === undefined && values.oracle !== undefined && oracleKind(String(values.oracle)) !== 'network') {
-      throw new UsageError('--activation is required with an ONNX or HTTP oracle (the method assumes the activations known)');
-    }
     const modelGiven = values.model === undefined ? undefined : String(values.model);
     if (modelGiven !== undefined && modelGiven !== 'paper' && modelGiven !== 'general') throw new UsageError(`--model must be one of paper, general, got '${modelGiven}'`);
     // a v2 file with k > 1 outputs: identifyOutputs (one projection identified, then all k fitted), in process
     const specFile = values.network !== undefined ? String(values.network) : oracleKind(String(values.oracle)) === 'network' ? String(values.oracle) : null;
     const anyFile = specFile !== null ? readNetworkAny(specFile) : null;
-    if (anyFile && anyFile.general.outputs > 1 && method === 'fit') return runFitOutputs(values, io, { truth: anyFile.general, model: modelGiven, seed, threads, out });
-    if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out });
+    // the choices made because an option was not given: one line now, before any query, and report.defaults
+    const chosen = defaultChoices(values, { kind: values.oracle !== undefined ? oracleKind(String(values.oracle)) : 'network', file: anyFile, method, refine });
+    values = chosen.values;
+    const activationSource = chosen.activationSource;
+    const defaults = chosen.choices;
+    // a network file's own format and activations are not news to its user: in the report only
+    const shown = defaults.filter((c) => !c.fromFile);
+    if (shown.length > 0) io.out(`defaults: ${shown.map((c) => `${c.option} ${c.value} (${c.why})`).join('; ')}`);
+    if (anyFile && anyFile.general.outputs > 1 && method === 'fit') return runFitOutputs(values, io, { truth: anyFile.general, model: modelGiven, seed, threads, out, defaults });
+    if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
     // an ONNX model answering k > 1 numbers per row: identifyOutputs as for a v2 file (its answers not stored)
-    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && method === 'pipeline') {
+    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && method !== 'auto') {
       const inputDim = optionalInt(values, 'input-dim');
       const box = await onnxBlackBox(String(values.oracle), { outputs: 'many', ...(inputDim !== undefined ? { inputDim } : {}) });
       if (box.outputs > 1) {
         const multi = { inputDim: box.inputDim, outputs: box.outputs, identity: box.identity, evaluate: (x: Parameters<typeof box.evaluateOutputs>[0]) => box.evaluateOutputs(x), close: () => box.close() };
-        return runOutputs(values, io, { truth: null, box: multi, width1, width2, seed, threads, refine, method, model: modelGiven, out });
+        if (method === 'fit') {
+          // the student fit of every weight and bias on the model's k outputs (its answers not stored)
+          if (modelGiven === 'paper' || values.store !== undefined) {
+            await box.close();
+            throw new UsageError(modelGiven === 'paper' ? `a model with k = ${box.outputs} outputs is fitted as --model general only` : `--store is not available for a model with k = ${box.outputs} outputs (answers of k numbers are not stored yet)`);
+          }
+          const description = { kind: 'onnx', spec: String(values.oracle), identity: box.identity, outputs: box.outputs, maxQueries: optionalInt(values, 'max-queries', 0) ?? null };
+          return runFitGeneral(values, io, { source: multi, close: () => box.close(), truth: null, description, activation: parseActivation(values.activation as string), activationSource, defaults, seed, threads, out });
+        }
+        return runOutputs(values, io, { truth: null, box: multi, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
       }
       await box.close();
     }
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
-    const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? (truthGeneral ? 'general' : 'paper');
+    const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? chosen.model;
     if (model === 'general' && (!refine || method === 'auto')) {
       await oracle.close();
       throw new UsageError(`${!refine ? '--no-refine' : `--method ${method}`} is not available with --model general (the general form is fitted by the refinement)`);
@@ -502,15 +599,14 @@ export const command: Command = {
     const activation =
       values.activation !== undefined && !activationAuto ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
     if (method === 'fit' && model === 'general') {
-      const activationSource = values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default';
-      return runFitGeneral(values, io, { source: oracle, close: () => oracle.close(), truth: truthGeneral, description, activation, activationSource, seed, threads, out });
+      return runFitGeneral(values, io, { source: oracle, close: () => oracle.close(), truth: truthGeneral, description, activation, activationSource, seed, threads, out, defaults });
     }
-    if (method === 'fit') return runFit(values, io, { oracle, truth, truthGeneral, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out });
+    if (method === 'fit') return runFit(values, io, { oracle, truth, truthGeneral, description, activation, activationSource, seed, threads, out, defaults });
     // the budget left after a store check (paid before identify): the plan fits within it
     const maxQueries = optionalInt(values, 'max-queries', 0);
     const budgetLeft = maxQueries === undefined ? undefined : Math.max(1, maxQueries - oracle.counts().paid);
     if (method === 'auto') {
-      return runAuto(io, { oracle, truth, description, activation, activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default', seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
+      return runAuto(io, { oracle, truth, description, activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
     }
     const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
@@ -546,7 +642,8 @@ export const command: Command = {
     }
     const report: Record<string, unknown> = {
       ...result.report,
-      activationSource: values.activation !== undefined ? 'option' : fileActivation ? 'network file' : 'default',
+      activationSource,
+      defaults,
       oracle: description,
     };
     if (truthGeneral && result.networkGeneral) {
@@ -564,9 +661,16 @@ export const command: Command = {
     writeOutput({ flag: '--out', path: out }, networkText(written));
     const q = result.report.queries;
     const storeChecked = (description.storeCheck as { paid?: number } | null)?.paid ?? 0;
+    // --activation auto: the candidates' runs answered from the search's memory; the oracle counts what it answered
+    const searched = result.report.activationSearch;
+    const counts = oracle.counts();
+    const asked = searched ? counts.total : q.total;
+    const fromStore = searched ? counts.total - counts.paid : q.reused;
+    const P = q.total / q.multipleOfP;
     io.out(
-      `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} from ${q.total} queries (${q.multipleOfP.toFixed(1)} P` +
-        `${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}) ` +
+      `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} from ${asked} queries (${(asked / P).toFixed(1)} P` +
+        `${fromStore > 0 ? `; ${searched ? counts.paid : q.paid} paid, ${fromStore} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}` +
+        `${searched ? `; the activation search's runs answered ${searched.queries.answered} from them` : ''}) ` +
         `in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${out}`,
     );
     const check = result.report.check;

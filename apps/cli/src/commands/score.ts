@@ -1,7 +1,9 @@
 /**
  * `nnid score`: the measures of docs/DESIGN.md section 5 for a recovered network against the truth.
  */
-import { readNetworkAny } from '@nnid/core';
+import { readNetworkAny, type GeneralNetwork, type Network } from '@nnid/core';
+import { importOnnx } from '@nnid/black-box';
+import { inputKind } from './convert.ts';
 import { score, scoreGeneral, type GeneralScore, type Score } from '@nnid/pipeline';
 import { intOption, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { checkMemory } from '../files.ts';
@@ -18,7 +20,7 @@ options:
   --truth FILE       the true network (nnid.network/v1, or v2: then the rows of W1 by their
                      directions and norms, W2's rows and C once W1's units are matched, the
                      function over its k outputs and output by output)
-  --recovered FILE   the recovered network (a network file; a "report" field is ignored)
+  --recovered FILE   the recovered network (a network file or ONNX model; a "report" is ignored)
   --points N         test points per distribution (default 10000)
   --seed N           seed of the test points (default 20260101)
   --json             print the full score as JSON
@@ -65,6 +67,12 @@ export function scoreLines(s: Score | GeneralScore): string[] {
   ];
 }
 
+/** A network file (v1 or v2), or an ONNX model read into v2 (a user's model.onnx as the truth). */
+async function readAny(path: string): Promise<{ format: 'nnid.network/v1'; network: Network; general: GeneralNetwork } | { format: 'nnid.network/v2'; general: GeneralNetwork }> {
+  if (inputKind(path) !== 'onnx') return readNetworkAny(path);
+  return { format: 'nnid.network/v2', general: (await importOnnx(path)).network };
+}
+
 export const command: Command = {
   name: 'score',
   summary: 'compare a recovered network with the true one (weights and function errors)',
@@ -79,8 +87,8 @@ export const command: Command = {
   async run(values: Values, io) {
     const points = intOption(values, 'points', 10_000);
     const seed = intOption(values, 'seed', 20260101, 0);
-    const truthFile = readNetworkAny(stringOption(values, 'truth'));
-    const recoveredFile = readNetworkAny(stringOption(values, 'recovered'));
+    const truthFile = await readAny(stringOption(values, 'truth'));
+    const recoveredFile = await readAny(stringOption(values, 'recovered'));
     const truth = truthFile.general;
     const recovered = recoveredFile.general;
     if (truth.inputDim !== recovered.inputDim) {
