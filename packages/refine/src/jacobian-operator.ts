@@ -57,7 +57,23 @@ export interface NetworkOperatorInput {
   N: number;
   /** The blocks' budgets in multiply-adds (default BLOCK_FLOPS and SECOND_LAYER_BLOCK_FLOPS; tests shrink them). */
   blockFlops?: number;
+  /**
+   * The first layer's (A, theta) in the preconditioner: 'units' (one (d + 1)-square block per
+   * unit), 'whole' (one m0 (d + 1)-square block: couples the units), or 'auto' (default): see
+   * firstLayerBlockOf.
+   */
+  firstLayerBlock?: 'units' | 'whole' | 'auto';
 }
+
+/** The first layer is one block of the preconditioner ('auto') up to this many parameters, as the second layer's (SECOND_LAYER_BLOCK_MAX). */
+export const FIRST_LAYER_BLOCK_MAX = 3072;
+
+/** What 'auto' resolves to for m0 units of d inputs (see FIRST_LAYER_BLOCK_MAX). */
+export function firstLayerBlockOf(choice: 'units' | 'whole' | 'auto' | undefined, m0: number, d: number): 'units' | 'whole' {
+  if (choice === 'units' || choice === 'whole') return choice;
+  return FIRST_LAYER_BLOCK_DEFAULT === 'whole' && m0 * (d + 1) <= FIRST_LAYER_BLOCK_MAX ? 'whole' : 'units';
+}
+const FIRST_LAYER_BLOCK_DEFAULT: 'units' | 'whole' = 'units';
 
 /** The free vector's first index in p: x = [p[first..P), s]. */
 export function firstFreeIndex(layout: OperatorLayout, free: FreeFirstLayer): number {
@@ -241,7 +257,57 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
           S[q] += t * t;
         }
       }
-      if (weightsFree) {
+      if (weightsFree && firstLayerBlockOf(input.firstLayerBlock, m0, d) === 'whole') {
+        // the whole first layer (A, theta) as one block: J's columns T_oni (x_n, 1) (T_o = df_o/dtheta),
+        // Gram over row chunks, from every s-th row (weight s) past BLOCK_FLOPS; the diagonal exact
+        const D1 = d + 1;
+        const W = m0 * D1;
+        const step = Math.max(1, Math.ceil((N * W * W) / (input.blockFlops ?? BLOCK_FLOPS)));
+        const block = new Float64Array(W * W);
+        const chunk = Math.max(1, Math.floor(CHUNK_NUMBERS / W), Math.ceil((Math.ceil(N / step) * k) / 4));
+        const Jb = new Float64Array(Math.min(chunk, Math.ceil(N / step) * k) * W);
+        let rows = 0;
+        const flush = () => {
+          if (rows === 0) return;
+          const g = gram(view(Jb, rows, W)).data;
+          for (let t = 0; t < W * W; t++) block[t] += g[t];
+          rows = 0;
+        };
+        const w = Math.sqrt(step);
+        const Ts: Float64Array[] = [];
+        for (let o = 0; o < k; o++) {
+          for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) HC[n * m1 + l] = H1[n * m1 + l] * C[o * m1 + l];
+          const T = matmul(view(HC, N, m1), view(B, m1, m0)).data;
+          for (let q = 0; q < N * m0; q++) T[q] *= G1[q];
+          Ts.push(T);
+        }
+        for (let n = 0; n < N; n += step) {
+          for (let o = 0; o < k; o++) {
+            if ((rows + 1) * W > Jb.length) flush();
+            const at = rows * W;
+            const T = Ts[o];
+            for (let i = 0; i < m0; i++) {
+              const c = w * T[n * m0 + i];
+              const bo = at + i * D1;
+              for (let j = 0; j < d; j++) Jb[bo + j] = c * X[n * d + j];
+              Jb[bo + d] = c;
+            }
+            rows++;
+          }
+        }
+        flush();
+        if (step > 1) {
+          const exact = firstLayerColumnNorms(S);
+          for (let t = 0; t < W; t++) block[t * W + t] = exact[t];
+        }
+        const idx = new Int32Array(W);
+        for (let i = 0; i < m0; i++) {
+          for (let j = 0; j < d; j++) idx[i * D1 + j] = i * d + j;
+          idx[i * D1 + d] = oTheta + i;
+        }
+        indices.push(idx);
+        grams.push(block);
+      } else if (weightsFree) {
         // from every s-th row (weight s) when m0 N (d+1)^2 exceeds BLOCK_FLOPS; the diagonal exact
         const D1 = d + 1;
         const step = Math.max(1, Math.ceil((m0 * N * D1 * D1) / (input.blockFlops ?? BLOCK_FLOPS)));
