@@ -25,7 +25,7 @@
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
-import { generalParameterCount, invalidArgument, matrixFrom, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { checkPositive, generalParameterCount, invalidArgument, matrixFrom, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
 import { gaussianPoints, studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
@@ -49,6 +49,8 @@ export interface IdentifyAutoOptions extends IdentifyOptions {
   retryFactors?: number[];
   /** The fit after a failed pipeline starts from the pipeline's refined network first (default true). */
   warmStart?: boolean;
+  /** Below the pipeline's floor plus this many P the fit runs alone (default PIPELINE_MARGIN). */
+  pipelineMargin?: number;
 }
 
 /** One method tried. */
@@ -122,7 +124,8 @@ const since = (t: number) => (performance.now() - t) / 1000;
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  checkPositive('pipelineMargin', pipelineMargin, true);
   const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions }, oracle.inputDim);
   const d = oracle.inputDim;
   const memo = memoOracle(oracle);
@@ -199,8 +202,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
 
   if (!fitPossible) {
     await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
-  } else if (B !== undefined && floor !== null && B < floor + PIPELINE_MARGIN * P!) {
-    const where = B < floor ? 'below' : `within ${PIPELINE_MARGIN} P above`;
+  } else if (B !== undefined && floor !== null && B < floor + pipelineMargin * P!) {
+    const where = B < floor ? 'below' : `within ${pipelineMargin} P above`;
     await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
   } else {
     // the pipeline's fresh refinement points (its plan within what is left) paid as the fit's data
@@ -208,7 +211,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     await runPipeline(
       B === undefined
         ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)'
-        : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P) + ${PIPELINE_MARGIN} P: the pipeline first`,
+        : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P) + ${pipelineMargin} P: the pipeline first`,
       plan.counts.refineDataPoints,
     );
     const last = tried[tried.length - 1];
