@@ -234,6 +234,8 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
   const oracle: SpecOracle = await openOracleFromSpec(spec, {
     ...(adapters ? { adapters } : {}),
     kind: adapter.kind,
+    // an http(s) endpoint may answer k numbers per row: k announced, or learnt from one row (paid)
+    ...(adapter.kind === 'http' ? { outputs: 'many' as const } : {}),
     token: values['oracle-token'] as string | undefined,
     maxQueries,
     storeDir,
@@ -459,12 +461,13 @@ async function runAuto(
 async function runOutputs(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; out: string; activationSource?: string; defaults?: DefaultChoice[] },
+  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; oracle?: { description: Record<string, unknown>; paidAtOpen: number; counts(): { total: number; paid: number; reused: number } }; out: string; activationSource?: string; defaults?: DefaultChoice[] },
 ): Promise<number> {
   const k = s.box ? s.box.outputs : s.truth!.outputs;
   if (!s.refine || s.method === 'fit' || s.model === 'paper') throw new UsageError(`a network with k = ${k} outputs is identified as --model general only (with refinement, not --method fit)`);
-  if (values.store !== undefined) throw new UsageError(`--store is not available for a ${s.box ? 'model' : 'network'} with k = ${k} outputs (${s.box ? 'answers of k numbers are not stored yet' : 'it runs in process'})`);
-  const maxQueries = optionalInt(values, 'max-queries', 0);
+  if (values.store !== undefined && !s.oracle) throw new UsageError(`--store is not available for a ${s.box ? 'model' : 'network'} with k = ${k} outputs (${s.box ? 'answers of k numbers are not stored yet' : 'it runs in process'})`);
+  const maxQueriesGiven = optionalInt(values, 'max-queries', 0);
+  const maxQueries = maxQueriesGiven === undefined || !s.oracle ? maxQueriesGiven : Math.max(1, maxQueriesGiven - s.oracle.paidAtOpen);
   const auto = values.activation !== undefined && String(values.activation).trim() === 'auto';
   const activation = auto ? ('auto' as const) : values.activation !== undefined ? parseActivation(values.activation as string) : s.truth!.activation;
   const net = s.truth;
@@ -483,7 +486,7 @@ async function runOutputs(
   } finally {
     await s.box?.close();
   }
-  const report = { ...result.report, activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
+  const report = { ...result.report, activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
   io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received) on ${s.threads} thread(s); wrote ${s.out}`);
@@ -577,6 +580,17 @@ export const command: Command = {
       await box.close();
     }
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
+    const spec = oracle as SpecOracle;
+    if (spec.outputs > 1) {
+      // an http(s) endpoint answering k > 1 numbers per row: identifyOutputs through its store (k numbers per row)
+      if (method !== 'pipeline') {
+        await oracle.close();
+        throw new UsageError(`an endpoint with k = ${spec.outputs} outputs is identified with --method pipeline only`);
+      }
+      const box = { inputDim: oracle.inputDim, outputs: spec.outputs, identity: oracle.identity, evaluate: (x: Parameters<typeof spec.evaluateOutputs>[0]) => spec.evaluateOutputs(x), close: () => oracle.close() };
+      const withK = { description: { ...description, outputs: spec.outputs, paidAtOpen: spec.paidAtOpen }, paidAtOpen: spec.paidAtOpen, counts: () => oracle.counts() };
+      return runOutputs(values, io, { truth: null, box, oracle: withK, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
+    }
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? chosen.model;
     if (model === 'general' && (!refine || method === 'auto')) {
       await oracle.close();
