@@ -6,7 +6,7 @@
  * perturbed by eps N(0, 1), N = 4 P points from N(0, I); the dense solver's minimum beside. One
  * thread; CPU seconds of this process (the figure to read under load).
  *
- *   npx tsx packages/refine/bench/preconditioner.ts [--sizes 30,20,8:50,30,10] [--eps 0.02] [--choices units,whole]
+ *   npx tsx packages/refine/bench/preconditioner.ts [--sizes 30,20,8:50,30,10] [--eps 0.02] [--choices units,whole] [--block-budget 40]
  */
 import { loadavg } from 'node:os';
 import { matrix, parameterCount, rng } from '@nnid/core';
@@ -22,6 +22,8 @@ const argOf = (name: string, fallback: string) => {
 const sizes = argOf('--sizes', '30,20,8:50,30,10').split(':').map((s) => s.split(',').map(Number));
 const eps = Number(argOf('--eps', '0.02'));
 const choices = argOf('--choices', 'units,whole').split(',') as ('units' | 'whole')[];
+// the blocks' row budget as a multiple of N P (one CG iteration is ~4 N P): 0 = the default BLOCK_FLOPS
+const budget = Number(argOf('--block-budget', '0'));
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -50,7 +52,7 @@ for (const [d, m0, m1] of sizes) {
   console.log(`| (${d}, ${m0}, ${m1}) | ${P} | dense | ${(cpu() - t).toFixed(2)} | | | | |`);
   for (const choice of choices) {
     t = cpu();
-    const op = networkOperator({ layout, p: start, free: 'weights-and-shifts', X: inputs.data, Y: y, N, firstLayerBlock: choice });
+    const op = networkOperator({ layout, p: start, free: 'weights-and-shifts', X: inputs.data, Y: y, N, firstLayerBlock: choice, ...(budget > 0 ? { blockFlops: budget * N * P } : {}) });
     const strategy = matrixFreeStrategy(op);
     const { x, report } = await leastSquares(strategy, start, { residualScale: Math.hypot(...y), residualTolerance: 1e-14 });
     const st = strategy.stats();
