@@ -18,7 +18,7 @@ import {
   TOKEN_ENV,
   type SpecOracle,
 } from '@nnid/black-box';
-import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type IdentifyModel, type IdentifyProgress, type MultiOutputBlackBox } from '@nnid/pipeline';
+import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type ActivationSearchReport, type IdentifyModel, type IdentifyProgress, type MultiOutputBlackBox } from '@nnid/pipeline';
 import { studentFit, studentFitGeneral, type MultiOutputSource } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
@@ -492,7 +492,17 @@ async function runOutputs(
   io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received) on ${s.threads} thread(s); wrote ${s.out}`);
   const check = result.report.check;
   io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  const search = (result.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch;
+  if (search) io.out(searchLine(search));
   return check.passed ? 0 : 1;
+}
+
+/** --activation auto's outcome in one line: the pair chosen (or none) and every full candidate's residual. */
+function searchLine(search: ActivationSearchReport): string {
+  const tried = search.candidates.filter((c) => c.relativeResidual !== null).map((c) => `${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
+  return search.chosen
+    ? `activation auto: ${search.chosen.layer1}/${search.chosen.layer2} (residuals: ${tried.join(', ')})`
+    : `activation auto: no candidate pair passed the check (residuals: ${tried.join(', ')})`;
 }
 
 export const command: Command = {
@@ -669,7 +679,12 @@ export const command: Command = {
       };
     }
     // never written: a network score and serve refuse (when the pipeline gave no plan to stop at)
-    if (!result.networkGeneral && result.network.width2 > result.network.width1) throw width2Refused(result.network.width1);
+    if (!result.networkGeneral && result.network.width2 > result.network.width1) {
+      if (width2 !== undefined) throw width2Refused(result.network.width1);
+      throw new UsageError(
+        `the second width inferred (${result.network.width2}) is larger than the first (${result.network.width1}): an nnid.network/v1 result needs m1 <= m0; give --width2 <= ${result.network.width1}, or --model general; nothing written to ${out}`,
+      );
+    }
     // --model general: the general network in nnid.network/v2 (the refinement's; when it failed, still its best)
     const written = result.networkGeneral ? { ...serializeNetworkV2(result.networkGeneral), report } : { ...serializeNetwork(result.network), report };
     writeOutput({ flag: '--out', path: out }, networkText(written));
@@ -692,10 +707,7 @@ export const command: Command = {
       io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
     }
     const search = result.report.activationSearch;
-    if (search) {
-      const tried = search.candidates.filter((c) => c.relativeResidual !== null).map((c) => `${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
-      io.out(search.chosen ? `activation auto: ${search.chosen.layer1}/${search.chosen.layer2} (residuals: ${tried.join(', ')})` : `activation auto: no candidate pair passed the check (residuals: ${tried.join(', ')})`);
-    }
+    if (search) io.out(searchLine(search));
     if (values.report !== undefined) {
       const { writeRunReport } = await import('./report.ts'); // loads Vega only when asked
       io.out(await writeRunReport(JSON.parse(JSON.stringify(written)), { flag: '--report', path: String(values.report) }));

@@ -1,0 +1,75 @@
+/**
+ * nnid identify on a real exporter's ONNX model as a user runs it (issue 13): no --model, no
+ * --activation. The defaults (general model, activation auto) are printed in one line before any
+ * query and kept in report.defaults; the result is v2 and scores exact against the model itself
+ * (`nnid score --truth model.onnx`). The fixture is PyTorch's export of an 8 -> 4 -> 2 -> 3 tanh
+ * nn.Sequential (tools/fixtures/make_real_onnx.py group 'outputs'), k = 3 outputs.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseNetworkV2 } from '@nnid/core';
+import { main } from '../src/main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nnid-identify-real-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const real = (name: string) => new URL(`../../../packages/black-box/test/fixtures/real/${name}`, import.meta.url).pathname;
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+const MODEL_LINE = '--model general (an ONNX model, not a v1 network file: f = C phi2(W2 phi1(W1 x + b1) + b2) + c, the result in nnid.network/v2)';
+const ACTIVATION_LINE =
+  '--activation auto (an ONNX model does not name its activations: tanh/tanh first, then the candidate pairs on the answers already paid, no extra query, up to 5 identify runs of compute; give --activation A/B when known)';
+
+describe('nnid identify --oracle model.onnx with the defaults (no --model, no --activation)', () => {
+  it('a PyTorch export with k = 3 outputs, float64: general and auto by default, said in one line; v2, exact against the model', async () => {
+    const model = real('d8-m4-m2-k3-tanh-torch-float64.onnx');
+    const out = join(dir, 'k3.json');
+    const r = await run(['identify', '--oracle', model, '--width1', '4', '--width2', '2', '--seed', '1', '--threads', '2', '--out', out, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toBe(`defaults: ${MODEL_LINE}; ${ACTIVATION_LINE}`);
+    expect(r.out[1]).toMatch(/^identified m0 = 4, m1 = 2, k = 3 from \d+ queries/);
+    expect(r.out).toContainEqual(expect.stringMatching(/^truth-free check: relative residual \S+ \(threshold 1e-9\): passed$/));
+    expect(r.out).toContainEqual(expect.stringMatching(/^activation auto: tanh\/tanh \(residuals: .*tanh\/tanh \S+\)$/));
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.format).toBe('nnid.network/v2');
+    const found = parseNetworkV2(json);
+    expect([found.outputs, found.width1, found.width2, found.activation]).toEqual([3, 4, 2, { layer1: 'tanh', layer2: 'tanh' }]);
+    expect(json.report.check.passed).toBe(true);
+    expect(json.report.activationSource).toBe('default (auto)');
+    expect(json.report.defaults.map((c: { option: string; value: string }) => `${c.option} ${c.value}`)).toEqual(['--model general', '--activation auto']);
+    // scored against the ONNX model itself (read into v2): exact on both distributions, every output
+    const s = await run(['score', '--truth', model, '--recovered', out, '--json', '--points', '2000']);
+    expect(s.code).toBe(0);
+    const g = JSON.parse(s.out.join('\n'));
+    expect(g.function.sphere.relativeL2).toBeLessThan(1e-8);
+    expect(g.function.gaussian.relativeL2).toBeLessThan(1e-8);
+  }, 120_000);
+
+  it('the defaults that do not fit: --no-refine makes the model paper (said), --method fit needs the activations', async () => {
+    const model = real('d10-m8-m4-k1-tanh-sklearn-diabetes-float64.onnx');
+    const argv = ['identify', '--oracle', model, '--activation', 'tanh', '--no-refine', '--seed', '1', '--threads', '1', '--out', join(dir, 'plain.json'), '--quiet'];
+    const plain = await run([...argv, '--width1', '8', '--width2', '4']);
+    expect(plain.out[0]).toBe("defaults: --model paper (--no-refine takes the paper's form only)");
+    expect(JSON.parse(readFileSync(join(dir, 'plain.json'), 'utf8')).format).toBe('nnid.network/v1');
+    // widths inferred: the line says so; an inferred m1 above m0 is refused in one line naming what to give
+    const inferred = await run(argv);
+    expect(inferred.out[0]).toBe(
+      "defaults: --model paper (--no-refine takes the paper's form only); --width1, --width2 inferred (m0 from the gradients' spectrum; m1 from the entangled weights)",
+    );
+    if (inferred.code !== 0) {
+      expect([inferred.code, inferred.err]).toEqual([2, [expect.stringMatching(/^nnid identify: the second width inferred \(\d+\) is larger than the first \(\d+\): an nnid\.network\/v1 result needs m1 <= m0; give --width2 <= \d+, or --model general; nothing written to /)]]);
+    }
+    const fit = await run(['identify', '--oracle', model, '--method', 'fit', '--width1', '8', '--width2', '4', '--out', join(dir, 'fit.json')]);
+    expect([fit.code, fit.err]).toEqual([
+      2,
+      ["nnid identify: --activation is required with an ONNX model and --method fit (the default, auto, needs the pipeline's refinement to tell the candidates apart)"],
+    ]);
+  }, 60_000);
+});
