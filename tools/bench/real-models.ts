@@ -8,7 +8,7 @@
  *
  *   /usr/bin/python3 tools/fixtures/make_heldout.py /tmp/heldout
  *   npx tsx tools/bench/real-models.ts --dir /tmp/heldout [--models SUBSTR,...] [--dtypes float64,float32]
- *       [--threads 1] [--seed 1] [--no-fit] [--out /tmp/real-models.jsonl] [--from FILE]
+ *       [--threads 1] [--seed 1] [--no-fit] [--timeout SECONDS] [--out /tmp/real-models.jsonl] [--from FILE]
  *
  * Exact: relative L2 <= 1e-8 on both distributions of `nnid score` (10^4 points each) for a
  * float64 model. A float32 model answers with its own rounding: its relative L2 to the truth (the
@@ -63,6 +63,7 @@ interface Run {
 const { values: args } = parseArgs({
   options: {
     dir: { type: 'string', default: '/tmp/heldout' },
+    /** comma-separated substrings of the models' names (NAME or NAME:DTYPE to run one export only) */
     models: { type: 'string' },
     dtypes: { type: 'string', default: 'float64,float32' },
     threads: { type: 'string', default: '1' },
@@ -70,15 +71,18 @@ const { values: args } = parseArgs({
     'no-fit': { type: 'boolean', default: false },
     out: { type: 'string', default: '/tmp/real-models.jsonl' },
     from: { type: 'string' },
+    timeout: { type: 'string', default: '3600' },
   },
 });
 
 const cli = fileURLToPath(new URL('../../apps/cli/bin/nnid.js', import.meta.url));
 
 function nnid(argv: string[]): { code: number; out: string; err: string; wall: number; cpu: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', process.execPath, cli, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // `timeout` stops a run past --timeout wall seconds (exit 124): such a row says so
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', 'timeout', args.timeout!, process.execPath, cli, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
-  return { code: r.status ?? -1, out: r.stdout, err: m ? r.stderr.slice(0, m.index) : r.stderr, wall: m ? Number(m[1]) : NaN, cpu: m ? Number(m[2]) + Number(m[3]) : NaN };
+  const err = (m ? r.stderr.slice(0, m.index) : r.stderr) + (r.status === 124 ? `\nstopped by the bench after ${args.timeout} s wall` : '');
+  return { code: r.status ?? -1, out: r.stdout, err, wall: m ? Number(m[1]) : NaN, cpu: m ? Number(m[2]) + Number(m[3]) : NaN };
 }
 
 /** The float32 model's own relative L2 error to its weights evaluated in float64 (10^4 Gaussian points). */
@@ -141,7 +145,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
     exact: s !== null && s.sphere <= tol && s.gaussian <= tol,
     wall: r.wall,
     cpu: r.cpu,
-    error: r.code === 2 || (r.code !== 0 && !queriesMatch) ? r.err.trim().split('\n').at(-1) ?? null : null,
+    error: r.code === 2 || r.code === 124 || (r.code !== 0 && !queriesMatch) ? r.err.trim().split('\n').at(-1) ?? null : null,
     load: loadavg()[0],
   });
   if (!args['no-fit'] && runs[0].queries !== null) {
@@ -169,7 +173,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
       exact: fs !== null && fs.sphere <= tol && fs.gaussian <= tol,
       wall: f.wall,
       cpu: f.cpu,
-      error: f.code === 2 ? f.err.trim().split('\n').at(-1) ?? null : null,
+      error: f.code === 2 || f.code === 124 ? f.err.trim().split('\n').at(-1) ?? null : null,
       load: loadavg()[0],
     });
   }
@@ -200,7 +204,7 @@ if (args.from) {
   const all: Run[] = [];
   for (const dtype of args.dtypes!.split(',')) {
     for (const m of index) {
-      if (filters && !filters.some((f) => m.name.includes(f))) continue;
+      if (filters && !filters.some((f) => (f.includes(':') ? m.name.includes(f.split(':')[0]) && f.split(':')[1] === dtype : m.name.includes(f)))) continue;
       const runs = await runModel(m, dtype, scratch);
       for (const r of runs) {
         appendFileSync(args.out!, JSON.stringify(r) + '\n');
