@@ -31,6 +31,13 @@ export interface DampingOptions {
   ceiling?: number;
 }
 
+/** A stall rule: `window` accepted steps that lowered the relative residual by less than `factor`, above `above`. */
+export interface PlateauRule {
+  window: number;
+  factor: number;
+  above: number;
+}
+
 export interface LevenbergMarquardtOptions {
   /** At most this many iterations, accepted or not (default 200). */
   maxIterations?: number;
@@ -73,6 +80,12 @@ export interface LevenbergMarquardtOptions {
   stallWindow?: number;
   stallFactor?: number;
   stallAbove?: number;
+  /**
+   * A second stall rule for plateaus far from a fit: stop as stalled ('stalled', status -2) when
+   * the last `window` accepted steps lowered the relative residual by less than `factor` while it
+   * is above `above` (default: none). E.g. refine's full fit: 10 steps, 0.9, 1e-3.
+   */
+  plateau?: PlateauRule | null;
   /**
    * Acceptance hook: called with a trial point that passed the cost test and the current point
    * (neither to be modified); false refuses the step, which then counts as a failed one (lambda
@@ -155,6 +168,14 @@ function settings(o: LevenbergMarquardtOptions) {
   } else {
     invalidArgument('damping.decrease', "must be { rule: 'nielsen', minFactor } or { rule: 'divide', by, floor }", decrease);
   }
+  const plateau = o.plateau ?? null;
+  if (plateau !== null) {
+    if (typeof plateau !== 'object') invalidArgument('plateau', 'must be { window, factor, above } or null', plateau);
+    checkInteger('plateau.window', plateau.window, 1);
+    const f = checkPositive('plateau.factor', plateau.factor);
+    if (f >= 1) invalidArgument('plateau.factor', 'must be a number in (0, 1)', f);
+    checkPositive('plateau.above', plateau.above, true);
+  }
   checkFunction('acceptStep', o.acceptStep);
   checkFunction('onProgress', o.onProgress);
   return {
@@ -172,6 +193,7 @@ function settings(o: LevenbergMarquardtOptions) {
     stallWindow: checkInteger('stallWindow', o.stallWindow ?? 0, 0),
     stallFactor,
     stallAbove: checkPositive('stallAbove', o.stallAbove ?? 1e-6, true),
+    plateau,
     acceptStep: o.acceptStep,
     onProgress: o.onProgress,
   };
@@ -297,6 +319,11 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     }
     const w = s.stallWindow;
     if (w > 0 && history.length > w && rel > s.stallAbove && rel > s.stallFactor * history[history.length - 1 - w]) {
+      stopReason = 'stalled';
+      break;
+    }
+    const pl = s.plateau;
+    if (pl && history.length > pl.window && rel > pl.above && rel > pl.factor * history[history.length - 1 - pl.window]) {
       stopReason = 'stalled';
       break;
     }

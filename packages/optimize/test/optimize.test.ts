@@ -65,6 +65,27 @@ describe('leastSquares reaches known minima', () => {
   });
 });
 
+describe('the plateau rule', () => {
+  it('stops a fit sitting at a minimum far above `above` as stalled, and only there', async () => {
+    // noise 0.1: the minimum's relative residual is ~0.1; costTolerance 0 and the 50-step rule off, so only the plateau can stop it early
+    const { eqs, yNorm } = exponentialFit(2, -1.5, 0.1);
+    const base = { residualScale: yNorm, costTolerance: 0, stallWindow: 0, maxIterations: 60 };
+    const free = await solve(eqs, [1, 0], base);
+    expect(free.report.relativeResidual).toBeGreaterThan(1e-2);
+    const plateau = await solve(eqs, [1, 0], { ...base, plateau: { window: 3, factor: 0.99, above: 1e-3 } });
+    expect(plateau.report.stopReason).toBe('stalled');
+    expect(plateau.report.acceptedSteps).toBeLessThan(free.report.acceptedSteps);
+    const h = plateau.report.residualHistory;
+    expect(h[h.length - 1]).toBeGreaterThan(0.99 * h[h.length - 4]);
+    // the same path up to where it stopped
+    expect(h).toEqual(free.report.residualHistory.slice(0, h.length));
+    // above the minimum's residual: never fires
+    const high = await solve(eqs, [1, 0], { ...base, plateau: { window: 3, factor: 0.99, above: 0.5 } });
+    expect(high.report.stopReason).toBe(free.report.stopReason);
+    expect(high.x).toEqual(free.x);
+  });
+});
+
 describe('every status is reachable, with its message', () => {
   const cases: [StopReason, () => Promise<{ report: { status: number; stopReason: StopReason; message: string; success: boolean } }>][] = [
     ['residual', () => solve(rosenbrock(), [-1.2, 1], { residualTolerance: 1e-14 })],
@@ -180,6 +201,7 @@ describe('the contract', () => {
       [Float64Array.of(1, 1), { damping: { decrease: { rule: 'nielsen', minFactor: 2 } } }, 'invalid argument. `damping.decrease.minFactor` must be a number in (0, 1). Value: `2`.'],
       [Float64Array.of(1, 1), { damping: { decrease: { rule: 'divide', by: 1, floor: 0 } } }, 'invalid argument. `damping.decrease.by` must be a number > 1. Value: `1`.'],
       [Float64Array.of(1, 1), { acceptStep: 3 }, 'invalid argument. `acceptStep` must be a function. Value: `3`.'],
+      [Float64Array.of(1, 1), { plateau: { window: 10, factor: 1.2, above: 0 } }, 'invalid argument. `plateau.factor` must be a number in (0, 1). Value: `1.2`.'],
     ];
     for (const [x0, options, message] of cases) {
       const error = await leastSquares(normalEquationsStrategy(eqs), x0 as Float64Array, options as LevenbergMarquardtOptions).catch((e: unknown) => e);

@@ -37,6 +37,7 @@ import {
   type LeastSquaresReport,
   type MatrixFreeOptions,
   type NormalEquations,
+  type PlateauRule,
   type StopReason,
 } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
@@ -71,6 +72,12 @@ export interface RefineOptions {
   stallWindow?: number;
   stallFactor?: number;
   stallAbove?: number;
+  /**
+   * A second stall rule, for plateaus far from any fit (@nnid/optimize's PlateauRule; default null:
+   * none). identify's full fits take FULL_FIT_PLATEAU: a failed attempt then stops ~34 accepted
+   * steps (J^T J) sooner.
+   */
+  plateau?: PlateauRule | null;
   /**
    * OpenBLAS threads for the normal equations (default 1). Raise it to the core count when no
    * other thread runs OpenBLAS meanwhile (OpenBLAS's count is process-wide); restored after.
@@ -193,7 +200,7 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
     if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
     if (blocks > 1 && solver !== 'normal-equations') invalidArgument('rowBlocks', "must be 1 or 'auto' with solver '" + solver + "'", blocks);
   }
-  return { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, onProgress: options.onProgress };
+  return { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, onProgress: options.onProgress };
 }
 
 /** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
@@ -300,6 +307,7 @@ interface FitSettings {
   stallWindow: number;
   stallFactor: number;
   stallAbove: number;
+  plateau: PlateauRule | null;
   fix: Fix;
   innerSteps: number;
   blocks: number;
@@ -309,6 +317,15 @@ interface FitSettings {
   pool: RefinePool | null;
   onProgress?: (iteration: number, relativeResidual: number) => void;
 }
+
+/**
+ * The plateau rule of identify's full fits (RefineOptions.plateau): stalled when 15 accepted steps
+ * lowered the relative residual by less than 10% while it is above 1e-3. Failed attempts at
+ * (50, 30, 10) tanh with A perturbed sat at 1.1e-2 and 1.7e-2 for ~50 steps (one J^T J each)
+ * before the 50-step rule stopped them; it stops them 34 steps sooner. No full fit that converged
+ * crawled that slowly above 1e-3 in the histories measured (BENCHMARKS.md, "Sixth pass").
+ */
+export const FULL_FIT_PLATEAU: PlateauRule = Object.freeze({ window: 15, factor: 0.9, above: 1e-3 });
 
 /** Row blocks of a blocked problem: fixed (not the thread count), so the bits are too. */
 export const ROW_BLOCKS = 2;
@@ -426,6 +443,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     stallWindow: settings.stallWindow,
     stallFactor: settings.stallFactor,
     stallAbove: settings.stallAbove,
+    plateau: settings.plateau,
     // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
     // (Nielsen's 3x saved iterations on sigmoid (30, 20, 8) N(0, 1) but cost attempts on the grid: BENCHMARKS.md)
     damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { gram } from '@nnid/linalg';
-import { fitNetwork, layoutOf, packParameters, refineNetwork, unpackParameters } from '@nnid/refine';
+import { fitNetwork, FULL_FIT_PLATEAU, layoutOf, packParameters, refineNetwork, unpackParameters } from '@nnid/refine';
 import { perturb } from './helpers.ts';
 import { residualsAndJacobian } from '../src/params.ts';
 import { inputPairs, normalMatrix, pairCount } from '../src/blocks.ts';
@@ -143,6 +143,28 @@ describe('refineNetwork', () => {
     }
     await expect(fitNetwork(start, data, { solver: 'matrix-free', rowBlocks: 2 })).rejects.toThrow("invalid argument. `rowBlocks` must be 1 or 'auto' with solver 'matrix-free'. Value: `2`.");
     await expect(fitNetwork(start, data, { solver: 'lsqr' as 'matrix-free' })).rejects.toThrow("invalid argument. `solver` must be one of 'normal-equations', 'matrix-free', 'auto'. Value: `lsqr`.");
+  });
+
+  it('the plateau rule (FULL_FIT_PLATEAU) stops a fit stuck far from the data as stalled, and leaves a converging fit as it was', async () => {
+    const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const data = await paidData(oracle, truth, 3, 4);
+    // A fixed 30% off: the fit's minimum is far above 1e-3; costTolerance 0 and the 50-step rule off keep it going without the plateau rule
+    const wrong = perturb(truth, 0.3, 9);
+    const base = { fix: 'first-layer-weights' as const, costTolerance: 0, stallWindow: 0, maxIterations: 80 };
+    const long = await fitNetwork(wrong, data, base);
+    const short = await fitNetwork(wrong, data, { ...base, plateau: FULL_FIT_PLATEAU });
+    expect(long.report.relativeResidual).toBeGreaterThan(1e-3);
+    expect(short.report.stopReason).toBe('stalled');
+    expect(short.report.acceptedSteps).toBeLessThan(long.report.acceptedSteps);
+    expect(short.report.residualHistory).toEqual(long.report.residualHistory.slice(0, short.report.residualHistory.length));
+    // from 3% off the fit converges; the rule changes nothing there
+    const start = perturb(truth, 0.03, 7);
+    const plain = await fitNetwork(start, data, {});
+    const ruled = await fitNetwork(start, data, { plateau: FULL_FIT_PLATEAU });
+    expect(ruled.report.stopReason).toBe(plain.report.stopReason);
+    expect(Array.from(packParameters(ruled.network, layoutOf(truth)))).toEqual(Array.from(packParameters(plain.network, layoutOf(truth))));
+    expect(distance(truth, ruled.network).parameters).toBeLessThan(1e-9);
   });
 
   it('fitNetwork: names data of the wrong shape', async () => {
