@@ -163,16 +163,18 @@ export async function pruneInferredWidths<R extends { networkGeneral: GeneralNet
 }
 
 /**
- * report.widths.evidence when a width was inferred (widths.ts): the spectrum gaps that chose the
- * widths and, for model 'general' with a passed check, the residuals of the network found, the
- * pruned one and one unit fewer in each layer (refits on the refinement's data, no new query).
+ * report.widths.evidence when a width was inferred with model 'general' (widths.ts): the spectrum
+ * gaps that chose the widths, the units the general fit removed and, with a passed check, the
+ * residuals of the network found, the pruned one and one unit fewer in each layer (refits on the
+ * refinement's data, no new query). report.widths then gives the widths of the network returned.
  */
 async function withWidthEvidence<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport & { pruning?: PruneReport } }>(
   found: R,
   result: R,
-  options: { width1?: number; width2?: number; refineMaxIterations: number },
+  options: { model: string; width1?: number; width2?: number; refineMaxIterations: number },
 ): Promise<R> {
-  if (options.width1 !== undefined && options.width2 !== undefined) return result;
+  // model 'paper': its report (and the fingerprints of issue 12) as before; the spectra are in report.spectrum
+  if (options.model !== 'general' || (options.width1 !== undefined && options.width2 !== undefined)) return result;
   const threshold = result.report.check.threshold;
   const residuals: WidthResidual[] = [];
   const net = result.networkGeneral;
@@ -186,8 +188,16 @@ async function withWidthEvidence<R extends { networkGeneral: GeneralNetwork | nu
     const { report } = await pruneDeadUnits(net, data, { tolerance: 0 });
     residuals.push(...(await widthResiduals(net, result.report.check.relativeResidual, data, report.contributions, threshold, options.refineMaxIterations)));
   }
-  const evidence: WidthEvidence = { ...spectrumGaps(result.report.widths, options, result.report.spectrum), residuals };
-  return { ...result, report: { ...result.report, widths: { ...result.report.widths, evidence } } };
+  // the general fit may have removed second-layer units itself (refine-stages' pruneSecondLayer): the widths are the network's
+  const removed = result.report.attempts[result.report.chosenAttempt]?.prunedUnits ?? 0;
+  const evidence: WidthEvidence = { ...spectrumGaps(result.report.widths, options, result.report.spectrum), prunedByRefinement: removed, residuals };
+  const widths = { ...result.report.widths, evidence };
+  if (net && (net.width1 !== widths.width1 || net.width2 !== widths.width2)) {
+    widths.width2Source = `${widths.width2Source} (m1 = ${widths.width2}); ${removed} second-layer unit(s) removed by the general fit, each removal refitted and passing`;
+    widths.width1 = net.width1;
+    widths.width2 = net.width2;
+  }
+  return { ...result, report: { ...result.report, widths } };
 }
 
 async function pruneOnly<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
@@ -215,6 +225,8 @@ async function pruneOnly<R extends { networkGeneral: GeneralNetwork | null; refi
 interface PrunableReport {
   widths: { width1: number; width1Source: string; width2: number; width2Source: string; evidence?: WidthEvidence };
   spectrum: { gradients: number[] | null; hessians: number[] };
+  attempts: { prunedUnits: number | null }[];
+  chosenAttempt: number;
   check: { relativeResidual: number | null; threshold: number; passed: boolean | null };
   warnings: string[];
 }

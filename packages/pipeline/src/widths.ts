@@ -84,13 +84,15 @@ export interface WidthResidual {
   removedUnit?: { unit: number; relative: number };
 }
 
-/** report.widths.evidence: why the widths are what they are, when some were inferred. */
+/** report.widths.evidence: why the widths are what they are, when some were inferred (model 'general'). */
 export interface WidthEvidence {
   /** m0 from the gradients' spectrum: the gap at D = m0 (null: m0 given, or no reduction to range(A)). */
   width1Gap: SpectrumGap | null;
   /** The m1 the sampling planned with: the Hessian spectrum's largest relative gap at D = m0 + m1 (null: m1 given). */
   width2Gap: SpectrumGap | null;
-  /** Model 'general' only: the residual of the network with the widths chosen and with one unit fewer in each layer (and, when units were pruned, before pruning). */
+  /** Second-layer units the general fit removed itself (each removal refitted and passing the check), 0 when none or model 'paper'. */
+  prunedByRefinement: number;
+  /** With a passed check: the residual of the network with the widths chosen and with one unit fewer in each layer (and, when units were pruned, before pruning). */
   residuals: WidthResidual[];
 }
 

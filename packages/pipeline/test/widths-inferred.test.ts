@@ -25,6 +25,9 @@ describe("identify, model 'general', widths inferred", () => {
     expect(Math.min(...left.map((c) => c.relative))).toBeGreaterThan(1e-3);
     // report.widths.evidence: the gaps that chose the widths, read off the reported spectra
     const evidence = report.widths.evidence!;
+    // the report's widths are the network's (the general fit may have removed second-layer units itself: counted)
+    expect([report.widths.width1, report.widths.width2]).toEqual([6, 3]);
+    expect(evidence.prunedByRefinement).toBe(report.attempts[report.chosenAttempt].prunedUnits ?? 0);
     const g = evidence.width1Gap!;
     expect(g.dimension).toBe(6);
     expect([g.above, g.below]).toEqual([report.spectrum.gradients![5], report.spectrum.gradients![6]]);
