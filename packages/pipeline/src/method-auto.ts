@@ -8,29 +8,29 @@
  *   the budget (just above its floor the pipeline has too few Hessians: 1 of 3 exact at 6 P on
  *   (20, 10, 3) tanh, floor 5.75 P, 3 of 3 at 8 P; and a failed pipeline would leave the fit too
  *   few answers);
- * - otherwise the pipeline first (reliable, and faster where both run: BENCHMARKS.md), its fresh
- *   refinement points drawn as the fit's Gaussian points; when its check fails, the fit on those
- *   answers (from memory: not paid again) plus fresh points with what is left of the budget, its
- *   first start the pipeline's refined network (the warm start: a local minimum the fit's
- *   Levenberg steps may leave, measured in BENCHMARKS.md), then fitStarts random ones. The
- *   pipeline's attempts are bounded (retryFactors [2, 1]: three, against up to thirteen alone), so
- *   that a hopeless pipeline (a general failing run: 13 x (15 short starts + 3 full fits)) does not
- *   spend minutes before the fit runs.
+ * - otherwise the pipeline first, run as identify runs it (the same bits when it passes within its
+ *   attempts here; reliable, and faster where both run: BENCHMARKS.md); when its check fails, the
+ *   fit on the answers its refinement fitted (its fresh points, the shift fit's, and under a
+ *   binding budget the stencils': handed over, not asked again) plus fresh Gaussian points with
+ *   what is left of the budget (5 P in all without one), its first start the pipeline's refined
+ *   network (the warm start), then fitStarts random ones. The pipeline's attempts are bounded
+ *   (retryFactors [2, 1]: three, against up to thirteen alone) so that a hopeless pipeline (a
+ *   failing general run: 13 x (15 short starts + 3 full fits)) does not spend minutes before the
+ *   fit runs; without the widths no fit can follow and the pipeline keeps its own retries.
  *
- * The Gaussian points go through one memo (paid-data.ts): no point is paid twice (the pipeline's
- * stencils, asked of the oracle directly, are never asked again). report.method says
- * what was tried, in which order, why, and each one's residual and queries.
+ * No point is paid twice. report.method says what was tried, in which order, why, and each one's
+ * residual and queries.
  *
  * @example
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
-import { checkPositive, generalParameterCount, invalidArgument, matrixFrom, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { gaussianPoints, studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
+import { checkPositive, generalParameterCount, invalidArgument, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
 import { resolveOptions, type IdentifyOptions } from './options.ts';
-import { memoOracle } from './paid-data.ts';
+import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
 import { budgetWidth2 } from './widths.ts';
 
@@ -128,8 +128,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   checkPositive('pipelineMargin', pipelineMargin, true);
   const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions }, oracle.inputDim);
   const d = oracle.inputDim;
-  const memo = memoOracle(oracle);
-  const o = memo.oracle;
+  const o = oracle;
   const start = o.counts();
   const spent = () => {
     const c = o.counts();
@@ -148,7 +147,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   let fit: AutoFitResult | null = null;
   const left = () => (B === undefined ? Infinity : B - spent().paid);
 
-  const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null) => {
+  const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null, answers: PaidData | null = null) => {
     const t = performance.now();
     const before = spent();
     try {
@@ -162,6 +161,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         dataPoints,
         checkThreshold: resolved.retryResidual,
         ...(warm ? { startNetworks: [warm.network] } : {}),
+        ...(answers ? { answers } : {}),
       };
       const result: AutoFitResult = general ? await studentFitGeneral(o, fitOptions) : await studentFit(o, fitOptions);
       fit = result;
@@ -175,23 +175,15 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     }
   };
 
-  const runPipeline = async (why: string, refinementPoints: number) => {
+  const runPipeline = async (why: string) => {
     const t = performance.now();
     const before = spent();
     try {
-      // the refinement's fresh points drawn as the fit's first data points: a fit after it gets them from memory
-      let refinementData: IdentifyOptions['refinementData'];
-      if (refinementPoints > 0) {
-        const inputs = matrixFrom(gaussianPoints(refinementPoints, d, resolved.seed), refinementPoints, d);
-        refinementData = { inputs, values: await o.evaluate(inputs) };
-      }
-      const maxQueries = B === undefined ? undefined : B - spent().paid;
       // bounded only when the fit can follow (a pipeline alone keeps its own retries)
       const retryFactors = fitPossible ? resolved.retryFactors : identifyOptions.retryFactors;
-      // the pipeline on the oracle itself: its stencils are evaluated in worker threads (the memo
-      // answers in the main thread only; 1.3-1.5x the pipeline's time at (20, 10, 3)), and no later
-      // method asks a stencil's point again; the memo holds the Gaussian points the fit reuses
-      pipeline = await identify(oracle, { ...identifyOptions, ...(retryFactors ? { retryFactors } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
+      // identify as it runs alone (the same bits when it passes within these attempts); the
+      // answers its refinement fitted are handed to the fit after it
+      pipeline = await identify(o, { ...identifyOptions, ...(retryFactors ? { retryFactors } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
@@ -201,27 +193,27 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   };
 
   if (!fitPossible) {
-    await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
+    await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape');
   } else if (B !== undefined && floor !== null && B < floor + pipelineMargin * P!) {
     const where = B < floor ? 'below' : `within ${pipelineMargin} P above`;
     await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
   } else {
-    // the pipeline's fresh refinement points (its plan within what is left) paid as the fit's data
-    const plan = planWithinBudget(resolved, B ?? Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });
     await runPipeline(
       B === undefined
         ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)'
         : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P) + ${pipelineMargin} P: the pipeline first`,
-      plan.counts.refineDataPoints,
     );
     const last = tried[tried.length - 1];
     if (!last.passed) {
-      const inHand = plan.counts.refineDataPoints;
-      const N = B === undefined ? Math.max(inHand, Math.floor(fitDataFactor * P!)) : inHand + Math.max(0, left());
       const ran = pipeline as IdentifyResult | null;
+      // the answers the pipeline's refinement fitted (its fresh points, the shift fit's, and under a
+      // binding budget the stencils'): the fit's first data points, not asked again
+      const answers = ran?.refinementData ?? null;
+      const inHand = answers ? answers.values.length : 0;
+      const N = B === undefined ? Math.max(inHand, Math.floor(fitDataFactor * P!)) : inHand + Math.max(0, left());
       const warm = warmStart && ran && last.relativeResidual !== null ? { network: general ? ran.networkGeneral ?? ran.network : ran.network, residual: last.relativeResidual } : null;
       const from = warm ? `, its first start the pipeline's refined network (residual ${warm.residual.toExponential(2)}), then ${fitStarts} random` : '';
-      if (N > P!) await runFit(`the pipeline's ${last.error ? 'run stopped' : 'check failed'}: the fit on its ${inHand} Gaussian answers (from memory) and ${N - inHand} fresh ones${from}`, N, warm);
+      if (N > P!) await runFit(`the pipeline's ${last.error ? 'run stopped' : 'check failed'}: the fit on the ${inHand} answers its refinement fitted and ${N - inHand} fresh Gaussian ones${from}`, N, warm, answers);
       else tried.push({ method: 'fit', why: `not run: ${N} answers within the budget are not more than P = ${P}`, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 });
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Method 'auto' on the general model (f = C phi2(W2 phi1(W1 x + b1) + b2) + c, k = 1): the
- * pipeline first; when its check fails, the general student fit on the answers already paid (from
- * memory, not paid again), its first start the pipeline's refined network (the warm start). Every
+ * pipeline first; when its check fails, the general student fit on the answers already paid
+ * (handed over, not asked again), its first start the pipeline's refined network (the warm start). Every
  * path stays within maxQueries; a passed check is an exact network; the same bits on 1 and 2 threads.
  */
 import { describe, expect, it } from 'vitest';
@@ -33,8 +33,10 @@ describe("method 'auto', model 'general'", () => {
     expect(fit.why).toContain("its first start the pipeline's refined network");
     expect(fit.warmStart!.fromResidual).toBe(pipeline.relativeResidual);
     expect(result.fit!.report.warmStarts).toBe(1);
-    // the pipeline's refinement points answered from memory
-    expect(fit.queries.reused).toBeGreaterThan(0);
+    // the answers the pipeline's refinement fitted handed over, only the rest asked
+    const inHand = result.pipeline!.refinementData!.values.length;
+    expect(result.fit!.report.answersInHand).toBe(inHand);
+    expect(fit.queries.paid).toBe(result.fit!.report.options.dataPoints - inHand);
     expect(oracle.counts().paid).toBeLessThanOrEqual(B);
     expect(result.report.queries.paid).toBe(oracle.counts().paid);
     expect(result.report.method.chosen).toBe('fit');

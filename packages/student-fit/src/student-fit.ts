@@ -75,6 +75,12 @@ export interface StudentFitOptions {
    * of the fit's shape and activations.
    */
   startNetworks?: readonly (Network | GeneralNetwork)[];
+  /**
+   * Answers already paid (e.g. identify's refinement data: `result.refinementData`): n rows of
+   * inputs [n, d] and their n k values. They are the first n of the N data points; only the
+   * N - n others (Gaussian) are asked. n <= N.
+   */
+  answers?: { inputs: Float64View; values: Float64Array };
 }
 
 export interface StudentFitGeneralOptions extends StudentFitOptions {
@@ -143,6 +149,8 @@ export interface StudentFitReport {
   chosenStart: number;
   /** Warm starts (startNetworks) run first: starts 0 .. warmStarts - 1. */
   warmStarts: number;
+  /** Data points given as answers in hand (not asked; `queries` counts the others). */
+  answersInHand: number;
   /** The truth-free check on the fitted data, as identify's (`on`: the data the fit paid for). */
   check: { relativeResidual: number; threshold: number; passed: boolean; on: 'fit-data' };
   warnings: string[];
@@ -229,6 +237,18 @@ function warmStarts(nets: StudentFitOptions['startNetworks'], shape: StudentShap
   });
 }
 
+/** Answers in hand, checked: [n, d] inputs, n k finite values, n <= N. */
+function answersInHand(answers: StudentFitOptions['answers'], d: number, k: number, N: number): { inputs: Float64View; values: Float64Array } | null {
+  if (answers === undefined) return null;
+  if (!answers || typeof answers !== 'object' || !answers.inputs || !(answers.values instanceof Float64Array)) invalidArgument('answers', 'must be { inputs: [n, d] view, values: Float64Array }', answers);
+  const shape = answers.inputs.shape;
+  if (shape.length !== 2 || shape[1] !== d) invalidArgument('answers.inputs', `must be n x ${d}`, `[${shape.join(', ')}]`);
+  const n = shape[0];
+  if (answers.values.length !== n * k) invalidArgument('answers.values', `must hold ${n} x ${k} numbers`, answers.values.length);
+  if (n > N) invalidArgument('answers', `must hold at most the fit's ${N} data points`, `${n} rows`);
+  return answers;
+}
+
 function isOracle(source: Oracle | MultiOutputSource): source is Oracle {
   return typeof (source as Oracle).counts === 'function';
 }
@@ -272,15 +292,23 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
 
   // The data: paid once (an Oracle's budget refuses the batch before any query; maxQueries likewise).
   const before = oracle?.counts();
-  const inputs = gaussianPoints(N, d, seed);
-  if (maxQueries !== undefined && N > maxQueries) {
-    invalidArgument('maxQueries', `must allow the fit's ${N} data points (queryBudget or dataPoints ask for them)`, maxQueries);
+  const given = answersInHand(options.answers, d, k, N);
+  const n = given ? given.values.length / k : 0;
+  const inputs = allocFloat64(N * d, { shared: true });
+  if (given) inputs.set(toDense(given.inputs).data);
+  // the fresh points: the first N - n rows of the seed's Gaussian points (all N without answers: as before)
+  if (N > n) inputs.set(gaussianPoints(N - n, d, seed), n * d);
+  if (maxQueries !== undefined && N - n > maxQueries) {
+    invalidArgument('maxQueries', `must allow the fit's ${N - n} fresh data points (queryBudget or dataPoints ask for them)`, maxQueries);
   }
-  const raw = await source.evaluate(matrixFrom(inputs, N, d));
-  const answers = raw instanceof Float64Array ? raw : toDense(raw as Float64View).data;
-  if (answers.length !== N * k) invalidArgument('source.evaluate', `must answer ${N} x ${k} numbers`, answers.length);
   const values = allocFloat64(N * k, { shared: true });
-  values.set(answers);
+  if (given) values.set(given.values);
+  if (N > n) {
+    const raw = await source.evaluate(matrixFrom(inputs.subarray(n * d), N - n, d));
+    const answers = raw instanceof Float64Array ? raw : toDense(raw as Float64View).data;
+    if (answers.length !== (N - n) * k) invalidArgument('source.evaluate', `must answer ${N - n} x ${k} numbers`, answers.length);
+    values.set(answers, n * k);
+  }
   const after = oracle?.counts();
   const queriesSeconds = (performance.now() - started) / 1000;
 
@@ -330,9 +358,9 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
   const last = stop[0] !== UNSET ? chosen : starts - 1;
   const reported = outcomes.slice(0, last + 1) as StartOutcome[];
   const best = outcomes[chosen] as StartOutcome;
-  const paid = oracle ? (after as { paid: number }).paid - (before as { paid: number }).paid : N;
+  const paid = oracle ? (after as { paid: number }).paid - (before as { paid: number }).paid : N - n;
   const reused = oracle ? (after as { reused: number }).reused - (before as { reused: number }).reused : 0;
-  const total = oracle ? (after as { total: number }).total - (before as { total: number }).total : N;
+  const total = oracle ? (after as { total: number }).total - (before as { total: number }).total : N - n;
   return {
     parameters: best.parameters,
     shape,
@@ -371,6 +399,7 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
       startsDiscarded: outcomes.filter((o, s) => o !== undefined && s > last).length,
       chosenStart: chosen,
       warmStarts: warm.length,
+      answersInHand: n,
       check: { relativeResidual: best.relativeResidual, threshold, passed: passes(best), on: 'fit-data' },
       warnings,
     },

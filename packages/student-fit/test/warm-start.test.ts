@@ -1,11 +1,12 @@
 /**
  * Warm starts (startNetworks): given networks run first as starts 0 .. w - 1, then the random
  * starts with the streams they have without warm starts. A start at the truth passes at once; a
- * network of another shape is refused in the house template.
+ * network of another shape is refused in the house template. Answers in hand (`answers`) are the
+ * first data points: only the others are asked.
  */
 import { describe, expect, it } from 'vitest';
-import { toGeneral } from '@nnid/core';
-import { createOracle, generalBlackBox, networkBlackBox, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
+import { matrix, rng, toGeneral } from '@nnid/core';
+import { createOracle, evaluateNetwork, generalBlackBox, networkBlackBox, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
 import { studentFit, studentFitGeneral } from '@nnid/student-fit';
 
 const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
@@ -53,6 +54,25 @@ describe('studentFit startNetworks', () => {
     );
     await expect(studentFit(oracle(), { width1: 4, width2: 2, activation: tanh, startNetworks: [toGeneral(truth)] })).rejects.toThrow(
       "invalid argument. `startNetworks[0]` must be a v1 network for the paper's form (a general network needs model 'general'). Value: `general network`.",
+    );
+  });
+});
+
+describe('studentFit answers', () => {
+  it('answers in hand are the first data points: only N - n are asked; the fit is exact on them', async () => {
+    const truth = randomNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 3 });
+    const n = 60;
+    const inputs = matrix(n, 6);
+    for (let i = 0; i < n; i++) rng(9).split(i).fillSphere(inputs.data.subarray(i * 6, (i + 1) * 6), 1);
+    const answers = { inputs, values: evaluateNetwork(truth, inputs) };
+    const oracle = createOracle(networkBlackBox(truth));
+    const { report } = await studentFit(oracle, { width1: 4, width2: 2, activation: tanh, seed: 2, dataPoints: 160, starts: 6, answers, startNetworks: [truth] });
+    expect(report.answersInHand).toBe(n);
+    expect(oracle.counts().paid).toBe(100);
+    expect(report.queries.paid).toBe(100);
+    expect(report.check.passed).toBe(true);
+    await expect(studentFit(createOracle(networkBlackBox(truth)), { width1: 4, width2: 2, activation: tanh, dataPoints: 160, answers: { inputs: matrix(3, 5), values: new Float64Array(3) } })).rejects.toThrow(
+      'invalid argument. `answers.inputs` must be n x 6. Value: `[3, 5]`.',
     );
   });
 });
