@@ -1,5 +1,6 @@
 export { score, scoreGeneral, matchWeights, testPoints } from './score.ts';
-export type { Score, ScoreOptions, WeightScore, FunctionError, GeneralScore } from './score.ts';
+export type { Score, ScoreOptions, WeightScore, FunctionError, GeneralScore, GeneralFunctionError, ScaleScore } from './score.ts';
+export type { WidthEvidence, WidthResidual, SpectrumGap } from './widths.ts';
 export { hungarian } from './hungarian.ts';
 export { identify } from './identify.ts';
 export { candidatePairs } from './activation-auto.ts';
