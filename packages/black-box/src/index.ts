@@ -17,10 +17,10 @@ export type { HttpBlackBox, HttpBlackBoxOptions, ServerDescription } from './htt
 export type { RetryEvent } from './request.ts';
 export { serveNetwork, DEFAULT_MAX_BATCH } from './serve.ts';
 export type { ServeOptions, ServedNetwork, RequestEvent } from './serve.ts';
-export { openQueryStore, QueryStoreError, STORE_FILE } from './store.ts';
+export { openQueryStore, QueryStoreError, STORE_FILE, STORE_FORMAT } from './store.ts';
 export type { QueryStore } from './store.ts';
 export { openOracleFromSpec, oracleKind, findAdapter, specKinds, ORACLE_ADAPTERS, TOKEN_ENV } from './spec.ts';
 export type { OracleSpecOptions, SpecOracle, OracleAdapter, AdapterContext } from './spec.ts';
 export { checkStoredAnswers, STORE_CHECK_DEFAULTS } from './store-check.ts';
-export type { StoreCheckOptions, StoreCheckReport } from './store-check.ts';
+export type { OutputsSource, StoreCheckOptions, StoreCheckReport } from './store-check.ts';
 export type { BatchListener } from './batches.ts';
