@@ -152,10 +152,20 @@ export function planMemory(options: ResolvedOptions, plan: QueryPlan, limit: { b
     refineSolver = refineSolverOf(options, N, P);
     const bytes = refineSolver === 'normal-equations' ? dense : free;
     alternativeRefineBytes = base + stack + (refineSolver === 'normal-equations' ? free : dense);
+    // the fit of (theta, B, tau) before the full one (upperFitIterations): fitNetwork's 'auto' on
+    // F = m0 + m1 (m0 + 1) parameters, dense up to 4 GiB (measured: 3.5 GB RSS at (200, 100, 30),
+    // where the full fit is matrix-free in 1.5 GiB)
+    const Fu = m0 + m1 * (m0 + 1);
+    const upper = options.upperFitIterations > 0 ? (f64(N * Fu + 3 * Fu * Fu) <= AUTO_DENSE_LIMIT ? f64(N * d + N * Fu + 3 * Fu * Fu) : free) : 0;
     stages.push({
       stage: 'refine',
-      bytes: base + stack + bytes,
-      what: refineSolver === 'normal-equations' ? `J ${N} x ${P} and J^T J ${P} x ${P} (dense)` : `${N} points' activations and products (matrix-free)`,
+      bytes: base + stack + Math.max(bytes, upper),
+      what:
+        upper > bytes
+          ? `the fit of (theta, B, tau) first: J ${N} x ${Fu} and J^T J (dense)`
+          : refineSolver === 'normal-equations'
+            ? `J ${N} x ${P} and J^T J ${P} x ${P} (dense)`
+            : `${N} points' activations and products (matrix-free)`,
     });
   }
   const peak = stages.reduce((a, b) => (b.bytes > a.bytes ? b : a));

@@ -46,6 +46,10 @@ describe('the memory plan', () => {
     const mid = solverAt(200, 100, 30);
     expect(mid.refineSolver).toBe('matrix-free');
     expect(mid.fits).toBe(true);
+    // its fit of (theta, B, tau) first is dense (3,130 parameters on 93,160 rows: 2.3 GB for J) and holds the refinement's peak
+    const refine = mid.stages.find((s) => s.stage === 'refine')!;
+    expect(refine.what).toBe('the fit of (theta, B, tau) first: J 93160 x 3130 and J^T J (dense)');
+    expect(refine.bytes).toBeGreaterThan(8 * 93160 * 3130);
     const moon = solverAt(784, 128, 64);
     expect(moon.refineSolver).toBe('matrix-free');
     expect(moon.peakBytes).toBeLessThan(16 * GiB);
