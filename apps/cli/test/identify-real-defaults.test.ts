@@ -50,7 +50,7 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
     const g = JSON.parse(s.out.join('\n'));
     expect(g.function.sphere.relativeL2).toBeLessThan(1e-8);
     expect(g.function.gaussian.relativeL2).toBeLessThan(1e-8);
-  }, 120_000);
+  }, 400_000); // 12-26 CPU s (the TypeScript tier's probe fails and four candidates run before tanh/tanh); wall under load far more
 
   it('the defaults that do not fit: --no-refine makes the model paper (said), --method fit needs the activations', async () => {
     const model = real('d10-m8-m4-k1-tanh-sklearn-diabetes-float64.onnx');
@@ -71,5 +71,5 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
       2,
       ["nnid identify: --activation is required with an ONNX model and --method fit (the default, auto, needs the pipeline's refinement to tell the candidates apart)"],
     ]);
-  }, 60_000);
+  }, 200_000);
 });
