@@ -100,7 +100,8 @@ function parseJson(url: string, text: string, what: string): unknown {
  * something that is not a JSON description) is accepted when `inputDim` is given. Batches are
  * split into requests of `batchSize` rows, at most `concurrency` in flight. Requests go through
  * node:http / node:https (any port works, also those fetch refuses), with the retry policy of
- * `openTransport` (request.ts). Answers are `{"outputs": [y, ...]}` or `{"outputs": [[y], ...]}`.
+ * `openTransport` (request.ts). Answers are `{"outputs": [y, ...]}` or `{"outputs": [[y], ...]}`
+ * (with outputs 'many', `{"outputs": [[y1, ..., yk], ...]}`), or the same arrays bare.
  *
  * Identity (keys the query store): `options.identity`, else `http:` + the identity the server
  * announces (so a restarted server on another port shares its stored answers), else `http:` +
@@ -230,7 +231,8 @@ export async function httpBlackBox(url: string, options: HttpBlackBoxOptions = {
     const knownK = kOutputs();
     const text = await transport.request('POST', `{"inputs":[${parts.join(',')}]}`, [start, end - 1], what);
     const json = parseJson(shown, text, what) as { outputs?: unknown } | null;
-    const outputs = json && typeof json === 'object' ? json.outputs : undefined;
+    // {"outputs": [...]}, or the bare array [...] some model servers send
+    const outputs = Array.isArray(json) ? (json as unknown[]) : json && typeof json === 'object' ? json.outputs : undefined;
     if (!Array.isArray(outputs)) {
       throw new NnidError(ErrorCodes.oracleOutput, `${shown} answered no \`outputs\` array for rows ${start}–${end - 1}`);
     }

@@ -71,6 +71,17 @@ describe('HTTP black boxes with k outputs', () => {
       const X = gaussianPoints(50, 6, 2);
       expect(Array.from(await box.evaluateOutputs(X))).toEqual(Array.from(evaluateGeneral(net, X).data));
       expect(box.outputs).toBe(3);
+      // a server answering the bare array [[y1, y2, y3], ...] (no "outputs" wrapper)
+      const bare = await scriptedServer((_i, method, body, res) => {
+        if (method === 'GET') return json(res, 404, { error: 'POST only' });
+        const n = body.inputs.length;
+        const Y = evaluateGeneral(net, { data: Float64Array.from(body.inputs.flat()), offset: 0, shape: [n, 6], strides: [6, 1] }).data;
+        json(res, 200, Array.from({ length: n }, (_, r) => Array.from(Y.subarray(r * 3, r * 3 + 3))));
+      });
+      const bareBox = await httpBlackBox(bare.url, { outputs: 'many', inputDim: 6 });
+      expect(Array.from(await bareBox.evaluateOutputs(X))).toEqual(Array.from(evaluateGeneral(net, X).data));
+      await bareBox.close();
+      await bare.close();
       breakRow(5);
       await expect(box.evaluateOutputs(gaussianPoints(8, 6, 3))).rejects.toThrow(`${server.url} answered 2 numbers for row 5, expected k = 3 (as its first answer held)`);
       await box.close();
