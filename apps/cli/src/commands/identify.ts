@@ -489,7 +489,9 @@ async function runOutputs(
   const report = { ...result.report, activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
-  io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received) on ${s.threads} thread(s); wrote ${s.out}`);
+  const stored = s.oracle?.counts();
+  const fromStore = stored && stored.reused > 0 ? `; ${stored.paid} paid, ${stored.reused} from the store, checked by asking ${(s.oracle!.description.storeCheck as { paid?: number } | null)?.paid ?? 0} again` : '';
+  io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received${fromStore}) on ${s.threads} thread(s); wrote ${s.out}`);
   const check = result.report.check;
   io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
   const search = (result.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch;
