@@ -8,10 +8,11 @@
  *   the budget (just above its floor the pipeline has too few Hessians: 1 of 3 exact at 6 P on
  *   (20, 10, 3) tanh, floor 5.75 P, 3 of 3 at 8 P; and a failed pipeline would leave the fit too
  *   few answers);
- * - otherwise the pipeline first, run as identify runs it (the same bits when it passes within its
- *   attempts here; reliable, and faster where both run: BENCHMARKS.md); when its check fails, the
- *   fit on the answers its refinement fitted (its fresh points, the shift fit's, and under a
- *   binding budget the stencils': handed over, not asked again) plus fresh Gaussian points with
+ * - otherwise the pipeline first (reliable, and faster where both run: BENCHMARKS.md), its fresh
+ *   refinement points drawn from N(0, I_d) as the fit's (identify alone draws half of them on the
+ *   unit sphere; so auto's bits differ from identify's); when its check fails, the fit on the
+ *   answers its refinement fitted (those points, the shift fit's, and under a binding budget the
+ *   stencils': handed over, not asked again) plus fresh Gaussian points with
  *   what is left of the budget (5 P in all without one), its first start the pipeline's refined
  *   network (the warm start), then fitStarts random ones. The pipeline's attempts are bounded
  *   (retryFactors [2, 1]: three, against up to thirteen alone) so that a hopeless pipeline (a
@@ -25,8 +26,8 @@
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
-import { checkPositive, generalParameterCount, invalidArgument, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
+import { checkPositive, generalParameterCount, invalidArgument, matrixFrom, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { gaussianPoints, studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
 import { resolveOptions, type IdentifyOptions } from './options.ts';
@@ -175,15 +176,22 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     }
   };
 
-  const runPipeline = async (why: string) => {
+  const runPipeline = async (why: string, refinementPoints: number) => {
     const t = performance.now();
     const before = spent();
     try {
+      // the refinement's fresh points drawn from N(0, I_d), as the fit's (identify alone draws half
+      // of them on the unit sphere): measured, the pipeline passed sooner on them (BENCHMARKS.md,
+      // "The pipeline within the budget, and method 'auto'"); paid here, then handed to the fit
+      let refinementData: IdentifyOptions['refinementData'];
+      if (refinementPoints > 0) {
+        const inputs = matrixFrom(gaussianPoints(refinementPoints, d, resolved.seed), refinementPoints, d);
+        refinementData = { inputs, values: await o.evaluate(inputs) };
+      }
+      const maxQueries = B === undefined ? undefined : B - spent().paid;
       // bounded only when the fit can follow (a pipeline alone keeps its own retries)
       const retryFactors = fitPossible ? resolved.retryFactors : identifyOptions.retryFactors;
-      // identify as it runs alone (the same bits when it passes within these attempts); the
-      // answers its refinement fitted are handed to the fit after it
-      pipeline = await identify(o, { ...identifyOptions, ...(retryFactors ? { retryFactors } : {}) });
+      pipeline = await identify(o, { ...identifyOptions, ...(retryFactors ? { retryFactors } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
@@ -193,15 +201,18 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   };
 
   if (!fitPossible) {
-    await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape');
+    await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
   } else if (B !== undefined && floor !== null && B < floor + pipelineMargin * P!) {
     const where = B < floor ? 'below' : `within ${pipelineMargin} P above`;
     await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
   } else {
+    // the refinement's fresh points as the plan within what is left counts them
+    const plan = planWithinBudget(resolved, B ?? Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });
     await runPipeline(
       B === undefined
         ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)'
         : `maxQueries ${B} (${(B / P!).toFixed(2)} P) >= the pipeline's floor ${floor} (${(floor! / P!).toFixed(2)} P) + ${pipelineMargin} P: the pipeline first`,
+      plan.counts.refineDataPoints,
     );
     const last = tried[tried.length - 1];
     if (!last.passed) {

@@ -106,11 +106,6 @@ describe("method 'auto'", () => {
       expect(serializeNetwork(one.result.network)).toEqual(serializeNetwork(two.result.network));
       expect(one.result.report.method.chosen).toBe(two.result.report.method.chosen);
       expect(two.oracle.counts().paid).toBe(two.result.report.queries.paid);
-      if (two.result.report.method.tried[0].passed) {
-        // the pipeline as identify runs it: the same network when it passes within auto's attempts
-        const alone = await identify(createOracle(networkBlackBox(truth)), { width1: m0, width2: m1, activation: tanh, seed: c.seed, threads: 2 });
-        expect(serializeNetwork(two.result.network)).toEqual(serializeNetwork(alone.network));
-      }
     });
   }
 

@@ -78,7 +78,7 @@ export interface StudentFitOptions {
   /**
    * Answers already paid (e.g. identify's refinement data: `result.refinementData`): n rows of
    * inputs [n, d] and their n k values. They are the first n of the N data points; only the
-   * N - n others (Gaussian) are asked. n <= N.
+   * N - n others (rows n .. N - 1 of the seed's Gaussian points) are asked. n <= N.
    */
   answers?: { inputs: Float64View; values: Float64Array };
 }
@@ -296,8 +296,9 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
   const n = given ? given.values.length / k : 0;
   const inputs = allocFloat64(N * d, { shared: true });
   if (given) inputs.set(toDense(given.inputs).data);
-  // the fresh points: the first N - n rows of the seed's Gaussian points (all N without answers: as before)
-  if (N > n) inputs.set(gaussianPoints(N - n, d, seed), n * d);
+  // the fresh points: rows n .. N - 1 of the seed's Gaussian points (answers in hand may hold its
+  // first rows, as identify's method 'auto' pays them; all N without answers: as before)
+  if (N > n) inputs.set(gaussianPoints(N, d, seed).subarray(n * d), n * d);
   if (maxQueries !== undefined && N - n > maxQueries) {
     invalidArgument('maxQueries', `must allow the fit's ${N - n} fresh data points (queryBudget or dataPoints ask for them)`, maxQueries);
   }
