@@ -93,7 +93,8 @@ for (const index of values.points.split(',').map(Number)) {
       fitCell = `${b.exact ? 'exact' : 'not exact'} (L2 ${(b.relativeL2 as number).toExponential(1)}; ${b.starts} start${b.starts === 1 ? '' : 's'}) | ${b.seconds.toFixed(2)} (CPU ${fitCpu.toFixed(1)})`;
     }
     const ratio = p.numpy !== null ? (seconds / p.numpy).toFixed(2) : '-';
-    const line = `| ${label(p)} | ${seed} | ${result} | ${seconds.toFixed(2)} (CPU ${nnidCpu.toFixed(1)}) | ${q.total} (${q.multipleOfP.toFixed(1)} P) | ${ratio} | ${fitCell} |`;
+    const refineSeconds = r.seconds.refine ?? 0;
+    const line = `| ${label(p)} | ${seed} | ${result} | ${seconds.toFixed(2)} (CPU ${nnidCpu.toFixed(1)}; refinement ${refineSeconds.toFixed(1)}) | ${q.total} (${q.multipleOfP.toFixed(1)} P) | ${ratio} | ${fitCell} |`;
     console.log(line);
     rows.push(line);
   }
@@ -109,7 +110,9 @@ const section = [
   "the issue's vectorized numpy/scipy implementation of the pipeline with LM refinement, and the student fit",
   '(`baselineFit`: best of 3 starts on 5 P Gaussian answers, 2 worker threads; what `nnid identify --method fit` runs) on the same',
   'networks (nnid\'s generator, seeds 1-' + seeds.length + '). Exact = relative L2 <= 1e-8 on 10^4 fresh points. Seconds are wall time of the whole call',
-  '(CPU seconds of every thread beside them: under load the wall seconds are inflated, the CPU seconds much less).',
+  '(CPU seconds of every thread beside them: under load the wall seconds are inflated, the CPU seconds much less; "refinement":',
+  "the refine stage's seconds, summed over attempts, lanes included). The numpy/scipy implementation is not in the repository:",
+  "its seconds are issue 4's, measured on this machine, and issue 14's ratios.",
   '',
   '| network | nnid exact, median s | numpy/scipy on this machine (issue 4) | nnid / numpy (median) | issue 14: nnid / numpy, quiet machine | fit best-of-3 at 5 P: exact, median s |',
   '|---|---|---|---|---|---|',
