@@ -81,7 +81,7 @@ function nnid(argv: string[]): { code: number; out: string; err: string; wall: n
   // `timeout` stops a run past --timeout wall seconds (exit 124): such a row says so
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', 'timeout', args.timeout!, process.execPath, cli, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
-  const err = (m ? r.stderr.slice(0, m.index) : r.stderr) + (r.status === 124 ? `\nstopped by the bench after ${args.timeout} s wall` : '');
+  const err = (m ? r.stderr.slice(0, m.index) : r.stderr).replace(/^Command exited with non-zero status \d+\n?/m, '') + (r.status === 124 ? `\nstopped by the bench after ${args.timeout} s wall` : '');
   return { code: r.status ?? -1, out: r.stdout, err, wall: m ? Number(m[1]) : NaN, cpu: m ? Number(m[2]) + Number(m[3]) : NaN };
 }
 
