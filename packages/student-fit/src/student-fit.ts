@@ -300,7 +300,7 @@ async function fit(source: Oracle | MultiOutputSource, options: StudentFitGenera
   // first rows, as identify's method 'auto' pays them; all N without answers: as before)
   if (N > n) inputs.set(gaussianPoints(N, d, seed).subarray(n * d), n * d);
   if (maxQueries !== undefined && N - n > maxQueries) {
-    invalidArgument('maxQueries', `must allow the fit's ${N - n} fresh data points (queryBudget or dataPoints ask for them)`, maxQueries);
+    invalidArgument('maxQueries', `must allow the fit's ${N - n}${n > 0 ? ' fresh' : ''} data points (queryBudget or dataPoints ask for them)`, maxQueries);
   }
   const values = allocFloat64(N * k, { shared: true });
   if (given) values.set(given.values);
