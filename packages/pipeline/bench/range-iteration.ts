@@ -3,7 +3,8 @@
  * by side in one process: fitNetwork on all parameters of a random tanh network (A orthonormal,
  * shifts N(0, 0.3^2), seed 1), started 1e-2 N(0, 1) from the truth (A moved inside its row span,
  * as the pipeline's rows are), N = 4 P + the shift fit's points, as identify's refinement; CPU
- * seconds per LM iteration (the dense solver at (100, 50, 20): what 'auto' takes).
+ * seconds per LM iteration (the solver 'auto' takes: dense at (100, 50, 20), matrix-free at (200, 100, 30),
+ * with its CG counts).
  *
  *   npx tsx packages/pipeline/bench/range-iteration.ts [--size 100,50,20] [--iterations 2]
  */
@@ -49,7 +50,7 @@ for (const where of ['range', 'full'] as const) {
   const c = cpu() - t0;
   console.log(
     `${where}: F = ${F}, ${fitted.report.strategy}, ${fitted.report.iterations} iterations, ${c.toFixed(1)} CPU s (${(c / fitted.report.iterations).toFixed(1)} per iteration), ` +
-      `${((performance.now() - w0) / 1000).toFixed(0)} s wall, relative residual ${fitted.report.relativeResidual.toExponential(2)}, peak RSS ${((process.resourceUsage().maxRSS * 1024) / 1024 ** 3).toFixed(2)} GiB`,
+      `${((performance.now() - w0) / 1000).toFixed(0)} s wall, relative residual ${fitted.report.relativeResidual.toExponential(2)}${fitted.report.strategyStats ? `, CG ${JSON.stringify(fitted.report.strategyStats)}` : ''}, peak RSS ${((process.resourceUsage().maxRSS * 1024) / 1024 ** 3).toFixed(2)} GiB`,
   );
 }
 console.log(`load ${loadavg()[0].toFixed(1)}`);
