@@ -16,7 +16,9 @@
  *
  * Cases: t20 (20,10,3) tanh N(0,0.3^2); s30 (30,20,8) sigmoid N(0,1); p50 (50,30,10) tanh, A
  * perturbed by 0.3; ts40 (40,15,5) tanh then sigmoid; g10, g20: the general (10,6,3), (20,10,3)
- * tanh networks with random (non-orthogonal) W1 rows (model 'general'). Never fails on a figure.
+ * tanh networks with random (non-orthogonal) W1 rows (model 'general'); issue 13's first layers other
+ * than tanh: `<layer1>-<layer2>-<d>` with d = 8 ((8,4,2)) or 10 ((10,6,3)), e.g. gelu-tanh-8,
+ * silu-tanh-10, softplus-softplus-8, sigmoid-sigmoid-10, gelu_tanh-tanh-8. Never fails on a figure.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -61,6 +63,13 @@ const CASES: Case[] = [
   { name: 'ts40', label: '(40,15,5) tanh/sigmoid', size: [40, 15, 5], layer1: 'tanh', layer2: 'sigmoid', shiftStd: 0.3 },
   { name: 'g10', label: 'general (10,6,3) tanh, random W1', size: [10, 6, 3], layer1: 'tanh', layer2: 'tanh', general: true },
   { name: 'g20', label: 'general (20,10,3) tanh, random W1', size: [20, 10, 3], layer1: 'tanh', layer2: 'tanh', general: true },
+  // issue 13: first layers other than tanh (general (8,4,2) and (10,6,3), random W1)
+  ...(['gelu/tanh', 'gelu_tanh/tanh', 'silu/tanh', 'softplus/softplus', 'sigmoid/sigmoid', 'gelu/gelu', 'tanh/tanh'] as const).flatMap((pair) => {
+    const [layer1, layer2] = pair.split('/') as [ActivationName, ActivationName];
+    return ([[8, 4, 2], [10, 6, 3]] as const).map(
+      (size): Case => ({ name: `${layer1}-${layer2}-${size[0]}`, label: `general (${size.join(',')}) ${pair}, random W1`, size: [...size], layer1, layer2, general: true }),
+    );
+  }),
 ];
 const chosen = values.cases === 'all' ? CASES : CASES.filter((c) => values.cases!.split(',').includes(c.name));
 
