@@ -7,14 +7,14 @@
  * identify's defaults: 100 upper-fit and 200 LM iterations) on 6 P fresh Gaussian points: the
  * relative L2 reached (exact <= 1e-8) beside the start's min |cos|.
  *
- *   npx tsx packages/pipeline/bench/directions-threshold.ts gelu/tanh 1,2,3
+ *   npx tsx packages/pipeline/bench/directions-threshold.ts [pair gelu/tanh] [seeds 1,2,3] [t 0,0.5,0.9,0.99,1] [refine seeds 5]
  */
 import { matrix, type ActivationName } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { identify, scoreGeneral, matchWeights } from '@nnid/pipeline';
 import { refineGeneralStages } from '../src/refine-stages.ts';
 import { freshPoints } from '../src/paid-data.ts';
-const [pair = 'gelu/tanh', seedsArg = '1,2,3'] = process.argv.slice(2);
+const [pair = 'gelu/tanh', seedsArg = '1,2,3', tsArg = '0,0.5,0.9,0.99,1', refineSeedsArg = '5'] = process.argv.slice(2);
 const [layer1, layer2] = pair.split('/') as ActivationName[];
 for (const seed of seedsArg.split(',').map(Number)) {
   const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, activation: { layer1, layer2 }, seed });
@@ -24,7 +24,7 @@ for (const seed of seedsArg.split(',').map(Number)) {
   const values = Float64Array.from(evaluateGeneral(truth, inputs).data);
   const out: string[] = [];
   const W = (j: number, t: number) => truth.W1.data[j * 8 + t];
-  for (const tt of [0, 0.5, 0.9, 0.99, 1]) {
+  for (const tt of tsArg.split(',').map(Number)) {
     const A = matrix(4, 8);
     for (let j = 0; j < 4; j++) {
       let nt = 0;
@@ -40,9 +40,12 @@ for (const seed of seedsArg.split(',').map(Number)) {
       for (let t = 0; t < 8; t++) A.data[j * 8 + t] /= Math.sqrt(nn);
     }
     // the shift fit's (theta, B, tau) stay the pipeline's: the refinement's own starts refit them
-    const r = await refineGeneralStages({ ...nb, A }, { inputs, values }, { seed: 5, upperFitIterations: 100, upperFitCostTolerance: 1e-4, maxIterations: 200, goodResidual: 1e-9, pruneUnits: false });
-    const e = scoreGeneral(truth, r.network).function.gaussian.relativeL2;
-    out.push(`t=${tt} (min|cos| ${matchWeights(truth.W1, A).minCos.toFixed(3)}): ${e.toExponential(1)}`);
+    const errors: string[] = [];
+    for (const refineSeed of refineSeedsArg.split(',').map(Number)) {
+      const r = await refineGeneralStages({ ...nb, A }, { inputs, values }, { seed: refineSeed, upperFitIterations: 100, upperFitCostTolerance: 1e-4, maxIterations: 200, goodResidual: 1e-9, pruneUnits: false });
+      errors.push(scoreGeneral(truth, r.network).function.gaussian.relativeL2.toExponential(1));
+    }
+    out.push(`t=${tt} (min|cos| ${matchWeights(truth.W1, A).minCos.toFixed(3)}): ${errors.join(' ')}`);
   }
   console.log(`${pair} seed ${seed}: found min|cos| ${matchWeights(truth.W1, nb.A).minCos.toFixed(3)}; ${out.join('; ')}`);
 }
