@@ -61,21 +61,37 @@ export function fromRange(net: Network, U: Float64View): Network {
  * has r = rank(A) columns to fit instead of d, so the fit's parameters drop from P to
  * P - m0 (d - r). Taken where that is material and the refinement is the cost: d >= 2 r and
  * P >= 4,000 (e.g. (100, 50, 20): P 6,070 -> 3,570; (200, 100, 30): 23,130 -> 13,130;
- * (784, 128, 64): 108,736 -> 24,768). Left off below (measured: (30, 20, 8) sigmoid, d / r = 1.5,
+ * (784, 128, 64): 108,736 -> 24,768), and the fit there dense (below: (100, 50, 20) on 4 P rows,
+ * not the two larger ones). Left off below (measured: (30, 20, 8) sigmoid, d / r = 1.5,
  * seed 2 stalled at 1.4e-4 in range(A) where the fit in R^d was exact; (20, 10, 3), d / r = 2:
  * 0.84-1.8x the seconds), so the small networks keep their bits.
  */
 export const RANGE_MIN_RATIO = 2;
 export const RANGE_FROM_PARAMETERS = 4000;
 
-/** Whether the refinement of `start` runs in range(A)'s coordinates: `mode` true/false, or 'auto' (the rule above). */
-export function rangeRefinementApplies(start: Network, mode: boolean | 'auto' = 'auto'): boolean {
+/**
+ * refine's 'auto' takes the dense solver while 8 (rows F + 3 F^2) bytes stay within this (refine's
+ * DENSE_MEMORY_LIMIT, 4 GiB).
+ */
+const DENSE_LIMIT = 2 ** 32;
+
+/**
+ * Whether the refinement of `start` runs in range(A)'s coordinates: `mode` true/false, or 'auto'
+ * (the rule above; and, given the fit's `rows`, only where the fit in range(A) is dense: its gain
+ * is the normal equations' N P^2. With the matrix-free solver one LM iteration measured 1.1x
+ * cheaper in range(A) at (200, 100, 30) (130.8 against 143.4 CPU s: CG needs more iterations there),
+ * not worth the finish in R^d.)
+ */
+export function rangeRefinementApplies(start: Network, mode: boolean | 'auto' = 'auto', rows?: number): boolean {
   if (mode !== 'auto') return mode;
-  const { inputDim: d, width1: m0, width2: m1 } = start;
+  const { inputDim: d, width1: m0 } = start;
   const P = parameterCount(start);
   // rank(A) <= m0: skip the basis where even r = m0 fails the ratio
   if (P < RANGE_FROM_PARAMETERS || d < RANGE_MIN_RATIO * Math.min(m0, d)) return false;
-  return d >= RANGE_MIN_RATIO * rowSpanBasis(start.A).shape[1];
+  const r = rowSpanBasis(start.A).shape[1];
+  const inRange = P - m0 * (d - r);
+  if (rows !== undefined && 8 * (rows * inRange + 3 * inRange * inRange) > DENSE_LIMIT) return false;
+  return d >= RANGE_MIN_RATIO * r;
 }
 
 /** What the refinement in range(A) did before its finish in R^d. */

@@ -49,7 +49,7 @@ export async function refineStages(
   options: RefineStagesOptions,
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<RefineStagesResult> {
-  if (rangeRefinementApplies(start, options.range)) {
+  if (rangeRefinementApplies(start, options.range, data.values.length)) {
     return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false }, onProgress), (lifted) =>
       fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) }),
     );

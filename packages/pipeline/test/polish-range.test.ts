@@ -91,7 +91,7 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     }
   });
 
-  it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r, true / false as given", () => {
+  it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r and the fit in range(A) is dense, true / false as given", () => {
     expect(rangeRefinementApplies(truth)).toBe(false);
     expect(rangeRefinementApplies(truth, true)).toBe(true);
     const big = randomNetwork({ inputDim: 100, width1: 50, width2: 20, activation: 'tanh', seed: 1 });
@@ -99,6 +99,12 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     expect(rangeRefinementApplies(big, false)).toBe(false);
     const square = randomNetwork({ inputDim: 60, width1: 50, width2: 20, activation: 'tanh', seed: 1 });
     expect(rangeRefinementApplies(square)).toBe(false);
+    // given the fit's rows: only where the fit in range(A) is dense (3,570 parameters on 4 P rows: yes; 13,130 on 4 P rows: no)
+    expect(rangeRefinementApplies(big, 'auto', 4 * 6070)).toBe(true);
+    const mid = randomNetwork({ inputDim: 200, width1: 100, width2: 30, activation: 'tanh', seed: 1 });
+    expect(rangeRefinementApplies(mid)).toBe(true);
+    expect(rangeRefinementApplies(mid, 'auto', 4 * 23130)).toBe(false);
+    expect(rangeRefinementApplies(mid, true, 4 * 23130)).toBe(true);
   });
 
   it('refuses a basis of the wrong size in the house template', () => {
