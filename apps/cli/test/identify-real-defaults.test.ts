@@ -52,6 +52,18 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
     expect(g.function.gaussian.relativeL2).toBeLessThan(1e-8);
   }, 400_000); // 12-26 CPU s (the TypeScript tier's probe fails and four candidates run before tanh/tanh); wall under load far more
 
+  it('--method auto on an ONNX model: the general model by default (v2), here the fit below the floor, exact against the model', async () => {
+    const model = real('d10-m8-m4-k1-tanh-sklearn-diabetes-float64.onnx');
+    const out = join(dir, 'auto.json');
+    const r = await run(['identify', '--oracle', model, '--method', 'auto', '--activation', 'tanh', '--width1', '8', '--width2', '4', '--max-queries', '600', '--seed', '1', '--threads', '2', '--out', out, '--quiet']);
+    expect(r.out[0]).toBe(`defaults: ${MODEL_LINE}`);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect([r.code, json.format, json.report.model, json.report.queries.paid <= 600]).toEqual([0, 'nnid.network/v2', 'general', true]);
+    const s = await run(['score', '--truth', model, '--recovered', out, '--json', '--points', '2000']);
+    const g = JSON.parse(s.out.join('\n'));
+    expect(Math.max(g.function.sphere.relativeL2, g.function.gaussian.relativeL2)).toBeLessThan(1e-8);
+  }, 200_000);
+
   it('the defaults that do not fit: --no-refine makes the model paper (said), --method fit needs the activations', async () => {
     const model = real('d10-m8-m4-k1-tanh-sklearn-diabetes-float64.onnx');
     const argv = ['identify', '--oracle', model, '--activation', 'tanh', '--no-refine', '--seed', '1', '--threads', '1', '--out', join(dir, 'plain.json'), '--quiet'];

@@ -80,9 +80,9 @@ options:
                        rows, result in nnid.network/v1; general (default for every other black
                        box: a v2 file, an ONNX model, an endpoint): f = C phi2(W2 phi1(W1 x + b1)
                        + b2) + c, k >= 1 outputs, rows of any norm, result in nnid.network/v2 (the
-                       same stages, then the general refinement; not with --no-refine or --method
-                       auto, which make an ONNX model's or endpoint's default paper; with --method
-                       fit, the student fits every weight and bias, and k outputs)
+                       same stages, then the general refinement; not with --no-refine, which makes
+                       an ONNX model's or endpoint's default paper; with --method fit or auto, the
+                       student fits every weight and bias, and k outputs with fit)
                        Every choice made by default is printed in one line (defaults: ...) before
                        any query, and kept in report.defaults
   --method NAME        pipeline (default: the paper's method above), auto, or fit: the student fit, a
@@ -146,7 +146,7 @@ const KIND_TEXT: Record<string, string> = { onnx: 'an ONNX model', http: 'an HTT
  * The model, the activations and the widths when their options are not given. A v1 network file
  * is the paper's form; every other black box (ONNX, HTTP, a v2 file) is the general one (an output
  * layer with weights and bias: what trained networks have); for an ONNX model or an endpoint,
- * --method auto and --no-refine take the paper's (they do not fit the general form). A network file names its activations; an ONNX model or an endpoint does not
+ * --no-refine takes the paper's (it does not fit the general form). A network file names its activations; an ONNX model or an endpoint does not
  * (to a black-box user), so the pipeline searches them (--activation auto); the student fit and
  * --no-refine cannot, and require them. Returns the values with --activation filled in.
  */
@@ -158,14 +158,14 @@ function defaultChoices(
   const what = s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box');
   let model: IdentifyModel = 'general';
   if (s.file?.format === 'nnid.network/v1') model = 'paper';
-  else if (!s.file && (s.method === 'auto' || !s.refine)) model = 'paper';
+  else if (!s.file && !s.refine) model = 'paper';
   if (values.model === undefined) {
     const why =
       model === 'general'
         ? `${what}, not a v1 network file: f = C phi2(W2 phi1(W1 x + b1) + b2) + c, the result in nnid.network/v2`
         : s.file?.format === 'nnid.network/v1'
           ? `${what}: the paper's form, the result in nnid.network/v1`
-          : `${s.method === 'auto' ? '--method auto' : '--no-refine'} takes the paper's form only`;
+          : `--no-refine takes the paper's form only`;
     choices.push({ option: '--model', value: model, why, ...(s.file && (model === 'paper') === (s.file.format === 'nnid.network/v1') ? { fromFile: true } : {}) });
   }
   let activationSource = 'option';
@@ -400,6 +400,9 @@ async function runAuto(
   s: {
     oracle: Oracle;
     truth: Network | null;
+    /** A v2 file's network (model 'general'), else null. */
+    truthGeneral: GeneralNetwork | null;
+    model: IdentifyModel;
     description: Record<string, unknown>;
     activation: { layer1: ActivationName; layer2: ActivationName };
     activationSource: string;
@@ -422,6 +425,7 @@ async function runAuto(
       ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
       ...(s.maxQueries !== undefined ? { maxQueries: s.maxQueries } : {}),
       ...(s.starts !== undefined ? { fitStarts: s.starts } : {}),
+      model: s.model,
       activation: s.activation,
       seed: s.seed,
       threads: s.threads,
@@ -434,13 +438,17 @@ async function runAuto(
     await s.oracle.close();
   }
   const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
-  if (s.truth) {
+  if (s.truthGeneral && result.networkGeneral) {
+    report.score = { afterRefinement: scoreGeneral(s.truthGeneral, result.networkGeneral) };
+  } else if (s.truth) {
     report.score = {
       ...(result.pipeline ? { beforeRefinement: score(s.truth, result.pipeline.networkBeforeRefinement) } : {}),
       afterRefinement: score(s.truth, result.network),
     };
   }
-  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetwork(result.network), report }));
+  // model 'general': the general network in nnid.network/v2
+  const written = result.networkGeneral ? serializeNetworkV2(result.networkGeneral) : serializeNetwork(result.network);
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...written, report }));
   const q = result.report.queries;
   const m = result.report.method;
   io.out(
@@ -604,9 +612,9 @@ export const command: Command = {
       return runOutputs(values, io, { truth: null, box, oracle: withK, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
     }
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? chosen.model;
-    if (model === 'general' && (!refine || method === 'auto')) {
+    if (model === 'general' && !refine) {
       await oracle.close();
-      throw new UsageError(`${!refine ? '--no-refine' : `--method ${method}`} is not available with --model general (the general form is fitted by the refinement)`);
+      throw new UsageError(`--no-refine is not available with --model general (the general form is fitted by the refinement)`);
     }
     if (width1 !== undefined && width1 > oracle.inputDim) {
       await oracle.close();
@@ -632,7 +640,7 @@ export const command: Command = {
     const maxQueries = optionalInt(values, 'max-queries', 0);
     const budgetLeft = maxQueries === undefined ? undefined : Math.max(1, maxQueries - oracle.counts().paid);
     if (method === 'auto') {
-      return runAuto(io, { oracle, truth, description, activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
+      return runAuto(io, { oracle, truth, truthGeneral, model, description, activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
     }
     const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
