@@ -15,8 +15,9 @@
 import { checkInteger, generalParameterCount, invalidArgument, matrix, rng, toDense, type Float64View, type GeneralNetwork, type ViewLike } from '@nnid/core';
 import { createOracle } from '@nnid/oracle';
 import { fitGeneralNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
+import type { AutoIdentifyOptions } from './activation-auto.ts';
 import { identify } from './identify.ts';
-import type { IdentifyOptions } from './options.ts';
+import { pruneDeadUnits, type PruneReport } from './prune.ts';
 import type { IdentifyReport } from './report.ts';
 
 /** A black box with k outputs: `evaluate` answers n x k (an n x k view or n k numbers, row-major). */
@@ -28,7 +29,8 @@ export interface MultiOutputBlackBox {
   evaluate(inputs: Float64View): Promise<Float64Array | ViewLike>;
 }
 
-export interface IdentifyOutputsOptions extends Omit<IdentifyOptions, 'model'> {
+/** identify's options (model 'general'); `activation: 'auto'` searches the pairs as identify does. */
+export interface IdentifyOutputsOptions extends Omit<AutoIdentifyOptions, 'model'> {
   /** Budget on queries (input rows; each returns k numbers). Default: none. */
   maxQueries?: number;
 }
@@ -45,6 +47,12 @@ export interface IdentifyOutputsReport {
   refine: RefineReport;
   /** The truth-free check on that fit: relative residual against identify's threshold. */
   check: { relativeResidual: number; threshold: number; passed: boolean };
+  /**
+   * With a width inferred: units of the k-output fit with no contribution to any output (or
+   * duplicating another unit) removed and the rest refitted on the same data, kept when that refit
+   * passes the check (as identify's report.pruning for k = 1). Absent with both widths given.
+   */
+  pruning?: PruneReport;
   /** P = d m0 + m0 + m0 m1 + m1 + k m1 + k, and rows / P. */
   parameterCount: number;
   multipleOfP: number;
@@ -106,17 +114,31 @@ export async function identifyOutputs(source: MultiOutputBlackBox, options: Iden
   const start = fitOutputLayer({ ...hidden, outputs: k, C: matrix(k, hidden.width2), c: new Float64Array(k) }, { inputs, values: Y });
   const fitted = await fitGeneralNetwork(start, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
   const threshold = found.report.check.threshold;
-  const P = generalParameterCount(fitted.network);
+  let network = fitted.network;
+  let residual = fitted.report.relativeResidual;
+  let pruning: PruneReport | undefined;
+  // widths inferred: the projection's pruning saw one combination of the outputs; the k-output fit
+  // can leave a unit whose C column is ~0 on all of them (duplicates split, then one emptied)
+  if ((options.width1 === undefined || options.width2 === undefined) && residual <= threshold) {
+    const pruned = await pruneDeadUnits(network, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
+    pruning = pruned.report;
+    if (pruned.report.refitResidual !== null && pruned.report.refitResidual <= threshold) {
+      network = pruned.network;
+      residual = pruned.report.refitResidual;
+    }
+  }
+  const P = generalParameterCount(network);
   const rows = oracle.counts().total;
   return {
-    network: fitted.network,
+    network,
     report: {
       identify: found.report,
       outputs: k,
       projection: Array.from(w),
       queries: { rows, numbersReceived },
       refine: fitted.report,
-      check: { relativeResidual: fitted.report.relativeResidual, threshold, passed: fitted.report.relativeResidual <= threshold },
+      check: { relativeResidual: residual, threshold, passed: residual <= threshold },
+      ...(pruning ? { pruning } : {}),
       parameterCount: P,
       multipleOfP: rows / P,
     },

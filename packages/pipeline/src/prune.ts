@@ -20,8 +20,10 @@ export interface UnitContribution {
 export interface PruneReport {
   /** Every unit's relative contribution. */
   contributions: UnitContribution[];
-  /** Units removed (indices in the network before pruning). */
+  /** Units removed (indices in the network before pruning): dead ones and duplicates. */
   removed: { layer1: number[]; layer2: number[] };
+  /** Duplicates among them: a unit whose output on the data is an affine function of a kept unit's (its weights moved onto that unit). */
+  duplicates?: { layer: 1 | 2; unit: number; of: number }[];
   /** Widths before and after. */
   widthsBefore: [number, number];
   widthsAfter: [number, number];
@@ -57,6 +59,41 @@ function hidden(net: GeneralNetwork, X: Float64View): { H1: Float64Array; H2: Fl
     }
   }
   return { H1, H2 };
+}
+
+/**
+ * Units of one layer that duplicate another on the data: column b of H, centred, is beta times
+ * column a (centred) up to less than `tolerance` fRms once weighted by b's outgoing norm. Returns
+ * (b, a, beta, shift) with h_b ~ beta h_a + shift; a is a unit kept, b one not already dead.
+ */
+function duplicatesOf(H: Float64Array, n: number, width: number, dead: readonly number[], outNorm: (b: number) => number, fRms: number, tolerance: number): { unit: number; of: number; beta: number; shift: number }[] {
+  const mean = new Float64Array(width);
+  for (let r = 0; r < n; r++) for (let u = 0; u < width; u++) mean[u] += H[r * width + u] / n;
+  const found: { unit: number; of: number; beta: number; shift: number }[] = [];
+  const gone = new Set(dead);
+  for (let b = 0; b < width; b++) {
+    if (gone.has(b) || width - gone.size <= 1) continue;
+    for (let a = 0; a < b; a++) {
+      if (gone.has(a)) continue;
+      let aa = 0;
+      let ab = 0;
+      for (let r = 0; r < n; r++) {
+        const x = H[r * width + a] - mean[a];
+        aa += x * x;
+        ab += x * (H[r * width + b] - mean[b]);
+      }
+      if (!(aa > 0)) continue;
+      const beta = ab / aa;
+      let sq = 0;
+      for (let r = 0; r < n; r++) sq += (H[r * width + b] - mean[b] - beta * (H[r * width + a] - mean[a])) ** 2;
+      if ((Math.sqrt(sq / n) * outNorm(b)) / fRms < tolerance) {
+        found.push({ unit: b, of: a, beta, shift: mean[b] - beta * mean[a] });
+        gone.add(b);
+        break;
+      }
+    }
+  }
+  return found;
 }
 
 /** rms over rows of (column `col` of H, centred) times the norm of the outgoing weights `out`. */
@@ -103,6 +140,19 @@ export async function pruneDeadUnits(
       for (let o = 0; o < k; o++) c[o] += C[o * m1 + l] * mean;
     }
   }
+  // duplicates of a kept unit (two copies whose outgoing weights split one unit's): b's weights onto a
+  const duplicates: { layer: 1 | 2; unit: number; of: number }[] = [];
+  const Cm = Float64Array.from(C);
+  const outNorm2 = (l: number) => Math.sqrt(Array.from({ length: k }, (_, o) => Cm[o * m1 + l] ** 2).reduce((x, y) => x + y, 0));
+  for (const dup of duplicatesOf(H2, n, m1, dead2, outNorm2, fRms, tolerance)) {
+    for (let o = 0; o < k; o++) {
+      Cm[o * m1 + dup.of] += dup.beta * Cm[o * m1 + dup.unit];
+      c[o] += Cm[o * m1 + dup.unit] * dup.shift;
+    }
+    dead2.push(dup.unit);
+    duplicates.push({ layer: 2, unit: dup.unit, of: dup.of });
+  }
+  const W2m = Float64Array.from(W2);
   const dead1: number[] = [];
   for (let i = 0; i < m0; i++) {
     let norm = 0;
@@ -116,6 +166,17 @@ export async function pruneDeadUnits(
       for (let l = 0; l < m1; l++) b2[l] += W2[l * m0 + i] * mean;
     }
   }
+  const outNorm1 = (i: number) => Math.sqrt(Array.from({ length: m1 }, (_, l) => (dead2.includes(l) ? 0 : W2m[l * m0 + i] ** 2)).reduce((x, y) => x + y, 0));
+  for (const dup of duplicatesOf(H1, n, m0, dead1, outNorm1, fRms, tolerance)) {
+    for (let l = 0; l < m1; l++) {
+      W2m[l * m0 + dup.of] += dup.beta * W2m[l * m0 + dup.unit];
+      b2[l] += W2m[l * m0 + dup.unit] * dup.shift;
+    }
+    dead1.push(dup.unit);
+    duplicates.push({ layer: 1, unit: dup.unit, of: dup.of });
+  }
+  dead1.sort((a, b) => a - b);
+  dead2.sort((a, b) => a - b);
   const widthsBefore: [number, number] = [m0, m1];
   if (dead1.length === 0 && dead2.length === 0) {
     return { network: net, report: { contributions, removed: { layer1: [], layer2: [] }, widthsBefore, widthsAfter: widthsBefore, refitResidual: null } };
@@ -127,9 +188,9 @@ export async function pruneDeadUnits(
   const nW1 = matrix(keep1.length, d);
   keep1.forEach((i, a) => nW1.data.set(W1d.subarray(i * d, (i + 1) * d), a * d));
   const nW2 = matrix(keep2.length, keep1.length);
-  keep2.forEach((l, b) => keep1.forEach((i, a) => (nW2.data[b * keep1.length + a] = W2[l * m0 + i])));
+  keep2.forEach((l, b) => keep1.forEach((i, a) => (nW2.data[b * keep1.length + a] = W2m[l * m0 + i])));
   const nC = matrix(k, keep2.length);
-  for (let o = 0; o < k; o++) keep2.forEach((l, b) => (nC.data[o * keep2.length + b] = C[o * m1 + l]));
+  for (let o = 0; o < k; o++) keep2.forEach((l, b) => (nC.data[o * keep2.length + b] = Cm[o * m1 + l]));
   const pruned: GeneralNetwork = {
     ...net,
     width1: keep1.length,
@@ -144,7 +205,7 @@ export async function pruneDeadUnits(
   const refit = await fitGeneralNetwork(pruned, data, { maxIterations: options.maxIterations ?? 100 });
   return {
     network: refit.network,
-    report: { contributions, removed: { layer1: dead1, layer2: dead2 }, widthsBefore, widthsAfter: [keep1.length, keep2.length], refitResidual: refit.report.relativeResidual },
+    report: { contributions, removed: { layer1: dead1, layer2: dead2 }, ...(duplicates.length ? { duplicates } : {}), widthsBefore, widthsAfter: [keep1.length, keep2.length], refitResidual: refit.report.relativeResidual },
   };
 }
 

@@ -60,6 +60,47 @@ describe('pruneDeadUnits', () => {
     });
   }
 
+  it('k = 3: a duplicated second-layer unit (C split between the copies) and a duplicated first-layer unit merged back, the function kept', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, outputs: 3, activation: 'tanh', seed: 5, directions: 'orthonormal' });
+    const { inputDim: d, width1: m0, width2: m1, outputs: k } = truth;
+    // first-layer unit 0 twice (W2's column split 0.3 / 0.7), second-layer unit 1 twice (C's column split -0.4 / 1.4)
+    const W1 = matrix(m0 + 1, d);
+    W1.data.set(toDense(truth.W1).data);
+    W1.data.set(toDense(truth.W1).data.subarray(0, d), m0 * d);
+    const oldW2 = toDense(truth.W2).data;
+    const W2 = matrix(m1 + 1, m0 + 1);
+    for (const [l, from] of [[0, 0], [1, 1], [2, 1]] as const) {
+      for (let i = 0; i < m0; i++) W2.data[l * (m0 + 1) + i] = oldW2[from * m0 + i];
+      W2.data[l * (m0 + 1) + m0] = 0.7 * oldW2[from * m0];
+      W2.data[l * (m0 + 1)] = 0.3 * oldW2[from * m0];
+    }
+    const oldC = toDense(truth.C).data;
+    const C = matrix(k, m1 + 1);
+    for (let o = 0; o < k; o++) {
+      C.data[o * (m1 + 1)] = oldC[o * m1];
+      C.data[o * (m1 + 1) + 1] = -0.4 * oldC[o * m1 + 1];
+      C.data[o * (m1 + 1) + 2] = 1.4 * oldC[o * m1 + 1];
+    }
+    const padded: GeneralNetwork = { ...truth, width1: m0 + 1, width2: m1 + 1, W1, b1: Float64Array.from([...truth.b1, truth.b1[0]]), W2, b2: Float64Array.from([...truth.b2, truth.b2[1]]), C };
+    const fit = data(padded, 400, 1);
+    const direct = data(truth, 400, 1);
+    for (let i = 0; i < fit.values.length; i++) expect(Math.abs(fit.values[i] - direct.values[i])).toBeLessThan(1e-12);
+    const { network, report } = await pruneDeadUnits(padded, fit);
+    expect(report.duplicates).toEqual([{ layer: 2, unit: 2, of: 1 }, { layer: 1, unit: 4, of: 0 }]);
+    expect(report.widthsAfter).toEqual([4, 2]);
+    expect([network.width1, network.width2]).toEqual([4, 2]);
+    expect(report.refitResidual!).toBeLessThan(1e-12);
+    const fresh = data(truth, 500, 2);
+    const y = toDense(evaluateGeneral(network, fresh.inputs)).data;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < y.length; i++) {
+      num += (y[i] - fresh.values[i]) ** 2;
+      den += fresh.values[i] ** 2;
+    }
+    expect(Math.sqrt(num / den)).toBeLessThan(1e-10);
+  });
+
   it('a network without dead units is returned as it is', async () => {
     const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: 'tanh', seed: 1, directions: 'orthonormal' });
     const { network, report } = await pruneDeadUnits(truth, data(truth, 200, 3));

@@ -486,8 +486,7 @@ async function runOutputs(
       ...(s.width1 !== undefined ? { width1: s.width1 } : {}),
       ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
       ...(maxQueries !== undefined ? { maxQueries } : {}),
-      // 'auto' goes through to identify, which takes it (identifyOutputs' option type does not say so yet)
-      activation: activation as { layer1: ActivationName; layer2: ActivationName },
+      activation,
       seed: s.seed,
       threads: s.threads,
     });
