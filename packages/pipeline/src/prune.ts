@@ -64,17 +64,20 @@ function hidden(net: GeneralNetwork, X: Float64View): { H1: Float64Array; H2: Fl
 /**
  * Units of one layer that duplicate another on the data: column b of H, centred, is beta times
  * column a (centred) up to less than `tolerance` fRms once weighted by b's outgoing norm. Returns
- * (b, a, beta, shift) with h_b ~ beta h_a + shift; a is a unit kept, b one not already dead.
+ * (b, a, beta, shift) with h_b ~ beta h_a + shift; a is a unit kept, b one not already dead, taken
+ * smallest outgoing norm first. The refit that follows takes up what is left (near-copies).
  */
 function duplicatesOf(H: Float64Array, n: number, width: number, dead: readonly number[], outNorm: (b: number) => number, fRms: number, tolerance: number): { unit: number; of: number; beta: number; shift: number }[] {
   const mean = new Float64Array(width);
   for (let r = 0; r < n; r++) for (let u = 0; u < width; u++) mean[u] += H[r * width + u] / n;
   const found: { unit: number; of: number; beta: number; shift: number }[] = [];
   const gone = new Set(dead);
-  for (let b = 0; b < width; b++) {
+  // of a pair, the unit with the smaller outgoing weights goes (two near-copies split one unit's weights unevenly)
+  const order = Array.from({ length: width }, (_, u) => u).sort((u, v) => outNorm(u) - outNorm(v) || u - v);
+  for (const b of order) {
     if (gone.has(b) || width - gone.size <= 1) continue;
-    for (let a = 0; a < b; a++) {
-      if (gone.has(a)) continue;
+    for (let a = 0; a < width; a++) {
+      if (a === b || gone.has(a)) continue;
       let aa = 0;
       let ab = 0;
       for (let r = 0; r < n; r++) {
