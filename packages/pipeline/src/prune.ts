@@ -8,7 +8,7 @@
  */
 import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { fitGeneralNetwork } from '@nnid/refine';
-import { spectrumGaps, widthResiduals, type WidthEvidence, type WidthResidual } from './widths.ts';
+import { spectrumGaps, widthResiduals, withoutUnit, type WidthEvidence, type WidthResidual } from './widths.ts';
 
 export interface UnitContribution {
   layer: 1 | 2;
@@ -222,7 +222,7 @@ export async function pruneInferredWidths<R extends { networkGeneral: GeneralNet
   result: R,
   options: { model: string; width1?: number; width2?: number; refineMaxIterations: number },
 ): Promise<R & { report: { pruning?: PruneReport } }> {
-  const pruned = await pruneOnly(result, options);
+  const pruned = await capWidth2(await pruneOnly(result, options), options);
   return withWidthEvidence(result, pruned, options);
 }
 
@@ -262,6 +262,57 @@ async function withWidthEvidence<R extends { networkGeneral: GeneralNetwork | nu
     widths.width2 = net.width2;
   }
   return { ...result, report: { ...result.report, widths } };
+}
+
+/**
+ * `net` with its second layer cut to `width` units (m1 <= m0 in the general form, as in the paper):
+ * the least contributing units removed (each one's mean into c), the rest refitted on `data`.
+ */
+export async function capSecondLayer(
+  net: GeneralNetwork,
+  data: { inputs: Float64View; values: Float64Array },
+  width: number,
+  maxIterations: number,
+): Promise<{ network: GeneralNetwork; removed: number[]; relativeResidual: number }> {
+  const { report } = await pruneDeadUnits(net, data, { tolerance: 0 });
+  const removed = report.contributions
+    .filter((u) => u.layer === 2)
+    .sort((a, b) => a.relative - b.relative || a.unit - b.unit)
+    .slice(0, Math.max(0, net.width2 - width))
+    .map((u) => u.unit)
+    .sort((a, b) => b - a);
+  let cut = net;
+  // highest index first: the indices below stay those of `net`
+  for (const unit of removed) cut = withoutUnit(cut, 2, unit, data.inputs);
+  const fit = await fitGeneralNetwork(cut, data, { maxIterations });
+  return { network: fit.network, removed: removed.sort((a, b) => a - b), relativeResidual: fit.report.relativeResidual };
+}
+
+/** m1 inferred above m0 (model 'general'): capped at m0, refitted, its check the capped network's (a warning says so). */
+async function capWidth2<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
+  result: R,
+  options: { model: string; width2?: number; refineMaxIterations: number },
+): Promise<R> {
+  const net = result.networkGeneral;
+  const data = result.refinementData;
+  if (options.model !== 'general' || options.width2 !== undefined || !net || !data || net.width2 <= net.width1) return result;
+  const capped = await capSecondLayer(net, data, net.width1, options.refineMaxIterations);
+  const threshold = result.report.check.threshold;
+  const passed = capped.relativeResidual <= threshold;
+  const before = result.report.check.relativeResidual;
+  return {
+    ...result,
+    networkGeneral: capped.network,
+    report: {
+      ...result.report,
+      widths: { ...result.report.widths, width2: capped.network.width2, width2Source: `${result.report.widths.width2Source}; capped at m0 (m1 <= m0): ${net.width2} -> ${capped.network.width2}, refitted` },
+      check: { ...result.report.check, relativeResidual: capped.relativeResidual, passed },
+      warnings: [
+        ...result.report.warnings,
+        `m1 inferred ${net.width2} > m0 = ${net.width1} (residual ${before === null ? 'n/a' : before.toExponential(2)}): second-layer unit(s) ${capped.removed.join(', ')} removed (least contribution), refitted to ${capped.relativeResidual.toExponential(2)}${passed ? '' : ', not passing the check'}`,
+      ],
+    },
+  };
 }
 
 async function pruneOnly<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(

@@ -5,7 +5,7 @@
  * the retry policy's (retry-policy.ts). And the evidence reported with inferred widths
  * (report.widths.evidence): the spectrum gaps that chose them and the residuals of one unit fewer.
  */
-import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { activation, invalidArgument, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { fitGeneralNetwork } from '@nnid/refine';
 import type { ResolvedOptions } from './options.ts';
 
@@ -18,7 +18,13 @@ export interface FirstWidth {
 /** m0: given, else the dimension of range(A), else (no reduction) the input dimension as an upper bound. */
 export function firstWidth(options: ResolvedOptions, range: { dimension: number; dimensionSource: string } | null, inputDim: number): FirstWidth {
   if (options.width1 !== undefined) return { width1: options.width1, source: 'given', warning: null };
-  if (range) return { width1: range.dimension, source: `range(A): ${range.dimensionSource}`, warning: null };
+  if (range) {
+    // the general form, as the paper: m1 <= m0; a width2 given above the m0 inferred is refused before the Hessians are paid
+    if (options.model === 'general' && options.width2 !== undefined && options.width2 > range.dimension) {
+      invalidArgument('width2', `must be at most m0 = ${range.dimension} (m1 <= m0; m0 inferred from range(A): give width1, or a smaller width2)`, options.width2);
+    }
+    return { width1: range.dimension, source: `range(A): ${range.dimensionSource}`, warning: null };
+  }
   // no reduction and no width1: the widest possible first layer; attribution decides
   return {
     width1: inputDim,
