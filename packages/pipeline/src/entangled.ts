@@ -113,7 +113,9 @@ export async function entangledPart(
   const cosWith = (u: Float64Array, list: Float64Array[]) => list.reduce((m, w) => Math.max(m, Math.abs(u.reduce((s, x, t) => s + x * w[t], 0))), 0);
   const firstLayerRows = Array.from({ length: firstLayer.shape[0] }, (_, i) => unit(rowOf(firstLayer, i)));
   const leading = deflated && pool.some((x) => x.source === 'deflated') ? 'deflated' : 'first-search';
-  const wanted = width2Given ?? pool.filter((c) => c.source === leading).length;
+  // inferred: at most m0 (m1 <= m0, the paper's and the general form's; the deflated pool can hold more
+  // candidates above the threshold in a small reduced space: 15 for m0 = 4 on a softplus k = 3 model)
+  const wanted = width2Given ?? Math.min(pool.filter((c) => c.source === leading).length, Math.max(1, m0));
   for (const c of pool) {
     if (chosen.length >= wanted) break;
     const u = unit(c.vector);
