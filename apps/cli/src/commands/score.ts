@@ -1,6 +1,7 @@
 /**
  * `nnid score`: the measures of docs/DESIGN.md section 5 for a recovered network against the truth.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readNetworkAny, type GeneralNetwork, type Network } from '@nnid/core';
 import { importOnnx } from '@nnid/black-box';
 import { inputKind } from './convert.ts';
@@ -67,9 +68,30 @@ export function scoreLines(s: Score | GeneralScore): string[] {
   ];
 }
 
+/**
+ * An ONNX model: named .onnx, or a file whose first byte is an ONNX ModelProto's first field tag
+ * (0x08, ir_version). Anything else is read as a network file, whose reader names the problem in one
+ * line and stops at 500 MiB (/dev/null, /dev/zero, a truncated or foreign file are not models to import).
+ */
+function looksOnnx(path: string): boolean {
+  if (/\.onnx$/i.test(path)) return true;
+  if (inputKind(path) !== 'onnx') return false;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const b = Buffer.alloc(1);
+      return readSync(fd, b, 0, 1, 0) === 1 && b[0] === 0x08;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
 /** A network file (v1 or v2), or an ONNX model read into v2 (a user's model.onnx as the truth). */
 async function readAny(path: string): Promise<{ format: 'nnid.network/v1'; network: Network; general: GeneralNetwork } | { format: 'nnid.network/v2'; general: GeneralNetwork }> {
-  if (inputKind(path) !== 'onnx') return readNetworkAny(path);
+  if (!looksOnnx(path)) return readNetworkAny(path);
   return { format: 'nnid.network/v2', general: (await importOnnx(path)).network };
 }
 
