@@ -89,6 +89,15 @@ export interface RangeOfA {
   gradients: SampleReport | null;
 }
 
+/**
+ * The smallest relative gap sigma_m0 / sigma_(m0+1) of the gradients' spectrum accepted as range(A)'s
+ * edge when the oracle is noisy (sigma > 0 measured or given; exact oracles keep estimateRange's 1e3).
+ * A float32 model's rounding lifts the spectrum's tail from ~1e-8 to ~1e-4 - 1e-3, so the edge's gap
+ * falls from ~5e5 to 37-70 (scikit-learn and PyTorch tanh regressors exported in float32: gaps 37, 70
+ * and 47 at the true m0 = 7, 8, 9, where 1e3 took m0 = d = 10 and the run went on with 3 dead units).
+ */
+export const NOISY_RANGE_GAP = 20;
+
 /** range(A) from forward-difference gradients at 0 (row 0) and on the sphere; none without the reduction. */
 export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOptions, noise: NoiseLevel, pools: Pools): Promise<RangeOfA> {
   const d = oracle.inputDim;
@@ -105,7 +114,9 @@ export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOption
       onProgress: (k, n) => run.step('gradients', k, n),
     });
   });
-  const range = await run.stage('range', () => estimateRange(sampled.gradientStack, { dimension: options.width1 ?? 'auto' }));
+  const range = await run.stage('range', () =>
+    estimateRange(sampled.gradientStack, { dimension: options.width1 ?? 'auto', ...(noise.sigma > 0 ? { gapThreshold: NOISY_RANGE_GAP } : {}) }),
+  );
   return {
     basis: range.basis,
     reducedDim: range.dimension,
