@@ -706,7 +706,7 @@ export const command: Command = {
     const fromStore = searched ? counts.total - counts.paid : q.reused;
     const P = q.total / q.multipleOfP;
     io.out(
-      `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} from ${asked} queries (${(asked / P).toFixed(1)} P` +
+      `identified m0 = ${(result.networkGeneral ?? result.network).width1}, m1 = ${(result.networkGeneral ?? result.network).width2} from ${asked} queries (${(asked / P).toFixed(1)} P` +
         `${fromStore > 0 ? `; ${searched ? counts.paid : q.paid} paid, ${fromStore} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}` +
         `${searched ? `; the activation search's runs answered ${searched.queries.answered} from them` : ''}) ` +
         `in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${out}`,
