@@ -9,18 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { main } from '../src/main.ts';
+import { real, run } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-identify-f32-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const real = (name: string) => new URL(`../../../packages/black-box/test/fixtures/real/${name}`, import.meta.url).pathname;
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 it('float32 MLPRegressor, widths inferred: the truth widths (8, 4), within float32 of the float64 model', async () => {
   const out = join(dir, 'f32.json');

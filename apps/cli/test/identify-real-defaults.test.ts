@@ -10,18 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNetworkV2 } from '@nnid/core';
-import { main } from '../src/main.ts';
+import { real, run } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-identify-real-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const real = (name: string) => new URL(`../../../packages/black-box/test/fixtures/real/${name}`, import.meta.url).pathname;
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const MODEL_LINE = '--model general (an ONNX model, not a v1 network file: f = C phi2(W2 phi1(W1 x + b1) + b2) + c, the result in nnid.network/v2)';
 const ACTIVATION_LINE =

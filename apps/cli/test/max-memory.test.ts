@@ -8,20 +8,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serializeNetwork } from '@nnid/core';
 import { randomNetwork } from '@nnid/oracle';
-import { main } from '../src/main.ts';
+import { run } from './run-cli.ts';
 import { parseMemorySize } from '../src/commands/identify.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-max-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const net = join(dir, 'net.json');
 writeFileSync(net, JSON.stringify(serializeNetwork(randomNetwork({ inputDim: 12, width1: 6, width2: 2, activation: 'tanh', seed: 5 }))));
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 describe('nnid identify --max-memory', () => {
   it('reads sizes in powers of 1024', () => {
