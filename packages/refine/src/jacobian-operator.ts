@@ -18,9 +18,10 @@
  * G~^T diag(Q_l) G~ with Q_nl = sum_o (C_ol h1_nl)^2; per output its (C_o, c_o) block H~^T H~.
  * Their diagonals are J's squared column norms.
  */
-import { activation, matrixFrom, type Activation, type ActivationName } from '@nnid/core';
+import { activation, allocFloat64, matrixFrom, settleAll, type ActivationName } from '@nnid/core';
 import { gram, matmul } from '@nnid/linalg';
 import type { JacobianOperator, PreconditionerBlocks } from '@nnid/optimize';
+import { blockRanges } from './blocks.ts';
 
 /** What the operator needs of a layout (refine's Layout and GeneralLayout both are). */
 export interface OperatorLayout {
@@ -63,6 +64,10 @@ export interface NetworkOperatorInput {
    * firstLayerBlockOf.
    */
   firstLayerBlock?: 'units' | 'whole' | 'auto';
+  /** Row blocks of the products (default operatorRowBlocks(N k, P)): the bits depend on it, not on `pool`. */
+  rowBlocks?: number;
+  /** Runs the row blocks after the first in its workers (refine's pool); absent: every block in this thread. */
+  pool?: OperatorPool | null;
 }
 
 /** The first layer is one block of the preconditioner ('auto') up to this many parameters, as the second layer's (SECOND_LAYER_BLOCK_MAX). */
@@ -102,6 +107,205 @@ export const BLOCK_FLOPS = 5e10;
 const CHUNK_NUMBERS = 1 << 21;
 
 /**
+ * The products run on row blocks of the data past this many (rows x parameters) multiply-adds
+ * per product (about 0.01 s): OPERATOR_ROW_BLOCKS blocks, the first in the calling thread and the
+ * others in the refine pool's workers when it has them (or here, one after the other). J^T w's
+ * blocks are summed in block order, so the bits depend on the block count (fixed by the size),
+ * never on the threads.
+ */
+export const OPERATOR_BLOCKED_FROM = 1e7;
+/** Row blocks of a blocked operator: 2, the cores of the machine it is measured on (each block's GEMMs single-threaded). */
+export const OPERATOR_ROW_BLOCKS = 2;
+
+/** The operator's row blocks for `rows` residuals (N k) and P parameters: 1, or OPERATOR_ROW_BLOCKS past OPERATOR_BLOCKED_FROM. */
+export function operatorRowBlocks(rows: number, parameters: number): number {
+  return rows * parameters >= OPERATOR_BLOCKED_FROM ? OPERATOR_ROW_BLOCKS : 1;
+}
+
+/** The shapes and offsets a row block's kernels read (plain data: sent to the workers). */
+export interface OperatorShape {
+  d: number;
+  m0: number;
+  m1: number;
+  k: number;
+  general: boolean;
+  layer1: ActivationName;
+  layer2: ActivationName;
+  free: FreeFirstLayer;
+  /** Offsets in the full parameter vector. */
+  offTheta: number;
+  offB: number;
+  offTau: number;
+  offC: number;
+  offBias: number;
+  /** P, the first free index, F (free parameters) and the blocks' offsets in the free vector (-1: fixed). */
+  P: number;
+  first: number;
+  F: number;
+  oTheta: number;
+  oB: number;
+  oTau: number;
+  oC: number;
+  oBias: number;
+  oS: number;
+}
+
+/** A point's parameters and activations: p the full vector (P, then s with 'shifts-and-scales'), G = phi1(Z1), G1 = phi1'(Z1), H, H1, r the residuals. */
+export interface OperatorState {
+  p: Float64Array;
+  G: Float64Array;
+  G1: Float64Array;
+  H: Float64Array;
+  H1: Float64Array;
+  r: Float64Array;
+}
+
+/**
+ * One row block's work: 'forward' (the activations and residuals of rows [r0, r1) at state.p;
+ * slopes when asked), 'apply' (rows [r0, r1) of J v into out), 'transpose' (the block's J_b^T w_b
+ * into out, F values). Arrays on shared memory when it runs in a worker.
+ */
+export interface OperatorTask {
+  kind: 'operator';
+  job: 'forward' | 'apply' | 'transpose';
+  shape: OperatorShape;
+  r0: number;
+  r1: number;
+  X: Float64Array;
+  Y: Float64Array;
+  U0: Float64Array | null;
+  state: OperatorState;
+  slopes?: boolean;
+  /** apply: the free vector (F); transpose: w (N k). */
+  v?: Float64Array;
+  out?: Float64Array;
+}
+
+/** sum over the n rows of an n x c matrix into out[at + j]. */
+function columnSumsOf(M: Float64Array, n: number, c: number, out: Float64Array, at: number): void {
+  for (let j = 0; j < c; j++) out[at + j] = 0;
+  for (let q = 0; q < n; q++) for (let j = 0; j < c; j++) out[at + j] += M[q * c + j];
+}
+
+/** Runs one row block (the module comment's formulas on rows [r0, r1)); 'forward' returns the block's sum r^2, the others 0. */
+export function runOperatorBlock(t: OperatorTask): number {
+  const { shape: s, r0, r1, X, Y, U0, state } = t;
+  const { d, m0, m1, k, general, free } = s;
+  const n = r1 - r0;
+  const weightsFree = free === 'weights-and-shifts';
+  const scales = free === 'shifts-and-scales';
+  const shiftsFree = free !== 'none';
+  const { p } = state;
+  const Xb = view(X.subarray(r0 * d, r1 * d), n, d);
+  const U0b = U0 ? U0.subarray(r0 * m0, r1 * m0) : null;
+  const G = state.G.subarray(r0 * m0, r1 * m0);
+  const G1 = state.G1.subarray(r0 * m0, r1 * m0);
+  const H = state.H.subarray(r0 * m1, r1 * m1);
+  const H1 = state.H1.subarray(r0 * m1, r1 * m1);
+  const B = p.subarray(s.offB, s.offB + m1 * m0);
+  const C = general ? p.subarray(s.offC, s.offC + k * m1) : null;
+  if (t.job === 'forward') {
+    const r = state.r.subarray(r0 * k, r1 * k);
+    let Z1: Float64Array;
+    if (weightsFree) {
+      Z1 = matmul(Xb, view(p, m0, d), { transB: true }).data;
+    } else if (scales) {
+      Z1 = new Float64Array(n * m0);
+      for (let q = 0; q < n; q++) for (let i = 0; i < m0; i++) Z1[q * m0 + i] = U0b![q * m0 + i] * p[s.P + i];
+    } else {
+      Z1 = Float64Array.from(U0b!);
+    }
+    for (let q = 0; q < n; q++) for (let i = 0; i < m0; i++) Z1[q * m0 + i] += p[s.offTheta + i];
+    activation(s.layer1).valuesSlopes(Z1, 0, n * m0, G, t.slopes ? G1 : null);
+    const Z2 = matmul(view(G, n, m0), view(B, m1, m0), { transB: true }).data;
+    for (let q = 0; q < n; q++) for (let l = 0; l < m1; l++) Z2[q * m1 + l] += p[s.offTau + l];
+    activation(s.layer2).valuesSlopes(Z2, 0, n * m1, H, t.slopes ? H1 : null);
+    let sum = 0;
+    if (general) {
+      const Fo = matmul(view(H, n, m1), view(C!, k, m1), { transB: true }).data;
+      for (let q = 0; q < n; q++) {
+        for (let o = 0; o < k; o++) {
+          const res = Fo[q * k + o] + p[s.offBias + o] - Y[(r0 + q) * k + o];
+          r[q * k + o] = res;
+          sum += res * res;
+        }
+      }
+    } else {
+      for (let q = 0; q < n; q++) {
+        let f = 0;
+        for (let l = 0; l < m1; l++) f += H[q * m1 + l];
+        const res = f - Y[r0 + q];
+        r[q] = res;
+        sum += res * res;
+      }
+    }
+    return sum;
+  }
+  const v = t.v!;
+  const out = t.out!;
+  if (t.job === 'apply') {
+    const dZ2 = matmul(view(G, n, m0), view(v.subarray(s.oB, s.oB + m1 * m0), m1, m0), { transB: true }).data;
+    if (shiftsFree) {
+      const dZ1 = weightsFree ? matmul(Xb, view(v, m0, d), { transB: true }).data : new Float64Array(n * m0);
+      for (let q = 0; q < n; q++) {
+        const o = q * m0;
+        for (let i = 0; i < m0; i++) {
+          let z = dZ1[o + i] + v[s.oTheta + i];
+          if (scales) z += U0b![o + i] * v[s.oS + i];
+          dZ1[o + i] = z * G1[o + i];
+        }
+      }
+      const inner = matmul(view(dZ1, n, m0), view(B, m1, m0), { transB: true }).data;
+      for (let q = 0; q < n * m1; q++) dZ2[q] += inner[q];
+    }
+    for (let q = 0; q < n; q++) for (let l = 0; l < m1; l++) dZ2[q * m1 + l] = (dZ2[q * m1 + l] + v[s.oTau + l]) * H1[q * m1 + l];
+    if (!general) {
+      for (let q = 0; q < n; q++) {
+        let sum = 0;
+        for (let l = 0; l < m1; l++) sum += dZ2[q * m1 + l];
+        out[r0 + q] = sum;
+      }
+      return 0;
+    }
+    const Fo = matmul(view(dZ2, n, m1), view(C!, k, m1), { transB: true }).data;
+    const fromC = matmul(view(H, n, m1), view(v.subarray(s.oC, s.oC + k * m1), k, m1), { transB: true }).data;
+    for (let q = 0; q < n; q++) for (let o = 0; o < k; o++) out[(r0 + q) * k + o] = Fo[q * k + o] + fromC[q * k + o] + v[s.oBias + o];
+    return 0;
+  }
+  // transpose: out = J_b^T w_b (F values)
+  const w = v.subarray(r0 * k, r1 * k);
+  out.fill(0);
+  let L2: Float64Array;
+  if (general) {
+    L2 = matmul(view(w, n, k), view(C!, k, m1)).data;
+    for (let q = 0; q < n * m1; q++) L2[q] *= H1[q];
+    out.set(matmul(view(w, n, k), view(H, n, m1), { transA: true }).data, s.oC);
+    columnSumsOf(w, n, k, out, s.oBias);
+  } else {
+    L2 = new Float64Array(n * m1);
+    for (let q = 0; q < n; q++) for (let l = 0; l < m1; l++) L2[q * m1 + l] = w[q] * H1[q * m1 + l];
+  }
+  out.set(matmul(view(L2, n, m1), view(G, n, m0), { transA: true }).data, s.oB);
+  columnSumsOf(L2, n, m1, out, s.oTau);
+  if (shiftsFree) {
+    const L1 = matmul(view(L2, n, m1), view(B, m1, m0)).data;
+    for (let q = 0; q < n * m0; q++) L1[q] *= G1[q];
+    if (weightsFree) out.set(matmul(view(L1, n, m0), Xb, { transA: true }).data, 0);
+    columnSumsOf(L1, n, m0, out, s.oTheta);
+    if (scales) {
+      for (let i = 0; i < m0; i++) out[s.oS + i] = 0;
+      for (let q = 0; q < n; q++) for (let i = 0; i < m0; i++) out[s.oS + i] += L1[q * m0 + i] * U0b![q * m0 + i];
+    }
+  }
+  return 0;
+}
+
+/** Runs operator tasks in a worker (refine's pool): resolves to the task's runOperatorBlock value. */
+export interface OperatorPool {
+  runOperator(task: OperatorTask): Promise<number>;
+}
+
+/**
  * The fit's residuals r = f(X) - Y and its Jacobian's products, with the per-unit blocks of J^T J
  * for the preconditioner (see the module comment). The free vector is x = [p[first..P), s]
  * (first = firstFreeIndex; s the first layer's row norms with 'shifts-and-scales').
@@ -110,15 +314,13 @@ const CHUNK_NUMBERS = 1 << 21;
  * const op = networkOperator({ layout, p, free: 'weights-and-shifts', X, Y: y, N });
  * const { x, report } = await leastSquares(matrixFreeStrategy(op), p, {});
  */
-export function networkOperator(input: NetworkOperatorInput): JacobianOperator & { freeParameters: number } {
+export function networkOperator(input: NetworkOperatorInput): JacobianOperator & { freeParameters: number; rowBlocks: number } {
   const { layout, free, X, Y, N } = input;
   const { inputDim: d, width1: m0, width2: m1, offTheta, offB, offTau, size: P } = layout;
   const general = layout.offC !== undefined;
   const k = general ? layout.outputs! : 1;
   const offC = layout.offC ?? P;
   const offBias = layout.offBias ?? P;
-  const phi1: Activation = activation(layout.layer1);
-  const phi2: Activation = activation(layout.layer2);
   const first = firstFreeIndex(layout, free);
   const scales = free === 'shifts-and-scales';
   const weightsFree = free === 'weights-and-shifts';
@@ -131,74 +333,61 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
   const oC = offC - first;
   const oBias = offBias - first;
   const oS = P - first;
-  const full = Float64Array.from(input.p);
+  const pool = input.pool ?? null;
+  const rowBlocks = input.rowBlocks ?? operatorRowBlocks(N * k, P);
+  // workers read the data and the activations in place: on shared memory when a pool runs blocks
+  const shared = pool !== null && rowBlocks > 1;
+  const onShared = (a: Float64Array) => {
+    if (!shared || a.buffer instanceof SharedArrayBuffer) return a;
+    const c = allocFloat64(a.length, { shared: true });
+    c.set(a);
+    return c;
+  };
+  const Xs = onShared(X);
+  const Ys = onShared(Y);
+  const p0 = new Float64Array(P + (scales ? m0 : 0));
+  p0.set(input.p.subarray(0, P));
   // A0 x_n when the first layer's weights are fixed (scaled by s each time with 'shifts-and-scales')
-  const U0 = weightsFree ? null : matmul(view(X, N, d), view(full, m0, d), { transB: true }).data;
-  const Xv = view(X, N, d);
+  const U0 = weightsFree ? null : onShared(matmul(view(X, N, d), view(p0, m0, d), { transB: true }).data);
+  const shape: OperatorShape = { d, m0, m1, k, general, layer1: layout.layer1, layer2: layout.layer2, free, offTheta, offB, offTau, offC, offBias, P, first, F, oTheta, oB, oTau, oC, oBias, oS };
+  const ranges = blockRanges(N, rowBlocks);
 
   const ones = new Float64Array(m1).fill(1);
+  const alloc = (n: number) => allocFloat64(n, { shared });
   /** The activations of one point (the linearization's, or scratch for residual evaluations). */
-  const state = () => ({
-    G: new Float64Array(N * m0),
-    G1: new Float64Array(N * m0),
-    H: new Float64Array(N * m1),
-    H1: new Float64Array(N * m1),
-    Z1: new Float64Array(N * m0),
-    r: new Float64Array(N * k),
-    B: new Float64Array(m1 * m0),
-    C: general ? new Float64Array(k * m1) : ones,
-  });
+  const state = (): OperatorState => {
+    const q = alloc(p0.length);
+    q.set(p0);
+    return { p: q, G: alloc(N * m0), G1: alloc(N * m0), H: alloc(N * m1), H1: alloc(N * m1), r: alloc(N * k) };
+  };
   const lin = state();
   const scratch = state();
-  // the paper form's w o H1 (reused by every J^T w)
-  const weighted = general ? new Float64Array(0) : new Float64Array(N * m1);
+  const linB = lin.p.subarray(offB, offB + m1 * m0);
+  const linC = general ? lin.p.subarray(offC, offC + k * m1) : ones;
+  // apply's and transpose's buffers (shared when blocked in workers), rewritten at every product
+  const vBuffer = alloc(F);
+  const wBuffer = shared ? alloc(N * k) : null;
+  const applyOut = alloc(N * k);
+  const partials = ranges.map(() => alloc(F));
 
-  /** Forward pass at x into st (slopes when asked); returns sum r^2. */
-  const forward = (x: Float64Array, st: ReturnType<typeof state>, slopes: boolean): number => {
-    full.set(x.subarray(0, P - first), first);
-    const { Z1, G, G1, H, H1, r } = st;
-    if (weightsFree) {
-      Z1.set(matmul(Xv, view(full, m0, d), { transB: true }).data);
-    } else if (scales) {
-      const s = x.subarray(oS, oS + m0);
-      for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) Z1[n * m0 + i] = U0![n * m0 + i] * s[i];
-    } else {
-      Z1.set(U0!);
-    }
-    for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) Z1[n * m0 + i] += full[offTheta + i];
-    phi1.valuesSlopes(Z1, 0, N * m0, G, slopes ? G1 : null);
-    st.B.set(full.subarray(offB, offB + m1 * m0));
-    const Z2 = matmul(view(G, N, m0), view(st.B, m1, m0), { transB: true }).data;
-    for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) Z2[n * m1 + l] += full[offTau + l];
-    phi2.valuesSlopes(Z2, 0, N * m1, H, slopes ? H1 : null);
+  /** Runs `job` on every row block (the first here, the others in the pool or here, in order); the blocks' values. */
+  const runBlocks = (job: OperatorTask['job'], st: OperatorState, extra: (b: number) => Partial<OperatorTask>): Promise<number[]> =>
+    settleAll(
+      ranges.map(([r0, r1], b) => {
+        const task: OperatorTask = { kind: 'operator', job, shape, r0, r1, X: Xs, Y: Ys, U0, state: st, ...extra(b) };
+        return b > 0 && shared ? pool!.runOperator(task) : Promise.resolve().then(() => runOperatorBlock(task));
+      }),
+      'refine operator blocks',
+    );
+
+  /** Forward pass at x into st (slopes when asked); returns sum r^2 (the blocks' sums in block order). */
+  const forward = async (x: Float64Array, st: OperatorState, slopes: boolean): Promise<number> => {
+    st.p.set(x.subarray(0, P - first), first);
+    if (scales) st.p.set(x.subarray(oS, oS + m0), P);
+    const sums = await runBlocks('forward', st, () => ({ slopes }));
     let sum = 0;
-    if (general) {
-      st.C.set(full.subarray(offC, offC + k * m1));
-      const Fo = matmul(view(H, N, m1), view(st.C, k, m1), { transB: true }).data;
-      for (let n = 0; n < N; n++) {
-        for (let o = 0; o < k; o++) {
-          const q = n * k + o;
-          const res = Fo[q] + full[offBias + o] - Y[q];
-          r[q] = res;
-          sum += res * res;
-        }
-      }
-    } else {
-      for (let n = 0; n < N; n++) {
-        let f = 0;
-        for (let l = 0; l < m1; l++) f += H[n * m1 + l];
-        const res = f - Y[n];
-        r[n] = res;
-        sum += res * res;
-      }
-    }
+    for (const t of sums) sum += t;
     return sum;
-  };
-
-  /** sum over rows of an N x c matrix into out[at + j]. */
-  const columnSums = (M: Float64Array, c: number, out: Float64Array, at: number) => {
-    for (let j = 0; j < c; j++) out[at + j] = 0;
-    for (let n = 0; n < N; n++) for (let j = 0; j < c; j++) out[at + j] += M[n * c + j];
   };
 
   /** Squared column norms of (a_i, theta_i), ordered (i, j) with theta_i at j = d: sum_n S_ni (x_nj^2, 1). */
@@ -219,7 +408,8 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
 
   /** Squared column norms of (B, tau), ordered (l, i) with tau_l at i = m0: sum_n Q_nl (g_ni^2, 1). */
   const secondLayerColumnNorms = (): Float64Array => {
-    const { G, H1, C } = lin;
+    const { G, H1 } = lin;
+    const C = linC;
     const M1 = m0 + 1;
     const Qw = new Float64Array(N * m1);
     for (let l = 0; l < m1; l++) {
@@ -242,7 +432,9 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
 
   /** The blocks of J^T J at the linearization (see the module comment). */
   const blocksAt = (): PreconditionerBlocks => {
-    const { G, G1, H, H1, B, C } = lin;
+    const { G, G1, H, H1 } = lin;
+    const B = linB;
+    const C = linC;
     const indices: Int32Array[] = [];
     const grams: Float64Array[] = [];
     if (shiftsFree) {
@@ -433,8 +625,9 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
 
   return {
     freeParameters: F,
+    rowBlocks,
     async linearize(x) {
-      forward(x, lin, true);
+      await forward(x, lin, true);
       const blocks = blocksAt();
       const columnNormsSquared = new Float64Array(F);
       blocks.indices.forEach((idx, b) => {
@@ -445,66 +638,26 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
       return { residuals: lin.r, columnNormsSquared, blocks };
     },
     async residuals(x) {
-      forward(x, scratch, false);
+      await forward(x, scratch, false);
       return scratch.r;
     },
-    apply(v) {
-      const { G, G1, H, H1, B, C } = lin;
-      let dZ2: Float64Array;
-      const vB = v.subarray(oB, oB + m1 * m0);
-      dZ2 = matmul(view(G, N, m0), view(vB, m1, m0), { transB: true }).data;
-      if (shiftsFree) {
-        const dZ1 = weightsFree ? matmul(Xv, view(v, m0, d), { transB: true }).data : new Float64Array(N * m0);
-        for (let n = 0; n < N; n++) {
-          const o = n * m0;
-          for (let i = 0; i < m0; i++) {
-            let t = dZ1[o + i] + v[oTheta + i];
-            if (scales) t += U0![o + i] * v[oS + i];
-            dZ1[o + i] = t * G1[o + i];
-          }
-        }
-        const inner = matmul(view(dZ1, N, m0), view(B, m1, m0), { transB: true }).data;
-        for (let q = 0; q < N * m1; q++) dZ2[q] += inner[q];
-      }
-      for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) dZ2[n * m1 + l] = (dZ2[n * m1 + l] + v[oTau + l]) * H1[n * m1 + l];
-      if (!general) {
-        const out = new Float64Array(N);
-        for (let n = 0; n < N; n++) {
-          let s = 0;
-          for (let l = 0; l < m1; l++) s += dZ2[n * m1 + l];
-          out[n] = s;
-        }
-        return out;
-      }
-      const out = matmul(view(dZ2, N, m1), view(C, k, m1), { transB: true }).data;
-      const fromC = matmul(view(H, N, m1), view(v.subarray(oC, oC + k * m1), k, m1), { transB: true }).data;
-      for (let n = 0; n < N; n++) for (let o = 0; o < k; o++) out[n * k + o] += fromC[n * k + o] + v[oBias + o];
-      return out;
+    async apply(v) {
+      vBuffer.set(v);
+      await runBlocks('apply', lin, () => ({ v: vBuffer, out: applyOut }));
+      return applyOut;
     },
-    applyTranspose(w) {
-      const { G, G1, H, H1, B, C } = lin;
-      const out = new Float64Array(F);
-      let L2: Float64Array;
-      if (general) {
-        L2 = matmul(view(w, N, k), view(C, k, m1)).data;
-        for (let q = 0; q < N * m1; q++) L2[q] *= H1[q];
-        out.set(matmul(view(w, N, k), view(H, N, m1), { transA: true }).data, oC);
-        columnSums(w, k, out, oBias);
-      } else {
-        L2 = weighted;
-        for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) L2[n * m1 + l] = w[n] * H1[n * m1 + l];
+    async applyTranspose(w) {
+      let wv = w;
+      if (wBuffer && !(w.buffer instanceof SharedArrayBuffer)) {
+        wBuffer.set(w);
+        wv = wBuffer;
       }
-      out.set(matmul(view(L2, N, m1), view(G, N, m0), { transA: true }).data, oB);
-      columnSums(L2, m1, out, oTau);
-      if (shiftsFree) {
-        const L1 = matmul(view(L2, N, m1), view(B, m1, m0)).data;
-        for (let q = 0; q < N * m0; q++) L1[q] *= G1[q];
-        if (weightsFree) out.set(matmul(view(L1, N, m0), Xv, { transA: true }).data, 0);
-        columnSums(L1, m0, out, oTheta);
-        if (scales) {
-          for (let i = 0; i < m0; i++) out[oS + i] = 0;
-          for (let n = 0; n < N; n++) for (let i = 0; i < m0; i++) out[oS + i] += L1[n * m0 + i] * U0![n * m0 + i];
-        }
+      await runBlocks('transpose', lin, (b) => ({ v: wv, out: partials[b] }));
+      // the blocks' J_b^T w_b summed in block order
+      const out = Float64Array.from(partials[0]);
+      for (let b = 1; b < partials.length; b++) {
+        const part = partials[b];
+        for (let t = 0; t < F; t++) out[t] += part[t];
       }
       return out;
     },

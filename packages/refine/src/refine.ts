@@ -42,7 +42,7 @@ import {
 } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
 import { checkSolver, checkSolverOptions, type Solver } from './solver-options.ts';
-import { networkOperator, type FreeFirstLayer } from './jacobian-operator.ts';
+import { networkOperator, operatorRowBlocks, type FreeFirstLayer } from './jacobian-operator.ts';
 import { createRefinePool, type RefinePool } from './pool.ts';
 import { firstLayerInputs, type Layout, layoutOf, packParameters, residualsAndJacobian, upperResidualsAndJacobian, unpackParameters } from './params.ts';
 
@@ -113,8 +113,8 @@ export interface RefineOptions {
    * factored by Cholesky. 'matrix-free': neither J nor J^T J; steps by conjugate gradients on
    * products J v and J^T w through the layers (GEMMs on the N x m0 and N x m1 activations:
    * jacobian-operator.ts), preconditioned by blocks of J^T J (per first-layer unit, the second
-   * layer whole), @nnid/optimize's matrixFreeStrategy; one thread whatever `threads`, so the same
-   * bits for any thread count; `matrixFree` tunes its CG. 'auto' (default): the dense solver while its J,
+   * layer whole), @nnid/optimize's matrixFreeStrategy; its products in row blocks fixed by the size
+   * (operatorRowBlocks), on `threads` threads, the same bits for any thread count; `matrixFree` tunes its CG. 'auto' (default): the dense solver while its J,
    * J^T J and the blocks' copies fit in 4 GiB (8 (N F + 3 F^2) bytes), else the matrix-free one.
    */
   solver?: Solver;
@@ -288,7 +288,9 @@ export async function fitNetwork(initial: Network, dataIn: { inputs: ViewLike; v
 async function runFit(initial: Network, X: Float64Array, y: Float64Array, N: number, queries: number, started: number, s: ReturnType<typeof fitSettings>): Promise<RefineResult> {
   const d = initial.inputDim;
   const blasBefore = setBlasThreads(s.blasThreads);
-  const pool = s.blocks > 1 && s.threads > 1 ? createRefinePool({ threads: Math.min(s.threads, s.blocks) - 1 }) : null;
+  // h4 (issue 15): the matrix-free operator's row blocks run in the pool too
+  const poolBlocks = s.solver === 'matrix-free' ? operatorRowBlocks(N, parameterCount(initial)) : s.blocks;
+  const pool = poolBlocks > 1 && s.threads > 1 ? createRefinePool({ threads: Math.min(s.threads, poolBlocks) - 1 }) : null;
   try {
     const settings: FitSettings = { ...s, pool };
     const result = await fit(initial, X, y, N, queries, started, settings);
@@ -429,7 +431,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
   const p = packParameters(initial, layout);
   const strategy =
     settings.solver === 'matrix-free'
-      ? matrixFreeStrategy(networkOperator({ layout, p, free: FREE_FIRST_LAYER[settings.fix], X, Y: y, N }), settings.matrixFree)
+      ? matrixFreeStrategy(networkOperator({ layout, p, free: FREE_FIRST_LAYER[settings.fix], X, Y: y, N, pool: settings.pool }), settings.matrixFree)
       : normalEquationsStrategy(first > 0 ? upperEquations(p, layout, settings.fix, X, y, N) : blockedEquations(settings.blocks, settings.pool, layout, X, y, N));
   const { x, report } = await leastSquares(strategy, p.subarray(first), {
     maxIterations: settings.maxIterations,

@@ -15,7 +15,8 @@ import { fitGeneralNetwork, fitNetwork, generalLayoutOf, layoutOf, packGeneral, 
 import { perturb } from './helpers.ts';
 import { residualsAndJacobian } from '../src/params.ts';
 import { generalResiduals } from '../src/general.ts';
-import { networkOperator } from '../src/jacobian-operator.ts';
+import { networkOperator, operatorRowBlocks, OPERATOR_ROW_BLOCKS } from '../src/jacobian-operator.ts';
+import { createRefinePool } from '../src/pool.ts';
 import { checkSolver, DENSE_MEMORY_LIMIT, denseSolverBytes } from '../src/solver-options.ts';
 
 function gaussian(n: number, d: number, seed: number) {
@@ -135,6 +136,60 @@ describe('networkOperator', () => {
     x.set(p.subarray(first));
     x.set(s, P - first);
     await checkOperator(networkOperator({ layout, p: unit, free: 'shifts-and-scales', X, Y, N }), x, Js, r, N * k);
+  });
+});
+
+describe('networkOperator in row blocks (2 threads)', () => {
+  it("2 row blocks: the formed Jacobian's products (paper form, general k = 3 with row norms free); in the refine pool's worker the same bits as in this thread, fit included", async () => {
+    expect(operatorRowBlocks(1000, 1000)).toBe(1);
+    expect(operatorRowBlocks(24_700, 6_070)).toBe(OPERATOR_ROW_BLOCKS);
+    const net = randomNetwork({ inputDim: 7, width1: 5, width2: 3, activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 2 });
+    const layout = layoutOf(net);
+    const p = packParameters(net, layout);
+    const N = 41;
+    const X = gaussian(N, 7, 3).data;
+    const y = new Float64Array(N);
+    rng(4).fillNormal(y);
+    const P = layout.size;
+    const J = new Float64Array(N * P);
+    const r = new Float64Array(N);
+    residualsAndJacobian(p, layout, X, y, r, J);
+    await checkOperator(networkOperator({ layout, p, free: 'weights-and-shifts', X, Y: y, N, rowBlocks: 2 }), p, J, r, N);
+
+    const g = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 3, outputs: 3, activation: { layer1: 'sigmoid', layer2: 'tanh' }, seed: 5 });
+    const gl = generalLayoutOf(g);
+    const gp = packGeneral(g, gl);
+    const Ng = 31;
+    const Xg = gaussian(Ng, 6, 6).data;
+    const Yg = new Float64Array(Ng * 3);
+    rng(7).fillNormal(Yg);
+    const U = new Float64Array(Ng * 4);
+    for (let n = 0; n < Ng; n++) for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) U[n * 4 + i] += gp[i * 6 + j] * Xg[n * 6 + j];
+    const Jg = new Float64Array(Ng * 3 * gl.size);
+    const rg = new Float64Array(Ng * 3);
+    generalResiduals(gp, gl, Xg, U, Yg, Ng, rg, Jg, 0);
+    await checkOperator(networkOperator({ layout: gl, p: gp, free: 'weights-and-shifts', X: Xg, Y: Yg, N: Ng, rowBlocks: 2 }), gp, Jg, rg, Ng * 3);
+
+    // the same fit with the second block in a worker thread: the same bits
+    const truth = randomNetwork({ inputDim: 10, width1: 5, width2: 3, activation: 'tanh', seed: 70 });
+    const tl = layoutOf(truth);
+    const Nt = 4 * tl.size;
+    const Xt = gaussian(Nt, 10, 71).data;
+    const yt = evaluateNetwork(truth, matrixFrom(Xt, Nt, 10));
+    const start = packParameters(perturb(truth, 0.02, 72), tl);
+    const options = { residualScale: Math.hypot(...yt), residualTolerance: 1e-14 };
+    const here = await leastSquares(matrixFreeStrategy(networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2 })), start, options);
+    const pool = createRefinePool({ threads: 1 });
+    try {
+      const op = networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2, pool });
+      const there = await leastSquares(matrixFreeStrategy(op), start, options);
+      expect(Array.from(there.x)).toEqual(Array.from(here.x));
+      expect(there.report.residualHistory).toEqual(here.report.residualHistory);
+    } finally {
+      await pool.close();
+    }
+    expect(here.report.success).toBe(true);
+    expect(maxDiff(here.x, packParameters(truth, tl))).toBeLessThan(1e-10);
   });
 });
 
