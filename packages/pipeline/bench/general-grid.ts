@@ -5,11 +5,11 @@
  * (baselineFit of @nnid/student-fit, best of 3 starts) on the same network with nnid's budget of
  * that run (its queries / P). k = 1 through identify, k > 1 through identifyOutputs.
  *
- *   npx tsx packages/pipeline/bench/general-grid.ts [--seeds 3] [--sizes 10,6,3] [--directions orthonormal,random]
+ *   npx tsx packages/pipeline/bench/general-grid.ts [--seeds 3] [--first-seed 1] [--sizes 10,6,3] [--directions orthonormal,random]
  *     [--pairs tanh/tanh,...] [--outputs 1,3] [--threads 2] [--no-fit]
  */
 import { parseArgs } from 'node:util';
-import type { ActivationName, GeneralNetwork } from '@nnid/core';
+import { parseNetworkV2, type ActivationName, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { identify, identifyOutputs, scoreGeneral } from '@nnid/pipeline';
 import { baselineFit } from '@nnid/student-fit';
@@ -18,6 +18,7 @@ const PAIRS = 'tanh/tanh,sigmoid/sigmoid,softplus/softplus,gelu/gelu,gelu_tanh/g
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' },
+    'first-seed': { type: 'string', default: '1' },
     sizes: { type: 'string', default: '10,6,3' },
     directions: { type: 'string', default: 'orthonormal,random' },
     pairs: { type: 'string', default: PAIRS },
@@ -29,8 +30,8 @@ const { values } = parseArgs({
 const seeds = Number(values.seeds);
 const threads = Number(values.threads);
 const med = (a: number[]) => (a.length ? [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] : NaN);
-console.log('| directions | (d, m0, m1) | k | activations | nnid exact | median queries / P | median s | fit exact (same budget) | fit median s |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| directions | (d, m0, m1) | k | activations | nnid exact | without the second pass | median queries / P | median s | median CPU s | fit exact (same budget) | fit median s |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const directions of values.directions!.split(',') as ('orthonormal' | 'random')[]) {
   for (const size of values.sizes!.split(';')) {
     const [d, m0, m1] = size.split(',').map(Number);
@@ -39,20 +40,30 @@ for (const directions of values.directions!.split(',') as ('orthonormal' | 'rand
         const [layer1, layer2] = pair.split('/') as ActivationName[];
         const activation = { layer1, layer2 };
         let exact = 0;
+        let exactBefore = 0;
+        const cpus: number[] = [];
         let fitExact = 0;
         const qs: number[] = [];
         const secs: number[] = [];
         const fitSecs: number[] = [];
         const errors: string[] = [];
-        for (let seed = 1; seed <= seeds; seed++) {
+        for (let seed = Number(values['first-seed']); seed < Number(values['first-seed']) + seeds; seed++) {
           const truth = randomGeneralNetwork({ inputDim: d, width1: m0, width2: m1, outputs: k, activation, seed, directions });
           let network: GeneralNetwork;
           let multipleOfP: number;
           let seconds: number;
           const started = performance.now();
+          const cpu0 = process.cpuUsage();
+          // the network identify returns without the second pass (second-pass.ts): the best of the other attempts
+          let before: GeneralNetwork | null = null;
           if (k === 1) {
             const r = await identify(createOracle(generalBlackBox(truth)), { width1: m0, width2: m1, activation, seed: 1, threads, model: 'general' });
             network = r.networkGeneral!;
+            const others = r.report.attempts.filter((a) => !a.reason.startsWith('second pass') && a.networkGeneralAfterRefinement);
+            if (others.length < r.report.attempts.length && others.length > 0) {
+              const prior = others.reduce((b, a) => ((a.refinedResidual ?? Infinity) < (b.refinedResidual ?? Infinity) ? a : b));
+              before = parseNetworkV2(prior.networkGeneralAfterRefinement);
+            }
             multipleOfP = r.report.queries.multipleOfP;
             seconds = r.report.seconds.total;
           } else {
@@ -62,9 +73,13 @@ for (const directions of values.directions!.split(',') as ('orthonormal' | 'rand
             multipleOfP = r.report.multipleOfP;
             seconds = (performance.now() - started) / 1000;
           }
+          const cpu = process.cpuUsage(cpu0);
+          cpus.push((cpu.user + cpu.system) / 1e6);
           const err = scoreGeneral(truth, network).function.gaussian.relativeL2;
-          errors.push(err.toExponential(0));
+          const errBefore = before ? scoreGeneral(truth, before).function.gaussian.relativeL2 : err;
+          errors.push(err.toExponential(0) + (before ? ` (${errBefore.toExponential(0)} before the second pass)` : ''));
           if (err <= 1e-8) exact++;
+          if (errBefore <= 1e-8) exactBefore++;
           qs.push(multipleOfP);
           secs.push(seconds);
           if (!values['no-fit']) {
@@ -74,7 +89,7 @@ for (const directions of values.directions!.split(',') as ('orthonormal' | 'rand
           }
         }
         const fitCells = values['no-fit'] ? '- | -' : `${fitExact}/${seeds} | ${med(fitSecs).toFixed(1)}`;
-        console.log(`| ${directions} | (${d}, ${m0}, ${m1}) | ${k} | ${pair} | ${exact}/${seeds} | ${med(qs).toFixed(1)} | ${med(secs).toFixed(1)} | ${fitCells} |`);
+        console.log(`| ${directions} | (${d}, ${m0}, ${m1}) | ${k} | ${pair} | ${exact}/${seeds} | ${exactBefore}/${seeds} | ${med(qs).toFixed(1)} | ${med(secs).toFixed(1)} | ${med(cpus).toFixed(1)} | ${fitCells} |`);
         console.error(`  ${directions} ${size} k=${k} ${pair}: nnid errors ${errors.join(' ')}`);
       }
     }

@@ -26,6 +26,7 @@ import { hessians, noiseLevel, Pools, rangeOfA } from './sample-stages.ts';
 import { pruneInferredWidths } from './prune.ts';
 import { createRun, type Run } from './stages.ts';
 import { firstWidth } from './widths.ts';
+import { secondPassAttempt } from './second-pass.ts';
 
 /**
  * Emits the plan with its memory (a warning too when it exceeds its target and the widths are
@@ -114,6 +115,9 @@ export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Pr
     const steps = firstPlan(first, resolved.retryFactors, { width1: width1.width1, width2: sampled.width2, maxDim, ...(resolved.width2 !== undefined ? { width2Given: resolved.width2 } : {}) });
     const threshold = checkThreshold(resolved, noise.sigma, ctx);
     const attempts = await runAttempts(ctx, steps, threshold);
+    // model 'general', the check failed near the truth: W1's directions again from Hessians at beta-free points (second-pass.ts)
+    const second = await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step });
+    if (second) attempts.attempts.push(second);
     warnings.push(...attempts.warnings);
     if (attempts.attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);
     // with a width inferred: units with no contribution pruned and the rest refitted (prune.ts)

@@ -136,7 +136,12 @@ type Ranked = { network: GeneralNetwork; residual: number };
 export async function refineGeneralStages(
   start: Network,
   data: { inputs: Float64View; values: Float64Array },
-  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'> & { goodResidual?: number; pruneUnits?: boolean },
+  options: Pick<RefineStagesOptions, 'seed' | 'upperFitIterations' | 'upperFitCostTolerance' | 'maxIterations'> & {
+    goodResidual?: number;
+    pruneUnits?: boolean;
+    /** Random second layers run through the directions fit and the full fit each, after the ranked full fits failed (default 0; the second pass's re-refinement: second-pass.ts). */
+    extraFullFits?: number;
+  },
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<GeneralStagesResult> {
   const general = toGeneral(start);
@@ -193,6 +198,20 @@ export async function refineGeneralStages(
     counts.fullFits++;
     if (best === null || refined.report.relativeResidual < best.refine.relativeResidual) best = { network: refined.network, upperFit, refine: refined.report, starts: counts, prunedUnits: 0 };
     if (best.refine.relativeResidual <= goodResidual) break;
+  }
+  // from directions close to W1's, a random second layer reaches the truth in about 1 of 4 full fits
+  // where the ranked starts' short fits mislead (gelu/tanh (8, 4, 2) from the true directions: 5 of 20)
+  const extraStream = rng(options.seed).split(14);
+  for (let e = 0; e < (options.extraFullFits ?? 0) && best!.refine.relativeResidual > goodResidual; e++) {
+    const candidate = fitOutputLayer(toGeneral(randomSecondLayer(start, extraStream.split(e))), data);
+    const upper = await fitGeneralNetwork(candidate, data, { fix: 'first-layer-directions', maxIterations: Math.max(1, options.upperFitIterations), costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+    const refined = await fitGeneralNetwork(upper.network, data, { maxIterations: options.maxIterations });
+    counts.fullFits++;
+    counts.random++;
+    if (refined.report.relativeResidual < best!.refine.relativeResidual) {
+      const { residualHistory: _h, ...rest } = upper.report;
+      best = { network: refined.network, upperFit: rest, refine: refined.report, starts: counts, prunedUnits: 0 };
+    }
   }
   return options.pruneUnits && best!.refine.relativeResidual <= goodResidual ? pruneSecondLayer(best!, data, options.maxIterations, goodResidual) : best!;
 }
