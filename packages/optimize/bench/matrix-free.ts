@@ -6,6 +6,11 @@
  * N = 4 P points from N(0, I) (identify's refinement data), one thread.
  *
  *   npx tsx packages/optimize/bench/matrix-free.ts [--sizes 20,10,3:30,20,8] [--solvers normal-equations,blocks,jacobi] [--eps 0.02]
+ *     [--threads 1] [--iterations 200]
+ *
+ * --threads: fitNetwork's threads (the matrix-free products' row blocks run on them past
+ * OPERATOR_BLOCKED_FROM); --iterations: at most this many LM iterations (a per-iteration figure at
+ * sizes whose whole fit is too long). CG seconds: the fit's CPU and wall seconds per CG iteration.
  */
 import { spawnSync } from 'node:child_process';
 import { matrix, parameterCount, rng, type Network } from '@nnid/core';
@@ -21,6 +26,8 @@ const sizes = argOf('--sizes', '20,10,3:30,20,8:50,30,10:100,50,20').split(':').
 const solvers = argOf('--solvers', 'normal-equations,blocks,jacobi').split(',');
 const eps = Number(argOf('--eps', '0.02'));
 const one = process.argv.includes('--one');
+const threads = Number(argOf('--threads', '1'));
+const iterations = Number(argOf('--iterations', '200'));
 
 function perturb(net: Network, e: number, seed: number): Network {
   const layout = layoutOf(net);
@@ -43,6 +50,8 @@ if (one) {
   const t0 = performance.now();
   const { network, report } = await fitNetwork(start, data, {
     rowBlocks: 1,
+    threads,
+    maxIterations: iterations,
     ...(solver === 'normal-equations' ? {} : { solver: 'matrix-free', matrixFree: { preconditioner: solver === 'blocks' ? 'blocks' : 'jacobi' } }),
   } as Parameters<typeof fitNetwork>[2]);
   const seconds = (performance.now() - t0) / 1000;
@@ -53,14 +62,16 @@ if (one) {
   const st = report.strategyStats;
   const cg = st ? `${st.cgIterations}, ${st.maxCgIterations}` : '-';
   const rss = process.resourceUsage().maxRSS / 1024;
-  console.log(`| (${d}, ${m0}, ${m1}) | ${P} | ${solver} | ${seconds.toFixed(2)} | ${((cpu.user + cpu.system) / 1e6).toFixed(2)} | ${report.iterations} | ${report.njev} | ${cg} | ${rss.toFixed(0)} | ${report.stopReason} | ${report.relativeResidual.toExponential(1)} | ${err.toExponential(1)} |`);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const perCg = st && st.cgIterations > 0 ? `${(cpuSeconds / st.cgIterations).toFixed(3)}, ${(seconds / st.cgIterations).toFixed(3)}` : '-';
+  console.log(`| (${d}, ${m0}, ${m1}) | ${P} | ${solver} | ${threads} | ${seconds.toFixed(2)} | ${cpuSeconds.toFixed(2)} | ${report.iterations} | ${report.njev} | ${cg} | ${perCg} | ${rss.toFixed(0)} | ${report.stopReason} | ${report.relativeResidual.toExponential(1)} | ${err.toExponential(1)} |`);
 } else {
   console.log(`linear algebra tier: ${tier()}; start perturbed by ${eps} N(0, 1); N = 4 P`);
-  console.log('| (d, m0, m1) | P | solver | seconds | CPU seconds | LM iterations | linearizations | CG iterations (total, max per solve) | peak RSS MB | stop | relative residual | max parameter error |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| (d, m0, m1) | P | solver | threads | seconds | CPU seconds | LM iterations | linearizations | CG iterations (total, max per solve) | CPU s, wall s per CG iteration | peak RSS MB | stop | relative residual | max parameter error |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     for (const solver of solvers) {
-      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--one', '--sizes', size.join(','), '--solvers', solver, '--eps', String(eps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--one', '--sizes', size.join(','), '--solvers', solver, '--eps', String(eps), '--threads', String(threads), '--iterations', String(iterations)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(r.stdout);
     }
   }

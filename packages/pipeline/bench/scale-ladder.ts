@@ -8,6 +8,10 @@
  *   npx tsx packages/pipeline/bench/scale-ladder.ts [--sizes 100,50,20;200,100,30] [--threads 2]
  *     [--no-refine] [--solver auto|normal-equations|matrix-free] [--seed 1] [--json out.jsonl]
  *     [--refine-alone matrix-free|normal-equations [--refine-points 4] [--refine-iterations 200]]
+ *     [--plan-only [--max-memory 12G]]
+ *
+ * --plan-only: identify's plan lines (queries and memory per stage) and nothing run: with
+ * --max-memory (bytes, or 12G / 512M) also identify's refusal when the plan does not fit it.
  *
  * --refine-alone: identify without refinement, then refine's refineNetwork with that solver on
  * `--refine-points` P fresh queries, started from the pipeline's network (stage by stage, where
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     'refine-alone': { type: 'string' },
     'refine-points': { type: 'string', default: '4' },
     'refine-iterations': { type: 'string', default: '200' },
+    'plan-only': { type: 'boolean', default: false },
+    'max-memory': { type: 'string' },
   },
 });
 
@@ -41,8 +47,47 @@ const peakGiB = () => (process.resourceUsage().maxRSS * 1024) / GiB;
 const threads = Number(values.threads);
 const seed = Number(values.seed);
 
+/** 12G, 512M, 2GiB or bytes. */
+function bytesOf(text: string): number {
+  const m = /^([0-9.]+)\s*([KMGT]?)(i?B)?$/i.exec(text.trim());
+  if (!m) throw new Error(`--max-memory: a size like 12G, not ${text}`);
+  return Math.round(Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase()));
+}
+
+/** identify up to its plan (thrown past it), at maxMemory; the plan's lines or its refusal. */
+async function planOnly(d: number, m0: number, m1: number, maxMemory: number | undefined): Promise<string> {
+  const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', seed });
+  const oracle = createOracle(networkBlackBox(truth));
+  const stop = new Error('plan only');
+  let lines = '';
+  try {
+    await identify(oracle, {
+      width1: m0,
+      width2: m1,
+      activation: { layer1: 'tanh', layer2: 'tanh' },
+      seed,
+      threads,
+      ...(maxMemory !== undefined ? { maxMemory } : {}),
+      onProgress: (e: IdentifyProgress) => {
+        if (e.event === 'plan') {
+          lines = e.message ?? '';
+          throw stop;
+        }
+      },
+    } as Parameters<typeof identify>[1]);
+  } catch (e) {
+    if (e !== stop && !(e instanceof Error && e.message === 'plan only')) return `refused: ${(e as Error).message}`;
+  }
+  return lines + `\n(queries asked before the plan: ${oracle.counts().total})`;
+}
+
 for (const size of values.sizes!.split(';')) {
   const [d, m0, m1] = size.split(',').map(Number);
+  if (values['plan-only']) {
+    console.log(`(${d}, ${m0}, ${m1}), threads ${threads}, the machine's memory:\n${await planOnly(d, m0, m1, undefined)}`);
+    if (values['max-memory']) console.log(`maxMemory ${values['max-memory']}:\n${await planOnly(d, m0, m1, bytesOf(values['max-memory']))}`);
+    continue;
+  }
   const P = parameterCount({ inputDim: d, width1: m0, width2: m1 });
   const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', seed });
   const oracle = createOracle(networkBlackBox(truth));
