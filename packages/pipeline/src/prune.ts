@@ -8,7 +8,7 @@
  */
 import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { fitGeneralNetwork } from '@nnid/refine';
-import { spectrumGaps, widthResiduals, withoutUnit, type WidthEvidence, type WidthResidual } from './widths.ts';
+import { residualsByWidth2, spectrumGaps, widthResiduals, widthsEstablished, withoutUnit, type WidthEvidence, type WidthResidual } from './widths.ts';
 
 export interface UnitContribution {
   layer: 1 | 2;
@@ -254,14 +254,18 @@ async function withWidthEvidence<R extends { networkGeneral: GeneralNetwork | nu
   }
   // the general fit may have removed second-layer units itself (refine-stages' pruneSecondLayer): the widths are the network's
   const removed = result.report.attempts[result.report.chosenAttempt]?.prunedUnits ?? 0;
-  const evidence: WidthEvidence = { ...spectrumGaps(result.report.widths, options, result.report.spectrum), prunedByRefinement: removed, residuals };
-  const widths = { ...result.report.widths, evidence };
+  const gaps = spectrumGaps(result.report.widths, options, result.report.spectrum);
+  const byWidth2 = residualsByWidth2(result.report.attempts);
+  const widths = { ...result.report.widths };
   if (net && (net.width1 !== widths.width1 || net.width2 !== widths.width2)) {
     widths.width2Source = `${widths.width2Source} (m1 = ${widths.width2}); ${removed} second-layer unit(s) removed by the general fit, each removal refitted and passing`;
     widths.width1 = net.width1;
     widths.width2 = net.width2;
   }
-  return { ...result, report: { ...result.report, widths } };
+  const established = widthsEstablished(options, widths.width1Source, gaps, result.report.check, residuals, byWidth2, widths.width2);
+  const evidence: WidthEvidence = { ...gaps, prunedByRefinement: removed, residuals, byWidth2, established };
+  const warnings = established.width2 || result.report.check.passed ? result.report.warnings : [...result.report.warnings, `widths: ${established.why}`];
+  return { ...result, report: { ...result.report, widths: { ...widths, evidence }, warnings } };
 }
 
 /**
@@ -383,7 +387,7 @@ async function pruneOnly<R extends { networkGeneral: GeneralNetwork | null; refi
 interface PrunableReport {
   widths: { width1: number; width1Source: string; width2: number; width2Source: string; evidence?: WidthEvidence };
   spectrum: { gradients: number[] | null; hessians: number[] };
-  attempts: { prunedUnits: number | null }[];
+  attempts: { prunedUnits: number | null; width2?: number | null; refinedResidual?: number | null }[];
   chosenAttempt: number;
   check: { relativeResidual: number | null; threshold: number; passed: boolean | null };
   warnings: string[];

@@ -100,6 +100,65 @@ export interface WidthEvidence {
   prunedByRefinement: number;
   /** With a passed check: the residual of the network with the widths chosen and with one unit fewer in each layer (and, when units were pruned, before pruning). */
   residuals: WidthResidual[];
+  /** The residual per m1 the attempts tried (the best over their subspace dimensions), m1 ascending: the residual per added unit. */
+  byWidth2: { width2: number; attempts: number; bestResidual: number | null }[];
+  /**
+   * Whether each width is established by the evidence, and why: m0 by range(A)'s gap (or given);
+   * m1 only by a network that passes the check while one unit fewer does not (or given). With no
+   * attempt passing, m1 is that of the best failed attempt: not a width the evidence tells.
+   */
+  established: { width1: boolean; width2: boolean; why: string };
+}
+
+/** Below this ratio the Hessian spectrum's largest gap over (m0, 2 m0] tells no dimension (exact two-layer spans show 1e3 and more). */
+export const HESSIAN_GAP_EVIDENCE = 10;
+
+/** The best refined residual per m1 over the attempts (m1 ascending). */
+export function residualsByWidth2(attempts: readonly { width2?: number | null; refinedResidual?: number | null }[]): WidthEvidence['byWidth2'] {
+  const by = new Map<number, { attempts: number; bestResidual: number | null }>();
+  for (const a of attempts) {
+    if (typeof a.width2 !== 'number') continue;
+    const row = by.get(a.width2) ?? { attempts: 0, bestResidual: null };
+    row.attempts++;
+    const r = a.refinedResidual;
+    if (typeof r === 'number' && Number.isFinite(r) && (row.bestResidual === null || r < row.bestResidual)) row.bestResidual = r;
+    by.set(a.width2, row);
+  }
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([width2, row]) => ({ width2, ...row }));
+}
+
+/**
+ * The verdict on the widths (WidthEvidence.established): m0 by range(A)'s gap or given; m1 given,
+ * or a passing network whose one-unit-fewer refit fails (or m1 = 1). A failed check establishes
+ * no m1: the Hessian spectrum's gap says whether the Hessians even lie in a span of dimension
+ * m0 + m1 (on trained networks whose first layer saturates over the sampling ball they do not).
+ */
+export function widthsEstablished(
+  given: { width1?: number; width2?: number },
+  width1Source: string,
+  gaps: { width2Gap: SpectrumGap | null },
+  check: { passed: boolean | null },
+  residuals: readonly WidthResidual[],
+  byWidth2: WidthEvidence['byWidth2'],
+  width2: number,
+): WidthEvidence['established'] {
+  const width1 = given.width1 !== undefined || width1Source.startsWith('range(A)');
+  const parts: string[] = [width1 ? (given.width1 !== undefined ? 'm0 given' : 'm0 by range(A)\'s gap') : 'm0 not established (no reduction to range(A): an upper bound)'];
+  let ok2 = given.width2 !== undefined;
+  if (ok2) parts.push('m1 given');
+  else if (check.passed) {
+    const fewer = residuals.find((r) => r.network === 'chosen - 1 unit of layer 2');
+    ok2 = width2 === 1 || (fewer !== undefined && !fewer.passed);
+    parts.push(ok2 ? `m1 = ${width2} by the check: it passes, one unit fewer refitted does not` : `m1 = ${width2} passes the check, one unit fewer was not refitted`);
+  } else {
+    const tried = byWidth2.map((r) => `${r.width2}: ${r.bestResidual === null ? 'n/a' : r.bestResidual.toExponential(1)}`).join(', ');
+    parts.push(`m1 not established: no network passed the check, m1 = ${width2} is the best failed attempt's (best residual per m1 tried: ${tried || 'none'})`);
+  }
+  const gap = gaps.width2Gap;
+  if (given.width2 === undefined && gap && gap.ratio < HESSIAN_GAP_EVIDENCE) {
+    parts.push(`the Hessian spectrum has no gap over (m0, 2 m0] (largest ratio ${gap.ratio.toPrecision(3)} < ${HESSIAN_GAP_EVIDENCE}): the Hessians do not lie in a span of dimension m0 + m1, as when the first layer's gains vary over the sampling ball`);
+  }
+  return { width1, width2: ok2, why: parts.join('; ') };
 }
 
 /** The gap of `spectrum` at dimension D (s_D / s_{D+1}); null when D is out of range. */

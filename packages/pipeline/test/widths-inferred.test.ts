@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOracle, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { identify, scoreGeneral } from '@nnid/pipeline';
+import { HESSIAN_GAP_EVIDENCE, residualsByWidth2, widthsEstablished } from '../src/widths.ts';
 
 describe("identify, model 'general', widths inferred", () => {
   it('tanh (10, 6, 3), rows of norms 0.5-2.5: m0 = 6, m1 = 3, exact, every unit contributing', async () => {
@@ -46,8 +47,45 @@ describe("identify, model 'general', widths inferred", () => {
     const fewer1 = evidence.residuals.find((r) => r.network === 'chosen - 1 unit of layer 1')!;
     expect([fewer1.width1, fewer1.width2, fewer1.passed]).toEqual([5, 3, false]);
     expect(fewer1.relativeResidual).toBeGreaterThan(1e3 * report.check.threshold);
+    // both widths established: m0 by the gap, m1 by the check and one unit fewer failing
+    expect([evidence.established.width1, evidence.established.width2]).toEqual([true, true]);
+    expect(evidence.byWidth2.map((r) => r.width2)).toEqual([...evidence.byWidth2.map((r) => r.width2)].sort((a, b) => a - b));
+    expect(evidence.byWidth2.reduce((s, r) => s + r.attempts, 0)).toBe(report.attempts.length);
     // the report stays JSON
     expect(JSON.parse(JSON.stringify(report.widths.evidence))).toEqual(evidence);
+  });
+});
+
+describe('widthsEstablished', () => {
+  const gapOf = (ratio: number) => ({ width2Gap: { dimension: 9, above: ratio, below: 1, ratio } });
+  it('a failed check establishes no m1: the best residual per m1 tried, and a spectrum without gap, said', () => {
+    const byWidth2 = residualsByWidth2([
+      { width2: 3, refinedResidual: 0.3 },
+      { width2: 2, refinedResidual: 0.35 },
+      { width2: 2, refinedResidual: 0.142 },
+      { width2: 4, refinedResidual: null },
+    ]);
+    expect(byWidth2).toEqual([
+      { width2: 2, attempts: 2, bestResidual: 0.142 },
+      { width2: 3, attempts: 1, bestResidual: 0.3 },
+      { width2: 4, attempts: 1, bestResidual: null },
+    ]);
+    const verdict = widthsEstablished({}, 'range(A): largest-relative-gap', gapOf(1.4775), { passed: false }, [], byWidth2, 2);
+    expect(verdict).toEqual({
+      width1: true,
+      width2: false,
+      why:
+        "m0 by range(A)'s gap; m1 not established: no network passed the check, m1 = 2 is the best failed attempt's (best residual per m1 tried: 2: 1.4e-1, 3: 3.0e-1, 4: n/a); " +
+        `the Hessian spectrum has no gap over (m0, 2 m0] (largest ratio 1.48 < ${HESSIAN_GAP_EVIDENCE}): the Hessians do not lie in a span of dimension m0 + m1, as when the first layer's gains vary over the sampling ball`,
+    });
+  });
+  it('m1 established by a passing network whose one unit fewer fails; given widths are established', () => {
+    const rows = [
+      { width1: 6, width2: 3, relativeResidual: 1e-12, passed: true, network: 'chosen' as const },
+      { width1: 6, width2: 2, relativeResidual: 1e-2, passed: false, network: 'chosen - 1 unit of layer 2' as const },
+    ];
+    expect(widthsEstablished({}, 'range(A): largest-relative-gap', gapOf(1e4), { passed: true }, rows, [], 3)).toEqual({ width1: true, width2: true, why: "m0 by range(A)'s gap; m1 = 3 by the check: it passes, one unit fewer refitted does not" });
+    expect(widthsEstablished({ width1: 6, width2: 3 }, 'given', { width2Gap: null }, { passed: false }, [], [], 3)).toEqual({ width1: true, width2: true, why: 'm0 given; m1 given' });
   });
 });
 
