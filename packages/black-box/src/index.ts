@@ -7,7 +7,7 @@ export { onnxBlackBox, DEFAULT_ONNX_BATCH_SIZE } from './onnx.ts';
 export type { OnnxBlackBox, OnnxBlackBoxOptions } from './onnx.ts';
 export { exportOnnx, onnxModelBytes, onnxGeneralModelBytes, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts';
 export type { OnnxExportOptions } from './onnx-export.ts';
-export { importOnnx, importOnnxBytes } from './onnx-import.ts';
+export { importOnnx, importOnnxBytes, OnnxImportError } from './onnx-import.ts';
 export type { ImportedOnnx } from './onnx-import.ts';
 export { parseSafetensors, readSafetensors, safetensorsBytes, writeSafetensors, SAFETENSORS_ACTIVATION_KEY } from './safetensors.ts';
 export type { SafetensorsReadOptions } from './safetensors.ts';

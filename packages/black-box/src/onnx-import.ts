@@ -33,6 +33,22 @@ const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 
+/**
+ * The import's refusal (E_NETWORK_FORMAT, one line). `unidentifiable` is true when the graph was
+ * read and computes what nnid cannot identify (a ReLU-like activation, other than two hidden
+ * layers, a nonlinear output such as Softmax, a convolution, an input of rank > 2): asking such a
+ * model queries is pointless. False when the graph only uses an operator the import does not
+ * read (the model may still be a black box nnid can identify).
+ */
+export class OnnxImportError extends NnidError {
+  constructor(
+    message: string,
+    readonly unidentifiable: boolean,
+  ) {
+    super(ErrorCodes.networkFormat, message);
+  }
+}
+
 /** What an ONNX file held: the network and the element type the model computes in. */
 export interface ImportedOnnx {
   readonly network: GeneralNetwork;
@@ -51,6 +67,41 @@ interface Linear {
   out: number;
   in: number;
   node: string;
+}
+
+/** y = scale * x + shift, unit by unit. */
+interface Affine {
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/** `a` then `b`. */
+function compose(a: Affine, b: Affine): Affine {
+  return { scale: a.scale.map((s, i) => b.scale[i] * s), shift: a.shift.map((t, i) => b.scale[i] * t + b.shift[i]) };
+}
+
+/** The layer's outputs mapped by `f`: row i of W times scale_i, b_i -> scale_i b_i + shift_i. */
+function foldAfter(layer: Linear, f: Affine): void {
+  const bias = layer.bias ?? new Float64Array(layer.out);
+  for (let i = 0; i < layer.out; i++) {
+    for (let j = 0; j < layer.in; j++) layer.weight[i * layer.in + j] *= f.scale[i];
+    bias[i] = f.scale[i] * bias[i] + f.shift[i];
+  }
+  layer.bias = bias;
+}
+
+/** The layer's inputs mapped by `f` first: W diag(scale) and b + W shift. */
+function foldBefore(layer: Linear, f: Affine): void {
+  const bias = layer.bias ?? new Float64Array(layer.out);
+  for (let i = 0; i < layer.out; i++) {
+    let s = 0;
+    for (let j = 0; j < layer.in; j++) {
+      s += layer.weight[i * layer.in + j] * f.shift[j];
+      layer.weight[i * layer.in + j] *= f.scale[j];
+    }
+    bias[i] += s;
+  }
+  layer.bias = bias;
 }
 
 const CONVOLUTIONS = new Set(['Conv', 'ConvTranspose', 'ConvInteger', 'QLinearConv', 'DeformConv']);
@@ -98,11 +149,14 @@ const BINARY: Readonly<Record<string, (a: number, b: number) => number>> = {
 
 class Importer {
   private readonly consts = new Map<string, Tensor>();
+  /** How many nodes (and graph outputs) read each tensor. */
+  private readonly readers = new Map<string, number>();
 
   constructor(private readonly source: string) {}
 
-  fail(problem: string): never {
-    throw new NnidError(ErrorCodes.networkFormat, `cannot import ${this.source}: ${problem}`);
+  /** `unidentifiable`: the graph is read, and what it computes is outside what nnid identifies (not only outside what it reads). */
+  fail(problem: string, unidentifiable = false): never {
+    throw new OnnxImportError(`cannot import ${this.source}: ${problem}`, unidentifiable);
   }
 
   tensor(t: TensorProto, what: string): Tensor {
@@ -135,7 +189,7 @@ class Importer {
     const nodes = graph.node ?? [];
     const conv = nodes.find((n) => CONVOLUTIONS.has(n.opType ?? ''));
     if (conv) {
-      this.fail(`a convolution (${conv.opType} node '${conv.name || conv.output?.[0]}'): nnid reads multilayer perceptrons (Gemm, or MatMul + Add, and elementwise activations)`);
+      this.fail(`a convolution (${conv.opType} node '${conv.name || conv.output?.[0]}'): nnid reads multilayer perceptrons (Gemm, or MatMul + Add, and elementwise activations)`, true);
     }
     const inputs = (graph.input ?? []).filter((i) => !this.consts.has(i.name ?? ''));
     if (inputs.length !== 1) this.fail(`the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}), expected one`);
@@ -146,17 +200,28 @@ class Importer {
       this.fail(`input '${input.name}' is ${tensorType ? `a ${onnx.TensorProto.DataType[elem ?? 0]} tensor` : 'not a tensor'}, expected float32 or float64`);
     }
     const shape = (tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0) || '?'));
-    if (shape.length !== 2) {
-      this.fail(`input '${input.name}' has rank ${shape.length} ([${shape.join(', ')}]): nnid reads models whose input is a batch of vectors, [n, d]`);
+    // [n, 1, d] is taken when the graph squeezes it to [n, d] before the first layer (a Squeeze, Flatten or Reshape)
+    let squeezeFirst = shape.length === 3 && shape[1] === 1;
+    if (shape.length !== 2 && !squeezeFirst) {
+      this.fail(`input '${input.name}' has rank ${shape.length} ([${shape.join(', ')}]): nnid reads models whose input is a batch of vectors, [n, d]`, true);
     }
     const outputs = graph.output ?? [];
     if (outputs.length !== 1) this.fail(`the model has ${outputs.length} outputs (${outputs.map((o) => o.name).join(', ')}), expected one`);
     const outputName = outputs[0].name ?? '';
+    const inputDim = Number(shape[shape.length - 1]);
+
+    // how many nodes (and graph outputs) read each tensor: an affine op is folded into its neighbour only when it is the tensor's one reader
+    this.readers.clear();
+    for (const n of nodes) for (const i of n.input ?? []) this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
+    this.readers.set(outputName, (this.readers.get(outputName) ?? 0) + 1);
 
     const layers: Linear[] = [];
     const acts: { name: ActivationName; node: string }[] = [];
     let cur = input.name ?? '';
     let pending: NodeProto[] = [];
+    // an input scaling before the first layer ((x - mean) / std): folded into W1 and b1 when the first layer comes
+    let inputAffine: Affine | null = null;
+    let postAffine: Affine | null = null;
     const nodeName = (n: NodeProto) => n.name || n.output?.[0] || n.opType || '?';
     for (const node of nodes) {
       const op = node.opType ?? '';
@@ -165,40 +230,70 @@ class Importer {
       if (op === 'Constant') {
         const value = node.attribute?.find((a) => a.name === 'value')?.t;
         const f = node.attribute?.find((a) => a.name === 'value_float');
+        const fs = node.attribute?.find((a) => a.name === 'value_floats');
+        const is = node.attribute?.find((a) => a.name === 'value_ints');
         if (value) this.consts.set(out, this.tensor(value, `constant '${out}'`));
         else if (f) this.consts.set(out, { dims: [], values: Float64Array.of(f.f ?? 0) });
+        else if (fs) this.consts.set(out, { dims: [fs.floats?.length ?? 0], values: Float64Array.from(fs.floats ?? []) });
+        else if (is) this.consts.set(out, { dims: [is.ints?.length ?? 0], values: Float64Array.from((is.ints ?? []).map(Number)) });
         else this.fail(`Constant node '${nodeName(node)}' holds no tensor nnid reads`);
         continue;
       }
+      if (squeezeFirst) {
+        // the [n, 1, d] input: its first node must make it [n, d]
+        if (ins[0] === cur && this.squeezesAxis1(node, inputDim)) {
+          squeezeFirst = false;
+          cur = out;
+          continue;
+        }
+        this.fail(`input '${input.name}' has rank 3 ([${shape.join(', ')}]) and ${op} node '${nodeName(node)}' does not squeeze it to [n, d] first: nnid reads models whose input is a batch of vectors, [n, d]`, true);
+      }
       if (op === 'Gemm' || op === 'MatMul' || op === 'ReduceSum') {
         const data = op === 'MatMul' && this.consts.has(ins[0]) ? ins[1] : ins[0];
+        let pre: Affine | null = null;
         if (pending.length > 0) {
-          acts.push({ name: this.classify(layers.length, cur, data, pending), node: nodeName(pending[0]) });
+          const found = this.classify(layers.length, cur, data, pending, layers[layers.length - 1].out);
+          acts.push({ name: found.name, node: nodeName(pending[0]) });
+          pre = found.pre;
+          postAffine = found.post;
           pending = [];
         } else if (data !== cur) {
           this.fail(`${op} node '${nodeName(node)}' reads '${data}', which is not the output of the layer before`);
         } else if (layers.length > 0) {
           this.fail(`${op} node '${nodeName(node)}' follows layer ${layers.length} with no activation between: nnid takes linear, activation, linear, activation, linear`);
         }
-        layers.push(this.linear(node, layers.length > 0 ? layers[layers.length - 1].out : Number(shape[1])));
+        if (pre) foldAfter(layers[layers.length - 1], pre);
+        const layer = this.linear(node, layers.length > 0 ? layers[layers.length - 1].out : inputDim);
+        const before = layers.length === 0 ? inputAffine : postAffine;
+        if (before) foldBefore(layer, before);
+        postAffine = null;
+        layers.push(layer);
         cur = out;
         continue;
       }
-      if ((op === 'Identity' || op === 'Dropout' || op === 'Cast') && pending.length === 0 && ins[0] === cur) {
-        // a pass-through on the chain itself (tf2onnx starts and ends graphs with Identity nodes)
+      if (op === 'Softmax' || op === 'LogSoftmax') {
+        this.fail(
+          `the last layer is followed by ${op} (node '${nodeName(node)}'), a nonlinear function of all k logits together: each output's Hessian then holds products of the logits' gradients, outside the span of a_i a_i^T and v_l v_l^T that nnid identifies from; export the model without it (the logits)`,
+          true,
+        );
+      }
+      if (pending.length === 0 && ins[0] === cur && (op === 'Identity' || op === 'Dropout' || op === 'Cast' || ((op === 'Flatten' || op === 'Squeeze' || op === 'Reshape') && this.keepsRows(node)))) {
+        // a pass-through on the chain itself (tf2onnx starts and ends graphs with Identity nodes; nn.Flatten on [n, d])
         cur = out;
         continue;
       }
-      if (op === 'Add' && pending.length === 0 && layers.length > 0 && layers[layers.length - 1].bias === null && ins.includes(cur)) {
-        const other = this.constant(ins[0] === cur ? ins[1] : ins[0]);
-        const last = layers[layers.length - 1];
-        if (other && other.values.length === last.out) {
-          last.bias = Float64Array.from(other.values);
+      if (pending.length === 0 && (this.readers.get(cur) ?? 0) === 1) {
+        // a per-unit affine op on the chain (a bias Add after MatMul, an input scaling, BatchNormalization in eval): folded exactly
+        const width = layers.length > 0 ? layers[layers.length - 1].out : inputDim;
+        const affine = this.affineOf(node, cur, width);
+        if (affine) {
+          if (layers.length === 0) inputAffine = inputAffine ? compose(inputAffine, affine) : affine;
+          else foldAfter(layers[layers.length - 1], affine);
           cur = out;
           continue;
         }
       }
-      if (op in UNARY || op in BINARY || op in REFUSED_OPS || op === 'Flatten') {
+      if (op in UNARY || op in BINARY || op in REFUSED_OPS || op === 'Flatten' || op === 'BatchNormalization') {
         pending.push(node);
         continue;
       }
@@ -206,11 +301,15 @@ class Importer {
     }
     if (pending.length > 0) {
       const ops = [...new Set(pending.map((n) => n.opType))].join(', ');
-      this.fail(`the last layer is followed by ${ops} (node '${nodeName(pending[0])}'): nnid's last layer is linear; export the model without its final activation (the logits)`);
+      this.fail(`the last layer is followed by ${ops} (node '${nodeName(pending[0])}'): nnid's last layer is linear; export the model without its final activation (the logits)`, true);
     }
     if (cur !== outputName) this.fail(`the output '${outputName}' is not the last linear layer's output '${cur}'`);
     if (layers.length !== 3) {
-      this.fail(`the model has ${layers.length} linear layer${layers.length === 1 ? '' : 's'} (${Math.max(0, layers.length - 1)} hidden): nnid takes two hidden layers and a linear output layer`);
+      const why =
+        layers.length === 2
+          ? ' (one hidden layer: its Hessians hold the first-layer directions only, and nnid\'s shift fit and refinement are built for two; not supported yet)'
+          : '';
+      this.fail(`the model has ${layers.length} linear layer${layers.length === 1 ? '' : 's'} (${Math.max(0, layers.length - 1)} hidden): nnid takes two hidden layers and a linear output layer${why}`, true);
     }
     const [l1, l2, l3] = layers;
     const net: GeneralNetwork = {
@@ -227,6 +326,75 @@ class Importer {
       c: l3.bias ?? new Float64Array(l3.out),
     };
     return { network: net, dtype: elem === onnx.TensorProto.DataType.DOUBLE ? 'float64' : 'float32' };
+  }
+
+  /** A Squeeze of axis 1, a Flatten on axis 1, or a Reshape to [-1 or 0, d]: [n, 1, d] -> [n, d]. */
+  private squeezesAxis1(node: NodeProto, d: number): boolean {
+    const op = node.opType ?? '';
+    const ins = node.input ?? [];
+    const attr = (key: string) => node.attribute?.find((a) => a.name === key);
+    if (op === 'Squeeze') {
+      const axes = this.constant(ins[1])?.values ?? Float64Array.from((attr('axes')?.ints ?? []).map(Number));
+      return axes.length === 1 && (axes[0] === 1 || axes[0] === -2);
+    }
+    if (op === 'Flatten') return Number(attr('axis')?.i ?? 1) === 1;
+    if (op === 'Reshape') {
+      const to = this.constant(ins[1])?.values;
+      return to !== undefined && to.length === 2 && (to[0] === -1 || to[0] === 0) && to[1] === d;
+    }
+    return false;
+  }
+
+  /** A Flatten on axis 1, a Squeeze of nothing, or a Reshape to [-1 or 0, -1 or width] of an [n, width] tensor: changes nothing. */
+  private keepsRows(node: NodeProto): boolean {
+    const op = node.opType ?? '';
+    const ins = node.input ?? [];
+    const attr = (key: string) => node.attribute?.find((a) => a.name === key);
+    if (op === 'Flatten') return Number(attr('axis')?.i ?? 1) === 1;
+    if (op === 'Squeeze') return false;
+    const to = this.constant(ins[1])?.values;
+    return to !== undefined && to.length === 2 && (to[0] === -1 || to[0] === 0) && (to[1] === -1 || to[1] > 0);
+  }
+
+  /**
+   * The per-unit affine map y = scale * x + shift that `node` applies to tensor `chain` of `width`
+   * units (Add, Sub, Mul, Div by a constant of 1 or `width` numbers, Neg, BatchNormalization with
+   * constant statistics as in eval mode), or null when it is not one.
+   */
+  private affineOf(node: NodeProto, chain: string, width: number): Affine | null {
+    const op = node.opType ?? '';
+    const ins = node.input ?? [];
+    const ones = () => new Float64Array(width).fill(1);
+    const broadcast = (name: string | undefined): Float64Array | null => {
+      const c = this.constant(name);
+      if (!c || (c.values.length !== 1 && c.values.length !== width) || c.dims.length > 2) return null;
+      if (c.dims.length === 2 && c.dims[1] !== c.values.length) return null; // a column vector would broadcast over the batch
+      return c.values.length === 1 ? new Float64Array(width).fill(c.values[0]) : Float64Array.from(c.values);
+    };
+    if (op === 'Neg' && ins[0] === chain) return { scale: new Float64Array(width).fill(-1), shift: new Float64Array(width) };
+    if (op === 'BatchNormalization' && ins[0] === chain) {
+      const [gamma, beta, mean, variance] = ins.slice(1, 5).map((n) => broadcast(n));
+      if (!gamma || !beta || !mean || !variance || (node.output?.length ?? 1) > 1 && (node.output ?? []).slice(1).some((o) => o)) return null;
+      const eps = node.attribute?.find((a) => a.name === 'epsilon')?.f ?? 1e-5;
+      const scale = new Float64Array(width);
+      const shift = new Float64Array(width);
+      for (let i = 0; i < width; i++) {
+        scale[i] = gamma[i] / Math.sqrt(variance[i] + eps);
+        shift[i] = beta[i] - mean[i] * scale[i];
+      }
+      return { scale, shift };
+    }
+    if (!(op in BINARY) || op === 'Pow' || ins.length !== 2) return null;
+    const first = ins[0] === chain;
+    if (!first && ins[1] !== chain) return null;
+    const c = broadcast(first ? ins[1] : ins[0]);
+    if (!c) return null;
+    const zero = new Float64Array(width);
+    if (op === 'Add') return { scale: ones(), shift: c };
+    if (op === 'Mul') return { scale: c, shift: zero };
+    if (op === 'Sub') return first ? { scale: ones(), shift: c.map((v) => -v) } : { scale: new Float64Array(width).fill(-1), shift: c };
+    if (op === 'Div' && first) return { scale: c.map((v) => 1 / v), shift: zero };
+    return null;
   }
 
   /** One linear layer from a Gemm, a MatMul by a constant, or a ReduceSum over axis 1. */
@@ -275,26 +443,89 @@ class Importer {
 
   /**
    * The activation the elementwise `nodes` compute from tensor `from` to tensor `to`, by
-   * evaluating them on probe points; refused operators named.
+   * evaluating them on probe points; refused operators named. When the nodes as they stand
+   * compute none, per-unit affine ops at either end (softplus with beta: Mul, Softplus, Div;
+   * BatchNormalization after the activation) are peeled off, fewest first, and returned to be
+   * folded into the layers around (`pre` into the layer before, `post` into the layer after).
    */
-  private classify(layer: number, from: string, to: string, nodes: NodeProto[]): ActivationName {
+  private classify(layer: number, from: string, to: string, nodes: NodeProto[], width: number): { name: ActivationName; pre: Affine | null; post: Affine | null } {
     const where = `the activation after layer ${layer}`;
     const nodeName = (n: NodeProto) => n.name || n.output?.[0] || n.opType || '?';
     const refuse = (n: NodeProto): never => {
       const [key, shown] = REFUSED_OPS[n.opType ?? ''];
-      return this.fail(`${where} is ${shown} (node '${nodeName(n)}'), which ${REFUSED_ACTIVATIONS[key]}; ${SMOOTH}`);
+      return this.fail(`${where} is ${shown} (node '${nodeName(n)}'), which ${REFUSED_ACTIVATIONS[key]}; ${SMOOTH}`, true);
     };
     const hard = nodes.find((n) => n.opType !== 'Relu' && (n.opType ?? '') in REFUSED_OPS);
     if (hard) refuse(hard);
+    for (const n of nodes) {
+      if (n.opType === 'Flatten' && Number(n.attribute?.find((x) => x.name === 'axis')?.i ?? 1) !== 1) this.fail(`Flatten node '${nodeName(n)}' is not on axis 1`);
+    }
+    const whole = this.probe(nodes, from, to, where);
+    if (whole.name && whole.error <= 1e-6) return { name: whole.name, pre: null, post: null };
+    // affine ops at the two ends, outermost first
+    const pre: NodeProto[] = [];
+    const post: NodeProto[] = [];
+    const rest = new Set(nodes);
+    const affine = new Map<NodeProto, Affine>();
+    const chainOf = new Map<NodeProto, string>();
+    for (let f = from; ; ) {
+      const readers = [...rest].filter((n) => (n.input ?? []).includes(f));
+      const a = readers.length === 1 && (this.readers.get(f) ?? 0) === 1 ? this.affineOf(readers[0], f, width) : null;
+      if (!a) break;
+      affine.set(readers[0], a);
+      pre.push(readers[0]);
+      rest.delete(readers[0]);
+      f = readers[0].output?.[0] ?? '';
+    }
+    for (let t = to; ; ) {
+      const n = [...rest].find((m) => m.output?.[0] === t);
+      const chain = n?.opType === 'BatchNormalization' ? n.input?.[0] : n?.input?.find((i) => !this.consts.has(i));
+      const a = n && chain && (this.readers.get(chain) ?? 0) === 1 ? this.affineOf(n, chain, width) : null;
+      if (!n || !chain || !a) break;
+      affine.set(n, a);
+      chainOf.set(n, chain);
+      post.unshift(n);
+      rest.delete(n);
+      t = chain;
+    }
+    const fold = (list: NodeProto[]): Affine | null => list.reduce<Affine | null>((acc, n) => (acc ? compose(acc, affine.get(n)!) : affine.get(n)!), null);
+    for (let total = 1; total <= pre.length + post.length; total++) {
+      for (let i = Math.min(total, pre.length); i >= 0; i--) {
+        const j = total - i;
+        if (j > post.length) continue;
+        const middle = [...pre.slice(i), ...nodes.filter((n) => rest.has(n)), ...post.slice(0, post.length - j)];
+        const start = i === 0 ? from : (pre[i - 1].output?.[0] ?? '');
+        const end = j === 0 ? to : chainOf.get(post[post.length - j])!;
+        if (middle.length === 0) continue;
+        const found = this.probe(middle, start, end, where);
+        if (found.name && found.error <= 1e-6) return { name: found.name, pre: fold(pre.slice(0, i)), post: fold(post.slice(post.length - j)) };
+      }
+    }
+    if (whole.problem) this.fail(whole.problem);
+    const relu = nodes.find((n) => n.opType === 'Relu');
+    if (relu) refuse(relu);
+    const ops = nodes.map((n) => n.opType).join(', ');
+    return this.fail(`${where} (nodes ${ops}, from '${nodeName(nodes[0])}') computes none of the activations nnid knows (${ACTIVATIONS.join(', ')}); the nearest, ${whole.name}, is off by ${whole.error.toExponential(1)}`);
+  }
+
+  /**
+   * The elementwise `nodes` evaluated from tensor `from` (probe points -6..6) to tensor `to`, and
+   * the activation nnid knows nearest to what they compute (max error relative to max(1, |phi|));
+   * `problem` says why they could not be evaluated (a constant of more than one number, ...).
+   */
+  private probe(nodes: NodeProto[], from: string, to: string, where: string): { name?: ActivationName; error: number; problem?: string } {
+    const nodeName = (n: NodeProto) => n.name || n.output?.[0] || n.opType || '?';
     const probes = new Float64Array(121);
     for (let i = 0; i < probes.length; i++) probes[i] = -6 + 0.1 * i;
     const env = new Map<string, Float64Array>([[from, probes]]);
-    const read = (name: string, n: NodeProto): Float64Array | number => {
+    let problem: string | undefined;
+    const read = (name: string, n: NodeProto): Float64Array | number | undefined => {
       const v = env.get(name);
       if (v) return v;
       const c = this.constant(name);
       if (c && c.values.length === 1) return c.values[0];
-      return this.fail(`${where}: node '${nodeName(n)}' (${n.opType}) reads '${name}', which is neither the layer's output nor a scalar constant`);
+      problem ??= `${where}: node '${nodeName(n)}' (${n.opType}) reads '${name}', which is neither the layer's output nor a scalar constant`;
+      return undefined;
     };
     for (const n of nodes) {
       const op = n.opType ?? '';
@@ -302,19 +533,22 @@ class Importer {
       const out = new Float64Array(probes.length);
       if (op in BINARY) {
         const [a, b] = [read(ins[0], n), read(ins[1], n)];
+        if (a === undefined || b === undefined) return { error: Infinity, problem };
         const f = BINARY[op];
         for (let i = 0; i < out.length; i++) out[i] = f(typeof a === 'number' ? a : a[i], typeof b === 'number' ? b : b[i]);
-      } else {
+      } else if (op in UNARY || op === 'Flatten') {
         const a = read(ins[0], n);
-        if (typeof a === 'number') this.fail(`${where}: node '${nodeName(n)}' (${op}) reads a constant only`);
+        if (a === undefined) return { error: Infinity, problem };
+        if (typeof a === 'number') return { error: Infinity, problem: `${where}: node '${nodeName(n)}' (${op}) reads a constant only` };
         const f = UNARY[op] ?? ((t: number) => t); // Flatten of an [n, m] tensor on axis 1 changes nothing
-        if (op === 'Flatten' && Number(n.attribute?.find((x) => x.name === 'axis')?.i ?? 1) !== 1) this.fail(`Flatten node '${nodeName(n)}' is not on axis 1`);
         for (let i = 0; i < out.length; i++) out[i] = f(a[i]);
+      } else {
+        return { error: Infinity, problem: `${where}: node '${nodeName(n)}' (${op}) is not elementwise with scalar constants` };
       }
       env.set(n.output?.[0] ?? '', out);
     }
     const y = env.get(to);
-    if (!y) return this.fail(`${where}: the next layer reads '${to}', which the activation's nodes do not compute from the layer's output`);
+    if (!y) return { error: Infinity, problem: `${where}: the next layer reads '${to}', which the activation's nodes do not compute from the layer's output` };
     let best: ActivationName | undefined;
     let bestErr = Infinity;
     for (const name of ACTIVATIONS) {
@@ -329,11 +563,7 @@ class Importer {
         best = name;
       }
     }
-    if (best !== undefined && bestErr <= 1e-6) return best;
-    const relu = nodes.find((n) => n.opType === 'Relu');
-    if (relu) refuse(relu);
-    const ops = nodes.map((n) => n.opType).join(', ');
-    return this.fail(`${where} (nodes ${ops}, from '${nodeName(nodes[0])}') computes none of the activations nnid knows (${ACTIVATIONS.join(', ')}); the nearest, ${best}, is off by ${bestErr.toExponential(1)}`);
+    return { name: best, error: bestErr };
   }
 }
 
