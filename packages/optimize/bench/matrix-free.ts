@@ -6,11 +6,13 @@
  * N = 4 P points from N(0, I) (identify's refinement data), one thread.
  *
  *   npx tsx packages/optimize/bench/matrix-free.ts [--sizes 20,10,3:30,20,8] [--solvers normal-equations,blocks,jacobi] [--eps 0.02]
- *     [--threads 1] [--iterations 200]
+ *     [--threads 1] [--iterations 200] [--cg 0] [--rows 4]
  *
  * --threads: fitNetwork's threads (the matrix-free products' row blocks run on them past
  * OPERATOR_BLOCKED_FROM); --iterations: at most this many LM iterations (a per-iteration figure at
- * sizes whose whole fit is too long). CG seconds: the fit's CPU and wall seconds per CG iteration.
+ * sizes whose whole fit is too long); --cg: at most this many CG iterations per solve (0: the
+ * default, 2 F + 20); --rows: N as a multiple of P. CG seconds: the fit's CPU and wall seconds per CG
+ * iteration (its linearizations included).
  */
 import { spawnSync } from 'node:child_process';
 import { matrix, parameterCount, rng, type Network } from '@nnid/core';
@@ -28,6 +30,8 @@ const eps = Number(argOf('--eps', '0.02'));
 const one = process.argv.includes('--one');
 const threads = Number(argOf('--threads', '1'));
 const iterations = Number(argOf('--iterations', '200'));
+const cgCap = Number(argOf('--cg', '0'));
+const rowsPerP = Number(argOf('--rows', '4'));
 
 function perturb(net: Network, e: number, seed: number): Network {
   const layout = layoutOf(net);
@@ -42,7 +46,8 @@ if (one) {
   const solver = solvers[0];
   const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', shiftStd: 0.3, seed: 1 });
   const P = parameterCount(truth);
-  const inputs = matrix(4 * P, d);
+  // on shared memory: the operator's row blocks read it in a worker without a copy
+  const inputs = matrix(Math.round(rowsPerP * P), d, { shared: true });
   rng(2).fillNormal(inputs.data);
   const data = { inputs, values: evaluateNetwork(truth, inputs) };
   const start = perturb(truth, eps, 3);
@@ -52,7 +57,7 @@ if (one) {
     rowBlocks: 1,
     threads,
     maxIterations: iterations,
-    ...(solver === 'normal-equations' ? {} : { solver: 'matrix-free', matrixFree: { preconditioner: solver === 'blocks' ? 'blocks' : 'jacobi' } }),
+    ...(solver === 'normal-equations' ? {} : { solver: 'matrix-free', matrixFree: { preconditioner: solver === 'blocks' ? 'blocks' : 'jacobi', ...(cgCap > 0 ? { maxIterations: cgCap } : {}) } }),
   } as Parameters<typeof fitNetwork>[2]);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -66,12 +71,12 @@ if (one) {
   const perCg = st && st.cgIterations > 0 ? `${(cpuSeconds / st.cgIterations).toFixed(3)}, ${(seconds / st.cgIterations).toFixed(3)}` : '-';
   console.log(`| (${d}, ${m0}, ${m1}) | ${P} | ${solver} | ${threads} | ${seconds.toFixed(2)} | ${cpuSeconds.toFixed(2)} | ${report.iterations} | ${report.njev} | ${cg} | ${perCg} | ${rss.toFixed(0)} | ${report.stopReason} | ${report.relativeResidual.toExponential(1)} | ${err.toExponential(1)} |`);
 } else {
-  console.log(`linear algebra tier: ${tier()}; start perturbed by ${eps} N(0, 1); N = 4 P`);
+  console.log(`linear algebra tier: ${tier()}; start perturbed by ${eps} N(0, 1); N = ${rowsPerP} P`);
   console.log('| (d, m0, m1) | P | solver | threads | seconds | CPU seconds | LM iterations | linearizations | CG iterations (total, max per solve) | CPU s, wall s per CG iteration | peak RSS MB | stop | relative residual | max parameter error |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     for (const solver of solvers) {
-      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--one', '--sizes', size.join(','), '--solvers', solver, '--eps', String(eps), '--threads', String(threads), '--iterations', String(iterations)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--one', '--sizes', size.join(','), '--solvers', solver, '--eps', String(eps), '--threads', String(threads), '--iterations', String(iterations), '--cg', String(cgCap), '--rows', String(rowsPerP)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       process.stdout.write(r.stdout);
     }
   }
