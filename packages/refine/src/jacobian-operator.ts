@@ -64,6 +64,8 @@ export interface NetworkOperatorInput {
    * firstLayerBlockOf.
    */
   firstLayerBlock?: 'units' | 'whole' | 'auto';
+  /** The second layer (B, tau) in the preconditioner: 'auto' (default: whole up to SECOND_LAYER_BLOCK_MAX parameters, else per unit) or 'units'. */
+  secondLayerBlock?: 'units' | 'auto';
   /** Row blocks of the products (default operatorRowBlocks(N k, P)): the bits depend on it, not on `pool`. */
   rowBlocks?: number;
   /** Runs the row blocks after the first in its workers (refine's pool); absent: every block in this thread. */
@@ -124,6 +126,8 @@ export function operatorRowBlocks(rows: number, parameters: number): number {
 
 /** The shapes and offsets a row block's kernels read (plain data: sent to the workers). */
 export interface OperatorShape {
+  /** All rows (the blocks' tasks read their range of them). */
+  N: number;
   d: number;
   m0: number;
   m1: number;
@@ -167,7 +171,7 @@ export interface OperatorState {
  */
 export interface OperatorTask {
   kind: 'operator';
-  job: 'forward' | 'apply' | 'transpose';
+  job: 'forward' | 'apply' | 'transpose' | 'unit-grams' | 'unit2-grams';
   shape: OperatorShape;
   r0: number;
   r1: number;
@@ -179,6 +183,14 @@ export interface OperatorTask {
   /** apply: the free vector (F); transpose: w (N k). */
   v?: Float64Array;
   out?: Float64Array;
+  /**
+   * 'unit-grams': the first layer's units [r0, r1) (their (d + 1)-square blocks from every step-th
+   * row, weights S (N x m0), diagonals `exact` when sampled) into out at i (d + 1)^2; 'unit2-grams':
+   * the second layer's units [r0, r1) (their (m0 + 1)-square blocks) into out at l (m0 + 1)^2.
+   */
+  S?: Float64Array;
+  step?: number;
+  exact?: Float64Array | null;
 }
 
 /** sum over the n rows of an n x c matrix into out[at + j]. */
@@ -187,10 +199,53 @@ function columnSumsOf(M: Float64Array, n: number, c: number, out: Float64Array, 
   for (let q = 0; q < n; q++) for (let j = 0; j < c; j++) out[at + j] += M[q * c + j];
 }
 
+/** The preconditioner's unit blocks of units [r0, r1) (see OperatorTask): each unit's as in one thread, whichever thread runs it. */
+function unitGrams(t: OperatorTask): void {
+  const { shape: s, r0, r1, X, state } = t;
+  const { N, d, m0, m1, k, general } = s;
+  const out = t.out!;
+  if (t.job === 'unit-grams') {
+    const S = t.S!;
+    const step = t.step!;
+    const D1 = d + 1;
+    const rows = Math.ceil(N / step);
+    const Xs = new Float64Array(rows * D1);
+    for (let i = r0; i < r1; i++) {
+      for (let n = 0, q = 0; n < N; n += step, q++) {
+        const w = Math.sqrt(step * S[n * m0 + i]);
+        for (let j = 0; j < d; j++) Xs[q * D1 + j] = w * X[n * d + j];
+        Xs[q * D1 + d] = w;
+      }
+      const g = gram(view(Xs, rows, D1)).data;
+      if (t.exact) for (let j = 0; j < D1; j++) g[j * D1 + j] = t.exact[i * D1 + j];
+      out.set(g, i * D1 * D1);
+    }
+    return;
+  }
+  // per second-layer unit: Q_nl = h1_nl^2 sum_o C_ol^2
+  const M1 = m0 + 1;
+  const { G, H1, p } = state;
+  const Gs = new Float64Array(N * M1);
+  for (let l = r0; l < r1; l++) {
+    let c2 = 0;
+    for (let o = 0; o < k; o++) c2 += general ? p[s.offC + o * m1 + l] * p[s.offC + o * m1 + l] : 1;
+    for (let n = 0; n < N; n++) {
+      const w = Math.sqrt(c2) * Math.abs(H1[n * m1 + l]);
+      for (let i = 0; i < m0; i++) Gs[n * M1 + i] = w * G[n * m0 + i];
+      Gs[n * M1 + m0] = w;
+    }
+    out.set(gram(view(Gs, N, M1)).data, l * M1 * M1);
+  }
+}
+
 /** Runs one row block (the module comment's formulas on rows [r0, r1)); 'forward' returns the block's sum r^2, the others 0. */
 export function runOperatorBlock(t: OperatorTask): number {
   const { shape: s, r0, r1, X, Y, U0, state } = t;
   const { d, m0, m1, k, general, free } = s;
+  if (t.job === 'unit-grams' || t.job === 'unit2-grams') {
+    unitGrams(t);
+    return 0;
+  }
   const n = r1 - r0;
   const weightsFree = free === 'weights-and-shifts';
   const scales = free === 'shifts-and-scales';
@@ -349,7 +404,7 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
   p0.set(input.p.subarray(0, P));
   // A0 x_n when the first layer's weights are fixed (scaled by s each time with 'shifts-and-scales')
   const U0 = weightsFree ? null : onShared(matmul(view(X, N, d), view(p0, m0, d), { transB: true }).data);
-  const shape: OperatorShape = { d, m0, m1, k, general, layer1: layout.layer1, layer2: layout.layer2, free, offTheta, offB, offTau, offC, offBias, P, first, F, oTheta, oB, oTau, oC, oBias, oS };
+  const shape: OperatorShape = { N, d, m0, m1, k, general, layer1: layout.layer1, layer2: layout.layer2, free, offTheta, offB, offTau, offC, offBias, P, first, F, oTheta, oB, oTau, oC, oBias, oS };
   const ranges = blockRanges(N, rowBlocks);
 
   const ones = new Float64Array(m1).fill(1);
@@ -431,7 +486,25 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
   };
 
   /** The blocks of J^T J at the linearization (see the module comment). */
-  const blocksAt = (): PreconditionerBlocks => {
+  /**
+   * The unit blocks of `units` units (job 'unit-grams' or 'unit2-grams') of `size` numbers each:
+   * the first half here, the rest in the pool's worker when the products are (each unit's block the
+   * same in either thread).
+   */
+  const unitBlocks = async (job: 'unit-grams' | 'unit2-grams', units: number, size: number, extra: Partial<OperatorTask>): Promise<Float64Array> => {
+    const out = allocFloat64(units * size, { shared });
+    const parts: [number, number][] = shared ? blockRanges(units, 2) : [[0, units]];
+    await settleAll(
+      parts.map(([u0, u1], b) => {
+        const task: OperatorTask = { kind: 'operator', job, shape, r0: u0, r1: u1, X: Xs, Y: Ys, U0, state: lin, out, ...extra };
+        return b > 0 ? pool!.runOperator(task) : Promise.resolve().then(() => runOperatorBlock(task));
+      }),
+      'refine preconditioner blocks',
+    );
+    return out;
+  };
+
+  const blocksAt = async (): Promise<PreconditionerBlocks> => {
     const { G, G1, H, H1 } = lin;
     const B = linB;
     const C = linC;
@@ -439,7 +512,7 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     const grams: Float64Array[] = [];
     if (shiftsFree) {
       // S_ni = sum_o T_oni^2, T_o = ((H1 o C_o) B) o G1: df_o/dtheta_i
-      const S = new Float64Array(N * m0);
+      const S = alloc(N * m0);
       const HC = new Float64Array(N * m1);
       for (let o = 0; o < k; o++) {
         for (let n = 0; n < N; n++) for (let l = 0; l < m1; l++) HC[n * m1 + l] = H1[n * m1 + l] * C[o * m1 + l];
@@ -503,22 +576,14 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
         // from every s-th row (weight s) when m0 N (d+1)^2 exceeds BLOCK_FLOPS; the diagonal exact
         const D1 = d + 1;
         const step = Math.max(1, Math.ceil((m0 * N * D1 * D1) / (input.blockFlops ?? BLOCK_FLOPS)));
-        const rows = Math.ceil(N / step);
-        const Xs = new Float64Array(rows * D1);
         const exact = step > 1 ? firstLayerColumnNorms(S) : null;
+        const all = await unitBlocks('unit-grams', m0, D1 * D1, { S: onShared(S), step, exact: exact && onShared(exact) });
         for (let i = 0; i < m0; i++) {
-          for (let n = 0, q = 0; n < N; n += step, q++) {
-            const w = Math.sqrt(step * S[n * m0 + i]);
-            for (let j = 0; j < d; j++) Xs[q * D1 + j] = w * X[n * d + j];
-            Xs[q * D1 + d] = w;
-          }
           const idx = new Int32Array(D1);
           for (let j = 0; j < d; j++) idx[j] = i * d + j;
           idx[d] = oTheta + i;
           indices.push(idx);
-          const g = gram(view(Xs, rows, D1)).data;
-          if (exact) for (let j = 0; j < D1; j++) g[j * D1 + j] = exact[i * D1 + j];
-          grams.push(g);
+          grams.push(all.subarray(i * D1 * D1, (i + 1) * D1 * D1));
         }
       } else {
         for (let i = 0; i < m0; i++) {
@@ -544,7 +609,7 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     }
     const M1 = m0 + 1;
     const Q = m1 * M1;
-    if (Q <= SECOND_LAYER_BLOCK_MAX) {
+    if (Q <= SECOND_LAYER_BLOCK_MAX && input.secondLayerBlock !== 'units') {
       // the whole second layer (B, tau) as one block: J's columns C_ol h1_nl (g_n, 1), Gram over
       // row chunks, from every s-th row (weight s) when N Q^2 exceeds SECOND_LAYER_BLOCK_FLOPS
       const step = Math.max(1, Math.ceil((N * Q * Q) / (input.blockFlops ?? SECOND_LAYER_BLOCK_FLOPS)));
@@ -588,20 +653,13 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
       grams.push(block);
     } else {
       // per second-layer unit: Q_nl = h1_nl^2 sum_o C_ol^2
-      const Gs = new Float64Array(N * M1);
+      const all = await unitBlocks('unit2-grams', m1, M1 * M1, {});
       for (let l = 0; l < m1; l++) {
-        let c2 = 0;
-        for (let o = 0; o < k; o++) c2 += C[o * m1 + l] * C[o * m1 + l];
-        for (let n = 0; n < N; n++) {
-          const w = Math.sqrt(c2) * Math.abs(H1[n * m1 + l]);
-          for (let i = 0; i < m0; i++) Gs[n * M1 + i] = w * G[n * m0 + i];
-          Gs[n * M1 + m0] = w;
-        }
         const idx = new Int32Array(M1);
         for (let i = 0; i < m0; i++) idx[i] = oB + l * m0 + i;
         idx[m0] = oTau + l;
         indices.push(idx);
-        grams.push(gram(view(Gs, N, M1)).data);
+        grams.push(all.subarray(l * M1 * M1, (l + 1) * M1 * M1));
       }
     }
     if (general) {
@@ -628,7 +686,7 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     rowBlocks,
     async linearize(x) {
       await forward(x, lin, true);
-      const blocks = blocksAt();
+      const blocks = await blocksAt();
       const columnNormsSquared = new Float64Array(F);
       blocks.indices.forEach((idx, b) => {
         const m = idx.length;

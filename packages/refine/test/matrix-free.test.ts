@@ -168,7 +168,7 @@ describe('networkOperator in row blocks (2 threads)', () => {
     const Jg = new Float64Array(Ng * 3 * gl.size);
     const rg = new Float64Array(Ng * 3);
     generalResiduals(gp, gl, Xg, U, Yg, Ng, rg, Jg, 0);
-    await checkOperator(networkOperator({ layout: gl, p: gp, free: 'weights-and-shifts', X: Xg, Y: Yg, N: Ng, rowBlocks: 2 }), gp, Jg, rg, Ng * 3);
+    await checkOperator(networkOperator({ layout: gl, p: gp, free: 'weights-and-shifts', X: Xg, Y: Yg, N: Ng, rowBlocks: 2, secondLayerBlock: 'units' }), gp, Jg, rg, Ng * 3);
 
     // the same fit with the second block in a worker thread: the same bits
     const truth = randomNetwork({ inputDim: 10, width1: 5, width2: 3, activation: 'tanh', seed: 70 });
@@ -181,6 +181,13 @@ describe('networkOperator in row blocks (2 threads)', () => {
     const here = await leastSquares(matrixFreeStrategy(networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2 })), start, options);
     const pool = createRefinePool({ threads: 1 });
     try {
+      // the preconditioner's unit blocks (first layer, second layer per unit), half of them in the worker: the same bits
+      for (const secondLayerBlock of ['units', 'auto'] as const) {
+        const one = await networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 1, secondLayerBlock }).linearize(start);
+        const two = await networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2, secondLayerBlock, pool }).linearize(start);
+        expect(two.blocks!.grams.length).toBe(one.blocks!.grams.length);
+        two.blocks!.grams.forEach((g, b) => expect(Array.from(g.subarray(0, one.blocks!.grams[b].length))).toEqual(Array.from(one.blocks!.grams[b])));
+      }
       const op = networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2, pool });
       const there = await leastSquares(matrixFreeStrategy(op), start, options);
       expect(Array.from(there.x)).toEqual(Array.from(here.x));
