@@ -116,7 +116,7 @@ export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Pr
     const threshold = checkThreshold(resolved, noise.sigma, ctx);
     const attempts = await runAttempts(ctx, steps, threshold);
     // model 'general', the check failed near the truth: W1's directions again from Hessians at beta-free points (second-pass.ts)
-    const second = await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step });
+    const second = await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step }, attempts.warnings);
     if (second) attempts.attempts.push(second);
     warnings.push(...attempts.warnings);
     if (attempts.attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);

@@ -11,7 +11,8 @@
  * starts, min-norm steps in R^d. The Hessians are new queries (in range(A)'s coordinates); the
  * directions then start a new refinement.
  *
- * A softplus second layer has no such point (phi2'' > 0): the pass returns null.
+ * A softplus second layer has no such point (phi2'' > 0): there, and where a unit cannot reach a zero,
+ * the pass takes Gaussian points (or where Gauss-Newton ends) and subtracts the estimate's entangled term.
  *
  * @example
  * const points = betaFreePoints(estimate, { count: 8, seed: 1 }); // count x d, or null
@@ -71,6 +72,12 @@ export interface BetaFreeOptions {
   maxRadius?: number;
   /** Random starts tried per point wanted (default 20). */
   triesPerPoint?: number;
+  /**
+   * Accept where Gauss-Newton ends even when a unit cannot reach a zero (a bounded first layer:
+   * w2_l . phi1 + b2_l may not cross it), and Gaussian points when phi2'' has no zero (softplus):
+   * the caller subtracts the entangled term left with the estimate (subtractEntangled). Default false.
+   */
+  approximate?: boolean;
 }
 
 /**
@@ -80,8 +87,14 @@ export interface BetaFreeOptions {
  */
 export function betaFreePoints(net: GeneralNetwork, options: BetaFreeOptions): Float64View | null {
   const zeros = secondDerivativeZeros(net.activation.layer2);
-  if (zeros.length === 0) return null;
   const { inputDim: d, width1: m0, width2: m1 } = net;
+  // no zero to reach (softplus), or none reached: Gaussian points, the entangled term left to the caller's subtraction
+  const gaussian = () => {
+    const out = matrix(Math.max(2, options.count), d, { shared: true });
+    rng(options.seed).split(32).fillNormal(out.data);
+    return out;
+  };
+  if (zeros.length === 0) return options.approximate ? gaussian() : null;
   const phi1 = activation(net.activation.layer1);
   const W1 = (i: number, j: number) => net.W1.data[net.W1.offset + i * net.W1.strides[0] + j * net.W1.strides[1]];
   const W2 = (l: number, i: number) => net.W2.data[net.W2.offset + l * net.W2.strides[0] + i * net.W2.strides[1]];
@@ -145,15 +158,66 @@ export function betaFreePoints(net: GeneralNetwork, options: BetaFreeOptions): F
         x[j] -= damp * acc;
       }
     }
-    if (!ok || Math.hypot(...x) > maxRadius) continue;
+    if ((!ok && !options.approximate) || !x.every(Number.isFinite) || Math.hypot(...x) > maxRadius) continue;
     // distinct points only
     if (found.some((p) => Math.hypot(...p.map((v, j) => v - x[j])) < 1e-3)) continue;
     found.push(x);
   }
-  if (found.length < 2) return null;
+  if (found.length < 2) return options.approximate ? gaussian() : null;
   const out = matrix(found.length, d, { shared: true });
   found.forEach((p, n) => out.data.set(p, n * d));
   return out;
+}
+
+/**
+ * Subtracts the estimate's entangled term sum_l beta_l(x) v_l(x) v_l(x)^T (beta_l = C_l phi2''(z2_l),
+ * v_l = W1^T (phi1'(z1) * W2_l), in `basis`'s coordinates) from each packed Hessian of `stack`, in
+ * place (k = 1: C's first row). At beta-free points it is 0; elsewhere what is left of it is of
+ * the order of the estimate's error times beta.
+ */
+export function subtractEntangled(stack: Float64View, points: Float64View, net: GeneralNetwork, basis: Float64View | null): void {
+  const { inputDim: d, width1: m0, width2: m1 } = net;
+  const phi1 = activation(net.activation.layer1);
+  const phi2 = activation(net.activation.layer2);
+  const r = basis ? basis.shape[1] : d;
+  const at = (v: Float64View, i: number, j: number) => v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
+  const z1 = new Float64Array(m0);
+  const v = new Float64Array(d);
+  const w = new Float64Array(r);
+  for (let n = 0; n < points.shape[0]; n++) {
+    for (let i = 0; i < m0; i++) {
+      let z = net.b1[i];
+      for (let j = 0; j < d; j++) z += at(net.W1, i, j) * at(points, n, j);
+      z1[i] = z;
+    }
+    for (let l = 0; l < m1; l++) {
+      let z2 = net.b2[l];
+      for (let i = 0; i < m0; i++) z2 += at(net.W2, l, i) * phi1.value(z1[i]);
+      const beta = at(net.C, 0, l) * phi2.d2(z2);
+      v.fill(0);
+      for (let i = 0; i < m0; i++) {
+        const c = phi1.d1(z1[i]) * at(net.W2, l, i);
+        for (let j = 0; j < d; j++) v[j] += c * at(net.W1, i, j);
+      }
+      for (let a = 0; a < r; a++) {
+        if (!basis) w[a] = v[a];
+        else {
+          let acc = 0;
+          for (let j = 0; j < d; j++) acc += at(basis, j, a) * v[j];
+          w[a] = acc;
+        }
+      }
+      // packed: upper triangle row by row, off-diagonal entries times sqrt 2
+      let col = 0;
+      for (let a = 0; a < r; a++) {
+        for (let b = a; b < r; b++) {
+          const entry = beta * w[a] * w[b] * (a === b ? 1 : Math.SQRT2);
+          stack.data[stack.offset + n * stack.strides[0] + col * stack.strides[1]] -= entry;
+          col++;
+        }
+      }
+    }
+  }
 }
 
 /** Solves M w = b for a small dense M (n x n, row-major) by Gaussian elimination with partial pivoting; null when singular. */
@@ -238,15 +302,16 @@ export async function directionsFromStack(
   return { directions: out, replaced, spectrum };
 }
 
-/** Passes at most (each: new Hessians at the best network's beta-free points, then a re-refinement). */
-export const SECOND_PASSES = 2;
+/** Passes at most (each: new Hessians at the best network's beta-free points, then a re-refinement); the passes stop when one lowers the residual less than SECOND_PASS_GAIN times. */
+export const SECOND_PASSES = 3;
+export const SECOND_PASS_GAIN = 2;
 /** Random second layers of the re-refinement after its ranked full fits (refineGeneralStages' extraFullFits). */
 export const SECOND_PASS_EXTRA_FITS = 8;
 
 export interface SecondPassReport {
-  /** Per pass: beta-free points found, Hessian queries paid, rows of W1 replaced, the relative residual after its re-refinement. */
-  passes: { points: number; queries: number; replaced: number; residual: number }[];
-  /** Why it stopped: 'passed', 'no points' (phi2'' has no zero, or none reached), 'passes done'. */
+  /** Per pass: points (each one Hessian's queries), rows of W1 replaced, the relative residual after its re-refinement. */
+  passes: { points: number; replaced: number; residual: number }[];
+  /** Why it stopped: 'passed', 'no points', 'passes done' (SECOND_PASSES, or a pass that gained less than SECOND_PASS_GAIN). */
   stopped: 'passed' | 'no points' | 'passes done';
 }
 
@@ -314,7 +379,7 @@ export interface SecondPassInput {
 
 /**
  * The second pass (see the file's comment): while the best network fails `goodResidual`, up to
- * SECOND_PASSES times: m0 + 2 beta-free points of it (span{a_i a_i^T} needs m0), their Hessians (new queries), W1's directions
+ * SECOND_PASSES times (while each gains SECOND_PASS_GAIN): m0 + 2 beta-free points of it (span{a_i a_i^T} needs m0), their Hessians (new queries), W1's directions
  * from them (directionsFromStack, started from the network's rows), then two re-refinements on the
  * same data: the network with those directions (directions fit, full fit), and refineGeneralStages
  * from the pipeline's network with those directions (plus SECOND_PASS_EXTRA_FITS random second
@@ -326,9 +391,10 @@ export async function secondPass(input: SecondPassInput): Promise<{ network: Gen
   const m0 = network.width1;
   for (let pass = 0; pass < SECOND_PASSES; pass++) {
     if (residual <= input.goodResidual) return { network, residual, report: { passes, stopped: 'passed' } };
-    const points = betaFreePoints(network, { count: m0 + 2, seed: input.seed + pass });
+    const points = betaFreePoints(network, { count: m0 + 2, seed: input.seed + pass }) ?? betaFreePoints(network, { count: m0 + 2, seed: input.seed + pass, approximate: true });
     if (!points) return { network, residual, report: { passes, stopped: 'no points' } };
     const stack = await input.hessiansAt(points);
+    subtractEntangled(stack, points, network, input.basis);
     const found = await directionsFromStack(stack, reducedRows(network.W1, input.basis), { seed: input.seed + pass, threads: input.threads });
     const directions = lift(found.directions, input.basis);
     const upper = await fitGeneralNetwork(withDirections(network, directions), input.data, {
@@ -353,11 +419,13 @@ export async function secondPass(input: SecondPassInput): Promise<{ network: Gen
         bestResidual = stages.refine.relativeResidual;
       }
     }
-    passes.push({ points: points.shape[0], queries: 0, replaced: found.replaced, residual: bestResidual });
+    passes.push({ points: points.shape[0], replaced: found.replaced, residual: bestResidual });
+    const gained = bestResidual * SECOND_PASS_GAIN <= residual;
     if (bestResidual < residual) {
       network = bestNet;
       residual = bestResidual;
     }
+    if (!gained) break;
   }
   return { network, residual, report: { passes, stopped: residual <= input.goodResidual ? 'passed' : 'passes done' } };
 }
@@ -368,7 +436,7 @@ export const SECOND_PASS_FROM = 5e-2;
 /**
  * identify's model 'general' after its attempts: when refining, without a query budget
  * (maxQueries: the plan spends it), and the best attempt failed the check at a residual at most
- * SECOND_PASS_FROM, the second pass from its network; its Hessians are queried with the Hessian
+ * SECOND_PASS_FROM, the second pass from its network (a softplus second layer too: Gaussian points, the entangled term subtracted); its Hessians are queried with the Hessian
  * stage's scheme and step and counted under 'hessians'. Returns the attempt it makes (the best
  * attempt with the second pass's network and residual, its report saying so), or null.
  */
@@ -377,13 +445,13 @@ export async function secondPassAttempt(
   attempts: readonly AttemptResult[],
   threshold: number,
   sampling: { step: number },
+  warnings: string[],
 ): Promise<AttemptResult | null> {
   const { options, oracle, run } = ctx;
   if (!options.refine || options.model !== 'general' || options.maxQueries !== undefined || attempts.length === 0 || ctx.fitData === null) return null;
   const best = attempts[chooseAttempt(attempts)];
   const residual = best.report.refinedResidual;
   if (!best.networkGeneral || residual === null || residual <= threshold || residual > SECOND_PASS_FROM) return null;
-  if (secondDerivativeZeros(best.networkGeneral.activation.layer2).length === 0) return null;
   const started = performance.now();
   const hessiansAt = async (points: Float64View) => {
     const before = oracle.counts();
@@ -404,13 +472,15 @@ export async function secondPassAttempt(
     threads: options.threads,
     refine: { upperFitIterations: options.upperFitIterations, upperFitCostTolerance: 1e-4, maxIterations: options.refineMaxIterations },
   });
+  const passes = result.report.passes.map((p) => `${p.points} points, ${p.replaced} of ${best.networkGeneral!.width1} rows replaced, ${p.residual.toExponential(2)}`).join('; ');
+  if (!(result.residual <= threshold)) warnings.push(`second pass from the best attempt's ${residual.toExponential(2)} did not pass (${result.report.stopped}${passes ? `: ${passes}` : ''})`);
   if (!(result.residual < residual)) return null;
   return {
     ...best,
     networkGeneral: result.network,
     report: {
       ...best.report,
-      reason: `second pass (W1's directions from Hessians at beta-free points) after the best attempt's residual ${residual.toExponential(2)}: ${result.report.passes.map((p) => p.residual.toExponential(2)).join(', ')}`,
+      reason: `second pass (W1's directions from Hessians at beta-free points) after the best attempt's residual ${residual.toExponential(2)}: ${passes}`,
       refinedResidual: result.residual,
       networkGeneralAfterRefinement: serializeNetworkV2(result.network),
       seconds: (performance.now() - started) / 1000,

@@ -8,7 +8,7 @@ import { activation, matrix, rng, type ActivationName, type GeneralNetwork } fro
 import { createOracle, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { sampleHessians } from '@nnid/hessian-sampler';
 import { matchWeights } from '@nnid/pipeline';
-import { betaFreePoints, directionsFromStack, secondDerivativeZeros } from '../src/second-pass.ts';
+import { betaFreePoints, directionsFromStack, secondDerivativeZeros, subtractEntangled } from '../src/second-pass.ts';
 
 function secondLayerInputs(net: GeneralNetwork, x: Float64Array): number[] {
   const phi1 = activation(net.activation.layer1);
@@ -72,6 +72,15 @@ describe('directionsFromStack', () => {
     expect(matchWeights(truth.W1, estimate).minCos).toBeLessThan(0.97);
     const found = await directionsFromStack(hessianStack, estimate, { seed: 1, threads: 1 });
     expect(found.replaced).toBe(4);
+    expect(matchWeights(truth.W1, found.directions).minCos).toBeGreaterThan(1 - 1e-6);
+  });
+  it('softplus/sigmoid at Gaussian points: with the entangled term subtracted (the truth as the estimate), the directions again', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, activation: { layer1: 'softplus', layer2: 'sigmoid' }, seed: 2 });
+    const points = matrix(6, 8, { shared: true });
+    rng(9).fillNormal(points.data);
+    const { hessianStack } = await sampleHessians(createOracle(generalBlackBox(truth)), points, { layout: 'packed', scheme: 'central', threads: 1 });
+    subtractEntangled(hessianStack, points, truth, null);
+    const found = await directionsFromStack(hessianStack, truth.W1, { seed: 1, threads: 1 });
     expect(matchWeights(truth.W1, found.directions).minCos).toBeGreaterThan(1 - 1e-6);
   });
 });
