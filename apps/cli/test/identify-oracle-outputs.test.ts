@@ -47,10 +47,12 @@ describe('nnid identify --oracle model.onnx with k = 3 outputs', () => {
     expect(Math.sqrt(num / den)).toBeLessThan(1e-8);
   });
 
-  it('refuses --store with k > 1 outputs in one line (exit 2)', async () => {
-    const r = await run(['identify', '--oracle', real('d8-m4-m2-k3-tanh-torch-float64.onnx'), '--activation', 'tanh', '--store', join(dir, 'store'), '--out', join(dir, 'x.json')]);
+  it('refuses --store for a v2 network file with k > 1 outputs in one line (exit 2: it runs in process; an ONNX model takes --store, outputs-store.test)', async () => {
+    const v2 = join(dir, 'k3-v2.json');
+    writeFileSync(v2, JSON.stringify(serializeNetworkV2(randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 3, activation: 'tanh', seed: 1 }))));
+    const r = await run(['identify', '--network', v2, '--method', 'pipeline', '--store', join(dir, 'store'), '--out', join(dir, 'x.json')]);
     expect(r.code).toBe(2);
-    expect(r.err.join('\n')).toContain('--store is not available for a model with k = 3 outputs (answers of k numbers are not stored yet)');
+    expect(r.err.join('\n')).toContain('--store is not available for a network with k = 3 outputs (it runs in process)');
   });
 });
 

@@ -14,7 +14,7 @@ import {
   toNetworkV1,
   type GeneralNetwork,
 } from '@nnid/core';
-import { importOnnx, onnxGeneralModelBytes, readSafetensors, safetensorsBytes } from '@nnid/black-box';
+import { OnnxImportError, importOnnx, onnxGeneralModelBytes, readSafetensors, safetensorsBytes } from '@nnid/black-box';
 import { checkOutputs, writeOutput } from '../files.ts';
 import { stringOption, UsageError, type Command, type Values } from '../cli.ts';
 
@@ -61,6 +61,20 @@ export function inputKind(path: string): Kind {
   if (text.startsWith('{') || text.startsWith('[')) return 'json';
   if (head.length >= 9 && head[8] === 0x7b && head.readBigUInt64LE(0) < 2n ** 40n) return 'safetensors';
   return 'onnx';
+}
+
+/**
+ * Before an ONNX model is asked any query: a graph the import reads and finds outside what nnid
+ * identifies (a ReLU-like activation, other than two hidden layers, a Softmax or other final
+ * activation, a convolution, an input of rank > 2) is refused in one line (exit 2). A graph the
+ * import cannot read for another reason (an operator it does not know) is left to the black box.
+ */
+export async function refuseUnidentifiableOnnx(path: string, flag = '--oracle'): Promise<void> {
+  try {
+    await importOnnx(path);
+  } catch (e) {
+    if (e instanceof OnnxImportError && e.unidentifiable) throw new UsageError(`${flag} ${e.message}`);
+  }
 }
 
 function parsePair(raw: string): { layer1: ReturnType<typeof checkActivation>; layer2: ReturnType<typeof checkActivation> } {

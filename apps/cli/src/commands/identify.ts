@@ -24,6 +24,7 @@ import { intOption, optionalInt, stringOption, UsageError, type Command, type Va
 import { progressBar, stageProgress } from '../progress.ts';
 import { networkText, parseActivation } from './generate.ts';
 import { checkOutputs, writeOutput } from '../files.ts';
+import { refuseUnidentifiableOnnx } from './convert.ts';
 
 const help = `usage: nnid identify (--network net.json | --oracle SPEC) --out result.json [options]
 
@@ -235,7 +236,7 @@ async function openSource(values: Values, io: { err: (line: string) => void }): 
     ...(adapters ? { adapters } : {}),
     kind: adapter.kind,
     // an http(s) endpoint may answer k numbers per row: k announced, or learnt from one row (paid)
-    ...(adapter.kind === 'http' ? { outputs: 'many' as const } : {}),
+    ...(adapter.kind === 'http' || adapter.kind === 'onnx' ? { outputs: 'many' as const } : {}),
     token: values['oracle-token'] as string | undefined,
     maxQueries,
     storeDir,
@@ -579,8 +580,10 @@ export const command: Command = {
     if (shown.length > 0) io.out(`defaults: ${shown.map((c) => `${c.option} ${c.value} (${c.why})`).join('; ')}`);
     if (anyFile && anyFile.general.outputs > 1 && method === 'fit') return runFitOutputs(values, io, { truth: anyFile.general, model: modelGiven, seed, threads, out, defaults });
     if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
-    // an ONNX model answering k > 1 numbers per row: identifyOutputs as for a v2 file (its answers not stored)
-    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && method !== 'auto') {
+    // an ONNX model whose graph nnid reads and cannot identify (ReLU, Softmax, ...): one line before any query
+    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx') await refuseUnidentifiableOnnx(String(values.oracle));
+    // an ONNX model answering k > 1 numbers per row: identifyOutputs as for a v2 file (with --store: through openSource below)
+    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && method !== 'auto' && values.store === undefined) {
       const inputDim = optionalInt(values, 'input-dim');
       const box = await onnxBlackBox(String(values.oracle), { outputs: 'many', ...(inputDim !== undefined ? { inputDim } : {}) });
       if (box.outputs > 1) {
@@ -601,12 +604,20 @@ export const command: Command = {
     const { oracle, truth, truthGeneral, activation: fileActivation, description } = await openSource(values, io);
     const spec = oracle as SpecOracle;
     if (spec.outputs > 1) {
-      // an http(s) endpoint answering k > 1 numbers per row: identifyOutputs through its store (k numbers per row)
+      // an http(s) endpoint, or an ONNX model with --store, answering k > 1 numbers per row: identifyOutputs through its store (k numbers per row)
+      const box = { inputDim: oracle.inputDim, outputs: spec.outputs, identity: oracle.identity, evaluate: (x: Parameters<typeof spec.evaluateOutputs>[0]) => spec.evaluateOutputs(x), close: () => oracle.close() };
+      if (method === 'fit') {
+        if (modelGiven === 'paper') {
+          await oracle.close();
+          throw new UsageError(`a black box with k = ${spec.outputs} outputs is fitted as --model general only`);
+        }
+        const fitDescription = { ...description, outputs: spec.outputs, paidAtOpen: spec.paidAtOpen };
+        return runFitGeneral(values, io, { source: box, close: () => oracle.close(), truth: null, description: fitDescription, activation: parseActivation(values.activation as string), activationSource, defaults, seed, threads, out });
+      }
       if (method !== 'pipeline') {
         await oracle.close();
-        throw new UsageError(`an endpoint with k = ${spec.outputs} outputs is identified with --method pipeline only`);
+        throw new UsageError(`${KIND_TEXT[spec.kind] ?? 'a black box'} with k = ${spec.outputs} outputs is identified with --method pipeline or fit`);
       }
-      const box = { inputDim: oracle.inputDim, outputs: spec.outputs, identity: oracle.identity, evaluate: (x: Parameters<typeof spec.evaluateOutputs>[0]) => spec.evaluateOutputs(x), close: () => oracle.close() };
       const withK = { description: { ...description, outputs: spec.outputs, paidAtOpen: spec.paidAtOpen }, paidAtOpen: spec.paidAtOpen, counts: () => oracle.counts() };
       return runOutputs(values, io, { truth: null, box, oracle: withK, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
     }
