@@ -6,11 +6,18 @@
  * on the answers it paid, every query asked through one memory of answers (a row is paid once):
  *
  *   screen: each pair, on the directions the probe found, fits everything but those directions
- *           from the shift fit's second layer and from random ones (a few iterations each), on the
- *           probe's refinement data: a residual, an order;
- *   full:   in that order, identify with the pair (sampling where the probe did; its retries redo
- *           the later stages on the same Hessians) until one passes the truth-free check (at most
- *           `FULL_FITS`). When the probe's own pair passed, that is the answer.
+ *           from the shift fit's second layer and from a random one (a few iterations each), on the
+ *           probe's refinement data; the best SCREEN_FREE_KEEP then fit every parameter a few
+ *           iterations more: a residual, an order;
+ *   refits: a run that fails ends far closer than the probe's directions: the pairs that differ
+ *           from its pair in one layer are refitted from its network (a near pair such as
+ *           gelu_tanh for gelu passes there), and the order takes their residuals;
+ *   short:  in that order, identify with the pair on the probe's schedule (one subspace dimension,
+ *           m1 grown while it pays; sampling where the probe did, every answer reused) for up to
+ *           FULL_FITS pairs besides the probe, which is its own pair's short run;
+ *   long:   the LONG_RUNS pairs whose runs came closest, with identify's retries (the later
+ *           stages redone on the same Hessians), until one passes the truth-free check.
+ *   When the probe's own pair passed, that is the answer.
  *
  * In the general form sigmoid(t) = (1 + tanh(t / 2)) / 2 makes a sigmoid layer a tanh layer with
  * halved weights and moved biases (the same functions): sigmoid is not a candidate of its own
@@ -43,7 +50,7 @@ export interface ActivationCandidate {
 export interface ActivationSearchReport {
   /** The pair identify ran with to find the directions and pay the data. */
   probe: Pair;
-  /** Every candidate screened, in the order of the screen (best first); only the probe's pair when it passed. */
+  /** Every candidate screened: the one that passed first, then by the residual of their runs, then by the screen's; only the probe's pair when it passed. */
   candidates: ActivationCandidate[];
   /** Pairs not tried because another candidate gives the same functions (general form: sigmoid as tanh). */
   equivalent: string[];
@@ -53,6 +60,8 @@ export interface ActivationSearchReport {
   /** Queries paid to the oracle by the whole search (each row once), and answered to its runs (reused rows counted again). */
   queries: { paid: number; answered: number };
   seconds: number;
+  /** CPU seconds of the process (every thread) by part: the probe, the screen, the short and long runs, the refits from failed runs. */
+  cpuSeconds: { probe: number; screen: number; shortRuns: number; longRuns: number; refits: number };
 }
 
 /** identify's result; its report with `activationSearch` (activation 'auto') and `pruning` (model 'general', a width inferred). */
@@ -60,8 +69,12 @@ export type AutoIdentifyResult = IdentifyResult & { report: IdentifyReport & { a
 
 /** The probe pair: what identify runs with before the search. */
 export const PROBE: Pair = { layer1: 'tanh', layer2: 'tanh' };
-/** Candidates identified in full (with identify's retries), best screen first, before the search gives up. */
+/** Candidates identified in a short run (one subspace dimension, m1 grown while it pays: the probe's schedule), best screen first, besides the probe. */
 export const FULL_FITS = 4;
+/** Then the pairs whose runs came closest (the probe's and the short runs') identified with identify's retries, before the search gives up. */
+export const LONG_RUNS = 2;
+/** Pairs of the screen's first part (directions fixed) that go on to its second (every parameter). */
+const SCREEN_FREE_KEEP = 12;
 /** Random second layers of the screen besides the shift fit's, and the iterations of each. */
 const SCREEN_STARTS = 1;
 const SCREEN_ITERATIONS = 20;
@@ -86,29 +99,34 @@ function randomSecondLayer(net: Network, seed: number): Network {
 }
 
 /**
- * The screen of one pair: the best of a few short fits with the first layer's directions fixed (the
- * probe's directions are rough: |cos| 0.8-0.95 measured), then a short fit of every parameter from
- * it, which separates the true pair (its residual falls by orders) from the others.
+ * The screen of one pair, first part: the best of a few short fits with the first layer's
+ * directions fixed (the probe's directions are rough: |cos| 0.8-0.95 measured), from the shift
+ * fit's second layer and from random ones.
  */
-async function screen(start: Network, data: { inputs: Float64View; values: Float64Array }, model: 'paper' | 'general', seed: number): Promise<{ residual: number }> {
-  if (model === 'general') {
-    let best: { network: GeneralNetwork; residual: number } | null = null;
-    for (let s = 0; s <= SCREEN_STARTS; s++) {
-      const candidate = s === 0 ? start : randomSecondLayer(start, stageSeed(seed, s));
-      const fitted = await fitGeneralNetwork(fitOutputLayer(toGeneral(candidate), data), data, { fix: 'first-layer-directions', maxIterations: SCREEN_ITERATIONS, innerSteps: 0 });
-      if (best === null || fitted.report.relativeResidual < best.residual) best = { network: fitted.network, residual: fitted.report.relativeResidual };
-    }
-    const free = await fitGeneralNetwork(best!.network, data, { maxIterations: SCREEN_FREE_ITERATIONS });
-    return { residual: Number.isFinite(free.report.relativeResidual) ? free.report.relativeResidual : Infinity };
-  }
-  let best: { network: Network; residual: number } | null = null;
+async function screenFixed(start: Network, data: { inputs: Float64View; values: Float64Array }, model: 'paper' | 'general', seed: number): Promise<{ residual: number; network: GeneralNetwork | Network }> {
+  let best: { network: GeneralNetwork | Network; residual: number } | null = null;
   for (let s = 0; s <= SCREEN_STARTS; s++) {
     const candidate = s === 0 ? start : randomSecondLayer(start, stageSeed(seed, s));
-    const fitted = await fitNetwork(candidate, data, { fix: 'first-layer-weights', maxIterations: SCREEN_ITERATIONS, innerSteps: 0 });
-    if (best === null || fitted.report.relativeResidual < best.residual) best = { network: fitted.network, residual: fitted.report.relativeResidual };
+    const fitted =
+      model === 'general'
+        ? await fitGeneralNetwork(fitOutputLayer(toGeneral(candidate), data), data, { fix: 'first-layer-directions', maxIterations: SCREEN_ITERATIONS, innerSteps: 0 })
+        : await fitNetwork(candidate, data, { fix: 'first-layer-weights', maxIterations: SCREEN_ITERATIONS, innerSteps: 0 });
+    const residual = Number.isFinite(fitted.report.relativeResidual) ? fitted.report.relativeResidual : Infinity;
+    if (best === null || residual < best.residual) best = { network: fitted.network, residual };
   }
-  const free = await fitNetwork(best!.network, data, { maxIterations: SCREEN_FREE_ITERATIONS });
+  return best!;
+}
+
+/** The screen's second part, for the pairs the first ranks best: a short fit of every parameter, which separates the true pair (its residual falls by orders) from the others. */
+async function screenFree(from: GeneralNetwork | Network, data: { inputs: Float64View; values: Float64Array }, model: 'paper' | 'general'): Promise<{ residual: number }> {
+  const free = model === 'general' ? await fitGeneralNetwork(from as GeneralNetwork, data, { maxIterations: SCREEN_FREE_ITERATIONS }) : await fitNetwork(from as Network, data, { maxIterations: SCREEN_FREE_ITERATIONS });
   return { residual: Number.isFinite(free.report.relativeResidual) ? free.report.relativeResidual : Infinity };
+}
+
+/** CPU seconds of this process (every thread: the pools' workers too). */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /**
@@ -189,6 +207,7 @@ export async function identifyActivationAuto(
   options: AutoIdentifyOptions,
 ): Promise<AutoIdentifyResult> {
   const startedAt = performance.now();
+  const cpuAtStart = cpuSeconds();
   const model = options.model ?? 'paper';
   // the candidates are told apart by the refinement's residual
   if (options.refine === false) invalidArgument('refine', "must be true with activation 'auto'", false);
@@ -218,61 +237,111 @@ export async function identifyActivationAuto(
     ...(probe.report.noise.sigma > 0 && typeof used.gradientStep === 'number' ? { gradientStep: used.gradientStep } : {}),
   };
 
-  const screened: { pair: Pair; residual: number; index: number }[] = [];
+  const cpuAt = cpuSeconds();
+  const cpu = { probe: cpuAt - cpuAtStart, screen: 0, shortRuns: 0, longRuns: 0, refits: 0 };
   const probeResidual = probe.report.check.relativeResidual ?? Infinity;
-  let best: { at: number; residual: number; result: IdentifyResult } | null = null;
+  // the run with the smallest residual so far (a holder: the closures below update it)
+  const found: { best: { residual: number; result: IdentifyResult } | null } = { best: null };
   let candidates: ActivationCandidate[];
   if (probeResidual <= threshold) {
     // the probe's pair passed as it is: no other is tried (no screen)
     candidates = [{ ...PROBE, screenResidual: null, relativeResidual: probeResidual, passed: true }];
-    best = { at: 0, residual: probeResidual, result: probe };
+    found.best = { residual: probeResidual, result: probe };
   } else {
+    // the screen: every pair's short fit with the directions fixed, then the fit of every parameter for the best SCREEN_FREE_KEEP
+    const screened: { pair: Pair; residual: number; index: number; network: GeneralNetwork | Network | null }[] = [];
     for (let i = 0; i < pairs.length; i++) {
-      const { residual } = await orInfinity(() => screen({ ...start, activation: pairs[i] }, data, model, stageSeed(seed, i)), { residual: Infinity });
-      screened.push({ pair: pairs[i], residual, index: i });
+      const fixed = await orInfinity<{ residual: number; network: GeneralNetwork | Network | null }>(() => screenFixed({ ...start, activation: pairs[i] }, data, model, stageSeed(seed, i)), { residual: Infinity, network: null });
+      screened.push({ pair: pairs[i], residual: fixed.residual, index: i, network: fixed.network });
     }
     screened.sort((a, b) => a.residual - b.residual || a.index - b.index);
+    for (let j = 0; j < Math.min(SCREEN_FREE_KEEP, screened.length); j++) {
+      const from = screened[j].network;
+      if (from) screened[j].residual = Math.min(screened[j].residual, (await orInfinity(() => screenFree(from, data, model), { residual: Infinity })).residual);
+    }
+    screened.sort((a, b) => a.residual - b.residual || a.index - b.index);
+    cpu.screen = cpuSeconds() - cpuAt;
     candidates = screened.map((s) => ({ ...s.pair, screenResidual: s.residual, relativeResidual: null, passed: null }));
-    for (let t = 0; t < Math.min(FULL_FITS, candidates.length); t++) {
-      let result: IdentifyResult;
+    const indexOf = (pair: Pair) => candidates.findIndex((c) => c.layer1 === pair.layer1 && c.layer2 === pair.layer2);
+    const record = (pair: Pair, residual: number, passed: boolean, result: IdentifyResult | null) => {
+      const i = indexOf(pair);
+      if (candidates[i].relativeResidual === null || residual < candidates[i].relativeResidual!) candidates[i].relativeResidual = residual;
+      candidates[i].passed = passed || candidates[i].passed === true;
+      if (result && (found.best === null || residual < found.best.residual)) found.best = { residual, result };
+      return passed;
+    };
+    // the probe is its pair's short run
+    record(PROBE, probeResidual, false, probe);
+    const ran = new Set<string>([`${PROBE.layer1}/${PROBE.layer2}`]);
+    const keyOf = (pair: Pair) => `${pair.layer1}/${pair.layer2}`;
+    // a failed run's network is far closer than the probe's (a near pair such as gelu_tanh for gelu
+    // fits to ~3e-5): the pairs that differ from its pair in one layer are refitted from it, pair swapped
+    const refitNear = async (result: IdentifyResult): Promise<boolean> => {
+      const at = cpuSeconds();
+      const own = result.report.options.activation as Pair;
+      let found = false;
+      for (const c of [...candidates]) {
+        if (found) break;
+        const pair = { layer1: c.layer1, layer2: c.layer2 };
+        if (ran.has(keyOf(pair)) || (pair.layer1 !== own.layer1 && pair.layer2 !== own.layer2) || c.passed === false) continue;
+        const again = await orInfinity(() => refitFrom(result, pair, model), { residual: Infinity, result });
+        c.screenResidual = Math.min(c.screenResidual!, again.residual);
+        if (again.residual <= result.report.check.threshold) found = record(pair, again.residual, true, again.result);
+      }
+      cpu.refits += cpuSeconds() - at;
+      candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || a.screenResidual! - b.screenResidual!);
+      return found;
+    };
+    /** One identify run of `pair` on the probe's answers; short: one subspace dimension (m1 grown while it pays), as the probe. */
+    const runPair = async (pair: Pair, short: boolean): Promise<IdentifyResult | null> => {
+      const at = cpuSeconds();
+      ran.add(keyOf(pair));
       try {
-        result = await run(screened[t].pair, pinned);
+        return await run(pair, short ? { ...pinned, retryFactors: [] } : pinned);
       } catch (e) {
         // a pair whose every attempt failed numerically is a pair that did not pass
         if (!(e instanceof NnidError) || e.code !== ErrorCodes.numerical) throw e;
-        candidates[t].relativeResidual = Infinity;
-        candidates[t].passed = false;
-        continue;
+        record(pair, Infinity, false, null);
+        return null;
+      } finally {
+        cpu[short ? 'shortRuns' : 'longRuns'] += cpuSeconds() - at;
       }
+    };
+    let done = await refitNear(probe);
+    // short runs of the best screened pairs, then the full retries for the best of them
+    for (let t = 0; !done && t < FULL_FITS; t++) {
+      const next = candidates.find((c) => !ran.has(keyOf(c)) && c.passed !== true);
+      if (!next) break;
+      const pair = { layer1: next.layer1, layer2: next.layer2 };
+      const result = await runPair(pair, true);
+      if (!result) continue;
       const residual = result.report.check.relativeResidual ?? Infinity;
-      candidates[t].relativeResidual = residual;
-      candidates[t].passed = residual <= result.report.check.threshold;
-      if (best === null || residual < best.residual) best = { at: t, residual, result };
-      if (candidates[t].passed) break;
-      // a failed run's network is far closer than the probe's (a near pair such as gelu_tanh for gelu
-      // fits to ~3e-5): the candidates after it are screened again from it, pair swapped, and reordered
-      let refitted: IdentifyResult | null = null;
-      for (let u = t + 1; u < candidates.length && refitted === null; u++) {
-        const again = await orInfinity(() => refitFrom(result, screened[u].pair, model), { residual: Infinity, result });
-        candidates[u].screenResidual = Math.min(candidates[u].screenResidual!, again.residual);
-        if (again.residual <= result.report.check.threshold) {
-          // that refit is the answer: it passes the check on the same data
-          candidates[u].relativeResidual = again.residual;
-          candidates[u].passed = true;
-          refitted = again.result;
-          best = { at: u, residual: again.residual, result: refitted };
-        }
-      }
-      if (refitted) break;
-      const rest = candidates.slice(t + 1).sort((a, b) => a.screenResidual! - b.screenResidual!);
-      candidates.splice(t + 1, rest.length, ...rest);
-      screened.splice(t + 1, rest.length, ...rest.map((c) => ({ pair: { layer1: c.layer1, layer2: c.layer2 }, residual: c.screenResidual!, index: 0 })));
+      if (record(pair, residual, residual <= result.report.check.threshold, result)) break;
+      done = await refitNear(result);
     }
+    const longRan = new Set<string>();
+    // with no retry factors a long run is a short one again: none
+    const longRuns = Array.isArray(options.retryFactors) && options.retryFactors.length === 0 ? 0 : LONG_RUNS;
+    for (let t = 0; !done && t < longRuns; t++) {
+      const next = candidates
+        .filter((c) => c.relativeResidual !== null && Number.isFinite(c.relativeResidual) && !longRan.has(keyOf(c)))
+        .sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
+      if (!next) break;
+      const pair = { layer1: next.layer1, layer2: next.layer2 };
+      longRan.add(keyOf(pair));
+      const result = await runPair(pair, false);
+      if (!result) continue;
+      const residual = result.report.check.relativeResidual ?? Infinity;
+      if (record(pair, residual, residual <= result.report.check.threshold, result)) break;
+      done = await refitNear(result);
+    }
+    candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || (a.relativeResidual ?? Infinity) - (b.relativeResidual ?? Infinity) || a.screenResidual! - b.screenResidual!);
   }
   // nothing ran to the end: the probe's result stands (failed)
-  const { result } = best ?? { result: probe };
+  const { result } = found.best ?? { result: probe };
   const passed = result.report.check.passed === true;
-  const chosen = passed && best ? { layer1: candidates[best.at].layer1, layer2: candidates[best.at].layer2 } : null;
+  const own = result.report.options.activation as Pair;
+  const chosen = passed ? { layer1: own.layer1, layer2: own.layer2 } : null;
   const activationSearch: ActivationSearchReport = {
     probe: PROBE,
     candidates,
@@ -281,6 +350,7 @@ export async function identifyActivationAuto(
     threshold,
     queries: { paid: oracle.counts().paid - paidAtStart, answered },
     seconds: (performance.now() - startedAt) / 1000,
+    cpuSeconds: cpu,
   };
   const warnings = [...result.report.warnings];
   if (!passed) {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { candidatePairs, identify } from '@nnid/pipeline';
+import { FULL_FITS } from '../src/activation-auto.ts';
 
 function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
   const X = matrix(10_000, truth.inputDim);
@@ -66,8 +67,12 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     expect(report.check.passed).toBe(false);
     const search = report.activationSearch!;
     expect(search.chosen).toBeNull();
+    // the probe's pair (the probe is its short run) and FULL_FITS short runs; no long run with no retry factors
     const tried = search.candidates.filter((c) => c.relativeResidual !== null);
-    expect(tried.length).toBe(4);
+    expect(tried.length).toBe(FULL_FITS + 1);
+    expect(tried.some((c) => c.layer1 === 'tanh' && c.layer2 === 'tanh')).toBe(true);
+    expect(Object.keys(search.cpuSeconds).sort()).toEqual(['longRuns', 'probe', 'refits', 'screen', 'shortRuns']);
+    expect(search.cpuSeconds.longRuns).toBe(0);
     expect(tried.every((c) => c.passed === false && c.relativeResidual! > search.threshold)).toBe(true);
     const warning = report.warnings.find((w) => w.startsWith("activation 'auto': no candidate pair passed the truth-free check"));
     expect(warning).toBeDefined();
