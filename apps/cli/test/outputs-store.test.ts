@@ -113,3 +113,21 @@ describe('nnid convert and score on a real export with BatchNormalization in eva
     expect(JSON.parse(s.out.join('\n')).function.gaussian.relativeL2).toBe(0);
   });
 });
+
+describe('nnid export of a v2 network with k = 3 outputs', () => {
+  it('float64 and float32 ONNX models answering [n, 3], checked by onnxruntime', async () => {
+    const net = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 3, outputs: 3, activation: { layer1: 'tanh', layer2: 'silu' }, seed: 2 });
+    const netFile = join(dir, 'export-k3.json');
+    writeFileSync(netFile, JSON.stringify(serializeNetworkV2(net)));
+    for (const float32 of [false, true]) {
+      const model = join(dir, float32 ? 'k3-32.onnx' : 'k3-64.onnx');
+      const r = await run(['export', '--network', netFile, '--onnx', model, '--check', ...(float32 ? ['--float32'] : [])]);
+      expect(r.err).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(new RegExp(`^wrote ${model}: ONNX opset 13, ${float32 ? 'float32' : 'float64'}, d = 6, m0 = 4, m1 = 3, k = 3, tanh/silu \\(\\d+ bytes\\)$`));
+      const diff = Number(/^check: max \|f_onnx - f\| = (\S+) on 1000 points from N\(0, I_6\) \(all 3 outputs\)$/.exec(r.out[1])![1]);
+      expect(diff).toBeLessThanOrEqual(float32 ? 1e-4 : 1e-12);
+      if (!float32) expect(diff).toBeLessThanOrEqual(1e-13);
+    }
+  });
+});
