@@ -152,6 +152,10 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
     return fail(`cannot use ${modelPath}: input '${meta.name}' has shape [${meta.shape.join(', ')}], expected [n, inputDim] (or [n, 1, inputDim])`);
   }
   const declared = meta.shape[meta.shape.length - 1];
+  // a fixed batch axis (exported without dynamic_axes: the dummy input's rows): every run is padded to it
+  const fixedRows = typeof meta.shape[0] === 'number' && meta.shape[0] > 0 ? meta.shape[0] : 0;
+  const runRows = fixedRows || batchSize;
+  const feedShape = (n: number) => (unitAxis ? [n, 1, inputDim] : [n, inputDim]);
   let inputDim: number;
   if (typeof declared === 'number' && declared > 0) {
     if (options.inputDim !== undefined && options.inputDim !== declared) {
@@ -180,8 +184,9 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
     if (many && typeof second === 'number' && second > 0) outputs = second;
     else if (many) {
       // a symbolic k: one row of zeros tells it
-      const probe = await session.run({ [meta.name]: new ort.Tensor(meta.type, meta.type === 'float64' ? new Float64Array(inputDim) : new Float32Array(inputDim), unitAxis ? [1, 1, inputDim] : [1, inputDim]) });
-      outputs = (probe[session.outputNames[0]].data as ArrayLike<number>).length;
+      const n = fixedRows || 1;
+      const probe = await session.run({ [meta.name]: new ort.Tensor(meta.type, meta.type === 'float64' ? new Float64Array(n * inputDim) : new Float32Array(n * inputDim), feedShape(n)) });
+      outputs = (probe[session.outputNames[0]].data as ArrayLike<number>).length / n;
     }
   }
   const inputName = meta.name;
@@ -194,10 +199,16 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
     const k = outputs;
     const { rows, rowStride, colStride } = batchShape(inputs, inputDim, source);
     const out = new Float64Array(rows * k);
-    for (let start = 0; start < rows; start += batchSize) {
-      const end = Math.min(rows, start + batchSize);
+    for (let start = 0; start < rows; start += runRows) {
+      const end = Math.min(rows, start + runRows);
       const dense = copyRows(inputs, inputDim, start, end, rowStride, colStride);
-      const feed = new ort.Tensor(inputType, inputType === 'float64' ? dense : Float32Array.from(dense), unitAxis ? [end - start, 1, inputDim] : [end - start, inputDim]);
+      let fed: Float64Array = dense;
+      if (fixedRows > end - start) {
+        fed = new Float64Array(fixedRows * inputDim);
+        fed.set(dense);
+      }
+      const n = fixedRows || end - start;
+      const feed = new ort.Tensor(inputType, inputType === 'float64' ? fed : Float32Array.from(fed), feedShape(n));
       let result: Record<string, import('onnxruntime-node').Tensor>;
       try {
         result = await session.run({ [inputName]: feed });
@@ -205,7 +216,8 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
         throw new NnidError(ErrorCodes.oracle, `${source} failed on rows ${start}–${end - 1}: ${String((e as Error).message).split('\n')[0]}`, { cause: e });
       }
       const tensor = result[outputName];
-      const values = k === 1 ? checkOutputs(source, tensor.data as ArrayLike<number>, end - start, start) : checkRowsOfK(source, tensor.data as ArrayLike<number>, end - start, start, k);
+      const answered = fixedRows > end - start ? (tensor.data as Float64Array | Float32Array).subarray(0, (end - start) * k) : (tensor.data as ArrayLike<number>);
+      const values = k === 1 ? checkOutputs(source, answered, end - start, start) : checkRowsOfK(source, answered, end - start, start, k);
       tensor.dispose();
       out.set(values, start * k);
       if (options.onBatch) {
@@ -228,7 +240,7 @@ export async function onnxBlackBox(modelPath: string, options: OnnxBlackBoxOptio
     identity,
     modelPath,
     inputType,
-    batchSize,
+    batchSize: runRows,
     outputs,
     evaluate,
     evaluateOutputs,

@@ -183,3 +183,23 @@ describe('the folds are exact in float64', () => {
     }
   });
 });
+
+describe('a fixed batch axis (exported without dynamic_axes)', () => {
+  it('the black box pads every run to the model\'s 16 rows: 40 rows answer as the imported network (float32)', async () => {
+    const name = 'opset13-seq-sigmoid-fixed-batch';
+    const { network } = await importOnnx(path(name));
+    const box = await onnxBlackBox(path(name), { outputs: 'many' });
+    try {
+      expect([box.batchSize, box.outputs]).toEqual([16, 2]);
+      const X = gaussianPoints(40, 5, 3);
+      const got = await box.evaluateOutputs(X);
+      const ref = evaluateGeneral(network, X).data;
+      expect(got.length).toBe(80);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+      expect(worst).toBeLessThan(1e-6);
+    } finally {
+      await box.close();
+    }
+  });
+});
