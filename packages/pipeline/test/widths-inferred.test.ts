@@ -76,7 +76,7 @@ describe('widthsEstablished', () => {
       width2: false,
       why:
         "m0 by range(A)'s gap; m1 not established: no network passed the check, m1 = 2 is the best failed attempt's (best residual per m1 tried: 2: 1.4e-1, 3: 3.0e-1, 4: n/a); " +
-        `the Hessian spectrum has no gap over (m0, 2 m0] (largest ratio 1.48 < ${HESSIAN_GAP_EVIDENCE}): the Hessians do not lie in a span of dimension m0 + m1, as when the first layer's gains vary over the sampling ball`,
+        `the Hessian spectrum has no gap over (m0, 2 m0] (largest ratio 1.48 < ${HESSIAN_GAP_EVIDENCE}): it tells no m1 (the entangled weights move with x)`,
     });
   });
   it('m1 established by a passing network whose one unit fewer fails; given widths are established', () => {
