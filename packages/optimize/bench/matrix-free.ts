@@ -15,6 +15,7 @@
  * iteration (its linearizations included).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { matrix, parameterCount, rng, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { tier } from '@nnid/linalg';
@@ -41,6 +42,20 @@ function perturb(net: Network, e: number, seed: number): Network {
   return unpackParameters(p, layout);
 }
 
+/**
+ * This (the main) thread's CPU seconds, from /proc (Linux; NaN elsewhere): with the products' second
+ * row block in a worker, a quiet machine's wall time is about this thread's CPU time, whatever the load.
+ */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 if (one) {
   const [d, m0, m1] = sizes[0];
   const solver = solvers[0];
@@ -52,6 +67,7 @@ if (one) {
   const data = { inputs, values: evaluateNetwork(truth, inputs) };
   const start = perturb(truth, eps, 3);
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpu();
   const t0 = performance.now();
   const { network, report } = await fitNetwork(start, data, {
     rowBlocks: 1,
@@ -68,12 +84,13 @@ if (one) {
   const cg = st ? `${st.cgIterations}, ${st.maxCgIterations}` : '-';
   const rss = process.resourceUsage().maxRSS / 1024;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const mainSeconds = mainThreadCpu() - main0;
   const perCg = st && st.cgIterations > 0 ? `${(cpuSeconds / st.cgIterations).toFixed(3)}, ${(seconds / st.cgIterations).toFixed(3)}` : '-';
-  console.log(`| (${d}, ${m0}, ${m1}) | ${P} | ${solver} | ${threads} | ${seconds.toFixed(2)} | ${cpuSeconds.toFixed(2)} | ${report.iterations} | ${report.njev} | ${cg} | ${perCg} | ${rss.toFixed(0)} | ${report.stopReason} | ${report.relativeResidual.toExponential(1)} | ${err.toExponential(1)} |`);
+  console.log(`| (${d}, ${m0}, ${m1}) | ${P} | ${solver} | ${threads} | ${seconds.toFixed(2)} | ${cpuSeconds.toFixed(2)} | ${mainSeconds.toFixed(2)} | ${report.iterations} | ${report.njev} | ${cg} | ${perCg} | ${rss.toFixed(0)} | ${report.stopReason} | ${report.relativeResidual.toExponential(1)} | ${err.toExponential(1)} |`);
 } else {
   console.log(`linear algebra tier: ${tier()}; start perturbed by ${eps} N(0, 1); N = ${rowsPerP} P`);
-  console.log('| (d, m0, m1) | P | solver | threads | seconds | CPU seconds | LM iterations | linearizations | CG iterations (total, max per solve) | CPU s, wall s per CG iteration | peak RSS MB | stop | relative residual | max parameter error |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| (d, m0, m1) | P | solver | threads | seconds | CPU seconds | main thread CPU s | LM iterations | linearizations | CG iterations (total, max per solve) | CPU s, wall s per CG iteration | peak RSS MB | stop | relative residual | max parameter error |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     for (const solver of solvers) {
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--one', '--sizes', size.join(','), '--solvers', solver, '--eps', String(eps), '--threads', String(threads), '--iterations', String(iterations), '--cg', String(cgCap), '--rows', String(rowsPerP)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

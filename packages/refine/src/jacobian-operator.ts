@@ -171,7 +171,7 @@ export interface OperatorState {
  */
 export interface OperatorTask {
   kind: 'operator';
-  job: 'forward' | 'apply' | 'transpose' | 'unit-grams' | 'unit2-grams';
+  job: 'forward' | 'apply' | 'transpose' | 'unit-grams' | 'unit2-grams' | 'layer2-gram';
   shape: OperatorShape;
   r0: number;
   r1: number;
@@ -186,7 +186,8 @@ export interface OperatorTask {
   /**
    * 'unit-grams': the first layer's units [r0, r1) (their (d + 1)-square blocks from every step-th
    * row, weights S (N x m0), diagonals `exact` when sampled) into out at i (d + 1)^2; 'unit2-grams':
-   * the second layer's units [r0, r1) (their (m0 + 1)-square blocks) into out at l (m0 + 1)^2.
+   * the second layer's units [r0, r1) (their (m0 + 1)-square blocks) into out at l (m0 + 1)^2;
+   * 'layer2-gram': the whole second layer's block over rows [r0, r1) (every step-th row of all N).
    */
   S?: Float64Array;
   step?: number;
@@ -238,12 +239,56 @@ function unitGrams(t: OperatorTask): void {
   }
 }
 
+/**
+ * The whole second layer's block of J^T J over rows [r0, r1): J's columns C_ol h1_nl (g_n, 1) of
+ * every step-th row n (weight step), Gram over row chunks (sized on all N rows: at most ~4 in all)
+ * summed in order into t.out.
+ */
+function secondLayerGram(t: OperatorTask): void {
+  const { shape: s, r0, r1, state } = t;
+  const { N, m0, m1, k, general } = s;
+  const { G, H1, p } = state;
+  const step = t.step!;
+  const M1 = m0 + 1;
+  const Q = m1 * M1;
+  const block = t.out!;
+  block.fill(0);
+  const chunk = Math.max(1, Math.floor(CHUNK_NUMBERS / Q), Math.ceil((Math.ceil(N / step) * k) / 4));
+  const Jb = new Float64Array(Math.min(chunk, Math.ceil(N / step) * k) * Q);
+  let rows = 0;
+  const flush = () => {
+    if (rows === 0) return;
+    const g = gram(view(Jb, rows, Q)).data;
+    for (let q = 0; q < Q * Q; q++) block[q] += g[q];
+    rows = 0;
+  };
+  const w = Math.sqrt(step);
+  for (let n = Math.ceil(r0 / step) * step; n < r1; n += step) {
+    for (let o = 0; o < k; o++) {
+      if ((rows + 1) * Q > Jb.length) flush();
+      const at = rows * Q;
+      for (let l = 0; l < m1; l++) {
+        const c = w * (general ? p[s.offC + o * m1 + l] : 1) * H1[n * m1 + l];
+        const bo = at + l * M1;
+        for (let i = 0; i < m0; i++) Jb[bo + i] = c * G[n * m0 + i];
+        Jb[bo + m0] = c;
+      }
+      rows++;
+    }
+  }
+  flush();
+}
+
 /** Runs one row block (the module comment's formulas on rows [r0, r1)); 'forward' returns the block's sum r^2, the others 0. */
 export function runOperatorBlock(t: OperatorTask): number {
   const { shape: s, r0, r1, X, Y, U0, state } = t;
   const { d, m0, m1, k, general, free } = s;
   if (t.job === 'unit-grams' || t.job === 'unit2-grams') {
     unitGrams(t);
+    return 0;
+  }
+  if (t.job === 'layer2-gram') {
+    secondLayerGram(t);
     return 0;
   }
   const n = r1 - r0;
@@ -612,33 +657,21 @@ export function networkOperator(input: NetworkOperatorInput): JacobianOperator &
     if (Q <= SECOND_LAYER_BLOCK_MAX && input.secondLayerBlock !== 'units') {
       // the whole second layer (B, tau) as one block: J's columns C_ol h1_nl (g_n, 1), Gram over
       // row chunks, from every s-th row (weight s) when N Q^2 exceeds SECOND_LAYER_BLOCK_FLOPS
+      // (the row blocks' parts summed in block order: one block, the Gram of all rows' chunks in order)
       const step = Math.max(1, Math.ceil((N * Q * Q) / (input.blockFlops ?? SECOND_LAYER_BLOCK_FLOPS)));
-      const block = new Float64Array(Q * Q);
-      // at most ~4 flushes: each makes a Q x Q Gram
-      const chunk = Math.max(1, Math.floor(CHUNK_NUMBERS / Q), Math.ceil((Math.ceil(N / step) * k) / 4));
-      const Jb = new Float64Array(Math.min(chunk, Math.ceil(N / step) * k) * Q);
-      let rows = 0;
-      const flush = () => {
-        if (rows === 0) return;
-        const g = gram(view(Jb, rows, Q)).data;
-        for (let t = 0; t < Q * Q; t++) block[t] += g[t];
-        rows = 0;
-      };
-      const w = Math.sqrt(step);
-      for (let n = 0; n < N; n += step) {
-        for (let o = 0; o < k; o++) {
-          if ((rows + 1) * Q > Jb.length) flush();
-          const at = rows * Q;
-          for (let l = 0; l < m1; l++) {
-            const c = w * C[o * m1 + l] * H1[n * m1 + l];
-            const bo = at + l * M1;
-            for (let i = 0; i < m0; i++) Jb[bo + i] = c * G[n * m0 + i];
-            Jb[bo + m0] = c;
-          }
-          rows++;
-        }
+      const parts = ranges.map(() => allocFloat64(Q * Q, { shared }));
+      await settleAll(
+        ranges.map(([r0, r1], b) => {
+          const task: OperatorTask = { kind: 'operator', job: 'layer2-gram', shape, r0, r1, X: Xs, Y: Ys, U0, state: lin, out: parts[b], step };
+          return b > 0 && shared ? pool!.runOperator(task) : Promise.resolve().then(() => runOperatorBlock(task));
+        }),
+        'refine preconditioner blocks',
+      );
+      const block = parts[0];
+      for (let b = 1; b < parts.length; b++) {
+        const part = parts[b];
+        for (let t = 0; t < Q * Q; t++) block[t] += part[t];
       }
-      flush();
       const idx = new Int32Array(Q);
       for (let l = 0; l < m1; l++) {
         for (let i = 0; i < m0; i++) idx[l * M1 + i] = oB + l * m0 + i;

@@ -181,9 +181,9 @@ describe('networkOperator in row blocks (2 threads)', () => {
     const here = await leastSquares(matrixFreeStrategy(networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2 })), start, options);
     const pool = createRefinePool({ threads: 1 });
     try {
-      // the preconditioner's unit blocks (first layer, second layer per unit), half of them in the worker: the same bits
+      // the preconditioner's blocks (per unit: half of the units in the worker; the second layer whole: its second row block's part there): the same bits
       for (const secondLayerBlock of ['units', 'auto'] as const) {
-        const one = await networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 1, secondLayerBlock }).linearize(start);
+        const one = await networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2, secondLayerBlock }).linearize(start);
         const two = await networkOperator({ layout: tl, p: start, free: 'weights-and-shifts', X: Xt, Y: yt, N: Nt, rowBlocks: 2, secondLayerBlock, pool }).linearize(start);
         expect(two.blocks!.grams.length).toBe(one.blocks!.grams.length);
         two.blocks!.grams.forEach((g, b) => expect(Array.from(g.subarray(0, one.blocks!.grams[b].length))).toEqual(Array.from(one.blocks!.grams[b])));
