@@ -302,9 +302,12 @@ export async function directionsFromStack(
   return { directions: out, replaced, spectrum };
 }
 
-/** Passes at most (each: new Hessians at the best network's beta-free points, then a re-refinement); the passes stop when one lowers the residual less than SECOND_PASS_GAIN times. */
+/**
+ * Passes at most (each: new Hessians at the best network's beta-free points, then a re-refinement),
+ * while the check fails. A pass that gains nothing can still be followed by one that passes (other
+ * points, other random second layers: softplus/softplus (8, 4, 2) seed 2, 5.9e-3 then exact).
+ */
 export const SECOND_PASSES = 3;
-export const SECOND_PASS_GAIN = 2;
 /**
  * The second pass's fit from the new directions runs LONG_FIT_FACTOR times the refinement's
  * iterations, without the stall rule, on networks of at most LONG_FIT_PARAMETERS weights and
@@ -318,7 +321,7 @@ export const SECOND_PASS_EXTRA_FITS = 8;
 export interface SecondPassReport {
   /** Per pass: points (each one Hessian's queries), rows of W1 replaced, the relative residual after its re-refinement. */
   passes: { points: number; replaced: number; residual: number }[];
-  /** Why it stopped: 'passed', 'no points', 'passes done' (SECOND_PASSES, or a pass that gained less than SECOND_PASS_GAIN). */
+  /** Why it stopped: 'passed', 'no points', 'passes done' (SECOND_PASSES). */
   stopped: 'passed' | 'no points' | 'passes done';
 }
 
@@ -386,7 +389,7 @@ export interface SecondPassInput {
 
 /**
  * The second pass (see the file's comment): while the best network fails `goodResidual`, up to
- * SECOND_PASSES times (while each gains SECOND_PASS_GAIN): m0 + 2 beta-free points of it (span{a_i a_i^T} needs m0), their Hessians (new queries), W1's directions
+ * SECOND_PASSES times: m0 + 2 beta-free points of it (span{a_i a_i^T} needs m0), their Hessians (new queries), W1's directions
  * from them (directionsFromStack, started from the network's rows), then two re-refinements on the
  * same data: the network with those directions (directions fit, full fit), and refineGeneralStages
  * from the pipeline's network with those directions (plus SECOND_PASS_EXTRA_FITS random second
@@ -429,12 +432,10 @@ export async function secondPass(input: SecondPassInput): Promise<{ network: Gen
       }
     }
     passes.push({ points: points.shape[0], replaced: found.replaced, residual: bestResidual });
-    const gained = bestResidual * SECOND_PASS_GAIN <= residual;
     if (bestResidual < residual) {
       network = bestNet;
       residual = bestResidual;
     }
-    if (!gained) break;
   }
   return { network, residual, report: { passes, stopped: residual <= input.goodResidual ? 'passed' : 'passes done' } };
 }
