@@ -277,7 +277,7 @@ class Importer {
           true,
         );
       }
-      if (pending.length === 0 && ins[0] === cur && (op === 'Identity' || op === 'Dropout' || op === 'Cast' || ((op === 'Flatten' || op === 'Squeeze' || op === 'Reshape') && this.keepsRows(node)))) {
+      if (pending.length === 0 && ins[0] === cur && (op === 'Identity' || op === 'Dropout' || op === 'Cast' || ((op === 'Flatten' || op === 'Squeeze' || op === 'Reshape') && this.keepsRows(node, layers.length > 0 ? layers[layers.length - 1].out : inputDim)))) {
         // a pass-through on the chain itself (tf2onnx starts and ends graphs with Identity nodes; nn.Flatten on [n, d])
         cur = out;
         continue;
@@ -345,15 +345,15 @@ class Importer {
     return false;
   }
 
-  /** A Flatten on axis 1, a Squeeze of nothing, or a Reshape to [-1 or 0, -1 or width] of an [n, width] tensor: changes nothing. */
-  private keepsRows(node: NodeProto): boolean {
+  /** A Flatten on axis 1, or a Reshape to [-1 or 0, -1 or width] of an [n, width] tensor: changes nothing. */
+  private keepsRows(node: NodeProto, width: number): boolean {
     const op = node.opType ?? '';
     const ins = node.input ?? [];
     const attr = (key: string) => node.attribute?.find((a) => a.name === key);
     if (op === 'Flatten') return Number(attr('axis')?.i ?? 1) === 1;
     if (op === 'Squeeze') return false;
     const to = this.constant(ins[1])?.values;
-    return to !== undefined && to.length === 2 && (to[0] === -1 || to[0] === 0) && (to[1] === -1 || to[1] > 0);
+    return to !== undefined && to.length === 2 && (to[0] === -1 || to[0] === 0) && (to[1] === -1 || to[1] === width);
   }
 
   /**
