@@ -81,7 +81,9 @@ const KERNEL_MISSING = /Could not find an implementation for (\w+)\(\d+\) node w
  * type (Erf, Atan, Softplus in float64) ends in one line naming it and what to do.
  */
 async function createSession(ort: Ort, bytes: Buffer, modelPath: string, threads: number): Promise<import('onnxruntime-node').InferenceSession> {
-  const base = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' } as const;
+  // logSeverityLevel 3 (errors): its warnings (e.g. one line per initializer that an older exporter also listed
+  // as a graph input, keep_initializers_as_inputs) would otherwise fill the terminal; errors still reach the message
+  const base = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3 } as const;
   let first: unknown;
   for (const level of ['all', 'basic'] as const) {
     try {
