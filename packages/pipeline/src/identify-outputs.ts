@@ -61,6 +61,8 @@ export interface IdentifyOutputsReport {
 export interface IdentifyOutputsResult {
   network: GeneralNetwork;
   report: IdentifyOutputsReport;
+  /** The data of the k-output fit: the refinement's inputs [n, d] and their n k answers (row-major; paid, for a fit after a failed check). */
+  refinementData: { inputs: Float64View; values: Float64Array };
 }
 
 /** A row's bits as a map key. */
@@ -131,6 +133,7 @@ export async function identifyOutputs(source: MultiOutputBlackBox, options: Iden
   const rows = oracle.counts().total;
   return {
     network,
+    refinementData: { inputs, values: Y },
     report: {
       identify: found.report,
       outputs: k,

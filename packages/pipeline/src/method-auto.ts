@@ -26,10 +26,12 @@
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
-import { checkPositive, generalParameterCount, invalidArgument, matrixFrom, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { gaussianPoints, studentFit, studentFitGeneral, type StudentFitReport } from '@nnid/student-fit';
+import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { gaussianPoints, studentFit, studentFitGeneral, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
+import type { ActivationSearchReport, AutoIdentifyResult } from './activation-auto.ts';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
+import { identifyOutputs, type IdentifyOutputsOptions, type IdentifyOutputsResult, type MultiOutputBlackBox } from './identify-outputs.ts';
 import { resolveOptions, type IdentifyOptions } from './options.ts';
 import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
@@ -38,7 +40,20 @@ import { budgetWidth2 } from './widths.ts';
 /** The pipeline runs first when the budget is at least its floor plus this many P (see above). */
 export const PIPELINE_MARGIN = 2;
 
-export interface IdentifyAutoOptions extends IdentifyOptions {
+type Pair = { layer1: ActivationName; layer2: ActivationName };
+
+export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'> {
+  /** As identify's; 'auto' searches the pairs (identify's activation 'auto') and makes the pipeline run as identify runs it. */
+  activation: IdentifyOptions['activation'] | 'auto';
+  /**
+   * The pipeline run exactly as identify runs it (its own refinement points and retries: the same
+   * bits as identify alone), the fit only after its check fails, with the widths and the best
+   * activation pairs it found (see continueWithFit). Default: true when `activation` is 'auto' or
+   * a width is not given (no fit can be planned before the pipeline), false otherwise.
+   */
+  pipelineAsIdentify?: boolean;
+  /** After a failed activation search: the fit tries this many of its best-ranked pairs at most (default 2). */
+  fitPairs?: number;
   /**
    * Random starts of the fit at most when it runs (default 6: twice the fit's own 3; a start after
    * the first passing one is never run to its end, so more starts cost time only when the first fail).
@@ -64,10 +79,15 @@ export interface MethodTry {
   /** Queries it asked: all, paid, answered from memory or the store. */
   queries: { total: number; paid: number; reused: number };
   seconds: number;
+  /** CPU seconds of the whole process (every thread) while it ran (process.cpuUsage). */
+  cpuSeconds?: number;
   /** Why it stopped without a network (e.g. the budget). */
   error?: string;
   /** The fit after the pipeline: its warm start (the pipeline's refined network) and how it ended. */
   warmStart?: { fromResidual: number; relativeResidual: number; passed: boolean; iterations: number };
+  /** The fit: the activations and widths it was given (after the pipeline: those it found). */
+  activation?: Pair;
+  widths?: { width1: number; width2: number };
 }
 
 export interface MethodReport {
@@ -109,8 +129,8 @@ export interface IdentifyAutoResult {
   /** With model 'general': the general network found (nnid.network/v2), else null. */
   networkGeneral: GeneralNetwork | null;
   report: IdentifyAutoReport;
-  /** The pipeline's result when it ran to a network (its networkBeforeRefinement, refinementData). */
-  pipeline: IdentifyResult | null;
+  /** The pipeline's result when it ran to a network (its networkBeforeRefinement, refinementData; report.activationSearch with activation 'auto'). */
+  pipeline: AutoIdentifyResult | null;
   fit: AutoFitResult | null;
 }
 
@@ -120,14 +140,23 @@ function paperFields(g: GeneralNetwork): Network {
 }
 
 const since = (t: number) => (performance.now() - t) / 1000;
+const cpuSince = (c: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(c);
+  return (u.user + u.system) / 1e6;
+};
 
 /** identify with method 'auto' (see the file's comment). */
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = 2, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   checkPositive('pipelineMargin', pipelineMargin, true);
-  const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions }, oracle.inputDim);
+  checkInteger('fitPairs', fitPairs, 1);
+  const activationAuto = identifyOptions.activation === 'auto';
+  // the options as the plan sees them (an unknown pair resolved as the search's probe: the plan does not depend on it)
+  const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions, activation: activationAuto ? PROBE_PAIR : (identifyOptions.activation as Pair) } as IdentifyOptions, oracle.inputDim);
+  const asIdentify = pipelineAsIdentify ?? (activationAuto || resolved.width1 === undefined || resolved.width2 === undefined);
+  if (activationAuto && !asIdentify) invalidArgument('pipelineAsIdentify', "must be true with activation 'auto' (the fit must be told the activations: the pipeline's search finds them)", pipelineAsIdentify);
   const d = oracle.inputDim;
   const o = oracle;
   const start = o.counts();
@@ -144,7 +173,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   const fitPossible = resolved.width1 !== undefined && resolved.width2 !== undefined && (resolved.model === 'paper' || general) && resolved.refine;
   const tried: MethodTry[] = [];
   const warnings: string[] = [];
-  let pipeline: IdentifyResult | null = null;
+  let pipeline: AutoIdentifyResult | null = null;
   let fit: AutoFitResult | null = null;
   const left = () => (B === undefined ? Infinity : B - spent().paid);
 
@@ -176,9 +205,19 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     }
   };
 
-  const runPipeline = async (why: string, refinementPoints: number) => {
+  const runPipeline = async (why: string, refinementPoints: number, asIs = false) => {
     const t = performance.now();
     const before = spent();
+    if (asIs) {
+      // identify exactly as it runs alone (same options, same bits); its errors are identify's
+      const cpu = process.cpuUsage();
+      const maxQueries = B === undefined ? undefined : B - spent().paid;
+      pipeline = await identify(o, { ...identifyOptions, ...(maxQueries !== undefined ? { maxQueries } : {}) });
+      const check = pipeline.report.check;
+      tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) });
+      warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
+      return;
+    }
     try {
       // the refinement's fresh points drawn from N(0, I_d), as the fit's (identify alone draws half
       // of them on the unit sphere): measured, the pipeline passed sooner on them (BENCHMARKS.md,
@@ -191,7 +230,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       const maxQueries = B === undefined ? undefined : B - spent().paid;
       // bounded only when the fit can follow (a pipeline alone keeps its own retries)
       const retryFactors = fitPossible ? resolved.retryFactors : identifyOptions.retryFactors;
-      pipeline = await identify(o, { ...identifyOptions, ...(retryFactors ? { retryFactors } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
+      pipeline = await identify(o, { ...(identifyOptions as IdentifyOptions), ...(retryFactors ? { retryFactors } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
@@ -200,7 +239,41 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     }
   };
 
-  if (!fitPossible) {
+  if (asIdentify && resolved.refine && (general || resolved.model === 'paper')) {
+    const unknown = [resolved.width1 === undefined || resolved.width2 === undefined ? 'width1 or width2 not given' : null, activationAuto ? "activation 'auto'" : null].filter((w) => w !== null);
+    await runPipeline(
+      `${unknown.length > 0 ? `${unknown.join(' and ')}: ` : ''}the pipeline first, as identify runs it${unknown.length > 0 ? ' (it finds what the fit must be told)' : ''}; the fit only when its check fails`,
+      0,
+      true,
+    );
+    const last = tried[tried.length - 1];
+    const ran = pipeline as AutoIdentifyResult | null;
+    const found = ran ? (general ? ran.networkGeneral : ran.network) : null;
+    if (!last.passed && ran && found && ran.refinementData && last.relativeResidual !== null) {
+      const cont = await continueWithFit({
+        source: o,
+        outputs: 1,
+        general,
+        network: found,
+        residual: last.relativeResidual,
+        search: ran.report.activationSearch,
+        answers: ran.refinementData,
+        left: left(),
+        threshold: ran.report.check.threshold,
+        widthsGiven: resolved.width1 !== undefined && resolved.width2 !== undefined,
+        seed: resolved.seed,
+        threads: resolved.threads,
+        fitStarts,
+        fitDataFactor,
+        fitPairs,
+        warmStart,
+        counts: spent,
+      });
+      tried.push(...cont.tried);
+      warnings.push(...cont.warnings);
+      if (cont.fit) fit = cont.fit;
+    }
+  } else if (!fitPossible) {
     await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
   } else if (B !== undefined && floor !== null && B < floor + pipelineMargin * P!) {
     const where = B < floor ? 'below' : `within ${pipelineMargin} P above`;
@@ -242,6 +315,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   if (!passedTry) warnings.push(`no method passed the truth-free check: best relative residual ${(chosenTry.relativeResidual as number).toExponential(2)} (${chosen})`);
   const q = spent();
   const threshold = chosen === 'fit' ? fitResult!.report.check.threshold : pipelineResult!.report.check.threshold;
+  // widths found by the pipeline (not given): P of the network returned
+  const count = P ?? (networkGeneral ? generalParameterCount(networkGeneral) : parameterCount(network));
   return {
     network,
     networkGeneral,
@@ -250,8 +325,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     report: {
       format: 'nnid.identify-auto-report/v1',
       model: general ? 'general' : 'paper',
-      method: { chosen, tried, maxQueries: B ?? null, parameterCount: P, pipelineFloor: floor },
-      queries: { ...q, multipleOfP: P === null ? null : q.total / P },
+      method: { chosen, tried, maxQueries: B ?? null, parameterCount: count, pipelineFloor: floor },
+      queries: { ...q, multipleOfP: q.total / count },
       check: { relativeResidual: chosenTry.relativeResidual, threshold, passed: chosenTry.passed },
       seconds: { total: since(startedAt) },
       pipeline: (pipeline as IdentifyResult | null)?.report ?? null,
@@ -268,4 +343,274 @@ function diff(a: { total: number; paid: number; reused: number }, b: { total: nu
 function tryError(tried: MethodTry[]): Error {
   const err = new Error(`identify (method 'auto'): no method ran to a network: ${tried.map((t) => `${t.method}: ${t.error ?? t.why}`).join('; ')}`);
   return err;
+}
+
+/** The search's probe pair (activation-auto.ts's PROBE): what the plan is resolved with when the pair is unknown. */
+const PROBE_PAIR: Pair = { layer1: 'tanh', layer2: 'tanh' };
+
+const pairText = (p: Pair) => `${p.layer1}/${p.layer2}`;
+
+/**
+ * The pairs the fit tries after a failed pipeline, best first: with the activations given, those;
+ * after activation 'auto', the search's candidates that ran in full by their residual, then the
+ * others in the search's order (its screen's), `count` at most.
+ *
+ * @example
+ * rankedPairs(result.report.activationSearch, result.networkGeneral.activation, 2); // [{ pair: { layer1: 'silu', layer2: 'tanh' }, why: '...' }, ...]
+ */
+export function rankedPairs(search: ActivationSearchReport | undefined, run: Pair, count: number): { pair: Pair; why: string }[] {
+  if (!search || search.candidates.length === 0) return [{ pair: { layer1: run.layer1, layer2: run.layer2 }, why: 'the activations given' }];
+  // the full runs (identify with the pair: the closer judge) by their residual, then the screened rest in the search's order
+  const key = (c: ActivationSearchReport['candidates'][number]) => c.relativeResidual ?? Infinity;
+  const ranked = search.candidates
+    .map((c, i) => ({ c, i, k: key(c) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i))
+    .slice(0, count);
+  return ranked.map(({ c }, r) => {
+    const full = c.relativeResidual !== null ? `its full run ${c.relativeResidual.toExponential(2)}` : 'no full run';
+    const screen = c.screenResidual !== null ? `screen ${c.screenResidual.toExponential(2)}` : 'no screen';
+    return { pair: { layer1: c.layer1, layer2: c.layer2 }, why: `the activation search's pair ranked ${r + 1} of ${search.candidates.length} (${full}, ${screen})` };
+  });
+}
+
+/** What the fit after a failed pipeline needs (continueWithFit). */
+interface Continuation {
+  source: Oracle | MultiOutputSource;
+  outputs: number;
+  general: boolean;
+  /** The pipeline's refined network (its check failed) and its residual. */
+  network: Network | GeneralNetwork;
+  residual: number;
+  search: ActivationSearchReport | undefined;
+  /** The answers its refinement fitted (k values per row), not asked again. */
+  answers: { inputs: Float64View; values: Float64Array } | null;
+  /** Queries (input rows) left within the budget (Infinity: no budget). */
+  left: number;
+  /** The pipeline's check threshold (noise-aware on a noisy oracle): the fit's. */
+  threshold: number;
+  widthsGiven: boolean;
+  seed: number;
+  threads: number;
+  fitStarts: number;
+  fitDataFactor: number;
+  fitPairs: number;
+  warmStart: boolean;
+  counts: () => { total: number; paid: number; reused: number };
+}
+
+/**
+ * The student fit after the pipeline's check failed: the widths the pipeline found (or was given),
+ * its best-ranked activation pairs (rankedPairs), on one data set for all of them: the answers its
+ * refinement fitted plus fresh Gaussian points paid once (what is left of the budget, else
+ * fitDataFactor P in all). Each pair's first start is the pipeline's refined network (with that
+ * pair's activations), then fitStarts random ones; the fit stops at the first start that passes
+ * the pipeline's check threshold, and the pairs at the first fit that passes.
+ */
+async function continueWithFit(c: Continuation): Promise<{ tried: MethodTry[]; fit: AutoFitResult | null; warnings: string[] }> {
+  const net = c.network;
+  const { width1, width2, inputDim: d } = net;
+  const k = c.outputs;
+  const P = c.general ? generalParameterCount({ inputDim: d, width1, width2, outputs: k }) : parameterCount(net as Network);
+  const none = { total: 0, paid: 0, reused: 0 };
+  const n = c.answers ? c.answers.inputs.shape[0] : 0;
+  const N = Number.isFinite(c.left) ? n + Math.max(0, c.left) : Math.max(n, Math.floor(c.fitDataFactor * P));
+  const widths = `widths (${width1}, ${width2}) ${c.widthsGiven ? 'as given' : 'as the pipeline found them'}`;
+  if (N * k <= P) {
+    return { tried: [{ method: 'fit', why: `not run: ${N} answers${k > 1 ? ` x ${k} outputs` : ''} within the budget are not more than P = ${P} at ${widths}`, relativeResidual: null, passed: false, queries: none, seconds: 0 }], fit: null, warnings: [] };
+  }
+  const pairs = rankedPairs(c.search, net.activation, c.fitPairs);
+  // one data set for every pair: the answers in hand, then fresh Gaussian points paid once
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const before = c.counts();
+  const inputs = new Float64Array(N * d);
+  const values = new Float64Array(N * k);
+  if (c.answers) {
+    inputs.set(toDense(c.answers.inputs).data.subarray(0, n * d));
+    values.set(c.answers.values);
+  }
+  try {
+    if (N > n) {
+      const fresh = gaussianPoints(N, d, c.seed).subarray(n * d);
+      inputs.set(fresh, n * d);
+      const raw = await c.source.evaluate(matrixFrom(fresh, N - n, d));
+      const answers = raw instanceof Float64Array ? raw : toDense(raw as Float64View).data;
+      if (answers.length !== (N - n) * k) throw new Error(`the black box answered ${answers.length} numbers for ${N - n} rows, expected ${N - n} x ${k}`);
+      values.set(answers, n * k);
+    }
+  } catch (e) {
+    return { tried: [{ method: 'fit', why: `the fit's ${N - n} fresh data points at ${widths}`, relativeResidual: null, passed: false, queries: diff(c.counts(), before), seconds: since(t0), error: (e as Error).message }], fit: null, warnings: [] };
+  }
+  const data = { inputs: matrixFrom(inputs, N, d), values };
+  const paid = diff(c.counts(), before);
+  const dataSeconds = since(t0);
+  const dataCpu = cpuSince(cpu0);
+  const tried: MethodTry[] = [];
+  const warnings: string[] = [];
+  let best: AutoFitResult | null = null;
+  const failed = c.search ? `the activation search found no pair passing (best residual ${c.residual.toExponential(2)})` : `the pipeline's check failed (residual ${c.residual.toExponential(2)})`;
+  for (const [i, { pair, why: ranked }] of pairs.entries()) {
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    const swapped = pair.layer1 !== net.activation.layer1 || pair.layer2 !== net.activation.layer2;
+    const warm = c.warmStart ? { ...net, activation: { ...pair } } : null;
+    const from = warm ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts`;
+    const why = `${failed}: the fit with ${pairText(pair)} (${ranked}) and ${widths}, on the ${n} answers the pipeline's refinement fitted and ${N - n} fresh Gaussian ones (${(N / P).toFixed(1)} P${i > 0 ? ', the same data as above' : ''}), ${from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`;
+    const options = {
+      width1,
+      width2,
+      activation: pair,
+      seed: c.seed,
+      threads: c.threads,
+      starts: c.fitStarts,
+      dataPoints: N,
+      answers: data,
+      checkThreshold: c.threshold,
+      ...(warm ? { startNetworks: [warm] } : {}),
+    };
+    try {
+      const result: AutoFitResult = c.general ? await studentFitGeneral(c.source, options) : await studentFit(c.source as Oracle, options);
+      const first = result.report.starts[0];
+      const check = result.report.check;
+      tried.push({
+        method: 'fit',
+        why,
+        relativeResidual: check.relativeResidual,
+        passed: check.passed,
+        queries: i === 0 ? paid : none,
+        seconds: since(t) + (i === 0 ? dataSeconds : 0),
+        cpuSeconds: cpuSince(cpu) + (i === 0 ? dataCpu : 0),
+        ...(warm && first ? { warmStart: { fromResidual: c.residual, relativeResidual: first.relativeResidual, passed: first.passed, iterations: first.iterations } } : {}),
+        activation: pair,
+        widths: { width1, width2 },
+      });
+      warnings.push(...result.report.warnings.map((w) => `fit ${pairText(pair)}: ${w}`));
+      if (best === null || check.passed || check.relativeResidual < best.report.check.relativeResidual) best = result;
+      if (check.passed) break;
+    } catch (e) {
+      tried.push({ method: 'fit', why, relativeResidual: null, passed: false, queries: i === 0 ? paid : none, seconds: since(t), error: (e as Error).message, activation: pair, widths: { width1, width2 } });
+    }
+  }
+  return { tried, fit: best, warnings };
+}
+
+/** identifyAutoOutputs's report: identifyAuto's, with queries as input rows and numbers received. */
+export interface IdentifyAutoOutputsReport {
+  format: 'nnid.identify-auto-report/v1';
+  model: 'general';
+  outputs: number;
+  method: MethodReport;
+  /** Input rows asked of the black box (each answers k numbers), numbers received, rows / P. */
+  queries: { rows: number; numbersReceived: number; multipleOfP: number };
+  check: { relativeResidual: number | null; threshold: number; passed: boolean };
+  seconds: { total: number };
+  /** identifyOutputs's report (the pipeline), and the fit's (null: not run). */
+  pipeline: IdentifyOutputsResult['report'];
+  fit: StudentFitReport | null;
+  warnings: string[];
+}
+
+export interface IdentifyAutoOutputsResult {
+  network: GeneralNetwork;
+  report: IdentifyAutoOutputsReport;
+  pipeline: IdentifyOutputsResult;
+  fit: AutoFitResult | null;
+}
+
+/**
+ * Method 'auto' on a black box with k >= 1 outputs (the general model): identifyOutputs first,
+ * exactly as it runs alone; when its check fails, the general student fit on all k outputs of the
+ * answers its refinement fitted plus fresh Gaussian points within maxQueries (continueWithFit: the
+ * widths it found, the activation search's best 1-2 pairs, warm-started from its network).
+ *
+ * @example
+ * const { network, report } = await identifyAutoOutputs(box, { activation: 'auto', seed: 1 });
+ * report.method.tried; // [{ method: 'pipeline', passed: false, ... }, { method: 'fit', passed: true, activation: ... }]
+ */
+export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
+  const startedAt = performance.now();
+  if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = 2, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  checkInteger('fitPairs', fitPairs, 1);
+  const k = checkInteger('source.outputs', source.outputs, 1);
+  // rows asked of the black box, the pipeline's and the fit's
+  let rows = 0;
+  const counted: MultiOutputBlackBox = {
+    inputDim: source.inputDim,
+    outputs: k,
+    identity: source.identity,
+    evaluate: (x) => {
+      rows += x.shape[0];
+      return source.evaluate(x);
+    },
+  };
+  const counts = () => ({ total: rows, paid: rows, reused: 0 });
+  const B = rest.maxQueries;
+  const given = rest.width1 !== undefined && rest.width2 !== undefined;
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const pipeline = await identifyOutputs(counted, rest as IdentifyOutputsOptions);
+  const pcheck = pipeline.report.check;
+  const unknown = [given ? null : 'width1 or width2 not given', rest.activation === 'auto' ? "activation 'auto'" : null].filter((w) => w !== null);
+  const tried: MethodTry[] = [
+    {
+      method: 'pipeline',
+      why: `k = ${k} outputs${unknown.length > 0 ? `, ${unknown.join(' and ')}` : ''}: the pipeline first (identify on a projection of the outputs, then all k fitted), as it runs alone; the fit only when its check fails`,
+      relativeResidual: pcheck.relativeResidual,
+      passed: pcheck.passed,
+      queries: counts(),
+      seconds: since(t),
+      cpuSeconds: cpuSince(cpu),
+    },
+  ];
+  const warnings = pipeline.report.identify.warnings.map((w) => `pipeline: ${w}`);
+  let fit: AutoFitResult | null = null;
+  if (!pcheck.passed) {
+    const search = (pipeline.report.identify as IdentifyReport & { activationSearch?: ActivationSearchReport }).activationSearch;
+    const cont = await continueWithFit({
+      source: counted as MultiOutputSource,
+      outputs: k,
+      general: true,
+      network: pipeline.network,
+      residual: pcheck.relativeResidual,
+      search,
+      answers: pipeline.refinementData,
+      left: B === undefined ? Infinity : B - rows,
+      threshold: pcheck.threshold,
+      widthsGiven: given,
+      seed: rest.seed,
+      threads: rest.threads ?? 1,
+      fitStarts,
+      fitDataFactor,
+      fitPairs,
+      warmStart,
+      counts,
+    });
+    tried.push(...cont.tried);
+    warnings.push(...cont.warnings);
+    fit = cont.fit;
+  }
+  const fitTry = tried.slice(1).find((x) => x.passed);
+  const chosen: 'pipeline' | 'fit' = pcheck.passed ? 'pipeline' : fitTry || (fit !== null && (fit as AutoFitResult).report.check.relativeResidual < pcheck.relativeResidual) ? 'fit' : 'pipeline';
+  const network = chosen === 'fit' ? ((fit as AutoFitResult | null)!.network as GeneralNetwork) : pipeline.network;
+  const check = chosen === 'fit' ? (fit as AutoFitResult | null)!.report.check : pcheck;
+  if (!check.passed) warnings.push(`no method passed the truth-free check: best relative residual ${check.relativeResidual.toExponential(2)} (${chosen})`);
+  const P = generalParameterCount(network);
+  return {
+    network,
+    pipeline,
+    fit,
+    report: {
+      format: 'nnid.identify-auto-report/v1',
+      model: 'general',
+      outputs: k,
+      method: { chosen, tried, maxQueries: B ?? null, parameterCount: P, pipelineFloor: null },
+      queries: { rows, numbersReceived: rows * k, multipleOfP: rows / P },
+      check: { relativeResidual: check.relativeResidual, threshold: check.threshold, passed: check.passed },
+      seconds: { total: since(startedAt) },
+      pipeline: pipeline.report,
+      fit: (fit as AutoFitResult | null)?.report ?? null,
+      warnings,
+    },
+  };
 }
