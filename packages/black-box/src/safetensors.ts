@@ -75,7 +75,7 @@ export function parseSafetensors(bytes: Uint8Array, source: string, options: Saf
   if (prefixes.length !== 3) {
     fail(`${prefixes.length} Linear layer${prefixes.length === 1 ? '' : 's'} (${prefixes.map((p) => `${p}.weight`).join(', ')}), ${Math.max(0, prefixes.length - 1)} hidden: nnid takes two hidden layers and a linear output layer`);
   }
-  const layers = prefixes.map((p, i) => {
+  let layers = prefixes.map((p, i) => {
     const w = entries.get(`${p}.weight`)!;
     if (w.shape.length !== 2) fail(`'${p}.weight' has shape [${w.shape.join(', ')}], expected [out, in]`);
     const [out, inn] = w.shape;
@@ -83,6 +83,14 @@ export function parseSafetensors(bytes: Uint8Array, source: string, options: Saf
     if (b && (b.shape.length !== 1 || b.shape[0] !== out)) fail(`'${p}.bias' has shape [${b.shape.join(', ')}], expected [${out}]`);
     return { name: p, i, out, in: inn, weight: w.values, bias: b ? b.values : new Float64Array(out), dtype: w.dtype };
   });
+  if (!prefixes.every((p) => Number.isInteger(order(p)))) {
+    // a custom module's names (l1, fc2, out, ...): the order in which the shapes chain, when only one does
+    const chains = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]].filter(([a, b, c]) => layers[b].in === layers[a].out && layers[c].in === layers[b].out);
+    if (chains.length === 1) layers = chains[0].map((i) => layers[i]);
+    else if (chains.length > 1 && !chains.some((c) => c.join() === '0,1,2')) {
+      fail(`the Linear layers ${prefixes.map((p) => `'${p}'`).join(', ')} chain in more than one order: name them 0, 2, 4 as nn.Sequential does`);
+    }
+  }
   for (let i = 1; i < 3; i++) {
     if (layers[i].in !== layers[i - 1].out) fail(`'${layers[i].name}.weight' takes ${layers[i].in} inputs, but '${layers[i - 1].name}.weight' has ${layers[i - 1].out} outputs`);
   }

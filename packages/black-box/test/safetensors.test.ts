@@ -51,3 +51,50 @@ describe('safetensors', () => {
     expect(() => parseSafetensors(f16, 'x')).toThrow("cannot import x: tensor '0.weight' is F16; nnid reads F32 and F64 (save with model.float() or model.double())");
   });
 });
+
+describe('safetensors of a custom nn.Module (names other than 0, 2, 4)', () => {
+  /** A safetensors file by hand: the 8-byte header length, the JSON header, the F64 bytes. */
+  function file(tensors: [string, number[], Float64Array][], metadata: Record<string, string>): Uint8Array {
+    const header: Record<string, unknown> = { __metadata__: metadata };
+    let at = 0;
+    for (const [name, shape, values] of tensors) {
+      header[name] = { dtype: 'F64', shape, data_offsets: [at, at + 8 * values.length] };
+      at += 8 * values.length;
+    }
+    const text = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(text.length));
+    return Buffer.concat([length, text, ...tensors.map(([, , v]) => Buffer.from(v.buffer))]);
+  }
+
+  it('layers named inp, hidden, out (alphabetically hidden, inp, out): ordered by how their shapes chain, exactly', () => {
+    const net = randomGeneralNetwork({ inputDim: 5, width1: 4, width2: 3, outputs: 2, activation: 'tanh', seed: 3 });
+    const bytes = file(
+      [
+        ['hidden.weight', [3, 4], toDense(net.W2).data],
+        ['hidden.bias', [3], Float64Array.from(net.b2)],
+        ['inp.weight', [4, 5], toDense(net.W1).data],
+        ['inp.bias', [4], Float64Array.from(net.b1)],
+        ['out.weight', [2, 3], toDense(net.C).data],
+        ['out.bias', [2], Float64Array.from(net.c)],
+      ],
+      { format: 'pt', 'nnid.activation': 'tanh/tanh' },
+    );
+    expect(serializeNetworkV2(parseSafetensors(bytes, 'm.safetensors').network)).toEqual(serializeNetworkV2(net));
+  });
+
+  it('names whose shapes chain in every order (all 3 x 3): taken in alphabetical order (the one nn.Sequential-like names give)', () => {
+    const net = randomGeneralNetwork({ inputDim: 3, width1: 3, width2: 3, outputs: 3, activation: 'tanh', seed: 3 });
+    const bytes = file(
+      [
+        ['b.weight', [3, 3], toDense(net.W2).data],
+        ['a.weight', [3, 3], toDense(net.W1).data],
+        ['c.weight', [3, 3], toDense(net.C).data],
+      ] as [string, number[], Float64Array][],
+      { 'nnid.activation': 'tanh/tanh' },
+    );
+    const read = parseSafetensors(bytes, 'm.safetensors').network;
+    expect(Array.from(toDense(read.W1).data)).toEqual(Array.from(toDense(net.W1).data));
+    expect(Array.from(toDense(read.W2).data)).toEqual(Array.from(toDense(net.W2).data));
+  });
+});
