@@ -1,6 +1,6 @@
 /**
  * ONNX files in the shapes real exports take (test/fixtures/variety, written by
- * tools/fixtures/make_export_variety.py with torch.onnx.export; the full set of 53 models is
+ * tools/fixtures/make_export_variety.py with torch.onnx.export; the full set of 54 models is
  * checked by tools/fixtures/check-export-variety.ts): the per-unit affine ops folded exactly into
  * the layers around them (softplus with beta as Mul, Softplus, Div; an input scaling
  * (x - mean) / std; BatchNorm1d in eval before and after an activation), an [n, 1, d] input
