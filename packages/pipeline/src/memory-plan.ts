@@ -77,9 +77,17 @@ export function denseRefineBytes(N: number, P: number, d: number): number {
   return f64(N * d + N * P + (blocks + 2) * P * P + (pairs <= P ? N * pairs : 0));
 }
 
-/** refine's matrix-free solver (networkOperator and its per-unit preconditioner) at N points. */
+/** refine's networkOperator: the second layer is one preconditioner block up to this many parameters (SECOND_LAYER_BLOCK_MAX), per unit past it. */
+const SECOND_LAYER_BLOCK_MAX = 3072;
+
+/**
+ * refine's matrix-free solver (networkOperator and its preconditioner) at N points: the second
+ * layer's whole block is formed as two row parts (its row blocks) before their sum.
+ */
 export function matrixFreeRefineBytes(N: number, P: number, d: number, m0: number, m1: number): number {
-  return f64(N * d + N * (2 * d + 8 * m0 + 6 * m1) + m0 * (d + 1) ** 2 + m1 * (m0 + 1) ** 2 + 20 * P);
+  const Q = m1 * (m0 + 1);
+  const second = Q <= SECOND_LAYER_BLOCK_MAX ? 2 * Q * Q : m1 * (m0 + 1) ** 2;
+  return f64(N * d + N * (2 * d + 8 * m0 + 6 * m1) + m0 * (d + 1) ** 2 + second + 20 * P);
 }
 
 /** refine's 'auto': the dense solver while 8 (N P + 3 P^2) bytes (J, J^T J, the row blocks' copies) stay within 4 GiB (refine's DENSE_MEMORY_LIMIT). */

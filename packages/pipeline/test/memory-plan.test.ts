@@ -55,6 +55,24 @@ describe('the memory plan', () => {
     expect(moon.peakBytes).toBeLessThan(16 * GiB);
   });
 
+  it("the moonshot with identify's defaults on 12 GiB: refused at the refinement (matrix-free on 4 P rows), and the refineDataPoints the refusal names fits", () => {
+    const resolved = resolveOptions({ activation: act, seed: 1, width1: 128, width2: 64, threads: 2 }, 784);
+    const plan = planQueries(resolved, { inputDim: 784 });
+    const limit = { bytes: 12 * GiB, source: 'maxMemory' as const };
+    const memory = planMemory(resolved, plan, limit);
+    expect(memory.refineSolver).toBe('matrix-free');
+    expect(memory.peakStage).toBe('refine');
+    expect(memory.fits).toBe(false);
+    for (const s of memory.stages) if (s.stage !== 'refine') expect(s.bytes).toBeLessThan(GiB);
+    const named = /refineDataPoints <= (\d+) \((\d\.\d\d) P; the plan has (\d+)\)/.exec(memoryRefusal(memory, plan));
+    expect(named).not.toBeNull();
+    const N = Number(named![1]);
+    expect(N).toBeLessThan(plan.queries.refine);
+    expect(N).toBeGreaterThan(3 * plan.parameterCount);
+    expect(planMemory(resolved, { ...plan, queries: { ...plan.queries, refine: N } }, limit).fits).toBe(true);
+    expect(planMemory(resolved, { ...plan, queries: { ...plan.queries, refine: N + 1000 } }, limit).fits).toBe(false);
+  });
+
   it('identify refuses a plan over maxMemory before the first query, and prints the memory with the plan', async () => {
     const truth = randomNetwork({ inputDim: 20, width1: 10, width2: 3, seed: 1 });
     const oracle = createOracle(networkBlackBox(truth));
