@@ -16,15 +16,31 @@
  * as "within float32" when its error to the truth is at most 10 times that. Appends one JSON line
  * per run to --out as it ends, prints the table (--from FILE: the table of earlier lines only).
  * Never fails on a figure.
+ *
+ * --method M adds `--method M` to the command (default: none, the command's own default). With
+ * method auto (`--method auto`, or the default where it is auto) one run gives two rows side by
+ * side: 'pipeline', the pipeline's own answer (identical bits to `--method pipeline`: method auto
+ * runs it as it runs alone; its network is scored from report.pipelineNetwork when the fit
+ * followed, its CPU seconds are report.method.tried[0].cpuSeconds), and 'auto', what the command
+ * returned (the process's CPU seconds).
+ *
+ * --generate DIR writes generator networks of the general grid (randomGeneralNetwork, random
+ * directions, rows 0.3-3, (d, m0, m1) of --sizes, --pairs, --outputs, --seeds) to DIR as v2 files
+ * with an index.json, then runs on them as on the held-out set: the command on a v2 file with
+ * `--activation auto` (a v2 file names its activations: auto is what a black box's user has),
+ * widths inferred; dtype 'v2'.
+ *
+ *   npx tsx tools/bench/real-models.ts --generate /tmp/generated --pairs tanh/tanh,silu/silu --outputs 1,3 --seeds 1
+ *       --method auto --threads 2 --out /tmp/generated.jsonl
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { matrix, readNetworkAny, rng } from '@nnid/core';
-import { evaluateGeneral } from '@nnid/oracle';
+import { matrix, readNetworkAny, rng, serializeNetworkV2, type ActivationName } from '@nnid/core';
+import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
 import { onnxBlackBox } from '@nnid/black-box';
 
 interface Model {
@@ -36,12 +52,14 @@ interface Model {
   dataset: string;
   trainer: string;
   float64Runs: boolean;
+  /** A generator network: its v2 file is the black box (--generate). */
+  generated?: boolean;
 }
 
 interface Run {
   model: string;
   dtype: string;
-  method: 'pipeline' | 'fit';
+  method: 'pipeline' | 'fit' | 'auto';
   command: string;
   code: number;
   check: string | null;
@@ -72,6 +90,12 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '/tmp/real-models.jsonl' },
     from: { type: 'string' },
     timeout: { type: 'string', default: '3600' },
+    method: { type: 'string' },
+    generate: { type: 'string' },
+    pairs: { type: 'string', default: 'tanh/tanh,sigmoid/sigmoid,softplus/softplus,gelu/gelu,silu/silu' },
+    outputs: { type: 'string', default: '1,3' },
+    sizes: { type: 'string', default: '10,6,3' },
+    seeds: { type: 'string', default: '1' },
   },
 });
 
@@ -117,26 +141,59 @@ function line(text: string, re: RegExp): string | null {
 }
 
 async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]> {
-  const file = join(args.dir!, `${m.name}-${dtype}.onnx`);
   const truthFile = join(args.dir!, `${m.name}.truth.json`);
+  const file = m.generated ? truthFile : join(args.dir!, `${m.name}-${dtype}.onnx`);
   const noise = dtype === 'float32' ? await ownNoise(file, truthFile) : null;
   const runs: Run[] = [];
   const result = join(scratch, `${m.name}-${dtype}.json`);
-  const argv = ['identify', '--oracle', file, '--out', result, '--seed', args.seed!, '--threads', args.threads!, '--quiet'];
+  const argv = ['identify', '--oracle', file, '--out', result, '--seed', args.seed!, '--threads', args.threads!, '--quiet', ...(args.method ? ['--method', args.method] : []), ...(m.generated ? ['--activation', 'auto'] : [])];
   const r = nnid(argv);
   const queriesMatch = /from (\d+) queries \(([\d.]+) P/.exec(r.out);
   const s = scoreRun(truthFile, result);
   const tol = noise === null ? 1e-8 : Math.max(1e-8, 10 * noise);
+  // method auto: the pipeline's own answer beside what the command returned
+  const report = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')).report as { method?: { tried: { method: string; relativeResidual: number | null; passed: boolean; seconds: number; cpuSeconds?: number }[] }; pipelineNetwork?: unknown; check?: { threshold: number } }) : null;
+  const tried = report?.method?.tried ?? null;
+  if (tried && tried[0]?.method === 'pipeline') {
+    const p = tried[0];
+    let ps = s;
+    if (tried.length > 1 && report!.pipelineNetwork) {
+      const pfile = join(scratch, `${m.name}-${dtype}-pipeline.json`);
+      writeFileSync(pfile, JSON.stringify(report!.pipelineNetwork));
+      ps = scoreRun(truthFile, pfile);
+    }
+    runs.push({
+      model: m.name,
+      dtype,
+      method: 'pipeline',
+      command: 'its pipeline (as --method pipeline runs it)',
+      code: p.passed ? 0 : 1,
+      check: p.relativeResidual === null ? null : `truth-free check: relative residual ${p.relativeResidual.toExponential(2)}: ${p.passed ? 'passed' : 'FAILED'}`,
+      defaults: null,
+      widths: tried.length === 1 ? line(r.out, /m0 = \d+, m1 = \d+/) : null,
+      activationChosen: line(r.out, /activation auto: .*/),
+      queries: null,
+      multipleOfP: null,
+      relL2Sphere: ps?.sphere ?? null,
+      relL2Gaussian: ps?.gaussian ?? null,
+      ownNoise: noise,
+      exact: ps !== null && ps.sphere <= tol && ps.gaussian <= tol,
+      wall: p.seconds,
+      cpu: p.cpuSeconds ?? NaN,
+      error: null,
+      load: loadavg()[0],
+    });
+  }
   runs.push({
     model: m.name,
     dtype,
-    method: 'pipeline',
-    command: `nnid ${argv.slice(0, 3).join(' ').replace(args.dir!, 'DIR')} --seed ${args.seed} --threads ${args.threads}`,
+    method: tried ? 'auto' : 'pipeline',
+    command: `nnid ${argv.slice(0, 3).join(' ').replace(args.dir!, 'DIR')} --seed ${args.seed} --threads ${args.threads}${args.method ? ` --method ${args.method}` : ''}`,
     code: r.code,
     check: line(r.out, /truth-free check: .*/),
     defaults: line(r.out, /^defaults: .*/m),
     widths: line(r.out, /m0 = \d+, m1 = \d+/),
-    activationChosen: line(r.out, /activation auto: .*/),
+    activationChosen: tried && tried.length > 1 ? line(r.out, /by the student fit \S+/) ?? line(r.out, /activation auto: .*/) : line(r.out, /activation auto: .*/),
     queries: queriesMatch ? Number(queriesMatch[1]) : null,
     multipleOfP: queriesMatch ? Number(queriesMatch[2]) : null,
     relL2Sphere: s?.sphere ?? null,
@@ -148,25 +205,26 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
     error: r.code === 2 || r.code === 124 || (r.code !== 0 && !queriesMatch) ? r.err.trim().split('\n').at(-1) ?? null : null,
     load: loadavg()[0],
   });
-  if (!args['no-fit'] && runs[0].queries !== null) {
+  const main = runs[runs.length - 1];
+  if (!args['no-fit'] && main.queries !== null) {
     const fitResult = join(scratch, `${m.name}-${dtype}-fit.json`);
     const pair = `${m.activations[0]}/${m.activations[1]}`;
     const fargv = ['identify', '--oracle', file, '--out', fitResult, '--method', 'fit', '--model', 'general', '--width1', String(m.widths[0]), '--width2', String(m.widths[1]),
-      '--activation', pair, '--max-queries', String(runs[0].queries), '--seed', args.seed!, '--threads', args.threads!, '--quiet'];
+      '--activation', pair, '--max-queries', String(main.queries), '--seed', args.seed!, '--threads', args.threads!, '--quiet'];
     const f = nnid(fargv);
     const fs = scoreRun(truthFile, fitResult);
     runs.push({
       model: m.name,
       dtype,
       method: 'fit',
-      command: `nnid identify --oracle FILE --method fit --model general --width1 ${m.widths[0]} --width2 ${m.widths[1]} --activation ${pair} --max-queries ${runs[0].queries}`,
+      command: `nnid identify --oracle FILE --method fit --model general --width1 ${m.widths[0]} --width2 ${m.widths[1]} --activation ${pair} --max-queries ${main.queries}`,
       code: f.code,
       check: line(f.out, /truth-free check: .*/),
       defaults: null,
       widths: line(f.out, /m0 = \d+, m1 = \d+/),
       activationChosen: null,
-      queries: runs[0].queries,
-      multipleOfP: runs[0].multipleOfP,
+      queries: main.queries,
+      multipleOfP: main.multipleOfP,
       relL2Sphere: fs?.sphere ?? null,
       relL2Gaussian: fs?.gaussian ?? null,
       ownNoise: noise,
@@ -184,10 +242,11 @@ const e = (x: number | null) => (x === null ? '-' : x.toExponential(1));
 
 function table(runs: Run[]): string {
   const rows = ['| model | dtype | method | widths found | check | rel. L2 sphere / Gaussian | float32 own noise | exact | queries (P) | CPU s (wall) | activation found / error |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  // the 'pipeline' row of a method auto run carries its check text without a threshold
   for (const r of runs) {
-    const check = r.check ? (/passed/.test(r.check) ? `passed ${/residual (\S+)/.exec(r.check)![1]}` : `FAILED ${/residual (\S+)/.exec(r.check)?.[1]}`) : `exit ${r.code}`;
+    const check = r.check ? (/passed/.test(r.check) ? `passed ${/residual ([^\s:]+)/.exec(r.check)![1]}` : `FAILED ${/residual ([^\s:]+)/.exec(r.check)?.[1]}`) : `exit ${r.code}`;
     const exact = r.relL2Sphere === null ? 'no' : r.exact ? (r.ownNoise !== null ? 'within float32' : 'yes') : 'no';
-    const note = r.error ?? (r.activationChosen ? r.activationChosen.replace(/^activation auto: /, '').replace(/ \(residuals: .*\)$/, '') : '');
+    const note = r.error ?? (r.activationChosen ? r.activationChosen.replace(/^activation auto: /, '').replace(/^by the student fit /, 'the fit: ').replace(/ \(residuals: .*\)$/, '') : '');
     rows.push(`| ${r.model} | ${r.dtype} | ${r.method} | ${r.widths ?? '-'} | ${check} | ${e(r.relL2Sphere)} / ${e(r.relL2Gaussian)} | ${e(r.ownNoise)} | ${exact} | ${r.queries ?? '-'}${r.multipleOfP !== null ? ` (${r.multipleOfP.toFixed(1)})` : ''} | ${r.cpu.toFixed(0)} (${r.wall.toFixed(0)}) | ${note} |`);
   }
   return rows.join('\n');
@@ -197,6 +256,26 @@ if (args.from) {
   const runs = readFileSync(args.from, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Run);
   console.log(table(runs));
 } else {
+  if (args.generate) {
+    // generator networks of the general grid, as v2 files (the truth is the black box)
+    args.dir = args.generate;
+    args.dtypes = 'v2';
+    mkdirSync(args.dir, { recursive: true });
+    const models: Model[] = [];
+    const [d, m0, m1] = args.sizes!.split(',').map(Number);
+    for (const k of args.outputs!.split(',').map(Number)) {
+      for (const pair of args.pairs!.split(',')) {
+        const [layer1, layer2] = pair.split('/') as ActivationName[];
+        for (const seed of args.seeds!.split(',').map(Number)) {
+          const name = `d${d}-m${m0}-m${m1}-k${k}-${layer1 === layer2 ? layer1 : `${layer1}-${layer2}`}-generated-seed${seed}`;
+          const net = randomGeneralNetwork({ inputDim: d, width1: m0, width2: m1, outputs: k, activation: { layer1, layer2 }, seed, directions: 'random' });
+          writeFileSync(join(args.dir, `${name}.truth.json`), JSON.stringify(serializeNetworkV2(net)));
+          models.push({ name, inputDim: d, widths: [m0, m1], outputs: k, activations: [layer1, layer2], dataset: 'generator', trainer: 'randomGeneralNetwork', float64Runs: true, generated: true });
+        }
+      }
+    }
+    writeFileSync(join(args.dir, 'index.json'), JSON.stringify(models, null, 1));
+  }
   const index = JSON.parse(readFileSync(join(args.dir!, 'index.json'), 'utf8')) as Model[];
   const filters = args.models ? args.models.split(',') : null;
   const scratch = join(args.dir!, 'results');

@@ -31,7 +31,8 @@ describe('nnid identify --model general', () => {
     const out = join(dir, 'result.json');
     const r = await run(['identify', '--network', net, '--out', out, '--width1', '6', '--width2', '3', '--threads', '2', '--quiet']);
     expect(r.code).toBe(0);
-    expect(r.out[1]).toMatch(/^truth-free check: relative residual \S+ \(threshold 1e-9\): passed$/);
+    expect(r.out[0]).toMatch(/^defaults: --method auto \(/);
+    expect(r.out[2]).toMatch(/^truth-free check: relative residual \S+ \(threshold 1e-9\): passed$/);
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(parseNetworkV2(json).outputs).toBe(1);
     expect(json.report.options.model).toBe('general');
@@ -55,7 +56,8 @@ describe('nnid identify --model general', () => {
     const out = join(dir, 'k3.json');
     const r = await run(['identify', '--network', net3, '--out', out, '--width1', '6', '--width2', '3', '--threads', '2', '--quiet']);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/, k = 3 from (\d+) queries \(\d+\.\d P; \d+ numbers received\)/);
+    expect(r.out[0]).toMatch(/^defaults: --method auto \(/);
+    expect(r.out[1]).toMatch(/, k = 3 from (\d+) queries \(\d+\.\d P; \d+ numbers received\)/);
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(parseNetworkV2(json).outputs).toBe(3);
     expect(json.report.queries.numbersReceived).toBe(3 * json.report.queries.rows);

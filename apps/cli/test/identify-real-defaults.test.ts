@@ -18,6 +18,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MODEL_LINE = '--model general (an ONNX model, not a v1 network file: f = C phi2(W2 phi1(W1 x + b1) + b2) + c, the result in nnid.network/v2)';
 const ACTIVATION_LINE =
   '--activation auto (an ONNX model does not name its activations: tanh/tanh first, then the candidate pairs on the answers already paid, no extra query, up to 5 identify runs of compute; give --activation A/B when known)';
+const METHOD_LINE =
+  '--method auto (an ONNX model, not a v1 network file: the pipeline as --method pipeline runs it, then, only when its check fails, the student fit with the widths and the best 1-2 activation pairs it found, on the answers paid (and fresh ones within the budget); --method pipeline for the pipeline alone)';
 
 describe('nnid identify --oracle model.onnx with the defaults (no --model, no --activation)', () => {
   it('a PyTorch export with k = 3 outputs, float64: general and auto by default, said in one line; v2, exact against the model', async () => {
@@ -25,7 +27,7 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
     const out = join(dir, 'k3.json');
     const r = await run(['identify', '--oracle', model, '--width1', '4', '--width2', '2', '--seed', '1', '--threads', '2', '--out', out, '--quiet']);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toBe(`defaults: ${MODEL_LINE}; ${ACTIVATION_LINE}`);
+    expect(r.out[0]).toBe(`defaults: ${MODEL_LINE}; ${ACTIVATION_LINE}; ${METHOD_LINE}`);
     expect(r.out[1]).toMatch(/^identified m0 = 4, m1 = 2, k = 3 from \d+ queries/);
     expect(r.out).toContainEqual(expect.stringMatching(/^truth-free check: relative residual \S+ \(threshold 1e-9\): passed$/));
     expect(r.out).toContainEqual(expect.stringMatching(/^activation auto: tanh\/tanh \(residuals: .*tanh\/tanh \S+\)$/));
@@ -35,7 +37,7 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
     expect([found.outputs, found.width1, found.width2, found.activation]).toEqual([3, 4, 2, { layer1: 'tanh', layer2: 'tanh' }]);
     expect(json.report.check.passed).toBe(true);
     expect(json.report.activationSource).toBe('default (auto)');
-    expect(json.report.defaults.map((c: { option: string; value: string }) => `${c.option} ${c.value}`)).toEqual(['--model general', '--activation auto']);
+    expect(json.report.defaults.map((c: { option: string; value: string }) => `${c.option} ${c.value}`)).toEqual(['--model general', '--activation auto', '--method auto']);
     // scored against the ONNX model itself (read into v2): exact on both distributions, every output
     const s = await run(['score', '--truth', model, '--recovered', out, '--json', '--points', '2000']);
     expect(s.code).toBe(0);

@@ -18,7 +18,20 @@ import {
   TOKEN_ENV,
   type SpecOracle,
 } from '@nnid/black-box';
-import { identify, identifyAuto, identifyOutputs, score, scoreGeneral, type ActivationSearchReport, type IdentifyModel, type IdentifyProgress, type MultiOutputBlackBox } from '@nnid/pipeline';
+import {
+  identify,
+  identifyAuto,
+  identifyAutoOutputs,
+  identifyOutputs,
+  score,
+  scoreGeneral,
+  type ActivationSearchReport,
+  type IdentifyAutoResult,
+  type IdentifyModel,
+  type IdentifyProgress,
+  type MethodReport,
+  type MultiOutputBlackBox,
+} from '@nnid/pipeline';
 import { studentFit, studentFitGeneral, type MultiOutputSource } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
 import { progressBar, stageProgress } from '../progress.ts';
@@ -86,15 +99,20 @@ options:
                        student fits every weight and bias, and k outputs with fit)
                        Every choice made by default is printed in one line (defaults: ...) before
                        any query, and kept in report.defaults
-  --method NAME        pipeline (default: the paper's method above), auto, or fit: the student fit, a
+  --method NAME        pipeline (the paper's method above; the default for a v1 network file), auto
+                       (the default for every other black box), or fit: the student fit, a
                        network of the shape --width1/--width2 (both required) fitted by
                        Levenberg-Marquardt from random starts to answers at Gaussian points
                        (all of --max-queries, else 5 P), one start per thread; the first start
                        whose residual on its data passes the check is returned, else the best.
                        auto: the fit where --max-queries is below the pipeline's floor, else the
                        pipeline first and, when its check fails, the fit on the answers already
-                       paid plus what is left of the budget (no point paid twice); the pipeline
-                       alone without --width1 and --width2; report.method says what ran and why
+                       paid plus what is left of the budget (no point paid twice); without the
+                       widths or with --activation auto (and as the default), the pipeline exactly
+                       as --method pipeline runs it, then, when its check fails, the fit with the
+                       widths it found and the activation search's best 1-2 pairs, warm-started
+                       from its network (report.pipelineNetwork keeps the pipeline's); k >= 1
+                       outputs; report.method says what ran and why
   --starts N           --method fit or auto: random starts of the fit at most (default 3; auto 6)
   --quiet              no progress on stderr
   -h, --help           this help
@@ -153,9 +171,17 @@ const KIND_TEXT: Record<string, string> = { onnx: 'an ONNX model', http: 'an HTT
  */
 function defaultChoices(
   values: Values,
-  s: { kind: string | undefined; file: ReturnType<typeof readNetworkAny> | null; method: 'pipeline' | 'fit' | 'auto'; refine: boolean },
+  s: { kind: string | undefined; file: ReturnType<typeof readNetworkAny> | null; method: 'pipeline' | 'fit' | 'auto'; refine: boolean; autoDefault?: boolean },
 ): { values: Values; model: IdentifyModel; activationSource: string; choices: DefaultChoice[] } {
   const choices: DefaultChoice[] = [];
+  const methodChoice = (): void => {
+    if (!s.autoDefault) return;
+    choices.push({
+      option: '--method',
+      value: 'auto',
+      why: `${s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box')}, not a v1 network file: the pipeline as --method pipeline runs it, then, only when its check fails, the student fit with the widths and the best 1-2 activation pairs it found, on the answers paid (and fresh ones within the budget); --method pipeline for the pipeline alone`,
+    });
+  };
   const what = s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box');
   let model: IdentifyModel = 'general';
   if (s.file?.format === 'nnid.network/v1') model = 'paper';
@@ -176,9 +202,9 @@ function defaultChoices(
       choices.push({ option: '--activation', value: a.layer1 === a.layer2 ? a.layer1 : `${a.layer1}/${a.layer2}`, why: 'named by the network file', fromFile: true });
       activationSource = 'network file';
     } else if (s.kind !== 'network') {
-      if (s.method !== 'pipeline' || !s.refine) {
+      if (s.method === 'fit' || !s.refine) {
         throw new UsageError(
-          `--activation is required with ${KIND_TEXT[s.kind ?? ''] ?? 'this oracle'} and ${s.method !== 'pipeline' ? `--method ${s.method}` : '--no-refine'} (the default, auto, needs the pipeline's refinement to tell the candidates apart)`,
+          `--activation is required with ${KIND_TEXT[s.kind ?? ''] ?? 'this oracle'} and ${s.method === 'fit' ? `--method ${s.method}` : '--no-refine'} (the default, auto, needs the pipeline's refinement to tell the candidates apart)`,
         );
       }
       choices.push({
@@ -200,6 +226,7 @@ function defaultChoices(
       choices.push({ option: inferred.join(', '), value: 'inferred', why: why.join('; ') });
     }
   }
+  methodChoice();
   return { values, model, activationSource, choices };
 }
 
@@ -275,7 +302,7 @@ function methodOption(values: Values): 'pipeline' | 'fit' | 'auto' {
     if (values.report !== undefined) throw new UsageError('--report is an option of --method pipeline');
     if (values.starts !== undefined) intOption(values, 'starts', 3);
   }
-  if (method === 'pipeline' && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
+  if (method === 'pipeline' && values.method !== undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit or auto');
   if (method === 'fit') {
     if (values.width1 === undefined || values.width2 === undefined) throw new UsageError('--method fit needs --width1 and --width2 (the student network\'s shape)');
     if (values['no-refine']) throw new UsageError('--no-refine is an option of --method pipeline');
@@ -405,7 +432,7 @@ async function runAuto(
     truthGeneral: GeneralNetwork | null;
     model: IdentifyModel;
     description: Record<string, unknown>;
-    activation: { layer1: ActivationName; layer2: ActivationName };
+    activation: { layer1: ActivationName; layer2: ActivationName } | 'auto';
     activationSource: string;
     defaults: DefaultChoice[];
     seed: number;
@@ -453,13 +480,15 @@ async function runAuto(
   const q = result.report.queries;
   const m = result.report.method;
   io.out(
-    `identified m0 = ${result.network.width1}, m1 = ${result.network.width2} by ${m.chosen} (method auto: ${m.tried.map((t) => `${t.method} ${t.passed ? 'passed' : t.error ? 'stopped' : 'failed'}`).join(', then ')}) from ${q.total} queries` +
+    `identified m0 = ${(result.networkGeneral ?? result.network).width1}, m1 = ${(result.networkGeneral ?? result.network).width2} by ${m.chosen} (method auto: ${m.tried.map((t) => `${t.method}${t.activation ? ` ${t.activation.layer1}/${t.activation.layer2}` : ''} ${t.passed ? 'passed' : t.error ? 'stopped' : t.relativeResidual === null ? 'not run' : 'failed'}`).join(', then ')}) from ${q.total} queries` +
       `${q.multipleOfP !== null ? ` (${q.multipleOfP.toFixed(1)} P)` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from memory or the store` : ''} in ${result.report.seconds.total.toFixed(2)} s on ${s.threads} thread(s); wrote ${s.out}`,
   );
-  for (const t of m.tried) io.err(`method auto: ${t.method}: ${t.why}${t.error ? ` (stopped: ${t.error})` : ''}`);
+  methodLines(io, m);
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
   const check = result.report.check;
   io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  const search = result.pipeline?.report.activationSearch;
+  if (search) io.out(searchLine(search));
   return check.passed ? 0 : 1;
 }
 
@@ -470,7 +499,7 @@ async function runAuto(
 async function runOutputs(
   values: Values,
   io: { out: (line: string) => void; err: (line: string) => void },
-  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; model?: string; oracle?: { description: Record<string, unknown>; paidAtOpen: number; counts(): { total: number; paid: number; reused: number } }; out: string; activationSource?: string; defaults?: DefaultChoice[] },
+  s: { truth: GeneralNetwork | null; box?: MultiOutputBlackBox & { close(): Promise<void> }; width1?: number; width2?: number; seed: number; threads: number; refine: boolean; method: string; continueFit?: boolean; model?: string; oracle?: { description: Record<string, unknown>; paidAtOpen: number; counts(): { total: number; paid: number; reused: number } }; out: string; activationSource?: string; defaults?: DefaultChoice[] },
 ): Promise<number> {
   const k = s.box ? s.box.outputs : s.truth!.outputs;
   if (!s.refine || s.method === 'fit' || s.model === 'paper') throw new UsageError(`a network with k = ${k} outputs is identified as --model general only (with refinement, not --method fit)`);
@@ -482,19 +511,36 @@ async function runOutputs(
   const net = s.truth;
   const source: MultiOutputBlackBox = s.box ?? { inputDim: net!.inputDim, outputs: k, identity: `v2-file:${String(values.network ?? values.oracle)}`, evaluate: async (x) => evaluateGeneral(net!, x) };
   let result;
+  // method auto (the default for these black boxes): identifyOutputs as alone, then the fit when its check fails
+  let autoRun: Awaited<ReturnType<typeof identifyAutoOutputs>> | null = null;
   try {
-    result = await identifyOutputs(source, {
+    const options = {
       ...(s.width1 !== undefined ? { width1: s.width1 } : {}),
       ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
       ...(maxQueries !== undefined ? { maxQueries } : {}),
       activation,
       seed: s.seed,
       threads: s.threads,
-    });
+    };
+    if (s.continueFit) {
+      autoRun = await identifyAutoOutputs(source, { ...options, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}) });
+      result = autoRun.pipeline;
+    } else {
+      result = await identifyOutputs(source, options);
+    }
   } finally {
     await s.box?.close();
   }
-  const report = { ...result.report, activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
+  if (autoRun && autoRun.report.method.chosen === 'fit') {
+    const report = { ...autoRun.report, pipelineNetwork: serializeNetworkV2(autoRun.pipeline.network), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, autoRun.network) } } : {}) };
+    writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(autoRun.network), report }));
+    const q = autoRun.report.queries;
+    methodOutLines(io, autoRun.report.method, autoRun.network, { total: q.rows, paid: q.rows, reused: 0, multipleOfP: q.multipleOfP }, autoRun.report.seconds.total, s.threads, s.out, (autoRun.pipeline.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch);
+    const check = autoRun.report.check;
+    io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+    return check.passed ? 0 : 1;
+  }
+  const report = { ...result.report, ...(autoRun ? { method: autoRun.report.method } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
   const stored = s.oracle?.counts();
@@ -504,7 +550,68 @@ async function runOutputs(
   io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
   const search = (result.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch;
   if (search) io.out(searchLine(search));
+  if (autoRun && autoRun.report.method.tried.length > 1) methodLines(io, autoRun.report.method);
   return check.passed ? 0 : 1;
+}
+
+/** method auto's tries: one line each on stderr after the pipeline's (what ran, why, its residual). */
+function methodLines(io: { err: (line: string) => void }, m: MethodReport): void {
+  for (const t of m.tried) {
+    if (!t.activation) {
+      io.err(`method auto: ${t.method}: ${t.why}${t.error ? ` (stopped: ${t.error})` : ''}`);
+      continue;
+    }
+    // a fit after the pipeline: its pair, widths and outcome first
+    const outcome = t.error ? `stopped: ${t.error}` : t.relativeResidual === null ? 'not run' : `residual ${t.relativeResidual.toExponential(2)} ${t.passed ? 'passed' : 'failed'}`;
+    io.err(`method auto: fit ${t.activation.layer1}/${t.activation.layer2} (${t.widths!.width1}, ${t.widths!.width2}): ${outcome}; ${t.why}`);
+  }
+}
+
+/**
+ * The default method auto after the pipeline's check failed and the fit was chosen: the fit's
+ * network (v2 for the general model) with identifyAuto's report (the pipeline's under
+ * report.pipeline), the identified line naming both.
+ */
+function writeAutoFit(
+  values: Values,
+  io: { out: (line: string) => void; err: (line: string) => void },
+  s: { auto: IdentifyAutoResult; truth: Network | null; truthGeneral: GeneralNetwork | null; activationSource: string; defaults: DefaultChoice[]; description: Record<string, unknown>; out: string; threads: number },
+): number {
+  const { auto } = s;
+  const report: Record<string, unknown> = { ...auto.report, activationSource: s.activationSource, defaults: s.defaults, oracle: s.description };
+  // the pipeline's own answer (its check failed), kept beside the fit's
+  const p = auto.pipeline;
+  if (p) report.pipelineNetwork = p.networkGeneral ? serializeNetworkV2(p.networkGeneral) : serializeNetwork(p.network);
+  if (s.truthGeneral && auto.networkGeneral) report.score = { afterRefinement: scoreGeneral(s.truthGeneral, auto.networkGeneral) };
+  else if (s.truth && !auto.networkGeneral) report.score = { afterRefinement: score(s.truth, auto.network) };
+  const written = auto.networkGeneral ? serializeNetworkV2(auto.networkGeneral) : serializeNetwork(auto.network);
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...written, report }));
+  if (values.report !== undefined) io.err(`warning: --report: not written (the network is the student fit's; its report is in ${s.out})`);
+  methodOutLines(io, auto.report.method, (auto.networkGeneral ?? auto.network) as { width1: number; width2: number }, auto.report.queries, auto.report.seconds.total, s.threads, s.out, auto.pipeline?.report.activationSearch);
+  const check = auto.report.check;
+  io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  return check.passed ? 0 : 1;
+}
+
+/** The identified line of a fit chosen by method auto, and the activation search's line. */
+function methodOutLines(
+  io: { out: (line: string) => void; err: (line: string) => void },
+  m: MethodReport,
+  net: { width1: number; width2: number },
+  q: { total: number; paid: number; reused: number; multipleOfP: number | null },
+  seconds: number,
+  threads: number,
+  out: string,
+  search: ActivationSearchReport | undefined,
+): void {
+  const chosenTry = m.tried.find((t) => t.method === 'fit' && t.passed) ?? m.tried.filter((t) => t.method === 'fit' && t.relativeResidual !== null).sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
+  const pair = chosenTry?.activation ? ` ${chosenTry.activation.layer1}/${chosenTry.activation.layer2}` : '';
+  io.out(
+    `identified m0 = ${net.width1}, m1 = ${net.width2} by the student fit${pair} after the pipeline's check failed (method auto: ${m.tried.map((t) => `${t.method}${t.activation ? ` ${t.activation.layer1}/${t.activation.layer2}` : ''} ${t.passed ? 'passed' : t.error ? 'stopped' : t.relativeResidual === null ? 'not run' : 'failed'}`).join(', then ')}) from ${q.total} queries` +
+      `${q.multipleOfP !== null ? ` (${q.multipleOfP.toFixed(1)} P)` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from memory or the store` : ''} in ${seconds.toFixed(2)} s on ${threads} thread(s); wrote ${out}`,
+  );
+  if (search) io.out(searchLine(search));
+  methodLines(io, m);
 }
 
 /** --activation auto's outcome in one line: the pair chosen (or none) and every full candidate's residual. */
@@ -562,16 +669,23 @@ export const command: Command = {
     }
     const threads = intOption(values, 'threads', availableParallelism());
     const refine = !values['no-refine'];
-    const method = methodOption(values);
+    const methodGiven = methodOption(values);
     const maxMemory = values['max-memory'] === undefined ? undefined : parseMemorySize(String(values['max-memory']));
-    if (maxMemory !== undefined && method !== 'pipeline') throw new UsageError('--max-memory is an option of --method pipeline');
+    if (maxMemory !== undefined && methodGiven !== 'pipeline') throw new UsageError('--max-memory is an option of --method pipeline');
     const modelGiven = values.model === undefined ? undefined : String(values.model);
     if (modelGiven !== undefined && modelGiven !== 'paper' && modelGiven !== 'general') throw new UsageError(`--model must be one of paper, general, got '${modelGiven}'`);
     // a v2 file with k > 1 outputs: identifyOutputs (one projection identified, then all k fitted), in process
     const specFile = values.network !== undefined ? String(values.network) : oracleKind(String(values.oracle)) === 'network' ? String(values.oracle) : null;
     const anyFile = specFile !== null ? readNetworkAny(specFile) : null;
+    // --method not given, a black box that is not a v1 network file: the pipeline as it runs alone,
+    // then the student fit when its check fails (identifyAuto's pipelineAsIdentify; BENCHMARKS.md
+    // "The default for real black boxes"); the pipeline alone with --no-refine (no fit follows it)
+    const autoDefault = values.method === undefined && refine && anyFile?.format !== 'nnid.network/v1';
+    if (!autoDefault && values.method === undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit or auto');
+    // the default auto runs the pipeline's branch below (its options, lines and file), the fit after it
+    const method = methodGiven;
     // the choices made because an option was not given: one line now, before any query, and report.defaults
-    const chosen = defaultChoices(values, { kind: values.oracle !== undefined ? oracleKind(String(values.oracle)) : 'network', file: anyFile, method, refine });
+    const chosen = defaultChoices(values, { kind: values.oracle !== undefined ? oracleKind(String(values.oracle)) : 'network', file: anyFile, method, refine, autoDefault });
     values = chosen.values;
     const activationSource = chosen.activationSource;
     const defaults = chosen.choices;
@@ -579,11 +693,12 @@ export const command: Command = {
     const shown = defaults.filter((c) => !c.fromFile);
     if (shown.length > 0) io.out(`defaults: ${shown.map((c) => `${c.option} ${c.value} (${c.why})`).join('; ')}`);
     if (anyFile && anyFile.general.outputs > 1 && method === 'fit') return runFitOutputs(values, io, { truth: anyFile.general, model: modelGiven, seed, threads, out, defaults });
-    if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
+    const continueFit = autoDefault || method === 'auto';
+    if (anyFile && anyFile.general.outputs > 1) return runOutputs(values, io, { truth: anyFile.general, width1, width2, seed, threads, refine, method, continueFit, model: modelGiven, out, activationSource, defaults });
     // an ONNX model whose graph nnid reads and cannot identify (ReLU, Softmax, ...): one line before any query
     if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx') await refuseUnidentifiableOnnx(String(values.oracle));
     // an ONNX model answering k > 1 numbers per row: identifyOutputs as for a v2 file (with --store: through openSource below)
-    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && method !== 'auto' && values.store === undefined) {
+    if (values.oracle !== undefined && oracleKind(String(values.oracle)) === 'onnx' && values.store === undefined) {
       const inputDim = optionalInt(values, 'input-dim');
       const box = await onnxBlackBox(String(values.oracle), { outputs: 'many', ...(inputDim !== undefined ? { inputDim } : {}) });
       if (box.outputs > 1) {
@@ -597,7 +712,7 @@ export const command: Command = {
           const description = { kind: 'onnx', spec: String(values.oracle), identity: box.identity, outputs: box.outputs, maxQueries: optionalInt(values, 'max-queries', 0) ?? null };
           return runFitGeneral(values, io, { source: multi, close: () => box.close(), truth: null, description, activation: parseActivation(values.activation as string), activationSource, defaults, seed, threads, out });
         }
-        return runOutputs(values, io, { truth: null, box: multi, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
+        return runOutputs(values, io, { truth: null, box: multi, width1, width2, seed, threads, refine, method, continueFit, model: modelGiven, out, activationSource, defaults });
       }
       await box.close();
     }
@@ -614,12 +729,8 @@ export const command: Command = {
         const fitDescription = { ...description, outputs: spec.outputs, paidAtOpen: spec.paidAtOpen };
         return runFitGeneral(values, io, { source: box, close: () => oracle.close(), truth: null, description: fitDescription, activation: parseActivation(values.activation as string), activationSource, defaults, seed, threads, out });
       }
-      if (method !== 'pipeline') {
-        await oracle.close();
-        throw new UsageError(`${KIND_TEXT[spec.kind] ?? 'a black box'} with k = ${spec.outputs} outputs is identified with --method pipeline or fit`);
-      }
       const withK = { description: { ...description, outputs: spec.outputs, paidAtOpen: spec.paidAtOpen }, paidAtOpen: spec.paidAtOpen, counts: () => oracle.counts() };
-      return runOutputs(values, io, { truth: null, box, oracle: withK, width1, width2, seed, threads, refine, method, model: modelGiven, out, activationSource, defaults });
+      return runOutputs(values, io, { truth: null, box, oracle: withK, width1, width2, seed, threads, refine, method, continueFit, model: modelGiven, out, activationSource, defaults });
     }
     const model: IdentifyModel = (modelGiven as IdentifyModel | undefined) ?? chosen.model;
     if (model === 'general' && !refine) {
@@ -636,9 +747,9 @@ export const command: Command = {
     }
     // --activation auto: every candidate pair tried on the answers paid (identify's activation 'auto')
     const activationAuto = values.activation !== undefined && String(values.activation).trim() === 'auto';
-    if (activationAuto && (method !== 'pipeline' || !refine)) {
+    if (activationAuto && (method === 'fit' || !refine)) {
       await oracle.close();
-      throw new UsageError(`--activation auto is available with --method pipeline and refinement only (the candidates are told apart by the refinement's residual)`);
+      throw new UsageError(`--activation auto is available with --method pipeline and refinement only, or --method auto (the candidates are told apart by the refinement's residual)`);
     }
     const activation =
       values.activation !== undefined && !activationAuto ? parseActivation(values.activation as string) : (fileActivation ?? parseActivation(undefined));
@@ -650,7 +761,7 @@ export const command: Command = {
     const maxQueries = optionalInt(values, 'max-queries', 0);
     const budgetLeft = maxQueries === undefined ? undefined : Math.max(1, maxQueries - oracle.counts().paid);
     if (method === 'auto') {
-      return runAuto(io, { oracle, truth, truthGeneral, model, description, activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
+      return runAuto(io, { oracle, truth, truthGeneral, model, description, activation: activationAuto ? 'auto' : activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
     }
     const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
@@ -662,33 +773,43 @@ export const command: Command = {
       if (width2 !== undefined && m0 !== undefined && width2 > m0) throw width2Refused(m0);
     };
     let result;
+    // the default method auto: identify as below, then the fit when its check fails (identifyAuto, pipelineAsIdentify)
+    let auto: IdentifyAutoResult | null = null;
     try {
-      result = await identify(oracle, {
+      const identifyOptions = {
         ...(width1 !== undefined ? { width1 } : {}),
         ...(width2 !== undefined ? { width2 } : {}),
-        activation: activationAuto ? 'auto' : activation,
+        activation: activationAuto ? ('auto' as const) : activation,
         seed,
         threads,
         refine,
         model,
         ...(budgetLeft !== undefined ? { maxQueries: budgetLeft } : {}),
         ...(maxMemory !== undefined ? { maxMemory } : {}),
-        onProgress: (e) => {
+        onProgress: (e: IdentifyProgress) => {
           checkWidth2(e);
           progress.update(e);
         },
-      });
+      };
+      if (autoDefault) {
+        auto = await identifyAuto(oracle, { ...identifyOptions, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}) });
+        result = auto.pipeline!;
+      } else {
+        result = await identify(oracle, identifyOptions);
+      }
     } catch (e) {
       storeErrorAsUsage(e);
     } finally {
       progress.done();
       await oracle.close();
     }
+    if (auto && auto.report.method.chosen === 'fit') return writeAutoFit(values, io, { auto, truth, truthGeneral, activationSource, defaults, description, out, threads });
     const report: Record<string, unknown> = {
       ...result.report,
       activationSource,
       defaults,
       oracle: description,
+      ...(auto ? { method: auto.report.method } : {}),
     };
     if (truthGeneral && result.networkGeneral) {
       report.score = { afterRefinement: scoreGeneral(truthGeneral, result.networkGeneral) };
@@ -728,6 +849,8 @@ export const command: Command = {
     }
     const search = result.report.activationSearch;
     if (search) io.out(searchLine(search));
+    // the fit ran (and was not chosen): what it tried
+    if (auto && auto.report.method.tried.length > 1) methodLines(io, auto.report.method);
     if (values.report !== undefined) {
       const { writeRunReport } = await import('./report.ts'); // loads Vega only when asked
       io.out(await writeRunReport(JSON.parse(JSON.stringify(written)), { flag: '--report', path: String(values.report) }));
