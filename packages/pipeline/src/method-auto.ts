@@ -19,8 +19,15 @@
  *   failing general run: 13 x (15 short starts + 3 full fits)) does not spend minutes before the
  *   fit runs; without the widths no fit can follow and the pipeline keeps its own retries.
  *
+ * With the activations unknown (activation 'auto') or a width not given (pipelineAsIdentify, the
+ * CLI's default for real black boxes): the pipeline exactly as identify runs it (its own points and
+ * retries: identify's bits), and when its check fails, the fit with the widths it found and the
+ * activation search's best-ranked 1-2 pairs (rankedPairs), on the answers its refinement fitted
+ * plus fresh Gaussian points within the budget (continueWithFit); identifyAutoOutputs does the same
+ * after identifyOutputs for k >= 1 outputs.
+ *
  * No point is paid twice. report.method says what was tried, in which order, why, and each one's
- * residual and queries.
+ * residual, queries and CPU seconds.
  *
  * @example
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
