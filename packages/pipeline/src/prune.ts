@@ -6,7 +6,8 @@
  * mean (a constant is absorbed into the next layer's bias), relative to the rms of f: below
  * `tolerance` the unit goes, its mean moves into the bias, and the smaller network is refitted.
  */
-import { activation, matrix, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { activation, matrix, rng, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { evaluateGeneral } from '@nnid/oracle';
 import { fitGeneralNetwork } from '@nnid/refine';
 import { residualsByWidth2, spectrumGaps, widthResiduals, widthsEstablished, withoutUnit, type WidthEvidence, type WidthResidual } from './widths.ts';
 
@@ -222,8 +223,130 @@ export async function pruneInferredWidths<R extends { networkGeneral: GeneralNet
   result: R,
   options: { model: string; width1?: number; width2?: number; refineMaxIterations: number },
 ): Promise<R & { report: { pruning?: PruneReport } }> {
-  const pruned = await shrinkSecondLayer(await capWidth2(await pruneOnly(result, options), options), options);
+  const pruned = await shrinkSecondLayer(await capWidth2(await splitNearDuplicate(await pruneOnly(result, options), options), options), options);
   return withWidthEvidence(result, pruned, options);
+}
+
+/** A failed check at most this far from the threshold is tried with one second-layer unit split (splitNearDuplicate). */
+export const SPLIT_RESIDUAL = 1e-2;
+/** The splits' shares of the outgoing weights given to the copy, and the random directions of each (per unit). */
+const SPLIT_SHARES = [-0.1, 0.1];
+const SPLIT_DIRECTIONS = 2;
+
+/**
+ * `net` with second-layer unit `unit` split in two (m1 + 1 units, the copy last): both copies' W2
+ * rows moved off the unit's by +-`epsilon` times its norm along one random direction orthogonal to
+ * it, its bias kept, its outgoing weights shared (1 - `share`, `share`). The function moves by
+ * O(epsilon) (O(epsilon^2) at share 1/2): a start from which the fit can separate two near-duplicate
+ * units that one unit stood for.
+ */
+export function splitSecondLayerUnit(net: GeneralNetwork, unit: number, epsilon: number, seed: number, share = 0.5, direction?: Float64Array): GeneralNetwork {
+  const { width1: m0, width2: m1, outputs: k } = net;
+  const W2 = toDense(net.W2).data;
+  const C = toDense(net.C).data;
+  const row = W2.subarray(unit * m0, (unit + 1) * m0);
+  const norm = Math.hypot(...row);
+  const r = direction ? Float64Array.from(direction) : rng(seed).fillNormal(new Float64Array(m0));
+  const dot = norm > 0 ? r.reduce((s, x, i) => s + (x * row[i]) / norm, 0) : 0;
+  for (let i = 0; i < m0; i++) r[i] -= norm > 0 ? (dot * row[i]) / norm : 0;
+  const rn = Math.hypot(...r) || 1;
+  const nW2 = matrix(m1 + 1, m0);
+  nW2.data.set(W2);
+  for (let i = 0; i < m0; i++) {
+    const shift = (epsilon * (norm || 1) * r[i]) / rn;
+    nW2.data[unit * m0 + i] = row[i] + shift;
+    nW2.data[m1 * m0 + i] = row[i] - shift;
+  }
+  const nC = matrix(k, m1 + 1);
+  for (let o = 0; o < k; o++) {
+    for (let l = 0; l < m1; l++) nC.data[o * (m1 + 1) + l] = C[o * m1 + l] * (l === unit ? 1 - share : 1);
+    nC.data[o * (m1 + 1) + m1] = C[o * m1 + unit] * share;
+  }
+  return { ...net, width2: m1 + 1, W2: nW2, b2: Float64Array.from([...net.b2, net.b2[unit]]), C: nC };
+}
+
+/**
+ * The direction to split second-layer unit `unit` along: the gradient of the residual's square
+ * with respect to a copy's W2 row, sum_r e_r phi2'(z_unit(x_r)) h1(x_r) over the data (e the
+ * residual f - net, h1 the first layer's outputs; k > 1: e weighted by the unit's C column), the
+ * part orthogonal to the row found by splitSecondLayerUnit.
+ */
+export function splitDirection(net: GeneralNetwork, unit: number, data: { inputs: Float64View; values: Float64Array }): Float64Array {
+  const { H1 } = hidden(net, data.inputs);
+  const n = data.inputs.shape[0];
+  const { width1: m0, width2: m1, outputs: k } = net;
+  const W2 = toDense(net.W2).data;
+  const C = toDense(net.C).data;
+  const y = toDense(evaluateGeneral(net, data.inputs)).data;
+  const phi2 = activation(net.activation.layer2);
+  const g = new Float64Array(m0);
+  for (let r = 0; r < n; r++) {
+    let e = 0;
+    for (let o = 0; o < k; o++) e += (data.values[r * k + o] - y[r * k + o]) * C[o * m1 + unit];
+    let z = net.b2[unit];
+    for (let i = 0; i < m0; i++) z += W2[unit * m0 + i] * H1[r * m0 + i];
+    const w = e * phi2.d1(z);
+    for (let i = 0; i < m0; i++) g[i] += w * H1[r * m0 + i];
+  }
+  return g;
+}
+
+/**
+ * m1 inferred, the check failed close to its threshold (best residual <= SPLIT_RESIDUAL): a trained
+ * network's second layer can hold two near-duplicate units (W2 rows at |cos| 0.999) that the
+ * entangled search sees as one (its candidates within |cos| 0.95 of a chosen one are the same
+ * weight) and that a unit added from elsewhere does not reach (a generator (10, 6, 3) tanh network
+ * with such a pair: m1 = 2 at 1.4e-4, m1 = 3 at 1.3e-2). Each unit is split in two
+ * (splitSecondLayerUnit along the residual's gradient for a copy (splitDirection), both signs, then
+ * SPLIT_DIRECTIONS random directions; shares SPLIT_SHARES: up to 8 m1 fits)
+ * and the network refitted on the refinement's data (no new query), while m1 + 1 <= m0, until one
+ * passes; the best refit is taken when it lowers the residual, its check said.
+ */
+async function splitNearDuplicate<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
+  result: R,
+  options: { model: string; width2?: number; refineMaxIterations: number },
+): Promise<R> {
+  const net = result.networkGeneral;
+  const data = result.refinementData;
+  const before = result.report.check.relativeResidual;
+  if (options.model !== 'general' || options.width2 !== undefined || !net || !data || result.report.check.passed || before === null || !(before <= SPLIT_RESIDUAL) || net.width2 + 1 > net.width1) return result;
+  const threshold = result.report.check.threshold;
+  let best: { network: GeneralNetwork; residual: number; unit: number } | null = null;
+  // an even split is a saddle the fit stays at (the two copies pulled back together): the copy takes a small share, of either sign
+  const gradients = Array.from({ length: net.width2 }, (_, unit) => splitDirection(net, unit, data));
+  // directions: the residual's gradient for a copy, both signs, then random ones
+  search: for (let direction = 0; direction < 2 + SPLIT_DIRECTIONS; direction++) {
+    for (const share of SPLIT_SHARES) {
+      for (let unit = 0; unit < net.width2; unit++) {
+        const along = direction < 2 ? gradients[unit].map((x) => (direction === 0 ? x : -x)) : undefined;
+        const start = splitSecondLayerUnit(net, unit, 1e-2, 0x5b1 + 31 * direction + unit, share, along);
+        let fit;
+        try {
+          fit = await fitGeneralNetwork(start, data, { maxIterations: options.refineMaxIterations });
+        } catch {
+          continue;
+        }
+        const r = fit.report.relativeResidual;
+        if (Number.isFinite(r) && (best === null || r < best.residual)) best = { network: fit.network, residual: r, unit };
+        if (r <= threshold) break search;
+      }
+    }
+  }
+  if (!best || !(best.residual < before)) return result;
+  const passed = best.residual <= threshold;
+  return {
+    ...result,
+    networkGeneral: best.network,
+    report: {
+      ...result.report,
+      widths: { ...result.report.widths, width2: best.network.width2, width2Source: `${result.report.widths.width2Source}; second-layer unit ${best.unit} split in two (near-duplicates), refitted: ${before.toExponential(2)} -> ${best.residual.toExponential(2)}` },
+      check: { ...result.report.check, relativeResidual: best.residual, passed },
+      warnings: [
+        ...result.report.warnings.filter((w) => !(passed && w.startsWith('no attempt passed'))),
+        `m1: the check failed at ${before.toExponential(2)} with m1 = ${net.width2}; second-layer unit ${best.unit} split in two and refitted (no new query): m1 = ${best.network.width2}, ${best.residual.toExponential(2)}${passed ? ', passing' : ', not passing'}`,
+      ],
+    },
+  };
 }
 
 /**

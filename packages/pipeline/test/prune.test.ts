@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, rng, toDense, type GeneralNetwork } from '@nnid/core';
 import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
-import { pruneDeadUnits } from '../src/prune.ts';
+import { fitGeneralNetwork } from '@nnid/refine';
+import { pruneDeadUnits, splitDirection, splitSecondLayerUnit } from '../src/prune.ts';
 
 /** `net` with one more second-layer unit (random weights in, zero out) and one more first-layer unit (random in, zero out). */
 function withDeadUnits(net: GeneralNetwork, seed: number): GeneralNetwork {
@@ -108,5 +109,73 @@ describe('pruneDeadUnits', () => {
     expect(network).toBe(truth);
     expect(report.refitResidual).toBeNull();
     expect(report.removed).toEqual({ layer1: [], layer2: [] });
+  });
+});
+
+/** `net` with second-layer unit `of`'s copy: unit `unit`'s W2 row set at |cos| `cos` from unit `of`'s (same norm and bias). */
+function nearDuplicate(net: GeneralNetwork, unit: number, of: number, cos: number, seed: number): GeneralNetwork {
+  const m0 = net.width1;
+  const W2 = matrix(net.width2, m0);
+  W2.data.set(toDense(net.W2).data);
+  const a = W2.data.slice(of * m0, (of + 1) * m0);
+  const norm = Math.hypot(...a);
+  const r = rng(seed).fillNormal(new Float64Array(m0));
+  const dot = r.reduce((s, x, i) => s + (x * a[i]) / norm, 0);
+  for (let i = 0; i < m0; i++) r[i] -= (dot * a[i]) / norm;
+  const rn = Math.hypot(...r);
+  for (let i = 0; i < m0; i++) W2.data[unit * m0 + i] = cos * a[i] + (Math.sqrt(1 - cos * cos) * norm * r[i]) / rn;
+  const b2 = Float64Array.from(net.b2);
+  b2[unit] = b2[of];
+  return { ...net, W2, b2 };
+}
+
+describe('splitSecondLayerUnit', () => {
+  it('m1 + 1 units, the outgoing weights halved, the function moved by O(epsilon^2)', () => {
+    const net = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 3, activation: 'tanh', seed: 2 });
+    const fit = data(net, 300, 3);
+    for (const epsilon of [1e-2, 1e-4]) {
+      const split = splitSecondLayerUnit(net, 1, epsilon, 7);
+      expect([split.width1, split.width2]).toEqual([4, 3]);
+      const C = toDense(split.C).data;
+      const C0 = toDense(net.C).data;
+      for (let o = 0; o < 3; o++) expect(C[o * 3 + 1] + C[o * 3 + 2]).toBeCloseTo(C0[o * 2 + 1], 14);
+      const y = toDense(evaluateGeneral(split, fit.inputs)).data;
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < y.length; i++) {
+        num += (y[i] - fit.values[i]) ** 2;
+        den += fit.values[i] ** 2;
+      }
+      const rel = Math.sqrt(num / den);
+      expect(rel).toBeLessThan(10 * epsilon * epsilon);
+      expect(rel).toBeGreaterThan(0);
+    }
+  });
+
+  it('two near-duplicate second-layer units (|cos| 0.999) fitted as one are separated by a split and a refit', async () => {
+    const base = randomGeneralNetwork({ inputDim: 10, width1: 6, width2: 3, activation: 'tanh', scales: [0.3, 3], seed: 1 });
+    const truth = nearDuplicate(base, 2, 0, 0.999, 5);
+    const fit = data(truth, 600, 2);
+    // one unit standing for both: unit 2 dropped, its outgoing weight onto unit 0, refitted
+    const C = toDense(truth.C).data;
+    const merged: GeneralNetwork = { ...truth, width2: 2, W2: matrix(2, 6), b2: truth.b2.slice(0, 2), C: matrix(1, 2) };
+    merged.W2.data.set(toDense(truth.W2).data.subarray(0, 12));
+    merged.C.data.set([C[0] + C[2], C[1]]);
+    const one = await fitGeneralNetwork(merged, fit, { maxIterations: 200 });
+    expect(one.report.relativeResidual).toBeGreaterThan(1e-6);
+    // an even split stays where it started (a saddle); a copy with a small share of either sign, from a few directions, separates them
+    const even = await fitGeneralNetwork(splitSecondLayerUnit(one.network, 0, 1e-2, 1), fit, { maxIterations: 200 });
+    expect(even.report.relativeResidual).toBeGreaterThan(1e-6);
+    let best = Infinity;
+    for (const sign of [1, -1]) {
+      for (const share of [-0.1, 0.1]) {
+        for (let unit = 0; unit < 2 && best > 1e-9; unit++) {
+          const along = splitDirection(one.network, unit, fit).map((x) => sign * x);
+          const split = await fitGeneralNetwork(splitSecondLayerUnit(one.network, unit, 1e-2, 0, share, along), fit, { maxIterations: 200 });
+          best = Math.min(best, split.report.relativeResidual);
+        }
+      }
+    }
+    expect(best).toBeLessThan(1e-9);
   });
 });
