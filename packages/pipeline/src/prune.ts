@@ -228,10 +228,10 @@ export async function pruneInferredWidths<R extends { networkGeneral: GeneralNet
 }
 
 /** A failed check at most this far from the threshold is tried with one second-layer unit split (splitNearDuplicate). */
-export const SPLIT_RESIDUAL = 1e-2;
+export const SPLIT_RESIDUAL = 1e-3;
 /** The splits' shares of the outgoing weights given to the copy, and the random directions of each (per unit). */
 const SPLIT_SHARES = [-0.1, 0.1];
-const SPLIT_DIRECTIONS = 2;
+const SPLIT_DIRECTIONS = 0;
 
 /**
  * `net` with second-layer unit `unit` split in two (m1 + 1 units, the copy last): both copies' W2
@@ -298,7 +298,8 @@ export function splitDirection(net: GeneralNetwork, unit: number, data: { inputs
  * weight) and that a unit added from elsewhere does not reach (a generator (10, 6, 3) tanh network
  * with such a pair: m1 = 2 at 1.4e-4, m1 = 3 at 1.3e-2). Each unit is split in two
  * (splitSecondLayerUnit along the residual's gradient for a copy (splitDirection), both signs, then
- * SPLIT_DIRECTIONS random directions; shares SPLIT_SHARES: up to 8 m1 fits)
+ * SPLIT_DIRECTIONS random directions (none: each run of activation 'auto' pays these fits too);
+ * shares SPLIT_SHARES: up to 4 m1 fits)
  * and the network refitted on the refinement's data (no new query), while m1 + 1 <= m0, until one
  * passes; the best refit is taken when it lowers the residual, its check said.
  */
