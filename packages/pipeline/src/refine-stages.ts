@@ -200,10 +200,12 @@ export async function refineGeneralStages(
     if (best.refine.relativeResidual <= goodResidual) break;
   }
   // from directions close to W1's, a random second layer reaches the truth in about 1 of 4 full fits
-  // where the ranked starts' short fits mislead (gelu/tanh (8, 4, 2) from the true directions: 5 of 20)
+  // where the ranked starts' short fits mislead (gelu/tanh (8, 4, 2) from the true directions: 5 of 20);
+  // with b1 = 0: from the pipeline's theta, gelu/tanh seed 2 with a near network's directions 0 of 12, from 0 3 of 12
   const extraStream = rng(options.seed).split(14);
+  const unbiased: Network = { ...start, theta: new Float64Array(start.width1) };
   for (let e = 0; e < (options.extraFullFits ?? 0) && best!.refine.relativeResidual > goodResidual; e++) {
-    const candidate = fitOutputLayer(toGeneral(randomSecondLayer(start, extraStream.split(e))), data);
+    const candidate = fitOutputLayer(toGeneral(randomSecondLayer(unbiased, extraStream.split(e))), data);
     const upper = await fitGeneralNetwork(candidate, data, { fix: 'first-layer-directions', maxIterations: Math.max(1, options.upperFitIterations), costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
     const refined = await fitGeneralNetwork(upper.network, data, { maxIterations: options.maxIterations });
     counts.fullFits++;

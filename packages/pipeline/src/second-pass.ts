@@ -78,6 +78,8 @@ export interface BetaFreeOptions {
    * the caller subtracts the entangled term left with the estimate (subtractEntangled). Default false.
    */
   approximate?: boolean;
+  /** Find POINT_POOL times the points wanted and keep those that cover every first-layer unit (default true). */
+  choose?: boolean;
 }
 
 /**
@@ -107,7 +109,10 @@ export function betaFreePoints(net: GeneralNetwork, options: BetaFreeOptions): F
   const res = new Float64Array(m1);
   const J = new Float64Array(m1 * d);
   const near = zeros.filter((t) => Math.abs(t) <= Math.abs(zeros[0]) + 1e-9 || Math.abs(Math.abs(t) - Math.abs(zeros[0])) < 1e-6);
-  for (let s = 0; s < tries * options.count && found.length < options.count; s++) {
+  // candidates: POINT_POOL times the points wanted, then the points chosen so that every unit's
+  // alpha_i is large at one of them at least (a unit saturated at every point drops out of the span)
+  const pool = options.choose === false ? options.count : POINT_POOL * options.count;
+  for (let s = 0; s < tries * pool && found.length < pool; s++) {
     const draw = stream.split(s);
     const target = Array.from({ length: m1 }, () => near[Math.floor(draw.uniform() * near.length) % near.length]);
     const x = draw.fillNormal(new Float64Array(d));
@@ -164,9 +169,62 @@ export function betaFreePoints(net: GeneralNetwork, options: BetaFreeOptions): F
     found.push(x);
   }
   if (found.length < 2) return options.approximate ? gaussian() : null;
-  const out = matrix(found.length, d, { shared: true });
-  found.forEach((p, n) => out.data.set(p, n * d));
+  const chosen = found.length > options.count ? coverUnits(net, found, options.count) : found;
+  const out = matrix(chosen.length, d, { shared: true });
+  chosen.forEach((p, n) => out.data.set(p, n * d));
   return out;
+}
+
+/** Candidate points found per point wanted (betaFreePoints chooses among them). */
+const POINT_POOL = 4;
+
+/**
+ * `count` of the points, chosen greedily: each next one maximizes the smallest, over the first-layer
+ * units, of the summed |alpha_i(x)| |w1_i|^2 (alpha_i = phi1''(z1_i) sum_l C_l phi2'(z2_l) W2_li: unit
+ * i's weight in the Hessian there) over the points chosen with it.
+ */
+function coverUnits(net: GeneralNetwork, points: Float64Array[], count: number): Float64Array[] {
+  const { inputDim: d, width1: m0, width2: m1 } = net;
+  const phi1 = activation(net.activation.layer1);
+  const phi2 = activation(net.activation.layer2);
+  const at = (v: Float64View, i: number, j: number) => v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
+  const weight = points.map((x) => {
+    const z1 = Array.from({ length: m0 }, (_, i) => {
+      let z = net.b1[i];
+      for (let j = 0; j < d; j++) z += at(net.W1, i, j) * x[j];
+      return z;
+    });
+    const slope = Array.from({ length: m1 }, (_, l) => {
+      let z = net.b2[l];
+      for (let i = 0; i < m0; i++) z += at(net.W2, l, i) * phi1.value(z1[i]);
+      return at(net.C, 0, l) * phi2.d1(z);
+    });
+    return z1.map((z, i) => {
+      let norm = 0;
+      for (let j = 0; j < d; j++) norm += at(net.W1, i, j) ** 2;
+      let u = 0;
+      for (let l = 0; l < m1; l++) u += slope[l] * at(net.W2, l, i);
+      return Math.abs(phi1.d2(z) * u) * norm;
+    });
+  });
+  const chosen: number[] = [];
+  const sums = new Float64Array(m0);
+  while (chosen.length < count) {
+    let best = -1;
+    let bestScore = -1;
+    for (let n = 0; n < points.length; n++) {
+      if (chosen.includes(n)) continue;
+      let score = Infinity;
+      for (let i = 0; i < m0; i++) score = Math.min(score, sums[i] + weight[n][i]);
+      if (score > bestScore) {
+        bestScore = score;
+        best = n;
+      }
+    }
+    chosen.push(best);
+    for (let i = 0; i < m0; i++) sums[i] += weight[best][i];
+  }
+  return chosen.map((n) => points[n]);
 }
 
 /**
