@@ -71,8 +71,13 @@ function checkThreshold(resolved: ResolvedOptions, sigma: number, ctx: AttemptCo
  * report.queries.total; report.plan.multipleOfP; report.networkBeforeRefinement;
  */
 export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Promise<AutoIdentifyResult> {
+  return identifyRun(oracle, options, true);
+}
+
+/** identify, with or without the second pass (the activation search's runs go without: a wrong pair near the truth would pay for it). */
+async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondPass: boolean): Promise<AutoIdentifyResult> {
   // activation 'auto': identify with a probe pair, then every candidate pair on its answers (activation-auto.ts)
-  if (options?.activation === 'auto') return identifyActivationAuto(identify, oracle, options);
+  if (options?.activation === 'auto') return identifyActivationAuto((o, opts) => identifyRun(o, opts, false), oracle, options);
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') {
     invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
@@ -116,7 +121,7 @@ export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Pr
     const threshold = checkThreshold(resolved, noise.sigma, ctx);
     const attempts = await runAttempts(ctx, steps, threshold);
     // model 'general', the check failed near the truth: W1's directions again from Hessians at beta-free points (second-pass.ts)
-    const second = await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step }, attempts.warnings);
+    const second = secondPass ? await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step }, attempts.warnings) : null;
     if (second) attempts.attempts.push(second);
     warnings.push(...attempts.warnings);
     if (attempts.attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);
