@@ -3,7 +3,9 @@
  * N(0, 0.25), C, c N(0, 1)), widths given: exact rate (relative L2 <= 1e-8 on 10^4 Gaussian
  * points), queries per P (P counts every weight and bias), seconds; beside it the student fit
  * (baselineFit of @nnid/student-fit, best of 3 starts) on the same network with nnid's budget of
- * that run (its queries / P). k = 1 through identify, k > 1 through identifyOutputs.
+ * that run (its queries / P). k = 1 through identify, k > 1 through identifyOutputs. "without the
+ * second pass": the best of the run's other attempts scored (k = 1; what identify returned before
+ * second-pass.ts); CPU seconds are the process's (process.cpuUsage) during the identify call.
  *
  *   npx tsx packages/pipeline/bench/general-grid.ts [--seeds 3] [--first-seed 1] [--sizes 10,6,3] [--directions orthonormal,random]
  *     [--pairs tanh/tanh,...] [--outputs 1,3] [--threads 2] [--no-fit]
