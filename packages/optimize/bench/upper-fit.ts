@@ -45,5 +45,6 @@ for (const solver of solvers) {
   const t = packParameters(truth, layout);
   const err = t.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
   const st = report.strategyStats;
+  console.error(`${solver}: relative residual history ${report.residualHistory.map((r: number) => r.toExponential(2)).join(' ')}`);
   console.log(`| ${solver} | ${threads} | ${((performance.now() - t0) / 1000).toFixed(2)} | ${((cpu.user + cpu.system) / 1e6).toFixed(2)} | ${report.iterations} | ${st ? `${st.cgIterations}, ${st.maxCgIterations}` : '-'} | ${report.stopReason} | ${report.relativeResidual.toExponential(1)} | ${err.toExponential(1)} |`);
 }
