@@ -73,6 +73,9 @@ describe('directionsFromStack', () => {
     const found = await directionsFromStack(hessianStack, estimate, { seed: 1, threads: 1 });
     expect(found.replaced).toBe(4);
     expect(matchWeights(truth.W1, found.directions).minCos).toBeGreaterThan(1 - 1e-6);
+    // the same bits on 2 threads (the rank-one ascent in workers)
+    const two = await directionsFromStack(hessianStack, estimate, { seed: 1, threads: 2 });
+    expect(Array.from(two.directions.data)).toEqual(Array.from(found.directions.data));
   });
   it('softplus/sigmoid at Gaussian points: with the entangled term subtracted (the truth as the estimate), the directions again', async () => {
     const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, activation: { layer1: 'softplus', layer2: 'sigmoid' }, seed: 2 });
