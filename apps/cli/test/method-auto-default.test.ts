@@ -50,7 +50,7 @@ describe('the default method for a black box that is not a v1 network file', () 
     expect(r.out.join('\n')).not.toContain('--method auto');
     expect(read(out).report.method).toBeUndefined();
     const s = await run(['identify', '--network', v1, '--starts', '4', '--out', join(dir, 'x.json')]);
-    expect([s.code, s.err]).toEqual([2, ['nnid identify: --starts is an option of --method fit or auto']]);
+    expect([s.code, s.err]).toEqual([2, ['nnid identify: --starts is an option of --method fit']]);
   });
 
   it('combinations that cannot run: one line, exit 2', async () => {

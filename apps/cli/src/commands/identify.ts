@@ -302,7 +302,7 @@ function methodOption(values: Values): 'pipeline' | 'fit' | 'auto' {
     if (values.report !== undefined) throw new UsageError('--report is an option of --method pipeline');
     if (values.starts !== undefined) intOption(values, 'starts', 3);
   }
-  if (method === 'pipeline' && values.method !== undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit or auto');
+  if (method === 'pipeline' && values.method !== undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
   if (method === 'fit') {
     if (values.width1 === undefined || values.width2 === undefined) throw new UsageError('--method fit needs --width1 and --width2 (the student network\'s shape)');
     if (values['no-refine']) throw new UsageError('--no-refine is an option of --method pipeline');
@@ -681,7 +681,7 @@ export const command: Command = {
     // then the student fit when its check fails (identifyAuto's pipelineAsIdentify; BENCHMARKS.md
     // "The default for real black boxes"); the pipeline alone with --no-refine (no fit follows it)
     const autoDefault = values.method === undefined && refine && anyFile?.format !== 'nnid.network/v1';
-    if (!autoDefault && values.method === undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit or auto');
+    if (!autoDefault && values.method === undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
     // the default auto runs the pipeline's branch below (its options, lines and file), the fit after it
     const method = methodGiven;
     // the choices made because an option was not given: one line now, before any query, and report.defaults
