@@ -72,7 +72,7 @@ export const PROBE: Pair = { layer1: 'tanh', layer2: 'tanh' };
 /** Candidates identified in a short run (one subspace dimension, m1 grown while it pays: the probe's schedule), best screen first, besides the probe. */
 export const FULL_FITS = 4;
 /** Then the pairs whose runs came closest (the probe's and the short runs') identified with identify's retries, before the search gives up. */
-export const LONG_RUNS = 2;
+export const LONG_RUNS = 3;
 /** Pairs of the screen's first part (directions fixed) that go on to its second (every parameter). */
 const SCREEN_FREE_KEEP = 12;
 /** Random second layers of the screen besides the shift fit's, and the iterations of each. */
@@ -134,12 +134,12 @@ function cpuSeconds(): number {
  * parameter, a few iterations, the run's data): its residual, and the run's result carrying the
  * refitted network in case it passes the check.
  */
-async function refitFrom(result: IdentifyResult, pair: Pair, model: 'paper' | 'general'): Promise<{ residual: number; result: IdentifyResult }> {
+async function refitFrom(result: IdentifyResult, pair: Pair, model: 'paper' | 'general', maxIterations: number): Promise<{ residual: number; result: IdentifyResult }> {
   const data = result.refinementData!;
   const fitted =
     model === 'general'
-      ? await fitGeneralNetwork({ ...result.networkGeneral!, activation: pair }, data, { maxIterations: SCREEN_FREE_ITERATIONS })
-      : await fitNetwork({ ...result.network, activation: pair }, data, { maxIterations: SCREEN_FREE_ITERATIONS });
+      ? await fitGeneralNetwork({ ...result.networkGeneral!, activation: pair }, data, { maxIterations })
+      : await fitNetwork({ ...result.network, activation: pair }, data, { maxIterations });
   const residual = Number.isFinite(fitted.report.relativeResidual) ? fitted.report.relativeResidual : Infinity;
   const report = result.report;
   return {
@@ -276,6 +276,8 @@ export async function identifyActivationAuto(
     const keyOf = (pair: Pair) => `${pair.layer1}/${pair.layer2}`;
     // a failed run's network is far closer than the probe's (a near pair such as gelu_tanh for gelu
     // fits to ~3e-5): the pairs that differ from its pair in one layer are refitted from it, pair swapped
+    // a refit is a refinement: no more iterations than the caller's refinement allows
+    const refitIterations = Math.min(SCREEN_FREE_ITERATIONS, options.refineMaxIterations ?? SCREEN_FREE_ITERATIONS);
     const refitNear = async (result: IdentifyResult): Promise<boolean> => {
       const at = cpuSeconds();
       const own = result.report.options.activation as Pair;
@@ -283,8 +285,9 @@ export async function identifyActivationAuto(
       for (const c of [...candidates]) {
         if (found) break;
         const pair = { layer1: c.layer1, layer2: c.layer2 };
-        if (ran.has(keyOf(pair)) || (pair.layer1 !== own.layer1 && pair.layer2 !== own.layer2) || c.passed === false) continue;
-        const again = await orInfinity(() => refitFrom(result, pair, model), { residual: Infinity, result });
+        // a pair that ran (the probe's too) is refitted all the same: from another run's network it starts elsewhere
+        if (keyOf(pair) === keyOf(own) || (pair.layer1 !== own.layer1 && pair.layer2 !== own.layer2)) continue;
+        const again = await orInfinity(() => refitFrom(result, pair, model, refitIterations), { residual: Infinity, result });
         c.screenResidual = Math.min(c.screenResidual!, again.residual);
         if (again.residual <= result.report.check.threshold) found = record(pair, again.residual, true, again.result);
       }

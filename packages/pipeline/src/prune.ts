@@ -387,6 +387,11 @@ async function withWidthEvidence<R extends { networkGeneral: GeneralNetwork | nu
     widths.width2 = net.width2;
   }
   const established = widthsEstablished(options, widths.width1Source, gaps, result.report.check, residuals, byWidth2, widths.width2);
+  // units of the network found that the returned one does without: below what the check can tell
+  const foundWidth2 = found.networkGeneral?.width2;
+  if (result.report.check.passed && net && foundWidth2 !== undefined && foundWidth2 > net.width2) {
+    established.why += `; ${foundWidth2 - net.width2} second-layer unit(s) of the network found (m1 = ${foundWidth2}) removed: what they add is below what the check can tell (the smaller network passes)`;
+  }
   const evidence: WidthEvidence = { ...gaps, prunedByRefinement: removed, residuals, byWidth2, established };
   const warnings = established.width2 || result.report.check.passed ? result.report.warnings : [...result.report.warnings, `widths: ${established.why}`];
   return { ...result, report: { ...result.report, widths: { ...widths, evidence }, warnings } };
@@ -465,12 +470,21 @@ async function shrinkSecondLayer<R extends { networkGeneral: GeneralNetwork | nu
     const net = out.networkGeneral;
     if (!net || net.width2 <= 1) break;
     const { report } = await pruneDeadUnits(net, data, { tolerance: 0 });
-    const ofLayer2 = report.contributions.filter((c) => c.layer === 2);
-    if (ofLayer2.length === 0) break;
-    const least = ofLayer2.reduce((a, b) => (b.relative < a.relative ? b : a));
-    const fit = await fitGeneralNetwork(withoutUnit(net, 2, least.unit, data.inputs), data, { maxIterations: options.refineMaxIterations });
+    const ofLayer2 = report.contributions.filter((c) => c.layer === 2).sort((a, b) => a.relative - b.relative || a.unit - b.unit);
+    // least contribution first, every unit in turn: units sharing work need not be the smallest (a sigmoid
+    // regressor's (6, 6) tanh form: without unit 3, the smallest, 1.4e-4; without 0, 1, 2 or 4, exact)
+    let taken: { unit: number; fit: Awaited<ReturnType<typeof fitGeneralNetwork>> } | null = null;
+    for (const c of ofLayer2) {
+      const fit = await fitGeneralNetwork(withoutUnit(net, 2, c.unit, data.inputs), data, { maxIterations: options.refineMaxIterations });
+      if (fit.report.relativeResidual <= threshold) {
+        taken = { unit: c.unit, fit };
+        break;
+      }
+    }
+    if (!taken) break;
+    const least = { unit: taken.unit };
+    const fit = taken.fit;
     const r = fit.report.relativeResidual;
-    if (!(r <= threshold)) break;
     removed.push(least.unit);
     out = {
       ...out,

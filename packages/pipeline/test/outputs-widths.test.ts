@@ -81,5 +81,9 @@ describe('m1 <= m0 in the general form', () => {
     expect(out.report.widths.width2).toBe(out.networkGeneral!.width2);
     expect(out.report.check.relativeResidual).toBeLessThan(1e-2);
     expect(out.report.warnings.some((w) => w.startsWith(`m1 inferred `) && w.includes(`> m0 = ${m0}`))).toBe(true);
+    // report.widths says what the evidence tells: units removed below the check's reach, or m1 not established
+    const established = (out.report.widths as { evidence?: { established: { width2: boolean; why: string } } }).evidence!.established;
+    if (out.report.check.passed) expect(established.why).toContain(`second-layer unit(s) of the network found (m1 = ${m1 + extra}) removed: what they add is below what the check can tell`);
+    else expect(established.width2).toBe(false);
   });
 });
