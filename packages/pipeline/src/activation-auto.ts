@@ -326,9 +326,13 @@ export async function identifyActivationAuto(
     // with no retry factors a long run is a short one again: none
     const longRuns = Array.isArray(options.retryFactors) && options.retryFactors.length === 0 ? 0 : LONG_RUNS;
     for (let t = 0; !done && t < longRuns; t++) {
-      const next = candidates
-        .filter((c) => c.relativeResidual !== null && Number.isFinite(c.relativeResidual) && !longRan.has(keyOf(c)))
-        .sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
+      const open = candidates.filter((c) => c.relativeResidual !== null && Number.isFinite(c.relativeResidual) && !longRan.has(keyOf(c)));
+      // the probe's pair (tanh/tanh: tanh and sigmoid layers alike) always gets a long run, the last
+      // one if it is not among the closest: its short run is one subspace dimension, and with the
+      // pair given identify would have had its retries (session 8: a sigmoid regressor's probe
+      // failed at 4e-2, three wrong pairs came closer, and the search failed where identify alone passed)
+      const probeOpen = t === longRuns - 1 ? open.find((c) => keyOf(c) === keyOf(PROBE)) : undefined;
+      const next = probeOpen ?? open.sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
       if (!next) break;
       const pair = { layer1: next.layer1, layer2: next.layer2 };
       longRan.add(keyOf(pair));
