@@ -78,19 +78,41 @@ async function checkOperator(op: ReturnType<typeof networkOperator>, x: Float64A
   expect(covered.size).toBe(F);
 }
 
+/** The paper-form fixture of the operator tests: (7, 5, 3) tanh/sigmoid, N Gaussian inputs, random targets, its formed J (N x P) and residuals. */
+function paperFixture(N: number) {
+  const net = randomNetwork({ inputDim: 7, width1: 5, width2: 3, activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 2 });
+  const layout = layoutOf(net);
+  const p = packParameters(net, layout);
+  const X = gaussian(N, 7, 3).data;
+  const y = new Float64Array(N);
+  rng(4).fillNormal(y);
+  const J = new Float64Array(N * layout.size);
+  const r = new Float64Array(N);
+  residualsAndJacobian(p, layout, X, y, r, J);
+  return { layout, p, X, y, J, r };
+}
+
+/** The general-form fixture: (6, 4, 3) sigmoid/tanh with k = 3 outputs, N Gaussian inputs, random targets, U = X W1^T, its formed J (3 N x P) and residuals. */
+function generalFixture(N: number) {
+  const net = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 3, outputs: 3, activation: { layer1: 'sigmoid', layer2: 'tanh' }, seed: 5 });
+  const layout = generalLayoutOf(net);
+  const p = packGeneral(net, layout);
+  const X = gaussian(N, 6, 6).data;
+  const Y = new Float64Array(N * 3);
+  rng(7).fillNormal(Y);
+  const U = new Float64Array(N * 4);
+  for (let n = 0; n < N; n++) for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) U[n * 4 + i] += p[i * 6 + j] * X[n * 6 + j];
+  const J = new Float64Array(N * 3 * layout.size);
+  const r = new Float64Array(N * 3);
+  generalResiduals(p, layout, X, U, Y, N, r, J, 0);
+  return { layout, p, X, Y, U, J, r };
+}
+
 describe('networkOperator', () => {
   it("paper form: J v, J^T w and the blocks are the formed Jacobian's (all parameters, theta free, second layer only)", async () => {
-    const net = randomNetwork({ inputDim: 7, width1: 5, width2: 3, activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 2 });
-    const layout = layoutOf(net);
-    const p = packParameters(net, layout);
     const N = 40;
-    const X = gaussian(N, 7, 3).data;
-    const y = new Float64Array(N);
-    rng(4).fillNormal(y);
+    const { layout, p, X, y, J, r } = paperFixture(N);
     const P = layout.size;
-    const J = new Float64Array(N * P);
-    const r = new Float64Array(N);
-    residualsAndJacobian(p, layout, X, y, r, J);
     for (const [free, first] of [['weights-and-shifts', 0], ['shifts', layout.offTheta], ['none', layout.offB]] as const) {
       const F = P - first;
       const Jf = new Float64Array(N * F);
@@ -102,20 +124,10 @@ describe('networkOperator', () => {
   });
 
   it("general form, k = 3: the same, with W1's row norms free ('shifts-and-scales')", async () => {
-    const net = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 3, outputs: 3, activation: { layer1: 'sigmoid', layer2: 'tanh' }, seed: 5 });
-    const layout = generalLayoutOf(net);
-    const p = packGeneral(net, layout);
     const N = 30;
     const k = 3;
-    const X = gaussian(N, 6, 6).data;
-    const Y = new Float64Array(N * k);
-    rng(7).fillNormal(Y);
+    const { layout, p, X, Y, U, J, r } = generalFixture(N);
     const P = layout.size;
-    const U = new Float64Array(N * 4);
-    for (let n = 0; n < N; n++) for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) U[n * 4 + i] += p[i * 6 + j] * X[n * 6 + j];
-    const J = new Float64Array(N * k * P);
-    const r = new Float64Array(N * k);
-    generalResiduals(p, layout, X, U, Y, N, r, J, 0);
     await checkOperator(networkOperator({ layout, p, free: 'weights-and-shifts', X, Y, N }), p, J, r, N * k);
     // W1 = diag(s) A0: the free vector [b1, W2, b2, C, c, s]; df/ds_i = df/db1_i (a0_i . x)
     const s = new Float64Array(4);
@@ -143,32 +155,11 @@ describe('networkOperator in row blocks (2 threads)', () => {
   it("2 row blocks: the formed Jacobian's products (paper form, general k = 3 with row norms free); in the refine pool's worker the same bits as in this thread, fit included", async () => {
     expect(operatorRowBlocks(1000, 1000)).toBe(1);
     expect(operatorRowBlocks(24_700, 6_070)).toBe(OPERATOR_ROW_BLOCKS);
-    const net = randomNetwork({ inputDim: 7, width1: 5, width2: 3, activation: { layer1: 'tanh', layer2: 'sigmoid' }, seed: 2 });
-    const layout = layoutOf(net);
-    const p = packParameters(net, layout);
-    const N = 41;
-    const X = gaussian(N, 7, 3).data;
-    const y = new Float64Array(N);
-    rng(4).fillNormal(y);
-    const P = layout.size;
-    const J = new Float64Array(N * P);
-    const r = new Float64Array(N);
-    residualsAndJacobian(p, layout, X, y, r, J);
-    await checkOperator(networkOperator({ layout, p, free: 'weights-and-shifts', X, Y: y, N, rowBlocks: 2 }), p, J, r, N);
+    const { layout, p, X, y, J, r } = paperFixture(41);
+    await checkOperator(networkOperator({ layout, p, free: 'weights-and-shifts', X, Y: y, N: 41, rowBlocks: 2 }), p, J, r, 41);
 
-    const g = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 3, outputs: 3, activation: { layer1: 'sigmoid', layer2: 'tanh' }, seed: 5 });
-    const gl = generalLayoutOf(g);
-    const gp = packGeneral(g, gl);
-    const Ng = 31;
-    const Xg = gaussian(Ng, 6, 6).data;
-    const Yg = new Float64Array(Ng * 3);
-    rng(7).fillNormal(Yg);
-    const U = new Float64Array(Ng * 4);
-    for (let n = 0; n < Ng; n++) for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) U[n * 4 + i] += gp[i * 6 + j] * Xg[n * 6 + j];
-    const Jg = new Float64Array(Ng * 3 * gl.size);
-    const rg = new Float64Array(Ng * 3);
-    generalResiduals(gp, gl, Xg, U, Yg, Ng, rg, Jg, 0);
-    await checkOperator(networkOperator({ layout: gl, p: gp, free: 'weights-and-shifts', X: Xg, Y: Yg, N: Ng, rowBlocks: 2, secondLayerBlock: 'units' }), gp, Jg, rg, Ng * 3);
+    const g = generalFixture(31);
+    await checkOperator(networkOperator({ layout: g.layout, p: g.p, free: 'weights-and-shifts', X: g.X, Y: g.Y, N: 31, rowBlocks: 2, secondLayerBlock: 'units' }), g.p, g.J, g.r, 31 * 3);
 
     // the same fit with the second block in a worker thread: the same bits
     const truth = randomNetwork({ inputDim: 10, width1: 5, width2: 3, activation: 'tanh', seed: 70 });
