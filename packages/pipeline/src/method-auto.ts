@@ -21,10 +21,16 @@
  *
  * With the activations unknown (activation 'auto') or a width not given (pipelineAsIdentify, the
  * CLI's default for real black boxes): the pipeline exactly as identify runs it (its own points and
- * retries: identify's bits), and when its check fails, the fit with the widths it found and the
- * activation search's best-ranked 1-2 pairs (rankedPairs), on the answers its refinement fitted
- * plus fresh Gaussian points within the budget (continueWithFit); identifyAutoOutputs does the same
- * after identifyOutputs for k >= 1 outputs.
+ * retries: identify's bits), and when its check fails, the fit over candidate widths and pairs
+ * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
+ * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
+ * search's best-ranked 1-3 pairs (rankedPairs); more candidates than FULL_FITS are screened (a few
+ * LM iterations each) and the best few fitted in full, on the answers its refinement fitted plus
+ * fresh Gaussian points within the budget; a passing network with m1 inferred sheds the units the
+ * others can do without. identifyAutoOutputs does the same after identifyOutputs for k >= 1
+ * outputs. Measured on held-out trained networks, the widths and pairs the pipeline hands over,
+ * not the fit's starts, were what kept the fit from exact (BENCHMARKS.md, "The default for real
+ * black boxes").
  *
  * No point is paid twice. report.method says what was tried, in which order, why, and each one's
  * residual, queries and CPU seconds.
@@ -33,6 +39,7 @@
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
+import { fitGeneralNetwork } from '@nnid/refine';
 import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
 import { gaussianPoints, studentFit, studentFitGeneral, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
 import type { ActivationSearchReport, AutoIdentifyResult } from './activation-auto.ts';
@@ -42,7 +49,8 @@ import { identifyOutputs, type IdentifyOutputsOptions, type IdentifyOutputsResul
 import { resolveOptions, type IdentifyOptions } from './options.ts';
 import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
-import { budgetWidth2 } from './widths.ts';
+import { pruneDeadUnits } from './prune.ts';
+import { budgetWidth2, withoutUnit, type WidthEvidence } from './widths.ts';
 
 /** The pipeline runs first when the budget is at least its floor plus this many P (see above). */
 export const PIPELINE_MARGIN = 2;
@@ -55,11 +63,11 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   /**
    * The pipeline run exactly as identify runs it (its own refinement points and retries: the same
    * bits as identify alone), the fit only after its check fails, with the widths and the best
-   * activation pairs it found (see continueWithFit). Default: true when `activation` is 'auto' or
+   * activation pairs it found, over other m1 when m1 is not established (see continueAfterPipeline). Default: true when `activation` is 'auto' or
    * a width is not given (no fit can be planned before the pipeline), false otherwise.
    */
   pipelineAsIdentify?: boolean;
-  /** After a failed activation search: the fit tries this many of its best-ranked pairs at most (default 2). */
+  /** After a failed activation search: the fit tries this many of its best-ranked pairs at most (default 3). */
   fitPairs?: number;
   /**
    * Random starts of the fit at most when it runs (default 6: twice the fit's own 3; a start after
@@ -74,6 +82,8 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   warmStart?: boolean;
   /** Below the pipeline's floor plus this many P the fit runs alone (default PIPELINE_MARGIN). */
   pipelineMargin?: number;
+  /** After a failed pipeline: no fit starts once the continuation has spent this many CPU seconds (default: max(the pipeline's, CONTINUATION_CPU_FLOOR)). */
+  continuationCpu?: number;
 }
 
 /** One method tried. */
@@ -92,9 +102,13 @@ export interface MethodTry {
   error?: string;
   /** The fit after the pipeline: its warm start (the pipeline's refined network) and how it ended. */
   warmStart?: { fromResidual: number; relativeResidual: number; passed: boolean; iterations: number };
-  /** The fit: the activations and widths it was given (after the pipeline: those it found). */
+  /** The fit: the activations and widths it was given (after the pipeline: those it found, or a candidate m1). */
   activation?: Pair;
   widths?: { width1: number; width2: number };
+  /** A fit after a failed pipeline: a short screen of one (m1, pair) candidate, or a full fit (continueAfterPipeline). */
+  stage?: 'screen' | 'full';
+  /** Its passing network with second-layer units removed whose work the others take up (m1 inferred). */
+  shrunk?: { from: number; to: number; relativeResidual: number; why: string };
 }
 
 export interface MethodReport {
@@ -156,9 +170,10 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = 2, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = 3, continuationCpu, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   checkPositive('pipelineMargin', pipelineMargin, true);
   checkInteger('fitPairs', fitPairs, 1);
+  if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
   const activationAuto = identifyOptions.activation === 'auto';
   // the options as the plan sees them (an unknown pair resolved as the search's probe: the plan does not depend on it)
   const resolved = resolveOptions({ retryFactors: [2, 1], ...identifyOptions, activation: activationAuto ? PROBE_PAIR : (identifyOptions.activation as Pair) } as IdentifyOptions, oracle.inputDim);
@@ -257,7 +272,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     const ran = pipeline as AutoIdentifyResult | null;
     const found = ran ? (general ? ran.networkGeneral : ran.network) : null;
     if (!last.passed && ran && found && ran.refinementData && last.relativeResidual !== null) {
-      const cont = await continueWithFit({
+      const cont = await continueAfterPipeline({
         source: o,
         outputs: 1,
         general,
@@ -267,7 +282,10 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         answers: ran.refinementData,
         left: left(),
         threshold: ran.report.check.threshold,
-        widthsGiven: resolved.width1 !== undefined && resolved.width2 !== undefined,
+        given: { width1: resolved.width1 !== undefined, width2: resolved.width2 !== undefined },
+        evidence: ran.report.widths.evidence,
+        pipelineCpu: last.cpuSeconds ?? 0,
+        cpuBound: continuationCpu,
         seed: resolved.seed,
         threads: resolved.threads,
         fitStarts,
@@ -334,7 +352,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       model: general ? 'general' : 'paper',
       method: { chosen, tried, maxQueries: B ?? null, parameterCount: count, pipelineFloor: floor },
       queries: { ...q, multipleOfP: q.total / count },
-      check: { relativeResidual: chosenTry.relativeResidual, threshold, passed: chosenTry.passed },
+      // a fit's own check (a passing fit's network shrunk: the smaller network's residual)
+      check: { relativeResidual: chosen === 'fit' ? fitResult!.report.check.relativeResidual : chosenTry.relativeResidual, threshold, passed: chosenTry.passed },
       seconds: { total: since(startedAt) },
       pipeline: (pipeline as IdentifyResult | null)?.report ?? null,
       fit: fitResult?.report ?? null,
@@ -380,8 +399,16 @@ export function rankedPairs(search: ActivationSearchReport | undefined, run: Pai
   });
 }
 
-/** What the fit after a failed pipeline needs (continueWithFit). */
-interface Continuation {
+/** The continuation's screen: LM iterations per start, and random starts per candidate (after the warm one where the pipeline has that shape). */
+export const SCREEN_ITERATIONS = 30;
+export const SCREEN_STARTS = 2;
+/** Candidates (m1, pair) fitted in full after the screen, the best screen residuals first; no screen when there are no more candidates than this. */
+export const FULL_FITS = 3;
+/** The continuation starts no try after max(the pipeline's CPU seconds, this) CPU seconds of its own (the rest reported as skipped). */
+export const CONTINUATION_CPU_FLOOR = 60;
+
+/** What the fit after a failed pipeline needs (continueAfterPipeline). */
+export interface Continuation {
   source: Oracle | MultiOutputSource;
   outputs: number;
   general: boolean;
@@ -395,7 +422,13 @@ interface Continuation {
   left: number;
   /** The pipeline's check threshold (noise-aware on a noisy oracle): the fit's. */
   threshold: number;
-  widthsGiven: boolean;
+  /** Which widths were given (a given m1 is the only one fitted; with m1 inferred and not established, every m1 <= m0). */
+  given: { width1: boolean; width2: boolean };
+  /** The pipeline's widths evidence (report.widths.evidence): the best failed residual per m1 orders the m1 tried. */
+  evidence?: WidthEvidence | undefined;
+  /** The pipeline's CPU seconds: the continuation's bound is max(this, CONTINUATION_CPU_FLOOR) unless cpuBound is given. */
+  pipelineCpu: number;
+  cpuBound?: number | undefined;
   seed: number;
   threads: number;
   fitStarts: number;
@@ -405,28 +438,72 @@ interface Continuation {
   counts: () => { total: number; paid: number; reused: number };
 }
 
+/** One (m1, pair) the continuation fits. */
+interface Candidate {
+  width2: number;
+  pair: Pair;
+  /** Why this m1 and this pair. */
+  width2Why: string;
+  pairWhy: string;
+}
+
 /**
- * The student fit after the pipeline's check failed: the widths the pipeline found (or was given),
- * its best-ranked activation pairs (rankedPairs), on one data set for all of them: the answers its
- * refinement fitted plus fresh Gaussian points paid once (what is left of the budget, else
- * fitDataFactor P in all). Each pair's first start is the pipeline's refined network (with that
- * pair's activations), then fitStarts random ones; the fit stops at the first start that passes
- * the pipeline's check threshold, and the pairs at the first fit that passes.
+ * The second-layer widths the fit tries after a failed pipeline, in order: a given m1, or an m1
+ * the check established, alone; else every m1 in 1..m0: those the pipeline's attempts tried by
+ * their best failed residual (report.widths.evidence.byWidth2), then the others nearest the m1 it
+ * found first (the larger of two as near: extra units are pruned after a passing fit).
+ *
+ * @example
+ * candidateWidths2(2, 8, false, evidence); // [{ width2: 2, why: 'm1 = 2: the pipeline's best failed residual 1.4e-1 (3 attempts)' }, { width2: 4, ... }, ...]
  */
-async function continueWithFit(c: Continuation): Promise<{ tried: MethodTry[]; fit: AutoFitResult | null; warnings: string[] }> {
+export function candidateWidths2(found: number, width1: number, given: boolean, evidence?: WidthEvidence): { width2: number; why: string }[] {
+  if (given) return [{ width2: found, why: `m1 = ${found} as given` }];
+  if (evidence?.established.width2) return [{ width2: found, why: `m1 = ${found} established by the check` }];
+  const tried = (evidence?.byWidth2 ?? [])
+    .filter((r) => r.width2 >= 1 && r.width2 <= width1)
+    .sort((a, b) => (a.bestResidual ?? Infinity) - (b.bestResidual ?? Infinity) || a.width2 - b.width2);
+  const out = tried.map((r) => ({ width2: r.width2, why: `m1 = ${r.width2}: the pipeline's best failed residual ${r.bestResidual === null ? 'n/a' : r.bestResidual.toExponential(1)} (${r.attempts} attempt${r.attempts === 1 ? '' : 's'})` }));
+  const seen = new Set(out.map((r) => r.width2));
+  const rest = Array.from({ length: width1 }, (_, i) => i + 1)
+    .filter((m) => !seen.has(m))
+    .sort((a, b) => Math.abs(a - found) - Math.abs(b - found) || b - a);
+  for (const m of rest) out.push({ width2: m, why: m === found ? `m1 = ${m}: the pipeline's network` : `m1 = ${m}: not tried by the pipeline (m1 not established: every m1 <= m0 = ${width1})` });
+  return out;
+}
+
+/**
+ * The student fit after the pipeline's check failed, over candidate widths and pairs: m1 from
+ * candidateWidths2 (the pipeline's m0 kept), the activation search's best-ranked pairs
+ * (rankedPairs), on one data set for all of them (the answers its refinement fitted plus fresh
+ * Gaussian points paid once: what is left of the budget, else fitDataFactor P of the widest
+ * candidate in all). With more candidates than FULL_FITS, each is screened first (SCREEN_ITERATIONS
+ * LM iterations from the pipeline's network where it has that shape, then SCREEN_STARTS random
+ * starts; one thread) and the FULL_FITS best by their training residual are fitted in full (from the
+ * screen's network, then fitStarts random starts); else each is fitted in full in order. The first
+ * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
+ * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
+ * at a time, least contribution first, while the refit passes). No try starts once the continuation's
+ * CPU passes its bound (see Continuation.pipelineCpu); those skipped are reported.
+ */
+export async function continueAfterPipeline(c: Continuation): Promise<{ tried: MethodTry[]; fit: AutoFitResult | null; warnings: string[] }> {
   const net = c.network;
-  const { width1, width2, inputDim: d } = net;
+  const { width1, width2: found, inputDim: d } = net;
   const k = c.outputs;
-  const P = c.general ? generalParameterCount({ inputDim: d, width1, width2, outputs: k }) : parameterCount(net as Network);
   const none = { total: 0, paid: 0, reused: 0 };
-  const n = c.answers ? c.answers.inputs.shape[0] : 0;
-  const N = Number.isFinite(c.left) ? n + Math.max(0, c.left) : Math.max(n, Math.floor(c.fitDataFactor * P));
-  const widths = `widths (${width1}, ${width2}) ${c.widthsGiven ? 'as given' : 'as the pipeline found them'}`;
-  if (N * k <= P) {
-    return { tried: [{ method: 'fit', why: `not run: ${N} answers${k > 1 ? ` x ${k} outputs` : ''} within the budget are not more than P = ${P} at ${widths}`, relativeResidual: null, passed: false, queries: none, seconds: 0 }], fit: null, warnings: [] };
-  }
+  const params = (m1: number) => (c.general ? generalParameterCount({ inputDim: d, width1, width2: m1, outputs: k }) : d * width1 + width1 + width1 * m1 + m1);
+  const widths2 = candidateWidths2(found, width1, c.given.width2, c.evidence);
   const pairs = rankedPairs(c.search, net.activation, c.fitPairs);
-  // one data set for every pair: the answers in hand, then fresh Gaussian points paid once
+  const candidates: Candidate[] = widths2.flatMap((w) => pairs.map((p) => ({ width2: w.width2, pair: p.pair, width2Why: w.why, pairWhy: p.why })));
+  const Pmax = Math.max(...widths2.map((w) => params(w.width2)));
+  const n = c.answers ? c.answers.inputs.shape[0] : 0;
+  const N = Number.isFinite(c.left) ? n + Math.max(0, c.left) : Math.max(n, Math.floor(c.fitDataFactor * Pmax));
+  const widthsText = (m1: number) => `widths (${width1}, ${m1})`;
+  const usable = candidates.filter((x) => N * k > params(x.width2));
+  if (usable.length === 0) {
+    const P = params(Math.min(...widths2.map((w) => w.width2)));
+    return { tried: [{ method: 'fit', why: `not run: ${N} answers${k > 1 ? ` x ${k} outputs` : ''} within the budget are not more than P = ${P} at ${widthsText(found)}`, relativeResidual: null, passed: false, queries: none, seconds: 0 }], fit: null, warnings: [] };
+  }
+  // one data set for every try: the answers in hand, then fresh Gaussian points paid once
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const before = c.counts();
@@ -446,60 +523,175 @@ async function continueWithFit(c: Continuation): Promise<{ tried: MethodTry[]; f
       values.set(answers, n * k);
     }
   } catch (e) {
-    return { tried: [{ method: 'fit', why: `the fit's ${N - n} fresh data points at ${widths}`, relativeResidual: null, passed: false, queries: diff(c.counts(), before), seconds: since(t0), error: (e as Error).message }], fit: null, warnings: [] };
+    return { tried: [{ method: 'fit', why: `the fit's ${N - n} fresh data points at ${widthsText(found)}`, relativeResidual: null, passed: false, queries: diff(c.counts(), before), seconds: since(t0), error: (e as Error).message }], fit: null, warnings: [] };
   }
   const data = { inputs: matrixFrom(inputs, N, d), values };
-  const paid = diff(c.counts(), before);
-  const dataSeconds = since(t0);
-  const dataCpu = cpuSince(cpu0);
+  let paid: { total: number; paid: number; reused: number } | null = diff(c.counts(), before);
+  let dataSeconds = since(t0);
+  let dataCpu = cpuSince(cpu0);
+  const bound = c.cpuBound ?? Math.max(c.pipelineCpu, CONTINUATION_CPU_FLOOR);
+  const overBound = () => cpuSince(cpu0) > bound;
   const tried: MethodTry[] = [];
   const warnings: string[] = [];
-  let best: AutoFitResult | null = null;
   const failed = c.search ? `the activation search found no pair passing (best residual ${c.residual.toExponential(2)})` : `the pipeline's check failed (residual ${c.residual.toExponential(2)})`;
-  for (const [i, { pair, why: ranked }] of pairs.entries()) {
+  const dataText = `on the ${n} answers the pipeline's refinement fitted and ${N - n} fresh Gaussian ones`;
+  // the pipeline's network with a candidate's pair put in, where it has the candidate's shape
+  const screening = usable.length > FULL_FITS;
+  const pipelineStart = (x: Candidate) => (c.warmStart && x.width2 === found ? { ...net, activation: { ...x.pair } } : null);
+
+  const fitOne = async (x: Candidate, stage: 'screen' | 'full', start: Network | GeneralNetwork | null, whyStart: string, why: string) => {
     const t = performance.now();
     const cpu = process.cpuUsage();
-    const swapped = pair.layer1 !== net.activation.layer1 || pair.layer2 !== net.activation.layer2;
-    const warm = c.warmStart ? { ...net, activation: { ...pair } } : null;
-    const from = warm ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts`;
-    const why = `${failed}: the fit with ${pairText(pair)} (${ranked}) and ${widths}, on the ${n} answers the pipeline's refinement fitted and ${N - n} fresh Gaussian ones (${(N / P).toFixed(1)} P${i > 0 ? ', the same data as above' : ''}), ${from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`;
     const options = {
       width1,
-      width2,
-      activation: pair,
-      seed: c.seed,
-      threads: c.threads,
-      starts: c.fitStarts,
+      width2: x.width2,
+      activation: x.pair,
+      // after a screen, the full fits' random starts differ from the screen's
+      seed: stage === 'full' && screening ? c.seed + 1 : c.seed,
+      threads: stage === 'screen' ? 1 : c.threads,
+      starts: stage === 'screen' ? SCREEN_STARTS : c.fitStarts,
       dataPoints: N,
       answers: data,
       checkThreshold: c.threshold,
-      ...(warm ? { startNetworks: [warm] } : {}),
+      ...(stage === 'screen' ? { maxIterations: SCREEN_ITERATIONS } : {}),
+      ...(start ? { startNetworks: [start] } : {}),
     };
+    const queries = paid ?? none;
+    const extra = paid ? { seconds: dataSeconds, cpu: dataCpu } : { seconds: 0, cpu: 0 };
+    paid = null;
+    dataSeconds = 0;
+    dataCpu = 0;
+    const base = { method: 'fit' as const, stage, why: `${why}; ${whyStart}`, queries, activation: x.pair, widths: { width1, width2: x.width2 } };
     try {
       const result: AutoFitResult = c.general ? await studentFitGeneral(c.source, options) : await studentFit(c.source as Oracle, options);
       const first = result.report.starts[0];
       const check = result.report.check;
       tried.push({
-        method: 'fit',
-        why,
+        ...base,
         relativeResidual: check.relativeResidual,
         passed: check.passed,
-        queries: i === 0 ? paid : none,
-        seconds: since(t) + (i === 0 ? dataSeconds : 0),
-        cpuSeconds: cpuSince(cpu) + (i === 0 ? dataCpu : 0),
-        ...(warm && first ? { warmStart: { fromResidual: c.residual, relativeResidual: first.relativeResidual, passed: first.passed, iterations: first.iterations } } : {}),
-        activation: pair,
-        widths: { width1, width2 },
+        seconds: since(t) + extra.seconds,
+        cpuSeconds: cpuSince(cpu) + extra.cpu,
+        ...(start && first ? { warmStart: { fromResidual: first.initialRelativeResidual, relativeResidual: first.relativeResidual, passed: first.passed, iterations: first.iterations } } : {}),
       });
-      warnings.push(...result.report.warnings.map((w) => `fit ${pairText(pair)}: ${w}`));
-      if (best === null || check.passed || check.relativeResidual < best.report.check.relativeResidual) best = result;
-      if (check.passed) break;
+      warnings.push(...result.report.warnings.map((w) => `fit ${pairText(x.pair)} ${widthsText(x.width2)}: ${w}`));
+      return result;
     } catch (e) {
-      tried.push({ method: 'fit', why, relativeResidual: null, passed: false, queries: i === 0 ? paid : none, seconds: since(t), error: (e as Error).message, activation: pair, widths: { width1, width2 } });
+      tried.push({ ...base, relativeResidual: null, passed: false, seconds: since(t) + extra.seconds, cpuSeconds: cpuSince(cpu) + extra.cpu, error: (e as Error).message });
+      return null;
+    }
+  };
+  const skipped = (rest: Candidate[], stage: 'screen' | 'full') => {
+    if (rest.length === 0) return;
+    tried.push({
+      method: 'fit',
+      stage,
+      why: `not run: the continuation's CPU passed its bound ${bound.toFixed(0)} s (max of the pipeline's ${c.pipelineCpu.toFixed(0)} s and ${CONTINUATION_CPU_FLOOR} s); ${stage === 'screen' ? 'screens' : 'full fits'} skipped: ${rest.map((x) => `${pairText(x.pair)} ${widthsText(x.width2)}`).join(', ')}`,
+      relativeResidual: null,
+      passed: false,
+      queries: none,
+      seconds: 0,
+    });
+  };
+
+  let best: { result: AutoFitResult; x: Candidate } | null = null;
+  const consider = (result: AutoFitResult | null, x: Candidate) => {
+    if (result && (best === null || (result.report.check.passed && !best.result.report.check.passed) || (!best.result.report.check.passed && result.report.check.relativeResidual < best.result.report.check.relativeResidual))) best = { result, x };
+    return result?.report.check.passed === true;
+  };
+  const intro = (x: Candidate) => `${failed}: the fit with ${pairText(x.pair)} (${x.pairWhy}) and ${widthsText(x.width2)} ${c.given.width1 && c.given.width2 ? 'as given' : `(${x.width2Why})`}, ${dataText} (${(N / params(x.width2)).toFixed(1)} P)`;
+  let full: { x: Candidate; start: Network | GeneralNetwork | null; from: string }[];
+  let passed = false;
+  if (!screening) {
+    full = usable.map((x) => {
+      const start = pipelineStart(x);
+      const swapped = x.pair.layer1 !== net.activation.layer1 || x.pair.layer2 !== net.activation.layer2;
+      return { x, start, from: start ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(x.pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts` };
+    });
+  } else {
+    // the screen: every candidate briefly, then the best few in full
+    const screened: { x: Candidate; result: AutoFitResult }[] = [];
+    for (const [i, x] of usable.entries()) {
+      if (overBound()) {
+        skipped(usable.slice(i), 'screen');
+        break;
+      }
+      const start = pipelineStart(x);
+      const result = await fitOne(x, 'screen', start, `screen ${i + 1} of ${usable.length}: ${SCREEN_ITERATIONS} LM iterations from ${start ? "the pipeline's refined network, then " : ''}${SCREEN_STARTS} random starts (one thread)`, intro(x));
+      if (result) screened.push({ x, result });
+      if (consider(result, x)) {
+        passed = true;
+        break;
+      }
+    }
+    screened.sort((a, b) => a.result.report.check.relativeResidual - b.result.report.check.relativeResidual);
+    full = passed
+      ? []
+      : screened.slice(0, FULL_FITS).map(({ x, result }, r) => ({
+          x,
+          start: result.network,
+          from: `full fit ${r + 1} of ${Math.min(FULL_FITS, screened.length)} (screen residual ${result.report.check.relativeResidual.toExponential(2)}, ranked ${r + 1} of ${screened.length}): its first start the screen's network, then ${c.fitStarts} random`,
+        }));
+  }
+  for (const [i, f] of full.entries()) {
+    if (passed) break;
+    if (overBound()) {
+      skipped(full.slice(i).map((y) => y.x), 'full');
+      break;
+    }
+    const result = await fitOne(f.x, 'full', f.start, `${f.from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`, intro(f.x));
+    passed = consider(result, f.x);
+  }
+  const chosen = best as { result: AutoFitResult; x: Candidate } | null;
+  if (chosen && passed && c.general && !c.given.width2 && chosen.x.width2 > 1) {
+    const shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold);
+    if (shrunk) {
+      const last = tried[tried.length - 1];
+      last.shrunk = shrunk.report;
+      warnings.push(`fit ${pairText(chosen.x.pair)}: m1 ${shrunk.report.from} -> ${shrunk.report.to}: ${shrunk.report.why}`);
+      const r = chosen.result.report;
+      chosen.result = { network: shrunk.network, report: { ...r, widths: { ...r.widths, width2: shrunk.network.width2 }, check: { ...r.check, relativeResidual: shrunk.report.relativeResidual } } };
     }
   }
-  return { tried, fit: best, warnings };
+  return { tried, fit: chosen?.result ?? null, warnings };
 }
+
+/**
+ * A passing general network with m1 inferred: its dead and duplicate second-layer units pruned
+ * (prune.ts), then one unit at a time, least contribution first, while the refit on the data
+ * passes `threshold` (no new query). null: no unit goes.
+ */
+async function shrinkPassing(net: GeneralNetwork, data: { inputs: Float64View; values: Float64Array }, threshold: number): Promise<{ network: GeneralNetwork; report: NonNullable<MethodTry['shrunk']> } | null> {
+  const from = net.width2;
+  let out = net;
+  let residual: number | null = null;
+  const pruned = await pruneDeadUnits(net, data, { maxIterations: SHRINK_ITERATIONS });
+  if (pruned.report.refitResidual !== null && pruned.report.refitResidual <= threshold && pruned.network.width1 === net.width1) {
+    out = pruned.network;
+    residual = pruned.report.refitResidual;
+  }
+  for (;;) {
+    if (out.width2 <= 1) break;
+    const { report } = await pruneDeadUnits(out, data, { tolerance: 0 });
+    const order = report.contributions.filter((u) => u.layer === 2).sort((a, b) => a.relative - b.relative || a.unit - b.unit);
+    let taken = false;
+    for (const u of order) {
+      const fit = await fitGeneralNetwork(withoutUnit(out, 2, u.unit, data.inputs), data, { maxIterations: SHRINK_ITERATIONS });
+      if (fit.report.relativeResidual <= threshold) {
+        out = fit.network;
+        residual = fit.report.relativeResidual;
+        taken = true;
+        break;
+      }
+    }
+    if (!taken) break;
+  }
+  if (out.width2 === from || residual === null) return null;
+  return { network: out, report: { from, to: out.width2, relativeResidual: residual, why: `second-layer units whose work the others take up removed, each refit on the fit's data passing the check (${residual.toExponential(2)})` } };
+}
+
+/** LM iterations of each refit of the shrink (refine's general fit from a network already close). */
+const SHRINK_ITERATIONS = 100;
 
 /** identifyAutoOutputs's report: identifyAuto's, with queries as input rows and numbers received. */
 export interface IdentifyAutoOutputsReport {
@@ -527,7 +719,7 @@ export interface IdentifyAutoOutputsResult {
 /**
  * Method 'auto' on a black box with k >= 1 outputs (the general model): identifyOutputs first,
  * exactly as it runs alone; when its check fails, the general student fit on all k outputs of the
- * answers its refinement fitted plus fresh Gaussian points within maxQueries (continueWithFit: the
+ * answers its refinement fitted plus fresh Gaussian points within maxQueries (continueAfterPipeline: the
  * widths it found, the activation search's best 1-2 pairs, warm-started from its network).
  *
  * @example
@@ -537,8 +729,9 @@ export interface IdentifyAutoOutputsResult {
 export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
   const startedAt = performance.now();
   if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = 2, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = 3, continuationCpu, ...rest } = options ?? ({} as IdentifyAutoOptions);
   checkInteger('fitPairs', fitPairs, 1);
+  if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
   const k = checkInteger('source.outputs', source.outputs, 1);
   // rows asked of the black box, the pipeline's and the fit's
   let rows = 0;
@@ -574,7 +767,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   let fit: AutoFitResult | null = null;
   if (!pcheck.passed) {
     const search = (pipeline.report.identify as IdentifyReport & { activationSearch?: ActivationSearchReport }).activationSearch;
-    const cont = await continueWithFit({
+    const cont = await continueAfterPipeline({
       source: counted as MultiOutputSource,
       outputs: k,
       general: true,
@@ -584,7 +777,10 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       answers: pipeline.refinementData,
       left: B === undefined ? Infinity : B - rows,
       threshold: pcheck.threshold,
-      widthsGiven: given,
+      given: { width1: rest.width1 !== undefined, width2: rest.width2 !== undefined },
+      evidence: pipeline.report.identify.widths.evidence,
+      pipelineCpu: tried[0].cpuSeconds ?? 0,
+      cpuBound: continuationCpu,
       seed: rest.seed,
       threads: rest.threads ?? 1,
       fitStarts,

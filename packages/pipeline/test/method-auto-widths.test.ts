@@ -1,0 +1,95 @@
+/**
+ * Method 'auto''s continuation over candidate widths (continueAfterPipeline): a pipeline whose check
+ * failed with the wrong m1 (its widths evidence at that m1, m1 not established) hands over its
+ * network and answers; the fit screens every m1 <= m0, fits the best few in full, and the passing
+ * network sheds the units the others take up: the true m1, exact. Asserted against the truth and
+ * the report's path (which m1 were screened, in which order), not the path a fit took.
+ */
+import { describe, expect, it } from 'vitest';
+import { matrixFrom, serializeNetworkV2, toDense, type GeneralNetwork } from '@nnid/core';
+import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
+import { gaussianPoints } from '@nnid/student-fit';
+import { fitGeneralNetwork } from '@nnid/refine';
+import { scoreGeneral } from '@nnid/pipeline';
+import { candidateWidths2, continueAfterPipeline, FULL_FITS } from '../src/method-auto.ts';
+import { withoutUnit, type WidthEvidence } from '../src/widths.ts';
+
+const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
+const exact = (truth: GeneralNetwork, net: GeneralNetwork) => scoreGeneral(truth, net, { points: 2000 }).function.gaussian.relativeL2 <= 1e-8;
+
+/** A failed pipeline's evidence: m1 = `at` tried and failing, nothing established. */
+const evidence = (at: number, residual: number): WidthEvidence => ({
+  width1Gap: null,
+  width2Gap: null,
+  prunedByRefinement: 0,
+  residuals: [],
+  byWidth2: [{ width2: at, attempts: 3, bestResidual: residual }],
+  established: { width1: true, width2: false, why: `m1 not established: no network passed the check, m1 = ${at} is the best failed attempt's` },
+});
+
+describe("method 'auto': the fit over candidate widths after a failed pipeline", () => {
+  it('candidateWidths2: a given or established m1 alone; else the pipeline\'s m1 by their residual, then the rest nearest first', () => {
+    expect(candidateWidths2(2, 6, true).map((w) => w.width2)).toEqual([2]);
+    expect(candidateWidths2(2, 6, false, { ...evidence(2, 1e-2), established: { width1: true, width2: true, why: '' } }).map((w) => w.width2)).toEqual([2]);
+    const ev = { ...evidence(2, 1e-1), byWidth2: [{ width2: 1, attempts: 2, bestResidual: 3e-1 }, { width2: 2, attempts: 4, bestResidual: 1e-1 }, { width2: 3, attempts: 1, bestResidual: 2e-1 }] };
+    const ws = candidateWidths2(2, 6, false, ev);
+    expect(ws.map((w) => w.width2)).toEqual([2, 3, 1, 4, 5, 6]);
+    expect(ws[0].why).toBe("m1 = 2: the pipeline's best failed residual 1.0e-1 (4 attempts)");
+    expect(candidateWidths2(3, 4, false).map((w) => w.width2)).toEqual([3, 4, 2, 1]);
+  });
+
+  it('m1 = 1 handed over for a true 2 (widths evidence at 1): every m1 <= m0 screened from the answers in hand, no query; the true m1 found and exact; the same bits on 1 and 2 threads', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 1, activation: tanh, seed: 1 });
+    const n = 400;
+    const inputs = matrixFrom(gaussianPoints(n, 6, 7), n, 6);
+    const answers = { inputs, values: toDense(evaluateGeneral(truth, inputs)).data };
+    // the pipeline's network: the truth without second-layer unit 1, refitted (its best at m1 = 1)
+    const wrong = (await fitGeneralNetwork(withoutUnit(truth, 2, 1, inputs), answers, { maxIterations: 50 })).network;
+    const run = async (threads: number) => {
+      const oracle = createOracle(generalBlackBox(truth));
+      const cont = await continueAfterPipeline({
+        source: oracle,
+        outputs: 1,
+        general: true,
+        network: wrong,
+        residual: 1e-2,
+        search: undefined,
+        answers,
+        left: Infinity,
+        threshold: 1e-9,
+        given: { width1: true, width2: false },
+        evidence: evidence(1, 1e-2),
+        pipelineCpu: 0,
+        seed: 1,
+        threads,
+        fitStarts: 6,
+        fitDataFactor: 5,
+        fitPairs: 3,
+        warmStart: true,
+        counts: () => oracle.counts(),
+      });
+      return { cont, paid: oracle.counts().paid };
+    };
+    const { cont, paid } = await run(2);
+    // the path: one screen per m1 in 1..4 (the evidence's m1 first), then full fits, the last one passing
+    const screens = cont.tried.filter((t) => t.stage === 'screen');
+    expect(screens.map((t) => t.widths!.width2)).toEqual([1, 2, 3, 4].slice(0, screens.length));
+    expect(screens.length + cont.tried.filter((t) => t.stage === 'full').length).toBe(cont.tried.length);
+    expect(cont.tried.filter((t) => t.stage === 'full').length).toBeLessThanOrEqual(FULL_FITS);
+    expect(screens[0].why).toContain("m1 = 1: the pipeline's best failed residual 1.0e-2 (3 attempts)");
+    expect(screens[0].warmStart).toBeDefined();
+    const last = cont.tried[cont.tried.length - 1];
+    expect(last.passed).toBe(true);
+    expect(cont.tried.slice(0, -1).every((t) => !t.passed)).toBe(true);
+    // every point was in hand: nothing paid
+    expect(paid).toBe(0);
+    expect(cont.tried.every((t) => t.queries.paid === 0)).toBe(true);
+    const net = cont.fit!.network as GeneralNetwork;
+    expect(net.width2).toBe(2);
+    if (last.widths!.width2 > 2) expect(last.shrunk).toMatchObject({ from: last.widths!.width2, to: 2 });
+    expect(cont.fit!.report.check.relativeResidual).toBeLessThanOrEqual(1e-9);
+    expect(exact(truth, net)).toBe(true);
+    const one = await run(1);
+    expect(serializeNetworkV2(one.cont.fit!.network as GeneralNetwork)).toEqual(serializeNetworkV2(net));
+  });
+});
