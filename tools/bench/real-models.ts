@@ -76,6 +76,8 @@ interface Run {
   cpu: number;
   error: string | null;
   load: number;
+  /** Method auto after a failed pipeline: its fits (screens, full fits), the one chosen and their CPU seconds (continuation). */
+  continuation?: string | null;
 }
 
 const { values: args } = parseArgs({
@@ -152,7 +154,8 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
   const s = scoreRun(truthFile, result);
   const tol = noise === null ? 1e-8 : Math.max(1e-8, 10 * noise);
   // method auto: the pipeline's own answer beside what the command returned
-  const report = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')).report as { method?: { tried: { method: string; relativeResidual: number | null; passed: boolean; seconds: number; cpuSeconds?: number }[] }; pipelineNetwork?: unknown; check?: { threshold: number } }) : null;
+  type Try = { method: string; stage?: string; relativeResidual: number | null; passed: boolean; seconds: number; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } };
+  const report = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')).report as { method?: { tried: Try[] }; pipelineNetwork?: unknown; check?: { threshold: number } }) : null;
   const tried = report?.method?.tried ?? null;
   if (tried && tried[0]?.method === 'pipeline') {
     const p = tried[0];
@@ -204,6 +207,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
     cpu: r.cpu,
     error: r.code === 2 || r.code === 124 || (r.code !== 0 && !queriesMatch) ? r.err.trim().split('\n').at(-1) ?? null : null,
     load: loadavg()[0],
+    continuation: tried && tried.length > 1 ? continuationText(tried.slice(1)) : null,
   });
   const main = runs[runs.length - 1];
   if (!args['no-fit'] && main.queries !== null) {
@@ -238,6 +242,17 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
   return runs;
 }
 
+/** The continuation's fits in one phrase: screens, full fits, the best (pair, widths, residual, shrink), CPU seconds. */
+function continuationText(fits: { stage?: string; relativeResidual: number | null; passed: boolean; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } }[]): string {
+  const ran = fits.filter((f) => f.relativeResidual !== null);
+  const best = ran.find((f) => f.passed) ?? ran.sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
+  const cpu = fits.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0);
+  const count = (stage: string) => fits.filter((f) => f.stage === stage && f.relativeResidual !== null).length;
+  const skipped = fits.some((f) => f.relativeResidual === null && !f.passed) ? ', some skipped' : '';
+  const what = best ? `${best.activation ? `${best.activation.layer1}/${best.activation.layer2} ` : ''}${best.widths ? `(${best.widths.width1}, ${best.widths.width2}) ` : ''}${best.relativeResidual!.toExponential(1)}${best.shrunk ? ` shrunk to m1 = ${best.shrunk.to}` : ''}` : 'none ran';
+  return `${count('screen')} screens + ${count('full')} full fits${skipped}, best ${what}, ${cpu.toFixed(0)} CPU s`;
+}
+
 const e = (x: number | null) => (x === null ? '-' : x.toExponential(1));
 
 function table(runs: Run[]): string {
@@ -246,7 +261,7 @@ function table(runs: Run[]): string {
   for (const r of runs) {
     const check = r.check ? (/passed/.test(r.check) ? `passed ${/residual ([^\s:]+)/.exec(r.check)![1]}` : `FAILED ${/residual ([^\s:]+)/.exec(r.check)?.[1]}`) : `exit ${r.code}`;
     const exact = r.relL2Sphere === null ? 'no' : r.exact ? (r.ownNoise !== null ? 'within float32' : 'yes') : 'no';
-    const note = r.error ?? (r.activationChosen ? r.activationChosen.replace(/^activation auto: /, '').replace(/^by the student fit /, 'the fit: ').replace(/ \(residuals: .*\)$/, '') : '');
+    const note = (r.error ?? (r.activationChosen ? r.activationChosen.replace(/^activation auto: /, '').replace(/^by the student fit /, 'the fit: ').replace(/ \(residuals: .*\)$/, '') : '')) + (r.continuation ? `; continuation: ${r.continuation}` : '');
     rows.push(`| ${r.model} | ${r.dtype} | ${r.method} | ${r.widths ?? '-'} | ${check} | ${e(r.relL2Sphere)} / ${e(r.relL2Gaussian)} | ${e(r.ownNoise)} | ${exact} | ${r.queries ?? '-'}${r.multipleOfP !== null ? ` (${r.multipleOfP.toFixed(1)})` : ''} | ${r.cpu.toFixed(0)} (${r.wall.toFixed(0)}) | ${note} |`);
   }
   return rows.join('\n');

@@ -480,7 +480,7 @@ async function runAuto(
   const q = result.report.queries;
   const m = result.report.method;
   io.out(
-    `identified m0 = ${(result.networkGeneral ?? result.network).width1}, m1 = ${(result.networkGeneral ?? result.network).width2} by ${m.chosen} (method auto: ${m.tried.map((t) => `${t.method}${t.activation ? ` ${t.activation.layer1}/${t.activation.layer2}` : ''} ${t.passed ? 'passed' : t.error ? 'stopped' : t.relativeResidual === null ? 'not run' : 'failed'}`).join(', then ')}) from ${q.total} queries` +
+    `identified m0 = ${(result.networkGeneral ?? result.network).width1}, m1 = ${(result.networkGeneral ?? result.network).width2} by ${m.chosen} (method auto: ${triesText(m)}) from ${q.total} queries` +
       `${q.multipleOfP !== null ? ` (${q.multipleOfP.toFixed(1)} P)` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from memory or the store` : ''} in ${result.report.seconds.total.toFixed(2)} s on ${s.threads} thread(s); wrote ${s.out}`,
   );
   methodLines(io, m);
@@ -558,13 +558,35 @@ async function runOutputs(
 function methodLines(io: { err: (line: string) => void }, m: MethodReport): void {
   for (const t of m.tried) {
     if (!t.activation) {
-      io.err(`method auto: ${t.method}: ${t.why}${t.error ? ` (stopped: ${t.error})` : ''}`);
+      io.err(`method auto: ${t.method}${t.stage ? ` ${t.stage}` : ''}: ${t.why}${t.error ? ` (stopped: ${t.error})` : ''}`);
       continue;
     }
-    // a fit after the pipeline: its pair, widths and outcome first
+    // a fit after the pipeline: its stage, pair, widths and outcome first
     const outcome = t.error ? `stopped: ${t.error}` : t.relativeResidual === null ? 'not run' : `residual ${t.relativeResidual.toExponential(2)} ${t.passed ? 'passed' : 'failed'}`;
-    io.err(`method auto: fit ${t.activation.layer1}/${t.activation.layer2} (${t.widths!.width1}, ${t.widths!.width2}): ${outcome}; ${t.why}`);
+    const shrunk = t.shrunk ? `; m1 ${t.shrunk.from} -> ${t.shrunk.to} (${t.shrunk.relativeResidual.toExponential(2)}): ${t.shrunk.why}` : '';
+    const cpu = t.cpuSeconds !== undefined ? `, ${t.cpuSeconds.toFixed(1)} CPU s` : '';
+    io.err(`method auto: fit${t.stage ? ` ${t.stage}` : ''} ${t.activation.layer1}/${t.activation.layer2} (${t.widths!.width1}, ${t.widths!.width2}): ${outcome}${cpu}${shrunk}; ${t.why}`);
   }
+}
+
+/** The tries in the identified line: each in order, the continuation's screens counted in one entry. */
+function triesText(m: MethodReport): string {
+  const one = (t: MethodReport['tried'][number]) => `${t.method}${t.activation ? ` ${t.activation.layer1}/${t.activation.layer2}${t.stage ? ` (${t.widths!.width1}, ${t.widths!.width2})` : ''}` : ''} ${t.passed ? 'passed' : t.error ? 'stopped' : t.relativeResidual === null ? 'not run' : 'failed'}`;
+  const parts: string[] = [];
+  const screens = m.tried.filter((t) => t.stage === 'screen' && t.activation);
+  for (const t of m.tried) {
+    if (t.stage === 'screen' && t.activation) {
+      if (t === screens[0]) {
+        const widths = [...new Set(screens.map((x) => x.widths!.width2))];
+        const pairs = new Set(screens.map((x) => `${x.activation!.layer1}/${x.activation!.layer2}`));
+        const passed = screens.find((x) => x.passed);
+        parts.push(`fit screened ${screens.length} (m1 in ${widths.join(', ')} x ${pairs.size} pair${pairs.size === 1 ? '' : 's'})${passed ? `, ${one(passed).slice(4)}` : ''}`);
+      }
+      continue;
+    }
+    parts.push(one(t));
+  }
+  return parts.join(', then ');
 }
 
 /**
@@ -607,7 +629,7 @@ function methodOutLines(
   const chosenTry = m.tried.find((t) => t.method === 'fit' && t.passed) ?? m.tried.filter((t) => t.method === 'fit' && t.relativeResidual !== null).sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
   const pair = chosenTry?.activation ? ` ${chosenTry.activation.layer1}/${chosenTry.activation.layer2}` : '';
   io.out(
-    `identified m0 = ${net.width1}, m1 = ${net.width2} by the student fit${pair} after the pipeline's check failed (method auto: ${m.tried.map((t) => `${t.method}${t.activation ? ` ${t.activation.layer1}/${t.activation.layer2}` : ''} ${t.passed ? 'passed' : t.error ? 'stopped' : t.relativeResidual === null ? 'not run' : 'failed'}`).join(', then ')}) from ${q.total} queries` +
+    `identified m0 = ${net.width1}, m1 = ${net.width2} by the student fit${pair} after the pipeline's check failed (method auto: ${triesText(m)}) from ${q.total} queries` +
       `${q.multipleOfP !== null ? ` (${q.multipleOfP.toFixed(1)} P)` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from memory or the store` : ''} in ${seconds.toFixed(2)} s on ${threads} thread(s); wrote ${out}`,
   );
   if (search) io.out(searchLine(search));
