@@ -24,8 +24,8 @@
  * retries: identify's bits), and when its check fails, the fit over candidate widths and pairs
  * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
  * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
- * search's best-ranked 1-3 pairs (rankedPairs); more candidates than FULL_FITS are screened (a few
- * LM iterations each) and the best few fitted in full, on the answers its refinement fitted plus
+ * search's best-ranked 1-3 pairs (rankedPairs); more candidates than SCREEN_ABOVE are screened (a
+ * few LM iterations each) and fitted in full in the screen's order, each pair's best first, on the answers its refinement fitted plus
  * fresh Gaussian points within the budget; a passing network with m1 inferred sheds the units the
  * others can do without. identifyAutoOutputs does the same after identifyOutputs for k >= 1
  * outputs. Measured on held-out trained networks, the widths and pairs the pipeline hands over,
@@ -400,10 +400,10 @@ export function rankedPairs(search: ActivationSearchReport | undefined, run: Pai
 }
 
 /** The continuation's screen: LM iterations per start, and random starts per candidate (after the warm one where the pipeline has that shape). */
-export const SCREEN_ITERATIONS = 30;
-export const SCREEN_STARTS = 2;
-/** Candidates (m1, pair) fitted in full after the screen, the best screen residuals first; no screen when there are no more candidates than this. */
-export const FULL_FITS = 3;
+export const SCREEN_ITERATIONS = 40;
+export const SCREEN_STARTS = 3;
+/** No screen with at most this many candidates (m1, pair): each is fitted in full, in order. */
+export const SCREEN_ABOVE = 3;
 /** The continuation starts no try after max(the pipeline's CPU seconds, this) CPU seconds of its own (the rest reported as skipped). */
 export const CONTINUATION_CPU_FLOOR = 60;
 
@@ -476,10 +476,12 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * candidateWidths2 (the pipeline's m0 kept), the activation search's best-ranked pairs
  * (rankedPairs), on one data set for all of them (the answers its refinement fitted plus fresh
  * Gaussian points paid once: what is left of the budget, else fitDataFactor P of the widest
- * candidate in all). With more candidates than FULL_FITS, each is screened first (SCREEN_ITERATIONS
+ * candidate in all). With more candidates than SCREEN_ABOVE, each is screened first (SCREEN_ITERATIONS
  * LM iterations from the pipeline's network where it has that shape, then SCREEN_STARTS random
- * starts; one thread) and the FULL_FITS best by their training residual are fitted in full (from the
- * screen's network, then fitStarts random starts); else each is fitted in full in order. The first
+ * starts; one thread), then fitted in full (from the screen's network, then fitStarts random starts)
+ * in the screen's order by rounds: every pair's best-screened m1 (the best of them first), then every
+ * pair's second, ... (the screen ranks pairs less surely than widths: a wrong pair's short fits can
+ * come closer than the right one's); else each is fitted in full in order. The first
  * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
  * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
  * at a time, least contribution first, while the refit passes). No try starts once the continuation's
@@ -536,7 +538,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   const failed = c.search ? `the activation search found no pair passing (best residual ${c.residual.toExponential(2)})` : `the pipeline's check failed (residual ${c.residual.toExponential(2)})`;
   const dataText = `on the ${n} answers the pipeline's refinement fitted and ${N - n} fresh Gaussian ones`;
   // the pipeline's network with a candidate's pair put in, where it has the candidate's shape
-  const screening = usable.length > FULL_FITS;
+  const screening = usable.length > SCREEN_ABOVE;
   const pipelineStart = (x: Candidate) => (c.warmStart && x.width2 === found ? { ...net, activation: { ...x.pair } } : null);
 
   const fitOne = async (x: Candidate, stage: 'screen' | 'full', start: Network | GeneralNetwork | null, whyStart: string, why: string) => {
@@ -609,7 +611,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       return { x, start, from: start ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(x.pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts` };
     });
   } else {
-    // the screen: every candidate briefly, then the best few in full
+    // the screen: every candidate briefly, then each in full in the screen's order (screenOrder)
     const screened: { x: Candidate; result: AutoFitResult }[] = [];
     for (const [i, x] of usable.entries()) {
       if (overBound()) {
@@ -624,13 +626,13 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         break;
       }
     }
-    screened.sort((a, b) => a.result.report.check.relativeResidual - b.result.report.check.relativeResidual);
+    const order = screenOrder(screened.map(({ x, result }) => ({ x, residual: result.report.check.relativeResidual, result })));
     full = passed
       ? []
-      : screened.slice(0, FULL_FITS).map(({ x, result }, r) => ({
+      : order.map(({ x, result, residual, round }, r) => ({
           x,
           start: result.network,
-          from: `full fit ${r + 1} of ${Math.min(FULL_FITS, screened.length)} (screen residual ${result.report.check.relativeResidual.toExponential(2)}, ranked ${r + 1} of ${screened.length}): its first start the screen's network, then ${c.fitStarts} random`,
+          from: `full fit ${r + 1} of ${order.length} (screen residual ${residual.toExponential(2)}, ${pairText(x.pair)}'s ${ordinal(round + 1)} best screened): its first start the screen's network, then ${c.fitStarts} random`,
         }));
   }
   for (const [i, f] of full.entries()) {
@@ -655,6 +657,28 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   }
   return { tried, fit: chosen?.result ?? null, warnings };
 }
+
+/**
+ * The full fits' order after a screen: rounds of one candidate per pair (each pair's best-screened
+ * first, then its second, ...), within a round by screen residual.
+ *
+ * @example
+ * screenOrder([{ x: tanhArctan6, residual: 1e-2 }, { x: tanhArctan7, residual: 2e-2 }, { x: tanhTanh2, residual: 1e-1 }]); // tanh/arctan 6, tanh/tanh 2, tanh/arctan 7
+ */
+export function screenOrder<T extends { x: { pair: Pair }; residual: number }>(screened: readonly T[]): (T & { round: number })[] {
+  const byPair = new Map<string, T[]>();
+  for (const s of screened) {
+    const key = pairText(s.x.pair);
+    byPair.set(key, [...(byPair.get(key) ?? []), s]);
+  }
+  const rounds: (T & { round: number })[][] = [];
+  for (const list of byPair.values()) {
+    [...list].sort((a, b) => a.residual - b.residual).forEach((s, round) => (rounds[round] ??= []).push({ ...s, round }));
+  }
+  return rounds.flatMap((r) => r.sort((a, b) => a.residual - b.residual));
+}
+
+const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
 /**
  * A passing general network with m1 inferred: its dead and duplicate second-layer units pruned

@@ -11,7 +11,7 @@ import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } 
 import { gaussianPoints } from '@nnid/student-fit';
 import { fitGeneralNetwork } from '@nnid/refine';
 import { scoreGeneral } from '@nnid/pipeline';
-import { candidateWidths2, continueAfterPipeline, FULL_FITS } from '../src/method-auto.ts';
+import { candidateWidths2, continueAfterPipeline, screenOrder } from '../src/method-auto.ts';
 import { withoutUnit, type WidthEvidence } from '../src/widths.ts';
 
 const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
@@ -36,6 +36,12 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     expect(ws.map((w) => w.width2)).toEqual([2, 3, 1, 4, 5, 6]);
     expect(ws[0].why).toBe("m1 = 2: the pipeline's best failed residual 1.0e-1 (4 attempts)");
     expect(candidateWidths2(3, 4, false).map((w) => w.width2)).toEqual([3, 4, 2, 1]);
+  });
+
+  it('screenOrder: rounds of one candidate per pair, each pair\'s best first, within a round by residual', () => {
+    const c = (layer1: string, width2: number, residual: number) => ({ x: { pair: { layer1: layer1 as 'tanh', layer2: 'tanh' as const }, width2 }, residual });
+    const order = screenOrder([c('arctan', 6, 1e-2), c('arctan', 7, 2e-2), c('tanh', 2, 1e-1), c('arctan', 5, 3e-2), c('tanh', 4, 5e-2)]);
+    expect(order.map((o) => `${o.x.pair.layer1} ${o.x.width2} ${o.round}`)).toEqual(['arctan 6 0', 'tanh 4 0', 'arctan 7 1', 'tanh 2 1', 'arctan 5 2']);
   });
 
   it('m1 = 1 handed over for a true 2 (widths evidence at 1): every m1 <= m0 screened from the answers in hand, no query; the true m1 found and exact; the same bits on 1 and 2 threads', async () => {
@@ -75,7 +81,7 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     const screens = cont.tried.filter((t) => t.stage === 'screen');
     expect(screens.map((t) => t.widths!.width2)).toEqual([1, 2, 3, 4].slice(0, screens.length));
     expect(screens.length + cont.tried.filter((t) => t.stage === 'full').length).toBe(cont.tried.length);
-    expect(cont.tried.filter((t) => t.stage === 'full').length).toBeLessThanOrEqual(FULL_FITS);
+    expect(cont.tried.filter((t) => t.stage === 'full').length).toBeLessThanOrEqual(screens.length);
     expect(screens[0].why).toContain("m1 = 1: the pipeline's best failed residual 1.0e-2 (3 attempts)");
     expect(screens[0].warmStart).toBeDefined();
     const last = cont.tried[cont.tried.length - 1];
