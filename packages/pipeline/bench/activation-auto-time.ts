@@ -1,34 +1,39 @@
 /**
- * activation 'auto' (issue 13): where its CPU seconds go, and session 7's search against today's,
- * side by side in one process on the same black boxes. Each network is run through both searches
- * (identifyActivationAuto of bench/activation-auto-session7.ts, a frozen copy, and of src/), the
- * inner identify runs timed one by one: the probe, the screen (and refits: whatever is not an
- * identify run) and the full runs. Widths inferred (model 'general', no width given), as a user's
- * default run. k > 1: the search runs on the projection identifyOutputs makes (w from the seed),
- * which is what identifyOutputs searches; its k-output fit after is the same for both.
+ * activation 'auto' (issue 13): where its CPU seconds go, and an older search against today's. Each
+ * network is run through identify with `activation: 'auto'` as the CLI runs it (the search's runs
+ * without the second pass), from this tree's pipeline or, with --pipeline DIR, from another
+ * checkout's `packages/pipeline/src/index.ts` (a git worktree at an older commit; its packages'
+ * node_modules linked to this tree's, so that everything but the pipeline is today's code):
  *
- *   npx tsx packages/pipeline/bench/activation-auto-time.ts [--truths FILE.truth.json,...]
- *     [--generator 'd,m0,m1,k,pair,seed;...'] [--variants before,after] [--threads 2] [--out FILE.jsonl]
+ *   git worktree add /tmp/wt-1edfe30 1edfe30
+ *   ln -s /work/main/node_modules /tmp/wt-1edfe30/node_modules
+ *   ln -s /work/main/packages/pipeline/node_modules /tmp/wt-1edfe30/packages/pipeline/node_modules
+ *   npx tsx packages/pipeline/bench/activation-auto-time.ts [--pipeline /tmp/wt-1edfe30] [--truths FILE.truth.json,...]
+ *     [--generator 'd,m0,m1,k,pair,seed;...'] [--threads 2] [--label NAME] [--out FILE.jsonl]
  *
- * A truth file stands for its float64 ONNX export (the same function to rounding, evaluated here
- * without onnxruntime). Exact: relative L2 <= 1e-8 on 4000 Gaussian points against the truth's
- * (projected) function. CPU seconds: process.cpuUsage (every thread of the process). Never fails on a figure.
+ * Widths inferred (model 'general', no width given), as a user's default run. k > 1: the search
+ * runs on the projection identifyOutputs makes (w from the seed), which is what identifyOutputs
+ * searches; its k-output fit after is the same for every search. A truth file stands for its
+ * float64 ONNX export (the same function to rounding, evaluated here without onnxruntime). Exact:
+ * relative L2 <= 1e-8 on 4000 Gaussian points against the truth's (projected) function. CPU
+ * seconds: process.cpuUsage (every thread of the process), by part from the search's report
+ * (report.activationSearch.cpuSeconds, where that checkout has it). Never fails on a figure.
  */
 import { appendFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { matrix, readNetworkAny, rng, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Oracle } from '@nnid/core';
 import { createOracle, evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
-import { identify, type IdentifyOptions, type IdentifyResult } from '@nnid/pipeline';
-import { identifyActivationAuto as after } from '../src/activation-auto.ts';
-import { identifyActivationAuto as before } from './activation-auto-session7.ts';
+import type { AutoIdentifyResult } from '../src/activation-auto.ts';
 
 const { values } = parseArgs({
   options: {
     truths: { type: 'string', default: '' },
     generator: { type: 'string', default: '' },
-    variants: { type: 'string', default: 'before,after' },
+    pipeline: { type: 'string', default: '' },
+    label: { type: 'string', default: '' },
     threads: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: '/tmp/activation-auto-time.jsonl' },
@@ -89,54 +94,49 @@ const cpu = () => {
   return (u.user + u.system) / 1e6;
 };
 
-console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}, threads ${threads}`);
-console.log('| network | search | found | check | rel. L2 | exact | CPU s total | probe | screen + refits | full runs (count) | attempts | wall s |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+const pipelineEntry = values.pipeline ? pathToFileURL(resolve(values.pipeline, 'packages/pipeline/src/index.ts')).href : '../src/index.ts';
+const { identify } = (await import(pipelineEntry)) as { identify: (oracle: Oracle, options: Record<string, unknown>) => Promise<AutoIdentifyResult> };
+const label = values.label || (values.pipeline ? basename(values.pipeline) : 'this tree');
+
+console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}, threads ${threads}, pipeline ${label}`);
+console.log('| network | search | found | check | rel. L2 | exact | CPU s total | probe | screen + refits | short runs | long runs | second pass | paid queries | wall s |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const c of cases) {
-  for (const variant of values.variants!.split(',')) {
-    const search = variant === 'before' ? before : after;
-    const runs: { cpu: number; attempts: number }[] = [];
-    const timed = async (oracle: Oracle, options: IdentifyOptions): Promise<IdentifyResult> => {
-      const at = cpu();
-      const r = await identify(oracle, options);
-      runs.push({ cpu: cpu() - at, attempts: r.report.attempts.length });
-      return r as IdentifyResult;
+  const at = cpu();
+  const wallAt = performance.now();
+  let line: Record<string, unknown>;
+  try {
+    const r = await identify(oracleOf(c), { activation: 'auto', model: 'general', seed, threads });
+    const total = cpu() - at;
+    const net = r.networkGeneral;
+    const err = relL2(c, net);
+    const search = r.report.activationSearch;
+    line = {
+      network: c.name,
+      search: label,
+      found: net ? `${net.activation.layer1}/${net.activation.layer2} (${net.width1}, ${net.width2})` : '-',
+      chosen: search?.chosen ? `${search.chosen.layer1}/${search.chosen.layer2}` : null,
+      check: r.report.check.relativeResidual,
+      passed: r.report.check.passed,
+      relL2: err,
+      exact: err <= 1e-8,
+      cpu: total,
+      parts: search?.cpuSeconds ?? null,
+      paid: search?.queries.paid ?? null,
+      candidates: search?.candidates.filter((x) => x.relativeResidual !== null).map((x) => `${x.layer1}/${x.layer2} ${x.relativeResidual!.toExponential(2)}`),
+      secondPass: (search as { secondPass?: unknown } | undefined)?.secondPass ?? null,
+      wall: (performance.now() - wallAt) / 1000,
+      load: loadavg()[0],
     };
-    const at = cpu();
-    const wallAt = performance.now();
-    let line: Record<string, unknown>;
-    try {
-      const r = await search(timed, oracleOf(c), { activation: 'auto', model: 'general', seed, threads });
-      const total = cpu() - at;
-      const inRuns = runs.reduce((s, x) => s + x.cpu, 0);
-      const net = r.networkGeneral;
-      const err = relL2(c, net);
-      const chosen = r.report.activationSearch?.chosen;
-      line = {
-        network: c.name,
-        variant,
-        found: net ? `${net.activation.layer1}/${net.activation.layer2} (${net.width1}, ${net.width2})` : '-',
-        chosen: chosen ? `${chosen.layer1}/${chosen.layer2}` : null,
-        check: r.report.check.relativeResidual,
-        passed: r.report.check.passed,
-        relL2: err,
-        exact: err <= 1e-8,
-        cpu: total,
-        probe: runs[0]?.cpu ?? 0,
-        screen: total - inRuns,
-        full: runs.slice(1).map((x) => x.cpu),
-        attempts: runs.map((x) => x.attempts),
-        wall: (performance.now() - wallAt) / 1000,
-        load: loadavg()[0],
-      };
-    } catch (e) {
-      line = { network: c.name, variant, error: String((e as Error).message ?? e), cpu: cpu() - at, wall: (performance.now() - wallAt) / 1000 };
-    }
-    appendFileSync(values.out!, JSON.stringify(line) + '\n');
-    const f = (x: unknown) => (typeof x === 'number' ? x.toExponential(1) : '-');
-    const full = (line.full as number[] | undefined) ?? [];
-    console.log(
-      `| ${c.name} | ${variant} | ${line.found ?? line.error} | ${line.passed ? 'passed' : 'FAILED'} ${f(line.check)} | ${f(line.relL2)} | ${line.exact ? 'yes' : 'no'} | ${(line.cpu as number).toFixed(0)} | ${((line.probe as number) ?? 0).toFixed(0)} | ${((line.screen as number) ?? 0).toFixed(0)} | ${full.reduce((s, x) => s + x, 0).toFixed(0)} (${full.length}) | ${((line.attempts as number[]) ?? []).join('+')} | ${(line.wall as number).toFixed(0)} |`,
-    );
+  } catch (e) {
+    line = { network: c.name, search: label, error: String((e as Error).message ?? e), cpu: cpu() - at, wall: (performance.now() - wallAt) / 1000 };
   }
+  appendFileSync(values.out!, JSON.stringify(line) + '\n');
+  const f = (x: unknown) => (typeof x === 'number' ? x.toExponential(1) : '-');
+  const parts = (line.parts as Record<string, number> | null | undefined) ?? null;
+  const p = (k: string) => (parts && typeof parts[k] === 'number' ? parts[k].toFixed(0) : '-');
+  const screen = parts ? ((parts.screen ?? 0) + (parts.refits ?? 0)).toFixed(0) : '-';
+  console.log(
+    `| ${c.name} | ${label} | ${line.found ?? line.error} | ${line.passed ? 'passed' : 'FAILED'} ${f(line.check)} | ${f(line.relL2)} | ${line.exact ? 'yes' : 'no'} | ${(line.cpu as number).toFixed(0)} | ${p('probe')} | ${screen} | ${p('shortRuns')} | ${p('longRuns')} | ${p('secondPass')} | ${line.paid ?? '-'} | ${(line.wall as number).toFixed(0)} |`,
+  );
 }

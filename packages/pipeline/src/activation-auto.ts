@@ -15,8 +15,17 @@
  *   short:  in that order, identify with the pair on the probe's schedule (one subspace dimension,
  *           m1 grown while it pays; sampling where the probe did, every answer reused) for up to
  *           FULL_FITS pairs besides the probe, which is its own pair's short run;
- *   long:   the LONG_RUNS pairs whose runs came closest, with identify's retries (the later
- *           stages redone on the same Hessians), until one passes the truth-free check.
+ *   long:   the LONG_RUNS pairs that came closest, with identify's retries (the later stages
+ *           redone on the same Hessians), until one passes the truth-free check. A pair's
+ *           closeness is the best of its own runs and of the refits into it from other runs'
+ *           networks: a short run is one attempt, and one that lands badly (a sigmoid regressor's
+ *           tanh/tanh at 4e-2 while three wrong pairs' came to 3e-4) must not cost the true pair
+ *           its retries when a refit into it from a wrong pair's network came as close.
+ *   second: when none passed (model 'general'), the second pass (second-pass.ts: W1's directions
+ *           from Hessians at beta-free points, new queries) for the SECOND_PASS_PAIRS pairs that
+ *           came closest (at most SECOND_PASS_FROM), from the best network of each (a run's or a
+ *           refit's), within maxQueries; a network it improves is refitted to the near pairs as a
+ *           run's is (no second refit of its own).
  *   When the probe's own pair passed, that is the answer.
  *
  * In the general form sigmoid(t) = (1 + tanh(t / 2)) / 2 makes a sigmoid layer a tanh layer with
@@ -28,7 +37,8 @@ import { createOracle } from '@nnid/oracle';
 import { fitGeneralNetwork, fitNetwork, fitOutputLayer } from '@nnid/refine';
 import { stageSeed } from './identify-geometry.ts';
 import type { IdentifyOptions } from './options.ts';
-import type { PruneReport } from './prune.ts';
+import { pruneInferredWidths, type PruneReport } from './prune.ts';
+import { SECOND_PASS_FROM, type DeferredSecondPass } from './second-pass.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
 
 type Pair = { layer1: ActivationName; layer2: ActivationName };
@@ -39,8 +49,10 @@ export type AutoIdentifyOptions = Omit<IdentifyOptions, 'activation'> & { activa
 export interface ActivationCandidate {
   layer1: ActivationName;
   layer2: ActivationName;
-  /** Relative residual of the screen (a few iterations, directions fixed) on the probe's data (null: no screen, the probe passed). */
+  /** Relative residual of the screen (a few iterations from the probe's directions, then every parameter for the best) on the probe's data (null: no screen, the probe passed). */
   screenResidual: number | null;
+  /** The smallest relative residual of the refits into this pair from other runs' networks (absent: none refitted into it). */
+  refitResidual?: number;
   /** Relative residual of identify with this pair (null: not run, a better-screened pair passed first). */
   relativeResidual: number | null;
   /** Whether it passed the truth-free check (null: not run). */
@@ -50,7 +62,7 @@ export interface ActivationCandidate {
 export interface ActivationSearchReport {
   /** The pair identify ran with to find the directions and pay the data. */
   probe: Pair;
-  /** Every candidate screened: the one that passed first, then by the residual of their runs, then by the screen's; only the probe's pair when it passed. */
+  /** Every candidate screened: the one that passed first, then by the best of their runs' and refits' residuals, then by the screen's; only the probe's pair when it passed. */
   candidates: ActivationCandidate[];
   /** Pairs not tried because another candidate gives the same functions (general form: sigmoid as tanh). */
   equivalent: string[];
@@ -60,8 +72,10 @@ export interface ActivationSearchReport {
   /** Queries paid to the oracle by the whole search (each row once), and answered to its runs (reused rows counted again). */
   queries: { paid: number; answered: number };
   seconds: number;
-  /** CPU seconds of the process (every thread) by part: the probe, the screen, the short and long runs, the refits from failed runs. */
-  cpuSeconds: { probe: number; screen: number; shortRuns: number; longRuns: number; refits: number };
+  /** CPU seconds of the process (every thread) by part: the probe, the screen, the short and long runs, the refits from failed runs, the second pass. */
+  cpuSeconds: { probe: number; screen: number; shortRuns: number; longRuns: number; refits: number; secondPass: number };
+  /** The second pass per pair it was due for (the closest SECOND_PASS_PAIRS): the residual it started from, where it ended after the widths' pruning (null: it did not run or gained nothing; `note` says which), the queries it paid. */
+  secondPass: { layer1: ActivationName; layer2: ActivationName; from: number; residual: number | null; passed: boolean; queries: number; note: string }[];
 }
 
 /** identify's result; its report with `activationSearch` (activation 'auto') and `pruning` (model 'general', a width inferred). */
@@ -71,8 +85,10 @@ export type AutoIdentifyResult = IdentifyResult & { report: IdentifyReport & { a
 export const PROBE: Pair = { layer1: 'tanh', layer2: 'tanh' };
 /** Candidates identified in a short run (one subspace dimension, m1 grown while it pays: the probe's schedule), best screen first, besides the probe. */
 export const FULL_FITS = 4;
-/** Then the pairs whose runs came closest (the probe's and the short runs') identified with identify's retries, before the search gives up. */
+/** Then the pairs that came closest (the best of their short runs and the refits into them) identified with identify's retries, before the search gives up. */
 export const LONG_RUNS = 3;
+/** Pairs given the second pass when no pair passed (its Hessians cost 1.8-5.5 P a pair): the closest, at most SECOND_PASS_FROM. */
+export const SECOND_PASS_PAIRS = 2;
 /** Pairs of the screen's first part (directions fixed) that go on to its second (every parameter). */
 const SCREEN_FREE_KEEP = 12;
 /** Random second layers of the screen besides the shift fit's, and the iterations of each. */
@@ -141,18 +157,22 @@ async function refitFrom(result: IdentifyResult, pair: Pair, model: 'paper' | 'g
       ? await fitGeneralNetwork({ ...result.networkGeneral!, activation: pair }, data, { maxIterations })
       : await fitNetwork({ ...result.network, activation: pair }, data, { maxIterations });
   const residual = Number.isFinite(fitted.report.relativeResidual) ? fitted.report.relativeResidual : Infinity;
+  const run = result.report.options.activation;
+  return { residual, result: withNetwork(result, fitted.network, residual, [`activation 'auto': the network is the run of ${run.layer1}/${run.layer2} refitted with ${pair.layer1}/${pair.layer2} (its report describes that run)`]) };
+}
+
+/** A run's result with another network of its (its check's residual on the run's data, lines said about it); its pair is the network's. */
+function withNetwork<R extends IdentifyResult>(result: R, network: GeneralNetwork | Network, residual: number, lines: string[]): R {
   const report = result.report;
+  const general = 'W1' in network;
   return {
-    residual,
-    result: {
-      ...result,
-      ...(model === 'general' ? { networkGeneral: fitted.network as GeneralNetwork } : { network: fitted.network as Network }),
-      report: {
-        ...report,
-        options: { ...report.options, activation: pair },
-        check: { ...report.check, relativeResidual: residual, passed: residual <= report.check.threshold },
-        warnings: [...report.warnings.filter((w) => !w.startsWith('no attempt passed')), `activation 'auto': the network is the run of ${report.options.activation.layer1}/${report.options.activation.layer2} refitted with ${pair.layer1}/${pair.layer2} (its report describes that run)`],
-      },
+    ...result,
+    ...(general ? { networkGeneral: network } : { network }),
+    report: {
+      ...report,
+      options: { ...report.options, activation: { layer1: network.activation.layer1, layer2: network.activation.layer2 } },
+      check: { ...report.check, relativeResidual: residual, passed: residual <= report.check.threshold },
+      warnings: [...report.warnings.filter((w) => !w.startsWith('no attempt passed')), ...lines],
     },
   };
 }
@@ -202,7 +222,7 @@ function memoryCache(): QueryCache {
  * when none passes, the result is the best candidate's, its check failed and a warning lists them.
  */
 export async function identifyActivationAuto(
-  identify: (oracle: Oracle, options: IdentifyOptions) => Promise<IdentifyResult>,
+  identify: (oracle: Oracle, options: IdentifyOptions) => Promise<IdentifyResult & { secondPass?: DeferredSecondPass }>,
   oracle: Oracle,
   options: AutoIdentifyOptions,
 ): Promise<AutoIdentifyResult> {
@@ -238,10 +258,20 @@ export async function identifyActivationAuto(
   };
 
   const cpuAt = cpuSeconds();
-  const cpu = { probe: cpuAt - cpuAtStart, screen: 0, shortRuns: 0, longRuns: 0, refits: 0 };
+  const cpu = { probe: cpuAt - cpuAtStart, screen: 0, shortRuns: 0, longRuns: 0, refits: 0, secondPass: 0 };
+  const secondPassRows: ActivationSearchReport['secondPass'] = [];
   const probeResidual = probe.report.check.relativeResidual ?? Infinity;
   // the run with the smallest residual so far (a holder: the closures below update it)
   const found: { best: { residual: number; result: IdentifyResult } | null } = { best: null };
+  // each pair's closest result (a run's or a refit's), which carries its run's deferred second pass
+  type Held = { residual: number; result: IdentifyResult & { secondPass?: DeferredSecondPass } };
+  const closestResult = new Map<string, Held>();
+  const hold = (residual: number, result: Held['result']) => {
+    const a = result.report.options.activation as Pair;
+    const key = `${a.layer1}/${a.layer2}`;
+    if (Number.isFinite(residual) && residual < (closestResult.get(key)?.residual ?? Infinity)) closestResult.set(key, { residual, result });
+    if (found.best === null || residual < found.best.residual) found.best = { residual, result };
+  };
   let candidates: ActivationCandidate[];
   if (probeResidual <= threshold) {
     // the probe's pair passed as it is: no other is tried (no screen)
@@ -267,13 +297,15 @@ export async function identifyActivationAuto(
       const i = indexOf(pair);
       if (candidates[i].relativeResidual === null || residual < candidates[i].relativeResidual!) candidates[i].relativeResidual = residual;
       candidates[i].passed = passed || candidates[i].passed === true;
-      if (result && (found.best === null || residual < found.best.residual)) found.best = { residual, result };
+      if (result) hold(residual, result);
       return passed;
     };
     // the probe is its pair's short run
     record(PROBE, probeResidual, false, probe);
     const ran = new Set<string>([`${PROBE.layer1}/${PROBE.layer2}`]);
     const keyOf = (pair: Pair) => `${pair.layer1}/${pair.layer2}`;
+    /** How close a pair came: the best of its runs and of the refits into it. */
+    const closest = (c: ActivationCandidate) => Math.min(c.relativeResidual ?? Infinity, c.refitResidual ?? Infinity);
     // a failed run's network is far closer than the probe's (a near pair such as gelu_tanh for gelu
     // fits to ~3e-5): the pairs that differ from its pair in one layer are refitted from it, pair swapped
     // a refit is a refinement: no more iterations than the caller's refinement allows
@@ -281,19 +313,21 @@ export async function identifyActivationAuto(
     const refitNear = async (result: IdentifyResult): Promise<boolean> => {
       const at = cpuSeconds();
       const own = result.report.options.activation as Pair;
-      let found = false;
+      let passedHere = false;
       for (const c of [...candidates]) {
-        if (found) break;
+        if (passedHere) break;
         const pair = { layer1: c.layer1, layer2: c.layer2 };
         // a pair that ran (the probe's too) is refitted all the same: from another run's network it starts elsewhere
         if (keyOf(pair) === keyOf(own) || (pair.layer1 !== own.layer1 && pair.layer2 !== own.layer2)) continue;
         const again = await orInfinity(() => refitFrom(result, pair, model, refitIterations), { residual: Infinity, result });
-        c.screenResidual = Math.min(c.screenResidual!, again.residual);
-        if (again.residual <= result.report.check.threshold) found = record(pair, again.residual, true, again.result);
+        if (again.residual < (c.refitResidual ?? Infinity)) c.refitResidual = again.residual;
+        if (Number.isFinite(again.residual)) hold(again.residual, again.result);
+        if (again.residual <= result.report.check.threshold) passedHere = record(pair, again.residual, true, again.result);
       }
       cpu.refits += cpuSeconds() - at;
-      candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || a.screenResidual! - b.screenResidual!);
-      return found;
+      // the short runs' order: the closest a pair came yet, in a refit or the screen
+      candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || Math.min(a.screenResidual!, a.refitResidual ?? Infinity) - Math.min(b.screenResidual!, b.refitResidual ?? Infinity));
+      return passedHere;
     };
     /** One identify run of `pair` on the probe's answers; short: one subspace dimension (m1 grown while it pays), as the probe. */
     const runPair = async (pair: Pair, short: boolean): Promise<IdentifyResult | null> => {
@@ -326,13 +360,11 @@ export async function identifyActivationAuto(
     // with no retry factors a long run is a short one again: none
     const longRuns = Array.isArray(options.retryFactors) && options.retryFactors.length === 0 ? 0 : LONG_RUNS;
     for (let t = 0; !done && t < longRuns; t++) {
-      const open = candidates.filter((c) => c.relativeResidual !== null && Number.isFinite(c.relativeResidual) && !longRan.has(keyOf(c)));
-      // the probe's pair (tanh/tanh: tanh and sigmoid layers alike) always gets a long run, the last
-      // one if it is not among the closest: its short run is one subspace dimension, and with the
-      // pair given identify would have had its retries (session 8: a sigmoid regressor's probe
-      // failed at 4e-2, three wrong pairs came closer, and the search failed where identify alone passed)
-      const probeOpen = t === longRuns - 1 ? open.find((c) => keyOf(c) === keyOf(PROBE)) : undefined;
-      const next = probeOpen ?? open.sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
+      // the closest pair yet by its runs and the refits into it (a pair refitted but never run included)
+      const next = candidates
+        .map((c, i) => ({ c, i, k: closest(c) }))
+        .filter(({ c, k }) => Number.isFinite(k) && !longRan.has(keyOf(c)))
+        .sort((a, b) => a.k - b.k || a.i - b.i)[0]?.c;
       if (!next) break;
       const pair = { layer1: next.layer1, layer2: next.layer2 };
       longRan.add(keyOf(pair));
@@ -342,10 +374,49 @@ export async function identifyActivationAuto(
       if (record(pair, residual, residual <= result.report.check.threshold, result)) break;
       done = await refitNear(result);
     }
-    candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || (a.relativeResidual ?? Infinity) - (b.relativeResidual ?? Infinity) || a.screenResidual! - b.screenResidual!);
+    // none passed: the second pass for the closest pairs, from their best networks, once each
+    if (candidates.some((c) => c.passed === true)) done = true;
+    const second = model === 'general' && !done ? [...closestResult.entries()].sort((a, b) => a[1].residual - b[1].residual).slice(0, SECOND_PASS_PAIRS) : [];
+    for (const [key, held] of second) {
+      if (done) break;
+      const at = cpuSeconds();
+      const pair = held.result.report.options.activation as Pair;
+      const row = { layer1: pair.layer1, layer2: pair.layer2, from: held.residual, residual: null as number | null, passed: false, queries: 0, note: '' };
+      secondPassRows.push(row);
+      if (held.residual > SECOND_PASS_FROM || !held.result.secondPass || !held.result.networkGeneral) {
+        row.note = held.residual > SECOND_PASS_FROM ? `not run: ${key} came to ${held.residual.toExponential(2)}, above ${SECOND_PASS_FROM}` : 'not run: no deferred pass';
+        continue;
+      }
+      const paidBefore = oracle.counts().paid;
+      const queriesLeft = options.maxQueries === undefined ? Infinity : options.maxQueries - (paidBefore - paidAtStart);
+      const pass = await held.result.secondPass({ network: held.result.networkGeneral, residual: held.residual }, queriesLeft);
+      row.queries = oracle.counts().paid - paidBefore;
+      row.note = pass.warnings.join('; ');
+      if (pass.attempt) {
+        const residual = pass.attempt.report.refinedResidual!;
+        row.residual = residual;
+        const improved = withNetwork(held.result, pass.attempt.networkGeneral!, residual, [...pass.warnings, `activation 'auto': ${pass.attempt.report.reason}`]);
+        // widths inferred: the pass's network pruned and shrunk as identify's result is
+        const result = await pruneInferredWidths(improved, {
+          model,
+          ...(options.width1 !== undefined ? { width1: options.width1 } : {}),
+          ...(options.width2 !== undefined ? { width2: options.width2 } : {}),
+          refineMaxIterations: held.result.report.options.refineMaxIterations as number,
+        });
+        const after = result.report.check.relativeResidual ?? residual;
+        row.residual = after;
+        row.passed = after <= threshold;
+        cpu.secondPass += cpuSeconds() - at;
+        if (record(pair, after, row.passed, result)) break;
+        // the search's refit from the pass's network stands for the pass's own: no second refit
+        done = await refitNear(result);
+      } else cpu.secondPass += cpuSeconds() - at;
+    }
+    candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || closest(a) - closest(b) || a.screenResidual! - b.screenResidual!);
   }
   // nothing ran to the end: the probe's result stands (failed)
-  const { result } = found.best ?? { result: probe };
+  // the runs' deferred second passes stay inside the search
+  const { secondPass: _deferred, ...result } = (found.best?.result ?? probe) as IdentifyResult & { secondPass?: DeferredSecondPass };
   const passed = result.report.check.passed === true;
   const own = result.report.options.activation as Pair;
   const chosen = passed ? { layer1: own.layer1, layer2: own.layer2 } : null;
@@ -358,6 +429,7 @@ export async function identifyActivationAuto(
     queries: { paid: oracle.counts().paid - paidAtStart, answered },
     seconds: (performance.now() - startedAt) / 1000,
     cpuSeconds: cpu,
+    secondPass: secondPassRows,
   };
   const warnings = [...result.report.warnings];
   if (!passed) {

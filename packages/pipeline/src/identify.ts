@@ -26,7 +26,7 @@ import { hessians, noiseLevel, Pools, rangeOfA } from './sample-stages.ts';
 import { pruneInferredWidths } from './prune.ts';
 import { createRun, type Run } from './stages.ts';
 import { firstWidth } from './widths.ts';
-import { secondPassAttempt } from './second-pass.ts';
+import { secondPassAttempt, type DeferredSecondPass } from './second-pass.ts';
 
 /**
  * Emits the plan with its memory (a warning too when it exceeds its target and the widths are
@@ -71,13 +71,17 @@ function checkThreshold(resolved: ResolvedOptions, sigma: number, ctx: AttemptCo
  * report.queries.total; report.plan.multipleOfP; report.networkBeforeRefinement;
  */
 export async function identify(oracle: Oracle, options: AutoIdentifyOptions): Promise<AutoIdentifyResult> {
-  return identifyRun(oracle, options, true);
+  return identifyRun(oracle, options, 'run');
 }
 
-/** identify, with or without the second pass (the activation search's runs go without: a wrong pair near the truth would pay for it). */
-async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondPass: boolean): Promise<AutoIdentifyResult> {
+/**
+ * identify, with the second pass or with it deferred: the activation search's runs return it as
+ * `secondPass` and the search runs it for its best failing pairs only (a wrong pair near the truth
+ * would pay for it in every run).
+ */
+async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondPass: 'run' | 'defer'): Promise<AutoIdentifyResult & { secondPass?: DeferredSecondPass }> {
   // activation 'auto': identify with a probe pair, then every candidate pair on its answers (activation-auto.ts)
-  if (options?.activation === 'auto') return identifyActivationAuto((o, opts) => identifyRun(o, opts, false), oracle, options);
+  if (options?.activation === 'auto') return identifyActivationAuto((o, opts) => identifyRun(o, opts, 'defer'), oracle, options);
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') {
     invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
@@ -121,12 +125,18 @@ async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondP
     const threshold = checkThreshold(resolved, noise.sigma, ctx);
     const attempts = await runAttempts(ctx, steps, threshold);
     // model 'general', the check failed near the truth: W1's directions again from Hessians at beta-free points (second-pass.ts)
-    const second = secondPass ? await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step }, attempts.warnings) : null;
+    const queriesLeft = () => (resolved.maxQueries === undefined ? Infinity : resolved.maxQueries - (oracle.counts().paid - countsAtStart.paid));
+    const second = secondPass === 'run' ? await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step, queriesLeft: queriesLeft() }, attempts.warnings) : null;
     if (second) attempts.attempts.push(second);
+    const deferred: DeferredSecondPass = async (from, left) => {
+      const lines: string[] = [];
+      const attempt = await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step, queriesLeft: left, from }, lines);
+      return { attempt, warnings: lines };
+    };
     warnings.push(...attempts.warnings);
     if (attempts.attempts.length === 0) throw new NnidError(ErrorCodes.numerical, `identify: every attempt failed: ${warnings.join('; ')}`);
     // with a width inferred: units with no contribution pruned and the rest refitted (prune.ts)
-    return await pruneInferredWidths(buildResult({
+    const result = await pruneInferredWidths(buildResult({
       options: resolved,
       run,
       startedAt,
@@ -144,6 +154,7 @@ async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondP
       refinementData: ctx.fitData,
       budget: budget.plan,
     }), resolved);
+    return secondPass === 'defer' ? { ...result, secondPass: deferred } : result;
   } finally {
     await pools.close();
   }

@@ -18,7 +18,7 @@
  * const points = betaFreePoints(estimate, { count: 8, seed: 1 }); // count x d, or null
  */
 import { activation, generalParameterCount, matrix, rng, serializeNetworkV2, type ActivationName, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
-import { sampleHessians } from '@nnid/hessian-sampler';
+import { sampleHessians, stencilRows } from '@nnid/hessian-sampler';
 import { fitGeneralNetwork } from '@nnid/refine';
 import { refineGeneralStages, type RefineStagesOptions } from './refine-stages.ts';
 import type { AttemptContext } from './attempt.ts';
@@ -501,25 +501,50 @@ export async function secondPass(input: SecondPassInput): Promise<{ network: Gen
 /** The second pass runs when the best attempt's residual is at most this (a network near the truth: its beta-free points are near the truth's). */
 export const SECOND_PASS_FROM = 5e-2;
 
+/** The most queries the second pass pays: SECOND_PASSES passes of m0 + 2 Hessians, each `stencilRows` rows in `dim` coordinates (range(A)'s, or d). */
+export function secondPassQueries(width1: number, scheme: 'forward' | 'central', dim: number): number {
+  return SECOND_PASSES * (width1 + 2) * stencilRows('hessian', scheme, dim);
+}
+
 /**
- * identify's model 'general' after its attempts: when refining, without a query budget
- * (maxQueries: the plan spends it), and the best attempt failed the check at a residual at most
- * SECOND_PASS_FROM, the second pass from its network (a softplus second layer too: Gaussian points, the entangled term subtracted); its Hessians are queried with the Hessian
- * stage's scheme and step and counted under 'hessians'. Returns the attempt it makes (the best
- * attempt with the second pass's network and residual, its report saying so), or null.
+ * The second pass of a run that ended without it (the activation search's runs): from `from` (the
+ * run's network, or a refit of it with another pair; its residual on the run's data) when its
+ * check failed at most SECOND_PASS_FROM, with at most `queriesLeft` new queries; the attempt it
+ * makes (see secondPassAttempt) and the run's lines about it.
+ */
+export type DeferredSecondPass = (from: { network: GeneralNetwork; residual: number }, queriesLeft: number) => Promise<{ attempt: AttemptResult | null; warnings: string[] }>;
+
+/**
+ * identify's model 'general' after its attempts: when refining and the best attempt (or `from`,
+ * a network near it) failed the check at a residual at most SECOND_PASS_FROM, the second pass from
+ * its network (a softplus second layer too: Gaussian points, the entangled term subtracted); its
+ * Hessians are queried with the Hessian stage's scheme and step and counted under 'hessians'. When
+ * its most queries (secondPassQueries) exceed `queriesLeft` (what maxQueries leaves), it is skipped
+ * with a warning saying so. Returns the attempt it makes (the best attempt with the second pass's
+ * network and residual, its report saying so), or null.
  */
 export async function secondPassAttempt(
   ctx: AttemptContext,
   attempts: readonly AttemptResult[],
   threshold: number,
-  sampling: { step: number },
+  sampling: { step: number; queriesLeft: number; from?: { network: GeneralNetwork; residual: number } },
   warnings: string[],
 ): Promise<AttemptResult | null> {
   const { options, oracle, run } = ctx;
-  if (!options.refine || options.model !== 'general' || options.maxQueries !== undefined || attempts.length === 0 || ctx.fitData === null) return null;
-  const best = attempts[chooseAttempt(attempts)];
+  if (!options.refine || options.model !== 'general' || attempts.length === 0 || ctx.fitData === null) return null;
+  const chosen = attempts[chooseAttempt(attempts)];
+  const from = sampling.from;
+  // from another network (a refit with another pair): the stages' start takes its activations
+  const best: AttemptResult = from
+    ? { ...chosen, networkGeneral: from.network, networkBeforeRefinement: { ...chosen.networkBeforeRefinement, activation: from.network.activation }, report: { ...chosen.report, refinedResidual: from.residual } }
+    : chosen;
   const residual = best.report.refinedResidual;
   if (!best.networkGeneral || residual === null || residual <= threshold || residual > SECOND_PASS_FROM) return null;
+  const most = secondPassQueries(best.networkGeneral.width1, options.scheme, ctx.rangeBasis ? ctx.reducedDim : oracle.inputDim);
+  if (most > sampling.queriesLeft) {
+    warnings.push(`second pass skipped: it pays up to ${most} queries, maxQueries leaves ${Math.max(0, sampling.queriesLeft)}`);
+    return null;
+  }
   const started = performance.now();
   const hessiansAt = async (points: Float64View) => {
     const before = oracle.counts();

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { candidatePairs, identify } from '@nnid/pipeline';
-import { FULL_FITS } from '../src/activation-auto.ts';
+import { FULL_FITS, SECOND_PASS_PAIRS } from '../src/activation-auto.ts';
+import { SECOND_PASS_FROM } from '../src/second-pass.ts';
 
 function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
   const X = matrix(10_000, truth.inputDim);
@@ -48,6 +49,8 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
       // a row is paid once, whatever the number of candidates run
       expect(search.queries.paid).toBe(oracle.counts().paid);
       expect(search.queries.paid).toBeLessThanOrEqual(search.queries.answered);
+      // a pair passed: no second pass
+      expect(search.secondPass).toEqual([]);
     });
   }
 
@@ -71,15 +74,24 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     const tried = search.candidates.filter((c) => c.relativeResidual !== null);
     expect(tried.length).toBe(FULL_FITS + 1);
     expect(tried.some((c) => c.layer1 === 'tanh' && c.layer2 === 'tanh')).toBe(true);
-    expect(Object.keys(search.cpuSeconds).sort()).toEqual(['longRuns', 'probe', 'refits', 'screen', 'shortRuns']);
+    expect(Object.keys(search.cpuSeconds).sort()).toEqual(['longRuns', 'probe', 'refits', 'screen', 'secondPass', 'shortRuns']);
+    // the second pass: for the closest pairs only, and not from a residual above SECOND_PASS_FROM
+    expect(search.secondPass.length).toBeLessThanOrEqual(SECOND_PASS_PAIRS);
+    for (const row of search.secondPass) {
+      expect(row.passed).toBe(false);
+      if (row.from > SECOND_PASS_FROM) expect(row.residual).toBeNull();
+      if (row.residual === null) expect(row.note).not.toBe('');
+    }
+    // a pair's refits (from other runs' networks) are kept apart from its runs' residual
+    for (const c of search.candidates) if (c.refitResidual !== undefined) expect(c.refitResidual).toBeGreaterThan(search.threshold);
     expect(search.cpuSeconds.longRuns).toBe(0);
     expect(tried.every((c) => c.passed === false && c.relativeResidual! > search.threshold)).toBe(true);
     const warning = report.warnings.find((w) => w.startsWith("activation 'auto': no candidate pair passed the truth-free check"));
     expect(warning).toBeDefined();
     for (const c of tried) expect(warning).toContain(`${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
-    // the screen gave every candidate pair a residual
+    // the screen gave every candidate pair a residual (Infinity: its fit failed numerically)
     expect(search.candidates.length).toBe(36);
-    expect(search.candidates.every((c) => c.screenResidual !== null && Number.isFinite(c.screenResidual))).toBe(true);
+    expect(search.candidates.every((c) => typeof c.screenResidual === 'number' && c.screenResidual > 0)).toBe(true);
   });
 
   it('candidate pairs: 49 in the paper form, 36 in the general form (sigmoid is tanh there)', () => {
