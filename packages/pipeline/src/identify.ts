@@ -125,8 +125,8 @@ async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondP
     const threshold = checkThreshold(resolved, noise.sigma, ctx);
     const attempts = await runAttempts(ctx, steps, threshold);
     // model 'general', the check failed near the truth: W1's directions again from Hessians at beta-free points (second-pass.ts)
-    const queriesLeft = () => (resolved.maxQueries === undefined ? Infinity : resolved.maxQueries - (oracle.counts().paid - countsAtStart.paid));
-    const second = secondPass === 'run' ? await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step, queriesLeft: queriesLeft() }, attempts.warnings) : null;
+    const queriesLeft = resolved.maxQueries === undefined ? Infinity : resolved.maxQueries - (oracle.counts().paid - countsAtStart.paid);
+    const second = secondPass === 'run' ? await secondPassAttempt(ctx, attempts.attempts, threshold(), { step: sampled.report.step, queriesLeft }, attempts.warnings) : null;
     if (second) attempts.attempts.push(second);
     const deferred: DeferredSecondPass = async (from, left) => {
       const lines: string[] = [];
