@@ -41,7 +41,7 @@
  */
 import { fitGeneralNetwork } from '@nnid/refine';
 import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { gaussianPoints, studentFit, studentFitGeneral, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
+import { gaussianPoints, studentFit, studentFitGeneral, studentFitInRange, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
 import type { ActivationSearchReport, AutoIdentifyResult } from './activation-auto.ts';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
@@ -199,7 +199,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   let fit: AutoFitResult | null = null;
   const left = () => (B === undefined ? Infinity : B - spent().paid);
 
-  const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null, answers: PaidData | null = null) => {
+  const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null, answers: PaidData | null = null, inRange = false) => {
     const t = performance.now();
     const before = spent();
     try {
@@ -215,7 +215,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         ...(warm ? { startNetworks: [warm.network] } : {}),
         ...(answers ? { answers } : {}),
       };
-      const result: AutoFitResult = general ? await studentFitGeneral(o, fitOptions) : await studentFit(o, fitOptions);
+      // below the floor: studentFitInRange (range(A)'s coordinates where they give more answers per unknown, else the plain fit)
+      const result: AutoFitResult = inRange ? await studentFitInRange(o, { ...fitOptions, model: general ? 'general' : 'paper' }) : general ? await studentFitGeneral(o, fitOptions) : await studentFit(o, fitOptions);
       fit = result;
       const q = spent();
       const first = result.report.starts[0];
@@ -302,7 +303,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
   } else if (B !== undefined && floor !== null && B < floor + pipelineMargin * P!) {
     const where = B < floor ? 'below' : `within ${pipelineMargin} P above`;
-    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B);
+    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B, null, null, true);
   } else {
     // the refinement's fresh points as the plan within what is left counts them
     const plan = planWithinBudget(resolved, B ?? Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });

@@ -10,6 +10,7 @@ import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { identify, identifyAuto, OPTIONS, planWithinBudget, score } from '@nnid/pipeline';
 import { resolveOptions } from '../src/options.ts';
 import { memoOracle } from '../src/paid-data.ts';
+import { studentFit } from '@nnid/student-fit';
 
 const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
 const exact = (truth: Network, net: Network) => score(truth, net, { points: 2000 }).function.gaussian.relativeL2 <= 1e-8;
@@ -120,6 +121,29 @@ describe("method 'auto'", () => {
     expect(result.report.method.pipelineFloor!).toBeGreaterThan(B);
     expect(oracle.counts().paid).toBeLessThanOrEqual(B);
     expect(result.report.check.passed).toBe(exact(truth, result.network));
+  });
+
+  it('(16, 4, 2) tanh at 2.5 P, below the floor: the fit in range(A) coordinates, exact where the plain fit is not; the budget paid; the same bits on 1 and 2 threads', async () => {
+    const truth = randomNetwork({ inputDim: 16, width1: 4, width2: 2, seed: 7 });
+    const B = Math.floor(2.5 * parameterCount(truth));
+    // the precondition: the plain fit (method 'fit', auto's 6 starts) on this budget is not exact
+    const plainOracle = createOracle(networkBlackBox(truth), { maxQueries: B });
+    const plain = await studentFit(plainOracle, { width1: 4, width2: 2, dataPoints: B, starts: 6, seed: 7, threads: 2 });
+    expect(plain.report.check.passed).toBe(false);
+    expect(exact(truth, plain.network)).toBe(false);
+    const runOn = async (threads: number) => {
+      const oracle = createOracle(networkBlackBox(truth), { maxQueries: B });
+      return { oracle, result: await identifyAuto(oracle, { width1: 4, width2: 2, activation: tanh, seed: 7, threads, maxQueries: B }) };
+    };
+    const two = await runOn(2);
+    const one = await runOn(1);
+    expect(two.result.report.method.tried.map((t) => t.method)).toEqual(['fit']);
+    expect(two.result.report.method.pipelineFloor!).toBeGreaterThan(B);
+    expect(two.result.fit!.report.range!.reduced.parameterCount).toBe(parameterCount(truth) - 4 * 12);
+    expect(two.result.report.check.passed).toBe(true);
+    expect(exact(truth, two.result.network)).toBe(true);
+    expect(two.oracle.counts().paid).toBeLessThanOrEqual(B);
+    expect(serializeNetwork(one.result.network)).toEqual(serializeNetwork(two.result.network));
   });
 
   it('widths not given: the pipeline alone, with its own retries (no fit can follow, so none is cut)', async () => {

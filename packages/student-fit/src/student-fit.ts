@@ -37,6 +37,7 @@ import {
 import { generalLayoutOf, layoutOf, packGeneral, unpackGeneral, unpackParameters } from '@nnid/refine';
 import { DATA_KEY, runStart, SOLVER, START_SHIFT_STD, startGeneral, startNetwork, type StartOutcome, type StartTask, type StudentModel, type StudentShape } from './start.ts';
 import type { StartResult } from './worker-task.ts';
+import type { RangeStageReport } from './range-fit.ts';
 
 /** A black box with k outputs: `evaluate` answers n x k (an n x k view, or n k numbers row-major). */
 export interface MultiOutputSource {
@@ -154,6 +155,8 @@ export interface StudentFitReport {
   /** The truth-free check on the fitted data, as identify's (`on`: the data the fit paid for). */
   check: { relativeResidual: number; threshold: number; passed: boolean; on: 'fit-data' };
   warnings: string[];
+  /** studentFitInRange only: the gradients, range(A) and the fit in its coordinates before this (the full fit's) report. */
+  range?: RangeStageReport;
 }
 
 export interface StudentFitResult {
@@ -253,8 +256,12 @@ function isOracle(source: Oracle | MultiOutputSource): source is Oracle {
   return typeof (source as Oracle).counts === 'function';
 }
 
-/** The engine of both: data paid once, starts in lanes, the first passing start in start order. */
-async function fit(source: Oracle | MultiOutputSource, options: StudentFitGeneralOptions, model: StudentModel): Promise<{ parameters: Float64Array; report: StudentFitReport; shape: StudentShape }> {
+/**
+ * The engine of both (and of studentFitInRange's two fits): data paid once, starts in lanes, the
+ * first passing start in start order. Returns the chosen start's parameters in refine's general
+ * layout of the fit's shape. Internal: not exported from the package.
+ */
+export async function fit(source: Oracle | MultiOutputSource, options: StudentFitGeneralOptions, model: StudentModel): Promise<{ parameters: Float64Array; report: StudentFitReport; shape: StudentShape }> {
   const started = performance.now();
   if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const oracle = isOracle(source) ? source : null;

@@ -1,0 +1,187 @@
+/**
+ * The student fit in range(A)'s coordinates, for budgets below the pipeline's floor (identify's
+ * method 'auto'). f(x) depends on x only through A x, so every gradient of f lies in range(A^T),
+ * an m0-dimensional subspace of R^d. The fit pays, in one batch of N queries:
+ *
+ * - g = width1 + 2 forward-difference gradients (step h = 1e-6) at the first g of its Gaussian
+ *   points: g d stencil points; their top m0 right singular vectors are an orthonormal basis U of
+ *   range(A^T) (the gap sigma_m0 / sigma_{m0+1} reported);
+ * - N - g d Gaussian points N(0, I_d) (rows 0 .. N - g d - 1 of the seed's points, as the plain fit's).
+ *
+ * Then the student fit (the same engine, starts and solver as studentFit) on every answer with the
+ * inputs projected, z = U^T x: its first layer is m0 x m0 instead of m0 x d (at (30, 20, 8) 588
+ * parameters instead of 788), a smaller search space for the same answers. Its first start whose
+ * residual is <= reducedThreshold (1e-4: the basis is exact to the differences' O(h), so the
+ * reduced residual is not 1e-9) is lifted, A = A_r U^T, and fitted in the full coordinates on the
+ * same answers (one start of the same solver): the truth-free check is the full fit's, as the plain
+ * fit's. The plain fit runs instead (report.range absent) where range(A)'s coordinates leave no more
+ * useful answers per unknown, (N - g d) / (P - m0 (d - m0)) <= N / P (e.g. width1 = inputDim).
+ *
+ * @example
+ * const { network, report } = await studentFitInRange(oracle, { width1: 20, width2: 8, dataPoints: 2364, starts: 16, threads: 2 });
+ * report.range?.gap;          // ~1e5 on a float64 network: range(A) found
+ * report.range?.reduced;      // the starts in range(A)'s coordinates
+ */
+import { checkInteger, checkPositive, invalidArgument, matrixFrom, toDense, allocFloat64, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { svd } from '@nnid/linalg';
+import { generalLayoutOf, layoutOf, unpackGeneral, unpackParameters } from '@nnid/refine';
+import { startGeneral, startNetwork, type StudentModel, type StudentShape } from './start.ts';
+import { fit, gaussianPoints, type MultiOutputSource, type StartReport, type StudentFitOptions, type StudentFitReport } from './student-fit.ts';
+
+export interface RangeFitOptions extends Omit<StudentFitOptions, 'startNetworks' | 'answers'> {
+  /** Model 'paper' (default) or 'general' (one output). */
+  model?: StudentModel;
+  /** Forward-difference gradients for range(A) (default width1 + 2). */
+  gradients?: number;
+  /** Their step (default 1e-6). */
+  gradientStep?: number;
+  /** A start in range(A)'s coordinates is lifted when its residual is at most this (default 1e-4). */
+  reducedThreshold?: number;
+}
+
+/** report.range of studentFitInRange. */
+export interface RangeStageReport {
+  gradients: number;
+  step: number;
+  /** Queries of the gradients' stencils (g d; their g centres are data points). */
+  stencilQueries: number;
+  dimension: number;
+  /** sigma_m0 / sigma_{m0+1} of the gradient stack: large (~1e5 in float64) when range(A) is found. */
+  gap: number;
+  singularValues: number[];
+  /** The fit in range(A)'s coordinates: its parameter count, starts (as report.starts), the one lifted. */
+  reduced: { parameterCount: number; starts: StartReport[]; startsDiscarded: number; chosenStart: number; relativeResidual: number; threshold: number; passed: boolean; seconds: number };
+}
+
+export interface RangeFitResult {
+  network: Network | GeneralNetwork;
+  /** The full fit's report (report.starts: its one start, from the lifted network), report.range the rest. */
+  report: StudentFitReport;
+}
+
+const INITIALIZATION = 'in range(A) coordinates (from width1 + 2 forward-difference gradients): rows of A_r and B uniform on the unit sphere, theta and tau ~ N(0, 0.3^2); the reduced fit lifted, A = A_r U^T';
+
+/** A source whose answers are all in hand (the fit never asks it). */
+function inHand(inputDim: number): MultiOutputSource {
+  return {
+    inputDim,
+    outputs: 1,
+    evaluate: () => {
+      throw new Error('student fit: every answer is in hand');
+    },
+  };
+}
+
+/** Fits a student network in range(A)'s coordinates, then in the full ones (see the file's comment). */
+export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions): Promise<RangeFitResult> {
+  const started = performance.now();
+  if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (createOracle)', oracle);
+  if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
+  const model = options.model ?? 'paper';
+  if (model !== 'paper' && model !== 'general') invalidArgument('model', "must be 'paper' or 'general'", model);
+  const d = checkInteger('oracle.inputDim', oracle.inputDim);
+  const m0 = checkInteger('width1', options.width1);
+  const m1 = checkInteger('width2', options.width2);
+  const { model: _m, gradients: _g, gradientStep: _h, reducedThreshold: _t, ...fitOptions } = options;
+  // no smaller coordinates (or a width the plain fit refuses): the plain fit
+  if (m0 >= d || m1 > m0) return finish(await fit(oracle, fitOptions, model), model);
+  const g = checkInteger('gradients', options.gradients ?? m0 + 2, m0);
+  const h = checkPositive('gradientStep', options.gradientStep ?? 1e-6);
+  const reducedThreshold = checkPositive('reducedThreshold', options.reducedThreshold ?? 1e-4);
+  const P = d * m0 + m0 + m0 * m1 + m1 + (model === 'general' ? m1 + 1 : 0);
+  if (options.queryBudget !== undefined && options.dataPoints !== undefined) invalidArgument('dataPoints', 'must not be given with queryBudget (one or the other)', options.dataPoints);
+  const N = options.dataPoints !== undefined ? checkInteger('dataPoints', options.dataPoints) : Math.floor(checkPositive('queryBudget', options.queryBudget ?? 5) * P);
+  const stencils = g * d;
+  // the reduced fit's unknowns: P less the m0 (d - m0) of A outside range(A)'s coordinates
+  const reducedP = P - m0 * (d - m0);
+  // the coordinates with more useful answers per unknown (a stencil point repeats its centre to O(h)): at
+  // (30, 20, 8) 5 P (3940 - 660) / 588 = 5.6 against 5.0; at (20, 10, 3) 2 P (486 - 240) / 143 = 1.7 against 2.0
+  if (N - stencils < g || (N - stencils) / reducedP <= N / P) return finish(await fit(oracle, fitOptions, model), model);
+  const seed = checkInteger('seed', options.seed ?? 0, 0);
+
+  // every query in one batch: the Gaussian points (the first g are the gradients' centres), then the stencils
+  const nG = N - stencils;
+  const X = allocFloat64(N * d, { shared: true });
+  X.set(gaussianPoints(nG, d, seed));
+  for (let j = 0; j < g; j++) {
+    for (let k = 0; k < d; k++) {
+      const row = (nG + j * d + k) * d;
+      X.set(X.subarray(j * d, (j + 1) * d), row);
+      X[row + k] += h;
+    }
+  }
+  const before = oracle.counts();
+  const values = allocFloat64(N, { shared: true });
+  const raw = await oracle.evaluate(matrixFrom(X, N, d));
+  values.set(raw instanceof Float64Array ? raw : toDense(raw).data);
+  const after = oracle.counts();
+  const queriesSeconds = (performance.now() - started) / 1000;
+
+  // range(A^T): the top m0 right singular vectors of the g x d gradient stack
+  const G = new Float64Array(g * d);
+  for (let j = 0; j < g; j++) {
+    for (let k = 0; k < d; k++) G[j * d + k] = (values[nG + j * d + k] - values[j]) / h;
+  }
+  const { values: sigma, right } = svd(matrixFrom(G, g, d));
+  const R = toDense(right);
+  const r = R.shape[1];
+  const U = new Float64Array(d * m0); // d x m0, row-major
+  for (let i = 0; i < d; i++) for (let c = 0; c < m0; c++) U[i * m0 + c] = R.data[i * r + c];
+  const Z = allocFloat64(N * m0, { shared: true });
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < m0; c++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += X[n * d + i] * U[i * m0 + c];
+      Z[n * m0 + c] = s;
+    }
+  }
+
+  // the fit in range(A)'s coordinates, then the lifted start fitted in the full ones
+  const reducedStarted = performance.now();
+  const reduced = await fit(inHand(m0), { ...fitOptions, queryBudget: undefined, dataPoints: N, checkThreshold: reducedThreshold, answers: { inputs: matrixFrom(Z, N, m0), values } }, model);
+  const reducedSeconds = (performance.now() - reducedStarted) / 1000;
+  const full: StudentShape = { ...reduced.shape, inputDim: d };
+  const lifted = new Float64Array(generalLayoutOf(startGeneral(full, 0, 0)).size);
+  for (let i = 0; i < m0; i++) {
+    for (let k = 0; k < d; k++) {
+      let s = 0;
+      for (let c = 0; c < m0; c++) s += reduced.parameters[i * m0 + c] * U[k * m0 + c];
+      lifted[i * d + k] = s;
+    }
+  }
+  lifted.set(reduced.parameters.subarray(m0 * m0), m0 * d);
+  const start = model === 'general' ? unpackGeneral(lifted, generalLayoutOf(startGeneral(full, 0, 0))) : unpackParameters(lifted, layoutOf(startNetwork(full, 0, 0)));
+  const polish = await fit(inHand(d), { ...fitOptions, queryBudget: undefined, dataPoints: N, starts: 0, threads: 1, onProgress: undefined, startNetworks: [start], answers: { inputs: matrixFrom(X, N, d), values } }, model);
+
+  const rr = reduced.report;
+  const report: StudentFitReport = {
+    ...polish.report,
+    options: { ...polish.report.options, queryBudget: options.dataPoints === undefined ? (options.queryBudget ?? 5) : null, starts: rr.options.starts, threads: rr.options.threads, initialization: INITIALIZATION },
+    queries: { total: after.total - before.total, paid: after.paid - before.paid, reused: after.reused - before.reused, multipleOfP: (after.total - before.total) / P, numbersReceived: after.total - before.total },
+    seconds: { queries: queriesSeconds, starts: rr.seconds.starts + polish.report.seconds.starts, total: (performance.now() - started) / 1000 },
+    threads: rr.threads,
+    warmStarts: 0,
+    answersInHand: 0,
+    warnings: [...new Set([...rr.warnings, ...polish.report.warnings])],
+    range: {
+      gradients: g,
+      step: h,
+      stencilQueries: stencils,
+      dimension: m0,
+      gap: m0 < sigma.length ? sigma[m0 - 1] / sigma[m0] : Infinity,
+      singularValues: Array.from(sigma),
+      reduced: { parameterCount: rr.parameterCount, starts: rr.starts, startsDiscarded: rr.startsDiscarded, chosenStart: rr.chosenStart, relativeResidual: rr.check.relativeResidual, threshold: reducedThreshold, passed: rr.check.passed, seconds: reducedSeconds },
+    },
+  };
+  return { network: toNetwork(polish.parameters, polish.shape, model), report };
+}
+
+function toNetwork(parameters: Float64Array, shape: StudentShape, model: StudentModel): Network | GeneralNetwork {
+  if (model === 'general') return unpackGeneral(parameters, generalLayoutOf(startGeneral(shape, 0, 0)));
+  const layout = layoutOf(startNetwork(shape, 0, 0));
+  return unpackParameters(parameters.subarray(0, layout.size), layout);
+}
+
+function finish(result: Awaited<ReturnType<typeof fit>>, model: StudentModel): RangeFitResult {
+  return { network: toNetwork(result.parameters, result.shape, model), report: result.report };
+}

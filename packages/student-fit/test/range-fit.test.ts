@@ -1,0 +1,68 @@
+/**
+ * studentFitInRange: the fit in range(A)'s coordinates (gradients paid in the same batch), lifted and
+ * fitted in the full ones; the plain fit where those coordinates give no more answers per unknown.
+ */
+import { describe, expect, it } from 'vitest';
+import { matrix, parameterCount, rng, serializeNetwork, type Network } from '@nnid/core';
+import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { studentFit, studentFitInRange } from '@nnid/student-fit';
+
+/** Relative L2 error <= 1e-8 on 2000 fresh N(0, I) points. */
+function exact(truth: Network, other: Network): boolean {
+  const X = matrix(2000, truth.inputDim);
+  rng(4242).fillNormal(X.data);
+  const f = evaluateNetwork(truth, X);
+  const g = evaluateNetwork(other, X);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < f.length; i++) {
+    num += (f[i] - g[i]) ** 2;
+    den += f[i] ** 2;
+  }
+  return Math.sqrt(num / den) <= 1e-8;
+}
+
+describe('studentFitInRange', () => {
+  // (16, 4, 2) tanh at 2.5 P = 195 queries: 96 stencil points, 99 Gaussian ones for 30 unknowns in
+  // range(A)'s coordinates (3.3 per unknown) against 195 for P = 78 (2.5) in the plain fit
+  const truth = randomNetwork({ inputDim: 16, width1: 4, width2: 2, seed: 5 });
+  const P = parameterCount(truth);
+  const N = Math.floor(2.5 * P);
+  const options = { width1: 4, width2: 2, dataPoints: N, starts: 3, seed: 5 };
+
+  it('exact at 2.5 P where the plain fit is not; the budget paid exactly; the same bits on 1 and 2 threads', async () => {
+    const plainOracle = createOracle(networkBlackBox(truth), { maxQueries: N });
+    const plain = await studentFit(plainOracle, { ...options, threads: 1 });
+    // the precondition: on this network and budget the plain fit's 3 starts fail
+    expect(plain.report.check.passed).toBe(false);
+    expect(exact(truth, plain.network)).toBe(false);
+
+    const runOn = async (threads: number) => {
+      const oracle = createOracle(networkBlackBox(truth), { maxQueries: N });
+      return { oracle, result: await studentFitInRange(oracle, { ...options, threads }) };
+    };
+    const two = await runOn(2);
+    const one = await runOn(1);
+    const { report } = two.result;
+    expect(report.check.passed).toBe(true);
+    expect(exact(truth, two.result.network as Network)).toBe(true);
+    expect(two.oracle.counts().paid).toBe(N);
+    expect(report.queries.paid).toBe(N);
+    expect(report.range!.stencilQueries).toBe(6 * 16);
+    expect(report.range!.gap).toBeGreaterThan(1e3);
+    expect(report.range!.reduced.parameterCount).toBe(P - 4 * 12);
+    expect(serializeNetwork(one.result.network as Network)).toEqual(serializeNetwork(two.result.network as Network));
+  });
+
+  it('the plain fit where range(A) gives no more answers per unknown (2 P at (16, 4, 2): 60 / 30 = 2.0); refused over the budget before any query', async () => {
+    const oracle = createOracle(networkBlackBox(truth), { maxQueries: 2 * P });
+    const { report } = await studentFitInRange(oracle, { ...options, dataPoints: 2 * P, threads: 1 });
+    expect(report.range).toBeUndefined();
+    expect(report.options.initialization).toBe('rows of A and B uniform on the unit sphere, theta and tau ~ N(0, 0.3^2)');
+    expect(oracle.counts().paid).toBe(2 * P);
+
+    const small = createOracle(networkBlackBox(truth), { maxQueries: N - 1 });
+    await expect(studentFitInRange(small, { ...options, threads: 1 })).rejects.toThrow(`budget ${N - 1}`);
+    expect(small.counts().total).toBe(0);
+  });
+});
