@@ -14,7 +14,8 @@
  * residual is <= reducedThreshold (1e-4: the basis is exact to the differences' O(h), so the
  * reduced residual is not 1e-9) is lifted, A = A_r U^T, and fitted in the full coordinates on the
  * same answers (one start of the same solver): the truth-free check is the full fit's, as the plain
- * fit's. The plain fit runs instead (report.range absent) where range(A)'s coordinates leave no more
+ * fit's. When that full fit fails (a reduced local minimum near the threshold: sigmoid (20, 10, 3)
+ * at 3 P had one at 8e-5), the reduced starts after the lifted one go on, until `starts` have run. The plain fit runs instead (report.range absent) where range(A)'s coordinates leave no more
  * useful answers per unknown, (N - g d) / (P - m0 (d - m0)) <= N / P (e.g. width1 = inputDim).
  *
  * @example
@@ -50,7 +51,19 @@ export interface RangeStageReport {
   gap: number;
   singularValues: number[];
   /** The fit in range(A)'s coordinates: its parameter count, starts (as report.starts), the one lifted. */
-  reduced: { parameterCount: number; starts: StartReport[]; startsDiscarded: number; chosenStart: number; relativeResidual: number; threshold: number; passed: boolean; seconds: number };
+  reduced: {
+    parameterCount: number;
+    /** Every start run in range(A)'s coordinates, in start order. */
+    starts: StartReport[];
+    /** The start whose lift was returned. */
+    lifted: number;
+    /** Lifted starts fitted in the full coordinates (more than one when a lift failed and starts were left). */
+    fullFits: number;
+    relativeResidual: number;
+    threshold: number;
+    passed: boolean;
+    seconds: number;
+  };
 }
 
 export interface RangeFitResult {
@@ -136,29 +149,38 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
     }
   }
 
-  // the fit in range(A)'s coordinates, then the lifted start fitted in the full ones
+  // the fit in range(A)'s coordinates, then its first passing start lifted and fitted in the full
+  // ones; when that fails (a reduced start near 1e-4 can be a local minimum), the starts after it
   const reducedStarted = performance.now();
-  const reduced = await fit(inHand(m0), { ...fitOptions, queryBudget: undefined, dataPoints: N, checkThreshold: reducedThreshold, answers: { inputs: matrixFrom(Z, N, m0), values } }, model);
-  const reducedSeconds = (performance.now() - reducedStarted) / 1000;
-  const full: StudentShape = { ...reduced.shape, inputDim: d };
-  const lifted = new Float64Array(generalLayoutOf(startGeneral(full, 0, 0)).size);
-  for (let i = 0; i < m0; i++) {
-    for (let k = 0; k < d; k++) {
-      let s = 0;
-      for (let c = 0; c < m0; c++) s += reduced.parameters[i * m0 + c] * U[k * m0 + c];
-      lifted[i * d + k] = s;
+  const total = checkInteger('starts', options.starts ?? 3, 1, 100_000);
+  const reducedStarts: StartReport[] = [];
+  let reduced: Awaited<ReturnType<typeof fit>> | null = null;
+  let polish: Awaited<ReturnType<typeof fit>> | null = null;
+  let polishes = 0;
+  let lifted = -1;
+  for (let first = 0; first < total; ) {
+    const r = await fit(inHand(m0), { ...fitOptions, queryBudget: undefined, dataPoints: N, starts: total - first, checkThreshold: reducedThreshold, answers: { inputs: matrixFrom(Z, N, m0), values } }, model, first);
+    reducedStarts.push(...r.report.starts.map((s) => ({ ...s, start: s.start + first })));
+    const full: StudentShape = { ...r.shape, inputDim: d };
+    const fullSize = generalLayoutOf(startGeneral(full, 0, 0)).size;
+    const p = await fit(inHand(d), { ...fitOptions, queryBudget: undefined, dataPoints: N, starts: 0, threads: 1, onProgress: undefined, startNetworks: [toNetwork(lift(r.parameters, U, d, m0, fullSize), full, model)], answers: { inputs: matrixFrom(X, N, d), values } }, model);
+    polishes++;
+    if (polish === null || p.report.check.relativeResidual < polish.report.check.relativeResidual) {
+      polish = p;
+      reduced = r;
+      lifted = r.report.chosenStart + first;
     }
+    if (p.report.check.passed || !r.report.check.passed) break;
+    first += r.report.chosenStart + 1;
   }
-  lifted.set(reduced.parameters.subarray(m0 * m0), m0 * d);
-  const start = model === 'general' ? unpackGeneral(lifted, generalLayoutOf(startGeneral(full, 0, 0))) : unpackParameters(lifted, layoutOf(startNetwork(full, 0, 0)));
-  const polish = await fit(inHand(d), { ...fitOptions, queryBudget: undefined, dataPoints: N, starts: 0, threads: 1, onProgress: undefined, startNetworks: [start], answers: { inputs: matrixFrom(X, N, d), values } }, model);
-
+  const reducedSeconds = (performance.now() - reducedStarted) / 1000;
+  if (!reduced || !polish) throw new Error('student fit: no start ran');
   const rr = reduced.report;
   const report: StudentFitReport = {
     ...polish.report,
-    options: { ...polish.report.options, queryBudget: options.dataPoints === undefined ? (options.queryBudget ?? 5) : null, starts: rr.options.starts, threads: rr.options.threads, initialization: INITIALIZATION },
+    options: { ...polish.report.options, queryBudget: options.dataPoints === undefined ? (options.queryBudget ?? 5) : null, starts: total, threads: rr.options.threads, initialization: INITIALIZATION },
     queries: { total: after.total - before.total, paid: after.paid - before.paid, reused: after.reused - before.reused, multipleOfP: (after.total - before.total) / P, numbersReceived: after.total - before.total },
-    seconds: { queries: queriesSeconds, starts: rr.seconds.starts + polish.report.seconds.starts, total: (performance.now() - started) / 1000 },
+    seconds: { queries: queriesSeconds, starts: reducedSeconds, total: (performance.now() - started) / 1000 },
     threads: rr.threads,
     warmStarts: 0,
     answersInHand: 0,
@@ -170,10 +192,24 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
       dimension: m0,
       gap: m0 < sigma.length ? sigma[m0 - 1] / sigma[m0] : Infinity,
       singularValues: Array.from(sigma),
-      reduced: { parameterCount: rr.parameterCount, starts: rr.starts, startsDiscarded: rr.startsDiscarded, chosenStart: rr.chosenStart, relativeResidual: rr.check.relativeResidual, threshold: reducedThreshold, passed: rr.check.passed, seconds: reducedSeconds },
+      reduced: { parameterCount: rr.parameterCount, starts: reducedStarts, lifted, fullFits: polishes, relativeResidual: rr.check.relativeResidual, threshold: reducedThreshold, passed: rr.check.passed, seconds: reducedSeconds },
     },
   };
   return { network: toNetwork(polish.parameters, polish.shape, model), report };
+}
+
+/** The reduced parameters [A_r, theta, B, tau, (C, c)] in the full layout: A = A_r U^T. */
+function lift(reduced: Float64Array, U: Float64Array, d: number, m0: number, size: number): Float64Array {
+  const out = new Float64Array(size);
+  for (let i = 0; i < m0; i++) {
+    for (let k = 0; k < d; k++) {
+      let s = 0;
+      for (let c = 0; c < m0; c++) s += reduced[i * m0 + c] * U[k * m0 + c];
+      out[i * d + k] = s;
+    }
+  }
+  out.set(reduced.subarray(m0 * m0), m0 * d);
+  return out;
 }
 
 function toNetwork(parameters: Float64Array, shape: StudentShape, model: StudentModel): Network | GeneralNetwork {

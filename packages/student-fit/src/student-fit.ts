@@ -259,9 +259,10 @@ function isOracle(source: Oracle | MultiOutputSource): source is Oracle {
 /**
  * The engine of both (and of studentFitInRange's two fits): data paid once, starts in lanes, the
  * first passing start in start order. Returns the chosen start's parameters in refine's general
- * layout of the fit's shape. Internal: not exported from the package.
+ * layout of the fit's shape. firstDraw: the random starts' first stream (default 0; studentFitInRange
+ * resumes its starts after a lifted one failed). Internal: not exported from the package.
  */
-export async function fit(source: Oracle | MultiOutputSource, options: StudentFitGeneralOptions, model: StudentModel): Promise<{ parameters: Float64Array; report: StudentFitReport; shape: StudentShape }> {
+export async function fit(source: Oracle | MultiOutputSource, options: StudentFitGeneralOptions, model: StudentModel, firstDraw = 0): Promise<{ parameters: Float64Array; report: StudentFitReport; shape: StudentShape }> {
   const started = performance.now();
   if (!options || typeof options !== 'object') invalidArgument('options', 'must be an object', options);
   const oracle = isOracle(source) ? source : null;
@@ -322,7 +323,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
   stop[0] = UNSET;
-  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, maxIterations, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length }) });
+  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, maxIterations, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
   const passes = (o: StartOutcome) => checkable && !o.cancelled && o.relativeResidual <= threshold;
   const outcomes: (StartOutcome | undefined)[] = new Array(starts);
   let next = 0;
