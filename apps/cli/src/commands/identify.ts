@@ -466,6 +466,9 @@ async function runAuto(
     await s.oracle.close();
   }
   const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
+  // the fit chosen after the pipeline's check failed: the pipeline's own answer kept beside it (as the default's writeAutoFit)
+  const p = result.pipeline;
+  if (result.report.method.chosen === 'fit' && p) report.pipelineNetwork = p.networkGeneral ? serializeNetworkV2(p.networkGeneral) : serializeNetwork(p.network);
   if (s.truthGeneral && result.networkGeneral) {
     report.score = { afterRefinement: scoreGeneral(s.truthGeneral, result.networkGeneral) };
   } else if (s.truth) {
