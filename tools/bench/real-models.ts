@@ -159,7 +159,8 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
   const tried = report?.method?.tried ?? null;
   if (tried && tried[0]?.method === 'pipeline') {
     const p = tried[0];
-    let ps = s;
+    // the fit followed: the pipeline's own network, else no score (auto's is not the pipeline's)
+    let ps = tried.length > 1 ? null : s;
     if (tried.length > 1 && report!.pipelineNetwork) {
       const pfile = join(scratch, `${m.name}-${dtype}-pipeline.json`);
       writeFileSync(pfile, JSON.stringify(report!.pipelineNetwork));
