@@ -8,7 +8,11 @@
  *   npx tsx packages/pipeline/bench/scale-ladder.ts [--sizes 100,50,20;200,100,30] [--threads 2]
  *     [--no-refine] [--solver auto|normal-equations|matrix-free] [--seed 1] [--json out.jsonl]
  *     [--refine-alone matrix-free|normal-equations [--refine-points 4] [--refine-iterations 200]]
- *     [--plan-only [--max-memory 12G]]
+ *     [--plan-only [--max-memory 12G]] [--save-network FILE]
+ *
+ * --save-network: the network identify returned (with --no-refine: the pipeline's start before the
+ * refinement) written to FILE, so that the refinement can be studied from it alone
+ * (bench/refine-saved.ts) without paying the stages again.
  *
  * --plan-only: identify's plan lines (queries and memory per stage) and nothing run: with
  * --max-memory (bytes, or 12G / 512M) also identify's refusal when the plan does not fit it.
@@ -18,10 +22,10 @@
  * identify's own refinement does not run yet).
  * Never fails on a figure. Prints one markdown row per stage and a summary row per size.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parameterCount } from '@nnid/core';
+import { parameterCount, serializeNetwork } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { refineNetwork } from '@nnid/refine';
 import { identify, score, type IdentifyProgress } from '@nnid/pipeline';
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     'refine-iterations': { type: 'string', default: '200' },
     'plan-only': { type: 'boolean', default: false },
     'max-memory': { type: 'string' },
+    'save-network': { type: 'string' },
   },
 });
 
@@ -142,6 +147,7 @@ for (const size of values.sizes!.split(';')) {
     console.log(`  refine alone: ${JSON.stringify({ ...refined.report, network: undefined }).slice(0, 600)}`);
     result = { ...result, network: refined.network, report: { ...result.report, queries: { ...result.report.queries, total: result.report.queries.total + queries } } };
   }
+  if (values['save-network']) writeFileSync(values['save-network'], JSON.stringify(serializeNetwork(result.network)));
   const wall = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const s = score(truth, result.network, { points: 10_000 });

@@ -1,0 +1,105 @@
+/**
+ * Issue 15's crawl at (200, 100, 30): can the Hessian stack the pipeline already paid for give
+ * better first-layer rows once an estimate's entangled term is subtracted from it (no new query)?
+ * Each Hessian is sum_i c_i(x) a_i a_i^T + sum_l beta_l(x) v_l(x) v_l(x)^T; the second sum moves
+ * with x and contaminates the span the rank-one search looks in. With an estimate of the network
+ * (the pipeline's start, v_l median |cos| 0.998 there), second-pass.ts's subtractEntangled takes
+ * most of it out. This bench builds the truth's exact Hessians (analytic, in range(A)'s coordinates:
+ * the truth's orthonormal rows) at the pipeline's count of points on the sphere, then the
+ * directions (subspace of dimension m0, rank-one search from the estimate's rows and 10 (m0 + m1)
+ * random starts: directionsFromStack) from the raw stack and from the stack minus the estimate's
+ * entangled term, each scored by |cos| against the true rows.
+ *
+ *   npx tsx packages/pipeline/bench/restack.ts --start FILE [--sizes 200,100,30] [--hessians 132] [--seed 1] [--threads 2]
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { activation, matrix, parseNetwork, rng, toGeneral, type Network } from '@nnid/core';
+import { randomNetwork } from '@nnid/oracle';
+import { matchWeights } from '@nnid/pipeline';
+import { directionsFromStack, subtractEntangled } from '../src/second-pass.ts';
+
+const { values } = parseArgs({
+  options: {
+    start: { type: 'string' },
+    sizes: { type: 'string', default: '200,100,30' },
+    hessians: { type: 'string', default: '132' },
+    seed: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '2' },
+    radius: { type: 'string', default: '1' },
+  },
+});
+const [d, m0, m1] = values.sizes!.split(',').map(Number);
+const seed = Number(values.seed);
+const threads = Number(values.threads);
+const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: 'tanh', seed });
+const start: Network = parseNetwork(JSON.parse(readFileSync(values.start!, 'utf8')));
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+// range(A)'s basis: the truth's rows are orthonormal, U = A^T (d x m0); coordinates y = U^T x
+const r = m0;
+const U = matrix(d, r);
+for (let j = 0; j < d; j++) for (let a = 0; a < r; a++) U.data[j * r + a] = truth.A.data[a * d + j];
+const count = Number(values.hessians);
+const points = matrix(count, d);
+const radius = Number(values.radius);
+for (let n = 0; n < count; n++) rng(seed).split(0x4e55, n).fillSphere(points.data.subarray(n * d, (n + 1) * d), radius);
+
+/** The truth's exact Hessians at the points in U's coordinates (A U = I), packed (off-diagonal times sqrt 2). */
+function truthStack() {
+  const phi = activation('tanh');
+  const packed = (r * (r + 1)) / 2;
+  const stack = matrix(count, packed);
+  const H = new Float64Array(r * r);
+  for (let n = 0; n < count; n++) {
+    const x = points.data.subarray(n * d, (n + 1) * d);
+    const z1 = new Float64Array(m0);
+    for (let i = 0; i < m0; i++) {
+      let z = truth.theta[i];
+      for (let j = 0; j < d; j++) z += truth.A.data[i * d + j] * x[j];
+      z1[i] = z;
+    }
+    H.fill(0);
+    for (let l = 0; l < m1; l++) {
+      let z2 = truth.tau[l];
+      for (let i = 0; i < m0; i++) z2 += truth.B.data[l * m0 + i] * phi.value(z1[i]);
+      const g = phi.d1(z2);
+      const h = phi.d2(z2);
+      // the diagonal part: phi1''(z1_i) b_li g_l; the entangled part: h v v^T with v_i = phi1'(z1_i) b_li (A U = I)
+      const v = new Float64Array(m0);
+      for (let i = 0; i < m0; i++) {
+        H[i * r + i] += phi.d2(z1[i]) * truth.B.data[l * m0 + i] * g;
+        v[i] = phi.d1(z1[i]) * truth.B.data[l * m0 + i];
+      }
+      for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) H[a * r + b] += h * v[a] * v[b];
+    }
+    let col = 0;
+    for (let a = 0; a < r; a++) for (let b = a; b < r; b++) stack.data[n * packed + col++] = H[a * r + b] * (a === b ? 1 : Math.SQRT2);
+  }
+  return stack;
+}
+
+/** The estimate's rows in U's coordinates (m0 x r). */
+const estimateRows = matrix(m0, r);
+for (let i = 0; i < m0; i++) for (let a = 0; a < r; a++) {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += start.A.data[start.A.offset + i * d + j] * U.data[j * r + a];
+  estimateRows.data[i * r + a] = s;
+}
+const identity = matrix(m0, r);
+for (let i = 0; i < m0; i++) identity.data[i * r + i] = 1;
+const worst = (c: number[]) => [...c].sort((x, y) => x - y).slice(0, 6).map((x) => x.toFixed(3)).join(', ');
+const describe = (c: number[]) => `worst ${worst(c)}; below 0.9: ${c.filter((x) => x < 0.9).length}, below 0.99: ${c.filter((x) => x < 0.99).length}, below 0.999: ${c.filter((x) => x < 0.999).length} of ${m0}`;
+console.log(`(${d}, ${m0}, ${m1}), ${count} Hessians at radius ${radius}; load ${loadavg()[0].toFixed(1)}`);
+console.log(`estimate (the start): ${describe(matchWeights(identity, estimateRows).cosines)}`);
+for (const mode of ['raw', 'minus the estimate\'s entangled term']) {
+  const stack = truthStack();
+  if (mode !== 'raw') subtractEntangled(stack, points, toGeneral(start), U);
+  const t = cpu();
+  const found = await directionsFromStack(stack, estimateRows, { seed, threads });
+  console.log(`${mode}: rows replaced ${found.replaced}; ${describe(matchWeights(identity, found.directions).cosines)}; ${(cpu() - t).toFixed(1)} CPU s; spectrum at m0-1, m0, m0+1: ${found.spectrum.slice(m0 - 2, m0 + 1).map((x) => x.toExponential(2)).join(', ')}`);
+}
