@@ -12,7 +12,8 @@
  *
  * Methods: nnid = identify (the paper's pipeline) with maxQueries = floor(B P): it plans within the
  * budget and refuses below its floor; auto = identifyAuto with the same maxQueries (the fit below
- * the pipeline's floor, else the pipeline, then the fit on its answers); fit = the student fit.
+ * the pipeline's floor, in range(A)'s coordinates where they give more answers per unknown, else the
+ * pipeline, then the fit on its answers); fit = the plain student fit, best of 3 (the baseline).
  *
  * --from FILE renders the table of an earlier run without running anything. Never fails on a figure.
  */
@@ -129,7 +130,11 @@ async function runOne(f: Family, budget: number, index: number, method: Method, 
         seconds: (performance.now() - started) / 1000,
         paid: oracle.counts().paid,
         tries: auto.report.method.tried.length,
-        chose: auto.report.method.tried.filter((t) => !t.why.startsWith('not run')).map((t) => `${t.method}${t.passed ? '' : t.error ? ' (stopped)' : ' (failed)'}`).join(' > '),
+        // below the floor the fit may run in range(A)'s coordinates (studentFitInRange: report.range)
+        chose: auto.report.method.tried
+          .filter((t) => !t.why.startsWith('not run'))
+          .map((t) => `${t.method}${t.method === 'fit' && auto.fit?.report.range ? ' in range(A)' : ''}${t.passed ? '' : t.error ? ' (stopped)' : ' (failed)'}`)
+          .join(' > '),
         pipelineAttempts: auto.pipeline?.report.attempts.length ?? 0,
         warm: fitTry?.warmStart ? { fromResidual: fitTry.warmStart.fromResidual, relativeResidual: fitTry.warmStart.relativeResidual, passed: fitTry.warmStart.passed } : null,
         randomStarts: { ran: fitStarts.length - Math.min(warmN, fitStarts.length), passed: fitStarts.slice(warmN).filter((s) => s.passed).length },
