@@ -89,6 +89,8 @@ export const FULL_FITS = 4;
 export const LONG_RUNS = 3;
 /** Pairs given the second pass when no pair passed (its Hessians cost 1.8-5.5 P a pair): the closest, at most SECOND_PASS_FROM. */
 export const SECOND_PASS_PAIRS = 2;
+/** A second pass's network is refitted to the near pairs only when its residual fell below this fraction of where it started. */
+const PASS_MOVED = 0.5;
 /** Pairs of the screen's first part (directions fixed) that go on to its second (every parameter). */
 const SCREEN_FREE_KEEP = 12;
 /** Random second layers of the screen besides the shift fit's, and the iterations of each. */
@@ -408,8 +410,9 @@ export async function identifyActivationAuto(
         row.passed = after <= threshold;
         cpu.secondPass += cpuSeconds() - at;
         if (record(pair, after, row.passed, result)) break;
-        // the search's refit from the pass's network stands for the pass's own: no second refit
-        done = await refitNear(result);
+        // the search's refit from the pass's network stands for the pass's own (no second refit);
+        // not from a network the pass hardly moved (its run's was refitted already)
+        if (after < PASS_MOVED * held.residual) done = await refitNear(result);
       } else cpu.secondPass += cpuSeconds() - at;
     }
     candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || closest(a) - closest(b) || a.screenResidual! - b.screenResidual!);
