@@ -25,7 +25,7 @@
  * retries: identify's bits), and when its check fails, the fit over candidate widths and pairs
  * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
  * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
- * search's best-ranked 1-3 pairs (rankedPairs); more candidates than SCREEN_ABOVE are screened (a
+ * search's best-ranked pairs (FIT_PAIRS, rankedPairs); more candidates than SCREEN_ABOVE are screened (a
  * few LM iterations each) and fitted in full in the screen's order, each pair's best first, on the answers its refinement fitted plus
  * fresh Gaussian points within the budget; a passing network with m1 inferred sheds the units the
  * others can do without. identifyAutoOutputs does the same after identifyOutputs for k >= 1
@@ -53,6 +53,14 @@ import type { IdentifyReport, IdentifyResult } from './report.ts';
 import { pruneDeadUnits } from './prune.ts';
 import { budgetWidth2, withoutUnit, type WidthEvidence } from './widths.ts';
 
+/**
+ * The activation search's pairs the fit tries after it failed (rankedPairs): as many as the search
+ * runs in full (the probe and up to 4 short runs, activation-auto.ts), its closer judge. Measured:
+ * the held-out PyTorch silu/tanh (5, 2) regressor's pair ranked 5th of those runs (3.4e-2; tanh/tanh
+ * 1.5e-2 first); with 3 pairs the continuation's 30 fits over m1 1..5 ended at 1.3e-2.
+ */
+export const FIT_PAIRS = 5;
+
 /** The pipeline runs first when the budget is at least its floor plus this many P (see above). */
 export const PIPELINE_MARGIN = 2;
 
@@ -68,7 +76,7 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
    * a width is not given (no fit can be planned before the pipeline), false otherwise.
    */
   pipelineAsIdentify?: boolean;
-  /** After a failed activation search: the fit tries this many of its best-ranked pairs at most (default 3). */
+  /** After a failed activation search: the fit tries this many of its best-ranked pairs at most (default FIT_PAIRS). */
   fitPairs?: number;
   /**
    * Random starts of the fit at most when it runs (default 6: twice the fit's own 3; a start after
@@ -171,7 +179,7 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = 3, continuationCpu, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   checkPositive('pipelineMargin', pipelineMargin, true);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
@@ -755,7 +763,7 @@ export interface IdentifyAutoOutputsResult {
 export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
   const startedAt = performance.now();
   if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = 3, continuationCpu, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, ...rest } = options ?? ({} as IdentifyAutoOptions);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
   const k = checkInteger('source.outputs', source.outputs, 1);
