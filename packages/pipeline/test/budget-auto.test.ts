@@ -139,7 +139,7 @@ describe("method 'auto'", () => {
     const one = await runOn(1);
     expect(two.result.report.method.tried.map((t) => t.method)).toEqual(['fit']);
     expect(two.result.report.method.pipelineFloor!).toBeGreaterThan(B);
-    expect(two.result.fit!.report.range!.reduced.parameterCount).toBe(parameterCount(truth) - 4 * 12);
+    expect(two.result.fit!.report.range!.reduced!.parameterCount).toBe(parameterCount(truth) - 4 * 12);
     expect(two.result.report.check.passed).toBe(true);
     expect(exact(truth, two.result.network)).toBe(true);
     expect(two.oracle.counts().paid).toBeLessThanOrEqual(B);

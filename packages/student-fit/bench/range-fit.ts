@@ -39,10 +39,10 @@ for (let idx = Number(values.first); idx < Number(values.first) + Number(values.
     const r = method === 'range' ? await studentFitInRange(oracle, options) : await studentFit(oracle, options);
     const l2 = score(truth, r.network as Network, { points: 10_000 }).function.gaussian.relativeL2;
     const rep = r.report;
-    const starts = rep.range ? rep.range.reduced.starts : rep.starts;
+    const starts = rep.range?.reduced ? rep.range.reduced.starts : rep.starts;
     console.log(
       `${values.activation} ${values.shift} (${values.size}) ${values.budget} P net ${idx} ${method}: exact ${l2 <= 1e-8} (L2 ${l2.toExponential(1)}), check ${rep.check.passed} (${rep.check.relativeResidual.toExponential(1)}), ` +
-        `starts ${starts.length} [${starts.map((s) => s.relativeResidual.toExponential(0)).join(' ')}]${rep.range ? `, gap ${rep.range.gap.toExponential(1)}, reduced ${rep.range.reduced.relativeResidual.toExponential(1)}` : ''}, ` +
+        `starts ${starts.length} [${starts.map((s) => s.relativeResidual.toExponential(0)).join(' ')}]${rep.range ? `, gap ${rep.range.gap.toExponential(1)}, reduced ${rep.range.reduced?.relativeResidual.toExponential(1) ?? "none (plain fit)"}` : ''}, ` +
         `paid ${oracle.counts().paid}, ${((performance.now() - t) / 1000).toFixed(1)} s, main CPU ${((process.cpuUsage(cpu).user) / 1e6).toFixed(1)} s, load ${loadavg()[0].toFixed(1)}`,
     );
     await oracle.close();

@@ -50,8 +50,8 @@ export interface RangeStageReport {
   /** sigma_m0 / sigma_{m0+1} of the gradient stack: large (~1e5 in float64) when range(A) is found. */
   gap: number;
   singularValues: number[];
-  /** The fit in range(A)'s coordinates: its parameter count, starts (as report.starts), the one lifted. */
-  reduced: {
+  /** The fit in range(A)'s coordinates: its parameter count, starts (as report.starts), the one lifted; null when range(A) was not found (gap < 1e3: the plain fit ran on every answer). */
+  reduced: null | {
     parameterCount: number;
     /** Every start run in range(A)'s coordinates, in start order. */
     starts: StartReport[];
@@ -71,6 +71,9 @@ export interface RangeFitResult {
   /** The full fit's report (report.starts: its one start, from the lifted network), report.range the rest. */
   report: StudentFitReport;
 }
+
+/** sigma_m0 / sigma_{m0+1} below this: range(A) not found (subspace's estimateRange default; float64 networks give ~1e5). */
+const MIN_GAP = 1e3;
 
 const INITIALIZATION = 'in range(A) coordinates (from width1 + 2 forward-difference gradients): rows of A_r and B uniform on the unit sphere, theta and tau ~ N(0, 0.3^2); the reduced fit lifted, A = A_r U^T';
 
@@ -138,6 +141,22 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   const { values: sigma, right } = svd(matrixFrom(G, g, d));
   const R = toDense(right);
   const r = R.shape[1];
+  const gap = m0 < sigma.length ? sigma[m0 - 1] / sigma[m0] : Infinity;
+  const rangeStage = { gradients: g, step: h, stencilQueries: stencils, dimension: m0, gap, singularValues: Array.from(sigma) };
+  if (!(gap >= MIN_GAP)) {
+    // range(A) not found (a float32 or noisy black box: the differences' rounding fills the spectrum):
+    // the plain fit on every answer paid, the stencils' too
+    const plain = await fit(inHand(d), { ...fitOptions, queryBudget: undefined, dataPoints: N, answers: { inputs: matrixFrom(X, N, d), values } }, model);
+    const q = { total: after.total - before.total, paid: after.paid - before.paid, reused: after.reused - before.reused };
+    const report: StudentFitReport = {
+      ...plain.report,
+      queries: { ...q, multipleOfP: q.total / P, numbersReceived: q.total },
+      answersInHand: 0,
+      warnings: [...plain.report.warnings, `range(A) not found (gap ${gap.toExponential(1)} < ${MIN_GAP}): the plain fit on the ${N} answers paid`],
+      range: { ...rangeStage, reduced: null },
+    };
+    return { network: toNetwork(plain.parameters, plain.shape, model), report };
+  }
   const U = new Float64Array(d * m0); // d x m0, row-major
   for (let i = 0; i < d; i++) for (let c = 0; c < m0; c++) U[i * m0 + c] = R.data[i * r + c];
   const Z = allocFloat64(N * m0, { shared: true });
@@ -186,12 +205,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
     answersInHand: 0,
     warnings: [...new Set([...rr.warnings, ...polish.report.warnings])],
     range: {
-      gradients: g,
-      step: h,
-      stencilQueries: stencils,
-      dimension: m0,
-      gap: m0 < sigma.length ? sigma[m0 - 1] / sigma[m0] : Infinity,
-      singularValues: Array.from(sigma),
+      ...rangeStage,
       reduced: { parameterCount: rr.parameterCount, starts: reducedStarts, lifted, fullFits: polishes, relativeResidual: rr.check.relativeResidual, threshold: reducedThreshold, passed: rr.check.passed, seconds: reducedSeconds },
     },
   };

@@ -50,7 +50,7 @@ describe('studentFitInRange', () => {
     expect(report.queries.paid).toBe(N);
     expect(report.range!.stencilQueries).toBe(6 * 16);
     expect(report.range!.gap).toBeGreaterThan(1e3);
-    expect(report.range!.reduced.parameterCount).toBe(P - 4 * 12);
+    expect(report.range!.reduced!.parameterCount).toBe(P - 4 * 12);
     expect(serializeNetwork(one.result.network as Network)).toEqual(serializeNetwork(two.result.network as Network));
   });
 
@@ -64,5 +64,16 @@ describe('studentFitInRange', () => {
     const small = createOracle(networkBlackBox(truth), { maxQueries: N - 1 });
     await expect(studentFitInRange(small, { ...options, threads: 1 })).rejects.toThrow(`budget ${N - 1}`);
     expect(small.counts().total).toBe(0);
+  });
+
+  it('range(A) not found (noise 1e-6 fills the spectrum of the differences): the plain fit on every answer paid, said', async () => {
+    const oracle = createOracle(networkBlackBox(truth, { noise: 1e-6, noiseSeed: 1 }), { maxQueries: N });
+    const { report } = await studentFitInRange(oracle, { ...options, threads: 1, checkThreshold: 1e-4 });
+    expect(report.range!.gap).toBeLessThan(1e3);
+    expect(report.range!.reduced).toBeNull();
+    expect(report.warnings.some((w) => w.startsWith('range(A) not found (gap '))).toBe(true);
+    expect(report.options.dataPoints).toBe(N);
+    expect(oracle.counts().paid).toBe(N);
+    expect(report.queries.paid).toBe(N);
   });
 });
