@@ -15,13 +15,17 @@
  * reduced residual is not 1e-9) is lifted, A = A_r U^T, and fitted in the full coordinates on the
  * same answers (one start of the same solver): the truth-free check is the full fit's, as the plain
  * fit's. When that full fit fails (a reduced local minimum near the threshold: sigmoid (20, 10, 3)
- * at 3 P had one at 8e-5), the reduced starts after the lifted one go on, until `starts` have run. The plain fit runs instead (report.range absent) where range(A)'s coordinates leave no more
- * useful answers per unknown, (N - g d) / (P - m0 (d - m0)) <= N / P (e.g. width1 = inputDim).
+ * at 3 P had one at 8e-5), the reduced starts after the lifted one go on, until `starts` have run.
+ *
+ * The plain fit runs instead: before any query (report.range absent) where range(A)'s coordinates
+ * leave no more useful answers per unknown, (N - g d) / (P - m0 (d - m0)) <= N / P (e.g. width1 =
+ * inputDim); after them, on every answer paid (report.range.reduced null, a warning), where the gap
+ * is below 1e3 (range(A) not found: a float32 or noisy black box).
  *
  * @example
  * const { network, report } = await studentFitInRange(oracle, { width1: 20, width2: 8, dataPoints: 2364, starts: 16, threads: 2 });
  * report.range?.gap;          // ~1e5 on a float64 network: range(A) found
- * report.range?.reduced;      // the starts in range(A)'s coordinates
+ * report.range?.reduced;      // the starts in range(A)'s coordinates, the one lifted
  */
 import { checkInteger, checkPositive, invalidArgument, matrixFrom, toDense, allocFloat64, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
 import { svd } from '@nnid/linalg';
