@@ -96,6 +96,100 @@ const worst = (c: number[]) => [...c].sort((x, y) => x - y).slice(0, 6).map((x) 
 const describe = (c: number[]) => `worst ${worst(c)}; below 0.9: ${c.filter((x) => x < 0.9).length}, below 0.99: ${c.filter((x) => x < 0.99).length}, below 0.999: ${c.filter((x) => x < 0.999).length} of ${m0}`;
 console.log(`(${d}, ${m0}, ${m1}), ${count} Hessians at radius ${radius}; load ${loadavg()[0].toFixed(1)}`);
 console.log(`estimate (the start): ${describe(matchWeights(identity, estimateRows).cosines)}`);
+/** Unpacks row n of a packed stack (r x r, off-diagonal entries / sqrt 2). */
+function unpack(stack: ReturnType<typeof truthStack>, n: number): Float64Array {
+  const packed = (r * (r + 1)) / 2;
+  const H = new Float64Array(r * r);
+  let col = 0;
+  for (let a = 0; a < r; a++) for (let b = a; b < r; b++) {
+    const v = stack.data[n * packed + col++] / (a === b ? 1 : Math.SQRT2);
+    H[a * r + b] = v;
+    H[b * r + a] = v;
+  }
+  return H;
+}
+
+/**
+ * The completion's filled rows (completeFirstLayer: "the rest of an orthonormal basis", orthogonal to
+ * every other row) rotated within their span by joint diagonalization (Jacobi rotations,
+ * Cardoso-Souloumiac) of the Hessians restricted to it: there each Hessian is sum_i c_i u_i u_i^T over
+ * the missing rows (plus the entangled term's part), u_i orthonormal when A's rows are.
+ */
+function rotateFilled(stack: ReturnType<typeof truthStack>, rows: Float64Array[]): { rows: Float64Array[]; filled: number[] } {
+  const filled = rows.map((_, i) => i).filter((i) => rows.every((v, j) => j === i || Math.abs(v.reduce((s, x, t) => s + x * rows[i][t], 0)) < 1e-8));
+  const k = filled.length;
+  if (k < 2) return { rows, filled };
+  const S = filled.map((i) => rows[i]);
+  const D: Float64Array[] = [];
+  for (let n = 0; n < count; n++) {
+    const H = unpack(stack, n);
+    const M = new Float64Array(k * k);
+    for (let p = 0; p < k; p++) for (let q = 0; q < k; q++) {
+      let acc = 0;
+      for (let a = 0; a < r; a++) {
+        let h = 0;
+        for (let b = 0; b < r; b++) h += H[a * r + b] * S[q][b];
+        acc += S[p][a] * h;
+      }
+      M[p * k + q] = acc;
+    }
+    D.push(M);
+  }
+  const V = new Float64Array(k * k);
+  for (let p = 0; p < k; p++) V[p * k + p] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < k - 1; p++) for (let q = p + 1; q < k; q++) {
+      let g11 = 0, g12 = 0, g22 = 0;
+      for (const M of D) {
+        const h1 = M[p * k + p] - M[q * k + q];
+        const h2 = 2 * M[p * k + q];
+        g11 += h1 * h1; g12 += h1 * h2; g22 += h2 * h2;
+      }
+      const ton = g11 - g22;
+      const toff = 2 * g12;
+      const theta = 0.5 * Math.atan2(toff, ton + Math.hypot(ton, toff));
+      const c = Math.cos(theta), sn = Math.sin(theta);
+      if (Math.abs(sn) < 1e-12) continue;
+      rotated = true;
+      for (const M of D) {
+        for (let t = 0; t < k; t++) {
+          const a = M[t * k + p], b = M[t * k + q];
+          M[t * k + p] = c * a + sn * b; M[t * k + q] = -sn * a + c * b;
+        }
+        for (let t = 0; t < k; t++) {
+          const a = M[p * k + t], b = M[q * k + t];
+          M[p * k + t] = c * a + sn * b; M[q * k + t] = -sn * a + c * b;
+        }
+      }
+      for (let t = 0; t < k; t++) {
+        const a = V[t * k + p], b = V[t * k + q];
+        V[t * k + p] = c * a + sn * b; V[t * k + q] = -sn * a + c * b;
+      }
+    }
+    if (!rotated) break;
+  }
+  const out = rows.map((v) => Float64Array.from(v));
+  filled.forEach((i, p) => {
+    const u = new Float64Array(r);
+    for (let q = 0; q < k; q++) for (let a = 0; a < r; a++) u[a] += V[q * k + p] * S[q][a];
+    out[i] = u;
+  });
+  return { rows: out, filled };
+}
+
+const ownRows = Array.from({ length: m0 }, (_, i) => estimateRows.data.slice(i * r, (i + 1) * r));
+for (const sub of [false, true]) {
+  const stack = truthStack();
+  if (sub) subtractEntangled(stack, points, toGeneral(start), U);
+  const t = cpu();
+  const { rows, filled } = rotateFilled(stack, ownRows);
+  const rotatedView = matrix(m0, r);
+  rows.forEach((u, i) => rotatedView.data.set(u, i * r));
+  const cos = matchWeights(identity, rotatedView).cosines;
+  console.log(`filled rows rotated by joint diagonalization${sub ? ' (stack minus the estimate\'s entangled term)' : ''}: ${filled.length} rows; ${describe(cos)}; ${(cpu() - t).toFixed(1)} CPU s`);
+}
+
 for (const mode of ['raw', 'minus the estimate\'s entangled term']) {
   const stack = truthStack();
   if (mode !== 'raw') subtractEntangled(stack, points, toGeneral(start), U);
