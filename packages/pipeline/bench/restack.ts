@@ -8,7 +8,9 @@
  * the truth's orthonormal rows) at the pipeline's count of points on the sphere, then the
  * directions (subspace of dimension m0, rank-one search from the estimate's rows and 10 (m0 + m1)
  * random starts: directionsFromStack) from the raw stack and from the stack minus the estimate's
- * entangled term, each scored by |cos| against the true rows.
+ * entangled term, each scored by |cos| against the true rows; and the completion's filled rows
+ * (orthogonal to every other row) rotated within their span by a joint diagonalization of the
+ * Hessians restricted to it (rotateFilled), raw and with the entangled term subtracted.
  *
  *   npx tsx packages/pipeline/bench/restack.ts --start FILE [--sizes 200,100,30] [--hessians 132] [--seed 1] [--threads 2]
  */
