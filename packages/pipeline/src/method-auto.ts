@@ -753,8 +753,8 @@ export interface IdentifyAutoOutputsResult {
 /**
  * Method 'auto' on a black box with k >= 1 outputs (the general model): identifyOutputs first,
  * exactly as it runs alone; when its check fails, the general student fit on all k outputs of the
- * answers its refinement fitted plus fresh Gaussian points within maxQueries (continueAfterPipeline: the
- * widths it found, the activation search's best 1-2 pairs, warm-started from its network).
+ * answers its refinement fitted plus fresh Gaussian points within maxQueries (continueAfterPipeline:
+ * m0 as found, m1 over 1..m0 when not established, the activation search's best FIT_PAIRS pairs).
  *
  * @example
  * const { network, report } = await identifyAutoOutputs(box, { activation: 'auto', seed: 1 });
