@@ -5,21 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, serializeNetwork, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { relativeL2Arrays } from '@nnid/testing';
 import { studentFit, studentFitInRange } from '@nnid/student-fit';
 
 /** Relative L2 error <= 1e-8 on 2000 fresh N(0, I) points. */
 function exact(truth: Network, other: Network): boolean {
   const X = matrix(2000, truth.inputDim);
   rng(4242).fillNormal(X.data);
-  const f = evaluateNetwork(truth, X);
-  const g = evaluateNetwork(other, X);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < f.length; i++) {
-    num += (f[i] - g[i]) ** 2;
-    den += f[i] ** 2;
-  }
-  return Math.sqrt(num / den) <= 1e-8;
+  return relativeL2Arrays(evaluateNetwork(other, X), evaluateNetwork(truth, X)) <= 1e-8;
 }
 
 describe('studentFitInRange', () => {

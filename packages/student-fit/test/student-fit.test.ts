@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { describeStageContract, networkArrays, rejection } from '@nnid/testing';
+import { describeStageContract, networkArrays, rejection, relativeL2Arrays } from '@nnid/testing';
 import { startNetwork, studentFit } from '@nnid/student-fit';
 
 /** Relative L2 error of `other` against `truth` on 2000 fresh N(0, I) points. */
 function relativeL2(truth: Network, other: Network): number {
   const X = matrix(2000, truth.inputDim);
   rng(4242).fillNormal(X.data);
-  const f = evaluateNetwork(truth, X);
-  const g = evaluateNetwork(other, X);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < f.length; i++) {
-    num += (f[i] - g[i]) ** 2;
-    den += f[i] ** 2;
-  }
-  return Math.sqrt(num / den);
+  return relativeL2Arrays(evaluateNetwork(other, X), evaluateNetwork(truth, X));
 }
 
 /** Largest |cos| of each true first-layer row with the recovered rows (sign and order free), the smallest over rows. */

@@ -13,6 +13,7 @@ export {
   transposedCopy,
   maxDiff,
   maxDiffArrays,
+  relativeL2Arrays,
   maxAbs,
   orthonormalityError,
   orthonormalRows,

@@ -56,6 +56,17 @@ export function maxDiffArrays(x: ArrayLike<number>, y: ArrayLike<number>): numbe
   return d;
 }
 
+/** ||x - y|| / ||y|| (2-norms) over two arrays of one length: a recovered function's values x against the truth's y. */
+export function relativeL2Arrays(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < y.length; i++) {
+    num += (x[i] - y[i]) ** 2;
+    den += y[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
 /** max |x| over all entries of a 2-d view. */
 export function maxAbs(x: Float64View): number {
   let d = 0;
