@@ -91,7 +91,12 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   warmStart?: boolean;
   /** Below the pipeline's floor plus this many P the fit runs alone (default PIPELINE_MARGIN). */
   pipelineMargin?: number;
-  /** After a failed pipeline: no fit starts once the continuation has spent this many CPU seconds (default: max(the pipeline's, CONTINUATION_CPU_FLOOR)). */
+  /**
+   * After a failed pipeline: no fit starts once the continuation has spent this many CPU seconds.
+   * Default: no CPU bound (the continuation's work is bounded by FULL_FIT_ROUNDS, so that a seed
+   * gives the same network on any machine); a bound given here makes a failing run's path depend on
+   * the machine's speed.
+   */
   continuationCpu?: number;
 }
 
@@ -294,7 +299,6 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         threshold: ran.report.check.threshold,
         given: { width1: resolved.width1 !== undefined, width2: resolved.width2 !== undefined },
         evidence: ran.report.widths.evidence,
-        pipelineCpu: last.cpuSeconds ?? 0,
         cpuBound: continuationCpu,
         seed: resolved.seed,
         threads: resolved.threads,
@@ -414,8 +418,14 @@ export const SCREEN_ITERATIONS = 40;
 export const SCREEN_STARTS = 3;
 /** No screen with at most this many candidates (m1, pair): each is fitted in full, in order. */
 export const SCREEN_ABOVE = 3;
-/** The continuation starts no try after max(the pipeline's CPU seconds, this) CPU seconds of its own (the rest reported as skipped). */
-export const CONTINUATION_CPU_FLOOR = 60;
+/**
+ * After a screen, the full fits run in rounds of one candidate per pair (screenOrder); at most this
+ * many rounds (each pair's best-screened m1 values), the rest reported as skipped. A count, not a
+ * time, so that the same seed gives the same network on every machine. Measured (BENCHMARKS.md, "The
+ * default for real black boxes, session 9"): the held-out silu/tanh regressor passed at full fit 16
+ * of 25 (its pair's 4th round), the tanh regressor at the first.
+ */
+export const FULL_FIT_ROUNDS = 4;
 
 /** What the fit after a failed pipeline needs (continueAfterPipeline). */
 export interface Continuation {
@@ -436,8 +446,7 @@ export interface Continuation {
   given: { width1: boolean; width2: boolean };
   /** The pipeline's widths evidence (report.widths.evidence): the best failed residual per m1 orders the m1 tried. */
   evidence?: WidthEvidence | undefined;
-  /** The pipeline's CPU seconds: the continuation's bound is max(this, CONTINUATION_CPU_FLOOR) unless cpuBound is given. */
-  pipelineCpu: number;
+  /** An explicit CPU bound on the continuation (IdentifyAutoOptions.continuationCpu); none by default. */
   cpuBound?: number | undefined;
   seed: number;
   threads: number;
@@ -494,8 +503,9 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * come closer than the right one's); else each is fitted in full in order. The first
  * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
  * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
- * at a time, least contribution first, while the refit passes). No try starts once the continuation's
- * CPU passes its bound (see Continuation.pipelineCpu); those skipped are reported.
+ * at a time, least contribution first, while the refit passes). At most FULL_FIT_ROUNDS rounds of full
+ * fits run (and, when c.cpuBound is given, no try starts once the continuation's CPU passes it); those
+ * skipped are reported.
  */
 export async function continueAfterPipeline(c: Continuation): Promise<{ tried: MethodTry[]; fit: AutoFitResult | null; warnings: string[] }> {
   const net = c.network;
@@ -541,8 +551,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   let paid: { total: number; paid: number; reused: number } | null = diff(c.counts(), before);
   let dataSeconds = since(t0);
   let dataCpu = cpuSince(cpu0);
-  const bound = c.cpuBound ?? Math.max(c.pipelineCpu, CONTINUATION_CPU_FLOOR);
-  const overBound = () => cpuSince(cpu0) > bound;
+  const bound = c.cpuBound;
+  const overBound = () => bound !== undefined && cpuSince(cpu0) > bound;
   const tried: MethodTry[] = [];
   const warnings: string[] = [];
   const failed = c.search ? `the activation search found no pair passing (best residual ${c.residual.toExponential(2)})` : `the pipeline's check failed (residual ${c.residual.toExponential(2)})`;
@@ -593,12 +603,12 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       return null;
     }
   };
-  const skipped = (rest: Candidate[], stage: 'screen' | 'full') => {
+  const skipped = (rest: Candidate[], stage: 'screen' | 'full', reason = `the continuation's CPU passed its bound ${bound?.toFixed(0)} s (continuationCpu)`) => {
     if (rest.length === 0) return;
     tried.push({
       method: 'fit',
       stage,
-      why: `not run: the continuation's CPU passed its bound ${bound.toFixed(0)} s (max of the pipeline's ${c.pipelineCpu.toFixed(0)} s and ${CONTINUATION_CPU_FLOOR} s); ${stage === 'screen' ? 'screens' : 'full fits'} skipped: ${rest.map((x) => `${pairText(x.pair)} ${widthsText(x.width2)}`).join(', ')}`,
+      why: `not run: ${reason}; ${stage === 'screen' ? 'screens' : 'full fits'} skipped: ${rest.map((x) => `${pairText(x.pair)} ${widthsText(x.width2)}`).join(', ')}`,
       relativeResidual: null,
       passed: false,
       queries: none,
@@ -613,6 +623,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   };
   const intro = (x: Candidate) => `${failed}: the fit with ${pairText(x.pair)} (${x.pairWhy}) and ${widthsText(x.width2)} ${c.given.width1 && c.given.width2 ? 'as given' : `(${x.width2Why})`}, ${dataText} (${(N / params(x.width2)).toFixed(1)} P)`;
   let full: { x: Candidate; start: Network | GeneralNetwork | null; from: string }[];
+  let beyondRounds: Candidate[] = [];
   let passed = false;
   if (!screening) {
     full = usable.map((x) => {
@@ -636,7 +647,9 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         break;
       }
     }
-    const order = screenOrder(screened.map(({ x, result }) => ({ x, residual: result.report.check.relativeResidual, result })));
+    const ordered = screenOrder(screened.map(({ x, result }) => ({ x, residual: result.report.check.relativeResidual, result })));
+    const order = ordered.filter((o) => o.round < FULL_FIT_ROUNDS);
+    beyondRounds = ordered.filter((o) => o.round >= FULL_FIT_ROUNDS).map((o) => o.x);
     full = passed
       ? []
       : order.map(({ x, result, residual, round }, r) => ({
@@ -654,6 +667,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
     const result = await fitOne(f.x, 'full', f.start, `${f.from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`, intro(f.x));
     passed = consider(result, f.x);
   }
+  if (!passed) skipped(beyondRounds, 'full', `beyond ${FULL_FIT_ROUNDS} rounds of full fits (FULL_FIT_ROUNDS: each pair's ${FULL_FIT_ROUNDS} best-screened m1)`);
   const chosen = best as { result: AutoFitResult; x: Candidate } | null;
   if (chosen && passed && c.general && !c.given.width2 && chosen.x.width2 > 1) {
     const shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold);
@@ -813,7 +827,6 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       threshold: pcheck.threshold,
       given: { width1: rest.width1 !== undefined, width2: rest.width2 !== undefined },
       evidence: pipeline.report.identify.widths.evidence,
-      pipelineCpu: tried[0].cpuSeconds ?? 0,
       cpuBound: continuationCpu,
       seed: rest.seed,
       threads: rest.threads ?? 1,

@@ -112,8 +112,8 @@ options:
                        as --method pipeline runs it, then, when its check fails, the fit over
                        the widths and pairs it found: m0 as found, every m1 <= m0 when m1 is not
                        established, the activation search's best 5 pairs; each candidate screened,
-                       then fitted in full, each pair's best first, until one passes (CPU bound:
-                       the pipeline's, at least 60 s); extra units pruned (report.pipelineNetwork
+                       then fitted in full, each pair's best first, until one passes (at most
+                       4 rounds of full fits); extra units pruned (report.pipelineNetwork
                        keeps the pipeline's); k >= 1 outputs; report.method says what ran and why
   --starts N           --method fit or auto: random starts of the fit at most (default 3; auto 6)
   --quiet              no progress on stderr
