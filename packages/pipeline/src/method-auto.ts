@@ -40,7 +40,6 @@
  * const { network, report } = await identifyAuto(oracle, { width1: 10, width2: 3, activation, seed: 1, maxQueries: 1215 });
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
-import { fitGeneralNetwork } from '@nnid/refine';
 import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
 import { gaussianPoints, studentFit, studentFitGeneral, studentFitInRange, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
 import type { ActivationSearchReport, AutoIdentifyResult } from './activation-auto.ts';
@@ -50,8 +49,8 @@ import { identifyOutputs, type IdentifyOutputsOptions, type IdentifyOutputsResul
 import { resolveOptions, type IdentifyOptions } from './options.ts';
 import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
-import { pruneDeadUnits } from './prune.ts';
-import { budgetWidth2, withoutUnit, type WidthEvidence } from './widths.ts';
+import { pruneDeadUnits, shrinkSecondLayerUnits } from './prune.ts';
+import { budgetWidth2, type WidthEvidence } from './widths.ts';
 
 /**
  * The activation search's pairs the fit tries after it failed (rankedPairs): as many as the search
@@ -706,8 +705,8 @@ const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n 
 
 /**
  * A passing general network with m1 inferred: its dead and duplicate second-layer units pruned
- * (prune.ts), then one unit at a time, least contribution first, while the refit on the data
- * passes `threshold` (no new query). null: no unit goes.
+ * (prune.ts), then its second layer shrunk as identify's is (shrinkSecondLayerUnits: one unit at a
+ * time while the refit on the data passes `threshold`; no new query). null: no unit goes.
  */
 async function shrinkPassing(net: GeneralNetwork, data: { inputs: Float64View; values: Float64Array }, threshold: number): Promise<{ network: GeneralNetwork; report: NonNullable<MethodTry['shrunk']> } | null> {
   const from = net.width2;
@@ -718,21 +717,10 @@ async function shrinkPassing(net: GeneralNetwork, data: { inputs: Float64View; v
     out = pruned.network;
     residual = pruned.report.refitResidual;
   }
-  for (;;) {
-    if (out.width2 <= 1) break;
-    const { report } = await pruneDeadUnits(out, data, { tolerance: 0 });
-    const order = report.contributions.filter((u) => u.layer === 2).sort((a, b) => a.relative - b.relative || a.unit - b.unit);
-    let taken = false;
-    for (const u of order) {
-      const fit = await fitGeneralNetwork(withoutUnit(out, 2, u.unit, data.inputs), data, { maxIterations: SHRINK_ITERATIONS });
-      if (fit.report.relativeResidual <= threshold) {
-        out = fit.network;
-        residual = fit.report.relativeResidual;
-        taken = true;
-        break;
-      }
-    }
-    if (!taken) break;
+  const shrunk = await shrinkSecondLayerUnits(out, data, threshold, SHRINK_ITERATIONS);
+  if (shrunk.removed.length > 0) {
+    out = shrunk.network;
+    residual = shrunk.removed[shrunk.removed.length - 1].relativeResidual;
   }
   if (out.width2 === from || residual === null) return null;
   return { network: out, report: { from, to: out.width2, relativeResidual: residual, why: `second-layer units whose work the others take up removed, each refit on the fit's data passing the check (${residual.toExponential(2)})` } };

@@ -449,55 +449,72 @@ async function capWidth2<R extends { networkGeneral: GeneralNetwork | null; refi
 }
 
 /**
- * m1 inferred, the check passed: while the network without its least contributing second-layer unit,
- * refitted on the refinement's data (no new query), still passes the check, that smaller network is
- * taken. A unit whose work the others can do is not identifiable and is not reported as one: under a
- * float32 model's noise two units can share one unit's work with contributions far above the dead
- * units' 1e-7 (the float32 MLPRegressor fixture came out m1 = 5 for 4, and (8, 4) refitted passed at
- * 1.26e-7 against the threshold 2.5e-7). On an exact network one unit fewer fails by orders of
- * magnitude (report.widths.evidence), so the network found is kept.
+ * A passing general network's second layer shrunk (no new query): while the network without one of
+ * its second-layer units, refitted on `data` (`maxIterations` LM iterations), passes `threshold`,
+ * that smaller network is taken, least contributing unit first, every unit in turn (units sharing
+ * work need not be the smallest: a sigmoid regressor's (6, 6) tanh form: without unit 3, the
+ * smallest, 1.4e-4; without 0, 1, 2 or 4, exact). A unit whose work the others can do is not
+ * identifiable and is not reported as one. `removed`: each unit taken (its index in the network of
+ * that step) with the refit's residual; none: the network as given.
+ *
+ * @example
+ * const { network, removed } = await shrinkSecondLayerUnits(net, data, 1e-10, 100); // removed [{ unit: 4, relativeResidual: 3.1e-16 }]
+ */
+export async function shrinkSecondLayerUnits(
+  net: GeneralNetwork,
+  data: { inputs: Float64View; values: Float64Array },
+  threshold: number,
+  maxIterations: number,
+): Promise<{ network: GeneralNetwork; removed: { unit: number; relativeResidual: number }[] }> {
+  let out = net;
+  const removed: { unit: number; relativeResidual: number }[] = [];
+  while (out.width2 > 1) {
+    const { report } = await pruneDeadUnits(out, data, { tolerance: 0 });
+    const ofLayer2 = report.contributions.filter((c) => c.layer === 2).sort((a, b) => a.relative - b.relative || a.unit - b.unit);
+    let taken = false;
+    for (const c of ofLayer2) {
+      const fit = await fitGeneralNetwork(withoutUnit(out, 2, c.unit, data.inputs), data, { maxIterations });
+      if (fit.report.relativeResidual <= threshold) {
+        out = fit.network;
+        removed.push({ unit: c.unit, relativeResidual: fit.report.relativeResidual });
+        taken = true;
+        break;
+      }
+    }
+    if (!taken) break;
+  }
+  return { network: out, removed };
+}
+
+/**
+ * m1 inferred, the check passed: the network's second layer shrunk while the refit on the
+ * refinement's data passes the check (shrinkSecondLayerUnits). Under a float32 model's noise two units
+ * can share one unit's work with contributions far above the dead units' 1e-7 (the float32
+ * MLPRegressor fixture came out m1 = 5 for 4, and (8, 4) refitted passed at 1.26e-7 against the
+ * threshold 2.5e-7). On an exact network one unit fewer fails by orders of magnitude
+ * (report.widths.evidence), so the network found is kept.
  */
 async function shrinkSecondLayer<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
   result: R,
   options: { model: string; width2?: number; refineMaxIterations: number },
 ): Promise<R> {
   const data = result.refinementData;
-  if (options.model !== 'general' || options.width2 !== undefined || !data || !result.report.check.passed) return result;
-  const threshold = result.report.check.threshold;
-  let out = result;
-  const removed: number[] = [];
-  for (;;) {
-    const net = out.networkGeneral;
-    if (!net || net.width2 <= 1) break;
-    const { report } = await pruneDeadUnits(net, data, { tolerance: 0 });
-    const ofLayer2 = report.contributions.filter((c) => c.layer === 2).sort((a, b) => a.relative - b.relative || a.unit - b.unit);
-    // least contribution first, every unit in turn: units sharing work need not be the smallest (a sigmoid
-    // regressor's (6, 6) tanh form: without unit 3, the smallest, 1.4e-4; without 0, 1, 2 or 4, exact)
-    let taken: { unit: number; fit: Awaited<ReturnType<typeof fitGeneralNetwork>> } | null = null;
-    for (const c of ofLayer2) {
-      const fit = await fitGeneralNetwork(withoutUnit(net, 2, c.unit, data.inputs), data, { maxIterations: options.refineMaxIterations });
-      if (fit.report.relativeResidual <= threshold) {
-        taken = { unit: c.unit, fit };
-        break;
-      }
-    }
-    if (!taken) break;
-    const least = { unit: taken.unit };
-    const fit = taken.fit;
-    const r = fit.report.relativeResidual;
-    removed.push(least.unit);
-    out = {
-      ...out,
-      networkGeneral: fit.network,
-      report: {
-        ...out.report,
-        widths: { ...out.report.widths, width2: fit.network.width2, width2Source: `${out.report.widths.width2Source}; second-layer unit ${least.unit} removed (the others refitted without it pass the check: ${r.toExponential(2)})` },
-        check: { ...out.report.check, relativeResidual: r, passed: true },
-      },
-    };
-  }
+  const net = result.networkGeneral;
+  if (options.model !== 'general' || options.width2 !== undefined || !data || !net || !result.report.check.passed) return result;
+  const { network, removed } = await shrinkSecondLayerUnits(net, data, result.report.check.threshold, options.refineMaxIterations);
   if (removed.length === 0) return result;
-  return { ...out, report: { ...out.report, warnings: [...out.report.warnings, `m1: ${removed.length} second-layer unit(s) removed whose work the others take up (each refit passing the check): m1 = ${out.networkGeneral!.width2}`] } };
+  const report = result.report;
+  const steps = removed.map((u) => `; second-layer unit ${u.unit} removed (the others refitted without it pass the check: ${u.relativeResidual.toExponential(2)})`).join('');
+  return {
+    ...result,
+    networkGeneral: network,
+    report: {
+      ...report,
+      widths: { ...report.widths, width2: network.width2, width2Source: `${report.widths.width2Source}${steps}` },
+      check: { ...report.check, relativeResidual: removed[removed.length - 1].relativeResidual, passed: true },
+      warnings: [...report.warnings, `m1: ${removed.length} second-layer unit(s) removed whose work the others take up (each refit passing the check): m1 = ${network.width2}`],
+    },
+  };
 }
 
 async function pruneOnly<R extends { networkGeneral: GeneralNetwork | null; refinementData: { inputs: Float64View; values: Float64Array } | null; report: PrunableReport }>(
