@@ -32,7 +32,7 @@
  * halved weights and moved biases (the same functions): sigmoid is not a candidate of its own
  * there, and a sigmoid network is returned as its tanh equivalent (exact all the same).
  */
-import { ACTIVATIONS, ErrorCodes, invalidArgument, matrix, NnidError, NumericalError, rng, toGeneral, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle, type QueryCache } from '@nnid/core';
+import { ACTIVATIONS, checkInteger, ErrorCodes, invalidArgument, matrix, NnidError, NumericalError, rng, toGeneral, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle, type QueryCache } from '@nnid/core';
 import { createOracle } from '@nnid/oracle';
 import { fitGeneralNetwork, fitNetwork, fitOutputLayer } from '@nnid/refine';
 import { stageSeed } from './identify-geometry.ts';
@@ -44,7 +44,14 @@ import type { IdentifyReport, IdentifyResult } from './report.ts';
 type Pair = { layer1: ActivationName; layer2: ActivationName };
 
 /** identify's options with `activation` unknown ('auto') allowed. */
-export type AutoIdentifyOptions = Omit<IdentifyOptions, 'activation'> & { activation: IdentifyOptions['activation'] | 'auto' };
+export type AutoIdentifyOptions = Omit<IdentifyOptions, 'activation'> & {
+  activation: IdentifyOptions['activation'] | 'auto';
+  /**
+   * activation 'auto': pairs given the search's second pass when none passed (default
+   * SECOND_PASS_PAIRS; 0: none, as method auto sets it when its fit over widths and pairs follows).
+   */
+  secondPassPairs?: number;
+};
 
 export interface ActivationCandidate {
   layer1: ActivationName;
@@ -233,6 +240,7 @@ export async function identifyActivationAuto(
   const model = options.model ?? 'paper';
   // the candidates are told apart by the refinement's residual
   if (options.refine === false) invalidArgument('refine', "must be true with activation 'auto'", false);
+  const secondPassPairs = options.secondPassPairs === undefined ? SECOND_PASS_PAIRS : checkInteger('secondPassPairs', options.secondPassPairs, 0);
   const paidAtStart = oracle.counts().paid;
   // every run asks the user's oracle through one memory of answers: a row is paid once
   const cache = memoryCache();
@@ -378,7 +386,7 @@ export async function identifyActivationAuto(
     }
     // none passed: the second pass for the closest pairs, from their best networks, once each
     if (candidates.some((c) => c.passed === true)) done = true;
-    const second = model === 'general' && !done ? [...closestResult.entries()].sort((a, b) => a[1].residual - b[1].residual).slice(0, SECOND_PASS_PAIRS) : [];
+    const second = model === 'general' && !done ? [...closestResult.entries()].sort((a, b) => a[1].residual - b[1].residual).slice(0, secondPassPairs) : [];
     for (const [key, held] of second) {
       if (done) break;
       const at = cpuSeconds();

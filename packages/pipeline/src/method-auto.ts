@@ -22,10 +22,12 @@
  *
  * With the activations unknown (activation 'auto') or a width not given (pipelineAsIdentify, the
  * CLI's default for real black boxes): the pipeline exactly as identify runs it (its own points and
- * retries: identify's bits), and when its check fails, the fit over candidate widths and pairs
+ * retries: identify's bits; with activation 'auto' the search's second pass left out, secondPassPairs
+ * 0: a failed search is followed by the fit), and when its check fails, the fit over candidate widths and pairs
  * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
  * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
- * search's best-ranked pairs (FIT_PAIRS, rankedPairs); more candidates than SCREEN_ABOVE are screened (a
+ * search's best-ranked pairs (FIT_PAIRS, rankedPairs; the best PAIR_SCREEN_KEEP of its other pairs
+ * by a screen at the pipeline's m1 join when those fail); more candidates than SCREEN_ABOVE are screened (a
  * few LM iterations each) and fitted in full in the screen's order, each pair's best first, on the answers its refinement fitted plus
  * fresh Gaussian points within the budget; a passing network with m1 inferred sheds the units the
  * others can do without. identifyAutoOutputs does the same after identifyOutputs for k >= 1
@@ -70,7 +72,7 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   activation: IdentifyOptions['activation'] | 'auto';
   /**
    * The pipeline run exactly as identify runs it (its own refinement points and retries: the same
-   * bits as identify alone), the fit only after its check fails, with the widths and the best
+   * bits as identify alone, but for the search's second pass: secondPassPairs), the fit only after its check fails, with the widths and the best
    * activation pairs it found, over other m1 when m1 is not established (see continueAfterPipeline). Default: true when `activation` is 'auto' or
    * a width is not given (no fit can be planned before the pipeline), false otherwise.
    */
@@ -97,6 +99,13 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
    * the machine's speed.
    */
   continuationCpu?: number;
+  /**
+   * activation 'auto': pairs the search gives its second pass (activation-auto.ts) before the fit
+   * over widths and pairs. Default 0: the fit follows a failed search, and the pass's Hessians
+   * (up to 3 (m0 + 2) per pair, 5-11 P) did not turn a search exact that the fit did not (BENCHMARKS.md,
+   * "The default for real black boxes, session 10").
+   */
+  secondPassPairs?: number;
 }
 
 /** One method tried. */
@@ -183,7 +192,7 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   checkPositive('pipelineMargin', pipelineMargin, true);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
@@ -248,7 +257,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       // identify exactly as it runs alone (same options, same bits); its errors are identify's
       const cpu = process.cpuUsage();
       const maxQueries = B === undefined ? undefined : B - spent().paid;
-      pipeline = await identify(o, { ...identifyOptions, ...(maxQueries !== undefined ? { maxQueries } : {}) });
+      pipeline = await identify(o, { ...identifyOptions, ...(activationAuto ? { secondPassPairs } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
@@ -415,6 +424,12 @@ export function rankedPairs(search: ActivationSearchReport | undefined, run: Pai
 /** The continuation's screen: LM iterations per start, and random starts per candidate (after the warm one where the pipeline has that shape). */
 export const SCREEN_ITERATIONS = 40;
 export const SCREEN_STARTS = 3;
+/**
+ * After the screen of the search's FIT_PAIRS pairs failed: every other pair of the search is
+ * screened at the pipeline's m1 (the pair screen), and this many of them, best first, join the
+ * screen at every candidate m1 and the full fits.
+ */
+export const PAIR_SCREEN_KEEP = 2;
 /** No screen with at most this many candidates (m1, pair): each is fitted in full, in order. */
 export const SCREEN_ABOVE = 3;
 /**
@@ -499,7 +514,10 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * starts; one thread), then fitted in full (from the screen's network, then fitStarts random starts)
  * in the screen's order by rounds: every pair's best-screened m1 (the best of them first), then every
  * pair's second, ... (the screen ranks pairs less surely than widths: a wrong pair's short fits can
- * come closer than the right one's); else each is fitted in full in order. The first
+ * come closer than the right one's); else each is fitted in full in order. When no screen of the
+ * search's FIT_PAIRS pairs passed, its other pairs are screened at the pipeline's m1 (the pair screen:
+ * the search never runs some pairs, e.g. a softplus first layer, or ranks gelu behind gelu_tanh) and
+ * the best PAIR_SCREEN_KEEP of them are screened at the other m1 and fitted with the rest. The first
  * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
  * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
  * at a time, least contribution first, while the refit passes). At most FULL_FIT_ROUNDS rounds of full
@@ -514,6 +532,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   const params = (m1: number) => (c.general ? generalParameterCount({ inputDim: d, width1, width2: m1, outputs: k }) : d * width1 + width1 + width1 * m1 + m1);
   const widths2 = candidateWidths2(found, width1, c.given.width2, c.evidence);
   const pairs = rankedPairs(c.search, net.activation, c.fitPairs);
+  // the search's other pairs, for the pair screen (none when the activations were given)
+  const unranked = c.search ? rankedPairs(c.search, net.activation, Infinity).slice(pairs.length) : [];
   const candidates: Candidate[] = widths2.flatMap((w) => pairs.map((p) => ({ width2: w.width2, pair: p.pair, width2Why: w.why, pairWhy: p.why })));
   const Pmax = Math.max(...widths2.map((w) => params(w.width2)));
   const n = c.answers ? c.answers.inputs.shape[0] : 0;
@@ -632,19 +652,36 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
     });
   } else {
     // the screen: every candidate briefly, then each in full in the screen's order (screenOrder)
-    const screened: { x: Candidate; result: AutoFitResult }[] = [];
-    for (const [i, x] of usable.entries()) {
-      if (overBound()) {
-        skipped(usable.slice(i), 'screen');
-        break;
+    type Screened = { x: Candidate; result: AutoFitResult };
+    const residualOf = (s: Screened) => s.result.report.check.relativeResidual;
+    /** Screens `list` in order until one passes (`label` names the screen in each try's why). */
+    const screen = async (list: Candidate[], label: string): Promise<Screened[]> => {
+      const out: Screened[] = [];
+      for (const [i, x] of list.entries()) {
+        if (passed) break;
+        if (overBound()) {
+          skipped(list.slice(i), 'screen');
+          break;
+        }
+        const start = pipelineStart(x);
+        const result = await fitOne(x, 'screen', start, `${label} ${i + 1} of ${list.length}: ${SCREEN_ITERATIONS} LM iterations from ${start ? "the pipeline's refined network, then " : ''}${SCREEN_STARTS} random starts (one thread)`, intro(x));
+        if (result) out.push({ x, result });
+        passed = consider(result, x);
       }
-      const start = pipelineStart(x);
-      const result = await fitOne(x, 'screen', start, `screen ${i + 1} of ${usable.length}: ${SCREEN_ITERATIONS} LM iterations from ${start ? "the pipeline's refined network, then " : ''}${SCREEN_STARTS} random starts (one thread)`, intro(x));
-      if (result) screened.push({ x, result });
-      if (consider(result, x)) {
-        passed = true;
-        break;
-      }
+      return out;
+    };
+    const screened = await screen(usable, 'screen');
+    // the pairs the search did not hand on (never run, or ranked below FIT_PAIRS: a softplus first
+    // layer, gelu behind gelu_tanh), screened at the pipeline's m1 (its network, the pair put in, the
+    // warm start); the best PAIR_SCREEN_KEEP join the others at every candidate m1
+    const atFound = unranked.map((p) => ({ width2: found, pair: p.pair, width2Why: widths2.find((w) => w.width2 === found)?.why ?? `m1 = ${found}: the pipeline's network`, pairWhy: p.why })).filter((x) => N * k > params(x.width2));
+    if (!passed && atFound.length > 0) {
+      const pairScreen = await screen(atFound, `pair screen (the search's pairs not handed on, at ${widthsText(found)})`);
+      const kept = [...pairScreen].sort((a, b) => residualOf(a) - residualOf(b)).slice(0, PAIR_SCREEN_KEEP);
+      const joined = kept.map((s, r) => ({ ...s, x: { ...s.x, pairWhy: `${s.x.pairWhy}; the pair screen's ${ordinal(r + 1)} best of ${pairScreen.length} (${residualOf(s).toExponential(2)} at m1 = ${found})` } }));
+      screened.push(...joined);
+      const others = widths2.filter((w) => w.width2 !== found).flatMap((w) => joined.map((s) => ({ width2: w.width2, pair: s.x.pair, width2Why: w.why, pairWhy: s.x.pairWhy })));
+      screened.push(...(await screen(others.filter((x) => N * k > params(x.width2)), "screen of the pair screen's best")));
     }
     const ordered = screenOrder(screened.map(({ x, result }) => ({ x, residual: result.report.check.relativeResidual, result })));
     const order = ordered.filter((o) => o.round < FULL_FIT_ROUNDS);
@@ -765,7 +802,7 @@ export interface IdentifyAutoOutputsResult {
 export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
   const startedAt = performance.now();
   if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, ...rest } = options ?? ({} as IdentifyAutoOptions);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
   const k = checkInteger('source.outputs', source.outputs, 1);
@@ -785,7 +822,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   const given = rest.width1 !== undefined && rest.width2 !== undefined;
   const t = performance.now();
   const cpu = process.cpuUsage();
-  const pipeline = await identifyOutputs(counted, rest as IdentifyOutputsOptions);
+  const pipeline = await identifyOutputs(counted, { ...rest, ...(rest.activation === 'auto' ? { secondPassPairs } : {}) } as IdentifyOutputsOptions);
   const pcheck = pipeline.report.check;
   const unknown = [given ? null : 'width1 or width2 not given', rest.activation === 'auto' ? "activation 'auto'" : null].filter((w) => w !== null);
   const tried: MethodTry[] = [

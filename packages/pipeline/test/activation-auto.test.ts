@@ -102,10 +102,11 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     expect(general.equivalent[0]).toContain('sigmoid(t) = (1 + tanh(t / 2)) / 2');
   });
 
-  it("refuses refine false with activation 'auto' in the house template", async () => {
+  it("refuses refine false with activation 'auto', and a negative secondPassPairs, in the house template", async () => {
     const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, seed: 1 });
     await expect(identify(createOracle(generalBlackBox(truth)), { activation: 'auto', seed: 1, refine: false })).rejects.toThrow(
       "invalid argument. `refine` must be true with activation 'auto'. Value: `false`.",
     );
+    await expect(identify(createOracle(generalBlackBox(truth)), { activation: 'auto', seed: 1, secondPassPairs: -1 })).rejects.toThrow('invalid argument. `secondPassPairs` must be a nonnegative integer. Value: `-1`.');
   });
 });

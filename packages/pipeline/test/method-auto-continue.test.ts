@@ -23,6 +23,9 @@ describe("method 'auto' after the activation search", () => {
     expect(pipeline.passed).toBe(false);
     const search = result.pipeline!.report.activationSearch!;
     expect(search.chosen).toBeNull();
+    // the fit follows a failed search: no second pass inside it (secondPassPairs 0)
+    expect(search.secondPass).toEqual([]);
+    expect(search.cpuSeconds.secondPass).toBe(0);
     // the fits: the search's pairs in its ranking, the widths given, the answers paid handed over
     const ranked = rankedPairs(search, result.pipeline!.networkGeneral!.activation, 2);
     expect(fits.length).toBeGreaterThanOrEqual(1);

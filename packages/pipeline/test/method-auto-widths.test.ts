@@ -10,8 +10,8 @@ import { matrixFrom, serializeNetworkV2, toDense, type GeneralNetwork } from '@n
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { gaussianPoints } from '@nnid/student-fit';
 import { fitGeneralNetwork } from '@nnid/refine';
-import { scoreGeneral } from '@nnid/pipeline';
-import { candidateWidths2, continueAfterPipeline, screenOrder } from '../src/method-auto.ts';
+import { scoreGeneral, type ActivationSearchReport } from '@nnid/pipeline';
+import { candidateWidths2, continueAfterPipeline, PAIR_SCREEN_KEEP, screenOrder } from '../src/method-auto.ts';
 import { withoutUnit, type WidthEvidence } from '../src/widths.ts';
 
 const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
@@ -96,5 +96,58 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     expect(exact(truth, net)).toBe(true);
     const one = await run(1);
     expect(serializeNetworkV2(one.cont.fit!.network as GeneralNetwork)).toEqual(serializeNetworkV2(net));
+  });
+
+  it('the true pair not handed on (the search ranked arctan/arctan first): the pair screen of the search\'s other pairs at the pipeline\'s m1 finds it; exact', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 1, activation: tanh, seed: 1 });
+    const n = 400;
+    const inputs = matrixFrom(gaussianPoints(n, 6, 7), n, 6);
+    const answers = { inputs, values: toDense(evaluateGeneral(truth, inputs)).data };
+    // the pipeline's network: the truth refitted as arctan/arctan (its check failed)
+    const arctan = { layer1: 'arctan', layer2: 'arctan' } as const;
+    const wrong = (await fitGeneralNetwork({ ...truth, activation: arctan }, answers, { maxIterations: 50 })).network;
+    const c = (layer1: string, layer2: string, screen: number, full: number | null) => ({ layer1, layer2, screenResidual: screen, relativeResidual: full, passed: full === null ? null : false });
+    const search = { candidates: [c('arctan', 'arctan', 1e-3, 1e-2), c('gelu', 'silu', 2e-3, null), c('tanh', 'tanh', 3e-3, null), c('softplus', 'tanh', 4e-3, null)] } as unknown as ActivationSearchReport;
+    const oracle = createOracle(generalBlackBox(truth));
+    const cont = await continueAfterPipeline({
+      source: oracle,
+      outputs: 1,
+      general: true,
+      network: wrong,
+      residual: 1e-2,
+      search,
+      answers,
+      left: Infinity,
+      threshold: 1e-9,
+      given: { width1: true, width2: false },
+      evidence: evidence(2, 1e-2),
+      seed: 1,
+      threads: 2,
+      fitStarts: 6,
+      fitDataFactor: 5,
+      fitPairs: 1,
+      warmStart: true,
+      counts: () => oracle.counts(),
+    });
+    const pairOf = (t: { activation?: { layer1: string; layer2: string } }) => `${t.activation!.layer1}/${t.activation!.layer2}`;
+    const screens = cont.tried.filter((t) => t.stage === 'screen');
+    // the handed-on pair at every m1 first (none passes), then the other pairs at the pipeline's m1, in the search's order
+    expect(screens.slice(0, 4).map((t) => [pairOf(t), t.widths!.width2])).toEqual([['arctan/arctan', 2], ['arctan/arctan', 3], ['arctan/arctan', 1], ['arctan/arctan', 4]]);
+    expect(screens.slice(0, 4).every((t) => !t.passed)).toBe(true);
+    const pairScreen = screens.slice(4).filter((t) => t.why.includes('pair screen ('));
+    expect(pairScreen.length).toBeGreaterThanOrEqual(1);
+    expect(pairScreen.map(pairOf)).toEqual(['gelu/silu', 'tanh/tanh', 'softplus/tanh'].slice(0, pairScreen.length));
+    expect(pairScreen.every((t) => t.widths!.width2 === 2)).toBe(true);
+    // the pair screen's best join the screen at the other m1 and the full fits; at most PAIR_SCREEN_KEEP of them
+    const kept = new Set(screens.slice(4 + pairScreen.length).map(pairOf));
+    expect(kept.size).toBeLessThanOrEqual(PAIR_SCREEN_KEEP);
+    for (const p of kept) expect(pairScreen.map(pairOf)).toContain(p);
+    for (const t of cont.tried.filter((t) => t.stage === 'full')) expect(['arctan/arctan', ...kept]).toContain(pairOf(t));
+    const last = cont.tried[cont.tried.length - 1];
+    expect(last.passed).toBe(true);
+    expect(pairOf(last)).toBe('tanh/tanh');
+    expect(oracle.counts().paid).toBe(0);
+    expect(cont.fit!.report.check.relativeResidual).toBeLessThanOrEqual(1e-9);
+    expect(exact(truth, cont.fit!.network as GeneralNetwork)).toBe(true);
   });
 });
