@@ -78,6 +78,8 @@ interface Run {
   load: number;
   /** Method auto after a failed pipeline: its fits (screens, full fits), the one chosen and their CPU seconds (continuation). */
   continuation?: string | null;
+  /** Method auto: queries paid and CPU seconds by phase (the activation search's parts, its second pass, the continuation). */
+  phases?: string | null;
 }
 
 const { values: args } = parseArgs({
@@ -155,7 +157,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
   const tol = noise === null ? 1e-8 : Math.max(1e-8, 10 * noise);
   // method auto: the pipeline's own answer beside what the command returned
   type Try = { method: string; stage?: string; relativeResidual: number | null; passed: boolean; seconds: number; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } };
-  const report = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')).report as { method?: { tried: Try[] }; pipelineNetwork?: unknown; check?: { threshold: number } }) : null;
+  const report = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')).report as { method?: { tried: Try[] }; pipelineNetwork?: unknown; check?: { threshold: number }; pipeline?: SearchHolder }) : null;
   const tried = report?.method?.tried ?? null;
   if (tried && tried[0]?.method === 'pipeline') {
     const p = tried[0];
@@ -209,6 +211,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
     error: r.code === 2 || r.code === 124 || (r.code !== 0 && !queriesMatch) ? r.err.trim().split('\n').at(-1) ?? null : null,
     load: loadavg()[0],
     continuation: tried && tried.length > 1 ? continuationText(tried.slice(1)) : null,
+    phases: tried ? phasesText(report!.pipeline, tried) : null,
   });
   const main = runs[runs.length - 1];
   if (!args['no-fit'] && main.queries !== null) {
@@ -254,6 +257,28 @@ function continuationText(fits: { stage?: string; relativeResidual: number | nul
   return `${count('screen')} screens + ${count('full')} full fits${skipped}, best ${what}, ${cpu.toFixed(0)} CPU s`;
 }
 
+/** Where the activation search's report sits in method auto's: report.pipeline (k = 1), report.pipeline.identify (k outputs). */
+type Search = { queries: { paid: number }; cpuSeconds: Record<string, number>; secondPass: { layer1: string; layer2: string; queries: number; residual: number | null; passed: boolean }[] };
+type SearchHolder = { activationSearch?: Search; identify?: { activationSearch?: Search } } | null | undefined;
+
+/**
+ * Method auto's queries paid and CPU seconds by phase: the activation search without its second
+ * pass, the second pass (per pair: queries, and whether it passed), the continuation's fits.
+ */
+function phasesText(pipeline: SearchHolder, tried: { method: string; stage?: string; queries?: { paid: number }; cpuSeconds?: number }[]): string {
+  const search = pipeline?.activationSearch ?? pipeline?.identify?.activationSearch;
+  const fits = tried.slice(1);
+  const contQueries = fits.reduce((t, f) => t + (f.queries?.paid ?? 0), 0);
+  const contCpu = fits.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0);
+  const cont = fits.length > 0 ? `; continuation ${contQueries} queries, ${contCpu.toFixed(0)} CPU s` : '';
+  if (!search) return `pipeline ${tried[0].queries?.paid ?? '-'} queries${cont}`;
+  const pass = search.secondPass.reduce((t, r) => t + r.queries, 0);
+  const cpu = search.cpuSeconds;
+  const parts = ['probe', 'screen', 'shortRuns', 'longRuns', 'refits'].map((k) => `${k} ${(cpu[k] ?? 0).toFixed(0)}`).join(', ');
+  const rows = search.secondPass.map((r) => `${r.layer1}/${r.layer2} ${r.queries} q ${r.residual === null ? 'not run' : r.passed ? 'passed' : `-> ${r.residual.toExponential(1)}`}`).join(', ');
+  return `search ${search.queries.paid - pass} queries (CPU s ${parts}); second pass ${pass} queries, ${(cpu.secondPass ?? 0).toFixed(0)} CPU s${rows ? ` (${rows})` : ''}${cont}`;
+}
+
 const e = (x: number | null) => (x === null ? '-' : x.toExponential(1));
 
 function table(runs: Run[]): string {
@@ -262,7 +287,7 @@ function table(runs: Run[]): string {
   for (const r of runs) {
     const check = r.check ? (/passed/.test(r.check) ? `passed ${/residual ([^\s:]+)/.exec(r.check)![1]}` : `FAILED ${/residual ([^\s:]+)/.exec(r.check)?.[1]}`) : `exit ${r.code}`;
     const exact = r.relL2Sphere === null ? 'no' : r.exact ? (r.ownNoise !== null ? 'within float32' : 'yes') : 'no';
-    const note = (r.error ?? (r.activationChosen ? r.activationChosen.replace(/^activation auto: /, '').replace(/^by the student fit /, 'the fit: ').replace(/ \(residuals: .*\)$/, '') : '')) + (r.continuation ? `; continuation: ${r.continuation}` : '');
+    const note = (r.error ?? (r.activationChosen ? r.activationChosen.replace(/^activation auto: /, '').replace(/^by the student fit /, 'the fit: ').replace(/ \(residuals: .*\)$/, '') : '')) + (r.continuation ? `; continuation: ${r.continuation}` : '') + (r.phases ? `; by phase: ${r.phases}` : '');
     rows.push(`| ${r.model} | ${r.dtype} | ${r.method} | ${r.widths ?? '-'} | ${check} | ${e(r.relL2Sphere)} / ${e(r.relL2Gaussian)} | ${e(r.ownNoise)} | ${exact} | ${r.queries ?? '-'}${r.multipleOfP !== null ? ` (${r.multipleOfP.toFixed(1)})` : ''} | ${r.cpu.toFixed(0)} (${r.wall.toFixed(0)}) | ${note} |`);
   }
   return rows.join('\n');
