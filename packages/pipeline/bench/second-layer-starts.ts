@@ -7,14 +7,18 @@
  * W2 random), 'b1zero' ('unit' with b1 = 0: the second pass's extra starts). Generator networks
  * (8, 4, 2), random directions; exact = relative L2 <= 1e-8 on 10^4 Gaussian points.
  *
- *   npx tsx packages/pipeline/bench/second-layer-starts.ts [pair gelu/tanh] [seeds 1] [starts 20] [mode unit] [true|found]
+ * Directions 'true' (the truth's rows with the found rows' signs), 'true-signs' (and the truth's signs), 'found'; first fit
+ * 'directions' or 'signs' (fitGeneralSigns first: each row's sign chosen by the fit).
+ *
+ *   npx tsx packages/pipeline/bench/second-layer-starts.ts [pair gelu/tanh] [seeds 1] [starts 20] [mode unit] [true|true-signs|found] [directions|signs]
  */
 import { matrix, rng, toGeneral, type ActivationName } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { identify, scoreGeneral } from '@nnid/pipeline';
-import { fitGeneralNetwork, fitOutputLayer } from '@nnid/refine';
+import { fitGeneralNetwork, fitGeneralSigns, fitOutputLayer } from '@nnid/refine';
 import { freshPoints } from '../src/paid-data.ts';
-const [pair = 'gelu/tanh', seedsArg = '1', startsArg = '20', mode = 'unit', which = 'true'] = process.argv.slice(2);
+import { trueRowsInFoundOrder } from './true-rows.ts';
+const [pair = 'gelu/tanh', seedsArg = '1', startsArg = '20', mode = 'unit', which = 'true', first = 'directions'] = process.argv.slice(2);
 const [layer1, layer2] = pair.split('/') as ActivationName[];
 for (const seed of seedsArg.split(',').map(Number)) {
   const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, activation: { layer1, layer2 }, seed });
@@ -22,13 +26,8 @@ for (const seed of seedsArg.split(',').map(Number)) {
   const nb = before.networkBeforeRefinement;
   const inputs = freshPoints(300, 8, 77);
   const values = Float64Array.from(evaluateGeneral(truth, inputs).data);
-  const A = matrix(4, 8);
-  for (let i = 0; i < 4; i++) {
-    let n = 0;
-    for (let t = 0; t < 8; t++) n += truth.W1.data[i * 8 + t] ** 2;
-    n = Math.sqrt(n);
-    for (let t = 0; t < 8; t++) A.data[i * 8 + t] = which === 'found' ? nb.A.data[nb.A.offset + i * nb.A.strides[0] + t * nb.A.strides[1]] : truth.W1.data[i * 8 + t] / n;
-  }
+  // the true rows in the found rows' order and signs: the pipeline's theta ('unit') stays paired with its rows
+  const A = which === 'found' ? nb.A : which === 'true-signs' ? trueRowsInFoundOrder(truth, nb.A).truthPattern.A : trueRowsInFoundOrder(truth, nb.A).directions;
   const stream = rng(99).split(seed);
   let hits = 0;
   const res: string[] = [];
@@ -39,16 +38,18 @@ for (const seed of seedsArg.split(',').map(Number)) {
     const b1 = new Float64Array(4);
     for (let i = 0; i < 4; i++) {
       const sc = mode === 'scaled' ? (draw.uniform() < 0.5 ? -1 : 1) * Math.exp(0.8 * draw.normal()) : 1;
-      for (let t = 0; t < 8; t++) W1.data[i * 8 + t] = sc * A.data[i * 8 + t];
+      for (let t = 0; t < 8; t++) W1.data[i * 8 + t] = sc * A.data[A.offset + i * A.strides[0] + t * A.strides[1]];
       b1[i] = mode === 'unit' ? nb.theta[i] : mode === 'scaled' ? 0.5 * draw.normal() : 0;
     }
     for (let l = 0; l < 2; l++) draw.split(l).fillSphere(W2.data.subarray(l * 4, l * 4 + 4), mode === 'scaled' ? 2 : 1);
     const start = fitOutputLayer({ ...toGeneral(nb), W1, W2, b1, b2: new Float64Array(2) }, { inputs, values });
-    const a = await fitGeneralNetwork(start, { inputs, values }, { fix: 'first-layer-directions', maxIterations: 100, costTolerance: 1e-4, innerSteps: 0 });
+    // 'signs': fitGeneralSigns (each row's sign chosen by the fit) before the directions fit
+    const signed = first === 'signs' ? (await fitGeneralSigns(start, { inputs, values }, { maxIterations: 100, costTolerance: 1e-4, innerSteps: 0 })).network : start;
+    const a = await fitGeneralNetwork(signed, { inputs, values }, { fix: 'first-layer-directions', maxIterations: 100, costTolerance: 1e-4, innerSteps: 0 });
     const b = await fitGeneralNetwork(a.network, { inputs, values }, { maxIterations: 200 });
     const e = scoreGeneral(truth, b.network).function.gaussian.relativeL2;
     if (e <= 1e-8) hits++;
     res.push(e.toExponential(0));
   }
-  console.log(`${pair} seed ${seed}, ${which} directions, mode ${mode}: ${hits}/${startsArg} exact (${res.join(' ')})`);
+  console.log(`${pair} seed ${seed}, ${which} directions, mode ${mode}, first fit ${first}: ${hits}/${startsArg} exact (${res.join(' ')})`);
 }

@@ -5,7 +5,7 @@
  * bits in the main thread or in a worker thread (see attempt-lanes.ts).
  */
 import { matrix, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
-import { fitGeneralFactored, fitGeneralNetwork, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, type RefineReport } from '@nnid/refine';
+import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, type RefineReport } from '@nnid/refine';
 import { rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
 
 export interface RefineStagesOptions {
@@ -168,8 +168,13 @@ export async function refineGeneralStages(
       counts.factored++;
     }
     const stream = rng(options.seed).split(12);
+    // a first layer whose rows' signs are part of the function: the random second layers start at
+    // b1 = 0, and fitGeneralSigns chooses each row's sign before the directions fit
+    const signed = LINEAR_FLIP.has(start.activation.layer1);
+    const randomFrom: Network = signed ? { ...start, theta: new Float64Array(start.width1) } : start;
     for (let s = 0; s <= GENERAL_SECOND_LAYER_STARTS; s++) {
-      const candidate = fitOutputLayer(toGeneral(s === 0 ? start : randomSecondLayer(start, stream.split(s))), data);
+      let candidate = fitOutputLayer(toGeneral(s === 0 ? start : randomSecondLayer(randomFrom, stream.split(s))), data);
+      if (signed) candidate = (await fitGeneralSigns(candidate, data, { maxIterations: short, costTolerance: options.upperFitCostTolerance, innerSteps: 0 })).network;
       const fitted = await fitGeneralNetwork(candidate, data, { fix: 'first-layer-directions', maxIterations: short, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
       ranked.push({ network: fitted.network, residual: fitted.report.relativeResidual });
       counts.random++;

@@ -15,7 +15,7 @@
  * const factored = await fitGeneralFactored(start, { inputs, values }); // start.W2: the pattern B
  * const { network } = await fitGeneralNetwork(factored.network, { inputs, values });
  */
-import { activation, checkInteger, invalidArgument, matrix, matrixFrom, type GeneralNetwork } from '@nnid/core';
+import { activation, checkInteger, invalidArgument, matrix, matrixFrom, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { gram, matmul, setBlasThreads } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
 import { checkData, type GeneralData, type GeneralFitResult } from './general.ts';
@@ -35,28 +35,15 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
   const { X, Y, N } = checkData(start, data);
   const o = options ?? {};
   const checked = checkSolverOptions(o);
-  const { blasThreads } = checked;
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
   const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
   checkInteger('start.width2', m1);
   const phi1 = activation(start.activation.layer1);
   const phi2 = activation(start.activation.layer2);
-  const at2 = (v: { data: Float64Array; offset: number; strides: readonly number[] }, i: number, j: number) => v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
-  // A (unit rows) and s0
-  const A = matrix(m0, d);
-  const s0 = new Float64Array(m0);
-  for (let i = 0; i < m0; i++) {
-    let sq = 0;
-    for (let j = 0; j < d; j++) sq += at2(start.W1, i, j) ** 2;
-    const norm = Math.sqrt(sq);
-    if (!(norm > 0)) invalidArgument(`start.W1[${i}]`, 'must be a nonzero row', 0);
-    s0[i] = norm;
-    for (let j = 0; j < d; j++) A.data[i * d + j] = at2(start.W1, i, j) / norm;
-  }
+  const { A, s0 } = unitRows(start.W1);
   const B = new Float64Array(m1 * m0);
   for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) B[l * m0 + i] = at2(start.W2, l, i);
-  // U = X A^T (N x m0): the unit products, fixed
-  const U = matmul(matrixFrom(X, N, d), A, { transB: true }).data;
+  const U = unitProducts(X, N, A);
   // x = [s, b1, r, lambda, b2, C (k x m1), c (k)]
   const oS = 0;
   const oB1 = m0;
@@ -136,6 +123,185 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
     }
     return sum;
   };
+  const { x, report } = await solveSmall(residuals, J, r, x0, Y, checked, o.onProgress);
+  const W1 = matrix(m0, d);
+  for (let i = 0; i < m0; i++) for (let j = 0; j < d; j++) W1.data[i * d + j] = x[oS + i] * A.data[i * d + j];
+  const W2out = matrix(m1, m0);
+  for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2out.data[l * m0 + i] = x[oL + l] * B[l * m0 + i] * x[oR + i];
+  const C = matrix(k, m1);
+  C.data.set(x.subarray(oC, oC + k * m1));
+  return {
+    network: { ...start, W1, b1: x.slice(oB1, oB1 + m0), W2: W2out, b2: x.slice(oB2, oB2 + m1), C, c: x.slice(oc, oc + k) },
+    report: reportOf(report, N, rows, started),
+  };
+}
+
+const at2 = (v: Float64View, i: number, j: number) => v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
+
+/** W1's rows made unit (A) and their norms (s0). */
+function unitRows(W1: Float64View): { A: Float64View; s0: Float64Array } {
+  const [m0, d] = W1.shape;
+  const A = matrix(m0, d);
+  const s0 = new Float64Array(m0);
+  for (let i = 0; i < m0; i++) {
+    let sq = 0;
+    for (let j = 0; j < d; j++) sq += at2(W1, i, j) ** 2;
+    const norm = Math.sqrt(sq);
+    if (!(norm > 0)) invalidArgument(`start.W1[${i}]`, 'must be a nonzero row', 0);
+    s0[i] = norm;
+    for (let j = 0; j < d; j++) A.data[i * d + j] = at2(W1, i, j) / norm;
+  }
+  return { A, s0 };
+}
+
+/** U = X A^T (N x m0): the unit products a_i . x_n, fixed while the directions are. */
+function unitProducts(X: Float64Array, N: number, A: Float64View): Float64Array {
+  return matmul(matrixFrom(X, N, A.shape[1]), A, { transB: true }).data;
+}
+
+/**
+ * Activations with phi(t) - phi(-t) = t (softplus, gelu, gelu_tanh, silu): flipping a first-layer
+ * row's sign (w, b) -> (-w, -b) changes phi1(w . x + b) by the linear term w . x + b, which no
+ * other parameter absorbs. So the row's sign is part of the function, and a fit started with the
+ * wrong one must move the row's norm through 0 (where the unit is constant) to correct it.
+ */
+export const LINEAR_FLIP: ReadonlySet<string> = new Set(['softplus', 'gelu', 'gelu_tanh', 'silu']);
+
+export interface GeneralSignsResult extends GeneralFitResult {
+  /** The rows whose sign was flipped (their index in W1). */
+  flipped: number[];
+}
+
+/**
+ * The fit with W1's row directions fixed (W1 = diag(s) A, A the start's rows made unit) for a first
+ * layer in LINEAR_FLIP, extended by a linear term in the first layer's pre-activations,
+ *
+ *   z2 = W2 phi1(z1) + D z1 + b2,   z1 = diag(s) A x + b1,
+ *
+ * so that either sign of every row gives the function exactly (phi1(z) = phi1(-z) + z: a row of the
+ * wrong sign is the right one with D's column i = -(W2's column i)), and the fit need not cross
+ * s_i = 0. Then each row takes the sign for which the linear term it leaves is smaller (kept: |D_:i|;
+ * flipped: |W2_:i + D_:i|), the row and b1_i negated when flipped, and D dropped: the network returned
+ * has no linear term (fit it on with fitGeneralNetwork). Parameters: s, b1, W2, D, b2, C, c.
+ *
+ * @example
+ * const signed = await fitGeneralSigns(start, { inputs, values }, { maxIterations: 100 }); // silu first layer
+ * const { network } = await fitGeneralNetwork(signed.network, { inputs, values });
+ */
+export async function fitGeneralSigns(start: GeneralNetwork, data: GeneralData, options: GeneralFactoredOptions = {}): Promise<GeneralSignsResult> {
+  const started = performance.now();
+  const { X, Y, N } = checkData(start, data);
+  const o = options ?? {};
+  const checked = checkSolverOptions(o);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
+  const phi1 = activation(start.activation.layer1);
+  const phi2 = activation(start.activation.layer2);
+  const { A, s0 } = unitRows(start.W1);
+  const U = unitProducts(X, N, A);
+  // x = [s, b1, W2 (m1 x m0), D (m1 x m0), b2, C (k x m1), c (k)]
+  const oS = 0;
+  const oB1 = m0;
+  const oW = 2 * m0;
+  const oD = oW + m1 * m0;
+  const oB2 = oD + m1 * m0;
+  const oC = oB2 + m1;
+  const oc = oC + k * m1;
+  const F = oc + k;
+  const x0 = new Float64Array(F);
+  x0.set(s0, oS);
+  x0.set(start.b1, oB1);
+  for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) x0[oW + l * m0 + i] = at2(start.W2, l, i);
+  x0.set(start.b2, oB2);
+  for (let q = 0; q < k; q++) for (let l = 0; l < m1; l++) x0[oC + q * m1 + l] = at2(start.C, q, l);
+  x0.set(start.c, oc);
+  const rows = N * k;
+  const r = new Float64Array(rows);
+  const J = matrix(rows, F);
+  const z1 = new Float64Array(m0);
+  const g = new Float64Array(m0);
+  const g1 = new Float64Array(m0);
+  const h = new Float64Array(m1);
+  const h1 = new Float64Array(m1);
+  const residuals = (x: Float64Array, jac: Float64Array | undefined): number => {
+    let sum = 0;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < m0; i++) {
+        z1[i] = x[oS + i] * U[n * m0 + i] + x[oB1 + i];
+        g[i] = phi1.value(z1[i]);
+        g1[i] = phi1.d1(z1[i]);
+      }
+      for (let l = 0; l < m1; l++) {
+        let z = x[oB2 + l];
+        for (let i = 0; i < m0; i++) z += x[oW + l * m0 + i] * g[i] + x[oD + l * m0 + i] * z1[i];
+        h[l] = phi2.value(z);
+        h1[l] = phi2.d1(z);
+      }
+      for (let q = 0; q < k; q++) {
+        let f = x[oc + q];
+        for (let l = 0; l < m1; l++) f += x[oC + q * m1 + l] * h[l];
+        const row = n * k + q;
+        r[row] = f - Y[row];
+        sum += r[row] * r[row];
+        if (!jac) continue;
+        // e_l = C_ql phi2'(z2_l); df/dz1_i = sum_l e_l (W2_li phi1'(z1_i) + D_li)
+        const Jr = jac.subarray(row * F, (row + 1) * F);
+        Jr.fill(0);
+        for (let l = 0; l < m1; l++) {
+          const e = x[oC + q * m1 + l] * h1[l];
+          for (let i = 0; i < m0; i++) {
+            Jr[oW + l * m0 + i] = e * g[i];
+            Jr[oD + l * m0 + i] = e * z1[i];
+            const p = e * (x[oW + l * m0 + i] * g1[i] + x[oD + l * m0 + i]);
+            Jr[oB1 + i] += p;
+            Jr[oS + i] += p * U[n * m0 + i];
+          }
+          Jr[oB2 + l] = e;
+          Jr[oC + q * m1 + l] = h[l];
+        }
+        Jr[oc + q] = 1;
+      }
+    }
+    return sum;
+  };
+  const { x, report } = await solveSmall(residuals, J, r, x0, Y, checked, o.onProgress);
+  const flipped: number[] = [];
+  const W1 = matrix(m0, d);
+  const b1 = x.slice(oB1, oB1 + m0);
+  const W2 = matrix(m1, m0);
+  for (let i = 0; i < m0; i++) {
+    let kept = 0;
+    let flip = 0;
+    for (let l = 0; l < m1; l++) {
+      kept += x[oD + l * m0 + i] ** 2;
+      flip += (x[oW + l * m0 + i] + x[oD + l * m0 + i]) ** 2;
+    }
+    const sign = flip < kept ? -1 : 1;
+    if (sign < 0) flipped.push(i);
+    for (let j = 0; j < d; j++) W1.data[i * d + j] = sign * x[oS + i] * A.data[i * d + j];
+    b1[i] *= sign;
+    for (let l = 0; l < m1; l++) W2.data[l * m0 + i] = x[oW + l * m0 + i];
+  }
+  const C = matrix(k, m1);
+  C.data.set(x.subarray(oC, oC + k * m1));
+  return {
+    network: { ...start, W1, b1, W2, b2: x.slice(oB2, oB2 + m1), C, c: x.slice(oc, oc + k) },
+    report: reportOf(report, N, rows, started),
+    flipped,
+  };
+}
+
+/** Levenberg-Marquardt (normal equations) on a small fit's residuals(x, J?) -> sum r^2, J (rows x F) and r filled by it. */
+async function solveSmall(
+  residuals: (x: Float64Array, jac: Float64Array | undefined) => number,
+  J: Float64View,
+  r: Float64Array,
+  x0: Float64Array,
+  Y: Float64Array,
+  checked: ReturnType<typeof checkSolverOptions>,
+  onProgress: ((iteration: number, relativeResidual: number) => void) | undefined,
+) {
+  const rows = r.length;
   const equations: NormalEquations = {
     async evaluate(x) {
       const sumSq = residuals(x, J.data);
@@ -151,35 +317,14 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
   let yNorm = 0;
   for (let i = 0; i < Y.length; i++) yNorm += Y[i] * Y[i];
   yNorm = Math.sqrt(yNorm) || 1;
-  const blasBefore = setBlasThreads(blasThreads);
+  const blasBefore = setBlasThreads(checked.blasThreads);
   try {
-    const { x, report } = await leastSquares(normalEquationsStrategy(equations), x0, leastSquaresOptions(checked, yNorm, o.onProgress));
-    const W1 = matrix(m0, d);
-    for (let i = 0; i < m0; i++) for (let j = 0; j < d; j++) W1.data[i * d + j] = x[oS + i] * A.data[i * d + j];
-    const W2out = matrix(m1, m0);
-    for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2out.data[l * m0 + i] = x[oL + l] * B[l * m0 + i] * x[oR + i];
-    const C = matrix(k, m1);
-    C.data.set(x.subarray(oC, oC + k * m1));
-    return {
-      network: {
-        ...start,
-        W1,
-        b1: x.slice(oB1, oB1 + m0),
-        W2: W2out,
-        b2: x.slice(oB2, oB2 + m1),
-        C,
-        c: x.slice(oc, oc + k),
-      },
-      report: {
-        dataPoints: N,
-        queries: 0,
-        ...report,
-        rmsResidual: Math.sqrt((2 * report.cost) / rows),
-        converged: report.success,
-        seconds: (performance.now() - started) / 1000,
-      },
-    };
+    return await leastSquares(normalEquationsStrategy(equations), x0, leastSquaresOptions(checked, yNorm, onProgress));
   } finally {
     setBlasThreads(blasBefore);
   }
+}
+
+function reportOf(report: Awaited<ReturnType<typeof leastSquares>>['report'], N: number, rows: number, started: number): GeneralFitResult['report'] {
+  return { dataPoints: N, queries: 0, ...report, rmsResidual: Math.sqrt((2 * report.cost) / rows), converged: report.success, seconds: (performance.now() - started) / 1000 };
 }
