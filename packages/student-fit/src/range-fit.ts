@@ -42,6 +42,8 @@ export interface RangeFitOptions extends Omit<StudentFitOptions, 'startNetworks'
   gradientStep?: number;
   /** A start in range(A)'s coordinates is lifted when its residual is at most this (default 1e-4). */
   reducedThreshold?: number;
+  /** The gradients' derivative rows in the reduced fit: their weight against the value rows' 1 (default 1); 0: values only. */
+  gradientWeight?: number;
 }
 
 /** report.range of studentFitInRange. */
@@ -102,21 +104,28 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   const d = checkInteger('oracle.inputDim', oracle.inputDim);
   const m0 = checkInteger('width1', options.width1);
   const m1 = checkInteger('width2', options.width2);
-  const { model: _m, gradients: _g, gradientStep: _h, reducedThreshold: _t, ...fitOptions } = options;
+  const { model: _m, gradients: _g, gradientStep: _h, reducedThreshold: _t, gradientWeight: _w, ...fitOptions } = options;
   // no smaller coordinates (or a width the plain fit refuses): the plain fit
   if (m0 >= d || m1 > m0) return finish(await fit(oracle, fitOptions, model), model);
   const g = checkInteger('gradients', options.gradients ?? m0 + 2, m0);
   const h = checkPositive('gradientStep', options.gradientStep ?? 1e-6);
   const reducedThreshold = checkPositive('reducedThreshold', options.reducedThreshold ?? 1e-4);
+  const weight = options.gradientWeight ?? 1;
+  if (!(typeof weight === 'number' && weight >= 0 && Number.isFinite(weight))) invalidArgument('gradientWeight', 'must be a finite number >= 0', weight);
   const P = d * m0 + m0 + m0 * m1 + m1 + (model === 'general' ? m1 + 1 : 0);
   if (options.queryBudget !== undefined && options.dataPoints !== undefined) invalidArgument('dataPoints', 'must not be given with queryBudget (one or the other)', options.dataPoints);
   const N = options.dataPoints !== undefined ? checkInteger('dataPoints', options.dataPoints) : Math.floor(checkPositive('queryBudget', options.queryBudget ?? 5) * P);
   const stencils = g * d;
   // the reduced fit's unknowns: P less the m0 (d - m0) of A outside range(A)'s coordinates
   const reducedP = P - m0 * (d - m0);
-  // the coordinates with more useful answers per unknown (a stencil point repeats its centre to O(h)): at
-  // (30, 20, 8) 5 P (3940 - 660) / 588 = 5.6 against 5.0; at (20, 10, 3) 2 P (486 - 240) / 143 = 1.7 against 2.0
-  if (N - stencils < g || (N - stencils) / reducedP <= N / P) return finish(await fit(oracle, fitOptions, model), model);
+  // the coordinates with more equations per unknown: a stencil point repeats its centre to O(h) as a
+  // value, but each gradient gives m0 derivative rows in range(A)'s coordinates (weight > 0): at
+  // (30, 20, 8) 3 P (2364 - 660 + 440) / 588 = 3.6 against 3.0 (values only 2.9: the plain fit).
+  // And more Gaussian points than P: the lifted fit in the full coordinates fits values alone, and
+  // with fewer the stencils (h = 1e-6 apart) are all that pins A outside range(A): (16, 4, 2) at 2 P,
+  // 60 for P = 78, passed its check 1e-9 at a relative L2 of 1e-7
+  const equations = N - stencils + (weight > 0 ? g * m0 : 0);
+  if (N - stencils <= P || equations / reducedP <= N / P) return finish(await fit(oracle, fitOptions, model), model);
   const seed = checkInteger('seed', options.seed ?? 0, 0);
 
   // every query in one batch: the Gaussian points (the first g are the gradients' centres), then the stencils
@@ -171,6 +180,16 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
       Z[n * m0 + c] = s;
     }
   }
+  // the gradients in range(A)'s coordinates, U^T g_j (at the first g rows: their centres), as derivative rows
+  const Gz = new Float64Array(g * m0);
+  for (let j = 0; j < g; j++) {
+    for (let c = 0; c < m0; c++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += G[j * d + i] * U[i * m0 + c];
+      Gz[j * m0 + c] = s;
+    }
+  }
+  const gradients = weight > 0 ? { values: Gz, weight } : undefined;
 
   // the fit in range(A)'s coordinates, then its first passing start lifted and fitted in the full
   // ones; when that fails (a reduced start near 1e-4 can be a local minimum), the starts after it
@@ -182,7 +201,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   let polishes = 0;
   let lifted = -1;
   for (let first = 0; first < total; ) {
-    const r = await fit(inHand(m0), { ...fitOptions, queryBudget: undefined, dataPoints: N, starts: total - first, checkThreshold: reducedThreshold, answers: { inputs: matrixFrom(Z, N, m0), values } }, model, first);
+    const r = await fit(inHand(m0), { ...fitOptions, queryBudget: undefined, dataPoints: N, starts: total - first, checkThreshold: reducedThreshold, answers: { inputs: matrixFrom(Z, N, m0), values, gradients } }, model, first);
     reducedStarts.push(...r.report.starts.map((s) => ({ ...s, start: s.start + first })));
     const full: StudentShape = { ...r.shape, inputDim: d };
     const fullSize = generalLayoutOf(startGeneral(full, 0, 0)).size;

@@ -11,7 +11,7 @@ import { matrix, matrixFrom, rng, toGeneral, type ActivationName, type GeneralNe
 import { setBlasThreads } from '@nnid/linalg';
 import { leastSquares } from '@nnid/optimize';
 import { fitOutputLayer, generalLayoutOf, packGeneral } from '@nnid/refine';
-import { studentEquations } from './equations.ts';
+import { studentEquations, type GradientData } from './equations.ts';
 import { levenbergStrategy } from './levenberg.ts';
 
 /** 'paper': f = sum_l phi2(b_l . phi1(A x + theta) + tau_l); 'general': f = C phi2(W2 phi1(W1 x + b1) + b2) + c. */
@@ -96,6 +96,8 @@ export interface StartTask {
    * C = 1^T, c = 0): the start begins there instead of its random network. Absent: random.
    */
   initial?: Float64Array;
+  /** Gradients measured at the first points of `inputs`, fitted as derivative rows beside the values (equations.ts). */
+  gradients?: GradientData;
   /** The random start's stream index (default `start`; after w warm starts, start - w). */
   draw?: number;
   /**
@@ -153,11 +155,15 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
   const free = general ? layout.size : layout.offC;
   let yNorm = 0;
   for (let i = 0; i < task.values.length; i++) yNorm += task.values[i] * task.values[i];
+  // the derivative rows' targets count in the scale of the relative residual
+  const gv = task.gradients?.values ?? new Float64Array(0);
+  const w2 = (task.gradients?.weight ?? 0) ** 2;
+  for (let i = 0; i < gv.length; i++) yNorm += w2 * gv[i] * gv[i];
   yNorm = Math.sqrt(yNorm) || 1;
   // one OpenBLAS thread: the thread count is process-wide and may change a product's rounding
   const blasBefore = setBlasThreads(1);
   try {
-    const { x, report } = await leastSquares(levenbergStrategy(studentEquations(full, layout, task.inputs, task.values, N, free)), full.slice(0, free), {
+    const { x, report } = await leastSquares(levenbergStrategy(studentEquations(full, layout, task.inputs, task.values, N, free, task.gradients)), full.slice(0, free), {
       ...SOLVER,
       damping: { ...SOLVER.damping, decrease: { ...SOLVER.damping.decrease } },
       maxIterations: task.maxIterations,

@@ -37,6 +37,7 @@ import {
 import { generalLayoutOf, layoutOf, packGeneral, unpackGeneral, unpackParameters } from '@nnid/refine';
 import { DATA_KEY, runStart, SOLVER, START_SHIFT_STD, startGeneral, startNetwork, type StartOutcome, type StartTask, type StudentModel, type StudentShape } from './start.ts';
 import type { StartResult } from './worker-task.ts';
+import type { GradientData } from './equations.ts';
 import type { RangeStageReport } from './range-fit.ts';
 
 /** A black box with k outputs: `evaluate` answers n x k (an n x k view, or n k numbers row-major). */
@@ -79,9 +80,13 @@ export interface StudentFitOptions {
   /**
    * Answers already paid (e.g. identify's refinement data: `result.refinementData`): n rows of
    * inputs [n, d] and their n k values. They are the first n of the N data points; only the
-   * N - n others (rows n .. N - 1 of the seed's Gaussian points) are asked. n <= N.
+   * N - n others (rows n .. N - 1 of the seed's Gaussian points) are asked. n <= N. `gradients`:
+   * the k outputs' gradients measured at the first g of these rows (g x k x d numbers, row-major
+   * [point][output][coordinate]; e.g. the forward differences studentFitInRange pays for
+   * range(A)), fitted as derivative rows w (grad f_o(x_j) - G[j, o]) beside the values, weight w
+   * (default 1); the check's relative residual is then over both.
    */
-  answers?: { inputs: Float64View; values: Float64Array };
+  answers?: { inputs: Float64View; values: Float64Array; gradients?: { values: Float64Array; weight?: number } };
 }
 
 export interface StudentFitGeneralOptions extends StudentFitOptions {
@@ -240,8 +245,8 @@ function warmStarts(nets: StudentFitOptions['startNetworks'], shape: StudentShap
   });
 }
 
-/** Answers in hand, checked: [n, d] inputs, n k finite values, n <= N. */
-function answersInHand(answers: StudentFitOptions['answers'], d: number, k: number, N: number): { inputs: Float64View; values: Float64Array } | null {
+/** Answers in hand, checked: [n, d] inputs, n k finite values, n <= N; gradients at g <= n of them. */
+function answersInHand(answers: StudentFitOptions['answers'], d: number, k: number, N: number): { inputs: Float64View; values: Float64Array; gradients: GradientData | null } | null {
   if (answers === undefined) return null;
   if (!answers || typeof answers !== 'object' || !answers.inputs || !(answers.values instanceof Float64Array)) invalidArgument('answers', 'must be { inputs: [n, d] view, values: Float64Array }', answers);
   const shape = answers.inputs.shape;
@@ -249,7 +254,15 @@ function answersInHand(answers: StudentFitOptions['answers'], d: number, k: numb
   const n = shape[0];
   if (answers.values.length !== n * k) invalidArgument('answers.values', `must hold ${n} x ${k} numbers`, answers.values.length);
   if (n > N) invalidArgument('answers', `must hold at most the fit's ${N} data points`, `${n} rows`);
-  return answers;
+  const grads = answers.gradients;
+  if (grads === undefined) return { inputs: answers.inputs, values: answers.values, gradients: null };
+  if (!grads || typeof grads !== 'object' || !(grads.values instanceof Float64Array)) invalidArgument('answers.gradients', 'must be { values: Float64Array, weight? }', grads);
+  const g = grads.values.length / (k * d);
+  if (!Number.isInteger(g) || g > n) invalidArgument('answers.gradients.values', `must hold g x ${k} x ${d} numbers, g <= ${n} (the answers' rows)`, grads.values.length);
+  const weight = checkPositive('answers.gradients.weight', grads.weight ?? 1);
+  const values = allocFloat64(grads.values.length, { shared: true });
+  values.set(grads.values);
+  return { inputs: answers.inputs, values: answers.values, gradients: { points: g, values, weight } };
 }
 
 function isOracle(source: Oracle | MultiOutputSource): source is Oracle {
@@ -323,7 +336,8 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
   stop[0] = UNSET;
-  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, maxIterations, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
+  const gradients = given?.gradients ?? undefined;
+  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, gradients, maxIterations, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
   const passes = (o: StartOutcome) => checkable && !o.cancelled && o.relativeResidual <= threshold;
   const outcomes: (StartOutcome | undefined)[] = new Array(starts);
   let next = 0;

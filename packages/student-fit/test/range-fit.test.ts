@@ -47,7 +47,30 @@ describe('studentFitInRange', () => {
     expect(serializeNetwork(one.result.network as Network)).toEqual(serializeNetwork(two.result.network as Network));
   });
 
-  it('the plain fit where range(A) gives no more answers per unknown (2 P at (16, 4, 2): 60 / 30 = 2.0); refused over the budget before any query', async () => {
+  it('the derivative rows: exact at 2.3 P where the values-only fit in range(A) is not; the same bits on 1 and 2 threads', async () => {
+    // (16, 4, 2) seed 4 at 2.3 P = 179 queries: 83 Gaussian points and 6 gradients (96 stencil points);
+    // values only 83 rows for 30 unknowns in range(A)'s coordinates, with the gradients 83 + 6 x 4 = 107
+    const net = randomNetwork({ inputDim: 16, width1: 4, width2: 2, seed: 4 });
+    const n = Math.floor(2.3 * P);
+    const runOn = async (threads: number, gradientWeight?: number) => {
+      const oracle = createOracle(networkBlackBox(net), { maxQueries: n });
+      return { oracle, result: await studentFitInRange(oracle, { ...options, seed: 4, dataPoints: n, threads, gradientWeight }) };
+    };
+    const values = await runOn(1, 0);
+    // the precondition: values only, its 3 starts fail
+    expect(values.result.report.range!.reduced!.passed).toBe(false);
+    expect(values.result.report.check.passed).toBe(false);
+    expect(exact(net, values.result.network as Network)).toBe(false);
+    const two = await runOn(2);
+    const one = await runOn(1);
+    expect(two.result.report.check.passed).toBe(true);
+    expect(exact(net, two.result.network as Network)).toBe(true);
+    expect(two.oracle.counts().paid).toBe(n);
+    expect(two.result.report.queries.paid).toBe(n);
+    expect(serializeNetwork(one.result.network as Network)).toEqual(serializeNetwork(two.result.network as Network));
+  });
+
+  it('the plain fit where the lifted fit would have no more Gaussian points than P (2 P at (16, 4, 2): 60 against P = 78); refused over the budget before any query', async () => {
     const oracle = createOracle(networkBlackBox(truth), { maxQueries: 2 * P });
     const { report } = await studentFitInRange(oracle, { ...options, dataPoints: 2 * P, threads: 1 });
     expect(report.range).toBeUndefined();
