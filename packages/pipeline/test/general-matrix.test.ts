@@ -10,7 +10,8 @@
  * (gelu, gelu_tanh: the Hessian stages' directions reach |cos| 0.45-0.86 only; gelu_tanh seed 1 is
  * exact on the native tier, not on the TypeScript one), sigmoid/sigmoid networks whose attempts end far
  * (BENCHMARKS.md, "The general network"). softplus seed 2 and sigmoid seed 8 are reached by the second
- * pass (second-pass.ts) after every attempt failed near the truth.
+ * pass (second-pass.ts) after every attempt failed near the truth; silu/tanh seed 3 and gelu/gelu seed 2
+ * by the signs fit of the refinement's random second layers (refine-stages.ts, fitGeneralSigns).
  */
 import { describe, expect, it } from 'vitest';
 import { generalParameterCount, type ActivationName, type GeneralNetwork } from '@nnid/core';
@@ -37,6 +38,9 @@ const CASES: Case[] = [
   // exact through the second pass (second-pass.ts): every attempt's check failed near the truth (5.9e-3, 1.6e-6)
   { layer1: 'softplus', layer2: 'softplus', outputs: 1, widths: 'given', seed: 2 },
   { layer1: 'sigmoid', layer2: 'sigmoid', outputs: 1, widths: 'given', seed: 8 },
+  // a first layer whose rows' signs are part of the function: exact since the random second layers
+  // start at b1 = 0 through fitGeneralSigns (before: 4.6e-3, the signs the stages found kept; silu/tanh seed 3 below)
+  { layer1: 'gelu', layer2: 'gelu', outputs: 1, widths: 'given', seed: 2 },
 ];
 
 function check(truth: GeneralNetwork, found: GeneralNetwork): void {
@@ -67,4 +71,17 @@ describe("identify, model 'general': the generator's networks (8, 4, 2), scales 
       }
     });
   }
+
+  it('silu/tanh seed 3: exact through the signs fit (before: 1.2e-1), the same bits with 1 and 2 threads', async () => {
+    const activation = { layer1: 'silu', layer2: 'tanh' } as const;
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, activation, seed: 3 });
+    const run = (threads: number) => identify(createOracle(generalBlackBox(truth)), { width1: 4, width2: 2, activation, seed: 1, threads, model: 'general' });
+    const [one, two] = [await run(1), await run(2)];
+    expect(two.report.check.passed).toBe(true);
+    check(truth, two.networkGeneral!);
+    expect(Array.from(one.networkGeneral!.W1.data)).toEqual(Array.from(two.networkGeneral!.W1.data));
+    expect(Array.from(one.networkGeneral!.W2.data)).toEqual(Array.from(two.networkGeneral!.W2.data));
+    expect(Array.from(one.networkGeneral!.b1)).toEqual(Array.from(two.networkGeneral!.b1));
+    expect(Array.from(one.networkGeneral!.C.data)).toEqual(Array.from(two.networkGeneral!.C.data));
+  });
 });
