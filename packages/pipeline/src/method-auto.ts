@@ -26,8 +26,8 @@
  * 0: a failed search is followed by the fit), and when its check fails, the fit over candidate widths and pairs
  * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
  * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
- * search's best-ranked pairs (FIT_PAIRS, rankedPairs; the best PAIR_SCREEN_KEEP of its other pairs
- * by a screen at the pipeline's m1 join when those fail); more candidates than SCREEN_ABOVE are screened (a
+ * search's best-ranked pairs (FIT_PAIRS, rankedPairs; when those fail, the best PAIR_SCREEN_KEEP of
+ * its other pairs by a screen at the pipeline's m1); more candidates than SCREEN_ABOVE are screened (a
  * few LM iterations each) and fitted in full in the screen's order, each pair's best first, on the answers its refinement fitted plus
  * fresh Gaussian points within the budget; a passing network with m1 inferred sheds the units the
  * others can do without. identifyAutoOutputs does the same after identifyOutputs for k >= 1
@@ -287,7 +287,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   if (asIdentify && resolved.refine && (general || resolved.model === 'paper')) {
     const unknown = [resolved.width1 === undefined || resolved.width2 === undefined ? 'width1 or width2 not given' : null, activationAuto ? "activation 'auto'" : null].filter((w) => w !== null);
     await runPipeline(
-      `${unknown.length > 0 ? `${unknown.join(' and ')}: ` : ''}the pipeline first, as identify runs it${unknown.length > 0 ? ' (it finds what the fit must be told)' : ''}; the fit only when its check fails`,
+      `${unknown.length > 0 ? `${unknown.join(' and ')}: ` : ''}the pipeline first, as identify runs it${unknown.length > 0 ? ' (it finds what the fit must be told)' : ''}${passText(activationAuto, secondPassPairs)}; the fit only when its check fails`,
       0,
       true,
     );
@@ -397,6 +397,8 @@ function tryError(tried: MethodTry[]): Error {
 const PROBE_PAIR: Pair = { layer1: 'tanh', layer2: 'tanh' };
 
 const pairText = (p: Pair) => `${p.layer1}/${p.layer2}`;
+/** The pipeline's why: how many pairs its activation search gives the second pass (secondPassPairs). */
+const passText = (activationAuto: boolean, pairs: number) => (!activationAuto ? '' : pairs === 0 ? ' but for the search\'s second pass (secondPassPairs 0: the fit follows a failed search)' : ` with the search's second pass for ${pairs} pair${pairs === 1 ? '' : 's'}`);
 
 /**
  * The pairs the fit tries after a failed pipeline, best first: with the activations given, those;
@@ -425,9 +427,9 @@ export function rankedPairs(search: ActivationSearchReport | undefined, run: Pai
 export const SCREEN_ITERATIONS = 40;
 export const SCREEN_STARTS = 3;
 /**
- * After the screen of the search's FIT_PAIRS pairs failed: every other pair of the search is
- * screened at the pipeline's m1 (the pair screen), and this many of them, best first, join the
- * screen at every candidate m1 and the full fits.
+ * After the search's FIT_PAIRS pairs failed (their screens and full fits): every other pair of the
+ * search is screened at the pipeline's m1 (the pair screen), and this many of them, best first, are
+ * screened at the other candidate m1 and fitted in full as those were.
  */
 export const PAIR_SCREEN_KEEP = 2;
 /** No screen with at most this many candidates (m1, pair): each is fitted in full, in order. */
@@ -514,10 +516,10 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * starts; one thread), then fitted in full (from the screen's network, then fitStarts random starts)
  * in the screen's order by rounds: every pair's best-screened m1 (the best of them first), then every
  * pair's second, ... (the screen ranks pairs less surely than widths: a wrong pair's short fits can
- * come closer than the right one's); else each is fitted in full in order. When no screen of the
+ * come closer than the right one's); else each is fitted in full in order. When none of the
  * search's FIT_PAIRS pairs passed, its other pairs are screened at the pipeline's m1 (the pair screen:
  * the search never runs some pairs, e.g. a softplus first layer, or ranks gelu behind gelu_tanh) and
- * the best PAIR_SCREEN_KEEP of them are screened at the other m1 and fitted with the rest. The first
+ * the best PAIR_SCREEN_KEEP of them are screened at the other m1 and fitted in full the same way. The first
  * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
  * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
  * at a time, least contribution first, while the refit passes). At most FULL_FIT_ROUNDS rounds of full
@@ -641,15 +643,27 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
     return result?.report.check.passed === true;
   };
   const intro = (x: Candidate) => `${failed}: the fit with ${pairText(x.pair)} (${x.pairWhy}) and ${widthsText(x.width2)} ${c.given.width1 && c.given.width2 ? 'as given' : `(${x.width2Why})`}, ${dataText} (${(N / params(x.width2)).toFixed(1)} P)`;
-  let full: { x: Candidate; start: Network | GeneralNetwork | null; from: string }[];
-  let beyondRounds: Candidate[] = [];
+  type Full = { x: Candidate; start: Network | GeneralNetwork | null; from: string };
   let passed = false;
+  const fitInFull = async (full: Full[]) => {
+    for (const [i, f] of full.entries()) {
+      if (passed) break;
+      if (overBound()) {
+        skipped(full.slice(i).map((y) => y.x), 'full');
+        break;
+      }
+      const result = await fitOne(f.x, 'full', f.start, `${f.from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`, intro(f.x));
+      passed = consider(result, f.x);
+    }
+  };
   if (!screening) {
-    full = usable.map((x) => {
-      const start = pipelineStart(x);
-      const swapped = x.pair.layer1 !== net.activation.layer1 || x.pair.layer2 !== net.activation.layer2;
-      return { x, start, from: start ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(x.pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts` };
-    });
+    await fitInFull(
+      usable.map((x) => {
+        const start = pipelineStart(x);
+        const swapped = x.pair.layer1 !== net.activation.layer1 || x.pair.layer2 !== net.activation.layer2;
+        return { x, start, from: start ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(x.pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts` };
+      }),
+    );
   } else {
     // the screen: every candidate briefly, then each in full in the screen's order (screenOrder)
     type Screened = { x: Candidate; result: AutoFitResult };
@@ -670,40 +684,34 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       }
       return out;
     };
-    const screened = await screen(usable, 'screen');
-    // the pairs the search did not hand on (never run, or ranked below FIT_PAIRS: a softplus first
-    // layer, gelu behind gelu_tanh), screened at the pipeline's m1 (its network, the pair put in, the
-    // warm start); the best PAIR_SCREEN_KEEP join the others at every candidate m1
+    /** The screened candidates fitted in full by rounds (screenOrder), at most FULL_FIT_ROUNDS; the rest reported skipped. */
+    const screenedInFull = async (screened: Screened[]) => {
+      const ordered = screenOrder(screened.map(({ x, result }) => ({ x, residual: residualOf({ x, result }), result })));
+      const order = ordered.filter((o) => o.round < FULL_FIT_ROUNDS);
+      await fitInFull(
+        order.map(({ x, result, residual, round }, r) => ({
+          x,
+          start: result.network,
+          from: `full fit ${r + 1} of ${order.length} (screen residual ${residual.toExponential(2)}, ${pairText(x.pair)}'s ${ordinal(round + 1)} best screened): its first start the screen's network, then ${c.fitStarts} random`,
+        })),
+      );
+      if (!passed) skipped(ordered.filter((o) => o.round >= FULL_FIT_ROUNDS).map((o) => o.x), 'full', `beyond ${FULL_FIT_ROUNDS} rounds of full fits (FULL_FIT_ROUNDS: each pair's ${FULL_FIT_ROUNDS} best-screened m1)`);
+    };
+    await screenedInFull(await screen(usable, 'screen'));
+    // none passed: the pairs the search did not hand on (never run, or ranked below FIT_PAIRS: a
+    // softplus first layer, gelu behind gelu_tanh), screened at the pipeline's m1 (its network, the
+    // pair put in, the warm start); the best PAIR_SCREEN_KEEP are screened at the other m1 and fitted
+    // in full as the others were (no cost where the search's pairs pass)
     const atFound = unranked.map((p) => ({ width2: found, pair: p.pair, width2Why: widths2.find((w) => w.width2 === found)?.why ?? `m1 = ${found}: the pipeline's network`, pairWhy: p.why })).filter((x) => N * k > params(x.width2));
     if (!passed && atFound.length > 0) {
       const pairScreen = await screen(atFound, `pair screen (the search's pairs not handed on, at ${widthsText(found)})`);
       const kept = [...pairScreen].sort((a, b) => residualOf(a) - residualOf(b)).slice(0, PAIR_SCREEN_KEEP);
       const joined = kept.map((s, r) => ({ ...s, x: { ...s.x, pairWhy: `${s.x.pairWhy}; the pair screen's ${ordinal(r + 1)} best of ${pairScreen.length} (${residualOf(s).toExponential(2)} at m1 = ${found})` } }));
-      screened.push(...joined);
       const others = widths2.filter((w) => w.width2 !== found).flatMap((w) => joined.map((s) => ({ width2: w.width2, pair: s.x.pair, width2Why: w.why, pairWhy: s.x.pairWhy })));
-      screened.push(...(await screen(others.filter((x) => N * k > params(x.width2)), "screen of the pair screen's best")));
+      const screenedOthers = await screen(others.filter((x) => N * k > params(x.width2)), "screen of the pair screen's best");
+      if (!passed) await screenedInFull([...joined, ...screenedOthers]);
     }
-    const ordered = screenOrder(screened.map(({ x, result }) => ({ x, residual: result.report.check.relativeResidual, result })));
-    const order = ordered.filter((o) => o.round < FULL_FIT_ROUNDS);
-    beyondRounds = ordered.filter((o) => o.round >= FULL_FIT_ROUNDS).map((o) => o.x);
-    full = passed
-      ? []
-      : order.map(({ x, result, residual, round }, r) => ({
-          x,
-          start: result.network,
-          from: `full fit ${r + 1} of ${order.length} (screen residual ${residual.toExponential(2)}, ${pairText(x.pair)}'s ${ordinal(round + 1)} best screened): its first start the screen's network, then ${c.fitStarts} random`,
-        }));
   }
-  for (const [i, f] of full.entries()) {
-    if (passed) break;
-    if (overBound()) {
-      skipped(full.slice(i).map((y) => y.x), 'full');
-      break;
-    }
-    const result = await fitOne(f.x, 'full', f.start, `${f.from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`, intro(f.x));
-    passed = consider(result, f.x);
-  }
-  if (!passed) skipped(beyondRounds, 'full', `beyond ${FULL_FIT_ROUNDS} rounds of full fits (FULL_FIT_ROUNDS: each pair's ${FULL_FIT_ROUNDS} best-screened m1)`);
   const chosen = best as { result: AutoFitResult; x: Candidate } | null;
   if (chosen && passed && c.general && !c.given.width2 && chosen.x.width2 > 1) {
     const shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold);
@@ -828,7 +836,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   const tried: MethodTry[] = [
     {
       method: 'pipeline',
-      why: `k = ${k} outputs${unknown.length > 0 ? `, ${unknown.join(' and ')}` : ''}: the pipeline first (identify on a projection of the outputs, then all k fitted), as it runs alone; the fit only when its check fails`,
+      why: `k = ${k} outputs${unknown.length > 0 ? `, ${unknown.join(' and ')}` : ''}: the pipeline first (identify on a projection of the outputs, then all k fitted), as it runs alone${passText(rest.activation === 'auto', secondPassPairs)}; the fit only when its check fails`,
       relativeResidual: pcheck.relativeResidual,
       passed: pcheck.passed,
       queries: counts(),

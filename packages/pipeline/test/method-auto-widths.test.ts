@@ -123,7 +123,7 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
       evidence: evidence(2, 1e-2),
       seed: 1,
       threads: 2,
-      fitStarts: 6,
+      fitStarts: 1,
       fitDataFactor: 5,
       fitPairs: 1,
       warmStart: true,
@@ -131,7 +131,7 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     });
     const pairOf = (t: { activation?: { layer1: string; layer2: string } }) => `${t.activation!.layer1}/${t.activation!.layer2}`;
     const screens = cont.tried.filter((t) => t.stage === 'screen');
-    // the handed-on pair at every m1 first (none passes), then the other pairs at the pipeline's m1, in the search's order
+    // the handed-on pair at every m1 first, screened and fitted in full (none passes), then the other pairs at the pipeline's m1, in the search's order
     expect(screens.slice(0, 4).map((t) => [pairOf(t), t.widths!.width2])).toEqual([['arctan/arctan', 2], ['arctan/arctan', 3], ['arctan/arctan', 1], ['arctan/arctan', 4]]);
     expect(screens.slice(0, 4).every((t) => !t.passed)).toBe(true);
     const pairScreen = screens.slice(4).filter((t) => t.why.includes('pair screen ('));
