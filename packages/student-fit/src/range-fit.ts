@@ -10,7 +10,9 @@
  *
  * Then the student fit (the same engine, starts and solver as studentFit) on every answer with the
  * inputs projected, z = U^T x: its first layer is m0 x m0 instead of m0 x d (at (30, 20, 8) 588
- * parameters instead of 788), a smaller search space for the same answers. Its first start whose
+ * parameters instead of 788), a smaller search space for the same answers; and on the gradients
+ * as derivative equations, w (grad_z f(z_j) - U^T g_j) at their g centres (m0 rows each, weight
+ * w = gradientWeight, default 1): g d stencil queries give g m0 equations. Its first start whose
  * residual is <= reducedThreshold (1e-4: the basis is exact to the differences' O(h), so the
  * reduced residual is not 1e-9) is lifted, A = A_r U^T, and fitted in the full coordinates on the
  * same answers (one start of the same solver): the truth-free check is the full fit's, as the plain
@@ -18,8 +20,8 @@
  * at 3 P had one at 8e-5), the reduced starts after the lifted one go on, until `starts` have run.
  *
  * The plain fit runs instead: before any query (report.range absent) where range(A)'s coordinates
- * leave no more useful answers per unknown, (N - g d) / (P - m0 (d - m0)) <= N / P (e.g. width1 =
- * inputDim); after them, on every answer paid (report.range.reduced null, a warning), where the gap
+ * leave no more equations per unknown, (N - g d + g m0) / (P - m0 (d - m0)) <= N / P (e.g. width1 =
+ * inputDim), or the lifted fit no more Gaussian points than P, N - g d <= P; after them, on every answer paid (report.range.reduced null, a warning), where the gap
  * is below 1e3 (range(A) not found: a float32 or noisy black box).
  *
  * @example
@@ -50,6 +52,9 @@ export interface RangeFitOptions extends Omit<StudentFitOptions, 'startNetworks'
 export interface RangeStageReport {
   gradients: number;
   step: number;
+  /** The derivative rows' weight (0: values only) and their count in the reduced fit, g m0 (0 with weight 0 or without it). */
+  gradientWeight: number;
+  derivativeRows: number;
   /** Queries of the gradients' stencils (g d; their g centres are data points). */
   stencilQueries: number;
   dimension: number;
@@ -125,7 +130,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   // with fewer the stencils (h = 1e-6 apart) are all that pins A outside range(A): (16, 4, 2) at 2 P,
   // 60 for P = 78, passed its check 1e-9 at a relative L2 of 1e-7
   const equations = N - stencils + (weight > 0 ? g * m0 : 0);
-  if (N - stencils <= P || equations / reducedP <= N / P) return finish(await fit(oracle, fitOptions, model), model);
+  if (N - stencils <= Math.max(P, g) || equations / reducedP <= N / P) return finish(await fit(oracle, fitOptions, model), model);
   const seed = checkInteger('seed', options.seed ?? 0, 0);
 
   // every query in one batch: the Gaussian points (the first g are the gradients' centres), then the stencils
@@ -155,7 +160,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   const R = toDense(right);
   const r = R.shape[1];
   const gap = m0 < sigma.length ? sigma[m0 - 1] / sigma[m0] : Infinity;
-  const rangeStage = { gradients: g, step: h, stencilQueries: stencils, dimension: m0, gap, singularValues: Array.from(sigma) };
+  const rangeStage = { gradients: g, step: h, gradientWeight: weight, derivativeRows: weight > 0 ? g * m0 : 0, stencilQueries: stencils, dimension: m0, gap, singularValues: Array.from(sigma) };
   if (!(gap >= MIN_GAP)) {
     // range(A) not found (a float32 or noisy black box: the differences' rounding fills the spectrum):
     // the plain fit on every answer paid, the stencils' too
@@ -166,7 +171,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
       queries: { ...q, multipleOfP: q.total / P, numbersReceived: q.total },
       answersInHand: 0,
       warnings: [...plain.report.warnings, `range(A) not found (gap ${gap.toExponential(1)} < ${MIN_GAP}): the plain fit on the ${N} answers paid`],
-      range: { ...rangeStage, reduced: null },
+      range: { ...rangeStage, derivativeRows: 0, reduced: null },
     };
     return { network: toNetwork(plain.parameters, plain.shape, model), report };
   }

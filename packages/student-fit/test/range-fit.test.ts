@@ -63,6 +63,8 @@ describe('studentFitInRange', () => {
     expect(exact(net, values.result.network as Network)).toBe(false);
     const two = await runOn(2);
     const one = await runOn(1);
+    expect(values.result.report.range!.derivativeRows).toBe(0);
+    expect(two.result.report.range!.derivativeRows).toBe(6 * 4);
     expect(two.result.report.check.passed).toBe(true);
     expect(exact(net, two.result.network as Network)).toBe(true);
     expect(two.oracle.counts().paid).toBe(n);
@@ -87,6 +89,7 @@ describe('studentFitInRange', () => {
     const { report } = await studentFitInRange(oracle, { ...options, threads: 1, checkThreshold: 1e-4 });
     expect(report.range!.gap).toBeLessThan(1e3);
     expect(report.range!.reduced).toBeNull();
+    expect(report.range!.derivativeRows).toBe(0);
     expect(report.warnings.some((w) => w.startsWith('range(A) not found (gap '))).toBe(true);
     expect(report.options.dataPoints).toBe(N);
     expect(oracle.counts().paid).toBe(N);
