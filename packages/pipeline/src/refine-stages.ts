@@ -142,6 +142,9 @@ export async function refineGeneralStages(
   const general = toGeneral(start);
   const goodResidual = options.goodResidual ?? 0;
   const counts = { factored: 0, random: 0, fullFits: 0 };
+  // a first layer whose rows' signs are part of the function: the random second layers start at
+  // b1 = 0, and fitGeneralSigns chooses each row's sign before the directions fit
+  const signed = LINEAR_FLIP.has(start.activation.layer1);
   const ranked: Ranked[] = [];
   if (options.upperFitIterations > 0) {
     const short = Math.min(GENERAL_START_ITERATIONS, options.upperFitIterations);
@@ -164,9 +167,6 @@ export async function refineGeneralStages(
       counts.factored++;
     }
     const stream = rng(options.seed).split(12);
-    // a first layer whose rows' signs are part of the function: the random second layers start at
-    // b1 = 0, and fitGeneralSigns chooses each row's sign before the directions fit
-    const signed = LINEAR_FLIP.has(start.activation.layer1);
     const randomFrom: Network = signed ? { ...start, theta: new Float64Array(start.width1) } : start;
     for (let s = 0; s <= GENERAL_SECOND_LAYER_STARTS; s++) {
       let candidate = fitOutputLayer(toGeneral(s === 0 ? start : randomSecondLayer(randomFrom, stream.split(s))), data);
@@ -206,8 +206,10 @@ export async function refineGeneralStages(
   const extraStream = rng(options.seed).split(14);
   const unbiased: Network = { ...start, theta: new Float64Array(start.width1) };
   for (let e = 0; e < (options.extraFullFits ?? 0) && best!.refine.relativeResidual > goodResidual; e++) {
-    const candidate = fitOutputLayer(toGeneral(randomSecondLayer(unbiased, extraStream.split(e))), data);
-    const upper = await fitGeneralNetwork(candidate, data, { fix: 'first-layer-directions', maxIterations: Math.max(1, options.upperFitIterations), costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+    const upperFitOptions = { maxIterations: Math.max(1, options.upperFitIterations), costTolerance: options.upperFitCostTolerance, innerSteps: 0 };
+    let candidate = fitOutputLayer(toGeneral(randomSecondLayer(unbiased, extraStream.split(e))), data);
+    if (signed) candidate = (await fitGeneralSigns(candidate, data, upperFitOptions)).network;
+    const upper = await fitGeneralNetwork(candidate, data, { fix: 'first-layer-directions', ...upperFitOptions });
     const refined = await fitGeneralNetwork(upper.network, data, { maxIterations: options.maxIterations });
     counts.fullFits++;
     counts.random++;
