@@ -11,6 +11,9 @@
  * cheaply and whose minimum, when B's rows are the true ones up to that scaling, is the true
  * network (then every weight and bias is fitted by fitGeneralNetwork).
  *
+ * fitGeneralSigns, the other small fit here, keeps the directions A but not W2's pattern: for the
+ * first layers whose rows' signs are part of the function (LINEAR_FLIP), it chooses each sign.
+ *
  * @example
  * const factored = await fitGeneralFactored(start, { inputs, values }); // start.W2: the pattern B
  * const { network } = await fitGeneralNetwork(factored.network, { inputs, values });
@@ -195,6 +198,9 @@ export async function fitGeneralSigns(start: GeneralNetwork, data: GeneralData, 
   const checked = checkSolverOptions(o);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
   const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
+  if (!LINEAR_FLIP.has(start.activation.layer1)) {
+    invalidArgument('start.activation.layer1', `must be one of ${[...LINEAR_FLIP].map((a) => `'${a}'`).join(', ')} (phi(t) - phi(-t) = t)`, start.activation.layer1);
+  }
   const phi1 = activation(start.activation.layer1);
   const phi2 = activation(start.activation.layer2);
   const { A, s0 } = unitRows(start.W1);

@@ -118,4 +118,12 @@ describe('fitGeneralSigns', () => {
       }
     });
   }
+
+  it('refuses a first layer whose flip is a symmetry (tanh) in the house template', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 4, width1: 2, width2: 1, seed: 1 });
+    const inputs = gaussian(40, 4, 1);
+    await expect(fitGeneralSigns(truth, { inputs, values: evaluateGeneral(truth, inputs) })).rejects.toThrow(
+      "invalid argument. `start.activation.layer1` must be one of 'softplus', 'gelu', 'gelu_tanh', 'silu' (phi(t) - phi(-t) = t). Value: `tanh`.",
+    );
+  });
 });
