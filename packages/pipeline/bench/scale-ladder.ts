@@ -20,7 +20,9 @@
  * --refine-alone: identify without refinement, then refine's refineNetwork with that solver on
  * `--refine-points` P fresh queries, started from the pipeline's network (stage by stage, where
  * identify's own refinement does not run yet).
- * Never fails on a figure. Prints one markdown row per stage and a summary row per size.
+ * Never fails on a figure. Prints one markdown row per stage, per attempt the first layer the
+ * rank-one search kept and the completion's rounds (rows each found, rows reopened, rows filled), and
+ * a summary row per size.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -146,6 +148,10 @@ for (const size of values.sizes!.split(';')) {
     stages.push({ stage: `refine (${values['refine-alone']}, alone)`, seconds: (performance.now() - t1) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakGiB: peakGiB(), queries });
     console.log(`  refine alone: ${JSON.stringify({ ...refined.report, network: undefined }).slice(0, 600)}`);
     result = { ...result, network: refined.network, report: { ...result.report, queries: { ...result.report.queries, total: result.report.queries.total + queries } } };
+  }
+  for (const [i, attempt] of result.report.attempts.entries()) {
+    const { solver: _solver, certificates: _certificates, ...completion } = attempt.completion;
+    console.log(`  attempt ${i} (k = ${attempt.subspaceDimension}): rankOne ${attempt.rankOne.candidates} candidates, first layer ${attempt.attribution.firstLayer.length}; completion ${JSON.stringify(completion)}`);
   }
   if (values['save-network']) writeFileSync(values['save-network'], JSON.stringify(serializeNetwork(result.network)));
   const wall = (performance.now() - started) / 1000;

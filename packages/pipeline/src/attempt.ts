@@ -3,17 +3,18 @@
  * rank-one candidates -> attribution -> missing a_i -> entangled part -> shifts. Each is one stage
  * of the run (stages.ts); the refinement is attempt-refine.ts's.
  */
-import { ErrorCodes, matrix, NnidError, serializeNetwork, type Float64View, type Network, type NetworkJson, type Oracle } from '@nnid/core';
-import { complementBasis, estimateSubspace, restrictStack, type SubspaceReport } from '@nnid/subspace';
+import { ErrorCodes, NnidError, serializeNetwork, type Float64View, type Network, type NetworkJson, type Oracle } from '@nnid/core';
+import { estimateSubspace, type SubspaceReport } from '@nnid/subspace';
 import { findRankOne, type RankOneReport, type RankOneResult, type SolverPool } from '@nnid/rank1-solver';
 import { attributeCandidates, type AttributionReport } from '@nnid/attribution';
 import { recoverShifts, type ShiftRecoveryReport } from '@nnid/shift-recovery';
-import { liftRows, mapRows, pickRows, rowsOf, stackRows, stageSeed } from './identify-geometry.ts';
+import { liftRows, pickRows, rowsOf, stageSeed } from './identify-geometry.ts';
 import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import type { Step } from './retry-policy.ts';
 import type { AttemptLedger, Run } from './stages.ts';
 import { ZERO } from './stages.ts';
 import { entangledPart, type EntangledReport } from './entangled.ts';
+import { completeFirstLayer, type CompletionReport } from './completion.ts';
 import { attemptWidth2Source } from './widths.ts';
 
 /** Data paid once and reused by every attempt after (in shared memory where lanes read it). */
@@ -54,19 +55,6 @@ export interface CandidateReport {
   phi: number;
   hits: number;
   role: 'first-layer' | 'entangled' | 'skipped' | 'unused';
-}
-
-/** The search for missing a_i in the orthogonal complement of those accepted. */
-export interface CompletionReport {
-  missing: number;
-  found: number;
-  filledWithComplementBasis?: number;
-  complementDimension?: number;
-  subspaceDimension?: number;
-  candidates?: number;
-  certificates?: number[];
-  solver?: RankOneReport;
-  attributionMargin?: number | null;
 }
 
 /** The stage reports of an attempt's main-thread part. */
@@ -114,56 +102,6 @@ function rolesOf(firstSearch: RankOneResult, attribution: AttributionReport): Ca
   return roles;
 }
 
-/**
- * Missing a_i: the problem restricted to the orthogonal complement of the accepted ones (Q^T H Q
- * keeps the rank-one structure), its own W-hat, solver and attribution; still short, the rest of an
- * orthonormal basis (refinement's job then). Returns the completed first layer (reduced coordinates).
- */
-async function completeFirstLayer(
-  ctx: AttemptContext,
-  firstLayer: Float64View,
-  at: { subspaceDimension: number; width2: number; seed: number; solver: { pool: SolverPool } | { threads: number } },
-): Promise<{ firstLayer: Float64View; report: CompletionReport }> {
-  const m0 = ctx.width1;
-  const r = ctx.reducedDim;
-  const missing = m0 - firstLayer.shape[0];
-  if (missing <= 0) return { firstLayer, report: { missing, found: 0 } };
-  const Q = complementBasis(firstLayer);
-  const complementDimension = Q.shape[1];
-  const restricted = restrictStack(ctx.hessianStack, Q, 'packed');
-  const dimension = Math.max(
-    1,
-    Math.min(Math.round((at.subspaceDimension / (m0 + at.width2)) * (complementDimension + at.width2)), restricted.shape[0], restricted.shape[1]),
-  );
-  const subspace = estimateSubspace(restricted, { layout: 'packed', dimension });
-  const search = await findRankOne(subspace.subspace.basis, { ...at.solver, starts: 10 * (complementDimension + at.width2), seed: stageSeed(at.seed, 1), threshold: 0 });
-  const attribution = attributeCandidates(search.candidates, { width1: complementDimension, certificates: search.certificates });
-  let found = mapRows(attribution.firstLayerWeights, Q);
-  let filled = 0;
-  if (found.shape[0] < missing) {
-    const rest = complementBasis(stackRows(firstLayer, found));
-    const extra = matrix(missing - found.shape[0], r);
-    for (let i = 0; i < extra.shape[0]; i++) for (let t = 0; t < r; t++) extra.data[i * r + t] = rest.data[t * rest.shape[1] + i];
-    filled = extra.shape[0];
-    found = stackRows(found, extra);
-  }
-  const take = pickRows(found, Array.from({ length: missing }, (_, i) => i));
-  return {
-    firstLayer: stackRows(firstLayer, take),
-    report: {
-      missing,
-      found: missing - filled,
-      filledWithComplementBasis: filled,
-      complementDimension,
-      subspaceDimension: dimension,
-      candidates: search.candidates.shape[0],
-      certificates: Array.from(search.certificates).slice(0, missing),
-      solver: search.report,
-      attributionMargin: attribution.report.margin,
-    },
-  };
-}
-
 /** Subspace -> rank-one -> attribution (+ completion, + entangled part) -> shifts: the paper's network. */
 export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<PreparedAttempt> {
   const { oracle, options, run, hessianStack, rangeBasis, width1: m0 } = ctx;
@@ -196,7 +134,7 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
       }),
     { attempt: ledger },
   );
-  const completed = await run.stage('completion', () => completeFirstLayer(ctx, attribution.firstLayerWeights, { subspaceDimension: k, width2: m1, seed, solver }), {
+  const completed = await run.stage('completion', () => completeFirstLayer(ctx.hessianStack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed, solver }), {
     attempt: ledger,
   });
   checkStopped();

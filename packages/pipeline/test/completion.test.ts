@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { activation, matrix, rng, type Float64View } from '@nnid/core';
+import { randomNetwork } from '@nnid/oracle';
+import { estimateSubspace } from '@nnid/subspace';
+import { createSolverPool, findRankOne } from '@nnid/rank1-solver';
+import { attributeCandidates } from '@nnid/attribution';
+import { completeFirstLayer } from '../src/completion.ts';
+import { matchWeights } from '../src/score.ts';
+
+/**
+ * Hessians exactly in W = span{a_i a_i^T, v_l v_l^T} (the model at x = 0, random coefficients), in
+ * m0 reduced coordinates: A's rows orthonormal (a random rotation), v_l = A^T b_l normalized.
+ */
+function idealStack(m0: number, m1: number, count: number, seed: number, weak = 0, weakScale = 1, noise = 0): { A: Float64View; stack: Float64View } {
+  const stream = rng(seed);
+  // random orthonormal rows by Gram-Schmidt
+  const A = matrix(m0, m0);
+  for (let i = 0; i < m0; i++) {
+    const a = A.data.subarray(i * m0, (i + 1) * m0);
+    stream.split(1, i).fillNormal(a);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j < i; j++) {
+        let s = 0;
+        for (let t = 0; t < m0; t++) s += a[t] * A.data[j * m0 + t];
+        for (let t = 0; t < m0; t++) a[t] -= s * A.data[j * m0 + t];
+      }
+    }
+    const n = Math.hypot(...a);
+    for (let t = 0; t < m0; t++) a[t] /= n;
+  }
+  const V: Float64Array[] = [];
+  for (let l = 0; l < m1; l++) {
+    const b = new Float64Array(m0);
+    stream.split(2, l).fillNormal(b);
+    const v = new Float64Array(m0);
+    for (let i = 0; i < m0; i++) for (let t = 0; t < m0; t++) v[t] += b[i] * A.data[i * m0 + t];
+    const n = Math.hypot(...v);
+    V.push(v.map((x) => x / n));
+  }
+  const packed = (m0 * (m0 + 1)) / 2;
+  const stack = matrix(count, packed);
+  const coefficients = new Float64Array(m0 + m1);
+  for (let n = 0; n < count; n++) {
+    stream.split(3, n).fillNormal(coefficients);
+    for (let i = m0 - weak; i < m0; i++) coefficients[i] *= weakScale;
+    const terms = [...Array.from({ length: m0 }, (_, i) => A.data.subarray(i * m0, (i + 1) * m0)), ...V];
+    let col = 0;
+    for (let a = 0; a < m0; a++) {
+      for (let b = a; b < m0; b++) {
+        let h = 0;
+        terms.forEach((u, j) => (h += coefficients[j] * u[a] * u[b]));
+        stack.data[n * packed + col++] = h * (a === b ? 1 : Math.SQRT2);
+      }
+    }
+  }
+  if (noise > 0) {
+    const e = new Float64Array(packed);
+    for (let n = 0; n < count; n++) {
+      stream.split(4, n).fillNormal(e);
+      for (let t = 0; t < packed; t++) stack.data[n * packed + t] += noise * e[t];
+    }
+  }
+  return { A, stack };
+}
+
+/** A tanh network's exact Hessians at `count` points of the sphere of `radius`, in coordinates where A = I (d = m0, A orthonormal). */
+function networkStack(m0: number, m1: number, count: number, radius: number, seed: number): { A: Float64View; stack: Float64View } {
+  const net = randomNetwork({ inputDim: m0, width1: m0, width2: m1, activation: 'tanh', seed });
+  const tanh = activation('tanh');
+  const packed = (m0 * (m0 + 1)) / 2;
+  const stack = matrix(count, packed);
+  const x = new Float64Array(m0);
+  const H = new Float64Array(m0 * m0);
+  for (let n = 0; n < count; n++) {
+    rng(seed).split(9, n).fillSphere(x, radius);
+    const z = new Float64Array(m0);
+    for (let i = 0; i < m0; i++) {
+      z[i] = net.theta[i];
+      for (let j = 0; j < m0; j++) z[i] += net.A.data[i * m0 + j] * x[j];
+    }
+    H.fill(0);
+    for (let l = 0; l < m1; l++) {
+      let s = net.tau[l];
+      for (let i = 0; i < m0; i++) s += net.B.data[l * m0 + i] * tanh.value(z[i]);
+      const v = new Float64Array(m0);
+      for (let i = 0; i < m0; i++) {
+        H[i * m0 + i] += tanh.d2(z[i]) * net.B.data[l * m0 + i] * tanh.d1(s);
+        v[i] = tanh.d1(z[i]) * net.B.data[l * m0 + i];
+      }
+      for (let a = 0; a < m0; a++) for (let b = 0; b < m0; b++) H[a * m0 + b] += tanh.d2(s) * v[a] * v[b];
+    }
+    let col = 0;
+    for (let a = 0; a < m0; a++) for (let b = a; b < m0; b++) stack.data[n * packed + col++] = H[a * m0 + b] * (a === b ? 1 : Math.SQRT2);
+  }
+  const A = matrix(m0, m0);
+  for (let i = 0; i < m0; i++) A.data[i * m0 + i] = 1;
+  return { A, stack };
+}
+
+function trueRows(A: Float64View, count: number): Float64View {
+  const rows = matrix(count, A.shape[1]);
+  rows.data.set(A.data.subarray(0, count * A.shape[1]));
+  return rows;
+}
+
+describe('completeFirstLayer', () => {
+  it('finds the rows a short rank-one search (10 starts) missed (Hessians in W, 1e-6 noise): each true row at |cos| >= 0.999, none filled', async () => {
+    const [m0, m1] = [20, 3];
+    const k = Math.round(1.5 * (m0 + m1));
+    const { A, stack } = idealStack(m0, m1, 2 * (m0 + m1), 7, 0, 1, 1e-6);
+    const subspace = estimateSubspace(stack, { layout: 'packed', dimension: k });
+    const search = await findRankOne(subspace.subspace.basis, { threads: 1, starts: 10, seed: 2 });
+    const first = attributeCandidates(search.candidates, { width1: m0, certificates: search.certificates }).firstLayerWeights;
+    expect(first.shape[0]).toBeLessThan(m0 - 4); // the search was made to miss rows
+    const out = await completeFirstLayer(stack, first, { width1: m0, subspaceDimension: k, width2: m1, seed: 3, solver: { threads: 1 } });
+    expect(out.firstLayer.shape).toEqual([m0, m0]);
+    expect(out.report.filledWithComplementBasis).toBe(0);
+    expect(Math.min(...matchWeights(A, out.firstLayer).cosines)).toBeGreaterThanOrEqual(0.999);
+  });
+
+  // a tanh network's exact Hessians on the unit sphere, 5 of 30 rows given: the first round finds 22
+  // of the 25; the last 3, searched in a complement of 3 dimensions beside m1 = 3 entangled terms (a
+  // W-hat that fills its 6 symmetric matrices), came out at |cos| 0.60-0.89 before later rounds took
+  // rows back
+  it('completes a first layer whose last rows crowd a small complement: every row at |cos| >= 0.9, the same bits on 1 and 2 threads', async () => {
+    const [m0, m1] = [30, 3];
+    const k = Math.round(1.5 * (m0 + m1));
+    const { A, stack } = networkStack(m0, m1, k, 1, 7);
+    const options = { width1: m0, subspaceDimension: k, width2: m1, seed: 3 };
+    const one = await completeFirstLayer(stack, trueRows(A, 5), { ...options, solver: { threads: 1 } });
+    expect(Math.min(...matchWeights(A, one.firstLayer).cosines)).toBeGreaterThanOrEqual(0.9);
+    const pool = createSolverPool({ threads: 2 });
+    try {
+      const two = await completeFirstLayer(stack, trueRows(A, 5), { ...options, solver: { pool } });
+      expect(Array.from(two.firstLayer.data)).toEqual(Array.from(one.firstLayer.data));
+    } finally {
+      await pool.close();
+    }
+  });
+});
