@@ -7,8 +7,9 @@
  * - maxQueries below the pipeline's floor (budget.ts) plus PIPELINE_MARGIN P: the fit, on all of
  *   the budget (just above its floor the pipeline has too few Hessians: 1 of 3 exact at 6 P on
  *   (20, 10, 3) tanh, floor 5.75 P, 3 of 3 at 8 P; and a failed pipeline would leave the fit too
- *   few answers); studentFitInRange: in range(A)'s coordinates (from m0 + 2 gradients) where they
- *   leave more useful answers per unknown, else the plain fit;
+ *   few answers); studentFitInRange: in range(A)'s coordinates (from m0 + 2 gradients, fitted as
+ *   derivative equations too) where they give more equations per unknown and leave more Gaussian
+ *   points than P, else the plain fit;
  * - otherwise the pipeline first (reliable, and faster where both run: BENCHMARKS.md), its fresh
  *   refinement points drawn from N(0, I_d) as the fit's (identify alone draws half of them on the
  *   unit sphere; so auto's bits differ from identify's); when its check fails, the fit on the
@@ -237,7 +238,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         ...(warm ? { startNetworks: [warm.network] } : {}),
         ...(answers ? { answers } : {}),
       };
-      // below the floor: studentFitInRange (range(A)'s coordinates where they give more answers per unknown, else the plain fit)
+      // below the floor: studentFitInRange (range(A)'s coordinates where they give more equations per unknown, else the plain fit)
       const result: AutoFitResult = inRange ? await studentFitInRange(o, { ...fitOptions, model: general ? 'general' : 'paper' }) : general ? await studentFitGeneral(o, fitOptions) : await studentFit(o, fitOptions);
       fit = result;
       const q = spent();
