@@ -12,7 +12,7 @@
  *
  * Methods: nnid = identify (the paper's pipeline) with maxQueries = floor(B P): it plans within the
  * budget and refuses below its floor; auto = identifyAuto with the same maxQueries (the fit below
- * the pipeline's floor, in range(A)'s coordinates where they give more answers per unknown, else the
+ * the pipeline's floor, in range(A)'s coordinates where they give more equations per unknown, else the
  * pipeline, then the fit on its answers); fit = the plain student fit, best of 3 (the baseline).
  *
  * --from FILE renders the table of an earlier run without running anything. Never fails on a figure.

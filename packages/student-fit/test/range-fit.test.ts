@@ -1,6 +1,7 @@
 /**
  * studentFitInRange: the fit in range(A)'s coordinates (gradients paid in the same batch), lifted and
- * fitted in the full ones; the plain fit where those coordinates give no more answers per unknown.
+ * fitted in the full ones, the gradients fitted as derivative equations; the plain fit where those
+ * coordinates give no more equations per unknown or the lifted fit no more Gaussian points than P.
  */
 import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, serializeNetwork, type Network } from '@nnid/core';
