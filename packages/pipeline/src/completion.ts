@@ -57,8 +57,14 @@ export const COMPLETION_ROUNDS = 4;
  * where the rows just found no longer crowd the span (at (200, 100, 30) the first search kept 41 of
  * 100 rows, the first round found 46 of the 59 missing, and filling the last 13 with a basis of
  * their span mixed them: each filled row at |cos| 0.46-0.70 with its true row, and the refinement
- * crawled). Still short after the rounds, the rest of an orthonormal basis (refinement's job then).
- * Returns the completed first layer (reduced coordinates).
+ * crawled). A complement of c dimensions restricts each Hessian to c (c + 1) / 2 numbers where W
+ * still holds the m1 entangled terms beside the missing rows: with few rows left (2-5 beside m1 = 3-8)
+ * the round's W-hat is all of it, every unit vector a maximizer, and the rows it gives are a basis
+ * of their span in an arbitrary rotation, as the fill is (|cos| 0.39-0.89 on tanh networks' exact
+ * Hessians). Such a round takes back the rows found last until its W-hat is at most half of its
+ * space (`roomy`), and keeps its result only when it gained rows. Still short after the rounds, the
+ * rest of an orthonormal basis (refinement's job then). The first search's rows are never taken
+ * back: they are the whole problem's. Returns the completed first layer (reduced coordinates).
  */
 export async function completeFirstLayer(
   hessianStack: Float64View,
@@ -77,8 +83,7 @@ export async function completeFirstLayer(
   const rounds: CompletionRound[] = [];
   let firstSearch: RankOneResult | null = null;
   while (rounds.length < COMPLETION_ROUNDS && rows.shape[0] < m0) {
-    // a later round's complement too small for its W-hat (more than half of its symmetric matrices)
-    // takes back the rows the completion found last, to be found again with the missing ones
+    // a later round whose complement is too small for its W-hat takes back the rows found last
     const reopened = rounds.length === 0 ? 0 : Math.min(rows.shape[0] - firstLayer.shape[0], Math.max(0, roomy - (r - rows.shape[0])));
     const kept = pickRows(rows, Array.from({ length: rows.shape[0] - reopened }, (_, i) => i));
     const Q = complementBasis(kept);
@@ -93,7 +98,7 @@ export async function completeFirstLayer(
     const found = mapRows(attribution.firstLayerWeights, Q);
     const take = Math.min(found.shape[0], m0 - kept.shape[0]);
     firstSearch ??= search;
-    rounds.push({ complementDimension, subspaceDimension: dimension, reopened, candidates: search.candidates.shape[0], found: take - reopened, attributionMargin: attribution.report.margin });
+    rounds.push({ complementDimension, subspaceDimension: dimension, reopened, candidates: search.candidates.shape[0], found: Math.max(0, take - reopened), attributionMargin: attribution.report.margin });
     // no more rows than were taken back: the round gained nothing, the rows stay as they were
     if (take <= reopened) break;
     rows = stackRows(kept, pickRows(found, Array.from({ length: take }, (_, i) => i)));
