@@ -25,7 +25,8 @@
  *           from Hessians at beta-free points, new queries) for the SECOND_PASS_PAIRS pairs that
  *           came closest (at most SECOND_PASS_FROM), from the best network of each (a run's or a
  *           refit's), within maxQueries; a network it improves is refitted to the near pairs as a
- *           run's is (no second refit of its own).
+ *           run's is (no second refit of its own). secondPassPairs 0 (method auto's default) leaves
+ *           it out and returns it as `secondPassLater`, run on request (after the fit failed).
  *   When the probe's own pair passed, that is the answer.
  *
  * In the general form sigmoid(t) = (1 + tanh(t / 2)) / 2 makes a sigmoid layer a tanh layer with
@@ -85,8 +86,13 @@ export interface ActivationSearchReport {
   secondPass: { layer1: ActivationName; layer2: ActivationName; from: number; residual: number | null; passed: boolean; queries: number; note: string }[];
 }
 
-/** identify's result; its report with `activationSearch` (activation 'auto') and `pruning` (model 'general', a width inferred). */
-export type AutoIdentifyResult = IdentifyResult & { report: IdentifyReport & { activationSearch?: ActivationSearchReport; pruning?: PruneReport } };
+/**
+ * identify's result; its report with `activationSearch` (activation 'auto') and `pruning` (model
+ * 'general', a width inferred). `secondPassLater`: activation 'auto' with secondPassPairs 0 when no
+ * pair passed (model 'general'): the search's second pass for its SECOND_PASS_PAIRS closest pairs,
+ * run on request, and the search's result after it.
+ */
+export type AutoIdentifyResult = IdentifyResult & { report: IdentifyReport & { activationSearch?: ActivationSearchReport; pruning?: PruneReport }; secondPassLater?: () => Promise<AutoIdentifyResult> };
 
 /** The probe pair: what identify runs with before the search. */
 export const PROBE: Pair = { layer1: 'tanh', layer2: 'tanh' };
@@ -283,6 +289,8 @@ export async function identifyActivationAuto(
     if (found.best === null || residual < found.best.residual) found.best = { residual, result };
   };
   let candidates: ActivationCandidate[];
+  // the second pass for the closest `count` pairs (set when none passed, model 'general')
+  let secondPassFor: ((count: number) => Promise<void>) | null = null;
   if (probeResidual <= threshold) {
     // the probe's pair passed as it is: no other is tried (no screen)
     candidates = [{ ...PROBE, screenResidual: null, relativeResidual: probeResidual, passed: true }];
@@ -386,69 +394,89 @@ export async function identifyActivationAuto(
     }
     // none passed: the second pass for the closest pairs, from their best networks, once each
     if (candidates.some((c) => c.passed === true)) done = true;
-    const second = model === 'general' && !done ? [...closestResult.entries()].sort((a, b) => a[1].residual - b[1].residual).slice(0, secondPassPairs) : [];
-    for (const [key, held] of second) {
-      if (done) break;
-      const at = cpuSeconds();
-      const pair = held.result.report.options.activation as Pair;
-      const row = { layer1: pair.layer1, layer2: pair.layer2, from: held.residual, residual: null as number | null, passed: false, queries: 0, note: '' };
-      secondPassRows.push(row);
-      if (held.residual > SECOND_PASS_FROM || !held.result.secondPass || !held.result.networkGeneral) {
-        row.note = held.residual > SECOND_PASS_FROM ? `not run: ${key} came to ${held.residual.toExponential(2)}, above ${SECOND_PASS_FROM}` : 'not run: no deferred pass';
-        continue;
+    const order = () => candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || closest(a) - closest(b) || a.screenResidual! - b.screenResidual!);
+    /** The second pass for each of `second` (the closest pairs' best results) until one passes. */
+    const secondPassOf = async (second: [string, Held][]) => {
+      for (const [key, held] of second) {
+        if (done) break;
+        const at = cpuSeconds();
+        const pair = held.result.report.options.activation as Pair;
+        const row = { layer1: pair.layer1, layer2: pair.layer2, from: held.residual, residual: null as number | null, passed: false, queries: 0, note: '' };
+        secondPassRows.push(row);
+        if (held.residual > SECOND_PASS_FROM || !held.result.secondPass || !held.result.networkGeneral) {
+          row.note = held.residual > SECOND_PASS_FROM ? `not run: ${key} came to ${held.residual.toExponential(2)}, above ${SECOND_PASS_FROM}` : 'not run: no deferred pass';
+          continue;
+        }
+        const paidBefore = oracle.counts().paid;
+        const queriesLeft = options.maxQueries === undefined ? Infinity : options.maxQueries - (paidBefore - paidAtStart);
+        const pass = await held.result.secondPass({ network: held.result.networkGeneral, residual: held.residual }, queriesLeft);
+        row.queries = oracle.counts().paid - paidBefore;
+        row.note = pass.warnings.join('; ');
+        if (pass.attempt) {
+          const residual = pass.attempt.report.refinedResidual!;
+          row.residual = residual;
+          const improved = withNetwork(held.result, pass.attempt.networkGeneral!, residual, [...pass.warnings, `activation 'auto': ${pass.attempt.report.reason}`]);
+          // widths inferred: the pass's network pruned and shrunk as identify's result is
+          const result = await pruneInferredWidths(improved, {
+            model,
+            ...(options.width1 !== undefined ? { width1: options.width1 } : {}),
+            ...(options.width2 !== undefined ? { width2: options.width2 } : {}),
+            refineMaxIterations: held.result.report.options.refineMaxIterations as number,
+          });
+          const after = result.report.check.relativeResidual ?? residual;
+          row.residual = after;
+          row.passed = after <= threshold;
+          cpu.secondPass += cpuSeconds() - at;
+          if (record(pair, after, row.passed, result)) break;
+          // the search's refit from the pass's network stands for the pass's own (no second refit);
+          // not from a network the pass hardly moved (its run's was refitted already)
+          if (after < PASS_MOVED * held.residual) done = await refitNear(result);
+        } else cpu.secondPass += cpuSeconds() - at;
       }
-      const paidBefore = oracle.counts().paid;
-      const queriesLeft = options.maxQueries === undefined ? Infinity : options.maxQueries - (paidBefore - paidAtStart);
-      const pass = await held.result.secondPass({ network: held.result.networkGeneral, residual: held.residual }, queriesLeft);
-      row.queries = oracle.counts().paid - paidBefore;
-      row.note = pass.warnings.join('; ');
-      if (pass.attempt) {
-        const residual = pass.attempt.report.refinedResidual!;
-        row.residual = residual;
-        const improved = withNetwork(held.result, pass.attempt.networkGeneral!, residual, [...pass.warnings, `activation 'auto': ${pass.attempt.report.reason}`]);
-        // widths inferred: the pass's network pruned and shrunk as identify's result is
-        const result = await pruneInferredWidths(improved, {
-          model,
-          ...(options.width1 !== undefined ? { width1: options.width1 } : {}),
-          ...(options.width2 !== undefined ? { width2: options.width2 } : {}),
-          refineMaxIterations: held.result.report.options.refineMaxIterations as number,
-        });
-        const after = result.report.check.relativeResidual ?? residual;
-        row.residual = after;
-        row.passed = after <= threshold;
-        cpu.secondPass += cpuSeconds() - at;
-        if (record(pair, after, row.passed, result)) break;
-        // the search's refit from the pass's network stands for the pass's own (no second refit);
-        // not from a network the pass hardly moved (its run's was refitted already)
-        if (after < PASS_MOVED * held.residual) done = await refitNear(result);
-      } else cpu.secondPass += cpuSeconds() - at;
+    };
+    if (model === 'general' && !done) {
+      secondPassFor = async (count: number) => {
+        await secondPassOf([...closestResult.entries()].sort((a, b) => a[1].residual - b[1].residual).slice(0, count));
+        order();
+      };
     }
-    candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || closest(a) - closest(b) || a.screenResidual! - b.screenResidual!);
+    if (secondPassFor !== null && secondPassPairs > 0) {
+      await secondPassFor(secondPassPairs);
+      secondPassFor = null;
+    } else order();
   }
-  // nothing ran to the end: the probe's result stands (failed)
-  // the runs' deferred second passes stay inside the search
-  const { secondPass: _deferred, ...result } = (found.best?.result ?? probe) as IdentifyResult & { secondPass?: DeferredSecondPass };
-  const passed = result.report.check.passed === true;
-  const own = result.report.options.activation as Pair;
-  const chosen = passed ? { layer1: own.layer1, layer2: own.layer2 } : null;
-  const activationSearch: ActivationSearchReport = {
-    probe: PROBE,
-    candidates,
-    equivalent,
-    chosen,
-    threshold,
-    queries: { paid: oracle.counts().paid - paidAtStart, answered },
-    seconds: (performance.now() - startedAt) / 1000,
-    cpuSeconds: cpu,
-    secondPass: secondPassRows,
-  };
-  const warnings = [...result.report.warnings];
-  if (!passed) {
-    const tried = candidates.filter((c) => c.relativeResidual !== null).map((c) => `${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
-    warnings.push(`activation 'auto': no candidate pair passed the truth-free check (threshold ${threshold.toExponential(2)}): ${tried.join(', ')}`);
+  const later = secondPassFor as ((count: number) => Promise<void>) | null;
+  const result = finish();
+  // secondPassPairs 0 and none passed: the pass for the SECOND_PASS_PAIRS closest pairs on request (method auto, after its fit failed)
+  return later ? { ...result, secondPassLater: async () => (await later(SECOND_PASS_PAIRS), finish()) } : result;
+
+  /** The search's result as it stands: its best run's (a refit's, a pass's), with activationSearch. */
+  function finish(): AutoIdentifyResult {
+    // nothing ran to the end: the probe's result stands (failed)
+    // the runs' deferred second passes stay inside the search
+    const { secondPass: _deferred, ...result } = (found.best?.result ?? probe) as IdentifyResult & { secondPass?: DeferredSecondPass };
+    const passed = result.report.check.passed === true;
+    const own = result.report.options.activation as Pair;
+    const chosen = passed ? { layer1: own.layer1, layer2: own.layer2 } : null;
+    const activationSearch: ActivationSearchReport = {
+      probe: PROBE,
+      candidates,
+      equivalent,
+      chosen,
+      threshold,
+      queries: { paid: oracle.counts().paid - paidAtStart, answered },
+      seconds: (performance.now() - startedAt) / 1000,
+      cpuSeconds: cpu,
+      secondPass: secondPassRows,
+    };
+    const warnings = [...result.report.warnings];
+    if (!passed) {
+      const tried = candidates.filter((c) => c.relativeResidual !== null).map((c) => `${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
+      warnings.push(`activation 'auto': no candidate pair passed the truth-free check (threshold ${threshold.toExponential(2)}): ${tried.join(', ')}`);
+    }
+    return {
+      ...result,
+      report: { ...result.report, seconds: { ...result.report.seconds, total: (performance.now() - startedAt) / 1000 }, warnings, activationSearch },
+    };
   }
-  return {
-    ...result,
-    report: { ...result.report, seconds: { ...result.report.seconds, total: (performance.now() - startedAt) / 1000 }, warnings, activationSearch },
-  };
 }

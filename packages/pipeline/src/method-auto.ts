@@ -23,8 +23,8 @@
  *
  * With the activations unknown (activation 'auto') or a width not given (pipelineAsIdentify, the
  * CLI's default for real black boxes): the pipeline exactly as identify runs it (its own points and
- * retries: identify's bits; with activation 'auto' the search's second pass left out, secondPassPairs
- * 0: a failed search is followed by the fit), and when its check fails, the fit over candidate widths and pairs
+ * retries: identify's bits, but for the search's second pass: secondPassPairs 0 leaves it until the
+ * fit failed), and when its check fails, the fit over candidate widths and pairs
  * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
  * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
  * search's best-ranked pairs (FIT_PAIRS, rankedPairs; when those fail, the best PAIR_SCREEN_KEEP of
@@ -45,7 +45,7 @@
  */
 import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
 import { gaussianPoints, studentFit, studentFitGeneral, studentFitInRange, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
-import type { ActivationSearchReport, AutoIdentifyResult } from './activation-auto.ts';
+import { SECOND_PASS_PAIRS, type ActivationSearchReport, type AutoIdentifyResult } from './activation-auto.ts';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
 import { identifyOutputs, type IdentifyOutputsOptions, type IdentifyOutputsResult, type MultiOutputBlackBox } from './identify-outputs.ts';
@@ -102,9 +102,10 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   continuationCpu?: number;
   /**
    * activation 'auto': pairs the search gives its second pass (activation-auto.ts) before the fit
-   * over widths and pairs. Default 0: the fit follows a failed search, and the pass's Hessians
-   * (up to 3 (m0 + 2) per pair, 5-11 P) did not turn a search exact that the fit did not (BENCHMARKS.md,
-   * "The default for real black boxes, session 10").
+   * over widths and pairs. Default 0: the fit first, the pass (for SECOND_PASS_PAIRS pairs) only
+   * after the fit failed, then the fit again from the network it moved (k = 1; identifyAutoOutputs:
+   * no pass). The pass's Hessians cost 5.5-11 P a search; where the fit passes without them they
+   * are not paid (BENCHMARKS.md, "The default for real black boxes, session 10").
    */
   secondPassPairs?: number;
 }
@@ -296,7 +297,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     const ran = pipeline as AutoIdentifyResult | null;
     const found = ran ? (general ? ran.networkGeneral : ran.network) : null;
     if (!last.passed && ran && found && ran.refinementData && last.relativeResidual !== null) {
-      const cont = await continueAfterPipeline({
+      const continuation: Continuation = {
         source: o,
         outputs: 1,
         general,
@@ -316,10 +317,30 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         fitPairs,
         warmStart,
         counts: spent,
-      });
+      };
+      const cont = await continueAfterPipeline(continuation);
       tried.push(...cont.tried);
       warnings.push(...cont.warnings);
       if (cont.fit) fit = cont.fit;
+      // the fit failed too: the search's second pass now (secondPassPairs 0 left it out), and the fit
+      // again from its network where it moved, on the answers in hand (no point paid twice)
+      if (!cont.tried.some((x) => x.passed) && ran.secondPassLater) {
+        const t = performance.now();
+        const cpu = process.cpuUsage();
+        const before = spent();
+        const later = await ran.secondPassLater();
+        const check = later.report.check;
+        tried.push({ method: 'pipeline', why: `the fit failed: the activation search's second pass for its ${SECOND_PASS_PAIRS} closest pairs (left out before the fit), from their best networks`, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) });
+        pipeline = later;
+        const moved = general ? later.networkGeneral : later.network;
+        if (!check.passed && moved && check.relativeResidual !== null && check.relativeResidual < last.relativeResidual) {
+          const again = await continueAfterPipeline({ ...continuation, network: moved, residual: check.relativeResidual, search: later.report.activationSearch, answers: cont.data ?? later.refinementData, left: left(), evidence: later.report.widths.evidence });
+          tried.push(...again.tried);
+          warnings.push(...again.warnings);
+          const r = (x: AutoFitResult | null) => (x === null ? Infinity : x.report.check.passed ? -1 : x.report.check.relativeResidual);
+          if (again.fit && r(again.fit) < r(fit)) fit = again.fit;
+        }
+      }
     }
   } else if (!fitPossible) {
     await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
@@ -399,7 +420,7 @@ const PROBE_PAIR: Pair = { layer1: 'tanh', layer2: 'tanh' };
 
 const pairText = (p: Pair) => `${p.layer1}/${p.layer2}`;
 /** The pipeline's why: how many pairs its activation search gives the second pass (secondPassPairs). */
-const passText = (activationAuto: boolean, pairs: number) => (!activationAuto ? '' : pairs === 0 ? ' but for the search\'s second pass (secondPassPairs 0: the fit follows a failed search)' : ` with the search's second pass for ${pairs} pair${pairs === 1 ? '' : 's'}`);
+const passText = (activationAuto: boolean, pairs: number) => (!activationAuto ? '' : pairs === 0 ? " but for the search's second pass (secondPassPairs 0: the fit first)" : ` with the search's second pass for ${pairs} pair${pairs === 1 ? '' : 's'}`);
 
 /**
  * The pairs the fit tries after a failed pipeline, best first: with the activations given, those;
@@ -527,7 +548,7 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * fits run (and, when c.cpuBound is given, no try starts once the continuation's CPU passes it); those
  * skipped are reported.
  */
-export async function continueAfterPipeline(c: Continuation): Promise<{ tried: MethodTry[]; fit: AutoFitResult | null; warnings: string[] }> {
+export async function continueAfterPipeline(c: Continuation): Promise<{ tried: MethodTry[]; fit: AutoFitResult | null; warnings: string[]; data: { inputs: Float64View; values: Float64Array } | null }> {
   const net = c.network;
   const { width1, width2: found, inputDim: d } = net;
   const k = c.outputs;
@@ -545,7 +566,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   const usable = candidates.filter((x) => N * k > params(x.width2));
   if (usable.length === 0) {
     const P = params(Math.min(...widths2.map((w) => w.width2)));
-    return { tried: [{ method: 'fit', why: `not run: ${N} answers${k > 1 ? ` x ${k} outputs` : ''} within the budget are not more than P = ${P} at ${widthsText(found)}`, relativeResidual: null, passed: false, queries: none, seconds: 0 }], fit: null, warnings: [] };
+    return { tried: [{ method: 'fit', why: `not run: ${N} answers${k > 1 ? ` x ${k} outputs` : ''} within the budget are not more than P = ${P} at ${widthsText(found)}`, relativeResidual: null, passed: false, queries: none, seconds: 0 }], fit: null, warnings: [], data: null };
   }
   // one data set for every try: the answers in hand, then fresh Gaussian points paid once
   const t0 = performance.now();
@@ -567,7 +588,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       values.set(answers, n * k);
     }
   } catch (e) {
-    return { tried: [{ method: 'fit', why: `the fit's ${N - n} fresh data points at ${widthsText(found)}`, relativeResidual: null, passed: false, queries: diff(c.counts(), before), seconds: since(t0), error: (e as Error).message }], fit: null, warnings: [] };
+    return { tried: [{ method: 'fit', why: `the fit's ${N - n} fresh data points at ${widthsText(found)}`, relativeResidual: null, passed: false, queries: diff(c.counts(), before), seconds: since(t0), error: (e as Error).message }], fit: null, warnings: [], data: null };
   }
   const data = { inputs: matrixFrom(inputs, N, d), values };
   let paid: { total: number; paid: number; reused: number } | null = diff(c.counts(), before);
@@ -724,7 +745,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       chosen.result = { network: shrunk.network, report: { ...r, widths: { ...r.widths, width2: shrunk.network.width2 }, check: { ...r.check, relativeResidual: shrunk.report.relativeResidual } } };
     }
   }
-  return { tried, fit: chosen?.result ?? null, warnings };
+  return { tried, fit: chosen?.result ?? null, warnings, data };
 }
 
 /**

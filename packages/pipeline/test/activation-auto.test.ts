@@ -94,6 +94,27 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     expect(search.candidates.every((c) => typeof c.screenResidual === 'number' && c.screenResidual > 0)).toBe(true);
   });
 
+  it('secondPassPairs 0: no pass inside the search; secondPassLater runs it for the closest pairs after, no closer than before', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
+    const oracle = createOracle(generalBlackBox(truth));
+    const result = await identify(oracle, { width1: 4, width2: 2, activation: 'auto', seed: 1, threads: 1, model: 'general', refineMaxIterations: 1, upperFitIterations: 1, retryFactors: [], secondPassPairs: 0 });
+    const search = result.report.activationSearch!;
+    expect(search.chosen).toBeNull();
+    expect(search.secondPass).toEqual([]);
+    expect(search.cpuSeconds.secondPass).toBe(0);
+    const paid = oracle.counts().paid;
+    const later = await result.secondPassLater!();
+    const after = later.report.activationSearch!;
+    expect(after.secondPass.length).toBeGreaterThanOrEqual(1);
+    expect(after.secondPass.length).toBeLessThanOrEqual(SECOND_PASS_PAIRS);
+    for (const row of after.secondPass) if (row.residual === null) expect(row.note).not.toBe('');
+    expect(later.report.check.relativeResidual!).toBeLessThanOrEqual(result.report.check.relativeResidual!);
+    // the pass's queries are counted in the search's and paid once
+    expect(after.queries.paid).toBe(oracle.counts().paid);
+    expect(after.queries.paid - search.queries.paid).toBe(oracle.counts().paid - paid);
+    expect(after.queries.paid - search.queries.paid).toBe(after.secondPass.reduce((t, r) => t + r.queries, 0));
+  });
+
   it('candidate pairs: 49 in the paper form, 36 in the general form (sigmoid is tanh there)', () => {
     expect(candidatePairs('paper').pairs.length).toBe(49);
     const general = candidatePairs('general');
