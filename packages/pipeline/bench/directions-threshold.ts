@@ -2,8 +2,9 @@
  * Issue 13: how close W1's directions must be for the general refinement to reach the truth, per
  * first-layer activation. For each generator network (8, 4, 2), random directions: identify with
  * `refine: false` (the Hessian stages' directions, the shift fit's theta, B, tau), then the start's
- * rows moved toward the truth's, A_t = normalize((1 - t) A_found + t W1_true / |W1_true|) (each true
- * row with the found row nearest it, its sign matched), and refineGeneralStages run once (seed 5,
+ * rows moved toward the truth's, A_t = normalize((1 - t) A_found + t W1_true / |W1_true|) (the true
+ * rows in the found rows' order and signs, bench/true-rows.ts; until session 10 they stayed in the
+ * truth's order beside the start's theta and B), and refineGeneralStages run once (seed 5,
  * identify's defaults: 100 upper-fit and 200 LM iterations) on 6 P fresh Gaussian points: the
  * relative L2 reached (exact <= 1e-8) beside the start's min |cos|.
  *
@@ -14,6 +15,7 @@ import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } 
 import { identify, scoreGeneral, matchWeights } from '@nnid/pipeline';
 import { refineGeneralStages } from '../src/refine-stages.ts';
 import { freshPoints } from '../src/paid-data.ts';
+import { trueRowsInFoundOrder } from './true-rows.ts';
 const [pair = 'gelu/tanh', seedsArg = '1,2,3', tsArg = '0,0.5,0.9,0.99,1', refineSeedsArg = '5'] = process.argv.slice(2);
 const [layer1, layer2] = pair.split('/') as ActivationName[];
 for (const seed of seedsArg.split(',').map(Number)) {
@@ -23,21 +25,17 @@ for (const seed of seedsArg.split(',').map(Number)) {
   const inputs = freshPoints(6 * 50, 8, 77);
   const values = Float64Array.from(evaluateGeneral(truth, inputs).data);
   const out: string[] = [];
-  const W = (j: number, t: number) => truth.W1.data[j * 8 + t];
+  // the true rows in the found rows' order and signs: the start's theta, B, tau stay paired with their rows
+  const { directions } = trueRowsInFoundOrder(truth, nb.A);
   for (const tt of tsArg.split(',').map(Number)) {
     const A = matrix(4, 8);
-    for (let j = 0; j < 4; j++) {
-      let nt = 0;
-      for (let t = 0; t < 8; t++) nt += W(j, t) ** 2;
-      let bi = 0, bb = -1, sg = 1;
-      for (let i = 0; i < 4; i++) {
-        let s = 0;
-        for (let t = 0; t < 8; t++) s += nb.A.data[nb.A.offset + i * 8 + t] * W(j, t);
-        if (Math.abs(s) > bb) { bb = Math.abs(s); bi = i; sg = Math.sign(s); }
-      }
+    for (let i = 0; i < 4; i++) {
       let nn = 0;
-      for (let t = 0; t < 8; t++) { A.data[j * 8 + t] = (1 - tt) * sg * nb.A.data[nb.A.offset + bi * 8 + t] + (tt * W(j, t)) / Math.sqrt(nt); nn += A.data[j * 8 + t] ** 2; }
-      for (let t = 0; t < 8; t++) A.data[j * 8 + t] /= Math.sqrt(nn);
+      for (let t = 0; t < 8; t++) {
+        A.data[i * 8 + t] = (1 - tt) * nb.A.data[nb.A.offset + i * nb.A.strides[0] + t * nb.A.strides[1]] + tt * directions.data[i * 8 + t];
+        nn += A.data[i * 8 + t] ** 2;
+      }
+      for (let t = 0; t < 8; t++) A.data[i * 8 + t] /= Math.sqrt(nn);
     }
     // the shift fit's (theta, B, tau) stay the pipeline's: the refinement's own starts refit them
     const errors: string[] = [];

@@ -7,11 +7,12 @@
  *
  *   npx tsx packages/pipeline/bench/entangled-start.ts gelu/tanh 1
  */
-import { matrix, type ActivationName } from '@nnid/core';
+import type { ActivationName } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { identify, scoreGeneral } from '@nnid/pipeline';
 import { refineGeneralStages } from '../src/refine-stages.ts';
 import { freshPoints } from '../src/paid-data.ts';
+import { trueRowsInFoundOrder } from './true-rows.ts';
 const [pair = 'gelu/tanh', seedsArg = '1'] = process.argv.slice(2);
 const [layer1, layer2] = pair.split('/') as ActivationName[];
 for (const seed of seedsArg.split(',').map(Number)) {
@@ -20,18 +21,11 @@ for (const seed of seedsArg.split(',').map(Number)) {
   const nb = before.networkBeforeRefinement;
   const inputs = freshPoints(300, 8, 77);
   const values = Float64Array.from(evaluateGeneral(truth, inputs).data);
-  const A = matrix(4, 8), B = matrix(2, 4);
-  const theta = new Float64Array(4), tau = new Float64Array(2);
-  for (let i = 0; i < 4; i++) {
-    let n = 0; for (let t = 0; t < 8; t++) n += truth.W1.data[i * 8 + t] ** 2; n = Math.sqrt(n);
-    for (let t = 0; t < 8; t++) A.data[i * 8 + t] = truth.W1.data[i * 8 + t] / n;
-    theta[i] = truth.b1[i];
-    for (let l = 0; l < 2; l++) B.data[l * 4 + i] = truth.W2.data[l * 4 + i] * n;
-  }
-  for (let l = 0; l < 2; l++) tau[l] = truth.b2[l];
+  // the true rows in the found rows' order (the start's theta, B, tau belong to its rows; until session 10 they stayed in the truth's order)
+  const { directions: A, truthPattern } = trueRowsInFoundOrder(truth, nb.A);
   const errs: string[] = [];
   for (const variant of ['true A, pipeline B', 'true A, true-pattern B']) {
-    const start = variant === 'true A, pipeline B' ? { ...nb, A } : { ...nb, A, B, theta, tau };
+    const start = variant === 'true A, pipeline B' ? { ...nb, A } : { ...nb, ...truthPattern };
     const e: string[] = [];
     for (const rs of [1, 2, 3]) {
       const r = await refineGeneralStages(start, { inputs, values }, { seed: rs, upperFitIterations: 100, upperFitCostTolerance: 1e-4, maxIterations: 200, goodResidual: 1e-9, pruneUnits: false });
