@@ -49,7 +49,8 @@ export type AutoIdentifyOptions = Omit<IdentifyOptions, 'activation'> & {
   activation: IdentifyOptions['activation'] | 'auto';
   /**
    * activation 'auto': pairs given the search's second pass when none passed (default
-   * SECOND_PASS_PAIRS; 0: none, as method auto sets it when its fit over widths and pairs follows).
+   * SECOND_PASS_PAIRS; 0: none inside the search, the pass returned as the result's secondPassLater:
+   * method auto's default, its fit first).
    */
   secondPassPairs?: number;
 };
