@@ -8,10 +8,10 @@ import { completeFirstLayer } from '../src/completion.ts';
 import { matchWeights } from '../src/score.ts';
 
 /**
- * Hessians exactly in W = span{a_i a_i^T, v_l v_l^T} (the model at x = 0, random coefficients), in
- * m0 reduced coordinates: A's rows orthonormal (a random rotation), v_l = A^T b_l normalized.
+ * Hessians in W = span{a_i a_i^T, v_l v_l^T} (the model at x = 0, random coefficients) plus N(0, noise^2)
+ * in every entry, in m0 reduced coordinates: A's rows orthonormal (a random rotation), v_l = A^T b_l normalized.
  */
-function idealStack(m0: number, m1: number, count: number, seed: number, weak = 0, weakScale = 1, noise = 0): { A: Float64View; stack: Float64View } {
+function idealStack(m0: number, m1: number, count: number, seed: number, noise: number): { A: Float64View; stack: Float64View } {
   const stream = rng(seed);
   // random orthonormal rows by Gram-Schmidt
   const A = matrix(m0, m0);
@@ -42,7 +42,6 @@ function idealStack(m0: number, m1: number, count: number, seed: number, weak = 
   const coefficients = new Float64Array(m0 + m1);
   for (let n = 0; n < count; n++) {
     stream.split(3, n).fillNormal(coefficients);
-    for (let i = m0 - weak; i < m0; i++) coefficients[i] *= weakScale;
     const terms = [...Array.from({ length: m0 }, (_, i) => A.data.subarray(i * m0, (i + 1) * m0)), ...V];
     let col = 0;
     for (let a = 0; a < m0; a++) {
@@ -53,12 +52,10 @@ function idealStack(m0: number, m1: number, count: number, seed: number, weak = 
       }
     }
   }
-  if (noise > 0) {
-    const e = new Float64Array(packed);
-    for (let n = 0; n < count; n++) {
-      stream.split(4, n).fillNormal(e);
-      for (let t = 0; t < packed; t++) stack.data[n * packed + t] += noise * e[t];
-    }
+  const e = new Float64Array(packed);
+  for (let n = 0; n < count; n++) {
+    stream.split(4, n).fillNormal(e);
+    for (let t = 0; t < packed; t++) stack.data[n * packed + t] += noise * e[t];
   }
   return { A, stack };
 }
@@ -107,7 +104,7 @@ describe('completeFirstLayer', () => {
   it('finds the rows a short rank-one search (10 starts) missed (Hessians in W, 1e-6 noise): each true row at |cos| >= 0.999, none filled', async () => {
     const [m0, m1] = [20, 3];
     const k = Math.round(1.5 * (m0 + m1));
-    const { A, stack } = idealStack(m0, m1, 2 * (m0 + m1), 7, 0, 1, 1e-6);
+    const { A, stack } = idealStack(m0, m1, 2 * (m0 + m1), 7, 1e-6);
     const subspace = estimateSubspace(stack, { layout: 'packed', dimension: k });
     const search = await findRankOne(subspace.subspace.basis, { threads: 1, starts: 10, seed: 2 });
     const first = attributeCandidates(search.candidates, { width1: m0, certificates: search.certificates }).firstLayerWeights;
