@@ -103,8 +103,8 @@ export const GENERAL_SECOND_LAYER_STARTS = 8;
  * Starts of the factored fit (W1 = diag(s) A, W2 = diag(lambda) B diag(r), B the shift fit's
  * second layer: the entangled weights fix W2's rows up to that scaling): the first from the
  * pipeline's network, the others with the rows' norms s_i drawn log-normally (r_i = 1 / s_i)
- * (and signs for a LINEAR_FLIP first layer: tanh, arctan are odd and sigmoid(-t) = 1 - sigmoid(t), so
- * there the next layer absorbs a flip).
+ * and, for a LINEAR_FLIP first layer, their signs after the second start (for tanh, arctan (odd) and
+ * sigmoid (sigmoid(-t) = 1 - sigmoid(t)) the next layer absorbs a flip: no sign to draw).
  * Measured with the true A and B (10, 6, 3): the small fit has local minima in (s, b1) too, so
  * several starts.
  */
@@ -123,10 +123,10 @@ type Ranked = { network: GeneralNetwork; residual: number };
  * pattern of W2, row norms, biases, output layer free) from a few scales, and the fit with the
  * directions of W1's rows fixed from the shift fit's and random second layers ((C, c) by linear
  * least squares first: f is linear in them; for a LINEAR_FLIP first layer the random ones start at
- * b1 = 0 and go through fitGeneralSigns first, which chooses each row's sign); then from the directions fit's best start, the
- * directions fit and a Levenberg-Marquardt on every weight and bias; while that ends above
- * `goodResidual`, the same from the factored fit's best start, then the others by residual (up to
- * GENERAL_FULL_FITS), the smallest residual kept.
+ * b1 = 0 and go through fitGeneralSigns first, which chooses each row's sign); then from the
+ * directions fit's best start, the directions fit and a Levenberg-Marquardt on every weight and
+ * bias; while that ends above `goodResidual`, the same from the factored fit's best start, then the
+ * others by residual (up to GENERAL_FULL_FITS), the smallest residual kept.
  */
 export async function refineGeneralStages(
   start: Network,
@@ -155,8 +155,7 @@ export async function refineGeneralStages(
       const W1 = matrix(m0, d);
       const W2 = matrix(m1, m0);
       for (let i = 0; i < m0; i++) {
-        // a row's sign is part of the function for a LINEAR_FLIP first layer (its flip is no symmetry): the starts after the second draw it
-        const flip = s >= 2 && LINEAR_FLIP.has(start.activation.layer1) && draw.uniform() < 0.5 ? -1 : 1;
+        const flip = s >= 2 && signed && draw.uniform() < 0.5 ? -1 : 1;
         const scale = s === 0 ? 1 : flip * Math.exp(0.8 * draw.normal());
         for (let j = 0; j < d; j++) W1.data[i * d + j] = scale * start.A.data[start.A.offset + i * start.A.strides[0] + j * start.A.strides[1]];
         for (let l = 0; l < m1; l++) W2.data[l * m0 + i] = start.B.data[start.B.offset + l * start.B.strides[0] + i * start.B.strides[1]] / scale;
