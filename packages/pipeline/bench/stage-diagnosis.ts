@@ -4,13 +4,15 @@
  *   identify    identify's defaults: relative L2 on 10^4 Gaussian points, min |cos| of its W1's rows
  *   dirs        the Hessian stages' directions (identify `refine: false`): min |cos| to W1's rows
  *   v           the entangled weights of that start (A^T G0 b_l) against the truth's (W1^T diag(phi1'(b1)) W2_l): min |cos|
- *   trueA       refineGeneralStages (identify's settings, its seed) on identify's own data from the true
- *               directions with the start's (theta, B, tau)
- *   trueAB      the same with (theta, B, tau) of the truth's pattern (theta = b1, B = W2 diag |w1_i|, tau = b2)
+ *   trueA       refineGeneralStages (identify's settings, seed 1) on identify's own data from the true
+ *               directions, in the start's row order and signs (true-rows.ts), with the start's (theta, B, tau)
+ *   trueAB      the same from the truth in the paper's form (its signs, theta = b1, B = W2 diag |w1_i|, tau = b2)
  * A failure is the directions' when trueA is exact, the second layer's start when only trueAB is, the
  * refinement's basin when neither is.
  *
- *   npx tsx packages/pipeline/bench/stage-diagnosis.ts [--sizes 8,4,2;10,6,3] [--pairs gelu/tanh,...] [--seeds 1-3] [--threads 2]
+ * CPU s: the process's for the whole row (identify twice and both refinements). Never fails on a figure.
+ *
+ *   npx tsx packages/pipeline/bench/stage-diagnosis.ts [--sizes '8,4,2;10,6,3'] [--pairs gelu/tanh,...] [--seeds 1-3] [--threads 2] [--no-stages]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -65,7 +67,6 @@ for (const size of values.sizes!.split(';')) {
         const data = full.refinementData!;
         const { directions: A, truthPattern } = trueRowsInFoundOrder(truth, nb.A);
         const settings = { seed: 1, upperFitIterations: 100, upperFitCostTolerance: 1e-4, maxIterations: 200, goodResidual: 1e-9, pruneUnits: false };
-        // the start's theta, B, tau belong to its own rows' order: the true rows put in that order (by the match)
         const trueA = await refineGeneralStages({ ...nb, A }, data, settings);
         const trueAB = await refineGeneralStages({ ...nb, ...truthPattern }, data, settings);
         const eA = scoreGeneral(truth, trueA.network).function.gaussian.relativeL2;
