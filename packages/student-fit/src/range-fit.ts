@@ -136,7 +136,12 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   // And more Gaussian points than P: the lifted fit in the full coordinates fits values alone, and
   // with fewer the stencils (h = 1e-6 apart) are all that pins A outside range(A): (16, 4, 2) at 2 P,
   // 60 for P = 78, passed its check 1e-9 at a relative L2 of 1e-7
-  const equations = N - stencils + (weight > 0 ? g * m0 : 0);
+  // The derivative rows only where the values alone leave no more per unknown than the plain fit
+  // (at (30, 20, 8) 3 and 2 P, (20, 10, 3) 2 P): where the values suffice they cost exactness, sigmoid
+  // N(0, 1) (30, 20, 8) 5 P network 1002: every one of 6 reduced starts stalled at 4e-5..1e-4 with them
+  // (lifted, every full fit failed at 5e-5), exact with values only (BENCHMARKS.md)
+  const rows = weight > 0 && (N - stencils) / reducedP <= N / P;
+  const equations = N - stencils + (rows ? g * m0 : 0);
   if (N - stencils <= Math.max(P, g) || equations / reducedP <= N / P) return finish(await fit(oracle, fitOptions, model), model);
   const seed = checkInteger('seed', options.seed ?? 0, 0);
 
@@ -167,7 +172,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   const R = toDense(right);
   const r = R.shape[1];
   const gap = m0 < sigma.length ? sigma[m0 - 1] / sigma[m0] : Infinity;
-  const rangeStage = { gradients: g, step: h, gradientWeight: weight, derivativeRows: weight > 0 ? g * m0 : 0, stencilQueries: stencils, dimension: m0, gap, singularValues: Array.from(sigma) };
+  const rangeStage = { gradients: g, step: h, gradientWeight: weight, derivativeRows: rows ? g * m0 : 0, stencilQueries: stencils, dimension: m0, gap, singularValues: Array.from(sigma) };
   if (!(gap >= MIN_GAP)) {
     // range(A) not found (a float32 or noisy black box: the differences' rounding fills the spectrum):
     // the plain fit on every answer paid, the stencils' too
@@ -201,7 +206,7 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
       Gz[j * m0 + c] = s;
     }
   }
-  const gradients = weight > 0 ? { values: Gz, weight } : undefined;
+  const gradients = rows ? { values: Gz, weight } : undefined;
 
   // the fit in range(A)'s coordinates, then its first passing start lifted and fitted in the full
   // ones; when that fails (a reduced start near 1e-4 can be a local minimum), the starts after it
