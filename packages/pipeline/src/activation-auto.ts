@@ -449,9 +449,16 @@ export async function identifyActivationAuto(
   const later = secondPassFor as ((count: number) => Promise<void>) | null;
   const result = finish();
   // secondPassPairs 0 and none passed: the pass for the SECOND_PASS_PAIRS closest pairs on request (method auto, after its fit failed)
-  return later ? { ...result, secondPassLater: async () => (await later(SECOND_PASS_PAIRS), finish()) } : result;
+  let laterRan = false;
+  const secondPassLater = async () => {
+    // once: a second call returns the result as it stands (no pass paid twice)
+    if (!laterRan) await later!(SECOND_PASS_PAIRS);
+    laterRan = true;
+    return finish();
+  };
+  return later ? { ...result, secondPassLater } : result;
 
-  /** The search's result as it stands: its best run's (a refit's, a pass's), with activationSearch. */
+  /** The search's result as it stands: its best run's (a refit's, a pass's), with activationSearch (copies: a later pass does not change a report returned before it). */
   function finish(): AutoIdentifyResult {
     // nothing ran to the end: the probe's result stands (failed)
     // the runs' deferred second passes stay inside the search
@@ -461,14 +468,14 @@ export async function identifyActivationAuto(
     const chosen = passed ? { layer1: own.layer1, layer2: own.layer2 } : null;
     const activationSearch: ActivationSearchReport = {
       probe: PROBE,
-      candidates,
+      candidates: candidates.map((c) => ({ ...c })),
       equivalent,
       chosen,
       threshold,
       queries: { paid: oracle.counts().paid - paidAtStart, answered },
       seconds: (performance.now() - startedAt) / 1000,
-      cpuSeconds: cpu,
-      secondPass: secondPassRows,
+      cpuSeconds: { ...cpu },
+      secondPass: secondPassRows.map((r) => ({ ...r })),
     };
     const warnings = [...result.report.warnings];
     if (!passed) {

@@ -113,6 +113,11 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     expect(after.queries.paid).toBe(oracle.counts().paid);
     expect(after.queries.paid - search.queries.paid).toBe(oracle.counts().paid - paid);
     expect(after.queries.paid - search.queries.paid).toBe(after.secondPass.reduce((t, r) => t + r.queries, 0));
+    // the report returned before the pass is not changed by it; a second call pays nothing
+    expect(search.secondPass).toEqual([]);
+    const paidAfter = oracle.counts().paid;
+    await result.secondPassLater!();
+    expect(oracle.counts().paid).toBe(paidAfter);
   });
 
   it('candidate pairs: 49 in the paper form, 36 in the general form (sigmoid is tanh there)', () => {
