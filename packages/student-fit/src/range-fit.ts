@@ -10,9 +10,10 @@
  *
  * Then the student fit (the same engine, starts and solver as studentFit) on every answer with the
  * inputs projected, z = U^T x: its first layer is m0 x m0 instead of m0 x d (at (30, 20, 8) 588
- * parameters instead of 788), a smaller search space for the same answers; and on the gradients
- * as derivative equations, w (grad_z f(z_j) - U^T g_j) at their g centres (m0 rows each, weight
- * w = gradientWeight, default 2): g d stencil queries give g m0 equations. Its first start whose
+ * parameters instead of 788), a smaller search space for the same answers; and, where the values
+ * alone leave no more per unknown than the plain fit, (N - g d) / (P - m0 (d - m0)) <= N / P, on
+ * the gradients as derivative equations, w (grad_z f(z_j) - U^T g_j) at their g centres (m0 rows
+ * each, weight w = gradientWeight, default 2): g d stencil queries give g m0 equations. Its first start whose
  * residual is <= reducedThreshold (1e-4: the basis is exact to the differences' O(h), so the
  * reduced residual is not 1e-9) is lifted, A = A_r U^T, and fitted in the full coordinates on the
  * same answers (one start of the same solver): the truth-free check is the full fit's, as the plain
@@ -20,9 +21,10 @@
  * at 3 P had one at 8e-5), the reduced starts after the lifted one go on, until `starts` have run.
  *
  * The plain fit runs instead: before any query (report.range absent) where range(A)'s coordinates
- * leave no more equations per unknown, (N - g d + g m0) / (P - m0 (d - m0)) <= N / P (e.g. width1 =
- * inputDim), or the lifted fit no more Gaussian points than P, N - g d <= P; after them, on every answer paid (report.range.reduced null, a warning), where the gap
- * is below 1e3 (range(A) not found: a float32 or noisy black box).
+ * leave no more equations per unknown, (N - g d [+ g m0 with derivative rows]) / (P - m0 (d - m0))
+ * <= N / P (e.g. width1 = inputDim), or the lifted fit no more Gaussian points than P, N - g d <= P;
+ * after them, on every answer paid (report.range.reduced null, a warning), where the gap is below
+ * 1e3 (range(A) not found: a float32 or noisy black box).
  *
  * @example
  * const { network, report } = await studentFitInRange(oracle, { width1: 20, width2: 8, dataPoints: 2364, starts: 16, threads: 2 });
