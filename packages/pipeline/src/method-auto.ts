@@ -104,7 +104,7 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
    * activation 'auto': pairs the search gives its second pass (activation-auto.ts) before the fit
    * over widths and pairs. Default 0: the fit first, the pass (for SECOND_PASS_PAIRS pairs) only
    * after the fit failed, then the fit again from the network it moved (k = 1; identifyAutoOutputs:
-   * no pass). The pass's Hessians cost 5.5-15 P a search; where the fit passes without them they
+   * no pass). The pass's Hessians cost 5.5-23 P a search; where the fit passes without them they
    * are not paid (BENCHMARKS.md, "The default for real black boxes, session 10").
    */
   secondPassPairs?: number;
