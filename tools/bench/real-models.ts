@@ -156,7 +156,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
   const s = scoreRun(truthFile, result);
   const tol = noise === null ? 1e-8 : Math.max(1e-8, 10 * noise);
   // method auto: the pipeline's own answer beside what the command returned
-  type Try = { method: string; stage?: string; relativeResidual: number | null; passed: boolean; seconds: number; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } };
+  type Try = { method: string; stage?: string; why?: string; queries?: { paid: number }; relativeResidual: number | null; passed: boolean; seconds: number; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } };
   const report = existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')).report as { method?: { tried: Try[] }; pipelineNetwork?: unknown; check?: { threshold: number }; pipeline?: SearchHolder }) : null;
   const tried = report?.method?.tried ?? null;
   if (tried && tried[0]?.method === 'pipeline') {
@@ -247,14 +247,18 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
 }
 
 /** The continuation's fits in one phrase: screens, full fits, the best (pair, widths, residual, shrink), CPU seconds. */
-function continuationText(fits: { stage?: string; relativeResidual: number | null; passed: boolean; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } }[]): string {
+function continuationText(fits: { stage?: string; why?: string; relativeResidual: number | null; passed: boolean; cpuSeconds?: number; activation?: { layer1: string; layer2: string }; widths?: { width1: number; width2: number }; shrunk?: { from: number; to: number } }[]): string {
   const ran = fits.filter((f) => f.relativeResidual !== null);
   const best = ran.find((f) => f.passed) ?? ran.sort((a, b) => a.relativeResidual! - b.relativeResidual!)[0];
   const cpu = fits.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0);
   const count = (stage: string) => fits.filter((f) => f.stage === stage && f.relativeResidual !== null).length;
   const skipped = fits.some((f) => f.relativeResidual === null && !f.passed) ? ', some skipped' : '';
   const what = best ? `${best.activation ? `${best.activation.layer1}/${best.activation.layer2} ` : ''}${best.widths ? `(${best.widths.width1}, ${best.widths.width2}) ` : ''}${best.relativeResidual!.toExponential(1)}${best.shrunk ? ` shrunk to m1 = ${best.shrunk.to}` : ''}` : 'none ran';
-  return `${count('screen')} screens + ${count('full')} full fits${skipped}, best ${what}, ${cpu.toFixed(0)} CPU s`;
+  // the pair screen (the search's pairs not handed on, at the pipeline's m1) and the pairs it handed on
+  const pairScreen = fits.filter((f) => f.why?.includes('pair screen (') && f.relativeResidual !== null);
+  const joined = [...new Set(fits.filter((f) => f.why?.includes("the pair screen's")).map((f) => `${f.activation?.layer1}/${f.activation?.layer2}`))];
+  const pairs = pairScreen.length > 0 ? ` (of them ${pairScreen.length} in the pair screen, ${pairScreen.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0).toFixed(0)} CPU s; joined: ${joined.join(', ') || 'none'})` : '';
+  return `${count('screen')} screens${pairs} + ${count('full')} full fits${skipped}, best ${what}, ${cpu.toFixed(0)} CPU s`;
 }
 
 /** Where the activation search's report sits in method auto's: report.pipeline (k = 1), report.pipeline.identify (k outputs). */
