@@ -21,6 +21,7 @@ import { findRankOne } from '@nnid/rank1-solver';
 import { attributeCandidates } from '@nnid/attribution';
 import { mapRows } from '../src/identify-geometry.ts';
 import { randomNetwork } from '@nnid/oracle';
+import { truthHessianStack, truthPreActivations } from './truth-hessians.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,13 +63,7 @@ const order = best.map((b, a) => a).sort((x, y) => best[x] - best[y]);
 // coefficient c_a(x) = phi''(z_a) sum_l b_la g_l, and entangled weight per point
 const rms = new Float64Array(m0);
 for (let n = 0; n < count; n++) {
-  const x = points.data.subarray(n * d, (n + 1) * d);
-  const z1 = new Float64Array(m0);
-  for (let i = 0; i < m0; i++) {
-    let z = truth.theta[i];
-    for (let j = 0; j < d; j++) z += truth.A.data[i * d + j] * x[j];
-    z1[i] = z;
-  }
+  const z1 = truthPreActivations(truth, points.data.subarray(n * d, (n + 1) * d));
   const g = new Float64Array(m1);
   for (let l = 0; l < m1; l++) {
     let z2 = truth.tau[l];
@@ -87,37 +82,6 @@ for (const a of order.slice(0, 25)) console.log(a, best[a].toFixed(3), truth.the
 const med = [...rms].map(Math.sqrt).sort((x, y) => x - y);
 console.log(`rms coefficient: median ${med[m0 >> 1].toExponential(2)}, min ${med[0].toExponential(2)}, max ${med[m0 - 1].toExponential(2)}`);
 
-/** The truth's exact Hessians at the points in the truth's coordinates (A = I), packed. */
-function truthStack() {
-  const packed = (r * (r + 1)) / 2;
-  const stack = matrix(count, packed);
-  const H = new Float64Array(r * r);
-  for (let n = 0; n < count; n++) {
-    const x = points.data.subarray(n * d, (n + 1) * d);
-    const z1 = new Float64Array(m0);
-    for (let i = 0; i < m0; i++) {
-      let z = truth.theta[i];
-      for (let j = 0; j < d; j++) z += truth.A.data[i * d + j] * x[j];
-      z1[i] = z;
-    }
-    H.fill(0);
-    for (let l = 0; l < m1; l++) {
-      let z2 = truth.tau[l];
-      for (let i = 0; i < m0; i++) z2 += truth.B.data[l * m0 + i] * phi.value(z1[i]);
-      const g = phi.d1(z2);
-      const h = phi.d2(z2);
-      const v = new Float64Array(m0);
-      for (let i = 0; i < m0; i++) {
-        H[i * r + i] += phi.d2(z1[i]) * truth.B.data[l * m0 + i] * g;
-        v[i] = phi.d1(z1[i]) * truth.B.data[l * m0 + i];
-      }
-      for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) H[a * r + b] += h * v[a] * v[b];
-    }
-    let col = 0;
-    for (let a = 0; a < r; a++) for (let b = a; b < r; b++) stack.data[n * packed + col++] = H[a * r + b] * (a === b ? 1 : Math.SQRT2);
-  }
-  return stack;
-}
 /** Phi(u) = |P_W(u u^T)|^2 for a basis W (rows, packed). */
 function phiOf(W: Float64View, u: Float64Array): number {
   const n = u.length;
@@ -134,7 +98,7 @@ function phiOf(W: Float64View, u: Float64Array): number {
   }
   return s;
 }
-const stack = truthStack();
+const stack = truthHessianStack(truth, points);
 const k = Math.min(Math.round(1.5 * (m0 + m1)), count);
 const full = estimateSubspace(stack, { layout: 'packed', dimension: k });
 const e = (a: number) => { const u = new Float64Array(r); u[a] = 1; return u; };

@@ -17,10 +17,11 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { activation, matrix, parseNetwork, rng, toGeneral, type Network } from '@nnid/core';
+import { matrix, parseNetwork, rng, toGeneral, type Float64View, type Network } from '@nnid/core';
 import { randomNetwork } from '@nnid/oracle';
 import { matchWeights } from '@nnid/pipeline';
 import { directionsFromStack, subtractEntangled } from '../src/second-pass.ts';
+import { truthHessianStack } from './truth-hessians.ts';
 
 const { values } = parseArgs({
   options: {
@@ -51,40 +52,6 @@ const points = matrix(count, d);
 const radius = Number(values.radius);
 for (let n = 0; n < count; n++) rng(seed).split(0x4e55, n).fillSphere(points.data.subarray(n * d, (n + 1) * d), radius);
 
-/** The truth's exact Hessians at the points in U's coordinates (A U = I), packed (off-diagonal times sqrt 2). */
-function truthStack() {
-  const phi = activation('tanh');
-  const packed = (r * (r + 1)) / 2;
-  const stack = matrix(count, packed);
-  const H = new Float64Array(r * r);
-  for (let n = 0; n < count; n++) {
-    const x = points.data.subarray(n * d, (n + 1) * d);
-    const z1 = new Float64Array(m0);
-    for (let i = 0; i < m0; i++) {
-      let z = truth.theta[i];
-      for (let j = 0; j < d; j++) z += truth.A.data[i * d + j] * x[j];
-      z1[i] = z;
-    }
-    H.fill(0);
-    for (let l = 0; l < m1; l++) {
-      let z2 = truth.tau[l];
-      for (let i = 0; i < m0; i++) z2 += truth.B.data[l * m0 + i] * phi.value(z1[i]);
-      const g = phi.d1(z2);
-      const h = phi.d2(z2);
-      // the diagonal part: phi1''(z1_i) b_li g_l; the entangled part: h v v^T with v_i = phi1'(z1_i) b_li (A U = I)
-      const v = new Float64Array(m0);
-      for (let i = 0; i < m0; i++) {
-        H[i * r + i] += phi.d2(z1[i]) * truth.B.data[l * m0 + i] * g;
-        v[i] = phi.d1(z1[i]) * truth.B.data[l * m0 + i];
-      }
-      for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) H[a * r + b] += h * v[a] * v[b];
-    }
-    let col = 0;
-    for (let a = 0; a < r; a++) for (let b = a; b < r; b++) stack.data[n * packed + col++] = H[a * r + b] * (a === b ? 1 : Math.SQRT2);
-  }
-  return stack;
-}
-
 /** The estimate's rows in U's coordinates (m0 x r). */
 const estimateRows = matrix(m0, r);
 for (let i = 0; i < m0; i++) for (let a = 0; a < r; a++) {
@@ -99,7 +66,7 @@ const describe = (c: number[]) => `worst ${worst(c)}; below 0.9: ${c.filter((x) 
 console.log(`(${d}, ${m0}, ${m1}), ${count} Hessians at radius ${radius}; load ${loadavg()[0].toFixed(1)}`);
 console.log(`estimate (the start): ${describe(matchWeights(identity, estimateRows).cosines)}`);
 /** Unpacks row n of a packed stack (r x r, off-diagonal entries / sqrt 2). */
-function unpack(stack: ReturnType<typeof truthStack>, n: number): Float64Array {
+function unpack(stack: Float64View, n: number): Float64Array {
   const packed = (r * (r + 1)) / 2;
   const H = new Float64Array(r * r);
   let col = 0;
@@ -117,7 +84,7 @@ function unpack(stack: ReturnType<typeof truthStack>, n: number): Float64Array {
  * Cardoso-Souloumiac) of the Hessians restricted to it: there each Hessian is sum_i c_i u_i u_i^T over
  * the missing rows (plus the entangled term's part), u_i orthonormal when A's rows are.
  */
-function rotateFilled(stack: ReturnType<typeof truthStack>, rows: Float64Array[]): { rows: Float64Array[]; filled: number[] } {
+function rotateFilled(stack: Float64View, rows: Float64Array[]): { rows: Float64Array[]; filled: number[] } {
   const filled = rows.map((_, i) => i).filter((i) => rows.every((v, j) => j === i || Math.abs(v.reduce((s, x, t) => s + x * rows[i][t], 0)) < 1e-8));
   const k = filled.length;
   if (k < 2) return { rows, filled };
@@ -182,7 +149,7 @@ function rotateFilled(stack: ReturnType<typeof truthStack>, rows: Float64Array[]
 
 const ownRows = Array.from({ length: m0 }, (_, i) => estimateRows.data.slice(i * r, (i + 1) * r));
 for (const sub of [false, true]) {
-  const stack = truthStack();
+  const stack = truthHessianStack(truth, points);
   if (sub) subtractEntangled(stack, points, toGeneral(start), U);
   const t = cpu();
   const { rows, filled } = rotateFilled(stack, ownRows);
@@ -193,7 +160,7 @@ for (const sub of [false, true]) {
 }
 
 for (const mode of ['raw', 'minus the estimate\'s entangled term']) {
-  const stack = truthStack();
+  const stack = truthHessianStack(truth, points);
   if (mode !== 'raw') subtractEntangled(stack, points, toGeneral(start), U);
   const t = cpu();
   const found = await directionsFromStack(stack, estimateRows, { seed, threads });
