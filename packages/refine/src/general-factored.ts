@@ -18,7 +18,7 @@
  * const factored = await fitGeneralFactored(start, { inputs, values }); // start.W2: the pattern B
  * const { network } = await fitGeneralNetwork(factored.network, { inputs, values });
  */
-import { activation, checkInteger, invalidArgument, matrix, matrixFrom, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { activation, checkInteger, invalidArgument, matrix, matrixFrom, type Activation, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { gram, matmul, setBlasThreads } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy, type NormalEquations } from '@nnid/optimize';
 import { checkData, type GeneralData, type GeneralFitResult } from './general.ts';
@@ -35,18 +35,11 @@ export interface GeneralFactoredOptions extends SolverOptions {
  */
 export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralData, options: GeneralFactoredOptions = {}): Promise<GeneralFitResult> {
   const started = performance.now();
-  const { X, Y, N } = checkData(start, data);
-  const o = options ?? {};
-  const checked = checkSolverOptions(o);
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
+  const { X, Y, N, o, checked, phi1, phi2, A, s0, U } = smallFit(start, data, options);
+  checkInteger('start.width2', start.width2);
   const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
-  checkInteger('start.width2', m1);
-  const phi1 = activation(start.activation.layer1);
-  const phi2 = activation(start.activation.layer2);
-  const { A, s0 } = unitRows(start.W1);
   const B = new Float64Array(m1 * m0);
   for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) B[l * m0 + i] = at2(start.W2, l, i);
-  const U = unitProducts(X, N, A);
   // x = [s, b1, r, lambda, b2, C (k x m1), c (k)]
   const oS = 0;
   const oB1 = m0;
@@ -61,9 +54,7 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
   x0.set(start.b1, oB1);
   x0.fill(1, oR, oR + m0);
   x0.fill(1, oL, oL + m1);
-  x0.set(start.b2, oB2);
-  for (let q = 0; q < k; q++) for (let l = 0; l < m1; l++) x0[oC + q * m1 + l] = at2(start.C, q, l);
-  x0.set(start.c, oc);
+  setOutputStart(x0, start, oB2, oC, oc);
   const rows = N * k;
   const r = new Float64Array(rows);
   const J = matrix(rows, F);
@@ -80,11 +71,7 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
     for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2[l * m0 + i] = x[oL + l] * B[l * m0 + i] * x[oR + i];
     let sum = 0;
     for (let n = 0; n < N; n++) {
-      for (let i = 0; i < m0; i++) {
-        z1[i] = x[oS + i] * U[n * m0 + i] + x[oB1 + i];
-        g[i] = phi1.value(z1[i]);
-        g1[i] = phi1.d1(z1[i]);
-      }
+      firstLayerAt(x, oS, oB1, U, n, m0, phi1, z1, g, g1);
       for (let l = 0; l < m1; l++) {
         let tl = 0;
         let z = x[oB2 + l];
@@ -96,14 +83,10 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
         h[l] = phi2.value(z);
         h1[l] = phi2.d1(z);
       }
+      sum = outputResidualsAt(x, oC, oc, h, n, m1, k, Y, r, sum);
+      if (!jac) continue;
       for (let o2 = 0; o2 < k; o2++) {
-        let f = x[oc + o2];
-        for (let l = 0; l < m1; l++) f += x[oC + o2 * m1 + l] * h[l];
         const row = n * k + o2;
-        const res = f - Y[row];
-        r[row] = res;
-        sum += res * res;
-        if (!jac) continue;
         const Jr = jac.subarray(row * F, (row + 1) * F);
         Jr.fill(0);
         for (let l = 0; l < m1; l++) e[l] = x[oC + o2 * m1 + l] * h1[l];
@@ -131,8 +114,7 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
   for (let i = 0; i < m0; i++) for (let j = 0; j < d; j++) W1.data[i * d + j] = x[oS + i] * A.data[i * d + j];
   const W2out = matrix(m1, m0);
   for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) W2out.data[l * m0 + i] = x[oL + l] * B[l * m0 + i] * x[oR + i];
-  const C = matrix(k, m1);
-  C.data.set(x.subarray(oC, oC + k * m1));
+  const C = matrixFrom(x.slice(oC, oC + k * m1), k, m1);
   return {
     network: { ...start, W1, b1: x.slice(oB1, oB1 + m0), W2: W2out, b2: x.slice(oB2, oB2 + m1), C, c: x.slice(oc, oc + k) },
     report: reportOf(report, N, rows, started),
@@ -140,6 +122,47 @@ export async function fitGeneralFactored(start: GeneralNetwork, data: GeneralDat
 }
 
 const at2 = (v: Float64View, i: number, j: number) => v.data[v.offset + i * v.strides[0] + j * v.strides[1]];
+
+/** What both small fits start from: the data and options checked, the activations, A (W1's unit rows), s0 (their norms), U = X A^T. */
+function smallFit(start: GeneralNetwork, data: GeneralData, options: GeneralFactoredOptions) {
+  const { X, Y, N } = checkData(start, data);
+  const o = options ?? {};
+  const checked = checkSolverOptions(o);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
+  const phi1 = activation(start.activation.layer1);
+  const phi2 = activation(start.activation.layer2);
+  const { A, s0 } = unitRows(start.W1);
+  return { X, Y, N, o, checked, phi1, phi2, A, s0, U: unitProducts(X, N, A) };
+}
+
+/** Point n's first layer with the directions fixed: z1_i = s_i (a_i . x_n) + b1_i, g = phi1(z1), g1 = phi1'(z1). */
+function firstLayerAt(x: Float64Array, oS: number, oB1: number, U: Float64Array, n: number, m0: number, phi1: Activation, z1: Float64Array, g: Float64Array, g1: Float64Array): void {
+  for (let i = 0; i < m0; i++) {
+    z1[i] = x[oS + i] * U[n * m0 + i] + x[oB1 + i];
+    g[i] = phi1.value(z1[i]);
+    g1[i] = phi1.d1(z1[i]);
+  }
+}
+
+/** Point n's k residuals f - y (f = C h + c, h = phi2(z2)) written into r; returns sum plus their squares (added one by one). */
+function outputResidualsAt(x: Float64Array, oC: number, oc: number, h: Float64Array, n: number, m1: number, k: number, Y: Float64Array, r: Float64Array, sum: number): number {
+  for (let q = 0; q < k; q++) {
+    let f = x[oc + q];
+    for (let l = 0; l < m1; l++) f += x[oC + q * m1 + l] * h[l];
+    const row = n * k + q;
+    r[row] = f - Y[row];
+    sum += r[row] * r[row];
+  }
+  return sum;
+}
+
+/** The start's b2, C, c into x0 at their offsets. */
+function setOutputStart(x0: Float64Array, start: GeneralNetwork, oB2: number, oC: number, oc: number): void {
+  const { width2: m1, outputs: k } = start;
+  x0.set(start.b2, oB2);
+  for (let q = 0; q < k; q++) for (let l = 0; l < m1; l++) x0[oC + q * m1 + l] = at2(start.C, q, l);
+  x0.set(start.c, oc);
+}
 
 /** W1's rows made unit (A) and their norms (s0). */
 function unitRows(W1: Float64View): { A: Float64View; s0: Float64Array } {
@@ -193,18 +216,11 @@ export interface GeneralSignsResult extends GeneralFitResult {
  */
 export async function fitGeneralSigns(start: GeneralNetwork, data: GeneralData, options: GeneralFactoredOptions = {}): Promise<GeneralSignsResult> {
   const started = performance.now();
-  const { X, Y, N } = checkData(start, data);
-  const o = options ?? {};
-  const checked = checkSolverOptions(o);
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') invalidArgument('onProgress', 'must be a function', o.onProgress);
-  const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
+  const { X, Y, N, o, checked, phi1, phi2, A, s0, U } = smallFit(start, data, options);
   if (!LINEAR_FLIP.has(start.activation.layer1)) {
     invalidArgument('start.activation.layer1', `must be one of ${[...LINEAR_FLIP].map((a) => `'${a}'`).join(', ')} (phi(t) - phi(-t) = t)`, start.activation.layer1);
   }
-  const phi1 = activation(start.activation.layer1);
-  const phi2 = activation(start.activation.layer2);
-  const { A, s0 } = unitRows(start.W1);
-  const U = unitProducts(X, N, A);
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = start;
   // x = [s, b1, W2 (m1 x m0), D (m1 x m0), b2, C (k x m1), c (k)]
   const oS = 0;
   const oB1 = m0;
@@ -218,9 +234,7 @@ export async function fitGeneralSigns(start: GeneralNetwork, data: GeneralData, 
   x0.set(s0, oS);
   x0.set(start.b1, oB1);
   for (let l = 0; l < m1; l++) for (let i = 0; i < m0; i++) x0[oW + l * m0 + i] = at2(start.W2, l, i);
-  x0.set(start.b2, oB2);
-  for (let q = 0; q < k; q++) for (let l = 0; l < m1; l++) x0[oC + q * m1 + l] = at2(start.C, q, l);
-  x0.set(start.c, oc);
+  setOutputStart(x0, start, oB2, oC, oc);
   const rows = N * k;
   const r = new Float64Array(rows);
   const J = matrix(rows, F);
@@ -232,24 +246,17 @@ export async function fitGeneralSigns(start: GeneralNetwork, data: GeneralData, 
   const residuals = (x: Float64Array, jac: Float64Array | undefined): number => {
     let sum = 0;
     for (let n = 0; n < N; n++) {
-      for (let i = 0; i < m0; i++) {
-        z1[i] = x[oS + i] * U[n * m0 + i] + x[oB1 + i];
-        g[i] = phi1.value(z1[i]);
-        g1[i] = phi1.d1(z1[i]);
-      }
+      firstLayerAt(x, oS, oB1, U, n, m0, phi1, z1, g, g1);
       for (let l = 0; l < m1; l++) {
         let z = x[oB2 + l];
         for (let i = 0; i < m0; i++) z += x[oW + l * m0 + i] * g[i] + x[oD + l * m0 + i] * z1[i];
         h[l] = phi2.value(z);
         h1[l] = phi2.d1(z);
       }
+      sum = outputResidualsAt(x, oC, oc, h, n, m1, k, Y, r, sum);
+      if (!jac) continue;
       for (let q = 0; q < k; q++) {
-        let f = x[oc + q];
-        for (let l = 0; l < m1; l++) f += x[oC + q * m1 + l] * h[l];
         const row = n * k + q;
-        r[row] = f - Y[row];
-        sum += r[row] * r[row];
-        if (!jac) continue;
         // e_l = C_ql phi2'(z2_l); df/dz1_i = sum_l e_l (W2_li phi1'(z1_i) + D_li)
         const Jr = jac.subarray(row * F, (row + 1) * F);
         Jr.fill(0);
@@ -288,8 +295,7 @@ export async function fitGeneralSigns(start: GeneralNetwork, data: GeneralData, 
     b1[i] *= sign;
     for (let l = 0; l < m1; l++) W2.data[l * m0 + i] = x[oW + l * m0 + i];
   }
-  const C = matrix(k, m1);
-  C.data.set(x.subarray(oC, oC + k * m1));
+  const C = matrixFrom(x.slice(oC, oC + k * m1), k, m1);
   return {
     network: { ...start, W1, b1, W2, b2: x.slice(oB2, oB2 + m1), C, c: x.slice(oc, oc + k) },
     report: reportOf(report, N, rows, started),
