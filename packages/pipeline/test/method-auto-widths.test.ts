@@ -27,6 +27,41 @@ const evidence = (at: number, residual: number): WidthEvidence => ({
   established: { width1: true, width2: false, why: `m1 not established: no network passed the check, m1 = ${at} is the best failed attempt's` },
 });
 
+/** Both continuation cases' black box: a (6, 4, 2) tanh network and 400 answers in hand at Gaussian points. */
+function tanhCase() {
+  const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 1, activation: tanh, seed: 1 });
+  const n = 400;
+  const inputs = matrixFrom(gaussianPoints(n, 6, 7), n, 6);
+  const answers = { inputs, values: toDense(evaluateGeneral(truth, inputs)).data };
+  return { truth, inputs, answers };
+}
+
+/** continueAfterPipeline on that black box: the pipeline's failed network (residual 1e-2) and its evidence at m1 = `at`, widths inferred. */
+function continueOn(c: ReturnType<typeof tanhCase>, wrong: GeneralNetwork, at: number, o: { search?: ActivationSearchReport; threads: number; fitStarts: number; fitPairs: number }) {
+  const oracle = createOracle(generalBlackBox(c.truth));
+  const cont = continueAfterPipeline({
+    source: oracle,
+    outputs: 1,
+    general: true,
+    network: wrong,
+    residual: 1e-2,
+    search: o.search,
+    answers: c.answers,
+    left: Infinity,
+    threshold: 1e-9,
+    given: { width1: true, width2: false },
+    evidence: evidence(at, 1e-2),
+    seed: 1,
+    threads: o.threads,
+    fitStarts: o.fitStarts,
+    fitDataFactor: 5,
+    fitPairs: o.fitPairs,
+    warmStart: true,
+    counts: () => oracle.counts(),
+  });
+  return { oracle, cont };
+}
+
 describe("method 'auto': the fit over candidate widths after a failed pipeline", () => {
   it('candidateWidths2: a given or established m1 alone; else the pipeline\'s m1 by their residual, then the rest nearest first', () => {
     expect(candidateWidths2(2, 6, true).map((w) => w.width2)).toEqual([2]);
@@ -45,35 +80,13 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
   });
 
   it('m1 = 1 handed over for a true 2 (widths evidence at 1): every m1 <= m0 screened from the answers in hand, no query; the true m1 found and exact; the same bits on 1 and 2 threads', async () => {
-    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 1, activation: tanh, seed: 1 });
-    const n = 400;
-    const inputs = matrixFrom(gaussianPoints(n, 6, 7), n, 6);
-    const answers = { inputs, values: toDense(evaluateGeneral(truth, inputs)).data };
+    const c = tanhCase();
+    const { truth, inputs, answers } = c;
     // the pipeline's network: the truth without second-layer unit 1, refitted (its best at m1 = 1)
     const wrong = (await fitGeneralNetwork(withoutUnit(truth, 2, 1, inputs), answers, { maxIterations: 50 })).network;
     const run = async (threads: number) => {
-      const oracle = createOracle(generalBlackBox(truth));
-      const cont = await continueAfterPipeline({
-        source: oracle,
-        outputs: 1,
-        general: true,
-        network: wrong,
-        residual: 1e-2,
-        search: undefined,
-        answers,
-        left: Infinity,
-        threshold: 1e-9,
-        given: { width1: true, width2: false },
-        evidence: evidence(1, 1e-2),
-        seed: 1,
-        threads,
-        fitStarts: 6,
-        fitDataFactor: 5,
-        fitPairs: 3,
-        warmStart: true,
-        counts: () => oracle.counts(),
-      });
-      return { cont, paid: oracle.counts().paid };
+      const { oracle, cont } = continueOn(c, wrong, 1, { threads, fitStarts: 6, fitPairs: 3 });
+      return { cont: await cont, paid: oracle.counts().paid };
     };
     const { cont, paid } = await run(2);
     // the path: one screen per m1 in 1..4 (the evidence's m1 first), then full fits, the last one passing
@@ -99,36 +112,16 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
   });
 
   it('the true pair not handed on (the search ranked arctan/arctan first): the pair screen of the search\'s other pairs at the pipeline\'s m1 finds it; exact', async () => {
-    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 1, activation: tanh, seed: 1 });
-    const n = 400;
-    const inputs = matrixFrom(gaussianPoints(n, 6, 7), n, 6);
-    const answers = { inputs, values: toDense(evaluateGeneral(truth, inputs)).data };
+    const c0 = tanhCase();
+    const { truth, answers } = c0;
     // the pipeline's network: the truth refitted as arctan/arctan (its check failed)
     const arctan = { layer1: 'arctan', layer2: 'arctan' } as const;
     const wrong = (await fitGeneralNetwork({ ...truth, activation: arctan }, answers, { maxIterations: 50 })).network;
     const c = (layer1: string, layer2: string, screen: number, full: number | null) => ({ layer1, layer2, screenResidual: screen, relativeResidual: full, passed: full === null ? null : false });
     const search = { candidates: [c('arctan', 'arctan', 1e-3, 1e-2), c('gelu', 'silu', 2e-3, null), c('tanh', 'tanh', 3e-3, null), c('softplus', 'tanh', 4e-3, null)] } as unknown as ActivationSearchReport;
-    const oracle = createOracle(generalBlackBox(truth));
-    const cont = await continueAfterPipeline({
-      source: oracle,
-      outputs: 1,
-      general: true,
-      network: wrong,
-      residual: 1e-2,
-      search,
-      answers,
-      left: Infinity,
-      threshold: 1e-9,
-      given: { width1: true, width2: false },
-      evidence: evidence(2, 1e-2),
-      seed: 1,
-      threads: 2,
-      fitStarts: 1,
-      fitDataFactor: 5,
-      fitPairs: 1,
-      warmStart: true,
-      counts: () => oracle.counts(),
-    });
+    const run = continueOn(c0, wrong, 2, { search, threads: 2, fitStarts: 1, fitPairs: 1 });
+    const { oracle } = run;
+    const cont = await run.cont;
     const pairOf = (t: { activation?: { layer1: string; layer2: string } }) => `${t.activation!.layer1}/${t.activation!.layer2}`;
     const screens = cont.tried.filter((t) => t.stage === 'screen');
     // the handed-on pair at every m1 first, screened and fitted in full (none passes), then the other pairs at the pipeline's m1, in the search's order
