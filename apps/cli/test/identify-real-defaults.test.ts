@@ -19,7 +19,7 @@ const MODEL_LINE = '--model general (an ONNX model, not a v1 network file: f = C
 const ACTIVATION_LINE =
   '--activation auto (an ONNX model does not name its activations: tanh/tanh first, then the candidate pairs on the answers already paid, no extra query, up to 5 identify runs of compute; give --activation A/B when known)';
 const METHOD_LINE =
-  '--method auto (an ONNX model, not a v1 network file: the pipeline as --method pipeline runs it (the second pass of its activation search only after the fit failed, k = 1), then, only when its check fails, the student fit over the widths and activation pairs it found (every m1 <= m0 when m1 is not established, the best 5 pairs of the activation search, then the 2 best of its other pairs by a screen), on the answers paid (and fresh ones within the budget); --method pipeline for the pipeline alone)';
+  '--method auto (an ONNX model, not a v1 network file: the pipeline as --method pipeline runs it (the second pass of its activation search only after the fit failed), then, only when its check fails, the student fit over the widths and activation pairs it found (every m1 <= m0 when m1 is not established, the best 5 pairs of the activation search, then the 2 best of its other pairs by a screen), on the answers paid (and fresh ones within the budget); --method pipeline for the pipeline alone)';
 
 describe('nnid identify --oracle model.onnx with the defaults (no --model, no --activation)', () => {
   it('a PyTorch export with k = 3 outputs, float64: general and auto by default, said in one line; v2, exact against the model', async () => {

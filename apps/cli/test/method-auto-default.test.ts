@@ -20,7 +20,7 @@ writeFileSync(v2, JSON.stringify(serializeNetworkV2(randomGeneralNetwork({ input
 const v1 = join(dir, 'v1.json');
 writeFileSync(v1, JSON.stringify(serializeNetwork(randomNetwork({ inputDim: 6, width1: 3, width2: 2, activation: 'tanh', seed: 1 }))));
 const read = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const AUTO_WHY = 'a nnid.network/v2 file, not a v1 network file: the pipeline as --method pipeline runs it (the second pass of its activation search only after the fit failed, k = 1), then, only when its check fails, the student fit over the widths and activation pairs it found (every m1 <= m0 when m1 is not established, the best 5 pairs of the activation search, then the 2 best of its other pairs by a screen)';
+const AUTO_WHY = 'a nnid.network/v2 file, not a v1 network file: the pipeline as --method pipeline runs it (the second pass of its activation search only after the fit failed), then, only when its check fails, the student fit over the widths and activation pairs it found (every m1 <= m0 when m1 is not established, the best 5 pairs of the activation search, then the 2 best of its other pairs by a screen)';
 
 describe('the default method for a black box that is not a v1 network file', () => {
   it('a v2 file: --method auto by default (said), the same network as --method pipeline where the pipeline passes', async () => {

@@ -410,7 +410,11 @@ export async function identifyActivationAuto(
         }
         const paidBefore = oracle.counts().paid;
         const queriesLeft = options.maxQueries === undefined ? Infinity : options.maxQueries - (paidBefore - paidAtStart);
-        const pass = await held.result.secondPass({ network: held.result.networkGeneral, residual: held.residual }, queriesLeft);
+        // a pass that fails numerically (e.g. the TypeScript tier's SVD in its output-layer solve) is a pass that gained nothing: the search's result stands
+        const pass = await held.result.secondPass({ network: held.result.networkGeneral, residual: held.residual }, queriesLeft).catch((e: unknown) => {
+          if (!(e instanceof NnidError) || e.code !== ErrorCodes.numerical) throw e;
+          return { attempt: null, warnings: [`failed numerically: ${(e as Error).message}`] };
+        });
         row.queries = oracle.counts().paid - paidBefore;
         row.note = pass.warnings.join('; ');
         if (pass.attempt) {

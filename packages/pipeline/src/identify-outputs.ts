@@ -6,7 +6,9 @@
  * numbers, and they are kept. With the hidden layers found, the output layer (C, c) of all k
  * outputs is solved by linear least squares on the refinement's data, and every weight and bias
  * is refitted on all k outputs of those data (no new queries). The truth-free check judges the
- * last fit.
+ * last fit. With activation 'auto' and secondPassPairs 0 (method auto), a failed search's second
+ * pass comes back as `secondPassLater` (as identify's): run on request, then the k outputs fitted
+ * again from the network it moved, on the data of its result.
  *
  * @example
  * const box = { inputDim: 64, outputs: 10, identity: 'digits', evaluate: async (x) => evaluateGeneral(net, x) };
@@ -15,7 +17,7 @@
 import { checkInteger, generalParameterCount, invalidArgument, matrix, rng, toDense, type Float64View, type GeneralNetwork, type ViewLike } from '@nnid/core';
 import { createOracle } from '@nnid/oracle';
 import { fitGeneralNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
-import type { AutoIdentifyOptions } from './activation-auto.ts';
+import type { AutoIdentifyOptions, AutoIdentifyResult } from './activation-auto.ts';
 import { identify } from './identify.ts';
 import { pruneDeadUnits, type PruneReport } from './prune.ts';
 import type { IdentifyReport } from './report.ts';
@@ -63,6 +65,11 @@ export interface IdentifyOutputsResult {
   report: IdentifyOutputsReport;
   /** The data of the k-output fit: the refinement's inputs [n, d] and their n k answers (row-major; paid, for a fit after a failed check). */
   refinementData: { inputs: Float64View; values: Float64Array };
+  /**
+   * activation 'auto' with secondPassPairs 0, none passed: the search's second pass (identify's
+   * secondPassLater, run once), then the k-output fit of its result; the result as it then stands.
+   */
+  secondPassLater?: () => Promise<IdentifyOutputsResult>;
 }
 
 /** A row's bits as a map key. */
@@ -104,46 +111,52 @@ export async function identifyOutputs(source: MultiOutputBlackBox, options: Iden
   };
   const { maxQueries, ...identifyOptions } = options;
   const oracle = createOracle(projected, maxQueries !== undefined ? { maxQueries } : {});
-  const found = await identify(oracle, { ...identifyOptions, model: 'general' });
-  if (!found.networkGeneral || !found.refinementData) invalidArgument('refine', 'must be true for k outputs (the output layer is fitted by the refinement)', options.refine);
-  // all k outputs of the refinement's data
-  const { inputs } = found.refinementData;
-  const n = inputs.shape[0];
-  const X = toDense(inputs).data;
-  const Y = new Float64Array(n * k);
-  for (let r = 0; r < n; r++) Y.set(answers.get(rowKey(X, r * d, d))!, r * k);
-  const hidden = found.networkGeneral;
-  const start = fitOutputLayer({ ...hidden, outputs: k, C: matrix(k, hidden.width2), c: new Float64Array(k) }, { inputs, values: Y });
-  const fitted = await fitGeneralNetwork(start, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
-  const threshold = found.report.check.threshold;
-  let network = fitted.network;
-  let residual = fitted.report.relativeResidual;
-  let pruning: PruneReport | undefined;
-  // widths inferred: the projection's pruning saw one combination of the outputs; the k-output fit
-  // can leave a unit whose C column is ~0 on all of them (duplicates split, then one emptied)
-  if ((options.width1 === undefined || options.width2 === undefined) && residual <= threshold) {
-    const pruned = await pruneDeadUnits(network, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
-    pruning = pruned.report;
-    if (pruned.report.refitResidual !== null && pruned.report.refitResidual <= threshold) {
-      network = pruned.network;
-      residual = pruned.report.refitResidual;
+  const searched = await identify(oracle, { ...identifyOptions, model: 'general' });
+  /** identify's result (the search's, or its later pass's) with all k outputs fitted. */
+  const withOutputs = async (found: AutoIdentifyResult): Promise<IdentifyOutputsResult> => {
+    if (!found.networkGeneral || !found.refinementData) invalidArgument('refine', 'must be true for k outputs (the output layer is fitted by the refinement)', options.refine);
+    // all k outputs of the refinement's data
+    const { inputs } = found.refinementData;
+    const n = inputs.shape[0];
+    const X = toDense(inputs).data;
+    const Y = new Float64Array(n * k);
+    for (let r = 0; r < n; r++) Y.set(answers.get(rowKey(X, r * d, d))!, r * k);
+    const hidden = found.networkGeneral;
+    const start = fitOutputLayer({ ...hidden, outputs: k, C: matrix(k, hidden.width2), c: new Float64Array(k) }, { inputs, values: Y });
+    const fitted = await fitGeneralNetwork(start, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
+    const threshold = found.report.check.threshold;
+    let network = fitted.network;
+    let residual = fitted.report.relativeResidual;
+    let pruning: PruneReport | undefined;
+    // widths inferred: the projection's pruning saw one combination of the outputs; the k-output fit
+    // can leave a unit whose C column is ~0 on all of them (duplicates split, then one emptied)
+    if ((options.width1 === undefined || options.width2 === undefined) && residual <= threshold) {
+      const pruned = await pruneDeadUnits(network, { inputs, values: Y }, { maxIterations: found.report.options.refineMaxIterations });
+      pruning = pruned.report;
+      if (pruned.report.refitResidual !== null && pruned.report.refitResidual <= threshold) {
+        network = pruned.network;
+        residual = pruned.report.refitResidual;
+      }
     }
-  }
-  const P = generalParameterCount(network);
-  const rows = oracle.counts().total;
-  return {
-    network,
-    refinementData: { inputs, values: Y },
-    report: {
-      identify: found.report,
-      outputs: k,
-      projection: Array.from(w),
-      queries: { rows, numbersReceived },
-      refine: fitted.report,
-      check: { relativeResidual: residual, threshold, passed: residual <= threshold },
-      ...(pruning ? { pruning } : {}),
-      parameterCount: P,
-      multipleOfP: rows / P,
-    },
+    const P = generalParameterCount(network);
+    const rows = oracle.counts().total;
+    return {
+      network,
+      refinementData: { inputs, values: Y },
+      report: {
+        identify: found.report,
+        outputs: k,
+        projection: Array.from(w),
+        queries: { rows, numbersReceived },
+        refine: fitted.report,
+        check: { relativeResidual: residual, threshold, passed: residual <= threshold },
+        ...(pruning ? { pruning } : {}),
+        parameterCount: P,
+        multipleOfP: rows / P,
+      },
+    };
   };
+  const result = await withOutputs(searched);
+  const later = searched.secondPassLater;
+  return later ? { ...result, secondPassLater: async () => withOutputs(await later()) } : result;
 }

@@ -103,9 +103,10 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   /**
    * activation 'auto': pairs the search gives its second pass (activation-auto.ts) before the fit
    * over widths and pairs. Default 0: the fit first, the pass (for SECOND_PASS_PAIRS pairs) only
-   * after the fit failed, then the fit again from the network it moved (k = 1; identifyAutoOutputs:
-   * no pass). The pass's Hessians cost 5.5-23 P a search; where the fit passes without them they
-   * are not paid (BENCHMARKS.md, "The default for real black boxes, session 10").
+   * after the fit failed, then the fit again from the network it moved (secondPassAfterFit; k > 1:
+   * identifyOutputs hands the pass on, and it runs unless the fit paid rows of a budget). The pass's
+   * Hessians cost 5.5-23 P a search; where the fit passes without them they are not paid
+   * (BENCHMARKS.md, "The default for real black boxes, session 10").
    */
   secondPassPairs?: number;
 }
@@ -322,24 +323,18 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       tried.push(...cont.tried);
       warnings.push(...cont.warnings);
       if (cont.fit) fit = cont.fit;
-      // the fit failed too: the search's second pass now (secondPassPairs 0 left it out), and the fit
-      // again from its network where it moved, on the answers in hand (no point paid twice)
       if (!cont.tried.some((x) => x.passed) && ran.secondPassLater) {
-        const t = performance.now();
-        const cpu = process.cpuUsage();
-        const before = spent();
-        const later = await ran.secondPassLater();
-        const check = later.report.check;
-        tried.push({ method: 'pipeline', why: `the fit failed: the activation search's second pass for its ${SECOND_PASS_PAIRS} closest pairs (left out before the fit), from their best networks`, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) });
-        pipeline = later;
-        const moved = general ? later.networkGeneral : later.network;
-        if (!check.passed && moved && check.relativeResidual !== null && check.relativeResidual < last.relativeResidual) {
-          const again = await continueAfterPipeline({ ...continuation, network: moved, residual: check.relativeResidual, search: later.report.activationSearch, answers: cont.data ?? later.refinementData, left: left(), evidence: later.report.widths.evidence });
-          tried.push(...again.tried);
-          warnings.push(...again.warnings);
-          const r = (x: AutoFitResult | null) => (x === null ? Infinity : x.report.check.passed ? -1 : x.report.check.relativeResidual);
-          if (again.fit && r(again.fit) < r(fit)) fit = again.fit;
-        }
+        const pass = await secondPassAfterFit(
+          ran.secondPassLater,
+          (later) => ({ network: general ? later.networkGeneral : later.network, residual: later.report.check.relativeResidual, passed: later.report.check.passed === true, search: later.report.activationSearch, answers: later.refinementData ?? null, evidence: later.report.widths.evidence }),
+          continuation,
+          cont.data,
+          left,
+        );
+        pipeline = pass.result;
+        tried.push(...pass.tried);
+        warnings.push(...pass.warnings);
+        if (closerFit(pass.fit, fit)) fit = pass.fit;
       }
     }
   } else if (!fitPossible) {
@@ -413,6 +408,40 @@ function diff(a: { total: number; paid: number; reused: number }, b: { total: nu
 function tryError(tried: MethodTry[]): Error {
   const err = new Error(`identify (method 'auto'): no method ran to a network: ${tried.map((t) => `${t.method}: ${t.error ?? t.why}`).join('; ')}`);
   return err;
+}
+
+/** A fit's result as a pipeline's after the search's later second pass sees it (secondPassAfterFit). */
+interface PassResult {
+  network: Network | GeneralNetwork | null;
+  residual: number | null;
+  passed: boolean;
+  search: ActivationSearchReport | undefined;
+  answers: { inputs: Float64View; values: Float64Array } | null;
+  evidence: WidthEvidence | undefined;
+}
+
+/**
+ * The continuation failed: the activation search's second pass, held back until now
+ * (secondPassPairs 0), then the continuation again from the network it moved, where it moved
+ * closer than `continuation.residual`, on the answers in hand (`data`, the continuation's; no point
+ * paid twice). The pass's try first in `tried`, then the second continuation's.
+ */
+async function secondPassAfterFit<R>(later: () => Promise<R>, read: (r: R) => PassResult, continuation: Continuation, data: { inputs: Float64View; values: Float64Array } | null, left: () => number): Promise<{ result: R; tried: MethodTry[]; warnings: string[]; fit: AutoFitResult | null }> {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const before = continuation.counts();
+  const result = await later();
+  const moved = read(result);
+  const tried: MethodTry[] = [{ method: 'pipeline', why: `the fit failed: the activation search's second pass for its ${SECOND_PASS_PAIRS} closest pairs (left out before the fit), from their best networks`, relativeResidual: moved.residual, passed: moved.passed, queries: diff(continuation.counts(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) }];
+  if (moved.passed || !moved.network || moved.residual === null || moved.residual >= continuation.residual) return { result, tried, warnings: [], fit: null };
+  const again = await continueAfterPipeline({ ...continuation, network: moved.network, residual: moved.residual, search: moved.search, answers: data ?? moved.answers, left: left(), evidence: moved.evidence });
+  return { result, tried: [...tried, ...again.tried], warnings: again.warnings, fit: again.fit };
+}
+
+/** Whether fit a ends closer than fit b (a passing fit closest; null: none). */
+function closerFit(a: AutoFitResult | null, b: AutoFitResult | null): a is AutoFitResult {
+  const r = (x: AutoFitResult | null) => (x === null ? Infinity : x.report.check.passed ? -1 : x.report.check.relativeResidual);
+  return a !== null && r(a) < r(b);
 }
 
 /** The search's probe pair (activation-auto.ts's PROBE): what the plan is resolved with when the pair is unknown. */
@@ -823,7 +852,10 @@ export interface IdentifyAutoOutputsResult {
  * Method 'auto' on a black box with k >= 1 outputs (the general model): identifyOutputs first,
  * exactly as it runs alone; when its check fails, the general student fit on all k outputs of the
  * answers its refinement fitted plus fresh Gaussian points within maxQueries (continueAfterPipeline:
- * m0 as found, m1 over 1..m0 when not established, the activation search's best FIT_PAIRS pairs).
+ * m0 as found, m1 over 1..m0 when not established, the activation search's best FIT_PAIRS pairs);
+ * when that fails too, the search's second pass (identifyOutputs's secondPassLater, the k outputs
+ * fitted again after it) and the fit again from the network it moved (secondPassAfterFit), as
+ * identifyAuto does for k = 1.
  *
  * @example
  * const { network, report } = await identifyAutoOutputs(box, { activation: 'auto', seed: 1 });
@@ -852,8 +884,10 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   const given = rest.width1 !== undefined && rest.width2 !== undefined;
   const t = performance.now();
   const cpu = process.cpuUsage();
-  const pipeline = await identifyOutputs(counted, { ...rest, ...(rest.activation === 'auto' ? { secondPassPairs } : {}) } as IdentifyOutputsOptions);
-  const pcheck = pipeline.report.check;
+  const first = await identifyOutputs(counted, { ...rest, ...(rest.activation === 'auto' ? { secondPassPairs } : {}) } as IdentifyOutputsOptions);
+  const pcheck = first.report.check;
+  // the pipeline's result as it stands (the search's later second pass may bring a closer one)
+  let pipeline = first;
   const unknown = [given ? null : 'width1 or width2 not given', rest.activation === 'auto' ? "activation 'auto'" : null].filter((w) => w !== null);
   const tried: MethodTry[] = [
     {
@@ -866,22 +900,23 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       cpuSeconds: cpuSince(cpu),
     },
   ];
-  const warnings = pipeline.report.identify.warnings.map((w) => `pipeline: ${w}`);
+  const warnings = first.report.identify.warnings.map((w) => `pipeline: ${w}`);
   let fit: AutoFitResult | null = null;
   if (!pcheck.passed) {
-    const search = (pipeline.report.identify as IdentifyReport & { activationSearch?: ActivationSearchReport }).activationSearch;
-    const cont = await continueAfterPipeline({
+    const searchOf = (r: IdentifyOutputsResult) => (r.report.identify as IdentifyReport & { activationSearch?: ActivationSearchReport }).activationSearch;
+    const rowsBefore = rows;
+    const continuation: Continuation = {
       source: counted as MultiOutputSource,
       outputs: k,
       general: true,
-      network: pipeline.network,
+      network: first.network,
       residual: pcheck.relativeResidual,
-      search,
-      answers: pipeline.refinementData,
+      search: searchOf(first),
+      answers: first.refinementData,
       left: B === undefined ? Infinity : B - rows,
       threshold: pcheck.threshold,
       given: { width1: rest.width1 !== undefined, width2: rest.width2 !== undefined },
-      evidence: pipeline.report.identify.widths.evidence,
+      evidence: first.report.identify.widths.evidence,
       cpuBound: continuationCpu,
       seed: rest.seed,
       threads: rest.threads ?? 1,
@@ -890,15 +925,36 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       fitPairs,
       warmStart,
       counts,
-    });
+    };
+    const cont = await continueAfterPipeline(continuation);
     tried.push(...cont.tried);
     warnings.push(...cont.warnings);
     fit = cont.fit;
+    if (!cont.tried.some((x) => x.passed) && first.secondPassLater) {
+      // the pass's budget is the projection's oracle's, which does not see the rows the fit paid: the pass only where the fit paid none within a budget
+      if (B !== undefined && rows > rowsBefore) {
+        tried.push({ method: 'pipeline', why: `not run: the activation search's second pass (left out before the fit): the fit paid ${rows - rowsBefore} of the budget's rows`, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 });
+      } else {
+        const pass = await secondPassAfterFit(
+          first.secondPassLater,
+          (later) => ({ network: later.network, residual: later.report.check.relativeResidual, passed: later.report.check.passed, search: searchOf(later), answers: later.refinementData, evidence: later.report.identify.widths.evidence }),
+          continuation,
+          cont.data,
+          () => (B === undefined ? Infinity : B - rows),
+        );
+        // the k outputs fitted again after the pass: its result stands where it is closer
+        if (pass.result.report.check.relativeResidual < pcheck.relativeResidual) pipeline = pass.result;
+        tried.push(...pass.tried);
+        warnings.push(...pass.warnings);
+        if (closerFit(pass.fit, fit)) fit = pass.fit;
+      }
+    }
   }
-  const fitTry = tried.slice(1).find((x) => x.passed);
-  const chosen: 'pipeline' | 'fit' = pcheck.passed ? 'pipeline' : fitTry || (fit !== null && (fit as AutoFitResult).report.check.relativeResidual < pcheck.relativeResidual) ? 'fit' : 'pipeline';
+  const pipelineCheck = pipeline.report.check;
+  const fitTry = tried.find((x) => x.method === 'fit' && x.passed);
+  const chosen: 'pipeline' | 'fit' = pipelineCheck.passed ? 'pipeline' : fitTry || (fit !== null && (fit as AutoFitResult).report.check.relativeResidual < pipelineCheck.relativeResidual) ? 'fit' : 'pipeline';
   const network = chosen === 'fit' ? ((fit as AutoFitResult | null)!.network as GeneralNetwork) : pipeline.network;
-  const check = chosen === 'fit' ? (fit as AutoFitResult | null)!.report.check : pcheck;
+  const check = chosen === 'fit' ? (fit as AutoFitResult | null)!.report.check : pipelineCheck;
   if (!check.passed) warnings.push(`no method passed the truth-free check: best relative residual ${check.relativeResidual.toExponential(2)} (${chosen})`);
   const P = generalParameterCount(network);
   return {

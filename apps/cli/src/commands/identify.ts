@@ -110,7 +110,7 @@ options:
                        paid plus what is left of the budget (no point paid twice); without the
                        widths or with --activation auto (and as the default), the pipeline
                        as --method pipeline runs it (the second pass of its activation search
-                       only after the fit failed, k = 1), then, when its check fails, the fit
+                       only after the fit failed), then, when its check fails, the fit
                        over the widths and pairs it found: m0 as found, every m1 <= m0 when m1
                        is not established, the activation search's best 5 pairs, then the 2
                        best of its other pairs by a screen at the pipeline's m1; each candidate
@@ -183,7 +183,7 @@ function defaultChoices(
     choices.push({
       option: '--method',
       value: 'auto',
-      why: `${s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box')}, not a v1 network file: the pipeline as --method pipeline runs it (the second pass of its activation search only after the fit failed, k = 1), then, only when its check fails, the student fit over the widths and activation pairs it found (every m1 <= m0 when m1 is not established, the best 5 pairs of the activation search, then the 2 best of its other pairs by a screen), on the answers paid (and fresh ones within the budget); --method pipeline for the pipeline alone`,
+      why: `${s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box')}, not a v1 network file: the pipeline as --method pipeline runs it (the second pass of its activation search only after the fit failed), then, only when its check fails, the student fit over the widths and activation pairs it found (every m1 <= m0 when m1 is not established, the best 5 pairs of the activation search, then the 2 best of its other pairs by a screen), on the answers paid (and fresh ones within the budget); --method pipeline for the pipeline alone`,
     });
   };
   const what = s.file ? `a ${s.file.format} file` : (KIND_TEXT[s.kind ?? ''] ?? 'the black box');
