@@ -1,4 +1,4 @@
-export { refineNetwork, fitNetwork, FULL_FIT_PLATEAU } from './refine.ts';
+export { refineNetwork, fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from './refine.ts';
 export type { Fix, FitOptions, RefineOptions, RefineReport, RefineResult, StopReason } from './refine.ts';
 export { fitLayers, layoutOf, packParameters, unpackParameters } from './params.ts';
 export type { Layout } from './params.ts';

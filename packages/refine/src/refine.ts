@@ -329,6 +329,16 @@ interface FitSettings {
  */
 export const FULL_FIT_PLATEAU: PlateauRule = Object.freeze({ window: 15, factor: 0.9, above: 1e-3 });
 
+/**
+ * The plateau rule of identify's fit of (theta, B, tau) with A fixed, before the full fit: stalled
+ * when 5 accepted steps lowered the relative residual by less than 10%, at any level. With A
+ * fixed the fit's floor is A's error; it reaches most of the way there in a few steps and then
+ * crawls (from (100, 50, 20)'s start: 3.6e-1 to 1.04e-1 in 12 steps, then 44 more steps to
+ * 1.00e-1, each a J^T J of 1,070 columns: ~100 of the refinement's CPU s), which the full fit,
+ * whose first step moves A, makes up at once. A fit that converges lowers it by far more.
+ */
+export const UPPER_FIT_PLATEAU: PlateauRule = Object.freeze({ window: 5, factor: 0.9, above: 0 });
+
 /** Row blocks of a blocked problem: fixed (not the thread count), so the bits are too. */
 export const ROW_BLOCKS = 2;
 /** Problems of at least this many N P^2 (about 0.02 s of J^T J) are blocked. */

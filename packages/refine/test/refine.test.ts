@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { gram } from '@nnid/linalg';
-import { fitNetwork, FULL_FIT_PLATEAU, layoutOf, packParameters, refineNetwork, unpackParameters } from '@nnid/refine';
+import { fitNetwork, FULL_FIT_PLATEAU, layoutOf, packParameters, refineNetwork, unpackParameters, UPPER_FIT_PLATEAU } from '@nnid/refine';
 import { perturb } from './helpers.ts';
 import { residualsAndJacobian } from '../src/params.ts';
 import { inputPairs, normalMatrix, pairCount } from '../src/blocks.ts';
@@ -165,6 +165,27 @@ describe('refineNetwork', () => {
     expect(ruled.report.stopReason).toBe(plain.report.stopReason);
     expect(Array.from(packParameters(ruled.network, layoutOf(truth)))).toEqual(Array.from(packParameters(plain.network, layoutOf(truth))));
     expect(distance(truth, ruled.network).parameters).toBeLessThan(1e-9);
+  });
+
+  it('the fit of (theta, B, tau) stops on its plateau (UPPER_FIT_PLATEAU) where A holds it, and the full fit from there reaches the truth', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'tanh', seed: 2 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const data = await paidData(oracle, truth, 4, 4);
+    // every parameter 10% off: with A fixed the fit levels off at A's error; costTolerance 0 and the 50-step rule off keep it crawling
+    const start = perturb(truth, 0.1, 9);
+    const base = { fix: 'first-layer-weights' as const, costTolerance: 0, stallWindow: 0, maxIterations: 60, innerSteps: 0 };
+    const long = await fitNetwork(start, data, base);
+    const short = await fitNetwork(start, data, { ...base, plateau: UPPER_FIT_PLATEAU });
+    expect(short.report.stopReason).toBe('stalled');
+    expect(short.report.acceptedSteps).toBeLessThan(long.report.acceptedSteps);
+    expect(short.report.residualHistory).toEqual(long.report.residualHistory.slice(0, short.report.residualHistory.length));
+    expect(short.report.relativeResidual).toBeLessThan(1.01 * long.report.relativeResidual);
+    const full = await fitNetwork(short.network, data, { plateau: FULL_FIT_PLATEAU });
+    expect(distance(truth, full.network).parameters).toBeLessThan(1e-9);
+    // A exact: the fit converges to the truth, the rule does not stop it short
+    const exactA = await fitNetwork({ ...start, A: truth.A }, data, { fix: 'first-layer-weights', plateau: UPPER_FIT_PLATEAU, innerSteps: 0 });
+    expect(exactA.report.stopReason).not.toBe('stalled');
+    expect(distance(truth, exactA.network).parameters).toBeLessThan(1e-9);
   });
 
   it('fitNetwork: names data of the wrong shape', async () => {
