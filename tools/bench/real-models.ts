@@ -210,7 +210,7 @@ async function runModel(m: Model, dtype: string, scratch: string): Promise<Run[]
     cpu: r.cpu,
     error: r.code === 2 || r.code === 124 || (r.code !== 0 && !queriesMatch) ? r.err.trim().split('\n').at(-1) ?? null : null,
     load: loadavg()[0],
-    continuation: tried && tried.length > 1 ? continuationText(tried.slice(1)) : null,
+    continuation: tried && tried.length > 1 ? laterPassText(tried.slice(1), continuationText) : null,
     phases: tried ? phasesText(report!.pipeline, tried) : null,
   });
   const main = runs[runs.length - 1];
@@ -269,18 +269,29 @@ type SearchHolder = { activationSearch?: Search; identify?: { activationSearch?:
  * Method auto's queries paid and CPU seconds by phase: the activation search without its second
  * pass, the second pass (per pair: queries, and whether it passed), the continuation's fits.
  */
-function phasesText(pipeline: SearchHolder, tried: { method: string; stage?: string; queries?: { paid: number }; cpuSeconds?: number }[]): string {
+function phasesText(pipeline: SearchHolder, tried: { method: string; stage?: string; relativeResidual: number | null; queries?: { paid: number }; cpuSeconds?: number }[]): string {
   const search = pipeline?.activationSearch ?? pipeline?.identify?.activationSearch;
-  const fits = tried.slice(1);
-  const contQueries = fits.reduce((t, f) => t + (f.queries?.paid ?? 0), 0);
-  const contCpu = fits.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0);
-  const cont = fits.length > 0 ? `; continuation ${contQueries} queries, ${contCpu.toFixed(0)} CPU s` : '';
+  const contText = (fits: { queries?: { paid: number }; cpuSeconds?: number }[]) => `continuation ${fits.reduce((t, f) => t + (f.queries?.paid ?? 0), 0)} queries, ${fits.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0).toFixed(0)} CPU s`;
+  const cont = tried.length > 1 ? `; ${laterPassText(tried.slice(1), contText)}` : '';
   if (!search) return `pipeline ${tried[0].queries?.paid ?? '-'} queries${cont}`;
   const pass = search.secondPass.reduce((t, r) => t + r.queries, 0);
   const cpu = search.cpuSeconds;
   const parts = ['probe', 'screen', 'shortRuns', 'longRuns', 'refits'].map((k) => `${k} ${(cpu[k] ?? 0).toFixed(0)}`).join(', ');
   const rows = search.secondPass.map((r) => `${r.layer1}/${r.layer2} ${r.queries} q ${r.residual === null ? 'not run' : r.passed ? 'passed' : `-> ${r.residual.toExponential(1)}`}`).join(', ');
   return `search ${search.queries.paid - pass} queries (CPU s ${parts}); second pass ${pass} queries, ${(cpu.secondPass ?? 0).toFixed(0)} CPU s${rows ? ` (${rows})` : ''}${cont}`;
+}
+
+/**
+ * The tries after the pipeline, split where the search's later second pass ran (a 'pipeline' try
+ * after the fit failed): `text` of the first continuation, the pass (queries, CPU s, its residual),
+ * then `text` of the continuation after it.
+ */
+function laterPassText<T extends { method: string; relativeResidual: number | null; queries?: { paid: number }; cpuSeconds?: number }>(fits: T[], text: (fits: T[]) => string): string {
+  const at = fits.findIndex((f) => f.method === 'pipeline');
+  if (at < 0) return text(fits);
+  const pass = fits[at];
+  const after = fits.slice(at + 1);
+  return `${text(fits.slice(0, at))}; then the later second pass ${pass.queries?.paid ?? '-'} queries, ${(pass.cpuSeconds ?? 0).toFixed(0)} CPU s, -> ${pass.relativeResidual === null ? 'not run' : pass.relativeResidual.toExponential(1)}${after.length > 0 ? `; then ${text(after)}` : ''}`;
 }
 
 const e = (x: number | null) => (x === null ? '-' : x.toExponential(1));
