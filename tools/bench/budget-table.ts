@@ -8,7 +8,7 @@
  * exact). Every run is appended to a JSON-lines file as it ends, so a partial run leaves its rows.
  *
  *   npx tsx tools/bench/budget-table.ts [--families core|all|name,name] [--budgets 2,3,5,10,20]
- *       [--networks 3] [--threads 2] [--methods nnid,auto,fit] [--out /tmp/budget-table.jsonl] [--from FILE]
+ *       [--networks 3] [--first 0] [--threads 2] [--methods nnid,auto,fit] [--out /tmp/budget-table.jsonl] [--from FILE]
  *
  * Methods: nnid = identify (the paper's pipeline) with maxQueries = floor(B P): it plans within the
  * budget and refuses below its floor; auto = identifyAuto with the same maxQueries (the fit below
@@ -59,6 +59,7 @@ const { values } = parseArgs({
     families: { type: 'string', default: 'core' },
     budgets: { type: 'string', default: '2,3,5,10,20' },
     networks: { type: 'string', default: '3' },
+    first: { type: 'string', default: '0' },
     threads: { type: 'string', default: '2' },
     methods: { type: 'string', default: 'nnid,auto,fit' },
     out: { type: 'string', default: '/tmp/budget-table.jsonl' },
@@ -80,6 +81,8 @@ interface Run {
   relativeL2: number | null;
   passed: boolean;
   seconds: number;
+  /** CPU seconds of the process over the run (worker threads included). */
+  cpuSeconds?: number;
   paid: number;
   P: number;
   /** fit: starts reported (up to the one returned); nnid: attempts. */
@@ -245,13 +248,16 @@ if (values.from) {
   runs = [];
   for (const f of families) {
     for (const budget of budgets) {
-      for (let index = 0; index < networks; index++) {
+      for (let index = Number(values.first); index < Number(values.first) + networks; index++) {
         for (const method of values.methods.split(',') as Method[]) {
+          const cpu = process.cpuUsage();
           const run = await runOne(f, budget, index, method, threads);
+          const used = process.cpuUsage(cpu);
+          run.cpuSeconds = (used.user + used.system) / 1e6;
           runs.push(run);
           appendFileSync(values.out, JSON.stringify(run) + '\n');
           console.log(
-            `${f.name} B=${budget} net ${index} ${method}: ${run.outcome === 'refused' ? `refused (${run.error})` : `exact ${run.exact} (L2 ${run.relativeL2?.toExponential(1)}), check ${run.passed}`}, ${run.seconds.toFixed(1)} s, paid ${(run.paid / run.P).toFixed(1)} P, load ${loadavg()[0].toFixed(1)}`,
+            `${f.name} B=${budget} net ${index} ${method}: ${run.outcome === 'refused' ? `refused (${run.error})` : `exact ${run.exact} (L2 ${run.relativeL2?.toExponential(1)}), check ${run.passed}`}, ${run.seconds.toFixed(1)} s (CPU ${(run.cpuSeconds ?? 0).toFixed(1)} s), paid ${(run.paid / run.P).toFixed(1)} P, load ${loadavg()[0].toFixed(1)}`,
           );
         }
       }

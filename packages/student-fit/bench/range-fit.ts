@@ -44,7 +44,7 @@ for (let idx = Number(values.first); idx < Number(values.first) + Number(values.
     const starts = rep.range?.reduced ? rep.range.reduced.starts : rep.starts;
     console.log(
       `${values.activation} ${values.shift} (${values.size}) ${values.budget} P net ${idx} ${method}${method === 'range' ? ` w ${rep.range?.gradientWeight ?? '-'} rows ${rep.range?.derivativeRows ?? 0}${values.gradients ? ` g ${values.gradients}` : ''}` : ''}: exact ${l2 <= 1e-8} (L2 ${l2.toExponential(1)}), check ${rep.check.passed} (${rep.check.relativeResidual.toExponential(1)}), ` +
-        `starts ${starts.length} [${starts.map((s) => s.relativeResidual.toExponential(0)).join(' ')}]${rep.range ? `, gap ${rep.range.gap.toExponential(1)}, reduced ${rep.range.reduced?.relativeResidual.toExponential(1) ?? "none (plain fit)"}` : ''}, ` +
+        `starts ${starts.length} [${starts.map((s) => `${s.relativeResidual.toExponential(0)}/${s.iterations}${s.redraws ? `r${s.redraws}` : ''}`).join(' ')}]${rep.range ? `, gap ${rep.range.gap.toExponential(1)}, reduced ${rep.range.reduced?.relativeResidual.toExponential(1) ?? "none (plain fit)"}` : ''}, ` +
         `paid ${oracle.counts().paid}, ${((performance.now() - t) / 1000).toFixed(1)} s, main CPU ${((process.cpuUsage(cpu).user) / 1e6).toFixed(1)} s, load ${loadavg()[0].toFixed(1)}`,
     );
     await oracle.close();

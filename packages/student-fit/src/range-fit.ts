@@ -19,6 +19,8 @@
  * same answers (one start of the same solver): the truth-free check is the full fit's, as the plain
  * fit's. When that full fit fails (a reduced local minimum near the threshold: sigmoid (20, 10, 3)
  * at 3 P had one at 8e-5), the reduced starts after the lifted one go on, until `starts` have run.
+ * Every fit here redraws a stalled start's saturated units (unitRedraws, default UNIT_REDRAWS): below
+ * the floor the closest starts stall with every true row found but one, taken by a row of norm 10-20.
  *
  * The plain fit runs instead: before any query (report.range absent) where range(A)'s coordinates
  * leave no more equations per unknown, (N - g d [+ g m0 with derivative rows]) / (P - m0 (d - m0))
@@ -92,6 +94,15 @@ export interface RangeFitResult {
  */
 export const DERIVATIVE_WEIGHT = 2;
 
+/**
+ * Redraw rounds per start (StudentFitOptions.unitRedraws) in every fit studentFitInRange runs. A
+ * start that stalls with saturated first-layer units has them redrawn: measured on tanh N(0, 0.3^2)
+ * (30, 20, 8) 3 P network 1005, where 16 starts stalled at 1e-2..1e-1, its two closest starts
+ * (1.4e-2, 1.9e-2: one or two rows of norm 14-19, every other true row matched) passed after 1 and
+ * 2 rounds, 14 and 18 iterations.
+ */
+export const UNIT_REDRAWS = 3;
+
 /** sigma_m0 / sigma_{m0+1} below this: range(A) not found (subspace's estimateRange default; float64 networks give ~1e5). */
 const MIN_GAP = 1e3;
 
@@ -118,7 +129,8 @@ export async function studentFitInRange(oracle: Oracle, options: RangeFitOptions
   const d = checkInteger('oracle.inputDim', oracle.inputDim);
   const m0 = checkInteger('width1', options.width1);
   const m1 = checkInteger('width2', options.width2);
-  const { model: _m, gradients: _g, gradientStep: _h, reducedThreshold: _t, gradientWeight: _w, ...fitOptions } = options;
+  const { model: _m, gradients: _g, gradientStep: _h, reducedThreshold: _t, gradientWeight: _w, ...rest } = options;
+  const fitOptions = { ...rest, unitRedraws: options.unitRedraws ?? UNIT_REDRAWS };
   // no smaller coordinates (or a width the plain fit refuses): the plain fit
   if (m0 >= d || m1 > m0) return finish(await fit(oracle, fitOptions, model), model);
   const g = checkInteger('gradients', options.gradients ?? m0 + 2, m0);

@@ -35,6 +35,17 @@ export const START_SHIFT_STD = 0.3;
 /** Split keys of rng(seed): the data points and the starts draw from disjoint streams. */
 export const DATA_KEY = 0xda7a;
 export const START_KEY = 0x57a7;
+/** Split key of a start's redraws: rng(seed).split(START_KEY, draw, REDRAW_KEY, round). */
+const REDRAW_KEY = 0x4edf;
+
+/**
+ * A first-layer unit is saturated when its row's norm is above this many times the median row
+ * norm: it has become a step in the data's range, fitting a region another unit should. Measured
+ * (bench range-fit.ts, tanh N(0, 0.3^2) (30, 20, 8) 3 P, network 1005, where 16 starts stalled at
+ * 1e-2..1e-1): at the starts closest to a fit (1.4e-2, 1.9e-2) every true row was matched to
+ * |cos| >= 0.93 but one, and one or two fitted rows had norms 14-19 against a median 1.0.
+ */
+export const SATURATED_NORM_RATIO = 5;
 
 /**
  * The solver's settings, one place (measured: packages/student-fit/README.md). Levenberg's
@@ -101,6 +112,14 @@ export interface StartTask {
   /** The random start's stream index (default `start`; after w warm starts, start - w). */
   draw?: number;
   /**
+   * Redraw rounds at most (default 0): a start that ends above `redrawAbove` with saturated
+   * first-layer units (row norm > SATURATED_NORM_RATIO x the median) has those rows redrawn on the
+   * unit sphere, their shifts from N(0, 0.3^2), and is fitted again from there; the best end kept.
+   */
+  redraws?: number;
+  /** The residual above which a start's end is redrawn (the fit's check threshold). */
+  redrawAbove?: number;
+  /**
    * [0]: the smallest index of a start that passed so far (or 2^31 - 1). A start with a larger
    * index stops at its next step: its result could not be returned.
    */
@@ -117,6 +136,8 @@ export interface StartOutcome {
   relativeResidual: number;
   initialRelativeResidual: number;
   stopReason: string;
+  /** Redraw rounds run (each redrew the saturated units and fitted again). */
+  redraws: number;
   seconds: number;
 }
 
@@ -137,6 +158,7 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
     relativeResidual: NaN,
     initialRelativeResidual: NaN,
     stopReason: 'cancelled',
+    redraws: 0,
     seconds: (performance.now() - started) / 1000,
   });
   if (Atomics.load(task.stop, 0) < start) return cancelled();
@@ -163,26 +185,49 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
   // one OpenBLAS thread: the thread count is process-wide and may change a product's rounding
   const blasBefore = setBlasThreads(1);
   try {
-    const { x, report } = await leastSquares(levenbergStrategy(studentEquations(full, layout, task.inputs, task.values, N, free, task.gradients)), full.slice(0, free), {
-      ...SOLVER,
-      damping: { ...SOLVER.damping, decrease: { ...SOLVER.damping.decrease } },
-      maxIterations: task.maxIterations,
-      residualScale: yNorm,
-      stepTest: 'size-and-prediction',
-      acceptance: 'gain-ratio',
-      onProgress: () => {
-        if (Atomics.load(task.stop, 0) < start) throw new Cancelled();
-      },
-    });
-    full.set(x);
+    const equations = studentEquations(full, layout, task.inputs, task.values, N, free, task.gradients);
+    const solve = (x0: Float64Array) =>
+      leastSquares(levenbergStrategy(equations), x0, {
+        ...SOLVER,
+        damping: { ...SOLVER.damping, decrease: { ...SOLVER.damping.decrease } },
+        maxIterations: task.maxIterations,
+        residualScale: yNorm,
+        stepTest: 'size-and-prediction',
+        acceptance: 'gain-ratio',
+        onProgress: () => {
+          if (Atomics.load(task.stop, 0) < start) throw new Cancelled();
+        },
+      });
+    const first = await solve(full.slice(0, free));
+    let best = first;
+    let iterations = first.report.iterations;
+    let rounds = 0;
+    const redraws = task.redraws ?? 0;
+    const above = task.redrawAbove ?? 0;
+    for (let round = 1; round <= redraws && best.report.relativeResidual > above; round++) {
+      const units = saturatedUnits(best.x, d, shape.width1);
+      if (units.length === 0) break;
+      const x0 = best.x.slice();
+      const stream = rng(task.seed).split(START_KEY, task.draw ?? start, REDRAW_KEY, round);
+      for (const i of units) {
+        stream.fillSphere(x0.subarray(i * d, (i + 1) * d), 1);
+        x0[layout.offTheta + i] = START_SHIFT_STD * stream.normal();
+      }
+      const next = await solve(x0);
+      iterations += next.report.iterations;
+      rounds = round;
+      if (next.report.relativeResidual < best.report.relativeResidual) best = next;
+    }
+    full.set(best.x);
     return {
       start,
       cancelled: false,
       parameters: full,
-      iterations: report.iterations,
-      relativeResidual: report.relativeResidual,
-      initialRelativeResidual: report.initialRelativeResidual,
-      stopReason: report.stopReason,
+      iterations,
+      relativeResidual: best.report.relativeResidual,
+      initialRelativeResidual: first.report.initialRelativeResidual,
+      stopReason: best.report.stopReason,
+      redraws: rounds,
       seconds: (performance.now() - started) / 1000,
     };
   } catch (e) {
@@ -191,4 +236,19 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
   } finally {
     setBlasThreads(blasBefore);
   }
+}
+
+/** The first-layer units (rows of W1 in x) whose norm is above SATURATED_NORM_RATIO x the median row norm. */
+function saturatedUnits(x: Float64Array, d: number, m0: number): number[] {
+  const norms = new Float64Array(m0);
+  for (let i = 0; i < m0; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
+    norms[i] = Math.sqrt(s);
+  }
+  const sorted = Float64Array.from(norms).sort();
+  const median = m0 % 2 === 1 ? sorted[(m0 - 1) / 2] : (sorted[m0 / 2 - 1] + sorted[m0 / 2]) / 2;
+  const units: number[] = [];
+  for (let i = 0; i < m0; i++) if (norms[i] > SATURATED_NORM_RATIO * median) units.push(i);
+  return units;
 }

@@ -68,6 +68,13 @@ export interface StudentFitOptions {
   maxIterations?: number;
   /** The truth-free check: relative residual on the fitted data at most this (default 1e-9, identify's). */
   checkThreshold?: number;
+  /**
+   * Redraw rounds per start at most (default 0: the plain fit, what a user tries): a start that
+   * ends above the check's threshold with saturated first-layer units (a row norm above
+   * SATURATED_NORM_RATIO x the median) has those rows redrawn and is fitted again from there, the
+   * best end kept (studentFitInRange's default: UNIT_REDRAWS).
+   */
+  unitRedraws?: number;
   /** Called when a start ends (in completion order). */
   onProgress?: (event: StudentFitProgress) => void;
   /**
@@ -111,6 +118,8 @@ export interface StartReport {
   relativeResidual: number;
   initialRelativeResidual: number;
   stopReason: string;
+  /** Redraw rounds run (unitRedraws). */
+  redraws: number;
   seconds: number;
   passed: boolean;
 }
@@ -131,6 +140,7 @@ export interface StudentFitReport {
     threads: number;
     maxIterations: number;
     checkThreshold: number;
+    unitRedraws: number;
     initialization: string;
     solver: string;
   };
@@ -299,6 +309,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
   const threshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
+  const redraws = checkInteger('unitRedraws', options.unitRedraws ?? 0, 0, 100);
   const maxQueries = options.maxQueries === undefined ? undefined : checkInteger('maxQueries', options.maxQueries, 0);
   const onProgress = options.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') invalidArgument('onProgress', 'must be a function', onProgress);
@@ -337,7 +348,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
   const stop = new Int32Array(new SharedArrayBuffer(4));
   stop[0] = UNSET;
   const gradients = given?.gradients ?? undefined;
-  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, gradients, maxIterations, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
+  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, gradients, maxIterations, redraws, redrawAbove: threshold, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
   const passes = (o: StartOutcome) => checkable && !o.cancelled && o.relativeResidual <= threshold;
   const outcomes: (StartOutcome | undefined)[] = new Array(starts);
   let next = 0;
@@ -402,6 +413,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
         threads,
         maxIterations,
         checkThreshold: threshold,
+        unitRedraws: redraws,
         initialization: model === 'general' ? INITIALIZATION_GENERAL : INITIALIZATION,
         solver: SOLVER_LINE,
       },
@@ -416,6 +428,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
         relativeResidual: o.relativeResidual,
         initialRelativeResidual: o.initialRelativeResidual,
         stopReason: o.stopReason,
+        redraws: o.redraws,
         seconds: o.seconds,
         passed: passes(o),
       })),
