@@ -4,5 +4,5 @@ export { fitLayers, layoutOf, packParameters, unpackParameters } from './params.
 export type { Layout } from './params.ts';
 export { fitGeneralNetwork, fitOutputLayer, generalLayoutOf, packGeneral, unpackGeneral } from './general.ts';
 export type { GeneralData, GeneralFitOptions, GeneralFitResult, GeneralFix, GeneralLayout } from './general.ts';
-export { fitGeneralFactored, fitGeneralSigns, LINEAR_FLIP } from './general-factored.ts';
+export { fitGeneralFactored, fitGeneralSigns, flipRowsByRefit, LINEAR_FLIP, SIGN_FLIP_PASSES } from './general-factored.ts';
 export type { GeneralFactoredOptions, GeneralSignsResult } from './general-factored.ts';

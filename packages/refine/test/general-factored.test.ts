@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { activation, generalParameterCount, matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
 import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
-import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitOutputLayer } from '@nnid/refine';
+import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitOutputLayer, flipRowsByRefit } from '@nnid/refine';
 
 function gaussian(n: number, d: number, seed: number) {
   const X = matrix(n, d);
@@ -125,5 +125,53 @@ describe('fitGeneralSigns', () => {
     await expect(fitGeneralSigns(truth, { inputs, values: evaluateGeneral(truth, inputs) })).rejects.toThrow(
       "invalid argument. `start.activation.layer1` must be one of 'softplus', 'gelu', 'gelu_tanh', 'silu' (phi(t) - phi(-t) = t). Value: `tanh`.",
     );
+  });
+});
+
+/** Rows of `net`'s W1 whose sign differs from the truth's row in the same place. */
+function wrongSigned(truth: GeneralNetwork, net: GeneralNetwork): number[] {
+  const d = truth.inputDim;
+  const rows: number[] = [];
+  for (let i = 0; i < truth.width1; i++) {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += net.W1.data[i * d + j] * truth.W1.data[i * d + j];
+    if (dot < 0) rows.push(i);
+  }
+  return rows;
+}
+
+describe('flipRowsByRefit', () => {
+  it('softplus/softplus seed 3: a row the signs fit left wrong is flipped by the residual and the full fit is exact', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, activation: 'softplus', seed: 3 });
+    const inputs = gaussian(6 * generalParameterCount(truth), 8, 102);
+    const data = { inputs, values: evaluateGeneral(truth, inputs) };
+    // the true directions, rows 0 and 2 of the wrong sign, unit norms, b1 = 0, a random second layer (as refineGeneralStages starts)
+    const W1 = flippedRows(truth, [0, 2]).W1;
+    for (let i = 0; i < 4; i++) {
+      const n = Math.hypot(...W1.data.subarray(i * 8, (i + 1) * 8));
+      for (let j = 0; j < 8; j++) W1.data[i * 8 + j] /= n;
+    }
+    const W2 = matrix(2, 4);
+    for (let l = 0; l < 2; l++) rng(5).split(3, 6).split(l).fillSphere(W2.data.subarray(l * 4, (l + 1) * 4), 1);
+    const start = fitOutputLayer({ ...truth, W1, W2, b1: new Float64Array(4), b2: new Float64Array(2) }, data);
+    const short = { maxIterations: 30, costTolerance: 1e-4, innerSteps: 0 };
+    const signed = await fitGeneralSigns(start, data, short);
+    const upper = await fitGeneralNetwork(signed.network, data, { ...short, fix: 'first-layer-directions', maxIterations: 100 });
+    // the signs fit stopped in a local minimum with a row still of the wrong sign: the full fit from there fails
+    expect(wrongSigned(truth, upper.network).length).toBeGreaterThan(0);
+    const without = await fitGeneralNetwork(upper.network, data, { maxIterations: 200 });
+    expect(relativeL2(truth, without.network)).toBeGreaterThan(1e-3);
+    const { network, residual, flipped } = await flipRowsByRefit(upper.network, upper.report.relativeResidual, data, short);
+    expect(flipped.length).toBeGreaterThan(0);
+    expect(residual).toBeLessThan(upper.report.relativeResidual);
+    expect(wrongSigned(truth, network)).toEqual([]);
+    const full = await fitGeneralNetwork(network, data, { maxIterations: 200 });
+    expect(relativeL2(truth, full.network)).toBeLessThan(1e-10);
+  });
+
+  it('refuses a residual that is not a nonnegative number in the house template', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 4, width1: 2, width2: 1, activation: 'silu', seed: 1 });
+    const inputs = gaussian(40, 4, 1);
+    await expect(flipRowsByRefit(truth, NaN, { inputs, values: evaluateGeneral(truth, inputs) }, {})).rejects.toThrow('invalid argument. `startResidual` must be a nonnegative number. Value: `NaN`.');
   });
 });
