@@ -257,7 +257,9 @@ function continuationText(fits: { stage?: string; why?: string; relativeResidual
   // the pair screen (the search's pairs not handed on, at the pipeline's m1) and the pairs it handed on
   const pairScreen = fits.filter((f) => f.why?.includes('pair screen (') && f.relativeResidual !== null);
   const joined = [...new Set(fits.filter((f) => f.why?.includes("the pair screen's")).map((f) => `${f.activation?.layer1}/${f.activation?.layer2}`))];
-  const pairs = pairScreen.length > 0 ? ` (of them ${pairScreen.length} in the pair screen, ${pairScreen.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0).toFixed(0)} CPU s; joined: ${joined.join(', ') || 'none'})` : '';
+  const refits = fits.filter((f) => f.why?.includes("pair screen's refit") && f.relativeResidual !== null);
+  const refitText = refits.length > 0 ? `, ${refits.length} refits one layer away, ${refits.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0).toFixed(0)} CPU s` : '';
+  const pairs = pairScreen.length > 0 ? ` (of them ${pairScreen.length} in the pair screen, ${pairScreen.reduce((t, f) => t + (f.cpuSeconds ?? 0), 0).toFixed(0)} CPU s${refitText}; joined: ${joined.join(', ') || 'none'})` : '';
   return `${count('screen')} screens${pairs} + ${count('full')} full fits${skipped}, best ${what}, ${cpu.toFixed(0)} CPU s`;
 }
 

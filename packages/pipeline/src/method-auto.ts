@@ -28,7 +28,7 @@
  * (continueAfterPipeline): the m0 it found, m1 as found when given or established by the check,
  * else every m1 <= m0 (the pipeline's best failed residual per m1 first), times the activation
  * search's best-ranked pairs (FIT_PAIRS, rankedPairs; when those fail, the best PAIR_SCREEN_KEEP of
- * its other pairs by a screen at the pipeline's m1); more candidates than SCREEN_ABOVE are screened (a
+ * its other pairs by a screen at the pipeline's m1 and refits one layer away from the best screens); more candidates than SCREEN_ABOVE are screened (a
  * few LM iterations each) and fitted in full in the screen's order, each pair's best first, on the answers its refinement fitted plus
  * fresh Gaussian points within the budget; a passing network with m1 inferred sheds the units the
  * others can do without. identifyAutoOutputs does the same after identifyOutputs for k >= 1
@@ -483,6 +483,8 @@ export const SCREEN_STARTS = 3;
  * screened at the other candidate m1 and fitted in full as those were.
  */
 export const PAIR_SCREEN_KEEP = 2;
+/** The pair screen's best this many networks are refitted into every pair of the screen one layer away (a pair's screen residual then the best of its own and the refits into it). */
+export const PAIR_REFIT_FROM = 2;
 /** No screen with at most this many candidates (m1, pair): each is fitted in full, in order. */
 export const SCREEN_ABOVE = 3;
 /**
@@ -569,8 +571,10 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * pair's second, ... (the screen ranks pairs less surely than widths: a wrong pair's short fits can
  * come closer than the right one's); else each is fitted in full in order. When none of the
  * search's FIT_PAIRS pairs passed, its other pairs are screened at the pipeline's m1 (the pair screen:
- * the search never runs some pairs, e.g. a softplus first layer, or ranks gelu behind gelu_tanh) and
- * the best PAIR_SCREEN_KEEP of them are screened at the other m1 and fitted in full the same way. The first
+ * the search never runs some pairs, e.g. a softplus first layer, or ranks gelu behind gelu_tanh), the
+ * networks of its best PAIR_REFIT_FROM are refitted into the pairs one layer away (SCREEN_ITERATIONS,
+ * no random start), and the best PAIR_SCREEN_KEEP pairs by their screen or a refit into them are
+ * screened at the other m1 and fitted in full the same way. The first
  * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
  * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
  * at a time, least contribution first, while the refit passes). At most FULL_FIT_ROUNDS rounds of full
@@ -633,7 +637,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   const screening = usable.length > SCREEN_ABOVE;
   const pipelineStart = (x: Candidate) => (c.warmStart && x.width2 === found ? { ...net, activation: { ...x.pair } } : null);
 
-  const fitOne = async (x: Candidate, stage: 'screen' | 'full', start: Network | GeneralNetwork | null, whyStart: string, why: string) => {
+  const fitOne = async (x: Candidate, stage: 'screen' | 'full', start: Network | GeneralNetwork | null, whyStart: string, why: string, randomStarts = stage === 'screen' ? SCREEN_STARTS : c.fitStarts) => {
     const t = performance.now();
     const cpu = process.cpuUsage();
     const options = {
@@ -643,7 +647,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       // after a screen, the full fits' random starts differ from the screen's
       seed: stage === 'full' && screening ? c.seed + 1 : c.seed,
       threads: stage === 'screen' ? 1 : c.threads,
-      starts: stage === 'screen' ? SCREEN_STARTS : c.fitStarts,
+      starts: randomStarts,
       dataPoints: N,
       answers: data,
       checkThreshold: c.threshold,
@@ -756,8 +760,32 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
     const atFound = unranked.map((p) => ({ width2: found, pair: p.pair, width2Why: widths2.find((w) => w.width2 === found)?.why ?? `m1 = ${found}: the pipeline's network`, pairWhy: p.why })).filter((x) => N * k > params(x.width2));
     if (!passed && atFound.length > 0) {
       const pairScreen = await screen(atFound, `pair screen (the search's pairs not handed on, at ${widthsText(found)})`);
-      const kept = [...pairScreen].sort((a, b) => residualOf(a) - residualOf(b)).slice(0, PAIR_SCREEN_KEEP);
-      const joined = kept.map((s, r) => ({ ...s, x: { ...s.x, pairWhy: `${s.x.pairWhy}; the pair screen's ${ordinal(r + 1)} best of ${pairScreen.length} (${residualOf(s).toExponential(2)} at m1 = ${found})` } }));
+      // the pair screen's best networks refitted into the pairs one layer away (the search's refits
+      // from a run's network): a screen from the pipeline's network with both layers swapped lands
+      // far (softplus/softplus (10, 6, 3) k = 3: 20th of 31 at 1.9e-2, 1st at 1.6e-3 from the
+      // softplus/silu screen's network; BENCHMARKS.md, session 11)
+      const refits: Screened[] = [];
+      const from = [...pairScreen].sort((a, b) => residualOf(a) - residualOf(b)).slice(0, PAIR_REFIT_FROM);
+      for (const s of from) {
+        for (const x of atFound) {
+          if (passed) break;
+          const one = (x.pair.layer1 === s.x.pair.layer1) !== (x.pair.layer2 === s.x.pair.layer2);
+          if (!one) continue;
+          const start = { ...s.result.network, activation: { ...x.pair } } as Network | GeneralNetwork;
+          const result = await fitOne(x, 'screen', start, `pair screen's refit: ${SCREEN_ITERATIONS} LM iterations from the ${pairText(s.x.pair)} screen's network (${residualOf(s).toExponential(2)}) with ${pairText(x.pair)} put in`, intro(x), 0);
+          if (result) refits.push({ x, result });
+          passed = consider(result, x);
+        }
+      }
+      // each pair's best of its screen and the refits into it
+      const bestOf = new Map<string, Screened>();
+      for (const s of [...pairScreen, ...refits]) {
+        const key = pairText(s.x.pair);
+        const held = bestOf.get(key);
+        if (!held || residualOf(s) < residualOf(held)) bestOf.set(key, s);
+      }
+      const kept = [...bestOf.values()].sort((a, b) => residualOf(a) - residualOf(b)).slice(0, PAIR_SCREEN_KEEP);
+      const joined = kept.map((s, r) => ({ ...s, x: { ...s.x, pairWhy: `${s.x.pairWhy}; the pair screen's ${ordinal(r + 1)} best of ${bestOf.size} (${residualOf(s).toExponential(2)} at m1 = ${found}, its screen's or a refit's)` } }));
       const others = widths2.filter((w) => w.width2 !== found).flatMap((w) => joined.map((s) => ({ width2: w.width2, pair: s.x.pair, width2Why: w.why, pairWhy: s.x.pairWhy })));
       const screenedOthers = await screen(others.filter((x) => N * k > params(x.width2)), "screen of the pair screen's best");
       if (!passed) await screenedInFull([...joined, ...screenedOthers]);

@@ -11,7 +11,7 @@ import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } 
 import { gaussianPoints } from '@nnid/student-fit';
 import { fitGeneralNetwork } from '@nnid/refine';
 import { scoreGeneral, type ActivationSearchReport } from '@nnid/pipeline';
-import { candidateWidths2, continueAfterPipeline, PAIR_SCREEN_KEEP, screenOrder } from '../src/method-auto.ts';
+import { candidateWidths2, continueAfterPipeline, PAIR_REFIT_FROM, PAIR_SCREEN_KEEP, screenOrder } from '../src/method-auto.ts';
 import { withoutUnit, type WidthEvidence } from '../src/widths.ts';
 
 const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
@@ -27,9 +27,9 @@ const evidence = (at: number, residual: number): WidthEvidence => ({
   established: { width1: true, width2: false, why: `m1 not established: no network passed the check, m1 = ${at} is the best failed attempt's` },
 });
 
-/** Both continuation cases' black box: a (6, 4, 2) tanh network and 400 answers in hand at Gaussian points. */
-function tanhCase() {
-  const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 1, activation: tanh, seed: 1 });
+/** The continuation cases' black box: a (6, m0, 2) tanh network (m0 = 4 unless told) and 400 answers in hand at Gaussian points. */
+function tanhCase(width1 = 4) {
+  const truth = randomGeneralNetwork({ inputDim: 6, width1, width2: 2, outputs: 1, activation: tanh, seed: 1 });
   const n = 400;
   const inputs = matrixFrom(gaussianPoints(n, 6, 7), n, 6);
   const answers = { inputs, values: toDense(evaluateGeneral(truth, inputs)).data };
@@ -131,8 +131,15 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     expect(pairScreen.length).toBeGreaterThanOrEqual(1);
     expect(pairScreen.map(pairOf)).toEqual(['gelu/silu', 'tanh/tanh', 'softplus/tanh'].slice(0, pairScreen.length));
     expect(pairScreen.every((t) => t.widths!.width2 === 2)).toBe(true);
-    // the pair screen's best join the screen at the other m1 and the full fits; at most PAIR_SCREEN_KEEP of them
-    const kept = new Set(screens.slice(4 + pairScreen.length).map(pairOf));
+    // the refits: from the pair screen's best PAIR_REFIT_FROM networks into pairs one layer away, no random start
+    const refits = screens.filter((t) => t.why.includes("pair screen's refit"));
+    const sources = [...pairScreen].sort((a, b) => a.relativeResidual! - b.relativeResidual!).slice(0, PAIR_REFIT_FROM).map(pairOf);
+    for (const t of refits) {
+      const [l1, l2] = pairOf(t).split('/');
+      expect(sources.some((p) => { const [s1, s2] = p.split('/'); return (s1 === l1) !== (s2 === l2); })).toBe(true);
+    }
+    // the pair screen's best (by their screen or a refit) join the screen at the other m1 and the full fits; at most PAIR_SCREEN_KEEP of them
+    const kept = new Set(screens.slice(4 + pairScreen.length + refits.length).map(pairOf));
     expect(kept.size).toBeLessThanOrEqual(PAIR_SCREEN_KEEP);
     for (const p of kept) expect(pairScreen.map(pairOf)).toContain(p);
     for (const t of cont.tried.filter((t) => t.stage === 'full')) expect(['arctan/arctan', ...kept]).toContain(pairOf(t));
@@ -142,5 +149,39 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     expect(oracle.counts().paid).toBe(0);
     expect(cont.fit!.report.check.relativeResidual).toBeLessThanOrEqual(1e-9);
     expect(exact(truth, cont.fit!.network as GeneralNetwork)).toBe(true);
+  });
+
+  it("no pair passes (the pipeline's m0 one short of the truth's): the pair screen's best networks refitted into the pairs one layer away; the pairs handed on the best by their screen or a refit", async () => {
+    const c = tanhCase(5);
+    const arctan = { layer1: 'arctan', layer2: 'arctan' } as const;
+    const wrong = (await fitGeneralNetwork({ ...withoutUnit(c.truth, 1, 0, c.inputs), activation: arctan }, c.answers, { maxIterations: 50 })).network;
+    const p = (layer1: string, layer2: string, screen: number, full: number | null) => ({ layer1, layer2, screenResidual: screen, relativeResidual: full, passed: full === null ? null : false });
+    const search = { candidates: [p('arctan', 'arctan', 1e-3, 1e-2), p('gelu', 'silu', 2e-3, null), p('tanh', 'tanh', 3e-3, null), p('softplus', 'tanh', 4e-3, null), p('tanh', 'silu', 5e-3, null)] } as unknown as ActivationSearchReport;
+    const { oracle, cont: running } = continueOn(c, wrong, 2, { search, threads: 2, fitStarts: 1, fitPairs: 1 });
+    const cont = await running;
+    const pairOf = (t: { activation?: { layer1: string; layer2: string } }) => `${t.activation!.layer1}/${t.activation!.layer2}`;
+    expect(cont.tried.every((t) => !t.passed)).toBe(true);
+    const screens = cont.tried.filter((t) => t.stage === 'screen');
+    const pairScreen = screens.filter((t) => t.why.includes('pair screen ('));
+    expect(pairScreen.map(pairOf)).toEqual(['gelu/silu', 'tanh/tanh', 'softplus/tanh', 'tanh/silu']);
+    // the refits: from the pair screen's best PAIR_REFIT_FROM, each into every screened pair one layer away, on the answers in hand
+    const sources = [...pairScreen].sort((a, b) => a.relativeResidual! - b.relativeResidual!).slice(0, PAIR_REFIT_FROM).map(pairOf);
+    const away = (a: string, b: string) => {
+      const [a1, a2] = a.split('/');
+      const [b1, b2] = b.split('/');
+      return (a1 === b1) !== (a2 === b2);
+    };
+    const refits = screens.filter((t) => t.why.includes("pair screen's refit"));
+    const expected = sources.flatMap((s) => pairScreen.map(pairOf).filter((q) => away(s, q)).map((q) => `${q} from ${s}`));
+    expect(refits.map((t) => `${pairOf(t)} from ${/from the (\S+) screen's network/.exec(t.why)![1]}`)).toEqual(expected);
+    expect(refits.length).toBeGreaterThan(0);
+    expect(refits.every((t) => t.widths!.width2 === 2 && t.queries.paid === 0)).toBe(true);
+    // handed on: the PAIR_SCREEN_KEEP best pairs by the best of their screen and the refits into them
+    const best = new Map<string, number>();
+    for (const t of [...pairScreen, ...refits]) best.set(pairOf(t), Math.min(best.get(pairOf(t)) ?? Infinity, t.relativeResidual!));
+    const top = [...best.entries()].sort((a, b) => a[1] - b[1]).slice(0, PAIR_SCREEN_KEEP).map(([q]) => q);
+    const after = screens.slice(screens.indexOf(refits[refits.length - 1]) + 1);
+    expect(new Set(after.map(pairOf))).toEqual(new Set(top));
+    expect(oracle.counts().paid).toBe(0);
   });
 });
