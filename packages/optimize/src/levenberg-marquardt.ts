@@ -56,8 +56,10 @@ export interface LevenbergMarquardtOptions {
    * not a stationary point). 'size': its size alone.
    */
   stepTest?: 'size-and-prediction' | 'size';
-  /** Stop ('cost', status 2) when two accepted steps in a row lower the cost by less than this fraction (default 1e-12). */
+  /** Stop ('cost', status 2) when `costSteps` accepted steps in a row lower the cost by less than this fraction (default 1e-12). */
   costTolerance?: number;
+  /** Accepted steps in a row below costTolerance that stop the fit (default 2; 1: the first such step, e.g. a fit that knows its floor). */
+  costSteps?: number;
   /**
    * Which trial steps are accepted: 'gain-ratio' (default): rho = actual / predicted decrease > 0;
    * 'decrease': the cost is lower. Either way the cost must be finite and acceptStep must agree.
@@ -185,6 +187,7 @@ function settings(o: LevenbergMarquardtOptions) {
     stepTol: checkPositive('stepTolerance', o.stepTolerance ?? 1e-13),
     stepTest,
     costTol: checkPositive('costTolerance', o.costTolerance ?? 1e-12, true),
+    costSteps: checkInteger('costSteps', o.costSteps ?? 2, 1),
     acceptance,
     lambda0: checkPositive('damping.initial', d.initial ?? 1e-3),
     decrease,
@@ -313,7 +316,7 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     history.push(rel);
     s.onProgress?.(iterations, rel);
     smallCostSteps = relativeDrop < s.costTol ? smallCostSteps + 1 : 0;
-    if (smallCostSteps >= 2) {
+    if (smallCostSteps >= s.costSteps) {
       stopReason = 'cost';
       break;
     }

@@ -86,6 +86,21 @@ describe('the plateau rule', () => {
   });
 });
 
+describe('costSteps', () => {
+  it('1 stops at the first accepted step below costTolerance, one accepted step before the default 2, on the same path', async () => {
+    // noise 1e-3: the fit sits at its minimum's residual (a floor) after a few steps
+    const { eqs, yNorm } = exponentialFit(2, -1.5, 1e-3);
+    const base = { residualScale: yNorm, costTolerance: 1e-6 };
+    const two = await solve(eqs, [1, 0], base);
+    const one = await solve(eqs, [1, 0], { ...base, costSteps: 1 });
+    expect(two.report.stopReason).toBe('cost');
+    expect(one.report.stopReason).toBe('cost');
+    expect(one.report.acceptedSteps).toBe(two.report.acceptedSteps - 1);
+    expect(one.report.residualHistory).toEqual(two.report.residualHistory.slice(0, one.report.residualHistory.length));
+    await expect(solve(eqs, [1, 0], { ...base, costSteps: 0 })).rejects.toThrow('invalid argument. `costSteps` must be a positive integer. Value: `0`.');
+  });
+});
+
 describe('every status is reachable, with its message', () => {
   const cases: [StopReason, () => Promise<{ report: { status: number; stopReason: StopReason; message: string; success: boolean } }>][] = [
     ['residual', () => solve(rosenbrock(), [-1.2, 1], { residualTolerance: 1e-14 })],

@@ -60,8 +60,10 @@ export interface RefineOptions {
   stepTolerance?: number;
   /** Stop when the relative residual |r| / |y| is below this (default 1e-15). */
   residualTolerance?: number;
-  /** Stop when an accepted step lowers the cost by less than this fraction, twice (default 1e-12). */
+  /** Stop when an accepted step lowers the cost by less than this fraction, `costSteps` times in a row (default 1e-12). */
   costTolerance?: number;
+  /** Accepted steps in a row below costTolerance that stop the fit (default 2; 1: a fit that knows its floor, as identify's in range(A)). */
+  costSteps?: number;
   /** At most this many LM iterations (accepted or not; default 200). */
   maxIterations?: number;
   /**
@@ -187,7 +189,7 @@ export type FitOptions = Omit<RefineOptions, 'seed' | 'dataPoints' | 'extraData'
 
 /** The checked options of a fit on N data rows, with the row blocks resolved. */
 function fitSettings(options: FitOptions, initial: Network, N: number) {
-  const { stepTolerance: stepTol, residualTolerance: resTol, costTolerance: costTol, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(options);
+  const { stepTolerance: stepTol, residualTolerance: resTol, costTolerance: costTol, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads } = checkSolverOptions(options);
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
   const fix = options.fix ?? 'none';
   if (!FIXES.includes(fix)) invalidArgument('fix', `must be one of ${FIXES.map((f) => `'${f}'`).join(', ')}`, fix);
@@ -200,7 +202,7 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
     if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
     if (blocks > 1 && solver !== 'normal-equations') invalidArgument('rowBlocks', "must be 1 or 'auto' with solver '" + solver + "'", blocks);
   }
-  return { stepTol, resTol, costTol, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, onProgress: options.onProgress };
+  return { stepTol, resTol, costTol, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, onProgress: options.onProgress };
 }
 
 /** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
@@ -305,6 +307,7 @@ interface FitSettings {
   stepTol: number;
   resTol: number;
   costTol: number;
+  costSteps: number;
   maxIterations: number;
   stallWindow: number;
   stallFactor: number;
@@ -450,6 +453,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     stepTolerance: settings.stepTol,
     stepTest: 'size-and-prediction',
     costTolerance: settings.costTol,
+    costSteps: settings.costSteps,
     acceptance: 'gain-ratio',
     innerSteps: settings.innerSteps,
     stallWindow: settings.stallWindow,

@@ -32,6 +32,7 @@ export interface SolverOptions {
   stepTolerance?: number;
   residualTolerance?: number;
   costTolerance?: number;
+  costSteps?: number;
   maxIterations?: number;
   stallWindow?: number;
   stallFactor?: number;
@@ -44,6 +45,7 @@ export function checkSolverOptions(o: SolverOptions) {
   const stepTolerance = checkPositive('stepTolerance', o.stepTolerance ?? 1e-13);
   const residualTolerance = checkPositive('residualTolerance', o.residualTolerance ?? 1e-15, true);
   const costTolerance = checkPositive('costTolerance', o.costTolerance ?? 1e-12, true);
+  const costSteps = checkInteger('costSteps', o.costSteps ?? 2, 1);
   const maxIterations = checkInteger('maxIterations', o.maxIterations ?? 200, 0);
   const stallWindow = checkInteger('stallWindow', o.stallWindow ?? 50, 0);
   const stallFactor = checkPositive('stallFactor', o.stallFactor ?? 0.8);
@@ -51,7 +53,7 @@ export function checkSolverOptions(o: SolverOptions) {
   const stallAbove = checkPositive('stallAbove', o.stallAbove ?? 1e-6, true);
   const innerSteps = checkInteger('innerSteps', o.innerSteps ?? 4, 0);
   const blasThreads = checkInteger('blasThreads', o.blasThreads ?? 1);
-  return { stepTolerance, residualTolerance, costTolerance, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads };
+  return { stepTolerance, residualTolerance, costTolerance, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, innerSteps, blasThreads };
 }
 
 /**
@@ -70,6 +72,7 @@ export function leastSquaresOptions(
     stepTolerance: checked.stepTolerance,
     stepTest: 'size-and-prediction',
     costTolerance: checked.costTolerance,
+    costSteps: checked.costSteps,
     acceptance: 'gain-ratio',
     innerSteps: checked.innerSteps,
     stallWindow: checked.stallWindow,
