@@ -317,7 +317,8 @@ const SIGN_FLIP_GAIN = 0.9;
  * `maxIterations`; the flip is kept when the refit's residual is below 0.9 of the network's, and the rows
  * are passed over again (SIGN_FLIP_PASSES) while a pass keeps a flip. `start`: a network after the
  * directions fit, `startResidual` its relative residual. Returns the network (the last kept refit, or
- * `start`), its residual and the rows flipped.
+ * `start`), its residual and the rows flipped. Not run by identify (no exact count changed on the
+ * generator grid with it after refineGeneralStages' directions fits); bench/second-layer-starts.ts runs it.
  *
  * @example
  * const { network } = await flipRowsByRefit(upper.network, upper.report.relativeResidual, data, { maxIterations: 30 });
