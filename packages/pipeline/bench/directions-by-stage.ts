@@ -14,10 +14,12 @@
  * weakest row's share of the Hessians (alpha_i(x) = phi1''(z1_i) |w_i|^2 sum_l C_l phi2'(z2_l) W2_li).
  * Generator networks (randomGeneralNetwork, random directions unless --directions orthonormal, k = 1). Never fails on a figure.
  *
+ * --lift: each row the completion added (after the attribution's) taken as the start of one rank-one ascent in
+ * the whole subspace (its maximizer, whatever its certificate), column 'lifted'.
  * --extra-dims e,...: the subspace's dimension m0 + m1 + e (identify: e = 0). --frozen: a counterfactual stack whose
  * entangled terms keep their x = 0 direction (u_l = sum_i W2_li phi1'(b1_i) w_i at every point, the paper's picture).
  *
- *   npx tsx packages/pipeline/bench/directions-by-stage.ts [--sizes '12,6,3;16,8,3'] [--pairs tanh/tanh,gelu/tanh,...] [--seeds 1-3] [--radius auto|R,...] [--points N] [--extra-dims 0] [--frozen] [--directions random|orthonormal]
+ *   npx tsx packages/pipeline/bench/directions-by-stage.ts [--sizes '12,6,3;16,8,3'] [--pairs tanh/tanh,gelu/tanh,...] [--seeds 1-3] [--radius auto|R,...] [--points N] [--extra-dims 0] [--frozen] [--directions random|orthonormal] [--lift]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     'extra-dims': { type: 'string', default: '0' },
     frozen: { type: 'boolean', default: false },
     directions: { type: 'string', default: 'random' },
+    lift: { type: 'boolean', default: false },
   },
 });
 const [s0, s1] = values.seeds!.split('-').map(Number);
@@ -156,8 +159,8 @@ const minMed = (a: number[]) => {
 };
 
 console.log(`load average ${loadavg()[0].toFixed(1)}`);
-console.log('| (d, m0, m1) | pair | seed | R | points | dim | alpha spread | span | rank1 | attr | compl |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`| (d, m0, m1) | pair | seed | R | points | dim | alpha spread | span | rank1 | attr | compl |${values.lift ? ' lifted |' : ''}`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|${values.lift ? '---|' : ''}`);
 for (const size of values.sizes!.split(';')) {
   const [d, m0, m1] = size.split(',').map(Number);
   for (const pair of values.pairs!.split(',')) {
@@ -180,8 +183,20 @@ for (const size of values.sizes!.split(';')) {
         const search = await findRankOne(subspace.subspace.basis, { starts: 10 * (m0 + m1), seed: 1, threshold: 0.9, threads: 1 });
         const attribution = attributeCandidates(search.candidates, { width1: m0, width2: m1, certificates: search.certificates });
         const completed = await completeFirstLayer(stack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed: 1, solver: { threads: 1 } });
+        let lifted = '';
+        if (values.lift) {
+          const rowsOut = matrix(m0, m0);
+          rowsOut.data.set(completed.firstLayer.data.subarray(completed.firstLayer.offset, completed.firstLayer.offset + m0 * m0));
+          for (let t = attribution.firstLayerWeights.shape[0]; t < m0; t++) {
+            const start = matrix(1, m0);
+            start.data.set(rowsOut.data.subarray(t * m0, (t + 1) * m0));
+            const ascent = await findRankOne(subspace.subspace.basis, { startVectors: start, threshold: 0, threads: 1 });
+            if (ascent.candidates.shape[0] > 0) rowsOut.data.set(ascent.candidates.data.subarray(ascent.candidates.offset, ascent.candidates.offset + m0), t * m0);
+          }
+          lifted = ` ${minMed(bestCos(rows, m0, m0, rowsOut))} |`;
+        }
         console.log(
-          `| (${d}, ${m0}, ${m1}) | ${pair} | ${seed} | ${radius} | ${count} | ${k} | ${spread.toExponential(1)} | ${minMed(spanShare(rows, m0, m0, subspace.subspace.basis))} | ${minMed(bestCos(rows, m0, m0, search.candidates))} | ${minMed(bestCos(rows, m0, m0, attribution.firstLayerWeights))} | ${minMed(bestCos(rows, m0, m0, completed.firstLayer))} |`,
+          `| (${d}, ${m0}, ${m1}) | ${pair} | ${seed} | ${radius} | ${count} | ${k} | ${spread.toExponential(1)} | ${minMed(spanShare(rows, m0, m0, subspace.subspace.basis))} | ${minMed(bestCos(rows, m0, m0, search.candidates))} | ${minMed(bestCos(rows, m0, m0, attribution.firstLayerWeights))} | ${minMed(bestCos(rows, m0, m0, completed.firstLayer))} |${lifted}`,
         );
         }
       }
