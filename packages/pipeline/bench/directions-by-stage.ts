@@ -29,6 +29,7 @@ import { attributeCandidates } from '@nnid/attribution';
 import { findRankOne } from '@nnid/rank1-solver';
 import { estimateSubspace } from '@nnid/subspace';
 import { completeFirstLayer } from '../src/completion.ts';
+import { rowSpanBasis } from '../src/polish-range.ts';
 import { SAMPLING } from '../src/sampling.ts';
 
 const { values } = parseArgs({
@@ -45,27 +46,6 @@ const { values } = parseArgs({
   },
 });
 const [s0, s1] = values.seeds!.split('-').map(Number);
-
-/** Orthonormal basis of W1's row span (r = m0 columns, d x r) by Gram-Schmidt on the rows. */
-function rowBasis(g: GeneralNetwork): Float64View {
-  const { inputDim: d, width1: m0 } = g;
-  const U = matrix(d, m0);
-  const cols: Float64Array[] = [];
-  for (let i = 0; i < m0; i++) {
-    const v = Float64Array.from(g.W1.data.subarray(i * d, (i + 1) * d));
-    for (let pass = 0; pass < 2; pass++)
-      for (const c of cols) {
-        let dot = 0;
-        for (let j = 0; j < d; j++) dot += c[j] * v[j];
-        for (let j = 0; j < d; j++) v[j] -= dot * c[j];
-      }
-    const n = Math.hypot(...v);
-    for (let j = 0; j < d; j++) v[j] /= n;
-    cols.push(v);
-  }
-  for (let j = 0; j < d; j++) for (let a = 0; a < m0; a++) U.data[j * m0 + a] = cols[a][j];
-  return U;
-}
 
 /** The exact Hessians of f at the points in the basis U's coordinates, packed (off-diagonal times sqrt 2), and each row's alpha_i(x). */
 function exactStack(g: GeneralNetwork, U: Float64View, points: Float64View, frozen: boolean): { stack: Float64View; alpha: Float64Array; rows: Float64Array } {
@@ -168,7 +148,7 @@ for (const size of values.sizes!.split(';')) {
     const radii = values.radius === 'auto' ? [SAMPLING[layer1].radius] : values.radius!.split(',').map(Number);
     for (let seed = s0; seed <= (s1 ?? s0); seed++) {
       const truth = randomGeneralNetwork({ inputDim: d, width1: m0, width2: m1, activation: { layer1, layer2 }, seed, directions: values.directions as 'random' | 'orthonormal' });
-      const U = rowBasis(truth);
+      const U = rowSpanBasis(truth.W1);
       const count = values.points === 'auto' ? 2 * (m0 + m1) : Number(values.points);
       for (const radius of radii) {
         const points = matrix(count, d);
