@@ -12,7 +12,8 @@
  * network (then every weight and bias is fitted by fitGeneralNetwork).
  *
  * fitGeneralSigns, the other small fit here, keeps the directions A but not W2's pattern: for the
- * first layers whose rows' signs are part of the function (LINEAR_FLIP), it chooses each sign.
+ * first layers whose rows' signs are part of the function (LINEAR_FLIP), it chooses each sign;
+ * flipRowsByRefit chooses them one row at a time by the directions fit's residual instead.
  *
  * @example
  * const factored = await fitGeneralFactored(start, { inputs, values }); // start.W2: the pattern B
