@@ -45,6 +45,7 @@
  */
 import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
 import { gaussianPoints, studentFit, studentFitGeneral, studentFitInRange, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
+import { fitGeneralNetwork, fitNetwork } from '@nnid/refine';
 import { SECOND_PASS_PAIRS, type ActivationSearchReport, type AutoIdentifyResult } from './activation-auto.ts';
 import { planWithinBudget } from './budget.ts';
 import { identify } from './identify.ts';
@@ -410,7 +411,7 @@ function tryError(tried: MethodTry[]): Error {
   return err;
 }
 
-/** A fit's result as a pipeline's after the search's later second pass sees it (secondPassAfterFit). */
+/** The pipeline's result after the search's later second pass, as secondPassAfterFit reads it (k = 1 and k > 1 alike). */
 interface PassResult {
   network: Network | GeneralNetwork | null;
   residual: number | null;
@@ -637,7 +638,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   const screening = usable.length > SCREEN_ABOVE;
   const pipelineStart = (x: Candidate) => (c.warmStart && x.width2 === found ? { ...net, activation: { ...x.pair } } : null);
 
-  const fitOne = async (x: Candidate, stage: 'screen' | 'full', start: Network | GeneralNetwork | null, whyStart: string, why: string, randomStarts = stage === 'screen' ? SCREEN_STARTS : c.fitStarts) => {
+  const fitOne = async (x: Candidate, stage: 'screen' | 'full', start: Network | GeneralNetwork | null, whyStart: string, why: string, randomStarts = stage === 'screen' ? SCREEN_STARTS : c.fitStarts, iterations = SCREEN_ITERATIONS) => {
     const t = performance.now();
     const cpu = process.cpuUsage();
     const options = {
@@ -651,7 +652,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       dataPoints: N,
       answers: data,
       checkThreshold: c.threshold,
-      ...(stage === 'screen' ? { maxIterations: SCREEN_ITERATIONS } : {}),
+      ...(stage === 'screen' ? { maxIterations: iterations } : {}),
       ...(start ? { startNetworks: [start] } : {}),
     };
     const queries = paid ?? none;
@@ -764,6 +765,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       // from a run's network): a screen from the pipeline's network with both layers swapped lands
       // far (softplus/softplus (10, 6, 3) k = 3: 20th of 31 at 1.9e-2, 1st at 1.6e-3 from the
       // softplus/silu screen's network; BENCHMARKS.md, session 11)
+      // refine's LM with its inner steps, as the search's refits (the fit's own, without them, came
+      // to 4.8e-3 there, 4th): then the fit's report at the network it reached (no iteration)
       const refits: Screened[] = [];
       const from = [...pairScreen].sort((a, b) => residualOf(a) - residualOf(b)).slice(0, PAIR_REFIT_FROM);
       for (const s of from) {
@@ -771,8 +774,16 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
           if (passed) break;
           const one = (x.pair.layer1 === s.x.pair.layer1) !== (x.pair.layer2 === s.x.pair.layer2);
           if (!one) continue;
-          const start = { ...s.result.network, activation: { ...x.pair } } as Network | GeneralNetwork;
-          const result = await fitOne(x, 'screen', start, `pair screen's refit: ${SCREEN_ITERATIONS} LM iterations from the ${pairText(s.x.pair)} screen's network (${residualOf(s).toExponential(2)}) with ${pairText(x.pair)} put in`, intro(x), 0);
+          const t = performance.now();
+          const cpu = process.cpuUsage();
+          const swapped = { ...s.result.network, activation: { ...x.pair } };
+          const moved = await (c.general ? fitGeneralNetwork(swapped as GeneralNetwork, data, { maxIterations: SCREEN_ITERATIONS }) : fitNetwork(swapped as Network, data, { maxIterations: SCREEN_ITERATIONS })).catch(() => null);
+          if (!moved) continue;
+          const [seconds, cpuSeconds] = [since(t), cpuSince(cpu)];
+          const result = await fitOne(x, 'screen', moved.network, `pair screen's refit: ${SCREEN_ITERATIONS} LM iterations (refine's) from the ${pairText(s.x.pair)} screen's network (${residualOf(s).toExponential(2)}) with ${pairText(x.pair)} put in`, intro(x), 0, 0);
+          const last = tried[tried.length - 1];
+          last.seconds += seconds;
+          last.cpuSeconds = (last.cpuSeconds ?? 0) + cpuSeconds;
           if (result) refits.push({ x, result });
           passed = consider(result, x);
         }
