@@ -5,8 +5,8 @@
  * bits in the main thread or in a worker thread (see attempt-lanes.ts).
  */
 import { matrix, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
-import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, type RefineReport } from '@nnid/refine';
-import { rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
+import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, UPPER_FIT_PLATEAU, type RefineReport } from '@nnid/refine';
+import { RANGE_FLOOR_COST, rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
 
 export interface RefineStagesOptions {
   /** Seed of the attempt: draws the random second layers. */
@@ -23,6 +23,8 @@ export interface RefineStagesOptions {
   maxIterations: number;
   /** The stages in range(A)'s coordinates, then a full fit in R^d (polish-range.ts): 'auto' (default) by rangeRefinementApplies' rule. */
   range?: boolean | 'auto';
+  /** The full fit stops at its first accepted step that lowers the cost by less than RANGE_FLOOR_COST (set by refineInRange's fit: polish-range.ts). */
+  stopAtFloor?: boolean;
 }
 
 export interface RefineStagesResult {
@@ -50,7 +52,7 @@ export async function refineStages(
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<RefineStagesResult> {
   if (rangeRefinementApplies(start, options.range, data.values.length)) {
-    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false }, onProgress), (lifted) =>
+    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false, stopAtFloor: true }, onProgress), (lifted) =>
       fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) }),
     );
   }
@@ -71,13 +73,15 @@ export async function refineStages(
   }
   let upperFit: RefineStagesResult['upperFit'] = null;
   if (options.upperFitIterations > 0) {
-    const upper = await fitNetwork(current, data, { fix: 'first-layer-weights', maxIterations: options.upperFitIterations, costTolerance: options.upperFitCostTolerance, innerSteps: 0 });
+    // stops on its plateau (refine's UPPER_FIT_PLATEAU): past it the full fit, whose first step moves A, does the rest
+    const upper = await fitNetwork(current, data, { fix: 'first-layer-weights', maxIterations: options.upperFitIterations, costTolerance: options.upperFitCostTolerance, innerSteps: 0, plateau: UPPER_FIT_PLATEAU });
     const { residualHistory: _h, ...rest } = upper.report;
     upperFit = rest;
     current = upper.network;
   }
   // h6 (issue 14, narrow edit): the full fit stops on a plateau far from any fit (refine's FULL_FIT_PLATEAU), a failed attempt ~34 J^T J sooner
-  const refined = await fitNetwork(current, data, { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...(onProgress ? { onProgress } : {}) });
+  const floor = options.stopAtFloor ? { costTolerance: RANGE_FLOOR_COST, costSteps: 1 } : {};
+  const refined = await fitNetwork(current, data, { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...floor, ...(onProgress ? { onProgress } : {}) });
   return { network: refined.network, upperFit, refine: refined.report };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { fitNetwork } from '@nnid/refine';
-import { fromRange, rangeRefinementApplies, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { fromRange, RANGE_FLOOR_COST, rangeRefinementApplies, rowSpanBasis, toRange } from '../src/polish-range.ts';
 import { refineStages } from '../src/refine-stages.ts';
 import { score } from '../src/score.ts';
 
@@ -56,7 +56,8 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     expect(err).toBeLessThan(1e-10);
   });
 
-  it('refineStages in range(A) then in R^d reaches the same exact network as in R^d alone (weights to 1e-10), from a start whose rows leave the span by 1e-6', async () => {
+  /** 400 Gaussian points of the truth and a start whose rows leave the span by 1e-6. */
+  function spanStart() {
     const X = points(400, 12, 4);
     const data = { inputs: X, values: evaluateNetwork(truth, X) };
     const U = rowSpanBasis(truth.A);
@@ -73,6 +74,11 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     const bump = (v: Float64Array) => v.map((x) => x + 1e-2 * s.normal());
     const start: Network = { ...truth, A, theta: bump(truth.theta), B: { ...truth.B, data: bump(Float64Array.from(truth.B.data)) }, tau: bump(truth.tau) };
     const options = { seed: 1, threads: 1, secondLayerStarts: 0, upperFitIterations: 20, upperFitCostTolerance: 1e-3, maxIterations: 100 };
+    return { data, start, options };
+  }
+
+  it('refineStages in range(A) then in R^d reaches the same exact network as in R^d alone (weights to 1e-10), from a start whose rows leave the span by 1e-6', async () => {
+    const { data, start, options } = spanStart();
     const full = await refineStages(start, data, { ...options, range: false });
     const ranged = await refineStages(start, data, { ...options, range: true });
     expect(full.range).toBeUndefined();
@@ -89,6 +95,22 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
         expect(Math.abs(b[f][k] - t[f][k])).toBeLessThan(1e-10);
       }
     }
+  });
+
+  it('the fit in range(A) stops at its first step on the span\'s floor (RANGE_FLOOR_COST), on the path of the default rule', async () => {
+    const { data, start, options } = spanStart();
+    const reduced = toRange(start, rowSpanBasis(start.A), data);
+    const plain = await refineStages(reduced.network, reduced.data, { ...options, range: false });
+    const floor = await refineStages(reduced.network, reduced.data, { ...options, range: false, stopAtFloor: true });
+    const h = floor.refine.residualHistory;
+    expect(floor.refine.stopReason).toBe('cost');
+    expect(h.length).toBeLessThan(plain.refine.residualHistory.length);
+    expect(h).toEqual(plain.refine.residualHistory.slice(0, h.length));
+    // on the floor: the span's error (1e-6 out of it), its last step lowered the cost by less than RANGE_FLOOR_COST, every one before by more
+    expect(h[h.length - 1]).toBeGreaterThan(1e-9);
+    const drops = h.slice(1).map((r, k) => 1 - (r / h[k]) ** 2);
+    expect(drops[drops.length - 1]).toBeLessThan(RANGE_FLOOR_COST);
+    for (const d of drops.slice(0, -1)) expect(d).toBeGreaterThanOrEqual(RANGE_FLOOR_COST);
   });
 
   it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r and the fit in range(A) is dense, true / false as given", () => {
