@@ -337,8 +337,8 @@ export const FULL_FIT_PLATEAU: PlateauRule = Object.freeze({ window: 15, factor:
  * when 5 accepted steps lowered the relative residual by less than 10%, at any level. With A
  * fixed the fit's floor is A's error; it reaches most of the way there in a few steps and then
  * crawls (from (100, 50, 20)'s start: 3.6e-1 to 1.04e-1 in 12 steps, then 44 more steps to
- * 1.00e-1, each a J^T J of 1,070 columns: ~100 of the refinement's CPU s), which the full fit,
- * whose first step moves A, makes up at once. A fit that converges lowers it by far more.
+ * 1.00e-1, each a J^T J of 1,070 columns: ~100 of the refinement's CPU s); the full fit's first
+ * step, which moves A, goes past it (1.00e-1 -> 9.4e-2). A fit that converges lowers it by far more.
  */
 export const UPPER_FIT_PLATEAU: PlateauRule = Object.freeze({ window: 5, factor: 0.9, above: 0 });
 
