@@ -38,6 +38,13 @@ export interface AttributionOptions {
   maxCoherence?: number;
   /** Dropped candidates within this |cos| of an accepted first-layer weight are skipped. Default 0.8. */
   skipCos?: number;
+  /**
+   * 'coherence' (default): the set the coherence rule leaves. 'volume': that set, filled up to width1
+   * (when given) and exchanged toward the largest volume (see exchangeForVolume): no orthonormal-rows
+   * assumption. Not identify's: on exact Hessians with the entangled terms frozen it keeps the rows the
+   * coherence rule drops, on the real (moving) ones it measured no better (BENCHMARKS.md, issue 13).
+   */
+  rule?: 'coherence' | 'volume';
 }
 
 export interface AttributionReport {
@@ -49,8 +56,13 @@ export interface AttributionReport {
   width2Source: 'given' | 'inferred';
   maxCoherence: number;
   skipCos: number;
-  /** Candidate indices in the order they were dropped. */
+  /** Candidate indices in the order they were dropped (by the coherence rule). */
   dropOrder: number[];
+  rule: 'coherence' | 'volume';
+  /** Rule 'volume': dropped candidates taken back to fill the first layer up to width1, in order. */
+  filled: number[];
+  /** Rule 'volume': exchanges [taken in, put out] toward the largest volume, in order. */
+  exchanges: [number, number][];
   /** Candidate indices (rows of the input). */
   firstLayer: number[];
   entangled: number[];
@@ -98,6 +110,8 @@ export function attributeCandidates(candidateRows: ViewLike, options: Attributio
   const maxCoherence = checkPositive('maxCoherence', options.maxCoherence ?? 0.3);
   const skipCos = checkPositive('skipCos', options.skipCos ?? 0.8);
   if (skipCos > 1) invalidArgument('skipCos', 'must be a number in (0, 1]', skipCos);
+  const rule = options.rule ?? 'coherence';
+  if (rule !== 'coherence' && rule !== 'volume') invalidArgument('rule', "must be 'coherence' or 'volume'", rule);
   let cert: Float64Array;
   if (options.certificates === undefined) {
     cert = new Float64Array(k).fill(1);
@@ -161,9 +175,16 @@ export function attributeCandidates(candidateRows: ViewLike, options: Attributio
   }
 
   const byCert = (a: number, b: number) => cert[b] - cert[a] || a - b;
-  const firstLayer: number[] = [];
+  let firstLayer: number[] = [];
   for (let j = 0; j < k; j++) if (alive[j]) firstLayer.push(j);
+  let filled: number[] = [];
+  let exchanges: [number, number][] = [];
+  if (rule === 'volume') {
+    ({ members: firstLayer, filled, exchanges } = exchangeForVolume(rows, n, c2, k, firstLayer, [...dropOrder].sort(byCert), width1 ?? firstLayer.length, skipCos));
+  }
   firstLayer.sort(byCert);
+  const inFirst = new Uint8Array(k);
+  for (const i of firstLayer) inFirst[i] = 1;
 
   const coherence = new Array<number>(k);
   for (let j = 0; j < k; j++) {
@@ -174,7 +195,7 @@ export function attributeCandidates(candidateRows: ViewLike, options: Attributio
   const skipped: { index: number; cos: number }[] = [];
   const entangled: number[] = [];
   const unused: number[] = [];
-  for (const j of [...dropOrder].sort(byCert)) {
+  for (const j of Array.from({ length: k }, (_, j) => j).filter((j) => !inFirst[j]).sort(byCert)) {
     let best = 0;
     for (const i of firstLayer) best = Math.max(best, Math.sqrt(c2[j * k + i]));
     if (best >= skipCos) skipped.push({ index: j, cos: best });
@@ -202,6 +223,9 @@ export function attributeCandidates(candidateRows: ViewLike, options: Attributio
     maxCoherence,
     skipCos,
     dropOrder,
+    rule,
+    filled,
+    exchanges,
     firstLayer,
     entangled,
     skipped,
@@ -214,4 +238,155 @@ export function attributeCandidates(candidateRows: ViewLike, options: Attributio
     missingEntangled: width2 === undefined ? 0 : width2 - entangled.length,
   };
   return { firstLayerWeights: pick(firstLayer), entangledWeights: pick(entangled), firstLayer, entangled, margin, report };
+}
+
+/** An exchange needs a coefficient above this (estimation error and rounding stay below it; each exchange grows the volume by it). */
+const VOLUME_MARGIN = 1.05;
+/**
+ * A dropped candidate fills a missing row only with more than this much of its length outside the kept
+ * rows' span. Below it the completion's search in the complement does as well (it finds a missing row at
+ * |cos| = that length), and on real stacks such a candidate was mostly a second estimate of a kept row
+ * (two candidates at |cos| 0.88-0.92 with one row): 0.5 kept every frozen-stack fill that 0.1 made.
+ */
+const FILL_RESIDUAL = 0.5;
+
+/**
+ * Rule 'volume': the first layer without the orthonormal-rows assumption. The coherence rule drops a true
+ * a_i whenever the rows are coherent with each other (random rows in R^12 at m0 = 6: sum of cos^2 ~ 5/12
+ * > 0.3) even when every a_i and v_l is among the candidates, and the completion then finds that row's
+ * projection on the complement of the others. An entangled weight is a dense combination of the a_i
+ * (v_l = sum_i c_li a_i); as unit vectors, when each |c_li| / |v_l| < 1 the a_i span the largest volume of
+ * any m0 candidates, and a set holding v_l in place of a_j gives a_j a coefficient |v_l| / |c_lj| > 1 on
+ * v_l. So: fill the set up to width1 with the dropped candidate farthest from its span (the missing a_j's
+ * residual is longer than each v_l's, whose share of it is |c_lj| / |v_l|), then exchange a member for an
+ * outside candidate while that candidate's coefficient on it exceeds VOLUME_MARGIN (maxvol; the volume
+ * grows at each exchange, so the loop ends). A v_l dominated by one row of large norm (|cos| 0.87 with it)
+ * breaks the premise: the set with v_l in place of that row is larger, and the rule keeps v_l.
+ * Near-duplicates (|cos| >= skipCos with a member) neither fill nor exchange. Plain loops: the same bits
+ * on every tier and thread count.
+ */
+function exchangeForVolume(
+  rows: Float64Array,
+  n: number,
+  c2: Float64Array,
+  k: number,
+  start: number[],
+  pool: number[],
+  width1: number,
+  skipCos: number,
+): { members: number[]; filled: number[]; exchanges: [number, number][] } {
+  const members = [...start];
+  const filled: number[] = [];
+  const exchanges: [number, number][] = [];
+  const skip2 = skipCos * skipCos;
+  const outside = () => pool.filter((j) => !members.includes(j) && members.every((i) => c2[j * k + i] < skip2));
+  while (members.length < width1) {
+    const q = orthonormalBasis(rows, n, members);
+    let best = -1;
+    let bestRes = FILL_RESIDUAL;
+    for (const j of outside()) {
+      const res = residualLength(rows, n, q, j);
+      if (res > bestRes) [best, bestRes] = [j, res];
+    }
+    if (best < 0) break;
+    members.push(best);
+    filled.push(best);
+  }
+  for (let round = 0; round < 4 * k && members.length > 0; round++) {
+    const z = coefficients(rows, n, members);
+    let inJ = -1;
+    let outT = -1;
+    let largest = VOLUME_MARGIN;
+    for (const j of pool) {
+      if (members.includes(j)) continue;
+      const zj = z(j);
+      for (let t = 0; t < members.length; t++) {
+        if (Math.abs(zj[t]) <= largest) continue;
+        // a near-duplicate of another member would not add volume of its own
+        if (members.some((i, u) => u !== t && c2[j * k + i] >= skip2)) continue;
+        [inJ, outT, largest] = [j, t, Math.abs(zj[t])];
+      }
+    }
+    if (inJ < 0) break;
+    exchanges.push([inJ, members[outT]]);
+    members[outT] = inJ;
+  }
+  return { members, filled, exchanges };
+}
+
+/** Orthonormal rows (Gram-Schmidt, twice) spanning the given unit rows; rows dependent on earlier ones are left out. */
+function orthonormalBasis(rows: Float64Array, n: number, idx: number[]): Float64Array[] {
+  const q: Float64Array[] = [];
+  for (const j of idx) {
+    const v = rows.slice(j * n, (j + 1) * n);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const b of q) {
+        let dot = 0;
+        for (let t = 0; t < n; t++) dot += b[t] * v[t];
+        for (let t = 0; t < n; t++) v[t] -= dot * b[t];
+      }
+    }
+    let norm = 0;
+    for (let t = 0; t < n; t++) norm += v[t] * v[t];
+    norm = Math.sqrt(norm);
+    if (norm < 1e-10) continue;
+    for (let t = 0; t < n; t++) v[t] /= norm;
+    q.push(v);
+  }
+  return q;
+}
+
+/** Length of unit row j's part outside the span of the orthonormal rows q. */
+function residualLength(rows: Float64Array, n: number, q: Float64Array[], j: number): number {
+  let inside = 0;
+  for (const b of q) {
+    let dot = 0;
+    for (let t = 0; t < n; t++) dot += b[t] * rows[j * n + t];
+    inside += dot * dot;
+  }
+  return Math.sqrt(Math.max(0, 1 - inside));
+}
+
+/**
+ * The least-squares coefficients of a row on the members' rows: z solves G z = S c with G = S S^T (Gauss
+ * elimination with partial pivoting on G, once; a singular G gives no coefficients, so no exchange).
+ */
+function coefficients(rows: Float64Array, n: number, members: number[]): (j: number) => Float64Array {
+  const m = members.length;
+  const dot = (a: number, b: number) => {
+    let s = 0;
+    for (let t = 0; t < n; t++) s += rows[a * n + t] * rows[b * n + t];
+    return s;
+  };
+  const lu = new Float64Array(m * m);
+  for (let p = 0; p < m; p++) for (let r = 0; r < m; r++) lu[p * m + r] = dot(members[p], members[r]);
+  const perm = Array.from({ length: m }, (_, p) => p);
+  let singular = false;
+  for (let c = 0; c < m && !singular; c++) {
+    let piv = c;
+    for (let r = c + 1; r < m; r++) if (Math.abs(lu[r * m + c]) > Math.abs(lu[piv * m + c])) piv = r;
+    if (Math.abs(lu[piv * m + c]) < 1e-12) {
+      singular = true;
+      break;
+    }
+    if (piv !== c) {
+      for (let t = 0; t < m; t++) [lu[c * m + t], lu[piv * m + t]] = [lu[piv * m + t], lu[c * m + t]];
+      [perm[c], perm[piv]] = [perm[piv], perm[c]];
+    }
+    for (let r = c + 1; r < m; r++) {
+      const f = (lu[r * m + c] /= lu[c * m + c]);
+      for (let t = c + 1; t < m; t++) lu[r * m + t] -= f * lu[c * m + t];
+    }
+  }
+  return (j) => {
+    const z = new Float64Array(m);
+    if (singular) return z;
+    for (let p = 0; p < m; p++) z[p] = dot(members[perm[p]], j);
+    for (let p = 0; p < m; p++) for (let t = 0; t < p; t++) z[p] -= lu[p * m + t] * z[t];
+    for (let p = m - 1; p >= 0; p--) {
+      for (let t = p + 1; t < m; t++) z[p] -= lu[p * m + t] * z[t];
+      z[p] /= lu[p * m + p];
+    }
+    return z;
+  };
 }

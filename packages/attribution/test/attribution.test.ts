@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matrix } from '@nnid/core';
+import { matrix, rng, type Float64View } from '@nnid/core';
 import { denseCombinations, orthonormalRows, stackRows } from '@nnid/testing';
 import { attributeCandidates } from '@nnid/attribution';
 
@@ -62,5 +62,73 @@ describe('attributeCandidates on exactly known candidates', () => {
     expect(() => attributeCandidates(stackRows(order), { certificates: [1, 2] })).toThrow('invalid argument. `certificates` must hold one number per candidate (13). Value: `2`.');
     expect(() => attributeCandidates(stackRows(order), { skipCos: 2 })).toThrow('invalid argument. `skipCos` must be a number in (0, 1]. Value: `2`.');
     expect(() => attributeCandidates(matrix(2, 3))).toThrow('candidate 0 is zero or not finite');
+  });
+});
+
+/**
+ * Exact candidates of a (12, 6, 3) tanh network with random (non-orthonormal) rows of norms 0.3-3: the
+ * a_i (rows 0-5) and v_l = sum_i W2_li tanh'(b1_i) w_i (rows 6-8), the entangled terms at x = 0.
+ */
+function randomRowsCandidates(seed: number): Float64View {
+  const [d, m0, m1] = [12, 6, 3];
+  const s = rng(seed);
+  const a: number[][] = [];
+  const norms: number[] = [];
+  for (let i = 0; i < m0; i++) {
+    const v = Array.from({ length: d }, () => s.normal());
+    const nv = Math.hypot(...v);
+    a.push(v.map((x) => x / nv));
+    norms.push(0.3 + 2.7 * s.uniform());
+  }
+  const b1 = Array.from({ length: m0 }, () => 0.5 * s.normal());
+  const v: number[][] = [];
+  for (let l = 0; l < m1; l++) {
+    const w2 = Array.from({ length: m0 }, () => s.normal());
+    v.push(Array.from({ length: d }, (_, t) => a.reduce((acc, ai, i) => acc + w2[i] * (1 - Math.tanh(b1[i]) ** 2) * norms[i] * ai[t], 0)));
+  }
+  return stackRows([...a, ...v]);
+}
+
+describe("attributeCandidates, rule 'volume' (rows not orthonormal)", () => {
+  const sorted = (x: number[]) => [...x].sort((p, q) => p - q);
+
+  it('keeps the row the coherence rule drops: fills it back by its residual (seed 10)', () => {
+    const candidates = randomRowsCandidates(10);
+    const coherence = attributeCandidates(candidates, { width1: 6, width2: 3 });
+    expect(sorted(coherence.firstLayer)).toEqual([1, 2, 3, 4, 5]);
+    expect(coherence.report.missingFirstLayer).toBe(1);
+    const volume = attributeCandidates(candidates, { width1: 6, width2: 3, rule: 'volume' });
+    expect(sorted(volume.firstLayer)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(volume.report.filled).toEqual([0]);
+    expect(volume.report.exchanges).toEqual([]);
+    expect(volume.report.missingFirstLayer).toBe(0);
+    expect(sorted(volume.entangled)).toEqual([6, 7]); // v_8 within skipCos of a row (a near-duplicate)
+    expect(volume.report.dropOrder).toEqual(coherence.report.dropOrder);
+    expect(JSON.parse(JSON.stringify(volume.report))).toEqual(volume.report);
+  });
+
+  it('exchanges an entangled weight the coherence rule kept for the row it displaced (seed 12)', () => {
+    const candidates = randomRowsCandidates(12);
+    expect(sorted(attributeCandidates(candidates, { width1: 6, width2: 3 }).firstLayer)).toEqual([0, 2, 4, 5, 8]);
+    const volume = attributeCandidates(candidates, { width1: 6, width2: 3, rule: 'volume' });
+    expect(sorted(volume.firstLayer)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(volume.report.filled).toEqual([3]);
+    expect(volume.report.exchanges).toEqual([[1, 8]]);
+    // v_8 is mostly a_1 (|cos| >= skipCos): out of the first layer, it is skipped as a near-duplicate
+    expect(sorted(volume.entangled)).toEqual([6, 7]);
+    expect(volume.report.skipped.map((s) => s.index)).toEqual([8]);
+  });
+
+  it('leaves orthonormal rows as the coherence rule does', () => {
+    const cert = order.map((_, i) => 1 - i * 1e-3);
+    const coherence = attributeCandidates(stackRows(order), { width1: 10, width2: 3, certificates: cert });
+    const volume = attributeCandidates(stackRows(order), { width1: 10, width2: 3, certificates: cert, rule: 'volume' });
+    expect(volume.firstLayer).toEqual(coherence.firstLayer);
+    expect(volume.entangled).toEqual(coherence.entangled);
+    expect(volume.report.exchanges).toEqual([]);
+  });
+
+  it('names a bad rule', () => {
+    expect(() => attributeCandidates(stackRows(order), { rule: 'best' as 'volume' })).toThrow("invalid argument. `rule` must be 'coherence' or 'volume'. Value: `best`.");
   });
 });

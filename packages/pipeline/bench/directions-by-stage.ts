@@ -16,10 +16,11 @@
  *
  * --lift: each row the completion added (after the attribution's) taken as the start of one rank-one ascent in
  * the whole subspace (its maximizer, whatever its certificate), column 'lifted'.
+ * --rules coherence,volume: the attribution's rule(s), one row each (identify's: volume).
  * --extra-dims e,...: the subspace's dimension m0 + m1 + e (identify: e = 0). --frozen: a counterfactual stack whose
  * entangled terms keep their x = 0 direction (u_l = sum_i W2_li phi1'(b1_i) w_i at every point, the paper's picture).
  *
- *   npx tsx packages/pipeline/bench/directions-by-stage.ts [--sizes '12,6,3;16,8,3'] [--pairs tanh/tanh,gelu/tanh,...] [--seeds 1-3] [--radius auto|R,...] [--points N] [--extra-dims 0] [--frozen] [--directions random|orthonormal] [--lift]
+ *   npx tsx packages/pipeline/bench/directions-by-stage.ts [--sizes '12,6,3;16,8,3'] [--pairs tanh/tanh,gelu/tanh,...] [--seeds 1-3] [--radius auto|R,...] [--points N] [--extra-dims 0] [--frozen] [--directions random|orthonormal] [--lift] [--rules coherence,volume]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     frozen: { type: 'boolean', default: false },
     directions: { type: 'string', default: 'random' },
     lift: { type: 'boolean', default: false },
+    rules: { type: 'string', default: 'volume' },
   },
 });
 const [s0, s1] = values.seeds!.split('-').map(Number);
@@ -139,8 +141,8 @@ const minMed = (a: number[]) => {
 };
 
 console.log(`load average ${loadavg()[0].toFixed(1)}`);
-console.log(`| (d, m0, m1) | pair | seed | R | points | dim | alpha spread | span | rank1 | attr | compl |${values.lift ? ' lifted |' : ''}`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|---|${values.lift ? '---|' : ''}`);
+console.log(`| (d, m0, m1) | pair | seed | R | points | dim | alpha spread | span | rank1 | rule | attr | compl |${values.lift ? ' lifted |' : ''}`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|${values.lift ? '---|' : ''}`);
 for (const size of values.sizes!.split(';')) {
   const [d, m0, m1] = size.split(',').map(Number);
   for (const pair of values.pairs!.split(',')) {
@@ -161,7 +163,8 @@ for (const size of values.sizes!.split(';')) {
         const k = m0 + m1 + extra;
         const subspace = estimateSubspace(stack, { layout: 'packed', dimension: k });
         const search = await findRankOne(subspace.subspace.basis, { starts: 10 * (m0 + m1), seed: 1, threshold: 0.9, threads: 1 });
-        const attribution = attributeCandidates(search.candidates, { width1: m0, width2: m1, certificates: search.certificates });
+        for (const rule of values.rules!.split(',') as ('coherence' | 'volume')[]) {
+        const attribution = attributeCandidates(search.candidates, { width1: m0, width2: m1, certificates: search.certificates, rule });
         const completed = await completeFirstLayer(stack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed: 1, solver: { threads: 1 } });
         let lifted = '';
         if (values.lift) {
@@ -176,8 +179,9 @@ for (const size of values.sizes!.split(';')) {
           lifted = ` ${minMed(bestCos(rows, m0, m0, rowsOut))} |`;
         }
         console.log(
-          `| (${d}, ${m0}, ${m1}) | ${pair} | ${seed} | ${radius} | ${count} | ${k} | ${spread.toExponential(1)} | ${minMed(spanShare(rows, m0, m0, subspace.subspace.basis))} | ${minMed(bestCos(rows, m0, m0, search.candidates))} | ${minMed(bestCos(rows, m0, m0, attribution.firstLayerWeights))} | ${minMed(bestCos(rows, m0, m0, completed.firstLayer))} |${lifted}`,
+          `| (${d}, ${m0}, ${m1}) | ${pair} | ${seed} | ${radius} | ${count} | ${k} | ${spread.toExponential(1)} | ${minMed(spanShare(rows, m0, m0, subspace.subspace.basis))} | ${minMed(bestCos(rows, m0, m0, search.candidates))} | ${rule} | ${minMed(bestCos(rows, m0, m0, attribution.firstLayerWeights))} | ${minMed(bestCos(rows, m0, m0, completed.firstLayer))} |${lifted}`,
         );
+        }
         }
       }
     }
