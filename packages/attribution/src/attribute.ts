@@ -18,6 +18,7 @@ import {
   type Float64View,
   type ViewLike,
 } from '@nnid/core';
+import { complementBasis } from '@nnid/subspace';
 
 export interface AttributionOptions {
   /** m0: size of the first-layer set. Default: inferred (the nearly orthonormal set that remains). */
@@ -281,11 +282,11 @@ function exchangeForVolume(
   const skip2 = skipCos * skipCos;
   const outside = () => pool.filter((j) => !members.includes(j) && members.every((i) => c2[j * k + i] < skip2));
   while (members.length < width1) {
-    const q = orthonormalBasis(rows, n, members);
+    const residual = residualLengths(rows, n, members);
     let best = -1;
     let bestRes = FILL_RESIDUAL;
     for (const j of outside()) {
-      const res = residualLength(rows, n, q, j);
+      const res = residual(j);
       if (res > bestRes) [best, bestRes] = [j, res];
     }
     if (best < 0) break;
@@ -314,37 +315,22 @@ function exchangeForVolume(
   return { members, filled, exchanges };
 }
 
-/** Orthonormal rows (Gram-Schmidt, twice) spanning the given unit rows; rows dependent on earlier ones are left out. */
-function orthonormalBasis(rows: Float64Array, n: number, idx: number[]): Float64Array[] {
-  const q: Float64Array[] = [];
-  for (const j of idx) {
-    const v = rows.slice(j * n, (j + 1) * n);
-    for (let pass = 0; pass < 2; pass++) {
-      for (const b of q) {
-        let dot = 0;
-        for (let t = 0; t < n; t++) dot += b[t] * v[t];
-        for (let t = 0; t < n; t++) v[t] -= dot * b[t];
-      }
+/** Per candidate, the length of its unit row outside the span of the members' rows (|Q^T c|, Q the complement's basis). */
+function residualLengths(rows: Float64Array, n: number, members: number[]): (j: number) => number {
+  if (members.length === 0) return () => 1;
+  const kept = matrix(members.length, n);
+  members.forEach((i, r) => kept.data.set(rows.subarray(i * n, (i + 1) * n), r * n));
+  const Q = complementBasis(kept);
+  const c = Q.shape[1];
+  return (j) => {
+    let outside = 0;
+    for (let col = 0; col < c; col++) {
+      let dot = 0;
+      for (let t = 0; t < n; t++) dot += Q.data[Q.offset + t * Q.strides[0] + col * Q.strides[1]] * rows[j * n + t];
+      outside += dot * dot;
     }
-    let norm = 0;
-    for (let t = 0; t < n; t++) norm += v[t] * v[t];
-    norm = Math.sqrt(norm);
-    if (norm < 1e-10) continue;
-    for (let t = 0; t < n; t++) v[t] /= norm;
-    q.push(v);
-  }
-  return q;
-}
-
-/** Length of unit row j's part outside the span of the orthonormal rows q. */
-function residualLength(rows: Float64Array, n: number, q: Float64Array[], j: number): number {
-  let inside = 0;
-  for (const b of q) {
-    let dot = 0;
-    for (let t = 0; t < n; t++) dot += b[t] * rows[j * n + t];
-    inside += dot * dot;
-  }
-  return Math.sqrt(Math.max(0, 1 - inside));
+    return Math.sqrt(outside);
+  };
 }
 
 /**
