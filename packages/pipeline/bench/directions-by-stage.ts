@@ -16,7 +16,8 @@
  *
  * --lift: each row the completion added (after the attribution's) taken as the start of one rank-one ascent in
  * the whole subspace (its maximizer, whatever its certificate), column 'lifted'.
- * --rules coherence,volume: the attribution's rule(s), one row each (identify's: volume).
+ * --rules coherence,volume: the attribution's rule(s) for the first attribution, one row each (identify's: coherence; the
+ * completion's rounds keep theirs).
  * --extra-dims e,...: the subspace's dimension m0 + m1 + e (identify: e = 0). --frozen: a counterfactual stack whose
  * entangled terms keep their x = 0 direction (u_l = sum_i W2_li phi1'(b1_i) w_i at every point, the paper's picture).
  *
@@ -44,7 +45,7 @@ const { values } = parseArgs({
     frozen: { type: 'boolean', default: false },
     directions: { type: 'string', default: 'random' },
     lift: { type: 'boolean', default: false },
-    rules: { type: 'string', default: 'volume' },
+    rules: { type: 'string', default: 'coherence' },
   },
 });
 const [s0, s1] = values.seeds!.split('-').map(Number);
@@ -160,28 +161,28 @@ for (const size of values.sizes!.split(';')) {
         const peak = Array.from({ length: m0 }, (_, i) => Math.max(...Array.from({ length: count }, (_, n) => Math.abs(alpha[n * m0 + i]))));
         const spread = Math.min(...peak) / Math.max(...peak);
         for (const extra of values['extra-dims']!.split(',').map(Number)) {
-        const k = m0 + m1 + extra;
-        const subspace = estimateSubspace(stack, { layout: 'packed', dimension: k });
-        const search = await findRankOne(subspace.subspace.basis, { starts: 10 * (m0 + m1), seed: 1, threshold: 0.9, threads: 1 });
-        for (const rule of values.rules!.split(',') as ('coherence' | 'volume')[]) {
-        const attribution = attributeCandidates(search.candidates, { width1: m0, width2: m1, certificates: search.certificates, rule });
-        const completed = await completeFirstLayer(stack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed: 1, solver: { threads: 1 } });
-        let lifted = '';
-        if (values.lift) {
-          const rowsOut = matrix(m0, m0);
-          rowsOut.data.set(completed.firstLayer.data.subarray(completed.firstLayer.offset, completed.firstLayer.offset + m0 * m0));
-          for (let t = attribution.firstLayerWeights.shape[0]; t < m0; t++) {
-            const start = matrix(1, m0);
-            start.data.set(rowsOut.data.subarray(t * m0, (t + 1) * m0));
-            const ascent = await findRankOne(subspace.subspace.basis, { startVectors: start, threshold: 0, threads: 1 });
-            if (ascent.candidates.shape[0] > 0) rowsOut.data.set(ascent.candidates.data.subarray(ascent.candidates.offset, ascent.candidates.offset + m0), t * m0);
+          const k = m0 + m1 + extra;
+          const subspace = estimateSubspace(stack, { layout: 'packed', dimension: k });
+          const search = await findRankOne(subspace.subspace.basis, { starts: 10 * (m0 + m1), seed: 1, threshold: 0.9, threads: 1 });
+          for (const rule of values.rules!.split(',') as ('coherence' | 'volume')[]) {
+            const attribution = attributeCandidates(search.candidates, { width1: m0, width2: m1, certificates: search.certificates, rule });
+            const completed = await completeFirstLayer(stack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed: 1, solver: { threads: 1 } });
+            let lifted = '';
+            if (values.lift) {
+              const rowsOut = matrix(m0, m0);
+              rowsOut.data.set(completed.firstLayer.data.subarray(completed.firstLayer.offset, completed.firstLayer.offset + m0 * m0));
+              for (let t = attribution.firstLayerWeights.shape[0]; t < m0; t++) {
+                const start = matrix(1, m0);
+                start.data.set(rowsOut.data.subarray(t * m0, (t + 1) * m0));
+                const ascent = await findRankOne(subspace.subspace.basis, { startVectors: start, threshold: 0, threads: 1 });
+                if (ascent.candidates.shape[0] > 0) rowsOut.data.set(ascent.candidates.data.subarray(ascent.candidates.offset, ascent.candidates.offset + m0), t * m0);
+              }
+              lifted = ` ${minMed(bestCos(rows, m0, m0, rowsOut))} |`;
+            }
+            console.log(
+              `| (${d}, ${m0}, ${m1}) | ${pair} | ${seed} | ${radius} | ${count} | ${k} | ${spread.toExponential(1)} | ${minMed(spanShare(rows, m0, m0, subspace.subspace.basis))} | ${minMed(bestCos(rows, m0, m0, search.candidates))} | ${rule} | ${minMed(bestCos(rows, m0, m0, attribution.firstLayerWeights))} | ${minMed(bestCos(rows, m0, m0, completed.firstLayer))} |${lifted}`,
+            );
           }
-          lifted = ` ${minMed(bestCos(rows, m0, m0, rowsOut))} |`;
-        }
-        console.log(
-          `| (${d}, ${m0}, ${m1}) | ${pair} | ${seed} | ${radius} | ${count} | ${k} | ${spread.toExponential(1)} | ${minMed(spanShare(rows, m0, m0, subspace.subspace.basis))} | ${minMed(bestCos(rows, m0, m0, search.candidates))} | ${rule} | ${minMed(bestCos(rows, m0, m0, attribution.firstLayerWeights))} | ${minMed(bestCos(rows, m0, m0, completed.firstLayer))} |${lifted}`,
-        );
-        }
         }
       }
     }
