@@ -5,7 +5,8 @@
  * a_i are (nearly) orthonormal. Rule (DESIGN.md section 2, measured on the prototype): drop the
  * candidate most coherent with the rest, repeatedly, until a nearly orthonormal set remains;
  * that set is the first layer. The dropped ones, except those within `skipCos` of an accepted
- * first-layer weight, are the entangled weights, ordered by certificate.
+ * first-layer weight, are the entangled weights, ordered by certificate. Option rule 'volume' drops the
+ * orthonormal-rows assumption (exchangeForVolume); identify keeps the coherence rule (measured no better there).
  */
 import {
   checkView,
