@@ -104,7 +104,7 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   /**
    * activation 'auto': pairs the search gives its second pass (activation-auto.ts) before the fit
    * over widths and pairs. Default 0: the fit first, the pass (for SECOND_PASS_PAIRS pairs) only
-   * after the fit failed, then the fit again from the network it moved (secondPassAfterFit; k > 1:
+   * after the fit failed, then the fit again from the network it moved where it moved below the fit's best (secondPassAfterFit; k > 1:
    * identifyOutputs hands the pass on, and it runs unless the fit paid rows of a budget). The pass's
    * Hessians cost 5.5-23 P a search; where the fit passes without them they are not paid
    * (BENCHMARKS.md, "The default for real black boxes, session 10").
@@ -331,6 +331,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
           continuation,
           cont.data,
           left,
+          bestResidual(cont.fit),
         );
         pipeline = pass.result;
         tried.push(...pass.tried);
@@ -412,7 +413,7 @@ function tryError(tried: MethodTry[]): Error {
 }
 
 /** The pipeline's result after the search's later second pass, as secondPassAfterFit reads it (k = 1 and k > 1 alike). */
-interface PassResult {
+export interface PassResult {
   network: Network | GeneralNetwork | null;
   residual: number | null;
   passed: boolean;
@@ -423,21 +424,45 @@ interface PassResult {
 
 /**
  * The continuation failed: the activation search's second pass, held back until now
- * (secondPassPairs 0), then the continuation again from the network it moved, where it moved
- * closer than `continuation.residual`, on the answers in hand (`data`, the continuation's; no point
- * paid twice). The pass's try first in `tried`, then the second continuation's.
+ * (secondPassPairs 0), then the continuation again from the network it moved, on the answers in
+ * hand (`data`, the continuation's; no point paid twice), only where the pass moved it below both
+ * the pipeline's residual (`continuation.residual`) and the first continuation's best (`fitBest`,
+ * Infinity: none ran to a network): from a start no closer than the first continuation's best
+ * network, the second one ended where the first had on every run measured (BENCHMARKS.md, "Method
+ * auto for k > 1, session 12"). The pass's try first in `tried`, then the second continuation's
+ * (or one 'not run' try saying why).
  */
-async function secondPassAfterFit<R>(later: () => Promise<R>, read: (r: R) => PassResult, continuation: Continuation, data: { inputs: Float64View; values: Float64Array } | null, left: () => number): Promise<{ result: R; tried: MethodTry[]; warnings: string[]; fit: AutoFitResult | null }> {
+export async function secondPassAfterFit<R>(later: () => Promise<R>, read: (r: R) => PassResult, continuation: Continuation, data: { inputs: Float64View; values: Float64Array } | null, left: () => number, fitBest: number): Promise<{ result: R; tried: MethodTry[]; warnings: string[]; fit: AutoFitResult | null }> {
   const t = performance.now();
   const cpu = process.cpuUsage();
   const before = continuation.counts();
   const result = await later();
   const moved = read(result);
   const tried: MethodTry[] = [{ method: 'pipeline', why: `the fit failed: the activation search's second pass for its ${SECOND_PASS_PAIRS} closest pairs (left out before the fit), from their best networks`, relativeResidual: moved.residual, passed: moved.passed, queries: diff(continuation.counts(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) }];
-  if (moved.passed || !moved.network || moved.residual === null || moved.residual >= continuation.residual) return { result, tried, warnings: [], fit: null };
+  if (moved.passed || !moved.network || moved.residual === null) return { result, tried, warnings: [], fit: null };
+  const skip = againSkipped(moved.residual, continuation.residual, fitBest);
+  if (skip !== null) return { result, tried: [...tried, { method: 'fit', why: skip, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 }], warnings: [], fit: null };
   const again = await continueAfterPipeline({ ...continuation, network: moved.network, residual: moved.residual, search: moved.search, answers: data ?? moved.answers, left: left(), evidence: moved.evidence });
   return { result, tried: [...tried, ...again.tried], warnings: again.warnings, fit: again.fit };
 }
+
+/**
+ * Why the continuation is not run again after the search's later second pass (null: it runs): the
+ * pass moved the pipeline's network to `moved`, not below the pipeline's own residual `pipeline`,
+ * or not below the first continuation's best `fitBest` (Infinity: it ran to no network).
+ *
+ * @example
+ * againSkipped(8.9e-3, 3.53e-2, 1.43e-3); // "not run: the fit again after the search's second pass: ..."
+ * againSkipped(1e-3, 3.53e-2, 1.43e-3); // null
+ */
+export function againSkipped(moved: number, pipeline: number, fitBest: number): string | null {
+  if (moved < pipeline && moved < fitBest) return null;
+  const below = moved >= pipeline ? `not below the pipeline's ${pipeline.toExponential(2)}` : `not below the first fit's best ${fitBest.toExponential(2)}`;
+  return `not run: the fit again after the search's second pass: the pass moved the network to ${moved.toExponential(2)}, ${below} (from no closer a start, the fit again ended where the first had)`;
+}
+
+/** A fit's residual on its own data (Infinity: none). */
+const bestResidual = (fit: AutoFitResult | null) => fit?.report.check.relativeResidual ?? Infinity;
 
 /** Whether fit a ends closer than fit b (a passing fit closest; null: none). */
 function closerFit(a: AutoFitResult | null, b: AutoFitResult | null): a is AutoFitResult {
@@ -980,6 +1005,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
           continuation,
           cont.data,
           () => (B === undefined ? Infinity : B - rows),
+          bestResidual(cont.fit),
         );
         // the k outputs fitted again after the pass: its result stands where it is closer
         if (pass.result.report.check.relativeResidual < pcheck.relativeResidual) pipeline = pass.result;

@@ -7,9 +7,10 @@
  * 1 and 2 threads, not the residual a path reached.
  */
 import { describe, expect, it } from 'vitest';
-import { serializeNetworkV2, toDense, type Float64View } from '@nnid/core';
+import { matrixFrom, serializeNetworkV2, toDense, type Float64View } from '@nnid/core';
 import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
 import { identifyAutoOutputs, identifyOutputs, scoreGeneral, type ActivationSearchReport, type IdentifyOutputsResult } from '@nnid/pipeline';
+import { againSkipped, secondPassAfterFit, type Continuation, type PassResult } from '../src/method-auto.ts';
 import { SECOND_PASS_PAIRS } from '../src/activation-auto.ts';
 
 const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
@@ -67,10 +68,12 @@ describe('the second pass held back with k = 2 outputs', () => {
     const rows = searchOf(result.pipeline).secondPass.reduce((t, r) => t + r.queries, 0);
     expect(pass.queries.paid).toBe(rows);
     expect(rows).toBeGreaterThan(0);
-    // after it: the fit again only from a network the pass moved closer (and did not make pass), and only fits
+    // after it: the fit again only from a network the pass moved below the pipeline's residual (no fit ran to a
+    // network before it here: the bound), and only fits; else one try saying why it did not run
     const after = tried.slice(passAt + 1);
-    if (!pass.passed && pass.relativeResidual! < tried[0].relativeResidual!) expect(after.length).toBeGreaterThan(0);
-    else expect(after).toEqual([]);
+    if (pass.passed) expect(after).toEqual([]);
+    else if (pass.relativeResidual! < tried[0].relativeResidual!) expect(after.length).toBeGreaterThan(0);
+    else expect(after.map((t) => [t.why, t.relativeResidual, t.queries.paid])).toEqual([[againSkipped(pass.relativeResidual!, tried[0].relativeResidual!, Infinity), null, 0]]);
     expect(after.every((t) => t.method === 'fit')).toBe(true);
     // every row asked once, and counted
     expect(result.report.queries.rows).toBe(asked.rows);
@@ -84,5 +87,46 @@ describe('the second pass held back with k = 2 outputs', () => {
     const one = await run(1);
     expect(one.result.report.method.tried.map((t) => [t.method, t.relativeResidual, t.queries.paid])).toEqual(tried.map((t) => [t.method, t.relativeResidual, t.queries.paid]));
     expect(serializeNetworkV2(one.result.network)).toEqual(serializeNetworkV2(result.network));
+  });
+
+  it('secondPassAfterFit: the fit again runs exactly when the pass moved the network below the pipeline and the first fit; else one try not run, saying why', async () => {
+    // the continuation after the pass ends at once here (one answer in hand, no budget left: its own 'not run' try), so whether it was called shows
+    const net = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, outputs: 3, activation: { layer1: 'gelu', layer2: 'gelu' }, seed: 2, directions: 'random' });
+    let rows = 0;
+    const continuation: Continuation = {
+      source: { inputDim: 6, outputs: 3, identity: 'fake', evaluate: async () => { throw new Error('no query'); } },
+      outputs: 3, general: true, network: net, residual: 3.53e-2, search: undefined,
+      answers: { inputs: matrixFrom(new Float64Array(6), 1, 6), values: new Float64Array(3) }, left: 0, threshold: 1e-10,
+      given: { width1: true, width2: true }, seed: 1, threads: 1, fitStarts: 0, fitDataFactor: 5, fitPairs: 1, warmStart: true,
+      counts: () => ({ total: rows, paid: rows, reused: 0 }),
+    };
+    const run = (residual: number, passed: boolean, fitBest: number) => {
+      const moved: PassResult = { network: net, residual, passed, search: undefined, answers: null, evidence: undefined };
+      return secondPassAfterFit(async () => ((rows += 1344), moved), (r) => r, continuation, continuation.answers, () => 0, fitBest);
+    };
+    const pass = (r: Awaited<ReturnType<typeof run>>) => r.tried.map((t) => [t.method, t.relativeResidual, t.passed, t.queries.paid]);
+    // k = 3 gelu/gelu (10, 6, 3) seed 1's figures (session 11): the pass to 8.9e-3, the first fit's best 1.43e-3: not run
+    const skipped = await run(8.9e-3, false, 1.43e-3);
+    expect(pass(skipped)).toEqual([['pipeline', 8.9e-3, false, 1344], ['fit', null, false, 0]]);
+    expect(skipped.tried[1].why).toBe(againSkipped(8.9e-3, 3.53e-2, 1.43e-3));
+    expect(skipped.tried[1].why).toContain("the pass moved the network to 8.90e-3, not below the first fit's best 1.43e-3");
+    expect(skipped.fit).toBeNull();
+    // no closer than the pipeline (no fit ran to a network): not run either
+    const above = await run(4e-2, false, Infinity);
+    expect(above.tried[1].why).toBe(againSkipped(4e-2, 3.53e-2, Infinity));
+    // below both: the continuation runs from the moved network (here its own 'not run' try: one answer is not more than P)
+    const again = await run(1e-3, false, 1.43e-3);
+    expect(again.tried.length).toBe(2);
+    expect(again.tried[1].why).toMatch(/^not run: 1 answers x 3 outputs within the budget are not more than P = /);
+    // the pass passed: nothing after it
+    expect(pass(await run(1e-12, true, 1.43e-3))).toEqual([['pipeline', 1e-12, true, 1344]]);
+  });
+
+  it('againSkipped: the fit again runs only from a network moved below both the pipeline\'s residual and the first fit\'s best', () => {
+    expect(againSkipped(1e-3, 3.53e-2, 1.43e-3)).toBeNull();
+    expect(againSkipped(1e-3, 3.53e-2, Infinity)).toBeNull();
+    expect(againSkipped(8.9e-3, 3.53e-2, 1.43e-3)).toBe("not run: the fit again after the search's second pass: the pass moved the network to 8.90e-3, not below the first fit's best 1.43e-3 (from no closer a start, the fit again ended where the first had)");
+    expect(againSkipped(4e-2, 3.53e-2, Infinity)).toBe("not run: the fit again after the search's second pass: the pass moved the network to 4.00e-2, not below the pipeline's 3.53e-2 (from no closer a start, the fit again ended where the first had)");
+    expect(againSkipped(1.43e-3, 3.53e-2, 1.43e-3)).not.toBeNull();
   });
 });
