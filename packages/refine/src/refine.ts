@@ -111,6 +111,12 @@ export interface RefineOptions {
    */
   innerSteps?: number;
   /**
+   * lambda at the start (default 1e-3, with Marquardt's scaling D = diag(J^T J)). A fit that
+   * starts next to its minimum (identify's finish in R^d after the fit in range(A)) takes a
+   * smaller one: there each step is nearly Gauss-Newton's and a damped one only slows it.
+   */
+  initialDamping?: number;
+  /**
    * How each step is solved: 'normal-equations': J^T J formed (row blocks, threads) and
    * factored by Cholesky. 'matrix-free': neither J nor J^T J; steps by conjugate gradients on
    * products J v and J^T w through the layers (GEMMs on the N x m0 and N x m1 activations:
@@ -202,7 +208,8 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
     if (blocks > 1 && fix !== 'none') invalidArgument('rowBlocks', "must be 1 or 'auto' with fix '" + fix + "'", blocks);
     if (blocks > 1 && solver !== 'normal-equations') invalidArgument('rowBlocks', "must be 1 or 'auto' with solver '" + solver + "'", blocks);
   }
-  return { stepTol, resTol, costTol, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, onProgress: options.onProgress };
+  const initialDamping = checkPositive('initialDamping', options.initialDamping ?? 1e-3);
+  return { stepTol, resTol, costTol, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, initialDamping, onProgress: options.onProgress };
 }
 
 /** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
@@ -315,6 +322,7 @@ interface FitSettings {
   plateau: PlateauRule | null;
   fix: Fix;
   innerSteps: number;
+  initialDamping: number;
   blocks: number;
   solver: 'normal-equations' | 'matrix-free';
   matrixFree: MatrixFreeOptions;
@@ -462,7 +470,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     plateau: settings.plateau,
     // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
     // (Nielsen's 3x saved iterations on sigmoid (30, 20, 8) N(0, 1) but cost attempts on the grid: BENCHMARKS.md)
-    damping: { initial: 1e-3, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
+    damping: { initial: settings.initialDamping, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
     ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
   });
   p.set(x, first);

@@ -300,6 +300,25 @@ describe('refineNetwork', () => {
     expect(report.relativeResidual).toBeGreaterThan(1e-6);
   });
 
+  it('initialDamping: from a start next to the minimum, a small lambda reaches the default fit\'s network (to 1e-10) in fewer linearizations, dense and matrix-free', async () => {
+    const truth = randomNetwork({ inputDim: 12, width1: 6, width2: 3, activation: 'tanh', seed: 5 });
+    const oracle = createOracle(networkBlackBox(truth));
+    const data = await paidData(oracle, truth, 3, 13);
+    const start = perturb(truth, 1e-6, 9);
+    const layout = layoutOf(truth);
+    const dense = await fitNetwork(start, data);
+    const a = packParameters(dense.network, layout);
+    for (const solver of ['normal-equations', 'matrix-free'] as const) {
+      const near = await fitNetwork(start, data, { solver, initialDamping: 1e-9 });
+      expect(near.report.success).toBe(true);
+      expect(near.report.relativeResidual).toBeLessThan(1e-14);
+      if (solver === 'normal-equations') expect(near.report.njev).toBeLessThan(dense.report.njev);
+      const b = packParameters(near.network, layout);
+      expect(Math.max(...a.map((v, k) => Math.abs(v - b[k])))).toBeLessThan(1e-10);
+    }
+    await expect(fitNetwork(start, data, { initialDamping: 0 })).rejects.toThrow('invalid argument. `initialDamping` must be a finite number > 0. Value: `0`.');
+  });
+
   it('rejects a stallFactor outside (0, 1)', async () => {
     const truth = randomNetwork({ inputDim: 8, width1: 5, width2: 2, activation: 'tanh', seed: 2 });
     await expect(refineNetwork(createOracle(networkBlackBox(truth)), truth, { seed: 1, stallFactor: 1.5 })).rejects.toThrow(
