@@ -511,6 +511,11 @@ export const SCREEN_STARTS = 3;
 export const PAIR_SCREEN_KEEP = 2;
 /** The pair screen's best this many networks are refitted into every pair of the screen one layer away (a pair's screen residual then the best of its own and the refits into it). */
 export const PAIR_REFIT_FROM = 2;
+/**
+ * When the full fits fail (the search's pairs', then the pair screen's): the networks of the best
+ * this many are refitted into every pair of the search one layer away (refitFulls in continueAfterPipeline).
+ */
+export const FULL_REFIT_FROM = 2;
 /** No screen with at most this many candidates (m1, pair): each is fitted in full, in order. */
 export const SCREEN_ABOVE = 3;
 /**
@@ -600,7 +605,9 @@ export function candidateWidths2(found: number, width1: number, given: boolean, 
  * the search never runs some pairs, e.g. a softplus first layer, or ranks gelu behind gelu_tanh), the
  * networks of its best PAIR_REFIT_FROM are refitted into the pairs one layer away (SCREEN_ITERATIONS,
  * no random start), and the best PAIR_SCREEN_KEEP pairs by their screen or a refit into them are
- * screened at the other m1 and fitted in full the same way. The first
+ * screened at the other m1 and fitted in full the same way. After each failed round of full fits
+ * (the search's pairs', the pair screen's), the networks of the best FULL_REFIT_FROM full fits are
+ * refitted into the search's pairs one layer away (refitFulls). The first
  * start that passes the pipeline's check threshold ends it; a passing network with m1 inferred loses
  * the second-layer units whose work the others take up (dead or duplicate units pruned, then one unit
  * at a time, least contribution first, while the refit passes). At most FULL_FIT_ROUNDS rounds of full
@@ -677,7 +684,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       dataPoints: N,
       answers: data,
       checkThreshold: c.threshold,
-      ...(stage === 'screen' ? { maxIterations: iterations } : {}),
+      ...(stage === 'screen' || iterations === 0 ? { maxIterations: iterations } : {}),
       ...(start ? { startNetworks: [start] } : {}),
     };
     const queries = paid ?? none;
@@ -734,7 +741,47 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         break;
       }
       const result = await fitOne(f.x, 'full', f.start, `${f.from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`, intro(f.x));
+      if (result) fulls.push({ x: f.x, result });
       passed = consider(result, f.x);
+    }
+  };
+  // the full fits that ran to a network, and those already refitted from (refitFulls)
+  const fulls: { x: Candidate; result: AutoFitResult }[] = [];
+  const refittedFrom = new Set<AutoFitResult>();
+  // every pair of the search (none when the activations were given: no other pair to swap in)
+  const allPairs = c.search ? rankedPairs(c.search, net.activation, Infinity) : [];
+  /**
+   * The full fits failed: the networks of the best FULL_REFIT_FROM of them (not refitted from yet)
+   * refitted into every pair of the search one layer away (refine's LM with its own iterations and
+   * stopping rules, at the full fit's widths), the fit's check on each; the first passing ends it. A
+   * full fit of a near pair lands close to the truth's network with one layer's activation wrong
+   * (gelu/gelu (10, 6, 3) k = 3: gelu/silu (6, 5) at 1.4e-3, gelu/gelu from it 6e-14; BENCHMARKS.md,
+   * "Method auto for k > 1, session 12"), as the search's refits from a run's network.
+   */
+  const refitFulls = async (label: string) => {
+    const from = fulls.filter((f) => !refittedFrom.has(f.result)).sort((a, b) => a.result.report.check.relativeResidual - b.result.report.check.relativeResidual).slice(0, FULL_REFIT_FROM);
+    for (const f of from) {
+      refittedFrom.add(f.result);
+      const own = f.x.pair;
+      for (const p of allPairs) {
+        if (passed) return;
+        if (overBound()) return;
+        const one = (p.pair.layer1 === own.layer1) !== (p.pair.layer2 === own.layer2);
+        if (!one) continue;
+        const x: Candidate = { width2: f.x.width2, pair: p.pair, width2Why: f.x.width2Why, pairWhy: p.why };
+        if (N * k <= params(x.width2)) continue;
+        const t = performance.now();
+        const cpu = process.cpuUsage();
+        const swapped = { ...f.result.network, activation: { ...p.pair } };
+        const moved = await (c.general ? fitGeneralNetwork(swapped as GeneralNetwork, data) : fitNetwork(swapped as Network, data)).catch(() => null);
+        if (!moved) continue;
+        const [seconds, cpuSeconds] = [since(t), cpuSince(cpu)];
+        const result = await fitOne(x, 'full', moved.network, `${label}: refine's LM from the ${pairText(own)} ${widthsText(f.x.width2)} full fit's network (${f.result.report.check.relativeResidual.toExponential(2)}) with ${pairText(p.pair)} put in`, intro(x), 0, 0);
+        const last = tried[tried.length - 1];
+        last.seconds += seconds;
+        last.cpuSeconds = (last.cpuSeconds ?? 0) + cpuSeconds;
+        passed = consider(result, x);
+      }
     }
   };
   if (!screening) {
@@ -745,6 +792,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         return { x, start, from: start ? `its first start the pipeline's refined network${swapped ? ` (${pairText(net.activation)}) with ${pairText(x.pair)} put in` : ''}, then ${c.fitStarts} random` : `${c.fitStarts} random starts` };
       }),
     );
+    if (!passed) await refitFulls("the full fits' refit");
   } else {
     // the screen: every candidate briefly, then each in full in the screen's order (screenOrder)
     type Screened = { x: Candidate; result: AutoFitResult };
@@ -779,6 +827,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       if (!passed) skipped(ordered.filter((o) => o.round >= FULL_FIT_ROUNDS).map((o) => o.x), 'full', `beyond ${FULL_FIT_ROUNDS} rounds of full fits (FULL_FIT_ROUNDS: each pair's ${FULL_FIT_ROUNDS} best-screened m1)`);
     };
     await screenedInFull(await screen(usable, 'screen'));
+    if (!passed) await refitFulls("the full fits' refit");
     // none passed: the pairs the search did not hand on (never run, or ranked below FIT_PAIRS: a
     // softplus first layer, gelu behind gelu_tanh), screened at the pipeline's m1 (its network, the
     // pair put in, the warm start); the best PAIR_SCREEN_KEEP are screened at the other m1 and fitted
@@ -825,6 +874,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       const others = widths2.filter((w) => w.width2 !== found).flatMap((w) => joined.map((s) => ({ width2: w.width2, pair: s.x.pair, width2Why: w.why, pairWhy: s.x.pairWhy })));
       const screenedOthers = await screen(others.filter((x) => N * k > params(x.width2)), "screen of the pair screen's best");
       if (!passed) await screenedInFull([...joined, ...screenedOthers]);
+      if (!passed) await refitFulls("the pair screen's full fits' refit");
     }
   }
   const chosen = best as { result: AutoFitResult; x: Candidate } | null;
