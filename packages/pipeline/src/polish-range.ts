@@ -104,6 +104,28 @@ export function rangeRefinementApplies(start: Network, mode: boolean | 'auto' = 
  */
 export const RANGE_FLOOR_COST = 1e-4;
 
+/**
+ * lambda at the start of the finish in R^d (refine's initialDamping; its fits start at 1e-3) when
+ * the fit in range(A) ended within FINISH_NEAR of the data. The finish then starts on the span's
+ * floor, where the Gauss-Newton step is nearly exact and the problem well conditioned: damped at
+ * 1e-3 (and Nielsen's 10x fall a step) each linearization lowered the residual ~1e3-fold only,
+ * (100, 50, 20): 6.43e-7, 5.55e-10, 4.18e-14, 4.65e-16 in 3 J^T J of 6,070 columns (71.9 CPU s);
+ * at 1e-9 the first step and its inner steps reached 4.65e-16 with one (27.7 CPU s), the same
+ * network to 2e-15; seed 2 (held out): 88.6 -> 32.4 CPU s (BENCHMARKS.md, "seventh pass").
+ */
+export const FINISH_DAMPING = 1e-9;
+/**
+ * The finish starts at FINISH_DAMPING when the fit in range(A) ended at a relative residual at most
+ * this (the span's floor: 6.4e-7 at (100, 50, 20)); above it (a fit stopped far from the data:
+ * its plateau, its cap) the finish starts damped as every fit does.
+ */
+export const FINISH_NEAR = 1e-4;
+
+/** refine's options of the finish in R^d after a fit in range(A) that ended at `relativeResidual` (FINISH_NEAR, FINISH_DAMPING). */
+export function finishOptions(relativeResidual: number): { initialDamping?: number } {
+  return relativeResidual <= FINISH_NEAR ? { initialDamping: FINISH_DAMPING } : {};
+}
+
 /** What the refinement in range(A) did before its finish in R^d. */
 export interface RangeRefinementReport {
   /** r: the columns of U (the dimension of the span of the start's rows). */
@@ -118,20 +140,20 @@ export interface RangeRefinementReport {
 /**
  * Runs `fit` (the refinement's stages) on `start` and `data` in the coordinates of the span of
  * start's rows, lifts the result back (A U^T) and finishes with `finish` in R^d (a full fit on the
- * same data: a few iterations when the range estimate is good, the refinement's full budget
- * otherwise). No query.
+ * same data, given refine's options from finishOptions: one linearization when the range estimate
+ * is good, the refinement's full budget otherwise). No query.
  */
 export async function refineInRange<T extends { network: Network; refine: { iterations: number; relativeResidual: number } }>(
   start: Network,
   data: { inputs: Float64View; values: Float64Array },
   fit: (start: Network, data: { inputs: Float64View; values: Float64Array }) => Promise<T>,
-  finish: (lifted: Network) => Promise<{ network: Network; report: T['refine'] }>,
+  finish: (lifted: Network, options: { initialDamping?: number }) => Promise<{ network: Network; report: T['refine'] }>,
 ): Promise<T & { range: RangeRefinementReport }> {
   const U = rowSpanBasis(start.A);
   const reduced = toRange(start, U, data);
   const inRange = await fit(reduced.network, reduced.data);
   const lifted = fromRange(inRange.network, U);
-  const done = await finish(lifted);
+  const done = await finish(lifted, finishOptions(inRange.refine.relativeResidual));
   const { width1: m0, inputDim: d } = start;
   const P = parameterCount(start);
   return {

@@ -52,8 +52,8 @@ export async function refineStages(
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<RefineStagesResult> {
   if (rangeRefinementApplies(start, options.range, data.values.length)) {
-    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false, stopAtFloor: true }, onProgress), (lifted) =>
-      fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...(onProgress ? { onProgress } : {}) }),
+    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false, stopAtFloor: true }, onProgress), (lifted, finish) =>
+      fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...finish, ...(onProgress ? { onProgress } : {}) }),
     );
   }
   let current = start;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { fitNetwork } from '@nnid/refine';
-import { fromRange, RANGE_FLOOR_COST, rangeRefinementApplies, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { FINISH_DAMPING, FINISH_NEAR, finishOptions, fromRange, RANGE_FLOOR_COST, rangeRefinementApplies, refineInRange, rowSpanBasis, toRange } from '../src/polish-range.ts';
 import { refineStages } from '../src/refine-stages.ts';
 import { score } from '../src/score.ts';
 
@@ -13,6 +13,15 @@ function points(n: number, d: number, seed: number) {
   const s = rng(seed);
   for (let i = 0; i < n; i++) s.split(i).fillNormal(X.data.subarray(i * d, (i + 1) * d));
   return X;
+}
+
+/** The largest difference between two networks' weights (A, theta, B, tau). */
+function largestDifference(x: Network, y: Network): number {
+  const fields = (n: Network) => [n.A.data, n.theta, n.B.data, n.tau];
+  const [a, b] = [fields(x), fields(y)];
+  let worst = 0;
+  for (let f = 0; f < a.length; f++) for (let k = 0; k < a[f].length; k++) worst = Math.max(worst, Math.abs(a[f][k] - b[f][k]));
+  return worst;
 }
 
 describe('polish-range: the refinement in the coordinates of range(A)', () => {
@@ -56,8 +65,8 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     expect(err).toBeLessThan(1e-10);
   });
 
-  /** 400 Gaussian points of the truth and a start whose rows leave the span by 1e-6. */
-  function spanStart() {
+  /** 400 Gaussian points of the truth and a start whose rows leave the span by 1e-6 (moved by `inside` in it). */
+  function spanStart(inside = 1e-2) {
     const X = points(400, 12, 4);
     const data = { inputs: X, values: evaluateNetwork(truth, X) };
     const U = rowSpanBasis(truth.A);
@@ -66,12 +75,12 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     const A = matrix(6, 12);
     for (let i = 0; i < 6; i++) {
       for (let t = 0; t < 12; t++) {
-        let inside = 0;
-        for (let j = 0; j < 6; j++) inside += U.data[t * 6 + j] * s.normal();
-        A.data[i * 12 + t] = truth.A.data[i * 12 + t] + 1e-2 * inside + 1e-6 * s.normal();
+        let move = 0;
+        for (let j = 0; j < 6; j++) move += U.data[t * 6 + j] * s.normal();
+        A.data[i * 12 + t] = truth.A.data[i * 12 + t] + inside * move + 1e-6 * s.normal();
       }
     }
-    const bump = (v: Float64Array) => v.map((x) => x + 1e-2 * s.normal());
+    const bump = (v: Float64Array) => v.map((x) => x + inside * s.normal());
     const start: Network = { ...truth, A, theta: bump(truth.theta), B: { ...truth.B, data: bump(Float64Array.from(truth.B.data)) }, tau: bump(truth.tau) };
     const options = { seed: 1, threads: 1, secondLayerStarts: 0, upperFitIterations: 20, upperFitCostTolerance: 1e-3, maxIterations: 100 };
     return { data, start, options };
@@ -87,14 +96,8 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     // the fit in range(A) cannot leave the start's span: its residual is the span's error, the finish in R^d removes it
     expect(ranged.range!.relativeResidual).toBeGreaterThan(1e-9);
     expect(ranged.refine.relativeResidual).toBeLessThan(1e-12);
-    const fields = (n: Network) => [n.A.data, n.theta, n.B.data, n.tau];
-    const [a, b, t] = [fields(full.network), fields(ranged.network), fields(truth)];
-    for (let f = 0; f < a.length; f++) {
-      for (let k = 0; k < t[f].length; k++) {
-        expect(Math.abs(a[f][k] - t[f][k])).toBeLessThan(1e-10);
-        expect(Math.abs(b[f][k] - t[f][k])).toBeLessThan(1e-10);
-      }
-    }
+    expect(largestDifference(full.network, truth)).toBeLessThan(1e-10);
+    expect(largestDifference(ranged.network, truth)).toBeLessThan(1e-10);
   });
 
   it('the fit in range(A) stops at its first step on the span\'s floor (RANGE_FLOOR_COST), on the path of the default rule', async () => {
@@ -111,6 +114,30 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     const drops = h.slice(1).map((r, k) => 1 - (r / h[k]) ** 2);
     expect(drops[drops.length - 1]).toBeLessThan(RANGE_FLOOR_COST);
     for (const d of drops.slice(0, -1)) expect(d).toBeGreaterThanOrEqual(RANGE_FLOOR_COST);
+  });
+
+  it('the finish in R^d from the span\'s floor starts at FINISH_DAMPING: the default finish\'s network (weights to 1e-10) in fewer linearizations; finishOptions gates it by FINISH_NEAR', async () => {
+    // rows on the truth's up to the span's error (1e-6): the fit in range(A) ends on that floor
+    const { data, start, options } = spanStart(0);
+    const fit = (net: Network, reduced: typeof data) => refineStages(net, reduced, { ...options, range: false, stopAtFloor: true });
+    const damped: { iterations?: number } = {};
+    const ranged = await refineInRange(start, data, fit, (lifted, finish) => fitNetwork(lifted, data, { maxIterations: 100, ...finish }));
+    const plain = await refineInRange(start, data, fit, async (lifted, finish) => {
+      damped.iterations = Object.keys(finish).length;
+      return fitNetwork(lifted, data, { maxIterations: 100 });
+    });
+    // the fit in range(A) ended on the span's floor, within FINISH_NEAR: the finish was given FINISH_DAMPING
+    expect(ranged.range.relativeResidual).toBeLessThan(FINISH_NEAR);
+    expect(damped.iterations).toBe(1);
+    expect(ranged.refine.relativeResidual).toBeLessThan(1e-14);
+    expect(plain.refine.relativeResidual).toBeLessThan(1e-14);
+    expect(ranged.refine.njev).toBeLessThan(plain.refine.njev);
+    expect(largestDifference(ranged.network, plain.network)).toBeLessThan(1e-10);
+    expect(largestDifference(ranged.network, truth)).toBeLessThan(1e-10);
+    expect(finishOptions(FINISH_NEAR)).toEqual({ initialDamping: FINISH_DAMPING });
+    expect(finishOptions(6.4e-7)).toEqual({ initialDamping: FINISH_DAMPING });
+    expect(finishOptions(2 * FINISH_NEAR)).toEqual({});
+    expect(finishOptions(1e-2)).toEqual({});
   });
 
   it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r and the fit in range(A) is dense, true / false as given", () => {
