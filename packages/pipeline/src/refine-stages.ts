@@ -4,7 +4,7 @@
  * parameters. A pure function of the start, the data and the options, so that it gives the same
  * bits in the main thread or in a worker thread (see attempt-lanes.ts).
  */
-import { matrix, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
+import { matrix, parameterCount, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
 import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, UPPER_FIT_PLATEAU, type RefineReport } from '@nnid/refine';
 import { RANGE_FLOOR_COST, rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
 
@@ -34,6 +34,46 @@ export interface RefineStagesResult {
   refine: RefineReport;
   /** The fit in range(A)'s coordinates before the full fit (`refine`), when it ran. */
   range?: RangeRefinementReport;
+}
+
+/**
+ * A full fit stopped by its iteration cap while still converging is continued from where it
+ * stopped (the same data, no query): when its last `window` accepted steps lowered the relative
+ * residual at least 1 / `factor`-fold, up to `rounds` more fits of `iterations` iterations each.
+ * Sigmoid (30, 20, 8) N(0, 1) seed 2: its first attempt reached every row of A and every v_l to
+ * |cos| 1.000 and stopped at the 200-iteration cap at 4.7e-7, falling 9x in its last 10 steps; the
+ * three attempts after it cost ~3x its CPU (BENCHMARKS.md, "The time table, session 12").
+ */
+export const CONVERGING_EXTENSION = Object.freeze({ window: 10, factor: 0.5, iterations: 100, rounds: 2 });
+
+/**
+ * CONVERGING_EXTENSION's paths: networks with fewer parameters than this, refined in R^d (issue 14's
+ * time table; the larger ones are issue 15's, refined in range(A) with their own stopping rules).
+ */
+export const EXTENSION_BELOW_PARAMETERS = 4000;
+
+/** Whether a fit's report shows a fit cut by its iteration cap while still converging (CONVERGING_EXTENSION). */
+export function stillConverging(report: Pick<RefineReport, 'stopReason' | 'residualHistory'>): boolean {
+  const h = report.residualHistory;
+  const { window, factor } = CONVERGING_EXTENSION;
+  return report.stopReason === 'maxIterations' && h.length > window && h[h.length - 1] <= factor * h[h.length - 1 - window];
+}
+
+/** One report for a fit and its continuation: counts and seconds summed, the histories joined, the rest the continuation's. */
+function joinReports(first: RefineReport, more: RefineReport): RefineReport {
+  return {
+    ...more,
+    iterations: first.iterations + more.iterations,
+    acceptedSteps: first.acceptedSteps + more.acceptedSteps,
+    innerSteps: first.innerSteps + more.innerSteps,
+    refusedSteps: first.refusedSteps + more.refusedSteps,
+    nfev: first.nfev + more.nfev,
+    njev: first.njev + more.njev,
+    seconds: first.seconds + more.seconds,
+    initialCost: first.initialCost,
+    initialRelativeResidual: first.initialRelativeResidual,
+    residualHistory: [...first.residualHistory, ...more.residualHistory.slice(1)],
+  };
 }
 
 /** `net` with a random second layer: B's rows uniform on the unit sphere, tau = 0 (unsaturated units). */
@@ -81,7 +121,15 @@ export async function refineStages(
   }
   // h6 (issue 14, narrow edit): the full fit stops on a plateau far from any fit (refine's FULL_FIT_PLATEAU), a failed attempt ~34 J^T J sooner
   const floor = options.stopAtFloor ? { costTolerance: RANGE_FLOOR_COST, costSteps: 1 } : {};
-  const refined = await fitNetwork(current, data, { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...floor, ...(onProgress ? { onProgress } : {}) });
+  const fullOptions = { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...floor, ...(onProgress ? { onProgress } : {}) };
+  let refined = await fitNetwork(current, data, fullOptions);
+  // issue 14's time table: a network below EXTENSION_BELOW_PARAMETERS refined in R^d (the fit in range(A)'s coordinates sets stopAtFloor)
+  if (!options.stopAtFloor && parameterCount(start) < EXTENSION_BELOW_PARAMETERS) {
+    for (let round = 0; round < CONVERGING_EXTENSION.rounds && stillConverging(refined.report); round++) {
+      const more = await fitNetwork(refined.network, data, { ...fullOptions, maxIterations: CONVERGING_EXTENSION.iterations });
+      refined = { ...more, report: joinReports(refined.report, more.report) };
+    }
+  }
   return { network: refined.network, upperFit, refine: refined.report };
 }
 
