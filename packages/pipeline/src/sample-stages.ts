@@ -23,7 +23,7 @@ import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import { gradientPointsOf, NOISE_LINES, NOISE_STEPS } from './plan.ts';
 import { hessianBudget, type HessianBudget } from './hessian-budget.ts';
 import type { Run } from './stages.ts';
-import { spectrumWidth2 } from './widths.ts';
+import { gradientErrorLevel, RANGE_TAIL_FACTOR, spectrumWidth2 } from './widths.ts';
 
 /** Sampling jobs of at least this many (queries x inputDim) use worker threads (~0.1 s of work). */
 const SAMPLER_WORKERS_FROM = 2e7;
@@ -114,9 +114,15 @@ export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOption
       onProgress: (k, n) => run.step('gradients', k, n),
     });
   });
-  const range = await run.stage('range', () =>
-    estimateRange(sampled.gradientStack, { dimension: options.width1 ?? 'auto', ...(noise.sigma > 0 ? { gapThreshold: NOISY_RANGE_GAP } : {}) }),
-  );
+  const range = await run.stage('range', () => {
+    // noisy: a gap is the edge only where the values beyond it are at the gradients' error level
+    const level = noise.sigma > 0 ? gradientErrorLevel(sampled.gradientStack, { step: noise.gradientStep, sigma: noise.sigma, radius: options.radius, scheme: options.gradientScheme }) : null;
+    return estimateRange(sampled.gradientStack, {
+      dimension: options.width1 ?? 'auto',
+      ...(noise.sigma > 0 ? { gapThreshold: NOISY_RANGE_GAP } : {}),
+      ...(level !== null && level > 0 ? { tailBound: RANGE_TAIL_FACTOR * level } : {}),
+    });
+  });
   return {
     basis: range.basis,
     reducedDim: range.dimension,

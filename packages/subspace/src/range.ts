@@ -13,6 +13,12 @@ export interface RangeOptions {
   dimension?: number | 'auto';
   /** Smallest sigma_k / sigma_{k+1} accepted as the edge of range(A) with 'auto' (default 1e3). */
   gapThreshold?: number;
+  /**
+   * With 'auto': the largest sigma_{k+1} that may lie beyond the edge (default none). Values the
+   * gradients' error can explain are at most its spectral norm (Weyl); a gap whose next value is
+   * above this bound is signal, not the edge, and is not taken (the largest gap among the others is).
+   */
+  tailBound?: number;
 }
 
 export interface RangeReport {
@@ -21,6 +27,9 @@ export interface RangeReport {
   dimension: number;
   dimensionSource: DimensionSource;
   gapThreshold: number;
+  /** tailBound as given (null: none). */
+  tailBound: number | null;
+  /** Where the largest relative gap is (with tailBound: the largest of those it allows), and the gap. */
   largestGapAt: number | null;
   largestGap: number | null;
   singularValues: number[];
@@ -34,6 +43,18 @@ export interface RangeResult {
   dimension: number;
   dimensionSource: DimensionSource;
   report: RangeReport;
+}
+
+/** The largest relative gap sigma_k / sigma_{k+1} (k <= kMax) among those whose sigma_{k+1} is at most `bound`. */
+function largestGapBelow(values: Float64Array, kMax: number, bound: number): { at: number; gap: number } | null {
+  let best: { at: number; gap: number } | null = null;
+  for (let k = 1; k <= kMax && k < values.length; k++) {
+    if (values[k] > bound) continue;
+    // values at rounding level of the largest one are zero (as largestRelativeGap)
+    const gap = values[k] <= values[0] * 1e-15 ? Infinity : values[k - 1] / values[k];
+    if (best === null || gap > best.gap) best = { at: k, gap };
+  }
+  return best;
 }
 
 /**
@@ -50,9 +71,10 @@ export function estimateRange(gradients: ViewLike, options: RangeOptions = {}): 
   checkInteger('gradientStack.shape[0]', rows);
   checkInteger('gradientStack.shape[1]', d);
   const gapThreshold = checkPositive('gapThreshold', options.gapThreshold ?? 1e3);
+  const tailBound = options.tailBound === undefined ? null : checkPositive('tailBound', options.tailBound);
   const { values, right } = svd(gradientStack);
   const rank = values.length;
-  const largest = largestRelativeGap(values, rank - 1);
+  const largest = tailBound === null ? largestRelativeGap(values, rank - 1) : largestGapBelow(values, rank - 1, tailBound);
   let dimension: number;
   let source: DimensionSource;
   if (options.dimension === undefined || options.dimension === 'auto') {
@@ -77,6 +99,7 @@ export function estimateRange(gradients: ViewLike, options: RangeOptions = {}): 
     dimension,
     dimensionSource: source,
     gapThreshold,
+    tailBound,
     largestGapAt: largest?.at ?? null,
     largestGap: largest === null || !Number.isFinite(largest.gap) ? null : largest.gap,
     singularValues: Array.from(values),

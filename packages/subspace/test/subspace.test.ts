@@ -151,6 +151,28 @@ describe('estimateRange', () => {
     expect(estimateRange(G, { dimension: 3 }).basis.shape).toEqual([6, 3]);
   });
 
+  it('tailBound: a gap whose next value is above the bound is not the edge; the largest of the others is, or full rank', () => {
+    const diagonal = (values: number[]) => {
+      const G = matrix(values.length, values.length);
+      values.forEach((v, i) => (G.data[i * values.length + i] = v));
+      return G;
+    };
+    // gaps 100 at D = 1, 50 at D = 2, 2 at D = 3
+    const G = diagonal([100, 1, 0.02, 0.01]);
+    expect(estimateRange(G, { gapThreshold: 20 }).dimension).toBe(1);
+    expect(estimateRange(G, { gapThreshold: 20, tailBound: 2 }).dimension).toBe(1);
+    const bounded = estimateRange(G, { gapThreshold: 20, tailBound: 0.1 });
+    expect(bounded.dimension).toBe(2); // 1 > 0.1 is signal: the edge is the next gap
+    expect(bounded.report).toMatchObject({ tailBound: 0.1, largestGapAt: 2, dimensionSource: 'largest-relative-gap' });
+    expect(bounded.report.largestGap).toBeCloseTo(50, 10);
+    // no allowed gap: full rank
+    const full = estimateRange(diagonal([100, 1, 0.5, 0.4]), { gapThreshold: 20, tailBound: 0.1 });
+    expect(full.dimension).toBe(4);
+    expect(full.dimensionSource).toBe('full-rank');
+    expect(estimateRange(G).report.tailBound).toBeNull();
+    expect(() => estimateRange(G, { tailBound: 0 })).toThrow('invalid argument. `tailBound` must be');
+  });
+
   it('names bad arguments', () => {
     expect(() => estimateRange(matrix(3, 4), { dimension: 5 })).toThrow('invalid argument. `dimension` must be an integer in [1, 3]. Value: `5`.');
     expect(() => estimateSubspace(matrix(3, 7), { layout: 'packed' })).toThrow("invalid argument. `hessianStack` must have n(n+1)/2 columns (layout 'packed'). Value: `7`.");
