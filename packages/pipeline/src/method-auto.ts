@@ -745,6 +745,24 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       passed = consider(result, f.x);
     }
   };
+  /**
+   * `network` with x's pair put in, refitted by refine's LM (`options`: its iterations), then the
+   * fit's report at the network it reached (fitOne with no iteration, its try's seconds those of
+   * both); undefined when refine's fit threw (no try recorded).
+   */
+  const refitInto = async (network: Network | GeneralNetwork, x: Candidate, stage: 'screen' | 'full', options: { maxIterations?: number }, why: string) => {
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    const swapped = { ...network, activation: { ...x.pair } };
+    const moved = await (c.general ? fitGeneralNetwork(swapped as GeneralNetwork, data, options) : fitNetwork(swapped as Network, data, options)).catch(() => null);
+    if (!moved) return undefined;
+    const [seconds, cpuSeconds] = [since(t), cpuSince(cpu)];
+    const result = await fitOne(x, stage, moved.network, why, intro(x), 0, 0);
+    const last = tried[tried.length - 1];
+    last.seconds += seconds;
+    last.cpuSeconds = (last.cpuSeconds ?? 0) + cpuSeconds;
+    return result;
+  };
   // the full fits that ran to a network, and those already refitted from (refitFulls)
   const fulls: { x: Candidate; result: AutoFitResult }[] = [];
   const refittedFrom = new Set<AutoFitResult>();
@@ -770,16 +788,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         if (!one) continue;
         const x: Candidate = { width2: f.x.width2, pair: p.pair, width2Why: f.x.width2Why, pairWhy: p.why };
         if (N * k <= params(x.width2)) continue;
-        const t = performance.now();
-        const cpu = process.cpuUsage();
-        const swapped = { ...f.result.network, activation: { ...p.pair } };
-        const moved = await (c.general ? fitGeneralNetwork(swapped as GeneralNetwork, data) : fitNetwork(swapped as Network, data)).catch(() => null);
-        if (!moved) continue;
-        const [seconds, cpuSeconds] = [since(t), cpuSince(cpu)];
-        const result = await fitOne(x, 'full', moved.network, `${label}: refine's LM from the ${pairText(own)} ${widthsText(f.x.width2)} full fit's network (${f.result.report.check.relativeResidual.toExponential(2)}) with ${pairText(p.pair)} put in`, intro(x), 0, 0);
-        const last = tried[tried.length - 1];
-        last.seconds += seconds;
-        last.cpuSeconds = (last.cpuSeconds ?? 0) + cpuSeconds;
+        const result = await refitInto(f.result.network, x, 'full', {}, `${label}: refine's LM from the ${pairText(own)} ${widthsText(f.x.width2)} full fit's network (${f.result.report.check.relativeResidual.toExponential(2)}) with ${pairText(p.pair)} put in`);
+        if (result === undefined) continue;
         passed = consider(result, x);
       }
     }
@@ -848,16 +858,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
           if (passed) break;
           const one = (x.pair.layer1 === s.x.pair.layer1) !== (x.pair.layer2 === s.x.pair.layer2);
           if (!one) continue;
-          const t = performance.now();
-          const cpu = process.cpuUsage();
-          const swapped = { ...s.result.network, activation: { ...x.pair } };
-          const moved = await (c.general ? fitGeneralNetwork(swapped as GeneralNetwork, data, { maxIterations: SCREEN_ITERATIONS }) : fitNetwork(swapped as Network, data, { maxIterations: SCREEN_ITERATIONS })).catch(() => null);
-          if (!moved) continue;
-          const [seconds, cpuSeconds] = [since(t), cpuSince(cpu)];
-          const result = await fitOne(x, 'screen', moved.network, `pair screen's refit: ${SCREEN_ITERATIONS} LM iterations (refine's) from the ${pairText(s.x.pair)} screen's network (${residualOf(s).toExponential(2)}) with ${pairText(x.pair)} put in`, intro(x), 0, 0);
-          const last = tried[tried.length - 1];
-          last.seconds += seconds;
-          last.cpuSeconds = (last.cpuSeconds ?? 0) + cpuSeconds;
+          const result = await refitInto(s.result.network, x, 'screen', { maxIterations: SCREEN_ITERATIONS }, `pair screen's refit: ${SCREEN_ITERATIONS} LM iterations (refine's) from the ${pairText(s.x.pair)} screen's network (${residualOf(s).toExponential(2)}) with ${pairText(x.pair)} put in`);
+          if (result === undefined) continue;
           if (result) refits.push({ x, result });
           passed = consider(result, x);
         }
