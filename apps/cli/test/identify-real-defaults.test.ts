@@ -46,6 +46,19 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
     expect(g.function.gaussian.relativeL2).toBeLessThan(1e-8);
   }, 400_000); // 12-26 CPU s (the TypeScript tier's probe fails and four candidates run before tanh/tanh); wall under load far more
 
+  it('--held-out N with the widths given: the network that passed its check judged on 3 x N fresh points, said in a line and kept in report.check', async () => {
+    const model = real('d8-m4-m2-k3-tanh-torch-float64.onnx');
+    const out = join(dir, 'held.json');
+    const r = await run(['identify', '--oracle', model, '--activation', 'tanh', '--width1', '4', '--width2', '2', '--held-out', '40', '--seed', '1', '--threads', '2', '--out', out, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContainEqual(expect.stringMatching(/^truth-free check: relative residual \S+ \(threshold 1e-9\): passed$/));
+    expect(r.out).toContainEqual(expect.stringMatching(/^held-out check on 40 fresh points from each of the unit sphere, N\(0, I\) and N\(0, 4 I\): relative residual \S+ \/ \S+ \/ \S+ \(threshold 1\.00e-8, 10 x the check's\): passed$/));
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    const held = json.report.check.heldOut;
+    expect([json.report.check.passed, held.passed, held.points, held.rowsPaid]).toEqual([true, true, 40, 120]);
+    for (const v of Object.values(held.relativeResidual) as number[]) expect(v).toBeLessThan(1e-8);
+  }, 400_000);
+
   it('--method auto on an ONNX model: the general model by default (v2), here the fit below the floor, exact against the model', async () => {
     const model = real('d10-m8-m4-k1-tanh-sklearn-diabetes-float64.onnx');
     const out = join(dir, 'auto.json');

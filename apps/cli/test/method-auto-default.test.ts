@@ -50,7 +50,12 @@ describe('the default method for a black box that is not a v1 network file', () 
     expect(r.out.join('\n')).not.toContain('--method auto');
     expect(read(out).report.method).toBeUndefined();
     const s = await run(['identify', '--network', v1, '--starts', '4', '--out', join(dir, 'x.json')]);
-    expect([s.code, s.err]).toEqual([2, ['nnid identify: --starts is an option of --method fit']]);
+    expect([s.code, s.err]).toEqual([2, ['nnid identify: --starts is an option of --method fit']]);    const h = await run(['identify', '--network', v1, '--held-out', '50', '--out', join(dir, 'x.json')]);
+    expect([h.code, h.err]).toEqual([2, ['nnid identify: --held-out is an option of --method auto (the default for every black box but a v1 network file)']]);
+    const p = await run(['identify', '--network', v2, '--method', 'pipeline', '--held-out', '50', '--out', join(dir, 'x.json')]);
+    expect([p.code, p.err]).toEqual([2, ['nnid identify: --held-out is an option of --method auto']]);
+    const n = await run(['identify', '--network', v2, '--held-out', '1.5', '--out', join(dir, 'x.json')]);
+    expect([n.code, n.err]).toEqual([2, ["nnid identify: --held-out must be an integer >= 0, got '1.5'"]]);
   });
 
   it('combinations that cannot run: one line, exit 2', async () => {

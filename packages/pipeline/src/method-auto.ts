@@ -55,6 +55,7 @@ import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
 import { pruneDeadUnits, shrinkSecondLayerUnits } from './prune.ts';
 import { budgetWidth2, type WidthEvidence } from './widths.ts';
+import { HELD_OUT_POINTS, heldOutSet, heldOutText, type HeldOutCheck, type HeldOutSet, type HeldOutSource } from './held-out.ts';
 
 /**
  * The activation search's pairs the fit tries after it failed (rankedPairs): as many as the search
@@ -110,6 +111,48 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
    * (BENCHMARKS.md, "The default for real black boxes, session 10").
    */
   secondPassPairs?: number;
+  /**
+   * Rows from each of the held-out check's three distributions (held-out.ts): a network that passed
+   * the truth-free check on its own data is judged again on fresh points, and fails there when its
+   * residual on any of them is above HELD_OUT_FACTOR times the check's threshold (then the next method
+   * runs as after a failed check). Default: HELD_OUT_POINTS when width1 or width2 is not given (surplus
+   * units can fit the data without being the function), else 0 (none). Within maxQueries its rows are
+   * kept back from the pipeline; it is not run (a warning says so) when they would be more than
+   * HELD_OUT_BUDGET_SHARE of the budget.
+   */
+  heldOutPoints?: number;
+}
+
+/** The held-out check runs within a budget only when its rows are at most this share of it. */
+export const HELD_OUT_BUDGET_SHARE = 0.1;
+
+/**
+ * The held-out set of a run (held-out.ts; null: none) and the rows kept back for it within the
+ * budget `B`: `points` as given, else HELD_OUT_POINTS when a width is not given.
+ */
+function planHeldOut(source: HeldOutSource, outputs: number, seed: number, points: number | undefined, widthsGiven: boolean, B: number | undefined): { set: HeldOutSet | null; reserve: number; warning: string | null } {
+  if (points !== undefined) checkInteger('heldOutPoints', points, 0);
+  const n = points ?? (widthsGiven ? 0 : HELD_OUT_POINTS);
+  if (n === 0) return { set: null, reserve: 0, warning: null };
+  if (B !== undefined && 3 * n > HELD_OUT_BUDGET_SHARE * B) return { set: null, reserve: 0, warning: `held-out check not run: its ${3 * n} rows (heldOutPoints ${n} x 3 distributions) are more than ${HELD_OUT_BUDGET_SHARE * 100}% of maxQueries ${B}` };
+  return { set: heldOutSet(source, { outputs, seed, points: n }), reserve: B === undefined ? 0 : 3 * n, warning: null };
+}
+
+/**
+ * A try that passed its check judged on the held-out set (`set`, null: none): the verdict recorded
+ * on the try (its rows added to its queries), the try failed when the verdict fails. Returns
+ * whether it still passes.
+ */
+async function judgeTry(set: HeldOutSet | null, t: MethodTry, network: Network | GeneralNetwork, threshold: number, warnings: string[]): Promise<boolean> {
+  if (!set || !t.passed) return t.passed;
+  const verdict = await set.judge(network, threshold);
+  t.heldOut = verdict;
+  t.queries = { total: t.queries.total + verdict.rowsPaid, paid: t.queries.paid + verdict.rowsPaid, reused: t.queries.reused };
+  if (!verdict.passed) {
+    t.passed = false;
+    warnings.push(`${t.method}${t.activation ? ` ${pairText(t.activation)}${t.widths ? ` (${t.widths.width1}, ${t.widths.width2})` : ''}` : ''}: passed on its own data (${t.relativeResidual?.toExponential(2)}) but ${heldOutText(verdict)}`);
+  }
+  return t.passed;
 }
 
 /** One method tried. */
@@ -135,6 +178,8 @@ export interface MethodTry {
   stage?: 'screen' | 'full';
   /** Its passing network with second-layer units removed whose work the others take up (m1 inferred). */
   shrunk?: { from: number; to: number; relativeResidual: number; why: string };
+  /** It passed its check on its own data: the held-out check's verdict (a failed one failed the try). */
+  heldOut?: HeldOutCheck;
 }
 
 export interface MethodReport {
@@ -150,7 +195,8 @@ export interface IdentifyAutoReport {
   format: 'nnid.identify-auto-report/v1';
   method: MethodReport;
   queries: { total: number; paid: number; reused: number; multipleOfP: number | null };
-  check: { relativeResidual: number | null; threshold: number; passed: boolean };
+  /** The chosen network's truth-free check; heldOut: its held-out check (absent: not run). */
+  check: { relativeResidual: number | null; threshold: number; passed: boolean; heldOut?: HeldOutCheck };
   seconds: { total: number };
   /** 'paper' or 'general' (the form fitted). */
   model: 'paper' | 'general';
@@ -196,7 +242,7 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
   checkPositive('pipelineMargin', pipelineMargin, true);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
@@ -223,7 +269,11 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   const warnings: string[] = [];
   let pipeline: AutoIdentifyResult | null = null;
   let fit: AutoFitResult | null = null;
-  const left = () => (B === undefined ? Infinity : B - spent().paid);
+  const held = planHeldOut(o, 1, resolved.seed, heldOutPoints, resolved.width1 !== undefined && resolved.width2 !== undefined, B);
+  if (held.warning) warnings.push(held.warning);
+  // the held-out set's rows kept back within the budget until it is paid
+  const kept = () => (held.set && held.set.rowsPaid() === 0 ? held.reserve : 0);
+  const left = () => (B === undefined ? Infinity : B - spent().paid - kept());
 
   const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null, answers: PaidData | null = null, inRange = false) => {
     const t = performance.now();
@@ -249,6 +299,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       const warmReport = warm && first ? { warmStart: { fromResidual: warm.residual, relativeResidual: first.relativeResidual, passed: first.passed, iterations: first.iterations } } : {};
       tried.push({ method: 'fit', why, relativeResidual: result.report.check.relativeResidual, passed: result.report.check.passed, queries: diff(q, before), seconds: since(t), ...warmReport });
       warnings.push(...result.report.warnings);
+      await judgeTry(held.set, tried[tried.length - 1], result.network, result.report.check.threshold, warnings);
     } catch (e) {
       tried.push({ method: 'fit', why, relativeResidual: null, passed: false, queries: diff(spent(), before), seconds: since(t), error: (e as Error).message });
     }
@@ -260,11 +311,12 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     if (asIs) {
       // identify exactly as it runs alone (same options, same bits); its errors are identify's
       const cpu = process.cpuUsage();
-      const maxQueries = B === undefined ? undefined : B - spent().paid;
+      const maxQueries = B === undefined ? undefined : left();
       pipeline = await identify(o, { ...identifyOptions, ...(activationAuto ? { secondPassPairs } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
+      await judgeTry(held.set, tried[tried.length - 1], general ? pipeline.networkGeneral ?? pipeline.network : pipeline.network, check.threshold, warnings);
       return;
     }
     try {
@@ -276,13 +328,14 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         const inputs = matrixFrom(gaussianPoints(refinementPoints, d, resolved.seed), refinementPoints, d);
         refinementData = { inputs, values: await o.evaluate(inputs) };
       }
-      const maxQueries = B === undefined ? undefined : B - spent().paid;
+      const maxQueries = B === undefined ? undefined : left();
       // bounded only when the fit can follow (a pipeline alone keeps its own retries)
       const retryFactors = fitPossible ? resolved.retryFactors : identifyOptions.retryFactors;
       pipeline = await identify(o, { ...(identifyOptions as IdentifyOptions), ...(retryFactors ? { retryFactors } : {}), ...(maxQueries !== undefined ? { maxQueries } : {}), ...(refinementData ? { refinementData } : {}) });
       const check = pipeline.report.check;
       tried.push({ method: 'pipeline', why, relativeResidual: check.relativeResidual, passed: check.passed === true, queries: diff(spent(), before), seconds: since(t) });
       warnings.push(...pipeline.report.warnings.map((w) => `pipeline: ${w}`));
+      await judgeTry(held.set, tried[tried.length - 1], general ? pipeline.networkGeneral ?? pipeline.network : pipeline.network, check.threshold, warnings);
     } catch (e) {
       tried.push({ method: 'pipeline', why, relativeResidual: null, passed: false, queries: diff(spent(), before), seconds: since(t), error: (e as Error).message });
     }
@@ -319,6 +372,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         fitPairs,
         warmStart,
         counts: spent,
+        heldOut: held.set,
       };
       const cont = await continueAfterPipeline(continuation);
       tried.push(...cont.tried);
@@ -383,6 +437,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   const threshold = chosen === 'fit' ? fitResult!.report.check.threshold : pipelineResult!.report.check.threshold;
   // widths found by the pipeline (not given): P of the network returned
   const count = P ?? (networkGeneral ? generalParameterCount(networkGeneral) : parameterCount(network));
+  const heldOut = held.set?.verdict(networkGeneral ?? network);
   return {
     network,
     networkGeneral,
@@ -394,7 +449,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       method: { chosen, tried, maxQueries: B ?? null, parameterCount: count, pipelineFloor: floor },
       queries: { ...q, multipleOfP: q.total / count },
       // a fit's own check (a passing fit's network shrunk: the smaller network's residual)
-      check: { relativeResidual: chosen === 'fit' ? fitResult!.report.check.relativeResidual : chosenTry.relativeResidual, threshold, passed: chosenTry.passed },
+      check: { relativeResidual: chosen === 'fit' ? fitResult!.report.check.relativeResidual : chosenTry.relativeResidual, threshold, passed: chosenTry.passed, ...(heldOut ? { heldOut } : {}) },
       seconds: { total: since(startedAt) },
       pipeline: (pipeline as IdentifyResult | null)?.report ?? null,
       fit: fitResult?.report ?? null,
@@ -439,11 +494,13 @@ export async function secondPassAfterFit<R>(later: () => Promise<R>, read: (r: R
   const result = await later();
   const moved = read(result);
   const tried: MethodTry[] = [{ method: 'pipeline', why: `the fit failed: the activation search's second pass for its ${SECOND_PASS_PAIRS} closest pairs (left out before the fit), from their best networks`, relativeResidual: moved.residual, passed: moved.passed, queries: diff(continuation.counts(), before), seconds: since(t), cpuSeconds: cpuSince(cpu) }];
-  if (moved.passed || !moved.network || moved.residual === null) return { result, tried, warnings: [], fit: null };
+  const warnings: string[] = [];
+  if (moved.passed && moved.network) moved.passed = await judgeTry(continuation.heldOut ?? null, tried[0], moved.network, continuation.threshold, warnings);
+  if (moved.passed || !moved.network || moved.residual === null) return { result, tried, warnings, fit: null };
   const skip = againSkipped(moved.residual, continuation.residual, fitBest);
-  if (skip !== null) return { result, tried: [...tried, { method: 'fit', why: skip, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 }], warnings: [], fit: null };
+  if (skip !== null) return { result, tried: [...tried, { method: 'fit', why: skip, relativeResidual: null, passed: false, queries: { total: 0, paid: 0, reused: 0 }, seconds: 0 }], warnings, fit: null };
   const again = await continueAfterPipeline({ ...continuation, network: moved.network, residual: moved.residual, search: moved.search, answers: data ?? moved.answers, left: left(), evidence: moved.evidence });
-  return { result, tried: [...tried, ...again.tried], warnings: again.warnings, fit: again.fit };
+  return { result, tried: [...tried, ...again.tried], warnings: [...warnings, ...again.warnings], fit: again.fit };
 }
 
 /**
@@ -555,6 +612,8 @@ export interface Continuation {
   fitPairs: number;
   warmStart: boolean;
   counts: () => { total: number; paid: number; reused: number };
+  /** The held-out set (planHeldOut; null or absent: none): a fit passing its check passes only when it passes there too. */
+  heldOut?: HeldOutSet | null;
 }
 
 /** One (m1, pair) the continuation fits. */
@@ -726,7 +785,12 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   };
 
   let best: { result: AutoFitResult; x: Candidate } | null = null;
-  const consider = (result: AutoFitResult | null, x: Candidate) => {
+  /** The fit just tried (the last try): the best so far, and whether it passed (its check, then the held-out check). */
+  const consider = async (fitted: AutoFitResult | null, x: Candidate) => {
+    let result = fitted;
+    if (result && result.report.check.passed && !(await judgeTry(c.heldOut ?? null, tried[tried.length - 1], result.network, c.threshold, warnings))) {
+      result = { ...result, report: { ...result.report, check: { ...result.report.check, passed: false } } };
+    }
     if (result && (best === null || (result.report.check.passed && !best.result.report.check.passed) || (!best.result.report.check.passed && result.report.check.relativeResidual < best.result.report.check.relativeResidual))) best = { result, x };
     return result?.report.check.passed === true;
   };
@@ -742,7 +806,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       }
       const result = await fitOne(f.x, 'full', f.start, `${f.from}; the first start that passes the check (threshold ${c.threshold.toExponential(2)}) ends it`, intro(f.x));
       if (result) fulls.push({ x: f.x, result });
-      passed = consider(result, f.x);
+      passed = await consider(result, f.x);
     }
   };
   /**
@@ -790,7 +854,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         if (N * k <= params(x.width2)) continue;
         const result = await refitInto(f.result.network, x, 'full', {}, `${label}: refine's LM from the ${pairText(own)} ${widthsText(f.x.width2)} full fit's network (${f.result.report.check.relativeResidual.toExponential(2)}) with ${pairText(p.pair)} put in`);
         if (result === undefined) continue;
-        passed = consider(result, x);
+        passed = await consider(result, x);
       }
     }
   };
@@ -819,7 +883,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
         const start = pipelineStart(x);
         const result = await fitOne(x, 'screen', start, `${label} ${i + 1} of ${list.length}: ${SCREEN_ITERATIONS} LM iterations from ${start ? "the pipeline's refined network, then " : ''}${SCREEN_STARTS} random starts (one thread)`, intro(x));
         if (result) out.push({ x, result });
-        passed = consider(result, x);
+        passed = await consider(result, x);
       }
       return out;
     };
@@ -861,7 +925,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
           const result = await refitInto(s.result.network, x, 'screen', { maxIterations: SCREEN_ITERATIONS }, `pair screen's refit: ${SCREEN_ITERATIONS} LM iterations (refine's) from the ${pairText(s.x.pair)} screen's network (${residualOf(s).toExponential(2)}) with ${pairText(x.pair)} put in`);
           if (result === undefined) continue;
           if (result) refits.push({ x, result });
-          passed = consider(result, x);
+          passed = await consider(result, x);
         }
       }
       // each pair's best of its screen and the refits into it
@@ -881,10 +945,17 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   }
   const chosen = best as { result: AutoFitResult; x: Candidate } | null;
   if (chosen && passed && c.general && !c.given.width2 && chosen.x.width2 > 1) {
-    const shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold);
+    let shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold);
+    // the smaller network judged again on the held-out set: where it fails there, the passing one stays
+    const verdict = shrunk && c.heldOut ? await c.heldOut.judge(shrunk.network, c.threshold) : null;
+    if (shrunk && verdict && !verdict.passed) {
+      warnings.push(`fit ${pairText(chosen.x.pair)}: m1 ${shrunk.report.from} -> ${shrunk.report.to} not kept: the smaller network's ${heldOutText(verdict)}`);
+      shrunk = null;
+    }
     if (shrunk) {
       const last = tried[tried.length - 1];
       last.shrunk = shrunk.report;
+      if (verdict) last.heldOut = verdict;
       warnings.push(`fit ${pairText(chosen.x.pair)}: m1 ${shrunk.report.from} -> ${shrunk.report.to}: ${shrunk.report.why}`);
       const r = chosen.result.report;
       chosen.result = { network: shrunk.network, report: { ...r, widths: { ...r.widths, width2: shrunk.network.width2 }, check: { ...r.check, relativeResidual: shrunk.report.relativeResidual } } };
@@ -949,7 +1020,8 @@ export interface IdentifyAutoOutputsReport {
   method: MethodReport;
   /** Input rows asked of the black box (each answers k numbers), numbers received, rows / P. */
   queries: { rows: number; numbersReceived: number; multipleOfP: number };
-  check: { relativeResidual: number | null; threshold: number; passed: boolean };
+  /** The chosen network's truth-free check; heldOut: its held-out check (absent: not run). */
+  check: { relativeResidual: number | null; threshold: number; passed: boolean; heldOut?: HeldOutCheck };
   seconds: { total: number };
   /** identifyOutputs's report (the pipeline), and the fit's (null: not run). */
   pipeline: IdentifyOutputsResult['report'];
@@ -980,7 +1052,7 @@ export interface IdentifyAutoOutputsResult {
 export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
   const startedAt = performance.now();
   if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, ...rest } = options ?? ({} as IdentifyAutoOptions);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
   const k = checkInteger('source.outputs', source.outputs, 1);
@@ -998,9 +1070,12 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   const counts = () => ({ total: rows, paid: rows, reused: 0 });
   const B = rest.maxQueries;
   const given = rest.width1 !== undefined && rest.width2 !== undefined;
+  const held = planHeldOut(counted, k, rest.seed, heldOutPoints, given, B);
+  // the held-out set's rows kept back within the budget until it is paid
+  const kept = () => (held.set && held.set.rowsPaid() === 0 ? held.reserve : 0);
   const t = performance.now();
   const cpu = process.cpuUsage();
-  const first = await identifyOutputs(counted, { ...rest, ...(rest.activation === 'auto' ? { secondPassPairs } : {}) } as IdentifyOutputsOptions);
+  const first = await identifyOutputs(counted, { ...rest, ...(B !== undefined ? { maxQueries: B - kept() } : {}), ...(rest.activation === 'auto' ? { secondPassPairs } : {}) } as IdentifyOutputsOptions);
   const pcheck = first.report.check;
   // the pipeline's result as it stands (the search's later second pass may bring a closer one)
   let pipeline = first;
@@ -1017,8 +1092,10 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
     },
   ];
   const warnings = first.report.identify.warnings.map((w) => `pipeline: ${w}`);
+  if (held.warning) warnings.push(held.warning);
+  await judgeTry(held.set, tried[0], first.network, pcheck.threshold, warnings);
   let fit: AutoFitResult | null = null;
-  if (!pcheck.passed) {
+  if (!tried[0].passed) {
     const searchOf = (r: IdentifyOutputsResult) => (r.report.identify as IdentifyReport & { activationSearch?: ActivationSearchReport }).activationSearch;
     const rowsBefore = rows;
     const continuation: Continuation = {
@@ -1029,7 +1106,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       residual: pcheck.relativeResidual,
       search: searchOf(first),
       answers: first.refinementData,
-      left: B === undefined ? Infinity : B - rows,
+      left: B === undefined ? Infinity : B - rows - kept(),
       threshold: pcheck.threshold,
       given: { width1: rest.width1 !== undefined, width2: rest.width2 !== undefined },
       evidence: first.report.identify.widths.evidence,
@@ -1041,6 +1118,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       fitPairs,
       warmStart,
       counts,
+      heldOut: held.set,
     };
     const cont = await continueAfterPipeline(continuation);
     tried.push(...cont.tried);
@@ -1056,7 +1134,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
           (later) => ({ network: later.network, residual: later.report.check.relativeResidual, passed: later.report.check.passed, search: searchOf(later), answers: later.refinementData, evidence: later.report.identify.widths.evidence }),
           continuation,
           cont.data,
-          () => (B === undefined ? Infinity : B - rows),
+          () => (B === undefined ? Infinity : B - rows - kept()),
           bestResidual(cont.fit),
         );
         // the k outputs fitted again after the pass: its result stands where it is closer
@@ -1067,11 +1145,14 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       }
     }
   }
-  const pipelineCheck = pipeline.report.check;
+  // the pipeline's check, and its held-out verdict where one was given on the network it stands at
+  const pipelineHeldOut = held.set?.verdict(pipeline.network);
+  const pipelineCheck = { ...pipeline.report.check, passed: pipeline.report.check.passed && pipelineHeldOut?.passed !== false };
   const fitTry = tried.find((x) => x.method === 'fit' && x.passed);
   const chosen: 'pipeline' | 'fit' = pipelineCheck.passed ? 'pipeline' : fitTry || (fit !== null && (fit as AutoFitResult).report.check.relativeResidual < pipelineCheck.relativeResidual) ? 'fit' : 'pipeline';
   const network = chosen === 'fit' ? ((fit as AutoFitResult | null)!.network as GeneralNetwork) : pipeline.network;
   const check = chosen === 'fit' ? (fit as AutoFitResult | null)!.report.check : pipelineCheck;
+  const heldOut = held.set?.verdict(network);
   if (!check.passed) warnings.push(`no method passed the truth-free check: best relative residual ${check.relativeResidual.toExponential(2)} (${chosen})`);
   const P = generalParameterCount(network);
   return {
@@ -1084,7 +1165,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       outputs: k,
       method: { chosen, tried, maxQueries: B ?? null, parameterCount: P, pipelineFloor: null },
       queries: { rows, numbersReceived: rows * k, multipleOfP: rows / P },
-      check: { relativeResidual: check.relativeResidual, threshold: check.threshold, passed: check.passed },
+      check: { relativeResidual: check.relativeResidual, threshold: check.threshold, passed: check.passed, ...(heldOut ? { heldOut } : {}) },
       seconds: { total: since(startedAt) },
       pipeline: pipeline.report,
       fit: (fit as AutoFitResult | null)?.report ?? null,

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { generalParameterCount, serializeNetworkV2, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
-import { identify, identifyAuto, identifyAutoOutputs, rankedPairs, scoreGeneral, type ActivationSearchReport } from '@nnid/pipeline';
+import { HELD_OUT_POINTS, identify, identifyAuto, identifyAutoOutputs, rankedPairs, scoreGeneral, type ActivationSearchReport } from '@nnid/pipeline';
 
 const exact = (truth: GeneralNetwork, net: GeneralNetwork) => scoreGeneral(truth, net, { points: 2000 }).function.gaussian.relativeL2 <= 1e-8;
 
@@ -80,7 +80,7 @@ describe("method 'auto' after the activation search", () => {
     if (result.report.check.passed) expect(exact(truth, result.networkGeneral!)).toBe(true);
   });
 
-  it('the pipeline runs as identify alone: the same bits when it passes (no fit)', async () => {
+  it('the pipeline runs as identify alone: the same bits when it passes (no fit); the held-out check (widths inferred) adds its rows only', async () => {
     const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, outputs: 1, activation: 'tanh', seed: 3 });
     const tanh = { layer1: 'tanh', layer2: 'tanh' } as const;
     const alone = await identify(createOracle(generalBlackBox(truth)), { model: 'general', activation: tanh, seed: 1, threads: 2 });
@@ -88,7 +88,8 @@ describe("method 'auto' after the activation search", () => {
     expect(alone.report.check.passed).toBe(true);
     expect(auto.report.method.tried.map((t) => t.method)).toEqual(['pipeline']);
     expect(serializeNetworkV2(auto.networkGeneral!)).toEqual(serializeNetworkV2(alone.networkGeneral!));
-    expect(auto.report.queries.paid).toBe(alone.report.queries.paid);
+    expect(auto.report.check.heldOut!.passed).toBe(true);
+    expect(auto.report.queries.paid).toBe(alone.report.queries.paid + 3 * HELD_OUT_POINTS);
   });
 
   it('rankedPairs: full runs by their residual first, then the screened rest in the search order', () => {

@@ -23,9 +23,11 @@ import {
   identifyAuto,
   identifyAutoOutputs,
   identifyOutputs,
+  heldOutText,
   score,
   scoreGeneral,
   type ActivationSearchReport,
+  type HeldOutCheck,
   type IdentifyAutoResult,
   type IdentifyModel,
   type IdentifyProgress,
@@ -118,6 +120,12 @@ options:
                        (at most 4 rounds of full fits); extra units pruned (report.pipelineNetwork
                        keeps the pipeline's); k >= 1 outputs; report.method says what ran and why
   --starts N           --method fit or auto: random starts of the fit at most (default 3; auto 6)
+  --held-out N         --method auto: a network that passed the truth-free check on its own data
+                       is judged again on N fresh points from each of the unit sphere, N(0, I)
+                       and N(0, 4 I), and fails when its relative residual on any is above 10x
+                       the check's threshold (then the next method runs); default 100 when a
+                       width is inferred (surplus units can fit the data without being the
+                       function), else 0 (none); within --max-queries not run above 10% of it
   --quiet              no progress on stderr
   -h, --help           this help
 
@@ -305,8 +313,10 @@ function methodOption(values: Values): 'pipeline' | 'fit' | 'auto' {
     if (values['no-refine']) throw new UsageError('--no-refine is an option of --method pipeline');
     if (values.report !== undefined) throw new UsageError('--report is an option of --method pipeline');
     if (values.starts !== undefined) intOption(values, 'starts', 3);
+    heldOutOption(values);
   }
   if (method === 'pipeline' && values.method !== undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
+  if (values.method !== undefined && method !== 'auto' && values['held-out'] !== undefined) throw new UsageError('--held-out is an option of --method auto');
   if (method === 'fit') {
     if (values.width1 === undefined || values.width2 === undefined) throw new UsageError('--method fit needs --width1 and --width2 (the student network\'s shape)');
     if (values['no-refine']) throw new UsageError('--no-refine is an option of --method pipeline');
@@ -446,6 +456,7 @@ async function runAuto(
     width2?: number;
     maxQueries?: number;
     starts?: number;
+    heldOut?: number;
     quiet: boolean;
   },
 ): Promise<number> {
@@ -457,6 +468,7 @@ async function runAuto(
       ...(s.width2 !== undefined ? { width2: s.width2 } : {}),
       ...(s.maxQueries !== undefined ? { maxQueries: s.maxQueries } : {}),
       ...(s.starts !== undefined ? { fitStarts: s.starts } : {}),
+      ...(s.heldOut !== undefined ? { heldOutPoints: s.heldOut } : {}),
       model: s.model,
       activation: s.activation,
       seed: s.seed,
@@ -530,7 +542,7 @@ async function runOutputs(
       threads: s.threads,
     };
     if (s.continueFit) {
-      autoRun = await identifyAutoOutputs(source, { ...options, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}) });
+      autoRun = await identifyAutoOutputs(source, { ...options, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}), ...heldOutOption(values) });
       result = autoRun.pipeline;
     } else {
       result = await identifyOutputs(source, options);
@@ -543,22 +555,21 @@ async function runOutputs(
     writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(autoRun.network), report }));
     const q = autoRun.report.queries;
     methodOutLines(io, autoRun.report.method, autoRun.network, { total: q.rows, paid: q.rows, reused: 0, multipleOfP: q.multipleOfP }, autoRun.report.seconds.total, s.threads, s.out, (autoRun.pipeline.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch);
-    const check = autoRun.report.check;
-    io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
-    return check.passed ? 0 : 1;
+    return checkLines(io, autoRun.report.check);
   }
-  const report = { ...result.report, ...(autoRun ? { method: autoRun.report.method } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
+  // method auto: the pipeline's check with the held-out verdict on its network
+  const check = autoRun ? { ...result.report.check, passed: autoRun.report.check.passed, ...(autoRun.report.check.heldOut ? { heldOut: autoRun.report.check.heldOut } : {}) } : result.report.check;
+  const report = { ...result.report, check, ...(autoRun ? { method: autoRun.report.method } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
   const stored = s.oracle?.counts();
   const fromStore = stored && stored.reused > 0 ? `; ${stored.paid} paid, ${stored.reused} from the store, checked by asking ${(s.oracle!.description.storeCheck as { paid?: number } | null)?.paid ?? 0} again` : '';
   io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received${fromStore}) on ${s.threads} thread(s); wrote ${s.out}`);
-  const check = result.report.check;
-  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  const code = checkLines(io, check);
   const search = (result.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch;
   if (search) io.out(searchLine(search));
   if (autoRun && autoRun.report.method.tried.length > 1) methodLines(io, autoRun.report.method);
-  return check.passed ? 0 : 1;
+  return code;
 }
 
 /** method auto's tries: one line each on stderr after the pipeline's (what ran, why, its residual). */
@@ -617,9 +628,23 @@ function writeAutoFit(
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...written, report }));
   if (values.report !== undefined) io.err(`warning: --report: not written (the network is the student fit's; its report is in ${s.out})`);
   methodOutLines(io, auto.report.method, (auto.networkGeneral ?? auto.network) as { width1: number; width2: number }, auto.report.queries, auto.report.seconds.total, s.threads, s.out, auto.pipeline?.report.activationSearch);
-  const check = auto.report.check;
-  io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
-  return check.passed ? 0 : 1;
+  return checkLines(io, auto.report.check);
+}
+
+/** --held-out N as identifyAuto's heldOutPoints (absent: its default). */
+function heldOutOption(values: Values): { heldOutPoints?: number } {
+  return values['held-out'] === undefined ? {} : { heldOutPoints: intOption(values, 'held-out', 0, 0) };
+}
+
+/**
+ * The truth-free check's line, then the held-out check's where it ran (method auto: only on a
+ * network that passed on its own data); the exit code: 1 when either failed.
+ */
+function checkLines(io: { out: (line: string) => void }, check: { relativeResidual: number | null; threshold: number; passed: boolean | null; heldOut?: HeldOutCheck | undefined }): number {
+  const own = check.heldOut ? true : check.passed;
+  if (own !== null) io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${own ? 'passed' : 'FAILED'}`);
+  if (check.heldOut) io.out(heldOutText(check.heldOut));
+  return check.passed === false ? 1 : 0;
 }
 
 /** The identified line of a fit chosen by method auto, and the activation search's line. */
@@ -677,6 +702,7 @@ export const command: Command = {
     model: { type: 'string' },
     method: { type: 'string' },
     starts: { type: 'string' },
+    'held-out': { type: 'string' },
     quiet: { type: 'boolean' },
   },
   async run(values: Values, io) {
@@ -711,6 +737,8 @@ export const command: Command = {
     // "The default for real black boxes"); the pipeline alone with --no-refine (no fit follows it)
     const autoDefault = values.method === undefined && refine && anyFile?.format !== 'nnid.network/v1';
     if (!autoDefault && values.method === undefined && values.starts !== undefined) throw new UsageError('--starts is an option of --method fit');
+    if (!autoDefault && values.method === undefined && values['held-out'] !== undefined) throw new UsageError('--held-out is an option of --method auto (the default for every black box but a v1 network file)');
+    if (autoDefault) heldOutOption(values);
     // the default auto runs the pipeline's branch below (its options, lines and file), the fit after it
     const method = methodGiven;
     // the choices made because an option was not given: one line now, before any query, and report.defaults
@@ -790,7 +818,7 @@ export const command: Command = {
     const maxQueries = optionalInt(values, 'max-queries', 0);
     const budgetLeft = maxQueries === undefined ? undefined : Math.max(1, maxQueries - oracle.counts().paid);
     if (method === 'auto') {
-      return runAuto(io, { oracle, truth, truthGeneral, model, description, activation: activationAuto ? 'auto' : activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, quiet: Boolean(values.quiet) });
+      return runAuto(io, { oracle, truth, truthGeneral, model, description, activation: activationAuto ? 'auto' : activation, activationSource, defaults, seed, threads, out, width1, width2, maxQueries: budgetLeft, starts: values.starts !== undefined ? intOption(values, 'starts', 3) : undefined, heldOut: heldOutOption(values).heldOutPoints, quiet: Boolean(values.quiet) });
     }
     const progress = stageProgress({ quiet: Boolean(values.quiet) });
     // m0 inferred from the gradients is known at the revised plan, before the Hessians: a --width2
@@ -821,7 +849,7 @@ export const command: Command = {
         },
       };
       if (autoDefault) {
-        auto = await identifyAuto(oracle, { ...identifyOptions, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}) });
+        auto = await identifyAuto(oracle, { ...identifyOptions, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}), ...heldOutOption(values) });
         result = auto.pipeline!;
       } else {
         result = await identify(oracle, identifyOptions);
@@ -833,8 +861,11 @@ export const command: Command = {
       await oracle.close();
     }
     if (auto && auto.report.method.chosen === 'fit') return writeAutoFit(values, io, { auto, truth, truthGeneral, activationSource, defaults, description, out, threads });
+    // method auto: the pipeline's check with the held-out verdict on its network
+    const check = auto ? { ...result.report.check, passed: auto.report.check.passed, ...(auto.report.check.heldOut ? { heldOut: auto.report.check.heldOut } : {}) } : result.report.check;
     const report: Record<string, unknown> = {
       ...result.report,
+      check,
       activationSource,
       defaults,
       oracle: description,
@@ -872,10 +903,7 @@ export const command: Command = {
         `${searched ? `; the activation search's runs answered ${searched.queries.answered} from them` : ''}) ` +
         `in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${out}`,
     );
-    const check = result.report.check;
-    if (check.passed !== null) {
-      io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
-    }
+    const code = checkLines(io, check);
     const search = result.report.activationSearch;
     if (search) io.out(searchLine(search));
     // the fit ran (and was not chosen): what it tried
@@ -884,6 +912,6 @@ export const command: Command = {
       const { writeRunReport } = await import('./report.ts'); // loads Vega only when asked
       io.out(await writeRunReport(JSON.parse(JSON.stringify(written)), { flag: '--report', path: String(values.report) }));
     }
-    return check.passed === false ? 1 : 0;
+    return code;
   },
 };
