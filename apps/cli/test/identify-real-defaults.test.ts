@@ -56,6 +56,10 @@ describe('nnid identify --oracle model.onnx with the defaults (no --model, no --
     const json = JSON.parse(readFileSync(out, 'utf8'));
     const held = json.report.check.heldOut;
     expect([json.report.check.passed, held.passed, held.points, held.rowsPaid]).toEqual([true, true, 40, 120]);
+    // the identified line and report.queries count the run's rows, the held-out check's among them
+    expect(json.report.method.tried[0].queries.paid).toBe(json.report.queries.rows);
+    expect(r.out[1]).toContain(`from ${json.report.queries.rows} queries`);
+    expect(json.report.queries.numbersReceived).toBe(3 * json.report.queries.rows);
     for (const v of Object.values(held.relativeResidual) as number[]) expect(v).toBeLessThan(1e-8);
   }, 400_000);
 

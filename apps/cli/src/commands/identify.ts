@@ -559,12 +559,16 @@ async function runOutputs(
   }
   // method auto: the pipeline's check with the held-out verdict on its network
   const check = autoRun ? { ...result.report.check, passed: autoRun.report.check.passed, ...(autoRun.report.check.heldOut ? { heldOut: autoRun.report.check.heldOut } : {}) } : result.report.check;
-  const report = { ...result.report, check, ...(autoRun ? { method: autoRun.report.method } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
+  // method auto: the run's rows in all (the fit's, the held-out check's), the pipeline's in report.method
+  const report = { ...result.report, check, ...(autoRun ? { method: autoRun.report.method, queries: { rows: autoRun.report.queries.rows, numbersReceived: autoRun.report.queries.numbersReceived }, multipleOfP: autoRun.report.queries.multipleOfP } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
   const q = result.report.queries;
   const stored = s.oracle?.counts();
   const fromStore = stored && stored.reused > 0 ? `; ${stored.paid} paid, ${stored.reused} from the store, checked by asking ${(s.oracle!.description.storeCheck as { paid?: number } | null)?.paid ?? 0} again` : '';
-  io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${q.rows} queries (${result.report.multipleOfP.toFixed(1)} P; ${q.numbersReceived} numbers received${fromStore}) on ${s.threads} thread(s); wrote ${s.out}`);
+  // method auto: every row the run asked (the fit's, the held-out check's), not the pipeline's alone
+  const rows = autoRun ? autoRun.report.queries.rows : q.rows;
+  const P = q.rows / result.report.multipleOfP;
+  io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${rows} queries (${(rows / P).toFixed(1)} P; ${rows * k} numbers received${fromStore}) on ${s.threads} thread(s); wrote ${s.out}`);
   const code = checkLines(io, check);
   const search = (result.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch;
   if (search) io.out(searchLine(search));
@@ -894,12 +898,13 @@ export const command: Command = {
     // --activation auto: the candidates' runs answered from the search's memory; the oracle counts what it answered
     const searched = result.report.activationSearch;
     const counts = oracle.counts();
-    const asked = searched ? counts.total : q.total;
-    const fromStore = searched ? counts.total - counts.paid : q.reused;
+    // --activation auto or method auto: what the oracle answered in all (the fit's, the held-out check's rows too)
+    const asked = searched || auto ? counts.total : q.total;
+    const fromStore = searched || auto ? counts.total - counts.paid : q.reused;
     const P = q.total / q.multipleOfP;
     io.out(
       `identified m0 = ${(result.networkGeneral ?? result.network).width1}, m1 = ${(result.networkGeneral ?? result.network).width2} from ${asked} queries (${(asked / P).toFixed(1)} P` +
-        `${fromStore > 0 ? `; ${searched ? counts.paid : q.paid} paid, ${fromStore} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}` +
+        `${fromStore > 0 ? `; ${searched || auto ? counts.paid : q.paid} paid, ${fromStore} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}` +
         `${searched ? `; the activation search's runs answered ${searched.queries.answered} from them` : ''}) ` +
         `in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${out}`,
     );
