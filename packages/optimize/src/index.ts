@@ -3,7 +3,7 @@
  * step-strategy interface: dense normal equations, or matrix-free CG on J v and J^T w with a block preconditioner.
  */
 export { leastSquares } from './levenberg-marquardt.ts';
-export type { DampingDecrease, DampingOptions, LeastSquaresReport, LeastSquaresResult, LevenbergMarquardtOptions, PlateauRule } from './levenberg-marquardt.ts';
+export type { DampingDecrease, DampingOptions, FloorRule, LeastSquaresReport, LeastSquaresResult, LevenbergMarquardtOptions, PlateauRule, StepInfo } from './levenberg-marquardt.ts';
 export { normalEquationsStrategy } from './strategy.ts';
 export type { NormalEquations, NormalEquationsStrategyOptions, StepStrategy } from './strategy.ts';
 export { matrixFreeStrategy } from './matrix-free.ts';

@@ -38,6 +38,17 @@ export interface PlateauRule {
   above: number;
 }
 
+/**
+ * A stop for a fit whose residual has a floor it cannot pass (e.g. refine's fit in range(A): the
+ * range estimate's error): at or below `below`, an accepted step whose last move (its last inner
+ * step kept, else the step itself) lowered the relative residual by less than `factor` (new > factor
+ * x old; an inner step tried and not kept counts as no move) ends the fit ('cost', converged).
+ */
+export interface FloorRule {
+  below: number;
+  factor: number;
+}
+
 export interface LevenbergMarquardtOptions {
   /** At most this many iterations, accepted or not (default 200). */
   maxIterations?: number;
@@ -88,14 +99,30 @@ export interface LevenbergMarquardtOptions {
    * is above `above` (default: none). E.g. refine's full fit: 10 steps, 0.9, 1e-3.
    */
   plateau?: PlateauRule | null;
+  /** The floor rule (FloorRule; default none). */
+  floor?: FloorRule | null;
   /**
    * Acceptance hook: called with a trial point that passed the cost test and the current point
    * (neither to be modified); false refuses the step, which then counts as a failed one (lambda
    * grows). E.g. the shift fit refuses steps that drive a unit deeper into saturation.
    */
   acceptStep?: (trial: Float64Array, current: Float64Array) => boolean;
-  /** Called after each accepted step with the iteration and the relative residual. */
-  onProgress?: (iteration: number, relativeResidual: number) => void;
+  /** Called after each accepted step with the iteration, the relative residual and the step's damping (StepInfo). */
+  onProgress?: (iteration: number, relativeResidual: number, step: StepInfo) => void;
+}
+
+/** What onProgress learns of an accepted step (diagnostics; no effect on the fit). */
+export interface StepInfo {
+  /** lambda the accepted step was solved with. */
+  lambda: number;
+  /** Its gain ratio rho = actual / predicted decrease of the cost (before its inner steps). */
+  gainRatio: number;
+  /** Trial steps refused since the previous accepted step (each raised lambda). */
+  refused: number;
+  /** Inner steps kept after it (the same linearization). */
+  innerSteps: number;
+  /** Its last move's ratio of relative residuals, new / old (FloorRule; 1 when an inner step was tried and not kept). */
+  lastRatio: number;
 }
 
 export interface LeastSquaresReport {
@@ -178,6 +205,13 @@ function settings(o: LevenbergMarquardtOptions) {
     if (f >= 1) invalidArgument('plateau.factor', 'must be a number in (0, 1)', f);
     checkPositive('plateau.above', plateau.above, true);
   }
+  const floor = o.floor ?? null;
+  if (floor !== null) {
+    if (typeof floor !== 'object') invalidArgument('floor', 'must be { below, factor } or null', floor);
+    checkPositive('floor.below', floor.below);
+    const f = checkPositive('floor.factor', floor.factor);
+    if (f >= 1) invalidArgument('floor.factor', 'must be a number in (0, 1)', f);
+  }
   checkFunction('acceptStep', o.acceptStep);
   checkFunction('onProgress', o.onProgress);
   return {
@@ -197,6 +231,7 @@ function settings(o: LevenbergMarquardtOptions) {
     stallFactor,
     stallAbove: checkPositive('stallAbove', o.stallAbove ?? 1e-6, true),
     plateau,
+    floor,
     acceptStep: o.acceptStep,
     onProgress: o.onProgress,
   };
@@ -234,6 +269,7 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
   let innerSteps = 0;
   let refused = 0;
   let smallCostSteps = 0;
+  let refusedSince = 0;
   let stopReason: StopReason = Number.isFinite(sumSq) ? 'maxIterations' : 'nonFiniteStart';
   const minusGrad = new Float64Array(n);
   const hook = s.acceptStep;
@@ -255,6 +291,7 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     for (let k = 0; k < n; k++) minusGrad[k] = -grad[k];
     const delta = await strategy.solve(lambda, minusGrad);
     if (!delta) {
+      refusedSince++;
       if (raise()) stopReason = 'lambda';
       continue;
     }
@@ -277,10 +314,13 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
       ok = false;
     }
     if (!ok) {
+      refusedSince++;
       if (raise()) stopReason = 'lambda';
       continue;
     }
     accepted++;
+    const step: StepInfo = { lambda, gainRatio: rho, refused: refusedSince, innerSteps: 0, lastRatio: Math.sqrt(trialSumSq / sumSq) };
+    refusedSince = 0;
     // further steps with the same linearization and lambda: delta' = -(J^T J + lambda D)^-1 J^T r(x'),
     // kept while they lower the cost (a modified LM step; no new linearization)
     let next = trial;
@@ -294,14 +334,20 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
       for (let k = 0; k < n; k++) z[k] += inner[k];
       const zSumSq = await strategy.sumOf(z);
       nfev++;
-      if (!(zSumSq < nextSumSq)) break;
-      if (hook && !hook(z, next)) {
-        refused++;
+      if (!(zSumSq < nextSumSq)) {
+        step.lastRatio = 1;
         break;
       }
+      if (hook && !hook(z, next)) {
+        refused++;
+        step.lastRatio = 1;
+        break;
+      }
+      step.lastRatio = Math.sqrt(zSumSq / nextSumSq);
       next = z;
       nextSumSq = zSumSq;
       innerSteps++;
+      step.innerSteps++;
     }
     const relativeDrop = (sumSq - nextSumSq) / (sumSq || 1);
     x = next;
@@ -314,7 +360,7 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     nu = 2;
     const rel = Math.sqrt(sumSq) / s.scale;
     history.push(rel);
-    s.onProgress?.(iterations, rel);
+    s.onProgress?.(iterations, rel, step);
     smallCostSteps = relativeDrop < s.costTol ? smallCostSteps + 1 : 0;
     if (smallCostSteps >= s.costSteps) {
       stopReason = 'cost';
@@ -332,6 +378,10 @@ export async function leastSquares(strategy: StepStrategy, x0: Float64Array, opt
     }
     if (rel <= s.resTol) {
       stopReason = 'residual';
+      break;
+    }
+    if (s.floor && rel <= s.floor.below && step.lastRatio > s.floor.factor) {
+      stopReason = 'cost';
       break;
     }
     if (iterations >= s.maxIterations) break;

@@ -86,6 +86,40 @@ describe('the plateau rule', () => {
   });
 });
 
+describe('the floor rule', () => {
+  it('stops at the first accepted step at or below `below` whose last move lowered the residual by less than `factor`, on the same path', async () => {
+    // noise 1e-3: the fit converges to its minimum's residual (~1e-3 relative, a floor) and then creeps
+    const { eqs, yNorm } = exponentialFit(2, -1.5, 1e-3);
+    const base = { residualScale: yNorm, costTolerance: 0, stallWindow: 0, maxIterations: 30, innerSteps: 2 };
+    const steps: { rel: number; lastRatio: number; innerSteps: number; lambda: number; refused: number }[] = [];
+    const plain = await solve(eqs, [1, 0], { ...base, onProgress: (_, rel, step) => steps.push({ rel, ...step }) });
+    const floor = await solve(eqs, [1, 0], { ...base, floor: { below: 1e-2, factor: 0.5 } });
+    expect(floor.report.stopReason).toBe('cost');
+    expect(floor.report.success).toBe(true);
+    const h = floor.report.residualHistory;
+    expect(h.length).toBeLessThan(plain.report.residualHistory.length);
+    expect(h).toEqual(plain.report.residualHistory.slice(0, h.length));
+    // StepInfo: one per accepted step; the stop is the first step at or below 1e-2 whose last move was above 0.5
+    expect(steps.length).toBe(plain.report.acceptedSteps);
+    const at = steps.findIndex((s) => s.rel <= 1e-2 && s.lastRatio > 0.5);
+    expect(at).toBe(h.length - 2);
+    for (const s of steps) {
+      expect(s.lambda).toBeGreaterThan(0);
+      expect(s.lastRatio).toBeGreaterThan(0);
+      expect(s.lastRatio).toBeLessThanOrEqual(1);
+      expect(s.innerSteps).toBeLessThanOrEqual(2);
+    }
+    // on the floor: the minimum's residual to 1e-6 of it
+    expect(Math.abs(h[h.length - 1] - plain.report.relativeResidual)).toBeLessThan(1e-6 * plain.report.relativeResidual);
+    // a floor below the minimum's residual never fires: the plain fit's path and point
+    const low = await solve(eqs, [1, 0], { ...base, floor: { below: 1e-4, factor: 0.5 } });
+    expect(low.report.stopReason).toBe(plain.report.stopReason);
+    expect(low.x).toEqual(plain.x);
+    await expect(solve(eqs, [1, 0], { floor: { below: 1e-4, factor: 1 } })).rejects.toThrow('invalid argument. `floor.factor` must be a number in (0, 1). Value: `1`.');
+    await expect(solve(eqs, [1, 0], { floor: { below: 0, factor: 0.5 } })).rejects.toThrow('invalid argument. `floor.below` must be a finite number > 0. Value: `0`.');
+  });
+});
+
 describe('costSteps', () => {
   it('1 stops at the first accepted step below costTolerance, one accepted step before the default 2, on the same path', async () => {
     // noise 1e-3: the fit sits at its minimum's residual (a floor) after a few steps

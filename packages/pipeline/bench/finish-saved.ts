@@ -8,9 +8,9 @@
  *     (theta, B, tau) and the full fit in range(A) as refineStages runs them; writes DIR/start.json,
  *     DIR/upper.json (after the (theta, B, tau) fit, lifted), DIR/lifted.json (after the fit in
  *     range(A), lifted: the finish's start) and the data DIR/inputs.f64, DIR/values.f64.
- *   npx tsx packages/pipeline/bench/finish-saved.ts --range DIR [--rows F] [--initial-damping L] [--iterations N] [--threads 2] [--out NAME]
+ *   npx tsx packages/pipeline/bench/finish-saved.ts --range DIR [--rows F] [--initial-damping L] [--iterations N] [--no-floor-rule] [--threads 2] [--out NAME]
  *     the fit in range(A) again from DIR/upper.json (identify's options; --rows: on the first F P rows only;
- *     --initial-damping: its lambda at the start), lifted (its residual on all rows), written to DIR/NAME.json.
+ *     --initial-damping: its lambda at the start; --no-floor-rule: without RANGE_FLOOR_RULE, as before session 13), lifted (its residual on all rows), written to DIR/NAME.json.
  *   npx tsx packages/pipeline/bench/finish-saved.ts --finish DIR [--solver S] [--rows F] [--initial-damping L]
  *     [--inner K] [--tolerance T] [--forcing adaptive|fixed] [--preconditioner auto|jacobi] [--iterations N] [--threads 2]
  *     [--from NAME] [--out NAME]
@@ -27,7 +27,7 @@ import { matrixFrom, parameterCount, parseNetwork, serializeNetwork, type Networ
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { fitNetwork, FULL_FIT_PLATEAU, layoutOf, packParameters, UPPER_FIT_PLATEAU } from '@nnid/refine';
 import { identify, score } from '@nnid/pipeline';
-import { fromRange, RANGE_FLOOR_COST, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { fromRange, RANGE_FLOOR_COST, RANGE_FLOOR_RULE, rowSpanBasis, toRange } from '../src/polish-range.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -47,6 +47,7 @@ const { values: o } = parseArgs({
     out: { type: 'string' },
     from: { type: 'string', default: 'lifted' },
     preconditioner: { type: 'string' },
+    'no-floor-rule': { type: 'boolean', default: false },
   },
 });
 const [d, m0, m1] = o.sizes!.split(',').map(Number);
@@ -112,7 +113,7 @@ if (o.save) {
   console.log(`upper fit: ${upper.report.iterations} iterations, ${upper.report.relativeResidual.toExponential(2)}, ${(cpu() - t).toFixed(1)} CPU s; load ${load()}`);
   writeNet(`${dir}/upper.json`, fromRange(upper.network, U));
   t = cpu();
-  const full = await fitNetwork(upper.network, reduced.data, { threads, maxIterations: 200, plateau: FULL_FIT_PLATEAU, costTolerance: RANGE_FLOOR_COST, costSteps: 1, onProgress: trace('range') });
+  const full = await fitNetwork(upper.network, reduced.data, { threads, maxIterations: 200, plateau: FULL_FIT_PLATEAU, costTolerance: RANGE_FLOOR_COST, costSteps: 1, floor: o['no-floor-rule'] ? null : RANGE_FLOOR_RULE, onProgress: trace('range') });
   console.log(`fit in range(A): ${full.report.iterations} iterations (${full.report.acceptedSteps} accepted), ${full.report.relativeResidual.toExponential(2)}, ${(cpu() - t).toFixed(1)} CPU s, stop ${full.report.stopReason}; peak ${peak()} GiB; load ${load()}`);
   writeNet(`${dir}/lifted.json`, fromRange(full.network, U));
 } else if (o.range) {
@@ -127,7 +128,7 @@ if (o.save) {
   console.log(`fit in range(A) on ${n} rows (${(n / P).toFixed(2)} P); load ${load()}`);
   const t = cpu();
   const w = performance.now();
-  const full = await fitNetwork(upper.network, upper.data, { threads, maxIterations: Number(o.iterations), plateau: FULL_FIT_PLATEAU, costTolerance: RANGE_FLOOR_COST, costSteps: 1, ...damping, onProgress: trace('range') });
+  const full = await fitNetwork(upper.network, upper.data, { threads, maxIterations: Number(o.iterations), plateau: FULL_FIT_PLATEAU, costTolerance: RANGE_FLOOR_COST, costSteps: 1, floor: o['no-floor-rule'] ? null : RANGE_FLOOR_RULE, ...damping, onProgress: trace('range') });
   console.log(
     `fit in range(A): ${full.report.iterations} iterations (${full.report.acceptedSteps} accepted, ${full.report.njev} J^T J), ${full.report.relativeResidual.toExponential(2)}, ` +
       `${(cpu() - t).toFixed(1)} CPU s, ${((performance.now() - w) / 1000).toFixed(0)} s wall, stop ${full.report.stopReason}; peak ${peak()} GiB; load ${load()}`,

@@ -6,7 +6,7 @@
  */
 import { matrix, parameterCount, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
 import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, UPPER_FIT_PLATEAU, type RefineReport } from '@nnid/refine';
-import { RANGE_FLOOR_COST, rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
+import { RANGE_FLOOR_COST, RANGE_FLOOR_RULE, rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
 
 export interface RefineStagesOptions {
   /** Seed of the attempt: draws the random second layers. */
@@ -120,7 +120,7 @@ export async function refineStages(
     current = upper.network;
   }
   // h6 (issue 14, narrow edit): the full fit stops on a plateau far from any fit (refine's FULL_FIT_PLATEAU), a failed attempt ~34 J^T J sooner
-  const floor = options.stopAtFloor ? { costTolerance: RANGE_FLOOR_COST, costSteps: 1 } : {};
+  const floor = options.stopAtFloor ? { costTolerance: RANGE_FLOOR_COST, costSteps: 1, floor: RANGE_FLOOR_RULE } : {};
   const fullOptions = { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...floor, ...(onProgress ? { onProgress } : {}) };
   let refined = await fitNetwork(current, data, fullOptions);
   // issue 14's time table: a network below EXTENSION_BELOW_PARAMETERS refined in R^d (the fit in range(A)'s coordinates sets stopAtFloor)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, rng, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
-import { fitNetwork } from '@nnid/refine';
-import { FINISH_DAMPING, FINISH_NEAR, finishOptions, fromRange, RANGE_FLOOR_COST, rangeRefinementApplies, refineInRange, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { fitNetwork, FULL_FIT_PLATEAU } from '@nnid/refine';
+import { FINISH_DAMPING, FINISH_NEAR, finishOptions, fromRange, RANGE_FLOOR_COST, RANGE_FLOOR_RATIO, RANGE_FLOOR_RULE, rangeRefinementApplies, refineInRange, rowSpanBasis, toRange } from '../src/polish-range.ts';
 import { refineStages } from '../src/refine-stages.ts';
 import { score } from '../src/score.ts';
 
@@ -114,6 +114,37 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     const drops = h.slice(1).map((r, k) => 1 - (r / h[k]) ** 2);
     expect(drops[drops.length - 1]).toBeLessThan(RANGE_FLOOR_COST);
     for (const d of drops.slice(0, -1)) expect(d).toBeGreaterThanOrEqual(RANGE_FLOOR_COST);
+  });
+
+  it('RANGE_FLOOR_RULE: on the span\'s floor the fit in range(A) stops a linearization sooner than by RANGE_FLOOR_COST alone, on its path; the finish reaches the same network (weights to 1e-10)', async () => {
+    // rows on the truth's up to the span's error (1e-6): the first step reaches the floor
+    const { data, start, options } = spanStart(0);
+    const U = rowSpanBasis(start.A);
+    const reduced = toRange(start, U, data);
+    const rangeOptions = { maxIterations: 100, plateau: FULL_FIT_PLATEAU, costTolerance: RANGE_FLOOR_COST, costSteps: 1 };
+    const ratios: number[] = [];
+    const ruled = await fitNetwork(reduced.network, reduced.data, { ...rangeOptions, floor: RANGE_FLOOR_RULE, onProgress: (_, __, step) => ratios.push(step.lastRatio) });
+    const plain = await fitNetwork(reduced.network, reduced.data, rangeOptions);
+    expect(RANGE_FLOOR_RULE).toEqual({ below: FINISH_NEAR, factor: RANGE_FLOOR_RATIO });
+    expect(ruled.report.stopReason).toBe('cost');
+    expect(ruled.report.njev).toBeLessThan(plain.report.njev);
+    const h = ruled.report.residualHistory;
+    expect(h).toEqual(plain.report.residualHistory.slice(0, h.length));
+    // it stopped at its first step within FINISH_NEAR whose last move lowered the residual by less than RANGE_FLOOR_RATIO
+    expect(h[h.length - 1]).toBeLessThanOrEqual(FINISH_NEAR);
+    expect(h[h.length - 1]).toBeGreaterThan(1e-9);
+    expect(ratios[ratios.length - 1]).toBeGreaterThan(RANGE_FLOOR_RATIO);
+    for (let k = 0; k < ratios.length - 1; k++) expect(h[k + 1] > FINISH_NEAR || ratios[k] <= RANGE_FLOOR_RATIO).toBe(true);
+    // refineStages' fit in range(A) (stopAtFloor) takes the rule: the same steps
+    const staged = await refineStages(reduced.network, reduced.data, { ...options, upperFitIterations: 0, range: false, stopAtFloor: true });
+    expect(staged.refine.residualHistory).toEqual(h);
+    // the finish from either: the same network, the truth's
+    const finish = async (net: Network, rel: number) => fitNetwork(fromRange(net, U), data, { maxIterations: 100, ...finishOptions(rel) });
+    const a = await finish(ruled.network, ruled.report.relativeResidual);
+    const b = await finish(plain.network, plain.report.relativeResidual);
+    expect(a.report.relativeResidual).toBeLessThan(1e-14);
+    expect(largestDifference(a.network, b.network)).toBeLessThan(1e-10);
+    expect(largestDifference(a.network, truth)).toBeLessThan(1e-10);
   });
 
   it('the finish in R^d from the span\'s floor starts at FINISH_DAMPING: the default finish\'s network (weights to 1e-10) in fewer linearizations; finishOptions gates it by FINISH_NEAR', async () => {

@@ -37,7 +37,9 @@ import {
   type LeastSquaresReport,
   type MatrixFreeOptions,
   type NormalEquations,
+  type FloorRule,
   type PlateauRule,
+  type StepInfo,
   type StopReason,
 } from '@nnid/optimize';
 import { blockRanges, inputPairs, pairCount, runBlock, type BlockTask } from './blocks.ts';
@@ -80,6 +82,11 @@ export interface RefineOptions {
    * steps (J^T J) sooner.
    */
   plateau?: PlateauRule | null;
+  /**
+   * A stop on a floor the residual cannot pass (@nnid/optimize's FloorRule; default null: none):
+   * identify's fit in range(A) takes { below: FINISH_NEAR, factor: RANGE_FLOOR_RATIO } (pipeline).
+   */
+  floor?: FloorRule | null;
   /**
    * OpenBLAS threads for the normal equations (default 1). Raise it to the core count when no
    * other thread runs OpenBLAS meanwhile (OpenBLAS's count is process-wide); restored after.
@@ -128,8 +135,8 @@ export interface RefineOptions {
   solver?: Solver;
   /** The matrix-free solver's CG: tolerance (default 1e-10), iterations per solve (default 2 F + 20), forcing (default 'adaptive'), preconditioner (default 'auto': the blocks). */
   matrixFree?: MatrixFreeOptions;
-  /** Called after each accepted step. */
-  onProgress?: (iteration: number, relativeResidual: number) => void;
+  /** Called after each accepted step (with @nnid/optimize's StepInfo: its lambda, gain ratio, refused trials). */
+  onProgress?: (iteration: number, relativeResidual: number, step: StepInfo) => void;
 }
 
 export type { Solver };
@@ -209,7 +216,7 @@ function fitSettings(options: FitOptions, initial: Network, N: number) {
     if (blocks > 1 && solver !== 'normal-equations') invalidArgument('rowBlocks', "must be 1 or 'auto' with solver '" + solver + "'", blocks);
   }
   const initialDamping = checkPositive('initialDamping', options.initialDamping ?? 1e-3);
-  return { stepTol, resTol, costTol, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, initialDamping, onProgress: options.onProgress };
+  return { stepTol, resTol, costTol, costSteps, maxIterations, stallWindow, stallFactor, stallAbove, plateau: options.plateau ?? null, floor: options.floor ?? null, threads, innerSteps, blasThreads, fix, blocks, solver, matrixFree, initialDamping, onProgress: options.onProgress };
 }
 
 /** Copies n x d inputs (any strides) into rows [row0, row0 + n) of X and their values into y. */
@@ -320,6 +327,7 @@ interface FitSettings {
   stallFactor: number;
   stallAbove: number;
   plateau: PlateauRule | null;
+  floor: FloorRule | null;
   fix: Fix;
   innerSteps: number;
   initialDamping: number;
@@ -328,7 +336,7 @@ interface FitSettings {
   matrixFree: MatrixFreeOptions;
   /** Runs all blocks but the first (null: every block in this thread). */
   pool: RefinePool | null;
-  onProgress?: (iteration: number, relativeResidual: number) => void;
+  onProgress?: (iteration: number, relativeResidual: number, step: StepInfo) => void;
 }
 
 /**
@@ -468,6 +476,7 @@ async function fit(initial: Network, X: Float64Array, y: Float64Array, N: number
     stallFactor: settings.stallFactor,
     stallAbove: settings.stallAbove,
     plateau: settings.plateau,
+    floor: settings.floor,
     // Nielsen's rule, allowed to fall by 10x a step: near the solution LM becomes Gauss-Newton fast
     // (Nielsen's 3x saved iterations on sigmoid (30, 20, 8) N(0, 1) but cost attempts on the grid: BENCHMARKS.md)
     damping: { initial: settings.initialDamping, decrease: { rule: 'nielsen', minFactor: 0.1 }, ceiling: 1e20 },
