@@ -7,7 +7,7 @@
  * and "The held-out check, session 13"). The set: HELD_OUT_POINTS rows from each of three
  * distributions, the unit sphere and N(0, I_d) (the two the scores use, DESIGN.md section 5) and
  * N(0, HELD_OUT_WIDE^2 I_d) (that miss's error sits at rare points of N(0, I): 100 of them miss it
- * 16% of the time, 100 at twice the scale never did in 4,000 draws), paid once, when the first
+ * 15-16% of the time, 100 at twice the scale never did in 4,000 draws), paid once, when the first
  * network is judged, and kept for every later one (no row paid twice). A network passes when its
  * relative residual on each is at most HELD_OUT_FACTOR times the check's threshold (float64 black
  * boxes: 10 x 1e-9, the exact criterion's 1e-8; float32: 10 x the noise-aware threshold).
