@@ -10,6 +10,8 @@
  * With --truth (issue 14's attempts): the run's exactness (relative L2 on 10^4 fresh points, the larger of the sphere
  * and Gaussian errors), and per attempt the start of its refinement and its end against the truth: the lowest |cos|
  * of the rows of A and of the entangled v_l (matched up to sign and permutation) and how many are below 0.999.
+ * Every attempt line says where its v_l came from (entangledSources: a rank-one search, 'deflated' or 'first-search', or
+ * a fallback: 'gradient-at-zero', 'random', ...).
  *
  * One JSON line per run and per attempt. Never fails on a figure.
  */
@@ -46,6 +48,8 @@ function against(truth: Network, json: NetworkJson | null) {
   const v = matchWeights(entangledWeights(truth), entangledWeights(net)).cosines;
   return { aMin: lowest(a), aBelow999: a.filter((c) => c < 0.999).length, vMin: lowest(v), vBelow999: v.filter((c) => c < 0.999).length };
 }
+/** How many v_l came from each source, e.g. { 'gradient-at-zero': 1, random: 7 }. */
+const sourceCounts = (sources: string[]) => Object.fromEntries([...new Set(sources)].map((k) => [k, sources.filter((x) => x === k).length]));
 for (const seed of values.seeds.split(',').map(Number)) {
   const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: { layer1, layer2 }, shiftStd: Number(values.shift), orthogonalityPerturbation: Number(values.perturb), seed });
   const oracle = createOracle(networkBlackBox(truth));
@@ -69,6 +73,8 @@ for (const seed of values.seeds.split(',').map(Number)) {
         ranIn: a.ranIn,
         seconds: +a.seconds.toFixed(2),
         ...(values.truth ? { pipelineResidual: a.pipelineResidual.toExponential(2), start: against(truth, a.networkBeforeRefinement) } : {}),
+        // where the v_l came from (entangled.ts): 'deflated'/'first-search' from a rank-one search, the others fallbacks (grad f(0), random)
+        entangledSources: sourceCounts(a.entangled.sources),
         upperFit: u && { iterations: u.iterations, njev: u.njev, seconds: +u.seconds.toFixed(2), residual: u.relativeResidual.toExponential(2), stop: u.stopReason },
         fullFit: f && {
           rows: f.dataPoints,

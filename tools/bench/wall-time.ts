@@ -9,7 +9,9 @@
  * Gaussian for the fit). CPU seconds (process.cpuUsage: every thread) are printed beside wall seconds.
  * Writes the `## Wall time against the numpy reference (issues 4 and 14)` section of BENCHMARKS.md.
  *
- *   npx tsx tools/bench/wall-time.ts [--seeds 3] [--threads 2] [--no-fit] [--points 1,2,3,4] [--no-write]
+ *   npx tsx tools/bench/wall-time.ts [--seeds 3] [--first 0] [--threads 2] [--no-fit] [--points 1,2,3,4] [--no-write]
+ *
+ * --first N: the seeds N+1 .. N+seeds (held-out networks; the section's text then names them).
  *
  * Never fails on a figure.
  */
@@ -24,13 +26,15 @@ import { baselineFit } from '@nnid/student-fit';
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' },
+    first: { type: 'string', default: '0' },
     threads: { type: 'string', default: '2' },
     points: { type: 'string', default: '1,2,3,4' },
     'no-fit': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 });
-const seeds = Array.from({ length: Math.max(1, Number(values.seeds)) }, (_, i) => i + 1);
+const first = Math.max(0, Number(values.first));
+const seeds = Array.from({ length: Math.max(1, Number(values.seeds)) }, (_, i) => first + i + 1);
 const threads = Math.max(1, Number(values.threads));
 
 interface Point {
@@ -109,7 +113,7 @@ const section = [
   'The time table of issue 14: `identify` with its defaults (refinement on, widths given, `threads: ' + threads + '`), one run at a time, against',
   "the issue's vectorized numpy/scipy implementation of the pipeline with LM refinement, and the student fit",
   '(`baselineFit`: best of 3 starts on 5 P Gaussian answers, 2 worker threads; what `nnid identify --method fit` runs) on the same',
-  'networks (nnid\'s generator, seeds 1-' + seeds.length + '). Exact = relative L2 <= 1e-8 on 10^4 fresh points. Seconds are wall time of the whole call',
+  'networks (nnid\'s generator, seeds ' + seeds[0] + '-' + seeds[seeds.length - 1] + '). Exact = relative L2 <= 1e-8 on 10^4 fresh points. Seconds are wall time of the whole call',
   '(CPU seconds of every thread beside them: under load the wall seconds are inflated, the CPU seconds much less; "refinement":',
   "the refine stage's seconds, summed over attempts, lanes included). The numpy/scipy implementation is not in the repository:",
   "its seconds are issue 4's, measured on this machine, and issue 14's ratios.",
@@ -123,7 +127,7 @@ const section = [
   ...rows,
   '',
   machineLine(loadBefore, loadAfter),
-  `Run: \`npx tsx tools/bench/wall-time.ts --seeds ${seeds.length} --threads ${threads}${values['no-fit'] ? ' --no-fit' : ''}${values.points !== '1,2,3,4' ? ` --points ${values.points}` : ''}\` (${new Date().toISOString().slice(0, 10)}; ${minutes.toFixed(0)} min).`,
+  `Run: \`npx tsx tools/bench/wall-time.ts --seeds ${seeds.length}${first > 0 ? ` --first ${first}` : ''} --threads ${threads}${values['no-fit'] ? ' --no-fit' : ''}${values.points !== '1,2,3,4' ? ` --points ${values.points}` : ''}\` (${new Date().toISOString().slice(0, 10)}; ${minutes.toFixed(0)} min).`,
 ].join('\n');
 console.log('\n' + section);
 if (!values['no-write']) writeBenchmarkSection('## Wall time against the numpy reference (issues 4 and 14)', section);
