@@ -1,0 +1,128 @@
+/**
+ * Prototype (issue 14's time table, session 13; not a stage of identify): the second layer from Hessians in the
+ * coordinates h = phi1(A x + theta), the paper's first-layer method one layer up. With A and theta exact,
+ * D^-1 A^+T H(x) A^+ D^-1 (D = diag phi1'(A x + theta)) is sum_l phi2''(b_l . h + tau_l) b_l b_l^T plus a diagonal:
+ * its off-diagonal parts at K points span m1 dimensions, where a rank-one search with the diagonal free
+ * finds the b_l. The Hessians here are the truth's, exact (analytic), at K points on the sphere of --radius;
+ * A and theta three ways: the truth's, the pipeline's after the fit of (theta, B, tau) as identify runs it, and
+ * (--full) those of the full fit from there. Prints the off-diagonal stack's leading singular values, the
+ * maximizers' certificates, and each true b_l's best |cos| with them.
+ *
+ *   npx tsx tools/bench/second-layer-hessians.ts --seeds 1 [--K 56] [--radius 1] [--starts 100] [--full]
+ */
+import { parseArgs } from 'node:util';
+import { activation, entangledWeights, matrix, parameterCount, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
+import { identify, matchWeights, testPoints } from '@nnid/pipeline';
+import { fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from '@nnid/refine';
+import { pinv, svd, symEig } from '@nnid/linalg';
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1' }, K: { type: 'string', default: '56' }, starts: { type: 'string', default: '100' }, full: { type: 'boolean', default: false }, radius: { type: 'string', default: '1' }, net: { type: 'string', default: '30,20,8' }, act: { type: 'string', default: 'sigmoid,sigmoid' }, shift: { type: 'string', default: '1' } } });
+const [d, m0, m1] = values.net.split(',').map(Number);
+const [layer1, layer2] = values.act.split(',') as [ActivationName, ActivationName];
+const p1 = activation(layer1), p2 = activation(layer2);
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const f3 = (x: number) => +x.toFixed(3);
+const g = (M: Float64View, i: number, j: number) => M.data[M.offset + i * M.strides[0] + j * M.strides[1]];
+const stat = (c: number[]) => { const s = [...c].sort((a, b) => a - b); return { min: f3(s[0]), med: f3(s[Math.floor(s.length / 2)]), below99: s.filter((x) => x < 0.99).length }; };
+/** Exact Hessian of the network at x (d x d). */
+function hessian(net: Network, x: Float64Array): Float64Array {
+  const z = new Float64Array(m0), h = new Float64Array(m0);
+  for (let i = 0; i < m0; i++) { let s = net.theta[i]; for (let j = 0; j < d; j++) s += g(net.A, i, j) * x[j]; z[i] = s; h[i] = p1.value(s); }
+  const inner = new Float64Array(m0 * m0); const diag = new Float64Array(m0);
+  for (let l = 0; l < m1; l++) {
+    let y = net.tau[l]; for (let i = 0; i < m0; i++) y += g(net.B, l, i) * h[i];
+    const s2 = p2.d2(y), s1 = p2.d1(y);
+    for (let i = 0; i < m0; i++) { diag[i] += s1 * g(net.B, l, i); for (let k = 0; k < m0; k++) inner[i * m0 + k] += s2 * g(net.B, l, i) * g(net.B, l, k); }
+  }
+  const M = new Float64Array(m0 * m0);
+  for (let i = 0; i < m0; i++) for (let k = 0; k < m0; k++) M[i * m0 + k] = p1.d1(z[i]) * inner[i * m0 + k] * p1.d1(z[k]) + (i === k ? p1.d2(z[i]) * diag[i] : 0);
+  const H = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) { let s = 0; for (let i = 0; i < m0; i++) { const ai = g(net.A, i, a); if (ai === 0) continue; for (let k = 0; k < m0; k++) s += ai * M[i * m0 + k] * g(net.A, k, b); } H[a * d + b] = s; }
+  return H;
+}
+const T = (m0 * (m0 - 1)) / 2;
+/** The second layer's directions from Hessians H_k given A-hat, theta-hat: unit rows (up to sign). */
+function secondLayer(Ah: Network['A'], th: Float64Array, xs: Float64Array[], Hs: Float64Array[], starts: number, seed: number) {
+  const Ap = pinv(Ah); // d x m0
+  const O = matrix(T, xs.length);
+  xs.forEach((x, k) => {
+    const H = Hs[k];
+    const dz = new Float64Array(m0);
+    for (let i = 0; i < m0; i++) { let s = th[i]; for (let j = 0; j < d; j++) s += g(Ah, i, j) * x[j]; dz[i] = 1 / p1.d1(s); if (!Number.isFinite(dz[i])) dz[i] = 0; } // a saturated unit (phi1' = 0 in double) drops out at this point
+    // S = D^-1 Ap^T H Ap D^-1
+    const HA = new Float64Array(d * m0);
+    for (let a = 0; a < d; a++) for (let i = 0; i < m0; i++) { let s = 0; for (let b = 0; b < d; b++) s += H[a * d + b] * g(Ap, b, i); HA[a * m0 + i] = s; }
+    let t = 0;
+    for (let i = 0; i < m0; i++) for (let j = i + 1; j < m0; j++) { let s = 0; for (let a = 0; a < d; a++) s += g(Ap, a, i) * HA[a * m0 + j]; O.data[t * xs.length + k] = Math.SQRT2 * s * dz[i] * dz[j]; t++; }
+  });
+  const { values: sv, left } = svd(O);
+  const W: Float64Array[] = Array.from({ length: m1 }, (_, c) => Float64Array.from({ length: T }, (_, t) => g(left, t, c)));
+  const found: { u: Float64Array; phi: number }[] = [];
+  const stream = rng(seed);
+  for (let s = 0; s < starts; s++) {
+    let u = stream.split(s).fillSphere(new Float64Array(m0), 1);
+    let phi = 0;
+    for (let it = 0; it < 200; it++) {
+      const o = new Float64Array(T); let t = 0;
+      for (let i = 0; i < m0; i++) for (let j = i + 1; j < m0; j++) o[t++] = Math.SQRT2 * u[i] * u[j];
+      const on = Math.hypot(...o);
+      const p = new Float64Array(T);
+      let pn = 0;
+      for (const w of W) { let c = 0; for (let q = 0; q < T; q++) c += w[q] * o[q]; pn += c * c; for (let q = 0; q < T; q++) p[q] += c * w[q]; }
+      phi = Math.sqrt(pn) / on;
+      const M = matrix(m0, m0); t = 0;
+      for (let i = 0; i < m0; i++) { M.data[i * m0 + i] = u[i] * u[i]; for (let j = i + 1; j < m0; j++) { M.data[i * m0 + j] = M.data[j * m0 + i] = p[t++] / Math.SQRT2; } }
+      const e = symEig(M);
+      const nu = Float64Array.from({ length: m0 }, (_, i) => g(e.vectors, i, 0));
+      const change = 1 - Math.abs(nu.reduce((a, x, i) => a + x * u[i], 0));
+      u = nu;
+      if (change < 1e-12) break;
+    }
+    found.push({ u, phi });
+  }
+  // cluster
+  const kept: { u: Float64Array; phi: number; hits: number }[] = [];
+  for (const f of found.sort((a, b) => b.phi - a.phi)) {
+    const same = kept.find((k) => Math.abs(k.u.reduce((a, x, i) => a + x * f.u[i], 0)) > 0.99);
+    if (same) same.hits++; else kept.push({ ...f, hits: 1 });
+  }
+  return { spectrum: Array.from(sv.slice(0, m1 + 3)).map((x) => +x.toPrecision(3)), kept };
+}
+for (const seed of values.seeds.split(',').map(Number)) {
+  const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: { layer1, layer2 }, shiftStd: Number(values.shift), orthogonalityPerturbation: 0, seed });
+  const oracle = createOracle(networkBlackBox(truth));
+  const { network } = await identify(oracle, { width1: m0, width2: m1, activation: { layer1, layer2 }, seed, threads: 2, refine: false });
+  const P = parameterCount(network);
+  const inputs = matrix(4 * P, d);
+  inputs.data.set(testPoints('sphere', 2 * P, d, 900 + seed).data, 0);
+  inputs.data.set(testPoints('gaussian', 2 * P, d, 900 + seed).data, 2 * P * d);
+  const data = { inputs, values: await oracle.evaluate(inputs) };
+  const up = await fitNetwork(network, data, { fix: 'first-layer-weights', innerSteps: 0, maxIterations: 100, costTolerance: 1e-4, plateau: UPPER_FIT_PLATEAU });
+  const xs = Array.from({ length: Number(values.K) }, (_, k) => rng(seed).split(5, k).fillSphere(new Float64Array(d), Number(values.radius)));
+  const Hs = xs.map((x) => hessian(truth, x));
+  // B's rows against the truth's: rows of B are in the first layer's unit order; compare b_l as vectors in R^m0 after matching A's rows
+  const match = (net: Network) => { // permutation+sign of net's first-layer units to the truth's
+    const perm: number[] = [], sign: number[] = [];
+    for (let i = 0; i < m0; i++) { let best = -1, bc = -1, sg = 1; for (let j = 0; j < m0; j++) { let c = 0, n1 = 0, n2 = 0; for (let a = 0; a < d; a++) { c += g(truth.A, i, a) * g(net.A, j, a); n1 += g(truth.A, i, a) ** 2; n2 += g(net.A, j, a) ** 2; } c /= Math.sqrt(n1 * n2); if (Math.abs(c) > bc) { bc = Math.abs(c); best = j; sg = Math.sign(c); } } perm.push(best); sign.push(sg); }
+    return { perm, sign };
+  };
+  const against = (net: Network, rows: Float64Array[]) => { // rows in net's unit order -> truth's order, |cos| with true b_l (best per truth row)
+    const { perm } = match(net);
+    const R = rows.map((r) => Float64Array.from({ length: m0 }, (_, i) => r[perm[i]]));
+    // sigmoid flips change b signs per unit: compare |b| patterns only when the signs agree; use cos of sign-aligned via matching A signs
+    const { sign } = match(net);
+    const R2 = R.map((r) => r.map((x, i) => x * sign[i]));
+    return Array.from({ length: m1 }, (_, l) => { const b = Float64Array.from({ length: m0 }, (_, i) => g(truth.B, l, i)); const nb = Math.hypot(...b); return R2.reduce((m, r) => Math.max(m, Math.abs(r.reduce((a, x, i) => a + x * b[i], 0)) / (nb * Math.hypot(...r))), 0); });
+  };
+  const cases: [string, Network][] = [['truth', truth], ['pipeline+upper', up.network]];
+  if (values.full) { const f = await fitNetwork(up.network, data, { threads: 2, maxIterations: 200, plateau: FULL_FIT_PLATEAU }); console.log(JSON.stringify({ seed, full: f.report.relativeResidual.toExponential(2), stop: f.report.stopReason, A: f3(Math.min(...matchWeights(truth.A, f.network.A).cosines)), v: stat(matchWeights(entangledWeights(truth), entangledWeights(f.network)).cosines) })); cases.push(['fullFitEnd', f.network]); }
+  for (const [name, net] of cases) {
+    const t = cpu();
+    const r = secondLayer(net.A, net.theta, xs, Hs, Number(values.starts), seed);
+    const rows = r.kept.slice(0, 3 * m1).map((k) => k.u);
+    const cos = against(net, rows);
+    console.log(JSON.stringify({ seed, name, K: xs.length, spectrum: r.spectrum, kept: r.kept.length, topPhi: r.kept.slice(0, m1 + 2).map((k) => f3(k.phi)), hits: r.kept.slice(0, m1 + 2).map((k) => k.hits), bCos: stat(cos), bCosAll: cos.map(f3), cpu: f3(cpu() - t) }));
+  }
+  const upperB = against(up.network, Array.from({ length: m1 }, (_, l) => Float64Array.from({ length: m0 }, (_, i) => g(up.network.B, l, i))));
+  console.log(JSON.stringify({ seed, upperFitB: stat(upperB) }));
+}
