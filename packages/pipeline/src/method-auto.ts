@@ -53,7 +53,7 @@ import { identifyOutputs, type IdentifyOutputsOptions, type IdentifyOutputsResul
 import { resolveOptions, type IdentifyOptions } from './options.ts';
 import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
-import { pruneDeadUnits, shrinkSecondLayerUnits } from './prune.ts';
+import { PRUNE_TOLERANCE, pruneDeadUnits, shrinkSecondLayerUnits } from './prune.ts';
 import { budgetWidth2, type WidthEvidence } from './widths.ts';
 import { HELD_OUT_POINTS, heldOutSet, heldOutText, type HeldOutCheck, type HeldOutSet, type HeldOutSource } from './held-out.ts';
 
@@ -177,7 +177,7 @@ export interface MethodTry {
   /** A fit after a failed pipeline: a short screen of one (m1, pair) candidate, or a full fit (continueAfterPipeline). */
   stage?: 'screen' | 'full';
   /** Its passing network with second-layer units removed whose work the others take up (m1 inferred). */
-  shrunk?: { from: number; to: number; relativeResidual: number; why: string };
+  shrunk?: { from: number; to: number; layer1?: { from: number; to: number }; relativeResidual: number; why: string };
   /** It passed its check on its own data: the held-out check's verdict (a failed one failed the try). */
   heldOut?: HeldOutCheck;
 }
@@ -945,20 +945,16 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   }
   const chosen = best as { result: AutoFitResult; x: Candidate } | null;
   if (chosen && passed && c.general && !c.given.width2 && chosen.x.width2 > 1) {
-    let shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold);
-    // the smaller network judged again on the held-out set: where it fails there, the passing one stays
-    const verdict = shrunk && c.heldOut ? await c.heldOut.judge(shrunk.network, c.threshold) : null;
-    if (shrunk && verdict && !verdict.passed) {
-      warnings.push(`fit ${pairText(chosen.x.pair)}: m1 ${shrunk.report.from} -> ${shrunk.report.to} not kept: the smaller network's ${heldOutText(verdict)}`);
-      shrunk = null;
-    }
+    // each smaller network kept only where it passed the check and the held-out check (shrinkPassing)
+    const shrunk = await shrinkPassing(chosen.result.network as GeneralNetwork, data, c.threshold, { width1: !c.given.width1, heldOut: c.heldOut ?? null });
     if (shrunk) {
       const last = tried[tried.length - 1];
       last.shrunk = shrunk.report;
+      const verdict = c.heldOut?.verdict(shrunk.network);
       if (verdict) last.heldOut = verdict;
-      warnings.push(`fit ${pairText(chosen.x.pair)}: m1 ${shrunk.report.from} -> ${shrunk.report.to}: ${shrunk.report.why}`);
+      warnings.push(`fit ${pairText(chosen.x.pair)}: ${shrunk.report.why}`);
       const r = chosen.result.report;
-      chosen.result = { network: shrunk.network, report: { ...r, widths: { ...r.widths, width2: shrunk.network.width2 }, check: { ...r.check, relativeResidual: shrunk.report.relativeResidual } } };
+      chosen.result = { network: shrunk.network, report: { ...r, widths: { ...r.widths, width1: shrunk.network.width1, width2: shrunk.network.width2 }, check: { ...r.check, relativeResidual: shrunk.report.relativeResidual } } };
     }
   }
   return { tried, fit: chosen?.result ?? null, warnings, data };
@@ -987,26 +983,51 @@ export function screenOrder<T extends { x: { pair: Pair }; residual: number }>(s
 const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
 /**
- * A passing general network with m1 inferred: its dead and duplicate second-layer units pruned
- * (prune.ts), then its second layer shrunk as identify's is (shrinkSecondLayerUnits: one unit at a
- * time while the refit on the data passes `threshold`; no new query). null: no unit goes.
+ * Tolerances of the shrink's pruning of dead and duplicate units (prune.ts), in turn: PRUNE_TOLERANCE's
+ * 1e-7, then up to the noise of a float32 black box, whose fit can split one unit into near-copies
+ * that differ at its rounding's level (sklearn sigmoid wine k = 3 float32: the passing tanh/tanh
+ * (11, 5) fit held first-layer units 4-7 along one direction, biases +-0.055 and +-0.054, and units 0
+ * and 10 with biases 0.528 and -0.527: none merged at 1e-7 or 1e-5, four at 1e-4; BENCHMARKS.md,
+ * "The held-out check, session 13"). Each pruning is kept only when its refit passes the check (and
+ * the held-out check where it runs); the first that does not ends the sequence.
  */
-async function shrinkPassing(net: GeneralNetwork, data: { inputs: Float64View; values: Float64Array }, threshold: number): Promise<{ network: GeneralNetwork; report: NonNullable<MethodTry['shrunk']> } | null> {
-  const from = net.width2;
+export const SHRINK_TOLERANCES: readonly number[] = [PRUNE_TOLERANCE, 1e-5, 1e-4, 1e-3];
+
+/**
+ * A passing general network with a width inferred: its dead and duplicate units pruned at rising
+ * tolerances (SHRINK_TOLERANCES; first-layer units only when `width1` may change, i.e. m0 was not
+ * given), then its second layer shrunk as identify's is (shrinkSecondLayerUnits: one unit at a time
+ * while the refit on the data passes `threshold`; no new query); each smaller network kept only when
+ * it passes the held-out check too (`heldOut`, null: none; its rows already paid by the network
+ * judged before). null: no unit goes.
+ */
+export async function shrinkPassing(
+  net: GeneralNetwork,
+  data: { inputs: Float64View; values: Float64Array },
+  threshold: number,
+  options: { width1: boolean; heldOut?: HeldOutSet | null },
+): Promise<{ network: GeneralNetwork; report: NonNullable<MethodTry['shrunk']> } | null> {
+  const heldOut = options.heldOut ?? null;
+  const passes = async (candidate: GeneralNetwork, residual: number | null) => residual !== null && residual <= threshold && (heldOut === null || (await heldOut.judge(candidate, threshold)).passed);
+  const [from1, from] = [net.width1, net.width2];
   let out = net;
   let residual: number | null = null;
-  const pruned = await pruneDeadUnits(net, data, { maxIterations: SHRINK_ITERATIONS });
-  if (pruned.report.refitResidual !== null && pruned.report.refitResidual <= threshold && pruned.network.width1 === net.width1) {
+  for (const tolerance of SHRINK_TOLERANCES) {
+    const pruned = await pruneDeadUnits(out, data, { tolerance, maxIterations: SHRINK_ITERATIONS });
+    if (pruned.report.refitResidual === null || (!options.width1 && pruned.network.width1 !== out.width1)) continue;
+    if (!(await passes(pruned.network, pruned.report.refitResidual))) break;
     out = pruned.network;
     residual = pruned.report.refitResidual;
   }
   const shrunk = await shrinkSecondLayerUnits(out, data, threshold, SHRINK_ITERATIONS);
-  if (shrunk.removed.length > 0) {
+  if (shrunk.removed.length > 0 && (await passes(shrunk.network, shrunk.removed[shrunk.removed.length - 1].relativeResidual))) {
     out = shrunk.network;
     residual = shrunk.removed[shrunk.removed.length - 1].relativeResidual;
   }
-  if (out.width2 === from || residual === null) return null;
-  return { network: out, report: { from, to: out.width2, relativeResidual: residual, why: `second-layer units whose work the others take up removed, each refit on the fit's data passing the check (${residual.toExponential(2)})` } };
+  if ((out.width2 === from && out.width1 === from1) || residual === null) return null;
+  const layer1 = out.width1 !== from1 ? { layer1: { from: from1, to: out.width1 } } : {};
+  const what = [out.width1 !== from1 ? `first-layer units ${from1} -> ${out.width1}` : null, out.width2 !== from ? `second-layer units ${from} -> ${out.width2}` : null].filter((w) => w !== null).join(', ');
+  return { network: out, report: { from, to: out.width2, ...layer1, relativeResidual: residual, why: `units whose work the others take up removed (${what}), each refit on the fit's data passing the check (${residual.toExponential(2)})${heldOut ? ' and the held-out check' : ''}` } };
 }
 
 /** LM iterations of each refit of the shrink (refine's general fit from a network already close). */

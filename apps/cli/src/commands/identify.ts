@@ -585,7 +585,7 @@ function methodLines(io: { err: (line: string) => void }, m: MethodReport): void
     }
     // a fit after the pipeline: its stage, pair, widths and outcome first
     const outcome = t.error ? `stopped: ${t.error}` : t.relativeResidual === null ? 'not run' : `residual ${t.relativeResidual.toExponential(2)} ${t.passed ? 'passed' : 'failed'}`;
-    const shrunk = t.shrunk ? `; m1 ${t.shrunk.from} -> ${t.shrunk.to} (${t.shrunk.relativeResidual.toExponential(2)}): ${t.shrunk.why}` : '';
+    const shrunk = t.shrunk ? `; ${t.shrunk.layer1 ? `m0 ${t.shrunk.layer1.from} -> ${t.shrunk.layer1.to}, ` : ''}m1 ${t.shrunk.from} -> ${t.shrunk.to} (${t.shrunk.relativeResidual.toExponential(2)}): ${t.shrunk.why}` : '';
     const cpu = t.cpuSeconds !== undefined ? `, ${t.cpuSeconds.toFixed(1)} CPU s` : '';
     io.err(`method auto: fit${t.stage ? ` ${t.stage}` : ''} ${t.activation.layer1}/${t.activation.layer2} (${t.widths!.width1}, ${t.widths!.width2}): ${outcome}${cpu}${shrunk}; ${t.why}`);
   }
