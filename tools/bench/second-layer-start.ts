@@ -9,14 +9,16 @@
  * sphere, half Gaussian) three ways: as identify runs it (100 iterations, its plateau and cost
  * rules), run on (400 iterations, cost tolerance 1e-12), and from the TRUE second layer (theta, B,
  * tau, with the pipeline's rows of A matched to the truth's) - the floor the pipeline's A leaves.
- * With --full, the full fit (identify's: 300 iterations, FULL_FIT_PLATEAU) from each of the three.
+ * With --full, the full fit (identify's: 300 iterations, FULL_FIT_PLATEAU) from each of the three. With --true-noise e > 0
+ * the true second layer's rows b_l get e |b_l| times a random unit vector added (|cos| ~ 1 / sqrt(1 + e^2) to the truth)
+ * before that fit: how close a second-layer estimate must be to help.
  *
- *   npx tsx tools/bench/second-layer-start.ts --net 30,20,8 --act sigmoid,sigmoid --shift 1 --seeds 1,2,3 [--perturb 0] [--full]
+ *   npx tsx tools/bench/second-layer-start.ts --net 30,20,8 --act sigmoid,sigmoid --shift 1 --seeds 1,2,3 [--perturb 0] [--full] [--true-noise 0]
  *
  * One JSON line per network (and per full fit). Never fails on a figure.
  */
 import { parseArgs } from 'node:util';
-import { entangledWeights, matrix, parameterCount, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { entangledWeights, matrix, parameterCount, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { identify, matchWeights, testPoints } from '@nnid/pipeline';
 import { fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from '@nnid/refine';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     perturb: { type: 'string', default: '0' },
     seeds: { type: 'string', default: '1' },
     full: { type: 'boolean', default: false },
+    'true-noise': { type: 'string', default: '0' },
   },
 });
 const [d, m0, m1] = values.net.split(',').map(Number);
@@ -60,7 +63,15 @@ function trueSecondLayerOn(truth: Network, net: Network): Network {
     const scale = (Math.sign(c[j]) * Math.hypot(...t)) / Math.hypot(...R[j]);
     for (let k = 0; k < d; k++) A.data[i * d + k] = scale * R[j][k];
   });
-  return { ...truth, A };
+  const noise = Number(values['true-noise']);
+  if (!(noise > 0)) return { ...truth, A };
+  const B = matrix(m1, m0);
+  rows(truth.B).forEach((b, l) => {
+    const u = rng(77).split(l).fillSphere(new Float64Array(m0), 1);
+    const size = noise * Math.hypot(...b);
+    for (let i = 0; i < m0; i++) B.data[l * m0 + i] = b[i] + size * u[i];
+  });
+  return { ...truth, A, B };
 }
 
 for (const seed of values.seeds.split(',').map(Number)) {
