@@ -155,6 +155,23 @@ async function judgeTry(set: HeldOutSet | null, t: MethodTry, network: Network |
   return t.passed;
 }
 
+/**
+ * The pipeline's passing general network with a width inferred, shrunk as a passing fit's is
+ * (shrinkPassing on the data its refinement fitted, no query): identify prunes at PRUNE_TOLERANCE
+ * only, and a float32 black box's near-copies need the larger tolerances. The shrink recorded on the
+ * try `t` (and its held-out verdict); null: no unit goes.
+ */
+async function shrinkPipeline(t: MethodTry, network: GeneralNetwork, data: { inputs: Float64View; values: Float64Array }, threshold: number, given: { width1: boolean; width2: boolean }, heldOut: HeldOutSet | null, warnings: string[]): Promise<GeneralNetwork | null> {
+  if (!t.passed || (given.width1 && given.width2)) return null;
+  const shrunk = await shrinkPassing(network, data, threshold, { width1: !given.width1, width2: !given.width2, heldOut });
+  if (!shrunk) return null;
+  t.shrunk = shrunk.report;
+  const verdict = heldOut?.verdict(shrunk.network);
+  if (verdict) t.heldOut = verdict;
+  warnings.push(`pipeline: ${shrunk.report.why}`);
+  return shrunk.network;
+}
+
 /** One method tried. */
 export interface MethodTry {
   method: 'pipeline' | 'fit';
@@ -274,6 +291,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   // the held-out set's rows kept back within the budget until it is paid
   const kept = () => (held.set && held.set.rowsPaid() === 0 ? held.reserve : 0);
   const left = () => (B === undefined ? Infinity : B - spent().paid - kept());
+  // the pipeline's passing network shrunk (shrinkPipeline; null: not shrunk)
+  let pipelineShrunk: GeneralNetwork | null = null;
 
   const runFit = async (why: string, dataPoints: number, warm: { network: Network | GeneralNetwork; residual: number } | null = null, answers: PaidData | null = null, inRange = false) => {
     const t = performance.now();
@@ -350,6 +369,9 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     );
     const last = tried[tried.length - 1];
     const ran = pipeline as AutoIdentifyResult | null;
+    if (general && ran?.networkGeneral && ran.refinementData) {
+      pipelineShrunk = await shrinkPipeline(last, ran.networkGeneral, ran.refinementData, ran.report.check.threshold, { width1: resolved.width1 !== undefined, width2: resolved.width2 !== undefined }, held.set, warnings);
+    }
     const found = ran ? (general ? ran.networkGeneral : ran.network) : null;
     if (!last.passed && ran && found && ran.refinementData && last.relativeResidual !== null) {
       const continuation: Continuation = {
@@ -430,7 +452,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
   const chosen = chosenTry.method;
   const fitResult = fit as AutoFitResult | null;
   const pipelineResult = pipeline as IdentifyResult | null;
-  const networkGeneral = !general ? null : chosen === 'fit' ? (fitResult!.network as GeneralNetwork) : pipelineResult!.networkGeneral;
+  const networkGeneral = !general ? null : chosen === 'fit' ? (fitResult!.network as GeneralNetwork) : (pipelineShrunk ?? pipelineResult!.networkGeneral);
   const network = chosen === 'fit' ? (general ? (pipelineResult?.network ?? paperFields(fitResult!.network as GeneralNetwork)) : (fitResult!.network as Network)) : pipelineResult!.network;
   if (!passedTry) warnings.push(`no method passed the truth-free check: best relative residual ${(chosenTry.relativeResidual as number).toExponential(2)} (${chosen})`);
   const q = spent();
@@ -449,7 +471,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
       method: { chosen, tried, maxQueries: B ?? null, parameterCount: count, pipelineFloor: floor },
       queries: { ...q, multipleOfP: q.total / count },
       // a fit's own check (a passing fit's network shrunk: the smaller network's residual)
-      check: { relativeResidual: chosen === 'fit' ? fitResult!.report.check.relativeResidual : chosenTry.relativeResidual, threshold, passed: chosenTry.passed, ...(heldOut ? { heldOut } : {}) },
+      check: { relativeResidual: chosen === 'fit' ? fitResult!.report.check.relativeResidual : (chosenTry.shrunk?.relativeResidual ?? chosenTry.relativeResidual), threshold, passed: chosenTry.passed, ...(heldOut ? { heldOut } : {}) },
       seconds: { total: since(startedAt) },
       pipeline: (pipeline as IdentifyResult | null)?.report ?? null,
       fit: fitResult?.report ?? null,
@@ -996,7 +1018,7 @@ export const SHRINK_TOLERANCES: readonly number[] = [PRUNE_TOLERANCE, 1e-5, 1e-4
 /**
  * A passing general network with a width inferred: its dead and duplicate units pruned at rising
  * tolerances (SHRINK_TOLERANCES; first-layer units only when `width1` may change, i.e. m0 was not
- * given), then its second layer shrunk as identify's is (shrinkSecondLayerUnits: one unit at a time
+ * given, second-layer units unless `width2` is false), then its second layer shrunk as identify's is (shrinkSecondLayerUnits: one unit at a time
  * while the refit on the data passes `threshold`; no new query); each smaller network kept only when
  * it passes the held-out check too (`heldOut`, null: none; its rows already paid by the network
  * judged before). null: no unit goes.
@@ -1005,7 +1027,7 @@ export async function shrinkPassing(
   net: GeneralNetwork,
   data: { inputs: Float64View; values: Float64Array },
   threshold: number,
-  options: { width1: boolean; heldOut?: HeldOutSet | null },
+  options: { width1: boolean; width2?: boolean; heldOut?: HeldOutSet | null },
 ): Promise<{ network: GeneralNetwork; report: NonNullable<MethodTry['shrunk']> } | null> {
   const heldOut = options.heldOut ?? null;
   const passes = async (candidate: GeneralNetwork, residual: number | null) => residual !== null && residual <= threshold && (heldOut === null || (await heldOut.judge(candidate, threshold)).passed);
@@ -1014,12 +1036,12 @@ export async function shrinkPassing(
   let residual: number | null = null;
   for (const tolerance of SHRINK_TOLERANCES) {
     const pruned = await pruneDeadUnits(out, data, { tolerance, maxIterations: SHRINK_ITERATIONS });
-    if (pruned.report.refitResidual === null || (!options.width1 && pruned.network.width1 !== out.width1)) continue;
+    if (pruned.report.refitResidual === null || (!options.width1 && pruned.network.width1 !== out.width1) || (options.width2 === false && pruned.network.width2 !== out.width2)) continue;
     if (!(await passes(pruned.network, pruned.report.refitResidual))) break;
     out = pruned.network;
     residual = pruned.report.refitResidual;
   }
-  const shrunk = await shrinkSecondLayerUnits(out, data, threshold, SHRINK_ITERATIONS);
+  const shrunk = options.width2 === false ? { removed: [], network: out } : await shrinkSecondLayerUnits(out, data, threshold, SHRINK_ITERATIONS);
   if (shrunk.removed.length > 0 && (await passes(shrunk.network, shrunk.removed[shrunk.removed.length - 1].relativeResidual))) {
     out = shrunk.network;
     residual = shrunk.removed[shrunk.removed.length - 1].relativeResidual;
@@ -1115,6 +1137,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   const warnings = first.report.identify.warnings.map((w) => `pipeline: ${w}`);
   if (held.warning) warnings.push(held.warning);
   await judgeTry(held.set, tried[0], first.network, pcheck.threshold, warnings);
+  const pipelineShrunk = first.refinementData ? await shrinkPipeline(tried[0], first.network, first.refinementData, pcheck.threshold, { width1: rest.width1 !== undefined, width2: rest.width2 !== undefined }, held.set, warnings) : null;
   let fit: AutoFitResult | null = null;
   if (!tried[0].passed) {
     const searchOf = (r: IdentifyOutputsResult) => (r.report.identify as IdentifyReport & { activationSearch?: ActivationSearchReport }).activationSearch;
@@ -1171,8 +1194,9 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
   const pipelineCheck = { ...pipeline.report.check, passed: pipeline.report.check.passed && pipelineHeldOut?.passed !== false };
   const fitTry = tried.find((x) => x.method === 'fit' && x.passed);
   const chosen: 'pipeline' | 'fit' = pipelineCheck.passed ? 'pipeline' : fitTry || (fit !== null && (fit as AutoFitResult).report.check.relativeResidual < pipelineCheck.relativeResidual) ? 'fit' : 'pipeline';
-  const network = chosen === 'fit' ? ((fit as AutoFitResult | null)!.network as GeneralNetwork) : pipeline.network;
-  const check = chosen === 'fit' ? (fit as AutoFitResult | null)!.report.check : pipelineCheck;
+  const network = chosen === 'fit' ? ((fit as AutoFitResult | null)!.network as GeneralNetwork) : pipeline === first && pipelineShrunk ? pipelineShrunk : pipeline.network;
+  // the pipeline's network shrunk: the smaller network's residual (shrinkPipeline)
+  const check = chosen === 'fit' ? (fit as AutoFitResult | null)!.report.check : network === pipelineShrunk ? { ...pipelineCheck, relativeResidual: tried[0].shrunk!.relativeResidual } : pipelineCheck;
   const heldOut = held.set?.verdict(network);
   if (!check.passed) warnings.push(`no method passed the truth-free check: best relative residual ${check.relativeResidual.toExponential(2)} (${chosen})`);
   const P = generalParameterCount(network);

@@ -557,18 +557,19 @@ async function runOutputs(
     methodOutLines(io, autoRun.report.method, autoRun.network, { total: q.rows, paid: q.rows, reused: 0, multipleOfP: q.multipleOfP }, autoRun.report.seconds.total, s.threads, s.out, (autoRun.pipeline.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch);
     return checkLines(io, autoRun.report.check);
   }
-  // method auto: the pipeline's check with the held-out verdict on its network
-  const check = autoRun ? { ...result.report.check, passed: autoRun.report.check.passed, ...(autoRun.report.check.heldOut ? { heldOut: autoRun.report.check.heldOut } : {}) } : result.report.check;
+  // method auto: the network it returned (the pipeline's, shrunk where units near-copied others), its check with the held-out verdict
+  const found = autoRun ? autoRun.network : result.network;
+  const check = autoRun ? { ...result.report.check, relativeResidual: autoRun.report.check.relativeResidual ?? result.report.check.relativeResidual, passed: autoRun.report.check.passed, ...(autoRun.report.check.heldOut ? { heldOut: autoRun.report.check.heldOut } : {}) } : result.report.check;
   // method auto: the run's rows in all (the fit's, the held-out check's), the pipeline's in report.method
-  const report = { ...result.report, check, ...(autoRun ? { method: autoRun.report.method, queries: { rows: autoRun.report.queries.rows, numbersReceived: autoRun.report.queries.numbersReceived }, multipleOfP: autoRun.report.queries.multipleOfP } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, result.network) } } : {}) };
-  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
+  const report = { ...result.report, check, ...(autoRun ? { method: autoRun.report.method, queries: { rows: autoRun.report.queries.rows, numbersReceived: autoRun.report.queries.numbersReceived }, multipleOfP: autoRun.report.queries.multipleOfP } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, found) } } : {}) };
+  writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(found), report }));
   const q = result.report.queries;
   const stored = s.oracle?.counts();
   const fromStore = stored && stored.reused > 0 ? `; ${stored.paid} paid, ${stored.reused} from the store, checked by asking ${(s.oracle!.description.storeCheck as { paid?: number } | null)?.paid ?? 0} again` : '';
   // method auto: every row the run asked (the fit's, the held-out check's), not the pipeline's alone
   const rows = autoRun ? autoRun.report.queries.rows : q.rows;
   const P = q.rows / result.report.multipleOfP;
-  io.out(`identified m0 = ${result.network.width1}, m1 = ${result.network.width2}, k = ${k} from ${rows} queries (${(rows / P).toFixed(1)} P; ${rows * k} numbers received${fromStore}) on ${s.threads} thread(s); wrote ${s.out}`);
+  io.out(`identified m0 = ${found.width1}, m1 = ${found.width2}, k = ${k} from ${rows} queries (${(rows / P).toFixed(1)} P; ${rows * k} numbers received${fromStore}) on ${s.threads} thread(s); wrote ${s.out}`);
   const code = checkLines(io, check);
   const search = (result.report.identify as { activationSearch?: ActivationSearchReport }).activationSearch;
   if (search) io.out(searchLine(search));
@@ -865,8 +866,9 @@ export const command: Command = {
       await oracle.close();
     }
     if (auto && auto.report.method.chosen === 'fit') return writeAutoFit(values, io, { auto, truth, truthGeneral, activationSource, defaults, description, out, threads });
-    // method auto: the pipeline's check with the held-out verdict on its network
-    const check = auto ? { ...result.report.check, passed: auto.report.check.passed, ...(auto.report.check.heldOut ? { heldOut: auto.report.check.heldOut } : {}) } : result.report.check;
+    // method auto: the network it returned (the pipeline's, shrunk where units near-copied others), its check with the held-out verdict
+    const foundGeneral = auto ? auto.networkGeneral : result.networkGeneral;
+    const check = auto ? { ...result.report.check, relativeResidual: auto.report.check.relativeResidual ?? result.report.check.relativeResidual, passed: auto.report.check.passed, ...(auto.report.check.heldOut ? { heldOut: auto.report.check.heldOut } : {}) } : result.report.check;
     const report: Record<string, unknown> = {
       ...result.report,
       check,
@@ -875,8 +877,8 @@ export const command: Command = {
       oracle: description,
       ...(auto ? { method: auto.report.method } : {}),
     };
-    if (truthGeneral && result.networkGeneral) {
-      report.score = { afterRefinement: scoreGeneral(truthGeneral, result.networkGeneral) };
+    if (truthGeneral && foundGeneral) {
+      report.score = { afterRefinement: scoreGeneral(truthGeneral, foundGeneral) };
     } else if (truth) {
       report.score = {
         beforeRefinement: score(truth, result.networkBeforeRefinement),
@@ -884,14 +886,14 @@ export const command: Command = {
       };
     }
     // never written: a network score and serve refuse (when the pipeline gave no plan to stop at)
-    if (!result.networkGeneral && result.network.width2 > result.network.width1) {
+    if (!foundGeneral && result.network.width2 > result.network.width1) {
       if (width2 !== undefined) throw width2Refused(result.network.width1);
       throw new UsageError(
         `the second width inferred (${result.network.width2}) is larger than the first (${result.network.width1}): an nnid.network/v1 result needs m1 <= m0; give --width2 <= ${result.network.width1}, or --model general; nothing written to ${out}`,
       );
     }
     // --model general: the general network in nnid.network/v2 (the refinement's; when it failed, still its best)
-    const written = result.networkGeneral ? { ...serializeNetworkV2(result.networkGeneral), report } : { ...serializeNetwork(result.network), report };
+    const written = foundGeneral ? { ...serializeNetworkV2(foundGeneral), report } : { ...serializeNetwork(result.network), report };
     writeOutput({ flag: '--out', path: out }, networkText(written));
     const q = result.report.queries;
     const storeChecked = (description.storeCheck as { paid?: number } | null)?.paid ?? 0;
@@ -903,7 +905,7 @@ export const command: Command = {
     const fromStore = searched || auto ? counts.total - counts.paid : q.reused;
     const P = q.total / q.multipleOfP;
     io.out(
-      `identified m0 = ${(result.networkGeneral ?? result.network).width1}, m1 = ${(result.networkGeneral ?? result.network).width2} from ${asked} queries (${(asked / P).toFixed(1)} P` +
+      `identified m0 = ${(foundGeneral ?? result.network).width1}, m1 = ${(foundGeneral ?? result.network).width2} from ${asked} queries (${(asked / P).toFixed(1)} P` +
         `${fromStore > 0 ? `; ${searched || auto ? counts.paid : q.paid} paid, ${fromStore} from the store${storeChecked > 0 ? `, checked by asking ${storeChecked} again` : ''}` : ''}` +
         `${searched ? `; the activation search's runs answered ${searched.queries.answered} from them` : ''}) ` +
         `in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${out}`,
