@@ -417,12 +417,12 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
     }
   } else if (!fitPossible) {
     await runPipeline(!resolved.refine ? 'refine false: the fit is a refinement' : 'width1 or width2 not given: the fit must be told the shape', 0);
-  } else if (B !== undefined && floor !== null && B < floor + pipelineMargin * P!) {
+  } else if (B !== undefined && floor !== null && B - held.reserve < floor + pipelineMargin * P!) {
     const where = B < floor ? 'below' : `within ${pipelineMargin} P above`;
-    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it`, B, null, null, true);
+    await runFit(`maxQueries ${B} (${(B / P!).toFixed(2)} P) is ${where} the pipeline's floor ${floor} (${(floor / P!).toFixed(2)} P): the fit on all of it${kept() > 0 ? ` but the held-out check's ${kept()} rows` : ''}`, B - kept(), null, null, true);
   } else {
     // the refinement's fresh points as the plan within what is left counts them
-    const plan = planWithinBudget(resolved, B ?? Number.MAX_SAFE_INTEGER, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });
+    const plan = planWithinBudget(resolved, B === undefined ? Number.MAX_SAFE_INTEGER : B - held.reserve, { inputDim: d, width1: m0!, reducedDim: resolved.reduceToRange ? m0! : d });
     await runPipeline(
       B === undefined
         ? 'no budget given: the pipeline first (every run exact where measured; faster than the fit where both run)'

@@ -131,4 +131,17 @@ describe("method auto's held-out check", () => {
     expect(oracle.counts().paid).toBeLessThanOrEqual(B);
     expect(kept.pipeline!.report.queries.paid).toBeLessThanOrEqual(B - 300);
   });
+
+  it('below the pipeline\'s floor with heldOutPoints given: the fit pays the budget but the set\'s rows, never more than maxQueries', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, outputs: 1, activation: 'tanh', seed: 2 });
+    const B = 250;
+    const oracle = createOracle(generalBlackBox(truth), { maxQueries: B });
+    const result = await identifyAuto(oracle, { model: 'general', width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, threads: 1, maxQueries: B, heldOutPoints: 5 });
+    const [fit] = result.report.method.tried;
+    expect(fit.method).toBe('fit');
+    expect(fit.why).toContain("the fit on all of it but the held-out check's 15 rows");
+    expect(fit.error).toBeUndefined();
+    expect(oracle.counts().paid).toBeLessThanOrEqual(B);
+    if (fit.relativeResidual! <= result.report.check.threshold) expect(fit.heldOut!.rowsPaid).toBe(15);
+  });
 });
