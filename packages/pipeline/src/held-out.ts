@@ -19,6 +19,7 @@
  */
 import { checkInteger, checkPositive, matrixFrom, rng, toDense, type Float64View, type GeneralNetwork, type Network, type ViewLike } from '@nnid/core';
 import { evaluateGeneral, evaluateNetwork } from '@nnid/oracle';
+import { errorBetween } from './score.ts';
 
 /** Rows of the held-out set from each of its three distributions. */
 export const HELD_OUT_POINTS = 100;
@@ -78,16 +79,6 @@ export function heldOutPoints(distribution: HeldOutDistribution, rows: number, i
   return out;
 }
 
-function relativeResidual(f: Float64Array, g: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < f.length; i++) {
-    num += (f[i] - g[i]) ** 2;
-    den += f[i] * f[i];
-  }
-  return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
-}
-
 const isGeneral = (net: Network | GeneralNetwork): net is GeneralNetwork => 'W1' in net;
 
 /**
@@ -128,7 +119,7 @@ export function heldOutSet(source: HeldOutSource, options: { outputs: number; se
       for (const [i, distribution] of DISTRIBUTIONS.entries()) {
         const { inputs, values } = set[i];
         const predicted = isGeneral(network) ? toDense(evaluateGeneral(network, inputs)).data : evaluateNetwork(network, inputs);
-        relative[distribution] = relativeResidual(values, predicted);
+        relative[distribution] = errorBetween(values, predicted).relativeL2;
       }
       const threshold = HELD_OUT_FACTOR * checkThreshold;
       const verdict = { points, relativeResidual: relative, threshold, passed: DISTRIBUTIONS.every((x) => relative[x] <= threshold), rowsPaid: paid - before };

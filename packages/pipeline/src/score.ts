@@ -147,7 +147,8 @@ function functionError(truth: Network, recovered: Network, points: Float64View):
 }
 
 /** Relative L2 and largest error of g against f (all outputs of all points together). */
-function errorBetween(f: Float64Array, g: Float64Array): FunctionError {
+/** Relative L2 (||f - g|| / ||f||) and max error of g against f (the held-out check's residual too). */
+export function errorBetween(f: Float64Array, g: Float64Array): FunctionError {
   let num = 0;
   let den = 0;
   let maxError = 0;

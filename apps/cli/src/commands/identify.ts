@@ -559,7 +559,7 @@ async function runOutputs(
   }
   // method auto: the network it returned (the pipeline's, shrunk where units near-copied others), its check with the held-out verdict
   const found = autoRun ? autoRun.network : result.network;
-  const check = autoRun ? { ...result.report.check, relativeResidual: autoRun.report.check.relativeResidual ?? result.report.check.relativeResidual, passed: autoRun.report.check.passed, ...(autoRun.report.check.heldOut ? { heldOut: autoRun.report.check.heldOut } : {}) } : result.report.check;
+  const check = autoRun ? withAutoCheck(result.report.check, autoRun.report.check) : result.report.check;
   // method auto: the run's rows in all (the fit's, the held-out check's), the pipeline's in report.method
   const report = { ...result.report, check, ...(autoRun ? { method: autoRun.report.method, queries: { rows: autoRun.report.queries.rows, numbersReceived: autoRun.report.queries.numbersReceived }, multipleOfP: autoRun.report.queries.multipleOfP } : {}), activationSource: s.activationSource ?? 'option', defaults: s.defaults ?? [], ...(s.oracle ? { oracle: { ...s.oracle.description, queries: s.oracle.counts() } } : s.box ? { oracle: { kind: 'onnx', spec: String(values.oracle), identity: s.box.identity, outputs: k } } : {}), ...(net ? { score: { afterRefinement: scoreGeneral(net, found) } } : {}) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(found), report }));
@@ -634,6 +634,11 @@ function writeAutoFit(
   if (values.report !== undefined) io.err(`warning: --report: not written (the network is the student fit's; its report is in ${s.out})`);
   methodOutLines(io, auto.report.method, (auto.networkGeneral ?? auto.network) as { width1: number; width2: number }, auto.report.queries, auto.report.seconds.total, s.threads, s.out, auto.pipeline?.report.activationSearch);
   return checkLines(io, auto.report.check);
+}
+
+/** The pipeline's check as method auto judged its returned network: that network's residual, the verdict with the held-out check's. */
+function withAutoCheck<C extends { relativeResidual: number | null }>(pipeline: C, auto: { relativeResidual: number | null; passed: boolean; heldOut?: HeldOutCheck }): C & { passed: boolean; heldOut?: HeldOutCheck } {
+  return { ...pipeline, relativeResidual: auto.relativeResidual ?? pipeline.relativeResidual, passed: auto.passed, ...(auto.heldOut ? { heldOut: auto.heldOut } : {}) };
 }
 
 /** --held-out N as identifyAuto's heldOutPoints (absent: its default). */
@@ -868,7 +873,7 @@ export const command: Command = {
     if (auto && auto.report.method.chosen === 'fit') return writeAutoFit(values, io, { auto, truth, truthGeneral, activationSource, defaults, description, out, threads });
     // method auto: the network it returned (the pipeline's, shrunk where units near-copied others), its check with the held-out verdict
     const foundGeneral = auto ? auto.networkGeneral : result.networkGeneral;
-    const check = auto ? { ...result.report.check, relativeResidual: auto.report.check.relativeResidual ?? result.report.check.relativeResidual, passed: auto.report.check.passed, ...(auto.report.check.heldOut ? { heldOut: auto.report.check.heldOut } : {}) } : result.report.check;
+    const check = auto ? withAutoCheck(result.report.check, auto.report.check) : result.report.check;
     const report: Record<string, unknown> = {
       ...result.report,
       check,
