@@ -44,7 +44,7 @@ export function progressBar(title: string, options: { quiet?: boolean; stream?: 
 
 /** What identify emits (IdentifyProgress of @nnid/pipeline, structurally). */
 export interface StageEvent {
-  event: 'plan' | 'start' | 'step' | 'end';
+  event: 'plan' | 'start' | 'step' | 'end' | 'note';
   stage: string;
   done: number;
   total: number;
@@ -85,8 +85,18 @@ export function stageProgress(options: { quiet?: boolean; stream?: NodeJS.WriteS
       } else if (e.event === 'end') {
         if (barStage === e.stage) clear();
         stream.write(`${e.stage}: done in ${(e.seconds ?? 0).toFixed(2)} s${e.message ? ` — ${e.message}` : ''}\n`);
+      } else if (e.event === 'note') {
+        // activation 'auto' and method 'auto': a candidate ended (its CPU seconds)
+        clear();
+        stream.write(`${e.stage === 'method' ? 'method auto' : e.stage === 'activation' ? 'activation auto' : e.stage}: ${e.message ?? ''}${e.seconds !== undefined ? ` (${e.seconds.toFixed(1)} CPU s)` : ''}\n`);
       }
     },
     done: clear,
   };
+}
+
+/** A check's threshold as printed: as given when short (1e-9), else to 3 digits (a noise-aware 2.11e-7). */
+export function thresholdText(threshold: number): string {
+  const plain = String(threshold);
+  return plain.length <= 6 ? plain : threshold.toExponential(2);
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { identify } from '@nnid/pipeline';
-import { stageProgress } from '../src/progress.ts';
+import { stageProgress, thresholdText } from '../src/progress.ts';
 
 function fakeStream() {
   const chunks: string[] = [];
@@ -35,6 +35,18 @@ describe('stageProgress', () => {
       'hessians: done in 1.23 s',
       'rankOne: done in 0.50 s',
     ]);
+  });
+
+  it("prints activation auto's and method auto's notes, one line each with their CPU seconds", () => {
+    const { stream, lines } = fakeStream();
+    const progress = stageProgress({ stream });
+    progress.update({ event: 'note', stage: 'activation', done: 1, total: 1, message: 'probe tanh/tanh: residual 3.10e-3, failed (threshold 1.00e-9)', seconds: 2.34 });
+    progress.update({ event: 'note', stage: 'method', done: 1, total: 1, message: 'fit screen gelu/tanh widths (6, 3): residual 2.00e-7, passed', seconds: 10 });
+    expect(lines()).toEqual(['activation auto: probe tanh/tanh: residual 3.10e-3, failed (threshold 1.00e-9) (2.3 CPU s)', 'method auto: fit screen gelu/tanh widths (6, 3): residual 2.00e-7, passed (10.0 CPU s)']);
+  });
+
+  it('thresholdText: a short threshold as given, a noise-aware one to three digits', () => {
+    expect([thresholdText(1e-9), thresholdText(2.112336930080006e-7), thresholdText(1e-8)]).toEqual(['1e-9', '2.11e-7', '1e-8']);
   });
 
   it('is silent when quiet', () => {

@@ -258,11 +258,15 @@ export async function identifyActivationAuto(
     answered += inner.counts().total;
     return result;
   };
+  // progress: one line as each candidate ends (the runs' own stage events pass through as well)
+  const note = (message: string, since: number) => options.onProgress?.({ event: 'note', stage: 'activation', done: 1, total: 1, message, seconds: cpuSeconds() - since });
+  const outcome = (residual: number, threshold: number) => `residual ${Number.isFinite(residual) ? residual.toExponential(2) : 'none'}, ${residual <= threshold ? 'passed' : 'failed'} (threshold ${threshold.toExponential(2)})`;
   // the probe: directions and paid data (one attempt: its retries would only try its own pair)
   const probe = await run(PROBE, { retryFactors: [] });
   const data = probe.refinementData!;
   const start = probe.networkBeforeRefinement;
   const threshold = probe.report.check.threshold;
+  note(`probe ${PROBE.layer1}/${PROBE.layer2}: ${outcome(probe.report.check.relativeResidual ?? Infinity, threshold)}`, cpuAtStart);
   const { pairs, equivalent } = candidatePairs(model);
   const seed = stageSeed(options.seed, 0xac7);
   // the candidates sample where the probe did (the 'auto' radius and noisy steps follow the activation)
@@ -310,6 +314,7 @@ export async function identifyActivationAuto(
     }
     screened.sort((a, b) => a.residual - b.residual || a.index - b.index);
     cpu.screen = cpuSeconds() - cpuAt;
+    note(`screen of ${screened.length} pairs on the probe's answers: ${screened.slice(0, 3).map((x) => `${x.pair.layer1}/${x.pair.layer2} ${Number.isFinite(x.residual) ? x.residual.toExponential(2) : 'none'}`).join(', ')}${screened.length > 3 ? ', ...' : ''}`, cpuAt);
     candidates = screened.map((s) => ({ ...s.pair, screenResidual: s.residual, relativeResidual: null, passed: null }));
     const indexOf = (pair: Pair) => candidates.findIndex((c) => c.layer1 === pair.layer1 && c.layer2 === pair.layer2);
     const record = (pair: Pair, residual: number, passed: boolean, result: IdentifyResult | null) => {
@@ -344,6 +349,7 @@ export async function identifyActivationAuto(
         if (again.residual <= result.report.check.threshold) passedHere = record(pair, again.residual, true, again.result);
       }
       cpu.refits += cpuSeconds() - at;
+      note(`refits from ${keyOf(own)}'s network, pair swapped: ${passedHere ? 'one passed' : 'none passed'}`, at);
       // the short runs' order: the closest a pair came yet, in a refit or the screen
       candidates.sort((a, b) => (a.passed ? 0 : 1) - (b.passed ? 0 : 1) || Math.min(a.screenResidual!, a.refitResidual ?? Infinity) - Math.min(b.screenResidual!, b.refitResidual ?? Infinity));
       return passedHere;
@@ -352,11 +358,15 @@ export async function identifyActivationAuto(
     const runPair = async (pair: Pair, short: boolean): Promise<IdentifyResult | null> => {
       const at = cpuSeconds();
       ran.add(keyOf(pair));
+      const what = `${keyOf(pair)} (${short ? 'short' : 'long'} run)`;
       try {
-        return await run(pair, short ? { ...pinned, retryFactors: [] } : pinned);
+        const result = await run(pair, short ? { ...pinned, retryFactors: [] } : pinned);
+        note(`${what}: ${outcome(result.report.check.relativeResidual ?? Infinity, result.report.check.threshold)}`, at);
+        return result;
       } catch (e) {
         // a pair whose every attempt failed numerically is a pair that did not pass
         if (!(e instanceof NnidError) || e.code !== ErrorCodes.numerical) throw e;
+        note(`${what}: every attempt failed numerically`, at);
         record(pair, Infinity, false, null);
         return null;
       } finally {
@@ -432,6 +442,7 @@ export async function identifyActivationAuto(
           row.residual = after;
           row.passed = after <= threshold;
           cpu.secondPass += cpuSeconds() - at;
+          note(`second pass ${key}: ${outcome(after, threshold)}`, at);
           if (record(pair, after, row.passed, result)) break;
           // the search's refit from the pass's network stands for the pass's own (no second refit);
           // not from a network the pass hardly moved (its run's was refitted already)

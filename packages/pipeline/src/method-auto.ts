@@ -53,6 +53,7 @@ import { identifyOutputs, type IdentifyOutputsOptions, type IdentifyOutputsResul
 import { resolveOptions, type IdentifyOptions } from './options.ts';
 import type { PaidData } from './attempt.ts';
 import type { IdentifyReport, IdentifyResult } from './report.ts';
+import type { IdentifyProgress } from './stages.ts';
 import { PRUNE_TOLERANCE, pruneDeadUnits, shrinkSecondLayerUnits } from './prune.ts';
 import { budgetWidth2, type WidthEvidence } from './widths.ts';
 import { HELD_OUT_POINTS, heldOutSet, heldOutText, type HeldOutCheck, type HeldOutSet, type HeldOutSource } from './held-out.ts';
@@ -395,6 +396,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         warmStart,
         counts: spent,
         heldOut: held.set,
+        onProgress: identifyOptions.onProgress,
       };
       const cont = await continueAfterPipeline(continuation);
       tried.push(...cont.tried);
@@ -636,6 +638,8 @@ export interface Continuation {
   counts: () => { total: number; paid: number; reused: number };
   /** The held-out set (planHeldOut; null or absent: none): a fit passing its check passes only when it passes there too. */
   heldOut?: HeldOutSet | null;
+  /** Progress: a 'note' (stage 'method') as each fit ends (identify's onProgress). */
+  onProgress?: ((event: IdentifyProgress) => void) | undefined;
 }
 
 /** One (m1, pair) the continuation fits. */
@@ -747,6 +751,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
   const warnings: string[] = [];
   const failed = c.search ? `the activation search found no pair passing (best residual ${c.residual.toExponential(2)})` : `the pipeline's check failed (residual ${c.residual.toExponential(2)})`;
   const dataText = `on the ${n} answers the pipeline's refinement fitted and ${N - n} fresh Gaussian ones`;
+  c.onProgress?.({ event: 'note', stage: 'method', done: 1, total: 1, message: `${failed}: the student fit over ${usable.length} (m1, pair) candidates ${dataText}`, seconds: cpuSince(cpu0) });
   // the pipeline's network with a candidate's pair put in, where it has the candidate's shape
   const screening = usable.length > SCREEN_ABOVE;
   const pipelineStart = (x: Candidate) => (c.warmStart && x.width2 === found ? { ...net, activation: { ...x.pair } } : null);
@@ -814,6 +819,9 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       result = { ...result, report: { ...result.report, check: { ...result.report.check, passed: false } } };
     }
     if (result && (best === null || (result.report.check.passed && !best.result.report.check.passed) || (!best.result.report.check.passed && result.report.check.relativeResidual < best.result.report.check.relativeResidual))) best = { result, x };
+    const last = tried[tried.length - 1];
+    const verdict = last.error ? `stopped: ${last.error}` : `residual ${last.relativeResidual?.toExponential(2)}, ${result?.report.check.passed ? 'passed' : fitted?.report.check.passed ? 'passed its check, failed held out' : 'failed'}`;
+    c.onProgress?.({ event: 'note', stage: 'method', done: 1, total: 1, message: `fit ${last.stage ?? ''} ${pairText(x.pair)} ${widthsText(x.width2)}: ${verdict}`, seconds: last.cpuSeconds ?? 0 });
     return result?.report.check.passed === true;
   };
   const intro = (x: Candidate) => `${failed}: the fit with ${pairText(x.pair)} (${x.pairWhy}) and ${widthsText(x.width2)} ${c.given.width1 && c.given.width2 ? 'as given' : `(${x.width2Why})`}, ${dataText} (${(N / params(x.width2)).toFixed(1)} P)`;
@@ -1163,6 +1171,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       warmStart,
       counts,
       heldOut: held.set,
+      onProgress: rest.onProgress,
     };
     const cont = await continueAfterPipeline(continuation);
     tried.push(...cont.tried);

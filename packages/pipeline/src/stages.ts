@@ -24,11 +24,13 @@ export interface StageQueries {
 /**
  * What identify() reports as it goes: the plan ('plan', before the first query), then per stage a
  * 'start', 'step's (done of total), and an 'end' carrying the stage's seconds (the number added to
- * report.seconds[stage]: a stage run several times, once per attempt, adds up there).
+ * report.seconds[stage]: a stage run several times, once per attempt, adds up there). Activation
+ * 'auto' and method 'auto' add a 'note' as each of their candidates ends (stage 'activation' or
+ * 'method': which pair or fit ran, its residual, passed or not), so a long search shows where it is.
  */
 export interface IdentifyProgress {
-  event: 'plan' | 'start' | 'step' | 'end';
-  stage: IdentifyStage | 'plan';
+  event: 'plan' | 'start' | 'step' | 'end' | 'note';
+  stage: IdentifyStage | 'plan' | 'activation' | 'method';
   done: number;
   total: number;
   message?: string;

@@ -56,6 +56,7 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
 
   it('says when no pair passes, with every residual tried', async () => {
     const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
+    const notes: string[] = [];
     const { report } = await identify(createOracle(generalBlackBox(truth)), {
       width1: 4,
       width2: 2,
@@ -66,6 +67,9 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
       refineMaxIterations: 1,
       upperFitIterations: 1,
       retryFactors: [],
+      onProgress: (e) => {
+        if (e.event === 'note') notes.push(`${e.stage}: ${e.message}`);
+      },
     });
     expect(report.check.passed).toBe(false);
     const search = report.activationSearch!;
@@ -93,6 +97,13 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     const warning = report.warnings.find((w) => w.startsWith("activation 'auto': no candidate pair passed the truth-free check"));
     expect(warning).toBeDefined();
     for (const c of tried) expect(warning).toContain(`${c.layer1}/${c.layer2} ${c.relativeResidual!.toExponential(2)}`);
+    // progress: a note as the probe, the screen and each run end
+    expect(notes[0]).toMatch(/^activation: probe tanh\/tanh: residual \S+, failed \(threshold \S+\)$/);
+    expect(notes[1]).toMatch(/^activation: screen of 36 pairs on the probe's answers: \w+\/\w+ \S+, \w+\/\w+ \S+, \w+\/\w+ \S+, \.\.\.$/);
+    const shortRuns = notes.filter((n) => / \(short run\): /.test(n));
+    expect(shortRuns.length).toBeGreaterThanOrEqual(1);
+    expect(shortRuns.length).toBeLessThanOrEqual(FULL_FITS);
+    for (const n of shortRuns) expect(n).toMatch(/^activation: \w+\/\w+ \(short run\): (residual \S+, failed \(threshold \S+\)|every attempt failed numerically)$/);
     // the screen gave every candidate pair a residual (Infinity: its fit failed numerically)
     expect(search.candidates.length).toBe(36);
     expect(search.candidates.every((c) => typeof c.screenResidual === 'number' && c.screenResidual > 0)).toBe(true);

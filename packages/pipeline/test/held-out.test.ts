@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { matrixFrom, toDense, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
-import { HELD_OUT_FACTOR, HELD_OUT_POINTS, HELD_OUT_WIDE, heldOutPoints, heldOutSet, identifyAuto, identifyAutoOutputs } from '@nnid/pipeline';
+import { HELD_OUT_FACTOR, HELD_OUT_POINTS, HELD_OUT_WIDE, heldOutPoints, heldOutSet, identifyAuto, identifyAutoOutputs, type IdentifyProgress } from '@nnid/pipeline';
 
 const truth3 = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, outputs: 3, activation: 'tanh', seed: 1 });
 const box3 = (net: GeneralNetwork) => ({ inputDim: net.inputDim, outputs: net.outputs, identity: 'k3', evaluate: async (x: Float64View) => evaluateGeneral(net, x) });
@@ -84,7 +84,13 @@ describe("method auto's held-out check", () => {
     const box = bumped(truth3);
     let rows = 0;
     const counted = { ...box, evaluate: (x: Float64View) => ((rows += x.shape[0]), box.evaluate(x)) };
-    const result = await identifyAutoOutputs(counted, { width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, threads: 2, heldOutPoints: HELD_OUT_POINTS });
+    const notes: string[] = [];
+    let stageEnds = 0;
+    const onProgress = (e: IdentifyProgress) => {
+      if (e.event === 'note' && e.stage === 'method') notes.push(e.message!);
+      if (e.event === 'end') stageEnds++;
+    };
+    const result = await identifyAutoOutputs(counted, { width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, threads: 2, heldOutPoints: HELD_OUT_POINTS, onProgress });
     const [pipeline, ...fits] = result.report.method.tried;
     // the pipeline passed on its data, not held out
     expect(pipeline.relativeResidual!).toBeLessThanOrEqual(result.report.check.threshold);
@@ -97,6 +103,13 @@ describe("method auto's held-out check", () => {
     // the fit ran after it, and failed held out too where it passed on its data
     expect(fits.length).toBeGreaterThanOrEqual(1);
     for (const f of fits) if (f.heldOut) expect([f.passed, f.heldOut.passed, f.heldOut.rowsPaid]).toEqual([false, false, 0]);
+    // progress (k = 3 too): the pipeline's stages, then a note as the continuation starts and as each fit ends, saying so
+    expect(stageEnds).toBeGreaterThan(0);
+    expect(notes[0]).toMatch(/^the pipeline's check failed \(residual \S+\): the student fit over \d+ \(m1, pair\) candidates on the \d+ answers/);
+    for (const f of fits.filter((t) => t.relativeResidual !== null)) {
+      const verdict = f.heldOut ? 'passed its check, failed held out' : f.passed ? 'passed' : 'failed';
+      expect(notes).toContain(`fit ${f.stage ?? ''} tanh/tanh widths (4, ${f.widths!.width2}): residual ${f.relativeResidual!.toExponential(2)}, ${verdict}`);
+    }
     expect(result.report.check.passed).toBe(false);
     expect(result.report.check.heldOut!.passed).toBe(false);
     expect(result.report.warnings.some((w) => w.startsWith('pipeline: passed on its own data') && w.includes('held-out check on 100 fresh points'))).toBe(true);

@@ -7,7 +7,7 @@ import { parameterCount, serializeNetwork } from '@nnid/core';
 import { createOracle, networkBlackBox } from '@nnid/oracle';
 import { identify, score } from '@nnid/pipeline';
 import { intOption, numberOption, type Command } from '../cli.ts';
-import { progressBar } from '../progress.ts';
+import { progressBar, thresholdText } from '../progress.ts';
 import { scoreLines } from './score.ts';
 import { checkNetworkSize, generateNetwork, parseActivation, networkText, saturationWarnings } from './generate.ts';
 import { checkMemory, checkOutputs, writeOutput } from '../files.ts';
@@ -76,7 +76,7 @@ export const command: Command = {
     const q = report.queries;
     io.out(`queries: ${q.total} in all = ${(q.total / P).toFixed(1)} P (gradients ${q.gradients}, hessians ${q.hessians}, shifts ${q.shifts}, refine ${q.refine})`);
     io.out(`seconds: ${Object.entries(report.seconds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
-    io.out(`truth-free check: relative residual ${report.check.relativeResidual?.toExponential(2) ?? 'n/a'} (threshold ${report.check.threshold}) -> ${report.check.passed ? 'passed' : 'FAILED'}`);
+    io.out(`truth-free check: relative residual ${report.check.relativeResidual?.toExponential(2) ?? 'n/a'} (threshold ${thresholdText(report.check.threshold)}) -> ${report.check.passed ? 'passed' : 'FAILED'}`);
     io.out('');
     io.out('the paper\'s pipeline alone (before refinement):');
     for (const line of scoreLines(score(truth, result.networkBeforeRefinement))) io.out('  ' + line);

@@ -36,7 +36,7 @@ import {
 } from '@nnid/pipeline';
 import { studentFit, studentFitGeneral, type MultiOutputSource } from '@nnid/student-fit';
 import { intOption, optionalInt, stringOption, UsageError, type Command, type Values } from '../cli.ts';
-import { progressBar, stageProgress } from '../progress.ts';
+import { progressBar, stageProgress, thresholdText } from '../progress.ts';
 import { networkText, parseActivation } from './generate.ts';
 import { checkOutputs, writeOutput } from '../files.ts';
 import { refuseUnidentifiableOnnx } from './convert.ts';
@@ -366,7 +366,7 @@ async function runFit(
       `${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${s.out}`,
   );
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
-  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${thresholdText(check.threshold)}): ${check.passed ? 'passed' : 'FAILED'}`);
   return check.passed ? 0 : 1;
 }
 
@@ -412,7 +412,7 @@ async function runFitGeneral(
       `${k > 1 ? `; ${q.numbersReceived} numbers received` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${s.out}`,
   );
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
-  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${thresholdText(check.threshold)}): ${check.passed ? 'passed' : 'FAILED'}`);
   return check.passed ? 0 : 1;
 }
 
@@ -505,7 +505,7 @@ async function runAuto(
   methodLines(io, m);
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
   const check = result.report.check;
-  io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${check.passed ? 'passed' : 'FAILED'}`);
+  io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${thresholdText(check.threshold)}): ${check.passed ? 'passed' : 'FAILED'}`);
   const search = result.pipeline?.report.activationSearch;
   if (search) io.out(searchLine(search));
   return check.passed ? 0 : 1;
@@ -532,6 +532,7 @@ async function runOutputs(
   let result;
   // method auto (the default for these black boxes): identifyOutputs as alone, then the fit when its check fails
   let autoRun: Awaited<ReturnType<typeof identifyAutoOutputs>> | null = null;
+  const progress = stageProgress({ quiet: Boolean(values.quiet) });
   try {
     const options = {
       ...(s.width1 !== undefined ? { width1: s.width1 } : {}),
@@ -540,6 +541,7 @@ async function runOutputs(
       activation,
       seed: s.seed,
       threads: s.threads,
+      onProgress: (e: IdentifyProgress) => progress.update(e),
     };
     if (s.continueFit) {
       autoRun = await identifyAutoOutputs(source, { ...options, pipelineAsIdentify: true, ...(values.starts !== undefined ? { fitStarts: intOption(values, 'starts', 6) } : {}), ...heldOutOption(values) });
@@ -548,6 +550,7 @@ async function runOutputs(
       result = await identifyOutputs(source, options);
     }
   } finally {
+    progress.done();
     await s.box?.close();
   }
   if (autoRun && autoRun.report.method.chosen === 'fit') {
@@ -652,7 +655,7 @@ function heldOutOption(values: Values): { heldOutPoints?: number } {
  */
 function checkLines(io: { out: (line: string) => void }, check: { relativeResidual: number | null; threshold: number; passed: boolean | null; heldOut?: HeldOutCheck | undefined }): number {
   const own = check.heldOut ? true : check.passed;
-  if (own !== null) io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${check.threshold}): ${own ? 'passed' : 'FAILED'}`);
+  if (own !== null) io.out(`truth-free check: relative residual ${check.relativeResidual?.toExponential(2)} (threshold ${thresholdText(check.threshold)}): ${own ? 'passed' : 'FAILED'}`);
   if (check.heldOut) io.out(heldOutText(check.heldOut));
   return check.passed === false ? 1 : 0;
 }
