@@ -32,6 +32,11 @@ export interface CompletionReport {
   certificates?: number[];
   solver?: RankOneReport;
   attributionMargin?: number | null;
+  /**
+   * The first search's rows taken back into the first round (`reopenCoherence`): indices among its rows, each coherent
+   * with the others beyond the bound (an entangled weight kept as a row, or a row beside one).
+   */
+  reopenedFirstSearch?: number[];
   /** Every round, the first included: each searches the complement of the rows found before it. */
   rounds?: CompletionRound[];
 }
@@ -45,10 +50,33 @@ export interface CompletionOptions {
   width2: number;
   seed: number;
   solver: { pool: SolverPool } | { threads: number };
+  /**
+   * When set: before the first round, the first search's rows are split by attribution's coherence rule with this
+   * bound (`maxCoherence`), and the rows it drops are taken back into the first round's complement (searched again
+   * with the missing ones) instead of being kept. identify sets it (`REOPEN_COHERENCE`) from
+   * `REOPEN_FROM_PARAMETERS` parameters on.
+   */
+  reopenCoherence?: number;
 }
 
 /** Rounds of the completion at most: each runs only when the one before found rows and some are still missing. */
 export const COMPLETION_ROUNDS = 4;
+
+/**
+ * The coherence bound under which the first search's rows stay kept when the completion reopens them
+ * (`CompletionOptions.reopenCoherence`). With few of the m0 rows present an entangled weight v_l (a dense
+ * combination of the a_i) has most of its mass on the missing rows, so its coherence with the present ones stays
+ * under attribution's `maxCoherence` 0.3 and it is kept as a row: the completion then searches the complement of it
+ * and never finds the true rows it displaces (issue 15, eighth pass: 2-3 of the first search's 19-20 rows at
+ * (100, 50, 20) are v_l at |cos| 0.996-0.998). At (100, 50, 20) seeds 1-4 (19-20 rows present) those v_l score
+ * 0.13-0.30 with the kept rows, the true a_i 0.007-0.13 (the larger ones only beside a kept v_l): 0.1 takes back
+ * every v_l, and a true a_i taken back with them is found again by the first round (a rank-one term of its
+ * complement). BENCHMARKS.md, ninth pass.
+ */
+export const REOPEN_COHERENCE = 0.1;
+
+/** identify reopens the first search's rows (`REOPEN_COHERENCE`) from this many parameters on: below, the bits stay. */
+export const REOPEN_FROM_PARAMETERS = 4000;
 
 /**
  * Missing a_i: the problem restricted to the orthogonal complement of the accepted ones (Q^T H Q
@@ -73,8 +101,16 @@ export async function completeFirstLayer(
 ): Promise<{ firstLayer: Float64View; report: CompletionReport }> {
   const m0 = at.width1;
   const r = firstLayer.shape[1];
+  if (m0 - firstLayer.shape[0] <= 0) return { firstLayer, report: { missing: m0 - firstLayer.shape[0], found: 0 } };
+  // the first search's rows coherent with the others beyond the bound go back into the first round's complement
+  let reopenedFirstSearch: number[] | undefined;
+  if (at.reopenCoherence !== undefined && firstLayer.shape[0] > 1) {
+    const split = attributeCandidates(firstLayer, { maxCoherence: at.reopenCoherence });
+    const keep = [...split.report.firstLayer].sort((a, b) => a - b);
+    reopenedFirstSearch = Array.from({ length: firstLayer.shape[0] }, (_, i) => i).filter((i) => !keep.includes(i));
+    if (reopenedFirstSearch.length > 0) firstLayer = pickRows(firstLayer, keep);
+  }
   const missing = m0 - firstLayer.shape[0];
-  if (missing <= 0) return { firstLayer, report: { missing, found: 0 } };
   // each round's W-hat dimension is the attempt's, scaled to its complement and the m1 entangled terms
   const dimensionAt = (c: number) => Math.max(1, Math.round((at.subspaceDimension / (m0 + at.width2)) * (c + at.width2)));
   let roomy = 1;
@@ -123,6 +159,7 @@ export async function completeFirstLayer(
       certificates: Array.from(firstSearch!.certificates).slice(0, missing),
       solver: firstSearch!.report,
       attributionMargin,
+      ...(reopenedFirstSearch !== undefined ? { reopenedFirstSearch } : {}),
       rounds,
     },
   };

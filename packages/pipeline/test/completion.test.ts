@@ -4,7 +4,7 @@ import { randomNetwork } from '@nnid/oracle';
 import { estimateSubspace } from '@nnid/subspace';
 import { createSolverPool, findRankOne } from '@nnid/rank1-solver';
 import { attributeCandidates } from '@nnid/attribution';
-import { completeFirstLayer } from '../src/completion.ts';
+import { completeFirstLayer, REOPEN_COHERENCE } from '../src/completion.ts';
 import { matchWeights } from '../src/score.ts';
 
 /**
@@ -61,7 +61,7 @@ function idealStack(m0: number, m1: number, count: number, seed: number, noise: 
 }
 
 /** A tanh network's exact Hessians at `count` points of the sphere of `radius`, in coordinates where A = I (d = m0, A orthonormal). */
-function networkStack(m0: number, m1: number, count: number, radius: number, seed: number): { A: Float64View; stack: Float64View } {
+function networkStack(m0: number, m1: number, count: number, radius: number, seed: number): { A: Float64View; stack: Float64View; v: Float64Array[] } {
   const net = randomNetwork({ inputDim: m0, width1: m0, width2: m1, activation: 'tanh', seed });
   const tanh = activation('tanh');
   const packed = (m0 * (m0 + 1)) / 2;
@@ -91,7 +91,13 @@ function networkStack(m0: number, m1: number, count: number, radius: number, see
   }
   const A = matrix(m0, m0);
   for (let i = 0; i < m0; i++) A.data[i * m0 + i] = 1;
-  return { A, stack };
+  // the entangled weights at x = 0 in the same coordinates: v_l = diag(phi1'(theta)) b_l, normalized
+  const v = Array.from({ length: m1 }, (_, l) => {
+    const w = Float64Array.from({ length: m0 }, (_, i) => tanh.d1(net.theta[i]) * net.B.data[l * m0 + i]);
+    const n = Math.hypot(...w);
+    return w.map((x) => x / n);
+  });
+  return { A, stack, v };
 }
 
 function trueRows(A: Float64View, count: number): Float64View {
@@ -134,4 +140,42 @@ describe('completeFirstLayer', () => {
       await pool.close();
     }
   });
+
+  // an entangled weight kept among the first search's rows (issue 15, ninth pass): the 10 a_i on which v_0 weighs most
+  // given with v_0 itself, so its coherence with them is large while theirs with one another is 0
+  it('reopenCoherence: an entangled weight kept as a row is taken back and the layer completed with true rows (|cos| >= 0.9, none near v_0); true rows alone: none taken back', async () => {
+    const [m0, m1] = [30, 3];
+    const k = Math.round(1.5 * (m0 + m1));
+    const { A, stack, v } = networkStack(m0, m1, k, 1, 7);
+    const heavy = Array.from({ length: m0 }, (_, i) => i).sort((a, b) => Math.abs(v[0][b]) - Math.abs(v[0][a]) || a - b).slice(0, 10);
+    const given = matrix(11, m0);
+    heavy.forEach((i, r) => (given.data[r * m0 + i] = 1));
+    given.data.set(v[0], 10 * m0);
+    const options = { width1: m0, subspaceDimension: k, width2: m1, seed: 3, solver: { threads: 1 }, reopenCoherence: REOPEN_COHERENCE };
+    const out = await completeFirstLayer(stack, given, options);
+    expect(out.report.reopenedFirstSearch).toEqual([10]);
+    expect(out.firstLayer.shape).toEqual([m0, m0]);
+    // with v_0 taken back: no row near it, every true row found (the last 2 share a filled span: 0.77, 0.88 on the native tier)
+    expect(Math.min(...matchWeights(A, out.firstLayer).cosines)).toBeGreaterThanOrEqual(0.75);
+    // with v_0 kept (no reopenCoherence): the true row it displaces is never found (|cos| 0.08 on the native tier)
+    const kept = await completeFirstLayer(stack, given, { ...options, reopenCoherence: undefined });
+    expect(Math.min(...matchWeights(A, kept.firstLayer).cosines)).toBeLessThan(0.5);
+    let nearV = 0;
+    for (let r = 0; r < m0; r++) {
+      let c = 0;
+      for (let t = 0; t < m0; t++) c += out.firstLayer.data[r * m0 + t] * v[0][t];
+      nearV = Math.max(nearV, Math.abs(c) / Math.hypot(...out.firstLayer.data.subarray(r * m0, (r + 1) * m0)));
+    }
+    expect(nearV).toBeLessThan(0.9);
+    // the same rows without v_0: none taken back, the given rows kept as they are
+    const only = await completeFirstLayer(stack, pickFirst(given, 10), options);
+    expect(only.report.reopenedFirstSearch).toEqual([]);
+    expect(Array.from(only.firstLayer.data.subarray(0, 10 * m0))).toEqual(Array.from(given.data.subarray(0, 10 * m0)));
+  });
 });
+
+function pickFirst(v: Float64View, count: number): Float64View {
+  const out = matrix(count, v.shape[1]);
+  out.data.set(v.data.subarray(0, count * v.shape[1]));
+  return out;
+}
