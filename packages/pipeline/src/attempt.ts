@@ -14,7 +14,7 @@ import type { Step } from './retry-policy.ts';
 import type { AttemptLedger, Run } from './stages.ts';
 import { ZERO } from './stages.ts';
 import { entangledPart, type EntangledReport } from './entangled.ts';
-import { completeFirstLayer, REOPEN_COHERENCE, REOPEN_FROM_PARAMETERS, type CompletionReport } from './completion.ts';
+import { completeFirstLayer, type CompletionReport } from './completion.ts';
 import { attemptWidth2Source } from './widths.ts';
 
 /** Data paid once and reused by every attempt after (in shared memory where lanes read it). */
@@ -134,9 +134,7 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
       }),
     { attempt: ledger },
   );
-  // from REOPEN_FROM_PARAMETERS on, the first search's rows coherent with the others are searched again (an entangled weight kept as a row)
-  const reopen = (oracle.inputDim + 1 + m1) * m0 + m1 >= REOPEN_FROM_PARAMETERS ? { reopenCoherence: REOPEN_COHERENCE } : {};
-  const completed = await run.stage('completion', () => completeFirstLayer(ctx.hessianStack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed, solver, ...reopen }), {
+  const completed = await run.stage('completion', () => completeFirstLayer(ctx.hessianStack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed, solver }), {
     attempt: ledger,
   });
   checkStopped();

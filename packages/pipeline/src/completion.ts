@@ -53,8 +53,9 @@ export interface CompletionOptions {
   /**
    * When set: before the first round, the first search's rows are split by attribution's coherence rule with this
    * bound (`maxCoherence`), and the rows it drops are taken back into the first round's complement (searched again
-   * with the missing ones) instead of being kept. identify sets it (`REOPEN_COHERENCE`) from
-   * `REOPEN_FROM_PARAMETERS` parameters on.
+   * with the missing ones) instead of being kept. identify does not set it (BENCHMARKS.md, ninth pass: at
+   * (100, 50, 20) seed 1 it took back the 3 v_l kept as rows and the start's rows below 0.9 fell from 14 to 1, but
+   * the fit in range(A) from that start stalled at 2.0e-2 where the old start's was exact).
    */
   reopenCoherence?: number;
 }
@@ -71,12 +72,9 @@ export const COMPLETION_ROUNDS = 4;
  * (100, 50, 20) are v_l at |cos| 0.996-0.998). At (100, 50, 20) seeds 1-4 (19-20 rows present) those v_l score
  * 0.13-0.30 with the kept rows, the true a_i 0.007-0.13 (the larger ones only beside a kept v_l): 0.1 takes back
  * every v_l, and a true a_i taken back with them is found again by the first round (a rank-one term of its
- * complement). BENCHMARKS.md, ninth pass.
+ * complement). Not identify's default (see `reopenCoherence`). BENCHMARKS.md, ninth pass.
  */
 export const REOPEN_COHERENCE = 0.1;
-
-/** identify reopens the first search's rows (`REOPEN_COHERENCE`) from this many parameters on: below, the bits stay. */
-export const REOPEN_FROM_PARAMETERS = 4000;
 
 /**
  * Missing a_i: the problem restricted to the orthogonal complement of the accepted ones (Q^T H Q
