@@ -20,13 +20,14 @@
  * One JSON line per network and gradient set (and per start with --rank-by-full). Never fails on a figure.
  */
 import { parseArgs } from 'node:util';
-import { activation, matrix, parameterCount, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { activation, matrix, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, matchWeights, testPoints } from '@nnid/pipeline';
+import { identify, matchWeights } from '@nnid/pipeline';
 import { sampleGradients, spherePoints } from '@nnid/hessian-sampler';
 import { svd } from '@nnid/linalg';
 import { leastSquares, normalEquationsStrategy } from '@nnid/optimize';
 import { fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from '@nnid/refine';
+import { fourPData } from './second-layer-data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -219,11 +220,7 @@ for (const seed of values.seeds.split(',').map(Number)) {
   const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: { layer1, layer2 }, shiftStd: Number(values.shift), orthogonalityPerturbation: Number(values.perturb), seed });
   const oracle = createOracle(networkBlackBox(truth));
   const { network } = await identify(oracle, { width1: m0, width2: m1, activation: { layer1, layer2 }, seed, threads: 2, refine: false });
-  const P = parameterCount(network);
-  const inputs = matrix(4 * P, d);
-  inputs.data.set(testPoints('sphere', 2 * P, d, 900 + seed).data, 0);
-  inputs.data.set(testPoints('gaussian', 2 * P, d, 900 + seed).data, 2 * P * d);
-  const data = { inputs, values: await oracle.evaluate(inputs) };
+  const data = await fourPData(oracle, network, seed);
   // the full fit as identify runs it (upper fit, then 300 iterations), when asked: its A and theta
   const nets: [string, Network][] = [
     ['truth', truth],

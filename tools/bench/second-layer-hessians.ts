@@ -15,11 +15,12 @@
  *   npx tsx tools/bench/second-layer-hessians.ts --seeds 1 [--K 56] [--radius 1] [--starts 100] [--full] [--in-range]
  */
 import { parseArgs } from 'node:util';
-import { activation, entangledWeights, matrix, parameterCount, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { activation, entangledWeights, matrix, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, matchWeights, testPoints } from '@nnid/pipeline';
+import { identify, matchWeights } from '@nnid/pipeline';
 import { fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from '@nnid/refine';
 import { pinv, svd, symEig } from '@nnid/linalg';
+import { fourPData } from './second-layer-data.ts';
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1' }, K: { type: 'string', default: '56' }, starts: { type: 'string', default: '100' }, full: { type: 'boolean', default: false }, radius: { type: 'string', default: '1' }, 'in-range': { type: 'boolean', default: false }, refit: { type: 'boolean', default: false }, 'refit-upper': { type: 'boolean', default: false }, net: { type: 'string', default: '30,20,8' }, act: { type: 'string', default: 'sigmoid,sigmoid' }, shift: { type: 'string', default: '1' } } });
 const [d, m0, m1] = values.net.split(',').map(Number);
 const [layer1, layer2] = values.act.split(',') as [ActivationName, ActivationName];
@@ -172,11 +173,7 @@ for (const seed of values.seeds.split(',').map(Number)) {
   const truth = randomNetwork({ inputDim: d, width1: m0, width2: m1, activation: { layer1, layer2 }, shiftStd: Number(values.shift), orthogonalityPerturbation: 0, seed });
   const oracle = createOracle(networkBlackBox(truth));
   const { network } = await identify(oracle, { width1: m0, width2: m1, activation: { layer1, layer2 }, seed, threads: 2, refine: false });
-  const P = parameterCount(network);
-  const inputs = matrix(4 * P, d);
-  inputs.data.set(testPoints('sphere', 2 * P, d, 900 + seed).data, 0);
-  inputs.data.set(testPoints('gaussian', 2 * P, d, 900 + seed).data, 2 * P * d);
-  const data = { inputs, values: await oracle.evaluate(inputs) };
+  const data = await fourPData(oracle, network, seed);
   const up = await fitNetwork(network, data, { fix: 'first-layer-weights', innerSteps: 0, maxIterations: 100, costTolerance: 1e-4, plateau: UPPER_FIT_PLATEAU });
   const xs = Array.from({ length: Number(values.K) }, (_, k) => rng(seed).split(5, k).fillSphere(new Float64Array(d), Number(values.radius)));
   const Hs = xs.map((x) => hessian(truth, x));

@@ -18,10 +18,11 @@
  * One JSON line per network (and per full fit). Never fails on a figure.
  */
 import { parseArgs } from 'node:util';
-import { entangledWeights, matrix, parameterCount, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
+import { entangledWeights, matrix, rng, type ActivationName, type Float64View, type Network } from '@nnid/core';
 import { createOracle, networkBlackBox, randomNetwork } from '@nnid/oracle';
-import { identify, matchWeights, testPoints } from '@nnid/pipeline';
+import { identify, matchWeights } from '@nnid/pipeline';
 import { fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from '@nnid/refine';
+import { fourPData } from './second-layer-data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -97,11 +98,7 @@ for (const seed of values.seeds.split(',').map(Number)) {
     entangledSources: sources,
     assembled: { A: aOf(truth, network), v: vOf(truth, network), residual: a.pipelineResidual.toExponential(2) },
   };
-  const P = parameterCount(network);
-  const inputs = matrix(4 * P, d);
-  inputs.data.set(testPoints('sphere', 2 * P, d, 900 + seed).data, 0);
-  inputs.data.set(testPoints('gaussian', 2 * P, d, 900 + seed).data, 2 * P * d);
-  const data = { inputs, values: await oracle.evaluate(inputs) };
+  const data = await fourPData(oracle, network, seed);
   const upper = async (start: Network, options: { maxIterations: number; costTolerance: number; plateau?: typeof UPPER_FIT_PLATEAU }) => {
     const t = cpu();
     const r = await fitNetwork(start, data, { fix: 'first-layer-weights', innerSteps: 0, ...options });
