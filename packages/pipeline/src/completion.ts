@@ -70,9 +70,9 @@ export const COMPLETION_ROUNDS = 4;
  * under attribution's `maxCoherence` 0.3 and it is kept as a row: the completion then searches the complement of it
  * and never finds the true rows it displaces (issue 15, eighth pass: 2-3 of the first search's 19-20 rows at
  * (100, 50, 20) are v_l at |cos| 0.996-0.998). At (100, 50, 20) seeds 1-4 (19-20 rows present) those v_l score
- * 0.13-0.30 with the kept rows, the true a_i 0.007-0.13 (the larger ones only beside a kept v_l): 0.1 takes back
- * every v_l, and a true a_i taken back with them is found again by the first round (a rank-one term of its
- * complement). Not identify's default (see `reopenCoherence`). BENCHMARKS.md, ninth pass.
+ * 0.13-0.30 with the kept rows, the true a_i 0.007-0.13 (the larger ones only beside a kept v_l): 0.1, iterated,
+ * takes back every v_l and no a_i there (seeds 1, 2 chose it; 3, 4 held out). At (50, 30, 10) it would take back a
+ * true a_i (seed 2). Not identify's default (see `reopenCoherence`). BENCHMARKS.md, ninth pass.
  */
 export const REOPEN_COHERENCE = 0.1;
 
