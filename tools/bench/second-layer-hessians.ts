@@ -10,7 +10,8 @@
  *
  * --in-range (session 14): also restricted to range(B) from the gradients, the diagonal term subtracted (secondLayerInRange);
  * with --full --refit, the full fit's rows of B replaced by the rows found (each the best-matching row's sign and norm), then
- * a full fit (300 iterations) from there (--refit-upper: identify's upper fit before it).
+ * a full fit (300 iterations) from there (--refit-upper: identify's upper fit before it; --onto-pipeline: with the pipeline's
+ * rows of A, matched to the fit's units, instead of the fit's).
  *
  *   npx tsx tools/bench/second-layer-hessians.ts --seeds 1 [--K 56] [--radius 1] [--starts 100] [--full] [--in-range]
  */
@@ -21,7 +22,7 @@ import { identify, matchWeights } from '@nnid/pipeline';
 import { fitNetwork, FULL_FIT_PLATEAU, UPPER_FIT_PLATEAU } from '@nnid/refine';
 import { pinv, svd, symEig } from '@nnid/linalg';
 import { fourPData } from './second-layer-data.ts';
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1' }, K: { type: 'string', default: '56' }, starts: { type: 'string', default: '100' }, full: { type: 'boolean', default: false }, radius: { type: 'string', default: '1' }, 'in-range': { type: 'boolean', default: false }, refit: { type: 'boolean', default: false }, 'refit-upper': { type: 'boolean', default: false }, net: { type: 'string', default: '30,20,8' }, act: { type: 'string', default: 'sigmoid,sigmoid' }, shift: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1' }, K: { type: 'string', default: '56' }, starts: { type: 'string', default: '100' }, full: { type: 'boolean', default: false }, radius: { type: 'string', default: '1' }, 'in-range': { type: 'boolean', default: false }, refit: { type: 'boolean', default: false }, 'refit-upper': { type: 'boolean', default: false }, 'onto-pipeline': { type: 'boolean', default: false }, net: { type: 'string', default: '30,20,8' }, act: { type: 'string', default: 'sigmoid,sigmoid' }, shift: { type: 'string', default: '1' } } });
 const [d, m0, m1] = values.net.split(',').map(Number);
 const [layer1, layer2] = values.act.split(',') as [ActivationName, ActivationName];
 const p1 = activation(layer1), p2 = activation(layer2);
@@ -225,7 +226,24 @@ for (const seed of values.seeds.split(',').map(Number)) {
           for (let i = 0; i < m0; i++) B.data[best * m0 + i] = (Math.sign(dot) * nb * row[i]) / nr;
         }
         const t3 = cpu();
-        const start: Network = { ...net, B };
+        // --onto-pipeline: the pipeline's rows of A (matched to the fit's units, the fit's signs and norms) under that second layer
+        const A = matrix(m0, d);
+        A.data.set(Array.from({ length: m0 * d }, (_, t) => g(net.A, Math.floor(t / d), t % d)));
+        if (values['onto-pipeline']) {
+          for (let i = 0; i < m0; i++) {
+            const a = Float64Array.from({ length: d }, (_, j) => g(net.A, i, j));
+            let best = 0, bc = -1, dot = 0;
+            for (let k = 0; k < m0; k++) {
+              const r = Float64Array.from({ length: d }, (_, j) => g(network.A, k, j));
+              const c = a.reduce((acc, x, j) => acc + x * r[j], 0) / (Math.hypot(...a) * Math.hypot(...r));
+              if (Math.abs(c) > bc) { bc = Math.abs(c); best = k; dot = c; }
+            }
+            const r = Float64Array.from({ length: d }, (_, j) => g(network.A, best, j));
+            const scale = (Math.sign(dot) * Math.hypot(...a)) / Math.hypot(...r);
+            for (let j = 0; j < d; j++) A.data[i * d + j] = scale * r[j];
+          }
+        }
+        const start: Network = { ...net, A, B };
         // --refit-upper: identify's upper fit first (with the fit's A fixed it takes B back to the old minimum on seeds 1 and 9)
         const up2 = values['refit-upper'] ? (await fitNetwork(start, data, { fix: 'first-layer-weights', innerSteps: 0, maxIterations: 100, costTolerance: 1e-4, plateau: UPPER_FIT_PLATEAU })).network : start;
         const f2 = await fitNetwork(up2, data, { threads: 2, maxIterations: 300, plateau: FULL_FIT_PLATEAU });
