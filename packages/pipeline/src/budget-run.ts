@@ -63,6 +63,23 @@ export class RunBudget {
     this.options.refineDataPoints = c.refineDataPoints;
   }
 
+  /**
+   * Whether `rows` more, paid before range(A) (the gradients' central completion), leave the floor
+   * of every m0 within maxQueries: that of m0 = r = d, the largest. Always true without a budget.
+   */
+  allowsBeforeRange(rows: number, gradientPoints: number): boolean {
+    const max = this.options.maxQueries;
+    if (max === undefined) return true;
+    const d = this.oracle.inputDim;
+    const queries = this.oracle.counts().paid - this.countsAtStart.paid + rows;
+    try {
+      planWithinBudget(this.given, max, { inputDim: d, width1: d, reducedDim: d, paid: { queries, gradientPoints }, paidFitPoints: this.paidFitPoints() });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** After range(A): the rest of the run planned on what it paid (noise, gradients). */
   afterRange(width1: number, reducedDim: number, gradientPoints: number): void {
     const max = this.options.maxQueries;

@@ -182,6 +182,14 @@ export const OPTIONS = {
   ),
   /** Finite-difference scheme of the gradients (default 'forward': d + 1 queries each, central 2 d). */
   gradientScheme: choice(SCHEMES, 'forward'),
+  /**
+   * With a noisy oracle (sigma > 0), m0 inferred and forward gradients: the gradients completed to
+   * central differences before range(A)'s dimension is read (f(x - h e_j) and f(x) paid, g (d + 1)
+   * rows): a forward difference's (h / 2) diag(H) lifts the spectrum's tail to ~1e-3 on a float32
+   * model and hides a weak direction of A; the central one's error is ~1e-5 (sample-stages.ts,
+   * completeToCentral). Default true.
+   */
+  noisyRangeCentral: flag(true),
   /** Multiple of the noise level in the check's threshold (default 3). */
   noiseThresholdFactor: positive(3),
   /**

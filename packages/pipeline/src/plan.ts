@@ -43,13 +43,14 @@ export function gradientPointsOf(options: ResolvedOptions, inputDim: number): nu
  * The plan at widths (m0, r): known (given, or after range(A)) or, before range(A) with m0 unknown,
  * m0 = r = inputDim as an upper bound (`assumed`).
  */
-export function planQueries(options: ResolvedOptions, at: { inputDim: number; width1?: number; reducedDim?: number }): QueryPlan {
+export function planQueries(options: ResolvedOptions, at: { inputDim: number; width1?: number; reducedDim?: number; gradientQueries?: number }): QueryPlan {
   const d = at.inputDim;
   const width1 = at.width1 ?? options.width1 ?? d;
   const reducedDim = at.reducedDim ?? (options.reduceToRange ? width1 : d);
   const assumed = at.width1 === undefined && options.width1 === undefined ? 'width1 unknown until range(A): m0 = inputDim, an upper bound' : null;
   const noise = options.noise === 'auto' ? NOISE_LINES * (NOISE_STEPS + 1) : 0;
-  const gradients = gradientPointsOf(options, d) * stencilRows('gradient', options.gradientScheme, d);
+  // after range(A): the rows the gradients paid (a central completion's included)
+  const gradients = at.gradientQueries ?? gradientPointsOf(options, d) * stencilRows('gradient', options.gradientScheme, d);
   const budget = hessianBudget(options, { inputDim: d, width1, reducedDim, paidBefore: noise + gradients });
   const queries: Record<PayingStage, number> = {
     noise,

@@ -38,7 +38,8 @@ export interface IdentifyReport {
   spectrum: { gradients: number[] | null; hessians: number[] };
   candidates: CandidateReport[];
   attributionMargin: number | null;
-  stages: { range: RangeReport | null; gradients: SampleReport | null; hessians: SampleReport };
+  /** range: with a noisy oracle and m0 inferred, `centralCompletion` says whether the forward gradients were completed to central differences (rows paid, the forward stack's spectrum) or why not. */
+  stages: { range: (RangeReport & { centralCompletion?: RangeOfA['centralCompletion'] }) | null; gradients: SampleReport | null; hessians: SampleReport };
   attempts: AttemptReport[];
   /** Index into `attempts` of the network returned. */
   chosenAttempt: number;
@@ -154,7 +155,11 @@ export function buildResult(record: RunRecord): IdentifyResult {
     spectrum: { gradients: record.rangeOfA.range?.singularValues ?? null, hessians: hessians.spectrum },
     candidates: chosen.report.candidates,
     attributionMargin: chosen.report.attributionMargin,
-    stages: { range: record.rangeOfA.range?.report ?? null, gradients: record.rangeOfA.gradients, hessians: hessians.report },
+    stages: {
+      range: record.rangeOfA.range ? { ...record.rangeOfA.range.report, ...(record.rangeOfA.centralCompletion ? { centralCompletion: record.rangeOfA.centralCompletion } : {}) } : null,
+      gradients: record.rangeOfA.gradients,
+      hessians: hessians.report,
+    },
     attempts: attempts.map((x) => x.report),
     chosenAttempt: best,
     parallelAttempts: record.lanes,

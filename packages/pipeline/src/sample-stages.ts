@@ -5,7 +5,7 @@
  * pay: one (tsx in every worker) costs ~0.3-1 s, while an in-process network answers ~1e6
  * queries/s in the main thread; the results do not depend on where the work runs.
  */
-import { matrix, type Float64View, type Oracle } from '@nnid/core';
+import { matrix, toDense, type Float64View, type Oracle } from '@nnid/core';
 import {
   createSamplerPool,
   estimateNoise,
@@ -85,6 +85,10 @@ export interface RangeOfA {
   reducedDim: number;
   gradientAtZero: Float64Array | null;
   gradientPoints: number;
+  /** The gradients' rows paid (the forward stencils, and the central completion's when it ran). */
+  gradientQueries: number;
+  /** The forward gradients completed to central differences (noisyRangeCentral): its rows; null when it did not run, with why. */
+  centralCompletion: { rows: number; forwardSingularValues: number[] } | { rows: null; why: string } | null;
   range: { dimension: number; dimensionSource: string; report: RangeReport; singularValues: number[] } | null;
   gradients: SampleReport | null;
 }
@@ -98,13 +102,13 @@ export interface RangeOfA {
  */
 export const NOISY_RANGE_GAP = 20;
 
-/** range(A) from forward-difference gradients at 0 (row 0) and on the sphere; none without the reduction. */
-export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOptions, noise: NoiseLevel, pools: Pools): Promise<RangeOfA> {
+/** range(A) from forward-difference gradients at 0 (row 0) and on the sphere (completed to central differences on a noisy oracle with m0 inferred); none without the reduction. */
+export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOptions, noise: NoiseLevel, pools: Pools, allows: (rows: number, gradientPoints: number) => boolean = () => true): Promise<RangeOfA> {
   const d = oracle.inputDim;
-  if (!options.reduceToRange) return { basis: null, reducedDim: d, gradientAtZero: null, gradientPoints: 0, range: null, gradients: null };
+  if (!options.reduceToRange) return { basis: null, reducedDim: d, gradientAtZero: null, gradientPoints: 0, gradientQueries: 0, centralCompletion: null, range: null, gradients: null };
   const gradientPoints = gradientPointsOf(options, d);
+  const points = matrix(gradientPoints, d, { shared: true });
   const sampled = await run.stage('gradients', () => {
-    const points = matrix(gradientPoints, d, { shared: true });
     const sphere = spherePoints(gradientPoints - 1, d, options.radius, stageSeed(options.seed, 1));
     points.data.set(sphere.data.subarray(0, (gradientPoints - 1) * d), d); // row 0 stays x = 0
     return sampleGradients(oracle, points, {
@@ -114,23 +118,81 @@ export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOption
       onProgress: (k, n) => run.step('gradients', k, n),
     });
   });
-  const range = await run.stage('range', () => {
-    // noisy: a gap is the edge only where the values beyond it are at the gradients' error level
-    const level = noise.sigma > 0 ? gradientErrorLevel(sampled.gradientStack, { step: noise.gradientStep, sigma: noise.sigma, radius: options.radius, scheme: options.gradientScheme }) : null;
-    return estimateRange(sampled.gradientStack, {
+  let stack = sampled.gradientStack;
+  // noisy: a gap is the edge only where the values beyond it are at the gradients' error level; a
+  // central completion keeps the forward stack's level, an upper bound on its own error (its
+  // h^2 / 6 truncation is not estimated: measured, the true edge's next value lies 10-100x below)
+  const level = noise.sigma > 0 ? gradientErrorLevel(stack, { step: noise.gradientStep, sigma: noise.sigma, radius: options.radius, scheme: options.gradientScheme }) : null;
+  let gradientQueries = sampled.queries;
+  let centralCompletion: RangeOfA['centralCompletion'] = null;
+  // noisy, m0 inferred: the forward stack completed to central differences (its error ~1e-5 against
+  // ~1e-3 on a float32 model) before the dimension is read, when the budget leaves room
+  if (noise.sigma > 0 && options.noisyRangeCentral && options.width1 === undefined && options.gradientScheme === 'forward') {
+    const rows = gradientPoints * (d + 1);
+    if (allows(rows, gradientPoints)) {
+      const forwardSingularValues = estimateRange(stack, { dimension: 1 }).report.singularValues;
+      stack = await run.stage('gradients', () => completeToCentral(oracle, points, stack, noise.gradientStep));
+      gradientQueries += rows;
+      centralCompletion = { rows, forwardSingularValues };
+    } else {
+      centralCompletion = { rows: null, why: `its ${rows} rows would leave maxQueries ${options.maxQueries} below the floor` };
+    }
+  }
+  const gradientStack = stack;
+  const range = await run.stage('range', () =>
+    estimateRange(gradientStack, {
       dimension: options.width1 ?? 'auto',
       ...(noise.sigma > 0 ? { gapThreshold: NOISY_RANGE_GAP } : {}),
       ...(level !== null && level > 0 ? { tailBound: RANGE_TAIL_FACTOR * level } : {}),
-    });
-  });
+    }),
+  );
   return {
     basis: range.basis,
     reducedDim: range.dimension,
-    gradientAtZero: Float64Array.from(sampled.gradientStack.data.subarray(0, d)),
+    gradientAtZero: Float64Array.from(toDense(gradientStack).data.subarray(0, d)),
     gradientPoints,
+    gradientQueries,
+    centralCompletion,
     range: { dimension: range.dimension, dimensionSource: range.dimensionSource, report: range.report, singularValues: range.report.singularValues },
     gradients: sampled.report,
   };
+}
+
+/**
+ * Forward-difference gradients completed to central differences: f(x - h e_j) for each point x and
+ * coordinate j, and f(x) again, asked in one batch (g (d + 1) rows); each entry becomes
+ * (forward + backward) / 2, which is (f(x + h e_j) - f(x - h e_j)) / 2h for a deterministic oracle:
+ * its truncation is h^2 / 6 against the forward difference's (h / 2) diag(H), which lies outside
+ * range(A) and, on a float32 model at the noise-aware step, hides a weak direction of A (the torch
+ * gelu and scikit-learn sigmoid wine classifiers: gap 5.3-5.7 at the true m0 forward, 120-215
+ * central; BENCHMARKS.md, "The gradients completed to central differences").
+ *
+ * @example
+ * const central = await completeToCentral(oracle, points, forwardStack, 1.5e-3);
+ */
+export async function completeToCentral(oracle: Oracle, points: Float64View, forward: Float64View, step: number): Promise<Float64View> {
+  const [g, d] = points.shape;
+  const X = toDense(points).data;
+  const F = toDense(forward).data;
+  const Q = matrix(g * (d + 1), d, { shared: true });
+  for (let i = 0; i < g; i++) {
+    const x = X.subarray(i * d, (i + 1) * d);
+    const base = i * (d + 1);
+    Q.data.set(x, base * d);
+    for (let j = 0; j < d; j++) {
+      const row = (base + 1 + j) * d;
+      Q.data.set(x, row);
+      Q.data[row + j] = x[j] - step;
+    }
+  }
+  const raw = await oracle.evaluate(Q);
+  const y = raw instanceof Float64Array ? raw : toDense(raw).data;
+  const out = matrix(g, d, { shared: true });
+  for (let i = 0; i < g; i++) {
+    const fx = y[i * (d + 1)];
+    for (let j = 0; j < d; j++) out.data[i * d + j] = 0.5 * (F[i * d + j] + (fx - y[i * (d + 1) + 1 + j]) / step);
+  }
+  return out;
 }
 
 export interface Hessians {

@@ -37,6 +37,43 @@ it('a signal gap is not the edge: (4, 4, 2) tanh answering in float32, widths in
   expect(scoreGeneral(truth, r.networkGeneral!).function.sphere.relativeL2).toBeLessThan(1e-7);
 }, 120_000);
 
+it("a weak direction of A under float32's noise: the forward gradients completed to central differences find m0 = 6 of d = 13 (forward alone: 13), within maxQueries", async () => {
+  // (13, 6, 3) tanh answering in float32: the forward differences' (h / 2) diag(H) lifts the
+  // spectrum's tail above the 6th value's gap; the central completion (noisyRangeCentral) pays
+  // g (d + 1) = 17 x 14 more rows and brings it down
+  const truth = randomGeneralNetwork({ inputDim: 13, width1: 6, width2: 3, activation: 'tanh', seed: 3 });
+  const box = generalBlackBox(truth);
+  const float32 = () => createOracle({ inputDim: 13, identity: `${box.identity}|float32`, evaluate: async (x) => Float64Array.from(box.evaluateSync(x), (v) => Math.fround(v)) });
+  const afterRange = async (noisyRangeCentral: boolean, maxQueries?: number) => {
+    let plans = 0;
+    let seen: { width1: number; gradients: number; paid: number } | null = null;
+    const oracle = float32();
+    await identify(oracle, {
+      model: 'general',
+      activation: { layer1: 'tanh', layer2: 'tanh' },
+      seed: 1,
+      threads: 1,
+      noisyRangeCentral,
+      ...(maxQueries !== undefined ? { maxQueries } : {}),
+      onProgress: (e) => {
+        if (e.event === 'plan' && ++plans === 2) {
+          seen = { width1: e.plan!.widths.width1, gradients: e.plan!.queries.gradients, paid: oracle.counts().paid };
+          throw new Error('stop');
+        }
+      },
+    }).catch((e: Error) => {
+      if (e.message !== 'stop') throw e;
+    });
+    return seen!;
+  };
+  // noise 45 rows, then g = d + 4 = 17 forward gradients of d + 1 rows, the completion as many again
+  expect(await afterRange(false)).toEqual({ width1: 13, gradients: 17 * 14, paid: 45 + 17 * 14 });
+  expect(await afterRange(true)).toEqual({ width1: 6, gradients: 17 * 14 + 17 * 14, paid: 45 + 2 * 17 * 14 });
+  // within maxQueries: run only when the floor of m0 = d (2,663 rows with the forward gradients alone) still fits after it
+  expect((await afterRange(true, 3000)).width1).toBe(6);
+  expect(await afterRange(true, 2700)).toEqual({ width1: 13, gradients: 17 * 14, paid: 45 + 17 * 14 });
+});
+
 it('gradientErrorLevel: a forward stack off by (h / 2) diag(H) and the noise; null for the central scheme', () => {
   // f(x) = x^T x / 2 + b.x: gradient x + b, H = I; rows 0 (x = 0) and e_1, e_2 on the unit sphere
   const G = matrixFrom(Float64Array.of(1, 2, 2, 2, 1, 3), 3, 2);
