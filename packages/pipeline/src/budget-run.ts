@@ -5,7 +5,7 @@
  * assembled before the attempts from what is already paid plus only the fresh points it needs.
  * Without either option it does nothing: same queries, same bits.
  */
-import type { QueryCounts, Oracle } from '@nnid/core';
+import { InvalidArgumentError, type QueryCounts, type Oracle } from '@nnid/core';
 import type { PaidData } from './attempt.ts';
 import { planWithinBudget, type BudgetPlan } from './budget.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -75,8 +75,10 @@ export class RunBudget {
     try {
       planWithinBudget(this.given, max, { inputDim: d, width1: d, reducedDim: d, paid: { queries, gradientPoints }, paidFitPoints: this.paidFitPoints() });
       return true;
-    } catch {
-      return false;
+    } catch (e) {
+      // the floor does not fit (planWithinBudget's refusal); anything else is a fault
+      if (e instanceof InvalidArgumentError) return false;
+      throw e;
     }
   }
 

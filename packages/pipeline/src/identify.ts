@@ -101,7 +101,7 @@ async function identifyRun(oracle: Oracle, options: AutoIdentifyOptions, secondP
     const width1 = firstWidth(resolved, range.range, d);
     if (width1.warning) warnings.push(width1.warning);
     budget.afterRange(width1.width1, range.reducedDim, range.gradientPoints);
-    if (plan.widths.assumed || budget.binding) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim, ...(range.centralCompletion?.rows ? { gradientQueries: range.gradientQueries } : {}) }), warnings, resolved);
+    if (plan.widths.assumed || budget.binding) plan = announcePlan(run, planQueries(resolved, { inputDim: d, width1: width1.width1, reducedDim: range.reducedDim, gradientQueries: range.gradientQueries }), warnings, resolved);
     const sampled = await hessians(run, budget.samplingOracle, resolved, { width1: width1.width1, rangeOfA: range, noise, paidBefore: oracle.counts().total - countsAtStart.total }, pools);
     const ctx: AttemptContext = {
       oracle,

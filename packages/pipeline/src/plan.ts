@@ -49,7 +49,7 @@ export function planQueries(options: ResolvedOptions, at: { inputDim: number; wi
   const reducedDim = at.reducedDim ?? (options.reduceToRange ? width1 : d);
   const assumed = at.width1 === undefined && options.width1 === undefined ? 'width1 unknown until range(A): m0 = inputDim, an upper bound' : null;
   const noise = options.noise === 'auto' ? NOISE_LINES * (NOISE_STEPS + 1) : 0;
-  // after range(A): the rows the gradients paid (a central completion's included)
+  // after range(A): the rows the gradients paid (a central completion's included), else as planned
   const gradients = at.gradientQueries ?? gradientPointsOf(options, d) * stencilRows('gradient', options.gradientScheme, d);
   const budget = hessianBudget(options, { inputDim: d, width1, reducedDim, paidBefore: noise + gradients });
   const queries: Record<PayingStage, number> = {

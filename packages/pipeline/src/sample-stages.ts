@@ -118,27 +118,22 @@ export async function rangeOfA(run: Run, oracle: Oracle, options: ResolvedOption
       onProgress: (k, n) => run.step('gradients', k, n),
     });
   });
-  let stack = sampled.gradientStack;
   // noisy: a gap is the edge only where the values beyond it are at the gradients' error level; a
   // central completion keeps the forward stack's level, an upper bound on its own error (its
   // h^2 / 6 truncation is not estimated: measured, the true edge's next value lies 10-100x below)
-  const level = noise.sigma > 0 ? gradientErrorLevel(stack, { step: noise.gradientStep, sigma: noise.sigma, radius: options.radius, scheme: options.gradientScheme }) : null;
-  let gradientQueries = sampled.queries;
-  let centralCompletion: RangeOfA['centralCompletion'] = null;
+  const level = noise.sigma > 0 ? gradientErrorLevel(sampled.gradientStack, { step: noise.gradientStep, sigma: noise.sigma, radius: options.radius, scheme: options.gradientScheme }) : null;
   // noisy, m0 inferred: the forward stack completed to central differences (its error ~1e-5 against
   // ~1e-3 on a float32 model) before the dimension is read, when the budget leaves room
-  if (noise.sigma > 0 && options.noisyRangeCentral && options.width1 === undefined && options.gradientScheme === 'forward') {
-    const rows = gradientPoints * (d + 1);
-    if (allows(rows, gradientPoints)) {
-      const forwardSingularValues = estimateRange(stack, { dimension: 1 }).report.singularValues;
-      stack = await run.stage('gradients', () => completeToCentral(oracle, points, stack, noise.gradientStep));
-      gradientQueries += rows;
-      centralCompletion = { rows, forwardSingularValues };
-    } else {
-      centralCompletion = { rows: null, why: `its ${rows} rows would leave maxQueries ${options.maxQueries} below the floor` };
-    }
-  }
-  const gradientStack = stack;
+  const completing = noise.sigma > 0 && options.noisyRangeCentral && options.width1 === undefined && options.gradientScheme === 'forward';
+  const rows = gradientPoints * (d + 1);
+  const completed = completing && allows(rows, gradientPoints);
+  const centralCompletion: RangeOfA['centralCompletion'] = !completing
+    ? null
+    : completed
+      ? { rows, forwardSingularValues: estimateRange(sampled.gradientStack, { dimension: 1 }).report.singularValues }
+      : { rows: null, why: `its ${rows} rows would leave maxQueries ${options.maxQueries} below the floor` };
+  const gradientStack = completed ? await run.stage('gradients', () => completeToCentral(oracle, points, sampled.gradientStack, noise.gradientStep)) : sampled.gradientStack;
+  const gradientQueries = sampled.queries + (completed ? rows : 0);
   const range = await run.stage('range', () =>
     estimateRange(gradientStack, {
       dimension: options.width1 ?? 'auto',
@@ -185,8 +180,7 @@ export async function completeToCentral(oracle: Oracle, points: Float64View, for
       Q.data[row + j] = x[j] - step;
     }
   }
-  const raw = await oracle.evaluate(Q);
-  const y = raw instanceof Float64Array ? raw : toDense(raw).data;
+  const y = await oracle.evaluate(Q);
   const out = matrix(g, d, { shared: true });
   for (let i = 0; i < g; i++) {
     const fx = y[i * (d + 1)];

@@ -366,8 +366,7 @@ async function runFit(
       `${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${s.out}`,
   );
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
-  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${thresholdText(check.threshold)}): ${check.passed ? 'passed' : 'FAILED'}`);
-  return check.passed ? 0 : 1;
+  return checkLines(io, check);
 }
 
 /**
@@ -412,8 +411,7 @@ async function runFitGeneral(
       `${k > 1 ? `; ${q.numbersReceived} numbers received` : ''}${q.reused > 0 ? `; ${q.paid} paid, ${q.reused} from the store` : ''}) in ${result.report.seconds.total.toFixed(2)} s on ${result.report.threads} thread(s); wrote ${s.out}`,
   );
   for (const w of result.report.warnings) io.err(`warning: ${w}`);
-  io.out(`truth-free check: relative residual ${check.relativeResidual.toExponential(2)} (threshold ${thresholdText(check.threshold)}): ${check.passed ? 'passed' : 'FAILED'}`);
-  return check.passed ? 0 : 1;
+  return checkLines(io, check);
 }
 
 /** --method fit on a v2 file with k > 1 outputs: the general student fit in process (no store), the result in v2. */
