@@ -13,9 +13,16 @@ import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import type { Step } from './retry-policy.ts';
 import type { AttemptLedger, Run } from './stages.ts';
 import { ZERO } from './stages.ts';
-import { entangledPart, type EntangledReport } from './entangled.ts';
-import { completeFirstLayer, type CompletionReport } from './completion.ts';
+import { ENTANGLED_PART_FACTOR, entangledPart, type EntangledReport } from './entangled.ts';
+import { completeFirstLayer, REOPEN_COHERENCE, type CompletionReport } from './completion.ts';
 import { attemptWidth2Source } from './widths.ts';
+
+/**
+ * From this many parameters on, identify's start at scale: the completion takes back the first search's rows coherent
+ * with the others (`REOPEN_COHERENCE`: entangled weights kept as rows) and the entangled part is searched
+ * `ENTANGLED_PART_FACTOR` m1 wide. Below it the bits stay. BENCHMARKS.md, ninth and tenth passes.
+ */
+export const SCALE_START_PARAMETERS = 4000;
 
 /** Data paid once and reused by every attempt after (in shared memory where lanes read it). */
 export interface PaidData {
@@ -134,7 +141,10 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
       }),
     { attempt: ledger },
   );
-  const completed = await run.stage('completion', () => completeFirstLayer(ctx.hessianStack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed, solver }), {
+  // from SCALE_START_PARAMETERS on, the first search's rows coherent with the others are searched again (an entangled weight kept as a row)
+  const atScale = (oracle.inputDim + 1 + m1) * m0 + m1 >= SCALE_START_PARAMETERS;
+  const reopen = atScale ? { reopenCoherence: REOPEN_COHERENCE } : {};
+  const completed = await run.stage('completion', () => completeFirstLayer(ctx.hessianStack, attribution.firstLayerWeights, { width1: m0, subspaceDimension: k, width2: m1, seed, solver, ...reopen }), {
     attempt: ledger,
   });
   checkStopped();
@@ -142,7 +152,9 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
   // model 'general', m1 inferred: the attribution's count can exceed m0 (52 entangled candidates
   // on an (8, 4, 2) network: its refinement ran 455 s); m1 <= m0, so then the spectrum's estimate
   const entangledWidth = width2Given ?? (options.model === 'general' && attribution.entangled.length > m0 ? m1 : undefined);
-  const entangled = await run.stage('entangled', () => entangledPart(ctx, { firstLayer, firstSearch, attribution, width2Given: entangledWidth, seed, solver }), { attempt: ledger });
+  // and the entangled part wider (its top m1 directions miss the weak v_l)
+  const wide = atScale ? { partFactor: ENTANGLED_PART_FACTOR } : {};
+  const entangled = await run.stage('entangled', () => entangledPart(ctx, { firstLayer, firstSearch, attribution, width2Given: entangledWidth, seed, solver, ...wide }), { attempt: ledger });
   checkStopped();
 
   // back to R^d

@@ -53,9 +53,9 @@ export interface CompletionOptions {
   /**
    * When set: before the first round, the first search's rows are split by attribution's coherence rule with this
    * bound (`maxCoherence`), and the rows it drops are taken back into the first round's complement (searched again
-   * with the missing ones) instead of being kept. identify does not set it (BENCHMARKS.md, ninth pass: at
-   * (100, 50, 20) seed 1 it took back the 3 v_l kept as rows and the start's rows below 0.9 fell from 14 to 1, but
-   * the fit in range(A) from that start stalled at 2.0e-2 where the old start's was exact).
+   * with the missing ones) instead of being kept. identify sets it (`REOPEN_COHERENCE`) from `SCALE_START_PARAMETERS`
+   * parameters on, with the entangled part widened (`ENTANGLED_PART_FACTOR`): alone it made the fit in range(A) stall
+   * at (100, 50, 20) (BENCHMARKS.md, ninth pass: the entangled stage then found 13 of 20 v_l), with it 3 J^T J (tenth pass).
    */
   reopenCoherence?: number;
 }
@@ -72,7 +72,8 @@ export const COMPLETION_ROUNDS = 4;
  * (100, 50, 20) are v_l at |cos| 0.996-0.998). At (100, 50, 20) seeds 1-4 (19-20 rows present) those v_l score
  * 0.13-0.30 with the kept rows, the true a_i 0.007-0.13 (the larger ones only beside a kept v_l): 0.1, iterated,
  * takes back every v_l and no a_i there (seeds 1, 2 chose it; 3, 4 held out). At (50, 30, 10) it would take back a
- * true a_i (seed 2). Not identify's default (see `reopenCoherence`). BENCHMARKS.md, ninth pass.
+ * true a_i (seed 2): identify sets it only from `SCALE_START_PARAMETERS` on (see `reopenCoherence`). BENCHMARKS.md,
+ * ninth and tenth passes.
  */
 export const REOPEN_COHERENCE = 0.1;
 

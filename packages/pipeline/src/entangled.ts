@@ -26,7 +26,7 @@ export interface EntangledReport {
   sources: EntangledSource[];
   certificates: (number | null)[];
   /** The search in the joined space (null: the entangled part could not be estimated or joined). */
-  deflated: { dimension: number; candidates: number; certificates: number[]; solver: RankOneReport; spectrum: number[] } | null;
+  deflated: { dimension: number; partDimension: number; candidates: number; certificates: number[]; solver: RankOneReport; spectrum: number[] } | null;
 }
 
 interface Candidate {
@@ -39,6 +39,15 @@ interface Candidate {
 const FIRST_LAYER_COS = 0.98;
 const ENTANGLED_COS = 0.95;
 
+/**
+ * The deflated part's dimension at scale, as a multiple of m1 (`partFactor`). The deflated stack's spectrum has no gap
+ * at m1 (each v_l moves with x): at (100, 50, 20) its top m1 singular subspace held 7 of the 20 v_l at
+ * Phi 0.35-0.54 only and the search never reached them (13 of 20 found on seed 1, 16 on seed 2, the first layer's v_l
+ * taken back); with 3 m1 every v_l but one is at Phi >= 0.78 and 19 of 20 are found on seeds 1 and 2. BENCHMARKS.md,
+ * tenth pass.
+ */
+export const ENTANGLED_PART_FACTOR = 3;
+
 /** The entangled weights in reduced coordinates (unit rows) and where each came from. */
 export async function entangledPart(
   ctx: AttemptContext,
@@ -49,6 +58,11 @@ export async function entangledPart(
     width2Given: number | undefined;
     seed: number;
     solver: { pool: SolverPool } | { threads: number };
+    /**
+     * The deflated part's dimension as a multiple of the entangled count (default 1; identify: ENTANGLED_PART_FACTOR
+     * from SCALE_START_PARAMETERS parameters on).
+     */
+    partFactor?: number;
   },
 ): Promise<{ weights: Float64View; report: EntangledReport }> {
   const { hessianStack, rangeBasis: U, reducedDim: r, width1: m0, options } = ctx;
@@ -63,7 +77,9 @@ export async function entangledPart(
   const fromFirstSearch = (i: number, source: EntangledSource): Candidate => ({ vector: rowOf(firstSearch.candidates, i), phi: firstSearch.certificates[i], source });
   let deflated: EntangledReport['deflated'] = null;
   if (dimension >= 1) {
-    const part = estimateSubspace(rest, { layout: 'packed', dimension });
+    // a wider entangled part (partFactor): the v_l whose terms are weak in the deflated stack are in it too
+    const partDimension = Math.min(Math.round(dimension * (at.partFactor ?? 1)), rest.shape[0], rest.shape[1] - spanA.basis.shape[0]);
+    const part = estimateSubspace(rest, { layout: 'packed', dimension: partDimension });
     let joined: MatrixSubspace | null = null;
     try {
       joined = joinSubspaces(spanA, part.subspace);
@@ -82,6 +98,7 @@ export async function entangledPart(
       for (const j of below) pool.push({ vector: rowOf(search.candidates, j), phi: search.certificates[j], source: 'deflated-below-threshold' });
       deflated = {
         dimension,
+        partDimension,
         candidates: search.candidates.shape[0],
         certificates: Array.from(search.certificates),
         solver: search.report,

@@ -5,6 +5,8 @@ import { estimateSubspace } from '@nnid/subspace';
 import { createSolverPool, findRankOne } from '@nnid/rank1-solver';
 import { attributeCandidates } from '@nnid/attribution';
 import { completeFirstLayer, REOPEN_COHERENCE } from '../src/completion.ts';
+import { ENTANGLED_PART_FACTOR, entangledPart } from '../src/entangled.ts';
+import type { AttemptContext } from '../src/attempt.ts';
 import { matchWeights } from '../src/score.ts';
 
 /**
@@ -171,6 +173,36 @@ describe('completeFirstLayer', () => {
     const only = await completeFirstLayer(stack, pickFirst(given, 10), options);
     expect(only.report.reopenedFirstSearch).toEqual([]);
     expect(Array.from(only.firstLayer.data.subarray(0, 10 * m0))).toEqual(Array.from(given.data.subarray(0, 10 * m0)));
+  });
+});
+
+// the entangled stage given the true first layer of a tanh network's exact Hessians on the sphere of radius 2
+describe('entangledPart: partFactor', () => {
+  it('ENTANGLED_PART_FACTOR: every v_l found at |cos| >= 0.99 (no candidate on a first-layer row), at least as near as the m1-dimensional part; the default is partFactor 1', async () => {
+    const [m0, m1] = [30, 10];
+    const { A, stack, v } = networkStack(m0, m1, 80, 2, 7);
+    const V = matrix(m1, m0);
+    v.forEach((w, l) => V.data.set(w, l * m0));
+    const ctx = { hessianStack: stack, rangeBasis: null, reducedDim: m0, width1: m0, width2: m1, options: { threshold: 0.9 }, gradientAtZero: null } as unknown as AttemptContext;
+    const at = {
+      firstLayer: A,
+      firstSearch: { candidates: matrix(0, m0), certificates: new Float64Array(0), hits: [], report: {} },
+      attribution: { entangled: [], report: { skipped: [], unused: [] } },
+      width2Given: m1,
+      seed: 1,
+      solver: { threads: 1 },
+    } as unknown as Parameters<typeof entangledPart>[1];
+    const wide = await entangledPart(ctx, { ...at, partFactor: ENTANGLED_PART_FACTOR });
+    expect(wide.report.sources).toEqual(Array(m1).fill('deflated'));
+    expect(wide.report.deflated?.dimension).toBe(m1);
+    const near = matchWeights(V, wide.weights).cosines;
+    expect(Math.min(...near)).toBeGreaterThanOrEqual(0.99);
+    // no chosen v-hat_l on a first-layer row (A = I: every entry below 0.98 in size)
+    expect(Math.max(...Array.from(wide.weights.data, Math.abs))).toBeLessThan(0.98);
+    const narrow = await entangledPart(ctx, at);
+    const one = await entangledPart(ctx, { ...at, partFactor: 1 });
+    expect(Array.from(one.weights.data)).toEqual(Array.from(narrow.weights.data));
+    expect(Math.min(...near)).toBeGreaterThanOrEqual(Math.min(...matchWeights(V, narrow.weights).cosines) - 1e-3);
   });
 });
 
