@@ -117,6 +117,8 @@ export class RandomStream {
 
   /** Fills `out` with a point uniform on the sphere of radius `radius`. */
   fillSphere(out: Float64Array, radius = 1): Float64Array {
+    // an empty vector has no point on the sphere: the loop below would never end
+    if (out.length === 0) invalidArgument('out', 'must have length >= 1 (a point on the unit sphere of R^0 does not exist)', out.length);
     let norm = 0;
     while (norm === 0) {
       this.fillNormal(out);

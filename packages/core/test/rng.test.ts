@@ -31,6 +31,12 @@ describe('rng', () => {
     expect(Math.hypot(...p)).toBeCloseTo(2.5, 12);
   });
 
+  it('refuses an empty vector for a sphere point (it would never end)', () => {
+    expect(() => rng(2).fillSphere(new Float64Array(0))).toThrow(
+      'invalid argument. `out` must have length >= 1 (a point on the unit sphere of R^0 does not exist). Value: `0`.',
+    );
+  });
+
   it('rejects a bad seed with a message naming it', () => {
     expect(() => rng(-1)).toThrow('invalid argument. `seed` must be a nonnegative integer. Value: `-1`.');
   });
