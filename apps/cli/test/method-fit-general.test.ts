@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generalParameterCount, parseNetworkV2, serializeNetwork, serializeNetworkV2 } from '@nnid/core';
 import { randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
 import { main } from '../src/main.ts';
+import { thresholdText } from '../src/progress.ts';
+import { real } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnid-method-fit-general-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,6 +56,27 @@ describe('nnid identify --method fit on the general model', () => {
     expect(r.out[1]).toMatch(/FAILED$/);
     expect(r.err).toEqual(['warning: 15 data points x 3 outputs = 45 values <= P = 47 parameters: a fit can interpolate them without being the network, so the check cannot pass; give more than 15 queries']);
     expect(JSON.parse(readFileSync(out, 'utf8')).report.queries.total).toBe(15);
+  });
+
+  it('on a float32 ONNX model: the noise probe (45 rows) first within --max-queries, the check\'s threshold following the noise measured', async () => {
+    // PyTorch's (8, 4, 2) tanh, k = 3, float32 (8 -> 4 -> 2 -> 3, P = 55); a network file gets no probe (threshold 1e-9 above)
+    const out = join(dir, 'f32.json');
+    const r = await run(['identify', '--oracle', real('d8-m4-m2-k3-tanh-torch.onnx'), '--out', out, '--method', 'fit', '--width1', '4', '--width2', '2', '--activation', 'tanh', '--max-queries', '400', '--seed', '1', '--threads', '1', '--no-store', '--quiet']);
+    const report = JSON.parse(readFileSync(out, 'utf8')).report;
+    expect(report.noise.queries).toBe(45);
+    expect(report.noise.sigma).toBeGreaterThan(0);
+    expect(report.queries.total).toBe(400);
+    expect(report.queries.numbersReceived).toBe(1200);
+    expect(report.options.dataPoints).toBe(355);
+    expect(report.options.noise).toBe(report.noise.sigma);
+    // 3 sigma / rms(data): float32's rounding, far above 1e-9
+    expect(report.check.threshold).toBeGreaterThan(1e-8);
+    expect(report.check.threshold).toBeLessThan(1e-5);
+    expect(report.parameterCount).toBe(55);
+    expect(r.out[1]).toMatch(/from 400 queries \(7\.3 P; 1200 numbers received\)/);
+    expect(r.out[2]).toBe(`truth-free check: relative residual ${report.check.relativeResidual.toExponential(2)} (threshold ${thresholdText(report.check.threshold)}): ${report.check.passed ? 'passed' : 'FAILED'}`);
+    expect(report.check.passed).toBe(report.check.relativeResidual <= report.check.threshold);
+    expect(r.code).toBe(report.check.passed ? 0 : 1);
   });
 
   it('--model general fits a v1 file in the general form (v2 result); --model paper with k = 3 is refused (exit 2)', async () => {

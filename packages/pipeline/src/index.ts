@@ -3,6 +3,7 @@ export type { Score, ScoreOptions, WeightScore, FunctionError, GeneralScore, Gen
 export type { WidthEvidence, WidthResidual, SpectrumGap } from './widths.ts';
 export { hungarian } from './hungarian.ts';
 export { identify } from './identify.ts';
+export { probeNoise } from './sample-stages.ts';
 export { candidatePairs } from './activation-auto.ts';
 export type { ActivationCandidate, ActivationSearchReport, AutoIdentifyOptions, AutoIdentifyResult } from './activation-auto.ts';
 export type { IdentifyModel, IdentifyOptions } from './options.ts';

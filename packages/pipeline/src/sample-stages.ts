@@ -59,14 +59,26 @@ export interface NoiseLevel {
   hessianStep: number;
 }
 
+/**
+ * The oracle's noise level as identify's noise stage measures it (NOISE_LINES lines of NOISE_STEPS + 1
+ * points, 45 queries, from the seed's stage stream): sigma, 0 when the answers read as exact.
+ *
+ * @example
+ * const { sigma, queries } = await probeNoise(oracle, 1); // a float32 model: sigma ~1e-8 - 1e-7
+ */
+export async function probeNoise(oracle: Oracle, seed: number): Promise<{ sigma: number; queries: number; report: NoiseReport }> {
+  const result = await estimateNoise(oracle, { seed: stageSeed(seed, 7), points: NOISE_LINES, steps: NOISE_STEPS });
+  return { sigma: result.report.exact ? 0 : result.sigma, queries: result.queries, report: result.report };
+}
+
 /** The oracle's noise level (estimated unless given) and the finite-difference steps it sets. */
 export async function noiseLevel(run: Run, oracle: Oracle, options: ResolvedOptions): Promise<NoiseLevel> {
   let sigma = options.noise === 'auto' ? 0 : options.noise;
   let estimate: NoiseReport | null = null;
   if (options.noise === 'auto') {
-    const result = await run.stage('noise', () => estimateNoise(oracle, { seed: stageSeed(options.seed, 7), points: NOISE_LINES, steps: NOISE_STEPS }));
+    const result = await run.stage('noise', () => probeNoise(oracle, options.seed));
     estimate = result.report;
-    sigma = result.report.exact ? 0 : result.sigma;
+    sigma = result.sigma;
   }
   // noisy: steps that balance truncation and noise error, scaled by the activation's row of SAMPLING
   const layer1 = options.activation.layer1;

@@ -69,6 +69,13 @@ export interface StudentFitOptions {
   /** The truth-free check: relative residual on the fitted data at most this (default 1e-9, identify's). */
   checkThreshold?: number;
   /**
+   * The black box's noise level sigma (the standard deviation of its answers' error, e.g. a float32
+   * model's rounding; identify's noise stage measures it), default 0: the check's threshold becomes
+   * max(checkThreshold, NOISE_THRESHOLD_FACTOR sigma / rms(data)) once the data are paid, as identify's
+   * on a noisy oracle (a fit within a float32 model's own error then passes instead of failing at 1e-9).
+   */
+  noise?: number;
+  /**
    * Redraw rounds per start at most (default 0: the plain fit, what a user tries): a start that
    * ends above the check's threshold with saturated first-layer units (a row norm above
    * SATURATED_NORM_RATIO x the median) has those rows redrawn and is fitted again from there, the
@@ -140,6 +147,8 @@ export interface StudentFitReport {
     threads: number;
     maxIterations: number;
     checkThreshold: number;
+    /** The noise level the threshold followed (0: none given). */
+    noise: number;
     unitRedraws: number;
     initialization: string;
     solver: string;
@@ -185,6 +194,15 @@ export interface StudentFitGeneralResult {
 }
 
 const UNSET = 0x7fffffff;
+/** identify's `noiseThresholdFactor` default: a noisy black box's check passes at this many sigma relative to the data's rms. */
+export const NOISE_THRESHOLD_FACTOR = 3;
+
+/** NOISE_THRESHOLD_FACTOR sigma / rms(values): identify's threshold on a noisy oracle (options.ts, noiseThresholdFactor). */
+function noiseThreshold(sigma: number, values: Float64Array): number {
+  let sq = 0;
+  for (const v of values) sq += v * v;
+  return sq > 0 ? (NOISE_THRESHOLD_FACTOR * sigma) / Math.sqrt(sq / values.length) : 0;
+}
 const INITIALIZATION = `rows of A and B uniform on the unit sphere, theta and tau ~ N(0, ${START_SHIFT_STD}^2)`;
 const INITIALIZATION_GENERAL = `rows of W1 and W2 uniform on the unit sphere, b1 and b2 ~ N(0, ${START_SHIFT_STD}^2), (C, c) by linear least squares on the data`;
 const SOLVER_LINE = `Levenberg-Marquardt, damping lambda mean(diag J^T J) I from lambda = ${SOLVER.damping.initial} (Nielsen's update), no inner steps, stalled after ${SOLVER.stallWindow} steps lowering the residual by < ${100 * (1 - SOLVER.stallFactor)}%`;
@@ -308,7 +326,8 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
   const starts = warm.length + checkInteger('starts', options.starts ?? 3, warm.length > 0 ? 0 : 1, 100_000);
   const threads = checkInteger('threads', options.threads ?? 1, 1, 1024);
   const maxIterations = checkInteger('maxIterations', options.maxIterations ?? 200, 0);
-  const threshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
+  const checkThreshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
+  const noise = options.noise === undefined ? 0 : checkPositive('noise', options.noise, true);
   const redraws = checkInteger('unitRedraws', options.unitRedraws ?? 0, 0, 100);
   const maxQueries = options.maxQueries === undefined ? undefined : checkInteger('maxQueries', options.maxQueries, 0);
   const onProgress = options.onProgress;
@@ -343,6 +362,8 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
     values.set(answers, n * k);
   }
   const after = oracle?.counts();
+  // noisy: identify's threshold, the noise relative to the rms of the data fitted
+  const threshold = noise > 0 ? Math.max(checkThreshold, noiseThreshold(noise, values)) : checkThreshold;
   const queriesSeconds = (performance.now() - started) / 1000;
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
@@ -413,6 +434,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
         threads,
         maxIterations,
         checkThreshold: threshold,
+        noise,
         unitRedraws: redraws,
         initialization: model === 'general' ? INITIALIZATION_GENERAL : INITIALIZATION,
         solver: SOLVER_LINE,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, parameterCount, rng, type Network } from '@nnid/core';
 import { createOracle, evaluateNetwork, networkBlackBox, randomNetwork } from '@nnid/oracle';
 import { describeStageContract, networkArrays, rejection, relativeL2Arrays } from '@nnid/testing';
-import { startNetwork, studentFit } from '@nnid/student-fit';
+import { NOISE_THRESHOLD_FACTOR, startNetwork, studentFit } from '@nnid/student-fit';
 
 /** Relative L2 error of `other` against `truth` on 2000 fresh N(0, I) points. */
 function relativeL2(truth: Network, other: Network): number {
@@ -57,6 +57,28 @@ describe('studentFit', () => {
       expect(report.starts.slice(0, -1).every((s) => !s.passed)).toBe(true);
       expect(report.chosenStart).toBe(report.starts.length - 1);
     }
+  });
+
+  it('follows a noisy black box given its noise: threshold max(1e-9, 3 sigma / rms(data)), so a fit within float32 rounding passes', async () => {
+    const truth = net842(3);
+    // the network's answers rounded to float32, as a float32 model deployed answers
+    const box = networkBlackBox(truth);
+    const rounded = { inputDim: box.inputDim, identity: `${box.identity}|float32`, evaluate: async (x: Parameters<typeof box.evaluate>[0]) => Float64Array.from(await box.evaluate(x), Math.fround) };
+    const sigma = 3e-8;
+    const fits = await Promise.all([0, sigma].map((noise) => studentFit(createOracle(rounded), { width1: 4, width2: 2, seed: 3, queryBudget: 5, starts: 8, noise })));
+    const [plain, noisy] = fits;
+    // the same data and starts: the same residuals start by start, only the threshold differs
+    const chosen = noisy.report.chosenStart;
+    expect(noisy.report.starts[chosen].relativeResidual).toBe(plain.report.starts[chosen].relativeResidual);
+    expect(plain.report.check.threshold).toBe(1e-9);
+    expect(plain.report.check.passed).toBe(false);
+    expect(noisy.report.options.noise).toBe(sigma);
+    expect(NOISE_THRESHOLD_FACTOR).toBe(3);
+    expect(noisy.report.check.threshold).toBeGreaterThan(1e-8);
+    expect(noisy.report.check.threshold).toBeLessThan(1e-6);
+    expect(noisy.report.check.passed).toBe(true);
+    expect(noisy.report.check.relativeResidual).toBeLessThanOrEqual(noisy.report.check.threshold);
+    expect(relativeL2(truth, noisy.network)).toBeLessThan(1e-6);
   });
 
   it('returns the first passing start in start order with 2 threads (start 2 of (8, 4, 2) seed 2), the same bits as 1 thread', async () => {

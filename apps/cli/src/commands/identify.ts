@@ -4,8 +4,8 @@
  * network (nnid.network/v1) with the report of docs/DESIGN.md section 4 under "report".
  */
 import { availableParallelism } from 'node:os';
-import { readNetworkAny, serializeNetwork, serializeNetworkV2, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { evaluateGeneral, generalBlackBox } from '@nnid/oracle';
+import { readNetworkAny, toDense, serializeNetwork, serializeNetworkV2, type ActivationName, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
+import { createOracle, evaluateGeneral, generalBlackBox } from '@nnid/oracle';
 import {
   findAdapter,
   onnxBlackBox,
@@ -24,6 +24,7 @@ import {
   identifyAutoOutputs,
   identifyOutputs,
   heldOutText,
+  probeNoise,
   score,
   scoreGeneral,
   type ActivationSearchReport,
@@ -326,6 +327,45 @@ function methodOption(values: Values): 'pipeline' | 'fit' | 'auto' {
   return method;
 }
 
+/** The noise probe of --method fit: its rows and the sigma it measured (0: the answers read as exact). */
+interface FitNoise {
+  sigma: number;
+  queries: number;
+}
+
+/**
+ * --method fit on an ONNX model or an endpoint: identify's noise stage first (45 rows, within
+ * --max-queries), so that the fit's check follows the black box's noise as the pipeline's does (a
+ * float32 model's fit within its own rounding passes instead of failing at 1e-9). A network file
+ * answers in float64: no probe (null). A k-output source is probed on its first output.
+ */
+async function fitNoise(source: Oracle | MultiOutputSource, kind: unknown, seed: number): Promise<FitNoise | null> {
+  if (kind !== 'onnx' && kind !== 'http') return null;
+  if ('counts' in source) {
+    const probe = await probeNoise(source, seed);
+    return { sigma: probe.sigma, queries: probe.queries };
+  }
+  const k = source.outputs;
+  const first = createOracle({
+    inputDim: source.inputDim,
+    identity: 'noise probe: output 0',
+    async evaluate(inputs) {
+      const raw = await source.evaluate(inputs);
+      const Y = raw instanceof Float64Array ? raw : toDense(raw).data;
+      return Float64Array.from({ length: Y.length / k }, (_, r) => Y[r * k]);
+    },
+  });
+  const probe = await probeNoise(first, seed);
+  return { sigma: probe.sigma, queries: first.counts().total };
+}
+
+/** The fit's report with the noise probe's rows counted in its queries (they were asked before its data). */
+function withNoiseRows<R extends { queries: { total: number; paid: number; multipleOfP: number; numbersReceived: number }; parameterCount: number }>(report: R, noise: FitNoise | null, k: number): R & { noise?: FitNoise } {
+  if (!noise) return report;
+  const total = report.queries.total + noise.queries;
+  return { ...report, noise, queries: { ...report.queries, total, paid: report.queries.paid + noise.queries, multipleOfP: total / report.parameterCount, numbersReceived: report.queries.numbersReceived + noise.queries * k } };
+}
+
 /**
  * --method fit: the student fit (@nnid/student-fit) on the same oracle, budget and store; the data
  * are all of --max-queries (less what a store check paid), else 5 P. Writes the same result file.
@@ -336,11 +376,14 @@ async function runFit(
   s: Omit<Source, 'activation'> & { activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; defaults?: DefaultChoice[]; seed: number; threads: number; out: string },
 ): Promise<number> {
   const maxQueries = optionalInt(values, 'max-queries', 0);
-  const dataPoints = maxQueries === undefined ? undefined : maxQueries - s.oracle.counts().paid;
   const bar = progressBar('fit', { quiet: Boolean(values.quiet) });
   let result;
+  let noise: FitNoise | null = null;
   try {
+    noise = await fitNoise(s.oracle, s.description.kind, s.seed);
+    const dataPoints = maxQueries === undefined ? undefined : maxQueries - s.oracle.counts().paid;
     result = await studentFit(s.oracle, {
+      ...(noise ? { noise: noise.sigma } : {}),
       width1: intOption(values, 'width1'),
       width2: intOption(values, 'width2'),
       activation: s.activation,
@@ -356,10 +399,11 @@ async function runFit(
     bar.done();
     await s.oracle.close();
   }
-  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
+  const fitReport = withNoiseRows(result.report, noise, 1);
+  const report: Record<string, unknown> = { ...fitReport, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
   if (s.truth) report.score = { fit: score(s.truth, result.network) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetwork(result.network), report }));
-  const q = result.report.queries;
+  const q = fitReport.queries;
   const check = result.report.check;
   io.out(
     `fitted m0 = ${result.network.width1}, m1 = ${result.network.width2} (student fit, start ${check.passed ? result.report.chosenStart : `${result.report.chosenStart}, the best`} of ${result.report.starts.length} run) from ${q.total} queries (${q.multipleOfP.toFixed(1)} P` +
@@ -379,12 +423,16 @@ async function runFitGeneral(
   s: { source: Oracle | MultiOutputSource; close: () => Promise<void>; truth: GeneralNetwork | null; description: Record<string, unknown>; activation: { layer1: ActivationName; layer2: ActivationName }; activationSource: string; defaults?: DefaultChoice[]; seed: number; threads: number; out: string },
 ): Promise<number> {
   const maxQueries = optionalInt(values, 'max-queries', 0);
-  const paid = 'counts' in s.source ? s.source.counts().paid : 0;
-  const dataPoints = maxQueries === undefined ? undefined : Math.max(1, maxQueries - paid);
   const bar = progressBar('fit', { quiet: Boolean(values.quiet) });
   let result;
+  let noise: FitNoise | null = null;
   try {
+    noise = await fitNoise(s.source, s.description.kind, s.seed);
+    // the rows paid before the fit's data: a store check's, and the noise probe's
+    const paid = 'counts' in s.source ? s.source.counts().paid : (noise?.queries ?? 0);
+    const dataPoints = maxQueries === undefined ? undefined : Math.max(1, maxQueries - paid);
     result = await studentFitGeneral(s.source, {
+      ...(noise ? { noise: noise.sigma } : {}),
       width1: intOption(values, 'width1'),
       width2: intOption(values, 'width2'),
       activation: s.activation,
@@ -400,10 +448,11 @@ async function runFitGeneral(
     bar.done();
     await s.close();
   }
-  const report: Record<string, unknown> = { ...result.report, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
+  const fitReport = withNoiseRows(result.report, noise, result.network.outputs);
+  const report: Record<string, unknown> = { ...fitReport, activationSource: s.activationSource, defaults: s.defaults ?? [], oracle: s.description };
   if (s.truth) report.score = { fit: scoreGeneral(s.truth, result.network) };
   writeOutput({ flag: '--out', path: s.out }, networkText({ ...serializeNetworkV2(result.network), report }));
-  const q = result.report.queries;
+  const q = fitReport.queries;
   const check = result.report.check;
   const k = result.network.outputs;
   io.out(
