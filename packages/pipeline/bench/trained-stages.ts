@@ -81,7 +81,7 @@ for (let l = 0; l < m1; l++)
 const common = { width1: m0, width2: m1, activation: truth.activation, seed, threads: Number(values.threads), model: 'general' as const };
 const cpu0 = process.cpuUsage();
 const full = await identify(createOracle(generalBlackBox(truth)), common);
-console.log(`identify: relative L2 ${scoreGeneral(truth, full.networkGeneral!).function.gaussian.relativeL2.toExponential(2)}, check ${full.report.check.relativeResidual.toExponential(2)}`);
+console.log(`identify: relative L2 ${scoreGeneral(truth, full.networkGeneral!).function.gaussian.relativeL2.toExponential(2)}, check ${full.report.check.relativeResidual?.toExponential(2) ?? "none"}`);
 const before = await identify(createOracle(generalBlackBox(truth)), { ...common, refine: false });
 const nb: Network = before.networkBeforeRefinement;
 const dirs = matchWeights(truth.W1, nb.A);
