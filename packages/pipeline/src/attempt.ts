@@ -19,8 +19,8 @@ import { attemptWidth2Source } from './widths.ts';
 
 /**
  * From this many parameters on, identify's start at scale: the completion takes back the first search's rows coherent
- * with the others (`REOPEN_COHERENCE`: entangled weights kept as rows) and the entangled part is searched
- * `ENTANGLED_PART_FACTOR` m1 wide. Below it the bits stay. BENCHMARKS.md, ninth and tenth passes.
+ * with the others (`REOPEN_COHERENCE`: entangled weights kept as rows) and, with m1 known, the entangled part is
+ * searched `ENTANGLED_PART_FACTOR` m1 wide. Below it the bits stay. BENCHMARKS.md, ninth and tenth passes.
  */
 export const SCALE_START_PARAMETERS = 4000;
 
@@ -152,8 +152,9 @@ export async function prepareAttempt(ctx: AttemptContext, step: Step): Promise<P
   // model 'general', m1 inferred: the attribution's count can exceed m0 (52 entangled candidates
   // on an (8, 4, 2) network: its refinement ran 455 s); m1 <= m0, so then the spectrum's estimate
   const entangledWidth = width2Given ?? (options.model === 'general' && attribution.entangled.length > m0 ? m1 : undefined);
-  // and the entangled part wider (its top m1 directions miss the weak v_l)
-  const wide = atScale ? { partFactor: ENTANGLED_PART_FACTOR } : {};
+  // and the entangled part wider (its top m1 directions miss the weak v_l); only with m1 known: with m1 inferred the
+  // count of v_l it finds is m1's estimate, and the wider part was not measured for that
+  const wide = atScale && entangledWidth !== undefined ? { partFactor: ENTANGLED_PART_FACTOR } : {};
   const entangled = await run.stage('entangled', () => entangledPart(ctx, { firstLayer, firstSearch, attribution, width2Given: entangledWidth, seed, solver, ...wide }), { attempt: ledger });
   checkStopped();
 
