@@ -16,11 +16,11 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { activation as activationOf, entangledWeights, matrix, type ActivationName, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
+import { entangledWeights, type ActivationName, type Network } from '@nnid/core';
 import { createOracle, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { identify, matchWeights, scoreGeneral } from '@nnid/pipeline';
 import { refineGeneralStages } from '../src/refine-stages.ts';
-import { trueRowsInFoundOrder } from './true-rows.ts';
+import { generalEntangled, trueRowsInFoundOrder } from './true-rows.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,17 +33,6 @@ const { values } = parseArgs({
 });
 const [s0, s1] = values.seeds!.split('-').map(Number);
 const threads = Number(values.threads);
-
-function generalEntangled(g: GeneralNetwork): Float64View {
-  const phi1 = activationOf(g.activation.layer1);
-  const out = matrix(g.width2, g.inputDim);
-  for (let l = 0; l < g.width2; l++)
-    for (let i = 0; i < g.width1; i++) {
-      const w = phi1.d1(g.b1[i]) * g.W2.data[l * g.width1 + i];
-      for (let j = 0; j < g.inputDim; j++) out.data[l * g.inputDim + j] += w * g.W1.data[i * g.inputDim + j];
-    }
-  return out;
-}
 
 console.log('| (d, m0, m1) | pair | seed | identify (min \\|cos\\| W1) | dirs min \\|cos\\| | v min \\|cos\\| | trueA | trueAB | stage | CPU s | load |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');

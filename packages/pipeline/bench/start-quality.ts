@@ -22,12 +22,13 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { activation as activationOf, entangledWeights, matrix, type ActivationName, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
+import { entangledWeights, type ActivationName, type GeneralNetwork, type Network } from '@nnid/core';
 import { createOracle, generalBlackBox, networkBlackBox, randomGeneralNetwork, randomNetwork } from '@nnid/oracle';
 import { identify, matchWeights, score, scoreGeneral } from '@nnid/pipeline';
 import { studentFit } from '@nnid/student-fit';
 import { fitNetwork } from '@nnid/refine';
 import { fromRange, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import { generalEntangled } from './true-rows.ts';
 
 const { values } = parseArgs({
   options: {
@@ -72,19 +73,6 @@ const CASES: Case[] = [
   }),
 ];
 const chosen = values.cases === 'all' ? CASES : CASES.filter((c) => values.cases!.split(',').includes(c.name));
-
-/** v_l = sum_i phi1'(b1_i) W2_li W1_i: the entangled weights of a general network at x = 0. */
-function generalEntangled(g: GeneralNetwork): Float64View {
-  const phi1 = activationOf(g.activation.layer1);
-  const out = matrix(g.width2, g.inputDim);
-  for (let l = 0; l < g.width2; l++) {
-    for (let i = 0; i < g.width1; i++) {
-      const w = phi1.d1(g.b1[i]) * g.W2.data[g.W2.offset + l * g.W2.strides[0] + i * g.W2.strides[1]];
-      for (let j = 0; j < g.inputDim; j++) out.data[l * g.inputDim + j] += w * g.W1.data[g.W1.offset + i * g.W1.strides[0] + j * g.W1.strides[1]];
-    }
-  }
-  return out;
-}
 
 const UPPER = { fix: 'first-layer-weights' as const, maxIterations: 100, costTolerance: 1e-4, innerSteps: 0 };
 

@@ -19,12 +19,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { activation as activationOf, entangledWeights, matrix, readNetworkAny, rng, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
+import { entangledWeights, matrix, readNetworkAny, rng, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
 import { svd } from '@nnid/linalg';
 import { createOracle, generalBlackBox } from '@nnid/oracle';
 import { identify, matchWeights, scoreGeneral } from '@nnid/pipeline';
 import { refineGeneralStages } from '../src/refine-stages.ts';
-import { trueRowsInFoundOrder } from './true-rows.ts';
+import { generalEntangled, trueRowsInFoundOrder } from './true-rows.ts';
 
 const { values } = parseArgs({ options: { truth: { type: 'string' }, coherence: { type: 'string' }, seed: { type: 'string', default: '1' }, threads: { type: 'string', default: '2' } } });
 
@@ -71,13 +71,7 @@ const coh = coherence(truth);
 console.log(`w^T C: ${Array.from(Cw.data, (x) => x.toFixed(3)).join(', ')} (smallest / largest |.| ${(Math.min(...Array.from(Cw.data, Math.abs)) / Math.max(...Array.from(Cw.data, Math.abs))).toFixed(3)})`);
 console.log(`coherence: max |cos| ${coh.maxCos.toFixed(3)}, singular values ${coh.singular.map((s) => s.toFixed(2)).join(', ')}`);
 
-const phi1 = activationOf(truth.activation.layer1);
-const entangled = matrix(m1, d);
-for (let l = 0; l < m1; l++)
-  for (let i = 0; i < m0; i++) {
-    const c = phi1.d1(truth.b1[i]) * truth.W2.data[l * m0 + i];
-    for (let j = 0; j < d; j++) entangled.data[l * d + j] += c * truth.W1.data[i * d + j];
-  }
+const entangled = generalEntangled(truth);
 const common = { width1: m0, width2: m1, activation: truth.activation, seed, threads: Number(values.threads), model: 'general' as const };
 const cpu0 = process.cpuUsage();
 const full = await identify(createOracle(generalBlackBox(truth)), common);

@@ -13,6 +13,7 @@
  * (retry-policy.ts). Each step below is a file of its own.
  */
 import { ErrorCodes, invalidArgument, NnidError, type Oracle } from '@nnid/core';
+import { noiseThreshold } from '@nnid/student-fit';
 import { identifyActivationAuto, type AutoIdentifyOptions, type AutoIdentifyResult } from './activation-auto.ts';
 import type { AttemptContext } from './attempt.ts';
 import { runAttempts } from './attempt-runner.ts';
@@ -49,16 +50,11 @@ function announcePlan(run: Run, queries: QueryPlan, warnings: string[], resolved
  * computed once they are.
  */
 function checkThreshold(resolved: ResolvedOptions, sigma: number, ctx: AttemptContext): () => number {
-  let noiseThreshold: number | null = null;
+  let threshold: number | null = null;
   return () => {
     if (sigma === 0 || ctx.fitData === null) return resolved.retryResidual;
-    if (noiseThreshold === null) {
-      let sq = 0;
-      for (const v of ctx.fitData.values) sq += v * v;
-      const n = ctx.fitData.values.length;
-      noiseThreshold = sq > 0 ? Math.max(resolved.retryResidual, (resolved.noiseThresholdFactor * sigma) / Math.sqrt(sq / n)) : resolved.retryResidual;
-    }
-    return noiseThreshold;
+    threshold ??= Math.max(resolved.retryResidual, noiseThreshold(sigma, ctx.fitData.values, resolved.noiseThresholdFactor));
+    return threshold;
   };
 }
 

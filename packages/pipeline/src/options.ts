@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { ACTIVATIONS, checkActivation, checkChoice, checkInteger, checkPositive, checkView, invalidArgument, type ActivationName, type Float64View } from '@nnid/core';
 import { noiseAwareStep } from '@nnid/hessian-sampler';
 import { defaultShiftDataPoints } from '@nnid/shift-recovery';
+import { NOISE_THRESHOLD_FACTOR } from '@nnid/student-fit';
 import { dimensionFor } from './retry-policy.ts';
 import type { IdentifyProgress } from './stages.ts';
 import { SAMPLING } from './sampling.ts';
@@ -191,7 +192,7 @@ export const OPTIONS = {
    */
   noisyRangeCentral: flag(true),
   /** Multiple of the noise level in the check's threshold (default 3). */
-  noiseThresholdFactor: positive(3),
+  noiseThresholdFactor: positive(NOISE_THRESHOLD_FACTOR),
   /**
    * Queries for the Hessians when `hessianPoints` is 'auto', as a multiple of P: 'auto' (default)
    * = what `queryBudget` leaves after the queries already paid (noise estimate, gradients) and

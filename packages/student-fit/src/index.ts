@@ -1,4 +1,4 @@
-export { studentFit, studentFitGeneral, gaussianPoints, NOISE_THRESHOLD_FACTOR } from './student-fit.ts';
+export { studentFit, studentFitGeneral, gaussianPoints, NOISE_THRESHOLD_FACTOR, noiseThreshold } from './student-fit.ts';
 export type {
   MultiOutputSource,
   StartReport,

@@ -197,11 +197,17 @@ const UNSET = 0x7fffffff;
 /** identify's `noiseThresholdFactor` default: a noisy black box's check passes at this many sigma relative to the data's rms. */
 export const NOISE_THRESHOLD_FACTOR = 3;
 
-/** NOISE_THRESHOLD_FACTOR sigma / rms(values): identify's threshold on a noisy oracle (options.ts, noiseThresholdFactor). */
-function noiseThreshold(sigma: number, values: Float64Array): number {
+/**
+ * factor sigma / rms(values), 0 for all-zero data: the noise's part of the truth-free check's threshold on a
+ * noisy black box, identify's (max(retryResidual, this), its `noiseThresholdFactor`) and the fit's.
+ *
+ * @example
+ * const threshold = Math.max(1e-9, noiseThreshold(3e-8, values));
+ */
+export function noiseThreshold(sigma: number, values: Float64Array, factor = NOISE_THRESHOLD_FACTOR): number {
   let sq = 0;
   for (const v of values) sq += v * v;
-  return sq > 0 ? (NOISE_THRESHOLD_FACTOR * sigma) / Math.sqrt(sq / values.length) : 0;
+  return sq > 0 ? (factor * sigma) / Math.sqrt(sq / values.length) : 0;
 }
 const INITIALIZATION = `rows of A and B uniform on the unit sphere, theta and tau ~ N(0, ${START_SHIFT_STD}^2)`;
 const INITIALIZATION_GENERAL = `rows of W1 and W2 uniform on the unit sphere, b1 and b2 ~ N(0, ${START_SHIFT_STD}^2), (C, c) by linear least squares on the data`;
