@@ -14,6 +14,7 @@
  *
  *   npx tsx packages/pipeline/bench/general-grid.ts [--seeds 3] [--first-seed 1] [--sizes 10,6,3] [--directions orthonormal,random]
  *     [--pairs tanh/tanh,...] [--outputs 1,3] [--threads 2] [--no-fit] [--activation auto] [--pipeline DIR]
+ *     [--output-hessians all|projection]   (k > 1: identifyOutputs' outputHessians)
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'no-fit': { type: 'boolean', default: false },
     activation: { type: 'string', default: 'given' },
     pipeline: { type: 'string', default: '' },
+    'output-hessians': { type: 'string', default: 'all' },
   },
 });
 const { identify, identifyOutputs, scoreGeneral } = (values.pipeline ? await import(pathToFileURL(resolve(values.pipeline, 'packages/pipeline/src/index.ts')).href) : here) as typeof here;
@@ -87,7 +89,7 @@ for (const directions of values.directions!.split(',') as ('orthonormal' | 'rand
             seconds = r.report.seconds.total;
           } else {
             const box = { inputDim: d, outputs: k, identity: `general-grid-${seed}`, evaluate: async (x: Parameters<typeof evaluateGeneral>[1]) => evaluateGeneral(truth, x) };
-            const r = await identifyOutputs(box, { width1: m0, width2: m1, activation: auto ? 'auto' : activation, seed: 1, threads });
+            const r = await identifyOutputs(box, { width1: m0, width2: m1, activation: auto ? 'auto' : activation, seed: 1, threads, outputHessians: values['output-hessians'] as 'all' | 'projection' });
             network = r.network;
             multipleOfP = r.report.multipleOfP;
             if (r.report.identify.attempts.some((a) => a.reason.startsWith('second pass'))) secondPassK++;

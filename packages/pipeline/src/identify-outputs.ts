@@ -14,7 +14,7 @@
  * const box = { inputDim: 64, outputs: 10, identity: 'digits', evaluate: async (x) => evaluateGeneral(net, x) };
  * const { network, report } = await identifyOutputs(box, { activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1 });
  */
-import { checkInteger, generalParameterCount, invalidArgument, matrix, rng, toDense, type Float64View, type GeneralNetwork, type ViewLike } from '@nnid/core';
+import { checkChoice, checkInteger, generalParameterCount, invalidArgument, matrix, rng, toDense, type Float64View, type GeneralNetwork, type ViewLike } from '@nnid/core';
 import { createOracle } from '@nnid/oracle';
 import { fitGeneralNetwork, fitOutputLayer, type RefineReport } from '@nnid/refine';
 import type { AutoIdentifyOptions, AutoIdentifyResult } from './activation-auto.ts';
@@ -35,6 +35,13 @@ export interface MultiOutputBlackBox {
 export interface IdentifyOutputsOptions extends Omit<AutoIdentifyOptions, 'model'> {
   /** Budget on queries (input rows; each returns k numbers). Default: none. */
   maxQueries?: number;
+  /**
+   * Whose Hessians feed the subspace: 'projection' (default): those of w^T f alone; 'all': those of
+   * w^T f and of the k - 1 combinations completing w to an orthonormal basis, at the same points
+   * (answers already paid, no query), so that the stack spans every output's Hessians (its right
+   * singular vectors do not depend on w) and no unit hides behind a small weight in w^T C.
+   */
+  outputHessians?: 'all' | 'projection';
 }
 
 export interface IdentifyOutputsReport {
@@ -70,6 +77,30 @@ export interface IdentifyOutputsResult {
    * secondPassLater, run once), then the k-output fit of its result; the result as it then stands.
    */
   secondPassLater?: () => Promise<IdentifyOutputsResult>;
+}
+
+const OUTPUT_HESSIANS = ['all', 'projection'] as const;
+
+/**
+ * k - 1 unit vectors completing the unit w to an orthonormal basis of R^k: the columns 2..k of the
+ * Householder reflection that maps e_1 to w (the sign chosen so that no cancellation occurs).
+ */
+export function orthonormalComplement(w: Float64Array): Float64Array[] {
+  const k = w.length;
+  // H = I - 2 v v^T / (v^T v), v = w - s e_1 with s = -sign(w_1): H e_1 = s' w, columns of H orthonormal
+  const s = w[0] >= 0 ? -1 : 1;
+  const v = Float64Array.from(w);
+  v[0] -= s;
+  const vv = v.reduce((a, x) => a + x * x, 0);
+  const out: Float64Array[] = [];
+  for (let j = 1; j < k; j++) {
+    const col = new Float64Array(k);
+    col[j] = 1;
+    const f = (2 * v[j]) / vv;
+    for (let i = 0; i < k; i++) col[i] -= f * v[i];
+    out.push(col);
+  }
+  return out;
 }
 
 /** A row's bits as a map key. */
@@ -109,9 +140,38 @@ export async function identifyOutputs(source: MultiOutputBlackBox, options: Iden
       return out;
     },
   };
-  const { maxQueries, ...identifyOptions } = options;
+  const { maxQueries, outputHessians, ...identifyOptions } = options;
+  const hessiansOf = checkChoice('outputHessians', outputHessians ?? 'projection', OUTPUT_HESSIANS);
   const oracle = createOracle(projected, maxQueries !== undefined ? { maxQueries } : {});
-  const searched = await identify(oracle, { ...identifyOptions, model: 'general' });
+  // the other outputs: w's orthonormal complement, each answering from the rows already paid
+  const companions = hessiansOf === 'all' ? orthonormalComplement(w).map((u, j) => createOracle(combination(u, j))) : [];
+  function combination(u: Float64Array, j: number) {
+    return {
+      inputDim: d,
+      identity: `${source.identity}|companion ${j}:${Array.from(u).join(',')}`,
+      async evaluate(inputs: Float64View): Promise<Float64Array> {
+        const X = toDense(inputs).data;
+        const n = inputs.shape[0];
+        // a row not paid yet (not expected: the companions ask identify's own Hessian rows) is paid through the counted oracle
+        const missing: number[] = [];
+        for (let r = 0; r < n; r++) if (!answers.has(rowKey(X, r * d, d))) missing.push(r);
+        if (missing.length > 0) {
+          const rows = matrix(missing.length, d);
+          missing.forEach((r, i) => rows.data.set(X.subarray(r * d, (r + 1) * d), i * d));
+          await oracle.evaluate(rows);
+        }
+        const out = new Float64Array(n);
+        for (let r = 0; r < n; r++) {
+          const y = answers.get(rowKey(X, r * d, d))!;
+          let s = 0;
+          for (let o = 0; o < k; o++) s += u[o] * y[o];
+          out[r] = s;
+        }
+        return out;
+      },
+    };
+  }
+  const searched = await identify(oracle, { ...identifyOptions, model: 'general', ...(companions.length > 0 ? { companions } : {}) });
   /** identify's result (the search's, or its later pass's) with all k outputs fitted. */
   const withOutputs = async (found: AutoIdentifyResult): Promise<IdentifyOutputsResult> => {
     if (!found.networkGeneral || !found.refinementData) invalidArgument('refine', 'must be true for k outputs (the output layer is fitted by the refinement)', options.refine);

@@ -17,7 +17,7 @@ export type { QueryPlan } from './plan.ts';
 export { planQueries, describePlan, planWarning } from './plan.ts';
 export { runExperiment, experimentId } from './experiment.ts';
 export type { ExperimentSpec, ExperimentRecord } from './experiment.ts';
-export { identifyOutputs } from './identify-outputs.ts';
+export { identifyOutputs, orthonormalComplement } from './identify-outputs.ts';
 export type { IdentifyOutputsOptions, IdentifyOutputsReport, IdentifyOutputsResult, MultiOutputBlackBox } from './identify-outputs.ts';
 export { identifyAuto, identifyAutoOutputs, rankedPairs, HELD_OUT_BUDGET_SHARE } from './method-auto.ts';
 export { heldOutSet, heldOutPoints, heldOutText, HELD_OUT_POINTS, HELD_OUT_WIDE, HELD_OUT_FACTOR } from './held-out.ts';

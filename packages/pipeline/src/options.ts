@@ -6,7 +6,7 @@
  * derived from this table. Rows are checked in table order.
  */
 import { availableParallelism } from 'node:os';
-import { ACTIVATIONS, checkActivation, checkChoice, checkInteger, checkPositive, checkView, invalidArgument, type ActivationName, type Float64View } from '@nnid/core';
+import { ACTIVATIONS, checkActivation, checkChoice, checkInteger, checkPositive, checkView, invalidArgument, type ActivationName, type Float64View, type Oracle } from '@nnid/core';
 import { noiseAwareStep } from '@nnid/hessian-sampler';
 import { defaultShiftDataPoints } from '@nnid/shift-recovery';
 import { NOISE_THRESHOLD_FACTOR } from '@nnid/student-fit';
@@ -290,8 +290,30 @@ export const OPTIONS = {
       if (!(data!.values instanceof Float64Array) || data!.values.length !== inputs.shape[0]) invalidArgument(`${name}.values`, `must be a Float64Array of ${inputs.shape[0]} answers`, data!.values?.length);
       return { inputs, values: data!.values };
     },
-  }),
+  }),  companions: companionsRow(),
 };
+
+/**
+ * Other outputs of the same black box, each an Oracle on one combination of its k outputs
+ * (identifyOutputs passes w's orthonormal complement), answering the rows identify asks from the
+ * answers already paid. Their Hessians at identify's Hessian points are stacked under the
+ * oracle's: every output's Hessian lies in the same span{a_i a_i^T, v_l v_l^T}, and a unit nearly
+ * invisible in w^T f is seen in another output. Empty: the oracle's Hessians alone.
+ */
+function companionsRow(): OptionSpec<readonly Oracle[], readonly Oracle[]> {
+  return spec<readonly Oracle[], readonly Oracle[]>({
+    default: () => [],
+    unreported: true,
+    check: (value, name, context) => {
+      if (!Array.isArray(value)) return invalidArgument(name, 'must be an array of Oracles', value);
+      value.forEach((o: Partial<Oracle> | null, i) => {
+        if (!o || typeof o.evaluate !== 'function' || typeof o.counts !== 'function') invalidArgument(`${name}[${i}]`, 'must be an Oracle (see createOracle)', o);
+        if (o.inputDim !== context.inputDim) invalidArgument(`${name}[${i}].inputDim`, `must be the oracle's ${context.inputDim}`, o.inputDim);
+      });
+      return value as readonly Oracle[];
+    },
+  });
+}
 
 /** Answers already paid: n x d inputs and their n values. */
 export interface PaidAnswers {
@@ -312,7 +334,7 @@ export type ResolvedOptions = { [K in OptionName]: OutputOf<Table[K]> };
 
 /** An option's value in the report: 'auto' becomes the value used (or how it resolves), a missing width null. */
 type Reported<T> = T extends 'auto' ? string : T extends undefined ? null : T;
-type ReportedName = Exclude<OptionName, 'onProgress' | 'refinementData'>;
+type ReportedName = Exclude<OptionName, 'onProgress' | 'refinementData' | 'companions'>;
 export type ReportedOptions = { [K in ReportedName]: Reported<OutputOf<Table[K]>> };
 /** What the run resolved: the value used for each 'auto' (and the few options reported as used, e.g. the sampler's step; null: not used). */
 export type UsedOptions = Partial<{ [K in ReportedName]: Exclude<Reported<OutputOf<Table[K]>>, string> | null }>;

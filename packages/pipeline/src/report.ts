@@ -35,7 +35,8 @@ export interface IdentifyReport {
   /** Seconds per stage (a stage run by several attempts adds up), and in total. */
   seconds: Partial<Record<IdentifyStage, number>> & { total: number };
   threads: number;
-  spectrum: { gradients: number[] | null; hessians: number[] };
+  /** Singular values of the gradient and Hessian stacks; hessianRows: the Hessians stacked (the points', times k with every output's: identifyOutputs' outputHessians 'all'). */
+  spectrum: { gradients: number[] | null; hessians: number[]; hessianRows: number };
   candidates: CandidateReport[];
   attributionMargin: number | null;
   /** range: with a noisy oracle and m0 inferred, `centralCompletion` says whether the forward gradients were completed to central differences (rows paid, the forward stack's spectrum) or why not. */
@@ -152,7 +153,7 @@ export function buildResult(record: RunRecord): IdentifyResult {
     },
     seconds: { ...run.seconds, total: (performance.now() - record.startedAt) / 1000 },
     threads: options.threads,
-    spectrum: { gradients: record.rangeOfA.range?.singularValues ?? null, hessians: hessians.spectrum },
+    spectrum: { gradients: record.rangeOfA.range?.singularValues ?? null, hessians: hessians.spectrum, hessianRows: hessians.stack.shape[0] },
     candidates: chosen.report.candidates,
     attributionMargin: chosen.report.attributionMargin,
     stages: {

@@ -12,6 +12,7 @@ import {
   sampleGradients,
   sampleHessians,
   spherePoints,
+  type HessianOptions,
   type NoiseReport,
   type SamplerPool,
   type SampleReport,
@@ -201,6 +202,25 @@ export async function completeToCentral(oracle: Oracle, points: Float64View, for
   return out;
 }
 
+/**
+ * The oracle's Hessian stack with its companions' (options.companions: other outputs of the same
+ * black box) at the same points stacked under it, on the main thread (their rows are answers
+ * already paid: the points and step are the oracle's). No companions: `own` itself.
+ */
+export async function withCompanions(own: Float64View, companions: readonly Oracle[], points: Float64View, sampleOptions: HessianOptions): Promise<Float64View> {
+  if (companions.length === 0) return own;
+  const stacks = [toDense(own)];
+  for (const companion of companions) stacks.push(toDense((await sampleHessians(companion, points, { ...sampleOptions, threads: 1 })).hessianStack));
+  const cols = own.shape[1];
+  const out = matrix(stacks.reduce((n, m) => n + m.shape[0], 0), cols);
+  let at = 0;
+  for (const m of stacks) {
+    out.data.set(m.data.subarray(0, m.shape[0] * cols), at);
+    at += m.shape[0] * cols;
+  }
+  return out;
+}
+
 export interface Hessians {
   stack: Float64View;
   budget: HessianBudget;
@@ -225,19 +245,14 @@ export async function hessians(
   const r = at.rangeOfA.reducedDim;
   const U = at.rangeOfA.basis;
   const budget = hessianBudget(options, { inputDim: d, width1: m0, reducedDim: r, paidBefore: at.paidBefore });
-  const sampled = await run.stage('hessians', () => {
+  const sampled = await run.stage('hessians', async () => {
     const points = spherePoints(budget.points, d, options.radius, stageSeed(options.seed, 2));
     const k = Math.round(1.5 * (m0 + budget.width2));
     const cost = 10 * (m0 + budget.width2) * 30 * 2 * k * ((r * (r + 1)) / 2);
     if (options.threads > 1 && cost >= SOLVER_WORKERS_FROM) pools.solver = createSolverPool({ threads: options.threads });
-    return sampleHessians(oracle, points, {
-      ...pools.samplerFor(budget.points * budget.queriesPerHessian),
-      scheme: options.scheme,
-      step: at.noise.hessianStep,
-      layout: 'packed',
-      ...(U ? { basis: U } : {}),
-      onProgress: (k, n) => run.step('hessians', k, n),
-    });
+    const sampleOptions = { scheme: options.scheme, step: at.noise.hessianStep, layout: 'packed' as const, ...(U ? { basis: U } : {}) };
+    const own = await sampleHessians(oracle, points, { ...pools.samplerFor(budget.points * budget.queriesPerHessian), ...sampleOptions, onProgress: (k, n) => run.step('hessians', k, n) });
+    return { ...own, hessianStack: await withCompanions(own.hessianStack, options.companions, points, sampleOptions) };
   });
   const stack = sampled.hessianStack;
   const spectrum = await run.stage('subspace', () => estimateSubspace(stack, { layout: 'packed', dimension: 1 }).report.singularValues);
