@@ -18,6 +18,7 @@ import { freshPoints, stackPaid } from './paid-data.ts';
 import type { AttemptLanes } from './attempt-lanes.ts';
 import { attemptSeedOf, type AttemptContext, type PaidData, type PreparedAttempt, type PreparedReport } from './attempt.ts';
 import { OPTIONS, valueOf } from './options.ts';
+import { scaleRefinePoints } from './hessian-budget.ts';
 import { refineGeneralStages, refineStages, type GeneralStagesResult, type RefineStagesOptions, type RefineStagesResult } from './refine-stages.ts';
 
 /**
@@ -89,7 +90,10 @@ export async function refineAttempt(ctx: AttemptContext, prepared: PreparedAttem
       'refine',
       async (pay) => {
         if (ctx.refineData === null) {
-          const n = valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: parameterCount(prepared.network), refineDataFactor: options.refineDataFactor });
+          // at scale the fresh points give way to the query target, as the plan counted them (hessian-budget.ts)
+          const n =
+            scaleRefinePoints(options, { inputDim: oracle.inputDim, width1: ctx.width1, reducedDim: ctx.reducedDim }) ??
+            valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: parameterCount(prepared.network), refineDataFactor: options.refineDataFactor });
           const inputs = freshPoints(n, oracle.inputDim, stageSeed(options.seed, 5));
           ctx.refineData = { inputs, values: n > 0 ? await pay(() => oracle.evaluate(inputs)) : new Float64Array(0) };
         }

@@ -16,13 +16,12 @@ import { ZERO } from './stages.ts';
 import { ENTANGLED_PART_FACTOR, entangledPart, type EntangledReport } from './entangled.ts';
 import { completeFirstLayer, REOPEN_COHERENCE, type CompletionReport } from './completion.ts';
 import { attemptWidth2Source } from './widths.ts';
+import { SCALE_START_PARAMETERS } from './hessian-budget.ts';
 
-/**
- * From this many parameters on, identify's start at scale: the completion takes back the first search's rows coherent
- * with the others (`REOPEN_COHERENCE`: entangled weights kept as rows) and, with m1 known, the entangled part is
- * searched `ENTANGLED_PART_FACTOR` m1 wide. Below it the bits stay. BENCHMARKS.md, ninth and tenth passes.
- */
-export const SCALE_START_PARAMETERS = 4000;
+// From SCALE_START_PARAMETERS on (hessian-budget.ts), identify's start at scale: the completion takes back the first
+// search's rows coherent with the others (`REOPEN_COHERENCE`: entangled weights kept as rows) and, with m1 known, the
+// entangled part is searched `ENTANGLED_PART_FACTOR` m1 wide. Below it the bits stay. BENCHMARKS.md, ninth and tenth passes.
+export { SCALE_START_PARAMETERS } from './hessian-budget.ts';
 
 /** Data paid once and reused by every attempt after (in shared memory where lanes read it). */
 export interface PaidData {

@@ -17,8 +17,7 @@
  */
 import { stencilRows } from '@nnid/hessian-sampler';
 import { invalidArgument } from '@nnid/core';
-import { hessianBudget } from './hessian-budget.ts';
-import { gradientPointsOf, NOISE_LINES, NOISE_STEPS } from './plan.ts';
+import { gradientPointsOf, hessianBudget, NOISE_LINES, NOISE_STEPS, scaleRefinePoints } from './hessian-budget.ts';
 import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import type { PayingStage } from './stages.ts';
 import { budgetWidth2 } from './widths.ts';
@@ -91,7 +90,9 @@ export function planWithinBudget(options: ResolvedOptions, maxQueries: number, a
   const inHand = at.paidFitPoints ?? 0;
   // the default counts (identify without maxQueries)
   const s0 = valueOf(options.shiftDataPoints, OPTIONS.shiftDataPoints, { width1: m0, width2: m1, inputDim: d });
-  const f0 = !options.refine ? 0 : Math.max(0, valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: P, refineDataFactor: options.refineDataFactor }) - inHand);
+  const f0 = !options.refine
+    ? 0
+    : Math.max(0, (scaleRefinePoints(options, at) ?? valueOf(options.refineDataPoints, OPTIONS.refineDataPoints, { parameterCount: P, refineDataFactor: options.refineDataFactor })) - inHand);
   const n0 = hessianBudget(options, { inputDim: d, width1: m0, reducedDim: r, paidBefore: noise + gradientQueries(g0) }).points;
   // the floors (a count given as an option is its own floor)
   const gMin = gradientsFixed || options.gradientPoints !== 'auto' || !options.reduceToRange ? g0 : Math.min(g0, m0 + 2);

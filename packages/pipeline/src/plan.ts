@@ -5,14 +5,13 @@
  * and the run agree: retries refit data already paid and add no queries.
  */
 import { stencilRows } from '@nnid/hessian-sampler';
-import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
-import { hessianBudget } from './hessian-budget.ts';
+import type { ResolvedOptions } from './options.ts';
+import { gradientPointsOf, hessianBudget, NOISE_LINES, NOISE_STEPS } from './hessian-budget.ts';
 import type { PayingStage } from './stages.ts';
 import type { MemoryPlan } from './memory-plan.ts';
 
-/** The noise estimate's lines and steps per line (estimateNoise of @nnid/hessian-sampler): 5 x (8 + 1) = 45 queries. */
-export const NOISE_LINES = 5;
-export const NOISE_STEPS = 8;
+// the noise estimate's 45 queries and the gradients' count live with the Hessian budget (which counts with them)
+export { gradientPointsOf, NOISE_LINES, NOISE_STEPS } from './hessian-budget.ts';
 
 export interface QueryPlan {
   /** The widths the plan counts with; `assumed` says which were not known yet. */
@@ -31,12 +30,6 @@ export interface QueryPlan {
   exceedsTarget: boolean;
   /** The peak memory per stage against the machine (memory-plan.ts), once identify has planned it. */
   memory?: MemoryPlan;
-}
-
-/** Gradients planned for range(A): 'auto' = m0 + 4 (d + 4 when m0 is unknown); 0 without the reduction. */
-export function gradientPointsOf(options: ResolvedOptions, inputDim: number): number {
-  if (!options.reduceToRange) return 0;
-  return valueOf(options.gradientPoints, OPTIONS.gradientPoints, { width1: options.width1, inputDim });
 }
 
 /**
