@@ -112,6 +112,10 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
    * (BENCHMARKS.md, "The default for real black boxes, session 10").
    */
   secondPassPairs?: number;
+  /** activation 'auto': the search's long runs only for a pair that came within this relative residual (activation-auto.ts, default LONG_RUN_FROM). */
+  longRunFrom?: number;
+  /** After a failed pipeline: a screened candidate is fitted in full only when its screen came within this relative residual (default FULL_FIT_FROM; Infinity: every one, as before session 16). */
+  fullFitFrom?: number;
   /**
    * Rows from each of the held-out check's three distributions (held-out.ts): a network that passed
    * the truth-free check on its own data is judged again on fresh points, and fails there when its
@@ -260,7 +264,8 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, fullFitFrom = FULL_FIT_FROM, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  if (typeof fullFitFrom !== 'number' || !(fullFitFrom > 0)) invalidArgument('fullFitFrom', 'must be a number > 0 (Infinity: no bound)', fullFitFrom);
   checkPositive('pipelineMargin', pipelineMargin, true);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
@@ -388,6 +393,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         given: { width1: resolved.width1 !== undefined, width2: resolved.width2 !== undefined },
         evidence: ran.report.widths.evidence,
         cpuBound: continuationCpu,
+        fullFitFrom,
         seed: resolved.seed,
         threads: resolved.threads,
         fitStarts,
@@ -607,6 +613,15 @@ export const SCREEN_ABOVE = 3;
  * of 25 (its pair's 4th round), the tanh regressor at the first.
  */
 export const FULL_FIT_ROUNDS = 4;
+/**
+ * After a screen, a candidate is fitted in full only when its screen's relative residual is at most
+ * this; those farther are reported skipped (the screens themselves all run: a screen can pass). Chosen
+ * on the held-out float32 exports (BENCHMARKS.md, "The digits classifiers' run time, session 16"):
+ * every full fit that passed, or whose network a passing refit started from, had screened at most
+ * 4e-2 (k = 1) and 1e-3 (sklearn sigmoid wine k = 3); the digits PCA 16 k = 2 classifier's screens all
+ * came to 0.2 and farther, and its full fits there bought nothing.
+ */
+export const FULL_FIT_FROM = 1e-1;
 
 /** What the fit after a failed pipeline needs (continueAfterPipeline). */
 export interface Continuation {
@@ -629,6 +644,8 @@ export interface Continuation {
   evidence?: WidthEvidence | undefined;
   /** An explicit CPU bound on the continuation (IdentifyAutoOptions.continuationCpu); none by default. */
   cpuBound?: number | undefined;
+  /** A screened candidate is fitted in full only when its screen came within this (FULL_FIT_FROM when absent). */
+  fullFitFrom?: number | undefined;
   seed: number;
   threads: number;
   fitStarts: number;
@@ -920,7 +937,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
     /** The screened candidates fitted in full by rounds (screenOrder), at most FULL_FIT_ROUNDS; the rest reported skipped. */
     const screenedInFull = async (screened: Screened[]) => {
       const ordered = screenOrder(screened.map(({ x, result }) => ({ x, residual: residualOf({ x, result }), result })));
-      const order = ordered.filter((o) => o.round < FULL_FIT_ROUNDS);
+      const fullFitFrom = c.fullFitFrom ?? FULL_FIT_FROM;
+      const order = ordered.filter((o) => o.round < FULL_FIT_ROUNDS && o.residual <= fullFitFrom);
       await fitInFull(
         order.map(({ x, result, residual, round }, r) => ({
           x,
@@ -928,7 +946,8 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
           from: `full fit ${r + 1} of ${order.length} (screen residual ${residual.toExponential(2)}, ${pairText(x.pair)}'s ${ordinal(round + 1)} best screened): its first start the screen's network, then ${c.fitStarts} random`,
         })),
       );
-      if (!passed) skipped(ordered.filter((o) => o.round >= FULL_FIT_ROUNDS).map((o) => o.x), 'full', `beyond ${FULL_FIT_ROUNDS} rounds of full fits (FULL_FIT_ROUNDS: each pair's ${FULL_FIT_ROUNDS} best-screened m1)`);
+      if (!passed) skipped(ordered.filter((o) => o.round >= FULL_FIT_ROUNDS && o.residual <= fullFitFrom).map((o) => o.x), 'full', `beyond ${FULL_FIT_ROUNDS} rounds of full fits (FULL_FIT_ROUNDS: each pair's ${FULL_FIT_ROUNDS} best-screened m1)`);
+      if (!passed) skipped(ordered.filter((o) => o.residual > fullFitFrom).map((o) => o.x), 'full', `their screens came to more than fullFitFrom ${fullFitFrom} (FULL_FIT_FROM: full fits from that far have not passed)`);
     };
     await screenedInFull(await screen(usable, 'screen'));
     if (!passed) await refitFulls("the full fits' refit");
@@ -1103,7 +1122,8 @@ export interface IdentifyAutoOutputsResult {
 export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
   const startedAt = performance.now();
   if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, fullFitFrom = FULL_FIT_FROM, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  if (typeof fullFitFrom !== 'number' || !(fullFitFrom > 0)) invalidArgument('fullFitFrom', 'must be a number > 0 (Infinity: no bound)', fullFitFrom);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
   const k = checkInteger('source.outputs', source.outputs, 1);
@@ -1163,6 +1183,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       given: { width1: rest.width1 !== undefined, width2: rest.width2 !== undefined },
       evidence: first.report.identify.widths.evidence,
       cpuBound: continuationCpu,
+      fullFitFrom,
       seed: rest.seed,
       threads: rest.threads ?? 1,
       fitStarts,

@@ -135,6 +135,43 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
     expect(oracle.counts().paid).toBe(paidAfter);
   });
 
+  it('longRunFrom: no long run for a pair farther than it; the report and a warning say which pair was closest and how far', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
+    const notes: string[] = [];
+    // one refinement step: no pair comes near; identify's retries are on (long runs would follow)
+    const { report } = await identify(createOracle(generalBlackBox(truth)), {
+      width1: 4,
+      width2: 2,
+      activation: 'auto',
+      seed: 1,
+      threads: 1,
+      model: 'general',
+      refineMaxIterations: 1,
+      upperFitIterations: 1,
+      secondPassPairs: 0,
+      longRunFrom: 1e-6,
+      onProgress: (e) => {
+        if (e.event === 'note') notes.push(`${e.stage}: ${e.message}`);
+      },
+    });
+    const search = report.activationSearch!;
+    expect(search.chosen).toBeNull();
+    expect(search.skipped).toHaveLength(1);
+    const m = /^long runs: 3 of 3 not run: the closest pair left, (\w+)\/(\w+), came to (\S+), above longRunFrom 0\.000001 \(identify's retries from that far have not reached the check\)$/.exec(search.skipped![0]);
+    expect(m).not.toBeNull();
+    // the pair named is the closest by its runs and the refits into it, at the residual said
+    const closest = (c: (typeof search.candidates)[number]) => Math.min(c.relativeResidual ?? Infinity, c.refitResidual ?? Infinity);
+    const best = Math.min(...search.candidates.map(closest));
+    expect(m![3]).toBe(best.toExponential(2));
+    expect(closest(search.candidates.find((c) => c.layer1 === m![1] && c.layer2 === m![2])!)).toBe(best);
+    expect(best).toBeGreaterThan(1e-6);
+    expect(search.cpuSeconds.longRuns).toBe(0);
+    // only the probe and the short runs ran
+    expect(search.candidates.filter((c) => c.relativeResidual !== null).length).toBeLessThanOrEqual(FULL_FITS + 1);
+    expect(report.warnings).toContain(`activation 'auto': ${search.skipped![0]}`);
+    expect(notes.filter((n) => n.startsWith('activation: long runs: 3 of 3 not run (the closest pair left, '))).toHaveLength(1);
+  });
+
   it('candidate pairs: 49 in the paper form, 36 in the general form (sigmoid is tanh there)', () => {
     expect(candidatePairs('paper').pairs.length).toBe(49);
     const general = candidatePairs('general');
@@ -149,5 +186,6 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
       "invalid argument. `refine` must be true with activation 'auto'. Value: `false`.",
     );
     await expect(identify(createOracle(generalBlackBox(truth)), { activation: 'auto', seed: 1, secondPassPairs: -1 })).rejects.toThrow('invalid argument. `secondPassPairs` must be a nonnegative integer. Value: `-1`.');
+    await expect(identify(createOracle(generalBlackBox(truth)), { activation: 'auto', seed: 1, longRunFrom: 0 })).rejects.toThrow('invalid argument. `longRunFrom` must be a number > 0 (Infinity: no bound). Value: `0`.');
   });
 });

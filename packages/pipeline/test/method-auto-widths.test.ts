@@ -37,7 +37,7 @@ function tanhCase(width1 = 4) {
 }
 
 /** continueAfterPipeline on that black box: the pipeline's failed network (residual 1e-2) and its evidence at m1 = `at`, widths inferred. */
-function continueOn(c: ReturnType<typeof tanhCase>, wrong: GeneralNetwork, at: number, o: { search?: ActivationSearchReport; threads: number; fitStarts: number; fitPairs: number }) {
+function continueOn(c: ReturnType<typeof tanhCase>, wrong: GeneralNetwork, at: number, o: { search?: ActivationSearchReport; threads: number; fitStarts: number; fitPairs: number; fullFitFrom?: number }) {
   const oracle = createOracle(generalBlackBox(c.truth));
   const cont = continueAfterPipeline({
     source: oracle,
@@ -58,6 +58,7 @@ function continueOn(c: ReturnType<typeof tanhCase>, wrong: GeneralNetwork, at: n
     fitPairs: o.fitPairs,
     warmStart: true,
     counts: () => oracle.counts(),
+    ...(o.fullFitFrom !== undefined ? { fullFitFrom: o.fullFitFrom } : {}),
   });
   return { oracle, cont };
 }
@@ -182,6 +183,37 @@ describe("method 'auto': the fit over candidate widths after a failed pipeline",
     const top = [...best.entries()].sort((a, b) => a[1] - b[1]).slice(0, PAIR_SCREEN_KEEP).map(([q]) => q);
     const after = screens.slice(screens.indexOf(refits[refits.length - 1]) + 1);
     expect(new Set(after.map(pairOf))).toEqual(new Set(top));
+    expect(oracle.counts().paid).toBe(0);
+  });
+
+  it('fullFitFrom: a screened candidate is fitted in full only when its screen came within it; the others are reported skipped, with why', async () => {
+    const c = tanhCase(5);
+    const arctan = { layer1: 'arctan', layer2: 'arctan' } as const;
+    const wrong = (await fitGeneralNetwork({ ...withoutUnit(c.truth, 1, 0, c.inputs), activation: arctan }, c.answers, { maxIterations: 50 })).network;
+    const p = (layer1: string, layer2: string, screen: number, full: number | null) => ({ layer1, layer2, screenResidual: screen, relativeResidual: full, passed: full === null ? null : false });
+    const search = { candidates: [p('arctan', 'arctan', 1e-3, 1e-2), p('gelu', 'silu', 2e-3, null), p('tanh', 'tanh', 3e-3, null)] } as unknown as ActivationSearchReport;
+    // the pipeline's m0 one short: no fit passes; a bound below every screen's residual leaves no full fit
+    const bound = 1e-12;
+    const { oracle, cont: running } = continueOn(c, wrong, 2, { search, threads: 1, fitStarts: 1, fitPairs: 1, fullFitFrom: bound });
+    const cont = await running;
+    const pairOf = (t: { activation?: { layer1: string; layer2: string } }) => `${t.activation!.layer1}/${t.activation!.layer2}`;
+    expect(cont.tried.every((t) => !t.passed)).toBe(true);
+    const screens = cont.tried.filter((t) => t.stage === 'screen');
+    expect(screens.every((t) => t.relativeResidual! > bound)).toBe(true);
+    // the handed-on pair at every m1 <= 4, then the pair screen and its best at the other m1: every one screened
+    expect(screens.slice(0, 4).map((t) => t.widths!.width2).sort()).toEqual([1, 2, 3, 4]);
+    expect(screens.some((t) => t.why.includes('pair screen ('))).toBe(true);
+    // no full fit ran (none from a screen, none refitted from a full fit); what was skipped is said, with why
+    const full = cont.tried.filter((t) => t.stage === 'full');
+    expect(full.every((t) => t.relativeResidual === null && t.why.startsWith('not run: '))).toBe(true);
+    const far = full.filter((t) => t.why.includes(`their screens came to more than fullFitFrom ${bound} (FULL_FIT_FROM: full fits from that far have not passed)`));
+    expect(far.length).toBe(2);
+    // the first: the handed-on pair's screens, every m1 named
+    for (const m1 of [1, 2, 3, 4]) expect(far[0].why).toContain(`arctan/arctan widths (4, ${m1})`);
+    // the second: the pair screen's best, handed on, at their widths
+    const handedOn = new Set(screens.filter((t) => t.why.includes("screen of the pair screen's best")).map(pairOf));
+    expect(handedOn.size).toBeGreaterThanOrEqual(1);
+    for (const q of handedOn) expect(far[1].why).toContain(q);
     expect(oracle.counts().paid).toBe(0);
   });
 });
