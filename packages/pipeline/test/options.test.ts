@@ -35,10 +35,10 @@ describe('OPTIONS', () => {
     expect(() => resolveOptions({ ...base, onProgress: 1 as never }, 8)).toThrow('invalid argument. `onProgress` must be a function. Value: `1`.');
   });
 
-  it('reports every row but callbacks and answers given (refinementData), with the value used where the run resolved it and never "auto"', () => {
+  it('reports every row but callbacks, answers given (refinementData) and companion oracles, with the value used where the run resolved it and never "auto"', () => {
     const o = resolveOptions({ ...base, onProgress: () => {} }, 20);
     const reported = reportOptions(o, { starts: 130, gradientPoints: 14 });
-    expect(Object.keys(reported).sort()).toEqual(Object.keys(OPTIONS).filter((k) => k !== 'onProgress' && k !== 'refinementData').sort());
+    expect(Object.keys(reported).sort()).toEqual(Object.keys(OPTIONS).filter((k) => k !== 'onProgress' && k !== 'refinementData' && k !== 'companions').sort());
     expect(reported.starts).toBe(130);
     expect(reported.gradientPoints).toBe(14);
     expect(reported.width1).toBeNull();
