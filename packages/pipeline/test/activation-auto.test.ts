@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type ActivationName, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
 import { candidatePairs, identify } from '@nnid/pipeline';
-import { FULL_FITS, SECOND_PASS_PAIRS } from '../src/activation-auto.ts';
+import { FULL_FITS, SECOND_PASS_PAIRS, type AutoIdentifyOptions } from '../src/activation-auto.ts';
 import { SECOND_PASS_FROM } from '../src/second-pass.ts';
 
 function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
@@ -23,6 +23,27 @@ function relativeL2(truth: GeneralNetwork, other: GeneralNetwork): number {
     den += a[i] ** 2;
   }
   return Math.sqrt(num / den);
+}
+
+/** identify with activation 'auto' on a (6, 4, 2) tanh network with one refinement step (no pair comes near), `extra` added; its progress notes. */
+async function oneStepSearch(extra: Partial<AutoIdentifyOptions>) {
+  const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
+  const notes: string[] = [];
+  const { report } = await identify(createOracle(generalBlackBox(truth)), {
+    width1: 4,
+    width2: 2,
+    activation: 'auto',
+    seed: 1,
+    threads: 1,
+    model: 'general',
+    refineMaxIterations: 1,
+    upperFitIterations: 1,
+    ...extra,
+    onProgress: (e) => {
+      if (e.event === 'note') notes.push(`${e.stage}: ${e.message}`);
+    },
+  });
+  return { report, notes };
 }
 
 const CASES: { layer1: ActivationName; layer2: ActivationName; seed: number }[] = [
@@ -55,22 +76,7 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
   }
 
   it('says when no pair passes, with every residual tried', async () => {
-    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
-    const notes: string[] = [];
-    const { report } = await identify(createOracle(generalBlackBox(truth)), {
-      width1: 4,
-      width2: 2,
-      activation: 'auto',
-      seed: 1,
-      threads: 1,
-      model: 'general',
-      refineMaxIterations: 1,
-      upperFitIterations: 1,
-      retryFactors: [],
-      onProgress: (e) => {
-        if (e.event === 'note') notes.push(`${e.stage}: ${e.message}`);
-      },
-    });
+    const { report, notes } = await oneStepSearch({ retryFactors: [] });
     expect(report.check.passed).toBe(false);
     const search = report.activationSearch!;
     expect(search.chosen).toBeNull();
@@ -136,24 +142,8 @@ describe("identify, activation 'auto', model 'general', (10, 6, 3)", () => {
   });
 
   it('longRunFrom: no long run for a pair farther than it; the report and a warning say which pair was closest and how far', async () => {
-    const truth = randomGeneralNetwork({ inputDim: 6, width1: 4, width2: 2, activation: { layer1: 'tanh', layer2: 'tanh' }, seed: 1, directions: 'orthonormal' });
-    const notes: string[] = [];
-    // one refinement step: no pair comes near; identify's retries are on (long runs would follow)
-    const { report } = await identify(createOracle(generalBlackBox(truth)), {
-      width1: 4,
-      width2: 2,
-      activation: 'auto',
-      seed: 1,
-      threads: 1,
-      model: 'general',
-      refineMaxIterations: 1,
-      upperFitIterations: 1,
-      secondPassPairs: 0,
-      longRunFrom: 1e-6,
-      onProgress: (e) => {
-        if (e.event === 'note') notes.push(`${e.stage}: ${e.message}`);
-      },
-    });
+    // identify's retries are on (long runs would follow)
+    const { report, notes } = await oneStepSearch({ secondPassPairs: 0, longRunFrom: 1e-6 });
     const search = report.activationSearch!;
     expect(search.chosen).toBeNull();
     expect(search.skipped).toHaveLength(1);
