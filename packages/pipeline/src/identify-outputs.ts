@@ -39,7 +39,9 @@ export interface IdentifyOutputsOptions extends Omit<AutoIdentifyOptions, 'model
    * Whose Hessians feed the subspace: 'projection' (default): those of w^T f alone; 'all': those of
    * w^T f and of the k - 1 combinations completing w to an orthonormal basis, at the same points
    * (answers already paid, no query), so that the stack spans every output's Hessians (its right
-   * singular vectors do not depend on w) and no unit hides behind a small weight in w^T C.
+   * singular vectors do not depend on w) and no unit hides behind a small weight in w^T C. Measured
+   * worse on the generator's k = 3 networks (9 of 15 exact against 13: BENCHMARKS.md, "Every output's
+   * Hessians in the stack"), hence not the default.
    */
   outputHessians?: 'all' | 'projection';
 }
