@@ -105,6 +105,13 @@ export function orthonormalComplement(w: Float64Array): Float64Array[] {
   return out;
 }
 
+/** u . y: a combination of a row's k outputs (the projection's and the companions'). */
+function dot(u: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let o = 0; o < u.length; o++) s += u[o] * y[o];
+  return s;
+}
+
 /** A row's bits as a map key. */
 function rowKey(data: Float64Array, at: number, d: number): string {
   return Array.from(data.subarray(at, at + d), (v) => v.toString(36)).join(',');
@@ -135,9 +142,7 @@ export async function identifyOutputs(source: MultiOutputBlackBox, options: Iden
       for (let r = 0; r < n; r++) {
         const y = Y.slice(r * k, (r + 1) * k);
         answers.set(rowKey(X, r * d, d), y);
-        let s = 0;
-        for (let o = 0; o < k; o++) s += w[o] * y[o];
-        out[r] = s;
+        out[r] = dot(w, y);
       }
       return out;
     },
@@ -164,10 +169,7 @@ export async function identifyOutputs(source: MultiOutputBlackBox, options: Iden
         }
         const out = new Float64Array(n);
         for (let r = 0; r < n; r++) {
-          const y = answers.get(rowKey(X, r * d, d))!;
-          let s = 0;
-          for (let o = 0; o < k; o++) s += u[o] * y[o];
-          out[r] = s;
+          out[r] = dot(u, answers.get(rowKey(X, r * d, d))!);
         }
         return out;
       },
