@@ -10,7 +10,7 @@
 import { matrix, matrixFrom, rng, toGeneral, type ActivationName, type GeneralNetwork, type Network } from '@nnid/core';
 import { setBlasThreads } from '@nnid/linalg';
 import { leastSquares } from '@nnid/optimize';
-import { fitOutputLayer, generalLayoutOf, packGeneral } from '@nnid/refine';
+import { fitOutputLayer, generalLayoutOf, packGeneral, unpackGeneral, type GeneralLayout } from '@nnid/refine';
 import { studentEquations, type GradientData } from './equations.ts';
 import { levenbergStrategy } from './levenberg.ts';
 
@@ -37,6 +37,36 @@ export const DATA_KEY = 0xda7a;
 export const START_KEY = 0x57a7;
 /** Split key of a start's redraws: rng(seed).split(START_KEY, draw, REDRAW_KEY, round). */
 const REDRAW_KEY = 0x4edf;
+/** Split key of a start's dead-unit redraws: rng(seed).split(START_KEY, draw, DEAD_KEY, round). */
+const DEAD_KEY = 0xdead;
+
+/**
+ * A hidden unit is dead when its incoming row's norm (W1 row, W2 row) or its outgoing column's
+ * norm (W2 column for the first layer, C column for the second in the general model) is below this
+ * fraction of the median of its layer's: the unit is nearly constant or unused, so the fit has one
+ * unit fewer than the black box, and an unused unit's incoming weights get no gradient to leave
+ * it. Chosen on the float64 held-out softplus (4, 3) iris k = 3 truth (the closest stalled starts
+ * had the first layer right and one second-layer row at 0.02 against the others' 2.3, about 1%);
+ * see README.md for the networks that checked it.
+ */
+export const DEAD_NORM_RATIO = 0.1;
+
+/**
+ * Two units of one layer are duplicates when their pre-activations' second-moment cosine on the
+ * fit's Gaussian data, |w . v + b c| / sqrt((|w|^2 + b^2)(|v|^2 + c^2)) for incoming rows w, v and
+ * shifts b, c, is at least this: one unit doing the other's work, the network one unit short. The
+ * one with the smaller outgoing column is redrawn as a dead unit. Chosen on the same iris truth
+ * (stalled starts with first-layer pairs at 0.997-0.999 and second-layer pairs at 0.9997-0.9999;
+ * the truth's own closest pair 0.94).
+ */
+export const DUPLICATE_COS = 0.995;
+
+/**
+ * Dead-unit redraw rounds per start in identify's method 'auto' after a failed pipeline (the fits'
+ * `deadUnitRedraws`; the plain fit's default is 0). Each round runs only while the start is above its
+ * check and some unit is dead; on the iris truth (README.md) the starts they rescued took 1 and 2.
+ */
+export const DEAD_UNIT_REDRAWS = 3;
 
 /**
  * A first-layer unit is saturated when its row's norm is above this many times the median row
@@ -120,6 +150,14 @@ export interface StartTask {
   /** The residual above which a start's end is redrawn (the fit's check threshold). */
   redrawAbove?: number;
   /**
+   * Dead-unit redraw rounds at most (default 0), after the saturated ones: a start that ends above
+   * `redrawAbove` with dead hidden units (either layer: an incoming row's or outgoing column's norm
+   * below DEAD_NORM_RATIO x its layer's median) has them redrawn (incoming row at its layer's median
+   * norm, shift from N(0, 0.3^2), a first-layer unit's outgoing column at the median column norm;
+   * the general model's output layer then by least squares) and is fitted again; the best end kept.
+   */
+  deadRedraws?: number;
+  /**
    * [0]: the smallest index of a start that passed so far (or 2^31 - 1). A start with a larger
    * index stops at its next step: its result could not be returned.
    */
@@ -138,7 +176,17 @@ export interface StartOutcome {
   stopReason: string;
   /** Redraw rounds run (each redrew the saturated units and fitted again). */
   redraws: number;
+  /** Dead-unit redraw rounds run: the units redrawn (0-based, per layer) and the residual each round's fit ended at. */
+  deadRedraws: DeadRedraw[];
   seconds: number;
+}
+
+/** One dead-unit redraw round of a start. */
+export interface DeadRedraw {
+  round: number;
+  layer1: number[];
+  layer2: number[];
+  relativeResidual: number;
 }
 
 class Cancelled extends Error {}
@@ -159,6 +207,7 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
     initialRelativeResidual: NaN,
     stopReason: 'cancelled',
     redraws: 0,
+    deadRedraws: [],
     seconds: (performance.now() - started) / 1000,
   });
   if (Atomics.load(task.stop, 0) < start) return cancelled();
@@ -218,6 +267,19 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
       rounds = round;
       if (next.report.relativeResidual < best.report.relativeResidual) best = next;
     }
+    const revived: DeadRedraw[] = [];
+    for (let round = 1; round <= (task.deadRedraws ?? 0) && best.report.relativeResidual > above; round++) {
+      full.set(best.x);
+      const units = deadUnits(full, layout, general);
+      if (units.layer1.length + units.layer2.length === 0) break;
+      const stream = rng(task.seed).split(START_KEY, task.draw ?? start, DEAD_KEY, round);
+      let x0 = redrawDead(full, layout, units, stream);
+      if (general) x0 = packGeneral(fitOutputLayer(unpackGeneral(x0, layout), { inputs: matrixFrom(task.inputs, N, d), values: task.values }), layout);
+      const next = await solve(x0.slice(0, free));
+      iterations += next.report.iterations;
+      revived.push({ round, ...units, relativeResidual: next.report.relativeResidual });
+      if (next.report.relativeResidual < best.report.relativeResidual) best = next;
+    }
     full.set(best.x);
     return {
       start,
@@ -228,6 +290,7 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
       initialRelativeResidual: first.report.initialRelativeResidual,
       stopReason: best.report.stopReason,
       redraws: rounds,
+      deadRedraws: revived,
       seconds: (performance.now() - started) / 1000,
     };
   } catch (e) {
@@ -251,4 +314,87 @@ function saturatedUnits(x: Float64Array, d: number, m0: number): number[] {
   const units: number[] = [];
   for (let i = 0; i < m0; i++) if (norms[i] > SATURATED_NORM_RATIO * median) units.push(i);
   return units;
+}
+
+function median(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  return n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+/** Norms of the rows (byColumn false) or columns of the rows x cols matrix at x[at ..]. */
+function norms(x: Float64Array, at: number, rows: number, cols: number, byColumn: boolean): Float64Array {
+  const out = new Float64Array(byColumn ? cols : rows);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[byColumn ? c : r] += x[at + r * cols + c] ** 2;
+  return out.map(Math.sqrt);
+}
+
+/** Below DEAD_NORM_RATIO x their median: the indices. */
+function small(values: Float64Array): number[] {
+  const cut = DEAD_NORM_RATIO * median(values);
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) if (values[i] < cut) out.push(i);
+  return out;
+}
+
+/**
+ * The dead units of the network x (general layout, every parameter): a first-layer unit whose W1
+ * row or W2 column, a second-layer unit whose W2 row or (general model) C column has a norm below
+ * DEAD_NORM_RATIO x the median of its layer's; and of two duplicate units (DUPLICATE_COS) of one
+ * layer, the one with the smaller outgoing norm.
+ */
+export function deadUnits(x: Float64Array, layout: GeneralLayout, general: boolean): { layer1: number[]; layer2: number[] } {
+  const { inputDim: d, width1: m0, width2: m1, outputs: k } = layout;
+  const union = (a: number[], b: number[]) => [...new Set([...a, ...b])].sort((i, j) => i - j);
+  const out1 = norms(x, layout.offB, m1, m0, true);
+  const out2 = general ? norms(x, layout.offC, k, m1, true) : new Float64Array(m1).fill(1);
+  const layer1 = union(union(small(norms(x, 0, m0, d, false)), small(out1)), duplicates(x, 0, layout.offTheta, m0, d, out1));
+  const layer2 = union(union(small(norms(x, layout.offB, m1, m0, false)), general ? small(out2) : []), duplicates(x, layout.offB, layout.offTau, m1, m0, out2));
+  return { layer1, layer2 };
+}
+
+/**
+ * Of each pair of units (rows at x[at ..], shifts at x[shiftAt ..]) whose second-moment cosine is
+ * at least DUPLICATE_COS, the one with the smaller outgoing norm (`out`; the later of equals).
+ */
+function duplicates(x: Float64Array, at: number, shiftAt: number, rows: number, cols: number, out: Float64Array): number[] {
+  const found: number[] = [];
+  const dot = (i: number, j: number) => {
+    let s = x[shiftAt + i] * x[shiftAt + j];
+    for (let c = 0; c < cols; c++) s += x[at + i * cols + c] * x[at + j * cols + c];
+    return s;
+  };
+  for (let i = 0; i < rows; i++) {
+    for (let j = i + 1; j < rows; j++) {
+      const cos = Math.abs(dot(i, j)) / Math.sqrt(dot(i, i) * dot(j, j));
+      if (cos >= DUPLICATE_COS) found.push(out[j] <= out[i] ? j : i);
+    }
+  }
+  return found;
+}
+
+/**
+ * x with the dead units redrawn from `stream`: a first-layer unit's W1 row on the sphere of the
+ * median W1 row norm, its shift from N(0, 0.3^2), its W2 column N(0, 1) scaled to the median W2
+ * column norm; a second-layer unit's W2 row on the sphere of the median W2 row norm, its shift from
+ * N(0, 0.3^2). First layer first, in unit order.
+ */
+function redrawDead(x: Float64Array, layout: GeneralLayout, units: { layer1: number[]; layer2: number[] }, stream: ReturnType<typeof rng>): Float64Array {
+  const { inputDim: d, width1: m0, width2: m1 } = layout;
+  const y = x.slice();
+  const rowNorm1 = median(norms(x, 0, m0, d, false));
+  const colNorm2 = median(norms(x, layout.offB, m1, m0, true));
+  const rowNorm2 = median(norms(x, layout.offB, m1, m0, false));
+  for (const i of units.layer1) {
+    stream.fillSphere(y.subarray(i * d, (i + 1) * d), rowNorm1);
+    y[layout.offTheta + i] = START_SHIFT_STD * stream.normal();
+    const column = new Float64Array(m1);
+    stream.fillSphere(column, colNorm2);
+    for (let l = 0; l < m1; l++) y[layout.offB + l * m0 + i] = column[l];
+  }
+  for (const l of units.layer2) {
+    stream.fillSphere(y.subarray(layout.offB + l * m0, layout.offB + (l + 1) * m0), rowNorm2);
+    y[layout.offTau + l] = START_SHIFT_STD * stream.normal();
+  }
+  return y;
 }

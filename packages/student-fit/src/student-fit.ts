@@ -35,7 +35,7 @@ import {
   type ViewLike,
 } from '@nnid/core';
 import { generalLayoutOf, layoutOf, packGeneral, unpackGeneral, unpackParameters } from '@nnid/refine';
-import { DATA_KEY, runStart, SOLVER, START_SHIFT_STD, startGeneral, startNetwork, type StartOutcome, type StartTask, type StudentModel, type StudentShape } from './start.ts';
+import { DATA_KEY, runStart, type DeadRedraw, SOLVER, START_SHIFT_STD, startGeneral, startNetwork, type StartOutcome, type StartTask, type StudentModel, type StudentShape } from './start.ts';
 import type { StartResult } from './worker-task.ts';
 import type { GradientData } from './equations.ts';
 import type { RangeStageReport } from './range-fit.ts';
@@ -82,6 +82,14 @@ export interface StudentFitOptions {
    * best end kept (studentFitInRange's default: UNIT_REDRAWS).
    */
   unitRedraws?: number;
+  /**
+   * Dead-unit redraw rounds per start at most (default 0: the plain fit): a start that ends above
+   * the check's threshold with dead or duplicate hidden units in either layer (a row or outgoing
+   * column norm below DEAD_NORM_RATIO x its layer's median; two units at DUPLICATE_COS) has them
+   * redrawn and is fitted again, the best end kept; `report.starts[i].deadRedraws` names the units
+   * of each round. Identify's method 'auto' gives its fits after a failed pipeline DEAD_UNIT_REDRAWS.
+   */
+  deadUnitRedraws?: number;
   /** Called when a start ends (in completion order). */
   onProgress?: (event: StudentFitProgress) => void;
   /**
@@ -127,6 +135,8 @@ export interface StartReport {
   stopReason: string;
   /** Redraw rounds run (unitRedraws). */
   redraws: number;
+  /** Dead-unit redraw rounds run (deadUnitRedraws): each round's units (0-based, per layer) and the residual its fit ended at. */
+  deadRedraws: DeadRedraw[];
   seconds: number;
   passed: boolean;
 }
@@ -150,6 +160,7 @@ export interface StudentFitReport {
     /** The noise level the threshold followed (0: none given). */
     noise: number;
     unitRedraws: number;
+    deadUnitRedraws: number;
     initialization: string;
     solver: string;
   };
@@ -335,6 +346,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
   const checkThreshold = checkPositive('checkThreshold', options.checkThreshold ?? 1e-9);
   const noise = options.noise === undefined ? 0 : checkPositive('noise', options.noise, true);
   const redraws = checkInteger('unitRedraws', options.unitRedraws ?? 0, 0, 100);
+  const deadRedraws = checkInteger('deadUnitRedraws', options.deadUnitRedraws ?? 0, 0, 100);
   const maxQueries = options.maxQueries === undefined ? undefined : checkInteger('maxQueries', options.maxQueries, 0);
   const onProgress = options.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') invalidArgument('onProgress', 'must be a function', onProgress);
@@ -375,7 +387,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
   const stop = new Int32Array(new SharedArrayBuffer(4));
   stop[0] = UNSET;
   const gradients = given?.gradients ?? undefined;
-  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, gradients, maxIterations, redraws, redrawAbove: threshold, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
+  const task = (start: number): StartTask => ({ shape, seed, start, inputs, values, gradients, maxIterations, redraws, deadRedraws, redrawAbove: threshold, stop, ...(start < warm.length ? { initial: warm[start] } : { draw: start - warm.length + firstDraw }) });
   const passes = (o: StartOutcome) => checkable && !o.cancelled && o.relativeResidual <= threshold;
   const outcomes: (StartOutcome | undefined)[] = new Array(starts);
   let next = 0;
@@ -442,6 +454,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
         checkThreshold: threshold,
         noise,
         unitRedraws: redraws,
+        deadUnitRedraws: deadRedraws,
         initialization: model === 'general' ? INITIALIZATION_GENERAL : INITIALIZATION,
         solver: SOLVER_LINE,
       },
@@ -457,6 +470,7 @@ export async function fit(source: Oracle | MultiOutputSource, options: StudentFi
         initialRelativeResidual: o.initialRelativeResidual,
         stopReason: o.stopReason,
         redraws: o.redraws,
+        deadRedraws: o.deadRedraws,
         seconds: o.seconds,
         passed: passes(o),
       })),
