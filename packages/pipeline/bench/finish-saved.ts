@@ -9,8 +9,11 @@
  *     DIR/upper.json (after the (theta, B, tau) fit, lifted), DIR/lifted.json (after the fit in
  *     range(A), lifted: the finish's start) and the data DIR/inputs.f64, DIR/values.f64.
  *   npx tsx packages/pipeline/bench/finish-saved.ts --range DIR [--rows F] [--initial-damping L] [--iterations N] [--no-floor-rule] [--threads 2] [--out NAME]
+ *     [--solver S] [--tolerance T] [--forcing adaptive|fixed] [--preconditioner auto|jacobi]
  *     the fit in range(A) again from DIR/upper.json (identify's options; --rows: on the first F P rows only;
- *     --initial-damping: its lambda at the start; --no-floor-rule: without RANGE_FLOOR_RULE, as before session 13), lifted (its residual on all rows), written to DIR/NAME.json.
+ *     --initial-damping: its lambda at the start; --no-floor-rule: without RANGE_FLOOR_RULE, as before session 13;
+ *     --solver: refine's solver of the fit, 'normal-equations' by default as identify's at (100, 50, 20), 'matrix-free' as at
+ *     (200, 100, 30) (session 17), with its CG options), lifted (its residual on all rows), written to DIR/NAME.json.
  *   npx tsx packages/pipeline/bench/finish-saved.ts --finish DIR [--solver S] [--rows F] [--initial-damping L]
  *     [--inner K] [--tolerance T] [--forcing adaptive|fixed] [--preconditioner auto|jacobi] [--iterations N] [--threads 2]
  *     [--from NAME] [--out NAME]
@@ -91,6 +94,7 @@ function relativeResidual(net: Network, data: { inputs: ReturnType<typeof matrix
   return Math.sqrt(r / y);
 }
 const damping = o['initial-damping'] ? { initialDamping: Number(o['initial-damping']) } : {};
+const matrixFree = { ...(o.tolerance ? { tolerance: Number(o.tolerance) } : {}), ...(o.forcing ? { forcing: o.forcing as 'fixed' } : {}), ...(o.preconditioner ? { preconditioner: o.preconditioner as 'jacobi' } : {}) };
 
 if (o.save) {
   const dir = o.save;
@@ -125,14 +129,26 @@ if (o.save) {
   const start = readNet(`${dir}/start.json`);
   const U = rowSpanBasis(start.A);
   const upper = toRange(readNet(`${dir}/upper.json`), U, data);
-  console.log(`fit in range(A) on ${n} rows (${(n / P).toFixed(2)} P); load ${load()}`);
+  console.log(`fit in range(A) on ${n} rows (${(n / P).toFixed(2)} P), solver ${o.solver}; load ${load()}`);
   const t = cpu();
   const w = performance.now();
-  const full = await fitNetwork(upper.network, upper.data, { threads, maxIterations: Number(o.iterations), plateau: FULL_FIT_PLATEAU, costTolerance: RANGE_FLOOR_COST, costSteps: 1, floor: o['no-floor-rule'] ? null : RANGE_FLOOR_RULE, ...damping, onProgress: trace('range') });
+  const full = await fitNetwork(upper.network, upper.data, {
+    threads,
+    maxIterations: Number(o.iterations),
+    plateau: FULL_FIT_PLATEAU,
+    costTolerance: RANGE_FLOOR_COST,
+    costSteps: 1,
+    floor: o['no-floor-rule'] ? null : RANGE_FLOOR_RULE,
+    solver: o.solver as 'auto',
+    matrixFree,
+    ...damping,
+    onProgress: trace('range'),
+  });
   console.log(
-    `fit in range(A): ${full.report.iterations} iterations (${full.report.acceptedSteps} accepted, ${full.report.njev} J^T J), ${full.report.relativeResidual.toExponential(2)}, ` +
-      `${(cpu() - t).toFixed(1)} CPU s, ${((performance.now() - w) / 1000).toFixed(0)} s wall, stop ${full.report.stopReason}; peak ${peak()} GiB; load ${load()}`,
+    `fit in range(A): ${full.report.iterations} iterations (${full.report.acceptedSteps} accepted, ${full.report.njev} linearizations), ${full.report.relativeResidual.toExponential(2)}, ` +
+      `${(cpu() - t).toFixed(1)} CPU s, ${((performance.now() - w) / 1000).toFixed(0)} s wall, stop ${full.report.stopReason}; ${JSON.stringify(full.report.strategyStats ?? {})}; peak ${peak()} GiB; load ${load()}`,
   );
+  console.log(`  history ${full.report.residualHistory.map((x) => x.toExponential(2)).join(', ')}`);
   console.log(`  lifted: relative residual on all ${all.values.length} rows ${relativeResidual(fromRange(full.network, U), all).toExponential(2)}`);
   if (o.out) writeNet(`${dir}/${o.out}.json`, fromRange(full.network, U));
 } else if (o.finish) {
@@ -141,7 +157,6 @@ if (o.save) {
   const lifted = readNet(`${dir}/${o.from}.json`);
   const N = o.rows ? Math.min(all.values.length, Math.round(Number(o.rows) * P)) : all.values.length;
   const data = N === all.values.length ? all : { inputs: matrixFrom(all.inputs.data.subarray(0, N * d), N, d), values: all.values.subarray(0, N) };
-  const matrixFree = { ...(o.tolerance ? { tolerance: Number(o.tolerance) } : {}), ...(o.forcing ? { forcing: o.forcing as 'fixed' } : {}), ...(o.preconditioner ? { preconditioner: o.preconditioner as 'jacobi' } : {}) };
   console.log(`finish from ${o.from} (all rows: relative residual ${relativeResidual(lifted, all).toExponential(2)}) on ${N} rows (${(N / P).toFixed(2)} P), solver ${o.solver}; load ${load()}`);
   const t = cpu();
   const w = performance.now();

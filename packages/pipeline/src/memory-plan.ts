@@ -19,6 +19,7 @@ import { totalmem } from 'node:os';
 import { NnidError, ErrorCodes } from '@nnid/core';
 import { OPTIONS, valueOf, type ResolvedOptions } from './options.ts';
 import type { QueryPlan } from './plan.ts';
+import { rangeFitIsDense, rangeParameters, rangeRuleApplies } from './polish-range.ts';
 
 const GiB = 1024 ** 3;
 /** The main thread's own footprint (Node, tsx, the modules): measured 0.10 GiB before the first stage. */
@@ -160,20 +161,33 @@ export function planMemory(options: ResolvedOptions, plan: QueryPlan, limit: { b
     refineSolver = refineSolverOf(options, N, P);
     const bytes = refineSolver === 'normal-equations' ? dense : free;
     alternativeRefineBytes = base + stack + (refineSolver === 'normal-equations' ? free : dense);
+    // the refinement in range(A)'s coordinates first where identify's rule takes it (polish-range.ts; r the plan's
+    // reduced dimension, at most m0): the data X U (N x r) beside X, and the fit there on P - m0 (d - r) parameters,
+    // dense or matrix-free as refine's 'auto' takes it (matrix-free at (200, 100, 30) and (784, 128, 64): RANGE_PAST_DENSE)
+    const rank = Math.min(r, m0);
+    const shape = { inputDim: d, width1: m0, parameters: P, rank };
+    const inRange = rangeRuleApplies(shape, N);
+    const Pr = rangeParameters(shape);
+    const rangeDense = rangeFitIsDense(shape, N);
+    const rangeFit = inRange ? f64(N * d) + (rangeDense ? denseRefineBytes(N, Pr, rank) : matrixFreeRefineBytes(N, Pr, rank, m0, m1)) : 0;
     // the fit of (theta, B, tau) before the full one (upperFitIterations): fitNetwork's 'auto' on
     // F = m0 + m1 (m0 + 1) parameters, dense up to 4 GiB (measured: 3.5 GB RSS at (200, 100, 30),
-    // where the full fit is matrix-free in 1.5 GiB)
+    // where the full fit is matrix-free in 1.5 GiB); in range(A), on X U beside X
     const Fu = m0 + m1 * (m0 + 1);
-    const upper = options.upperFitIterations > 0 ? (f64(N * Fu + 3 * Fu * Fu) <= AUTO_DENSE_LIMIT ? f64(N * d + N * Fu + 3 * Fu * Fu) : free) : 0;
+    const upperData = N * d + (inRange ? N * rank : 0);
+    const upper = options.upperFitIterations > 0 ? (f64(N * Fu + 3 * Fu * Fu) <= AUTO_DENSE_LIMIT ? f64(upperData + N * Fu + 3 * Fu * Fu) : free) : 0;
+    const most = Math.max(bytes, upper, rangeFit);
     stages.push({
       stage: 'refine',
-      bytes: base + stack + Math.max(bytes, upper),
+      bytes: base + stack + most,
       what:
-        upper > bytes
-          ? `the fit of (theta, B, tau) first: J ${N} x ${Fu} and J^T J (dense)`
-          : refineSolver === 'normal-equations'
+        most === bytes
+          ? refineSolver === 'normal-equations'
             ? `J ${N} x ${P} and J^T J ${P} x ${P} (dense)`
-            : `${N} points' activations and products (matrix-free)`,
+            : `${N} points' activations and products (matrix-free)`
+          : most === upper
+            ? `the fit of (theta, B, tau) first: J ${N} x ${Fu} and J^T J (dense)`
+            : `the fit in range(A) first: ${Pr} parameters on ${N} points (${rangeDense ? 'dense' : 'matrix-free'})`,
     });
   }
   const peak = stages.reduce((a, b) => (b.bytes > a.bytes ? b : a));

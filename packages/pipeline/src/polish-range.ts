@@ -61,8 +61,8 @@ export function fromRange(net: Network, U: Float64View): Network {
  * has r = rank(A) columns to fit instead of d, so the fit's parameters drop from P to
  * P - m0 (d - r). Taken where that is material and the refinement is the cost: d >= 2 r and
  * P >= 4,000 (e.g. (100, 50, 20): P 6,070 -> 3,570; (200, 100, 30): 23,130 -> 13,130;
- * (784, 128, 64): 108,736 -> 24,768), and the fit there dense (below: (100, 50, 20) on 4 P rows,
- * not the two larger ones). Left off below (measured: (30, 20, 8) sigmoid, d / r = 1.5,
+ * (784, 128, 64): 108,736 -> 24,768): dense at (100, 50, 20), matrix-free at the two larger ones
+ * (RANGE_PAST_DENSE, below). Left off below (measured: (30, 20, 8) sigmoid, d / r = 1.5,
  * seed 2 stalled at 1.4e-4 in range(A) where the fit in R^d was exact; (20, 10, 3), d / r = 2:
  * 0.84-1.8x the seconds), so the small networks keep their bits.
  */
@@ -76,22 +76,60 @@ export const RANGE_FROM_PARAMETERS = 4000;
 const DENSE_LIMIT = 2 ** 32;
 
 /**
- * Whether the refinement of `start` runs in range(A)'s coordinates: `mode` true/false, or 'auto'
- * (the rule above; and, given the fit's `rows`, only where the fit in range(A) is dense: its gain
- * is the normal equations' N P^2. With the matrix-free solver one LM iteration measured 1.1x
- * cheaper in range(A) at (200, 100, 30) (130.8 against 143.4 CPU s: CG needs more iterations there),
- * not worth the finish in R^d.)
+ * What 'auto' does where the fit in range(A) would not be dense (its normal equations past
+ * DENSE_LIMIT: (200, 100, 30) and (784, 128, 64) on 3-4 P rows): 'matrix-free' (the default
+ * since session 17), the fit in range(A) runs there with refine's matrix-free solver (its 'auto'
+ * resolves to it), then the finish in R^d; 'skip' (before), the refinement runs in R^d, matrix-free.
+ * Issue 15 item 1 (BENCHMARKS.md, "twelfth pass"). Where the fit in range(A) is dense nothing changes.
  */
-export function rangeRefinementApplies(start: Network, mode: boolean | 'auto' = 'auto', rows?: number): boolean {
+export type RangePastDense = 'matrix-free' | 'skip';
+export const RANGE_PAST_DENSE: RangePastDense = 'matrix-free';
+
+/** The sizes rangeRefinementApplies reads: d, m0, P, and r = rank(A) (the columns of rowSpanBasis). */
+export interface RangeShape {
+  inputDim: number;
+  width1: number;
+  parameters: number;
+  rank: number;
+}
+
+/** The parameters the fit in range(A) has: P - m0 (d - r). */
+export function rangeParameters(shape: RangeShape): number {
+  return shape.parameters - shape.width1 * (shape.inputDim - shape.rank);
+}
+
+/** Whether the fit in range(A) on `rows` rows would be dense (refine's 'auto': 8 (rows F + 3 F^2) <= DENSE_LIMIT). */
+export function rangeFitIsDense(shape: RangeShape, rows: number): boolean {
+  const inRange = rangeParameters(shape);
+  return 8 * (rows * inRange + 3 * inRange * inRange) <= DENSE_LIMIT;
+}
+
+/**
+ * rangeRefinementApplies' rule on the sizes alone (also the memory plan's, with r the plan's
+ * reduced dimension): P >= RANGE_FROM_PARAMETERS, d >= RANGE_MIN_RATIO r and, given `rows`, the fit in
+ * range(A) dense or `pastDense` 'matrix-free'.
+ */
+export function rangeRuleApplies(shape: RangeShape, rows?: number, pastDense: RangePastDense = RANGE_PAST_DENSE): boolean {
+  if (shape.parameters < RANGE_FROM_PARAMETERS || shape.inputDim < RANGE_MIN_RATIO * shape.rank) return false;
+  return rows === undefined || pastDense === 'matrix-free' || rangeFitIsDense(shape, rows);
+}
+
+/**
+ * Whether the refinement of `start` runs in range(A)'s coordinates: `mode` true/false, or 'auto'
+ * (the rule above; and, given the fit's `rows`, where the fit in range(A) would not be dense, as
+ * `pastDense` says: RANGE_PAST_DENSE, 'matrix-free'. Session 2 measured one matrix-free LM iteration
+ * only 1.1x cheaper in range(A) at (200, 100, 30) (130.8 against 143.4 CPU s) and left those sizes in
+ * R^d; the full fit there then cost more CG products each iteration as it neared the minimum
+ * (eleventh pass), where the fit in range(A) stops on the span's floor and the finish starts
+ * undamped: twelfth pass.)
+ */
+export function rangeRefinementApplies(start: Network, mode: boolean | 'auto' = 'auto', rows?: number, pastDense: RangePastDense = RANGE_PAST_DENSE): boolean {
   if (mode !== 'auto') return mode;
   const { inputDim: d, width1: m0 } = start;
-  const P = parameterCount(start);
+  const parameters = parameterCount(start);
   // rank(A) <= m0: skip the basis where even r = m0 fails the ratio
-  if (P < RANGE_FROM_PARAMETERS || d < RANGE_MIN_RATIO * Math.min(m0, d)) return false;
-  const r = rowSpanBasis(start.A).shape[1];
-  const inRange = P - m0 * (d - r);
-  if (rows !== undefined && 8 * (rows * inRange + 3 * inRange * inRange) > DENSE_LIMIT) return false;
-  return d >= RANGE_MIN_RATIO * r;
+  if (!rangeRuleApplies({ inputDim: d, width1: m0, parameters, rank: Math.min(m0, d) })) return false;
+  return rangeRuleApplies({ inputDim: d, width1: m0, parameters, rank: rowSpanBasis(start.A).shape[1] }, rows, pastDense);
 }
 
 /**
@@ -148,6 +186,8 @@ export interface RangeRefinementReport {
   /** The fit in range(A)'s last LM: iterations and relative residual (lifted: the same function on the data). */
   iterations: number;
   relativeResidual: number;
+  /** Its step strategy (@nnid/optimize's name: 'normal-equations', or 'matrix-free-cg' where the dense one does not fit: RANGE_PAST_DENSE). */
+  strategy: string;
 }
 
 /**
@@ -156,7 +196,7 @@ export interface RangeRefinementReport {
  * same data, given refine's options from finishOptions: one linearization when the range estimate
  * is good, the refinement's full budget otherwise). No query.
  */
-export async function refineInRange<T extends { network: Network; refine: { iterations: number; relativeResidual: number } }>(
+export async function refineInRange<T extends { network: Network; refine: { iterations: number; relativeResidual: number; strategy: string } }>(
   start: Network,
   data: { inputs: Float64View; values: Float64Array },
   fit: (start: Network, data: { inputs: Float64View; values: Float64Array }) => Promise<T>,
@@ -178,6 +218,7 @@ export async function refineInRange<T extends { network: Network; refine: { iter
       parameters: { range: P - m0 * (d - U.shape[1]), full: P },
       iterations: inRange.refine.iterations,
       relativeResidual: inRange.refine.relativeResidual,
+      strategy: inRange.refine.strategy,
     },
   };
 }

@@ -5,8 +5,8 @@
  * bits in the main thread or in a worker thread (see attempt-lanes.ts).
  */
 import { matrix, parameterCount, rng, toGeneral, type Float64View, type GeneralNetwork, type Network } from '@nnid/core';
-import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, UPPER_FIT_PLATEAU, type RefineReport } from '@nnid/refine';
-import { RANGE_FLOOR_COST, RANGE_FLOOR_RULE, rangeRefinementApplies, refineInRange, type RangeRefinementReport } from './polish-range.ts';
+import { fitGeneralFactored, fitGeneralNetwork, fitGeneralSigns, fitNetwork, fitOutputLayer, FULL_FIT_PLATEAU, LINEAR_FLIP, UPPER_FIT_PLATEAU, type FitOptions, type RefineReport } from '@nnid/refine';
+import { RANGE_FLOOR_COST, RANGE_FLOOR_RULE, rangeRefinementApplies, refineInRange, type RangePastDense, type RangeRefinementReport } from './polish-range.ts';
 
 export interface RefineStagesOptions {
   /** Seed of the attempt: draws the random second layers. */
@@ -25,6 +25,12 @@ export interface RefineStagesOptions {
   range?: boolean | 'auto';
   /** The full fit stops at its first accepted step that lowers the cost by less than RANGE_FLOOR_COST (set by refineInRange's fit: polish-range.ts). */
   stopAtFloor?: boolean;
+  /** 'auto': where the fit in range(A) would not be dense (polish-range.ts's RANGE_PAST_DENSE by default: 'matrix-free'). */
+  rangePastDense?: RangePastDense;
+  /** The full fit's solver (refine's; default its 'auto'). */
+  solver?: FitOptions['solver'];
+  /** The solver of the full fit in range(A) (refine's; default its 'auto': dense while its normal equations fit in 4 GiB, else matrix-free); the finish in R^d takes `solver`. */
+  rangeSolver?: FitOptions['solver'];
 }
 
 export interface RefineStagesResult {
@@ -91,9 +97,11 @@ export async function refineStages(
   options: RefineStagesOptions,
   onProgress?: (iteration: number, relativeResidual: number) => void,
 ): Promise<RefineStagesResult> {
-  if (rangeRefinementApplies(start, options.range, data.values.length)) {
-    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...options, range: false, stopAtFloor: true }, onProgress), (lifted, finish) =>
-      fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...finish, ...(onProgress ? { onProgress } : {}) }),
+  const solver = (s: FitOptions['solver']) => (s === undefined ? {} : { solver: s });
+  if (rangeRefinementApplies(start, options.range, data.values.length, options.rangePastDense)) {
+    const { rangeSolver, solver: _finishSolver, ...rest } = options;
+    return refineInRange(start, data, (net, reduced) => refineStages(net, reduced, { ...rest, range: false, stopAtFloor: true, ...solver(rangeSolver) }, onProgress), (lifted, finish) =>
+      fitNetwork(lifted, data, { threads: options.threads, maxIterations: options.maxIterations, ...solver(options.solver), ...finish, ...(onProgress ? { onProgress } : {}) }),
     );
   }
   let current = start;
@@ -121,7 +129,7 @@ export async function refineStages(
   }
   // h6 (issue 14, narrow edit): the full fit stops on a plateau far from any fit (refine's FULL_FIT_PLATEAU), a failed attempt ~34 J^T J sooner
   const floor = options.stopAtFloor ? { costTolerance: RANGE_FLOOR_COST, costSteps: 1, floor: RANGE_FLOOR_RULE } : {};
-  const fullOptions = { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...floor, ...(onProgress ? { onProgress } : {}) };
+  const fullOptions = { threads: options.threads, maxIterations: options.maxIterations, plateau: FULL_FIT_PLATEAU, ...floor, ...solver(options.solver), ...(onProgress ? { onProgress } : {}) };
   let refined = await fitNetwork(current, data, fullOptions);
   // issue 14's time table: a network below EXTENSION_BELOW_PARAMETERS refined in R^d (the fit in range(A)'s coordinates sets stopAtFloor)
   if (!options.stopAtFloor && parameterCount(start) < EXTENSION_BELOW_PARAMETERS) {

@@ -55,6 +55,24 @@ describe('the memory plan', () => {
     expect(moon.peakBytes).toBeLessThan(16 * GiB);
   });
 
+  it('the refinement in range(A) is counted where identify runs it: at (200, 100, 30) its data X U beside X in the (theta, B, tau) fit, and its matrix-free fit (13,130 parameters) under the finish in R^d', () => {
+    const planAt = (upperFitIterations: number) => {
+      const resolved = { ...resolveOptions({ activation: act, seed: 1, width1: 100, width2: 30, threads: 2 }, 200), upperFitIterations };
+      const plan = planQueries(resolved, { inputDim: 200 });
+      return { plan, memory: planMemory(resolved, plan, { bytes: 23 * GiB, source: 'maxMemory' }) };
+    };
+    const { plan, memory } = planAt(100);
+    const N = plan.queries.refine + plan.queries.shifts;
+    const Fu = 100 + 30 * 101;
+    const refine = memory.stages.find((s) => s.stage === 'refine')!;
+    // X (N x 200) and X U (N x 100), J of the (theta, B, tau) fit and its J^T J
+    expect(refine.bytes).toBeGreaterThan(8 * (N * (200 + 100 + Fu) + 3 * Fu * Fu));
+    expect(refine.bytes).toBeLessThan(8 * (N * (200 + 100 + Fu) + 3 * Fu * Fu) + GiB);
+    // without the (theta, B, tau) fit the finish in R^d (matrix-free) holds the peak: the fit in range(A) has fewer inputs
+    const bare = planAt(0).memory.stages.find((s) => s.stage === 'refine')!;
+    expect(bare.what).toBe(`${N} points' activations and products (matrix-free)`);
+  });
+
   it("the moonshot with identify's defaults on 12 GiB: refused at the refinement (matrix-free on 4 P rows), and the refineDataPoints the refusal names fits", () => {
     const resolved = resolveOptions({ activation: act, seed: 1, width1: 128, width2: 64, threads: 2 }, 784);
     const plan = planQueries(resolved, { inputDim: 784 });

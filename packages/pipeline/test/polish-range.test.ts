@@ -2,7 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { matrix, rng, type Network } from '@nnid/core';
 import { evaluateNetwork, randomNetwork } from '@nnid/oracle';
 import { fitNetwork, FULL_FIT_PLATEAU } from '@nnid/refine';
-import { FINISH_DAMPING, FINISH_NEAR, finishOptions, fromRange, RANGE_FLOOR_COST, RANGE_FLOOR_RATIO, RANGE_FLOOR_RULE, rangeRefinementApplies, refineInRange, rowSpanBasis, toRange } from '../src/polish-range.ts';
+import {
+  FINISH_DAMPING,
+  FINISH_NEAR,
+  finishOptions,
+  fromRange,
+  RANGE_FLOOR_COST,
+  RANGE_FLOOR_RATIO,
+  RANGE_FLOOR_RULE,
+  RANGE_PAST_DENSE,
+  rangeFitIsDense,
+  rangeParameters,
+  rangeRefinementApplies,
+  rangeRuleApplies,
+  refineInRange,
+  rowSpanBasis,
+  toRange,
+} from '../src/polish-range.ts';
 import { refineStages } from '../src/refine-stages.ts';
 import { score } from '../src/score.ts';
 
@@ -171,7 +187,61 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     expect(finishOptions(1e-2)).toEqual({});
   });
 
-  it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r and the fit in range(A) is dense, true / false as given", () => {
+  it('the fit in range(A) matrix-free reaches the dense fit\'s minimum there (the same floor; weights to 5e-10); refineStages takes it by rangeSolver and finishes on the truth as the dense path does', async () => {
+    // rows on the truth's up to the span's error (1e-6): the minimum in range(A) is that floor, not zero
+    const near = spanStart(0);
+    const reduced = toRange(near.start, rowSpanBasis(near.start.A), near.data);
+    const dense = await fitNetwork(reduced.network, reduced.data, { maxIterations: 200, solver: 'normal-equations' });
+    const free = await fitNetwork(reduced.network, reduced.data, { maxIterations: 200, solver: 'matrix-free' });
+    expect(dense.report.strategy).toBe('normal-equations');
+    expect(free.report.strategy).toBe('matrix-free-cg');
+    expect(dense.report.relativeResidual).toBeGreaterThan(1e-9);
+    expect(Math.abs(free.report.relativeResidual - dense.report.relativeResidual)).toBeLessThan(1e-6 * dense.report.relativeResidual);
+    // (measured 7.8e-14 native, 1.4e-10 typescript: the weights at a nonzero minimum are set to ~1e-10 by either solver's stop)
+    expect(largestDifference(free.network, dense.network)).toBeLessThan(5e-10);
+    // identify's path from a start 1e-2 off: the fit in range(A) (stopped on the span's floor), lifted, the finish in R^d
+    const { data, start, options } = spanStart();
+    const byDense = await refineStages(start, data, { ...options, range: true });
+    const byFree = await refineStages(start, data, { ...options, range: true, rangeSolver: 'matrix-free' });
+    expect(byDense.range!.strategy).toBe('normal-equations');
+    expect(byFree.range!.strategy).toBe('matrix-free-cg');
+    expect(byFree.refine.strategy).toBe('normal-equations');
+    for (const r of [byDense, byFree]) {
+      // the fit in range(A) cannot leave the start's span; the finish in R^d does the rest
+      expect(r.range!.relativeResidual).toBeGreaterThan(1e-9);
+      expect(r.refine.relativeResidual).toBeLessThan(1e-12);
+    }
+    expect(largestDifference(byFree.network, byDense.network)).toBeLessThan(1e-10);
+    expect(largestDifference(byFree.network, truth)).toBeLessThan(1e-10);
+  });
+
+  it("the gate: past the dense limit the fit in range(A) runs matrix-free (RANGE_PAST_DENSE), at (200, 100, 30) and (784, 128, 64); 'skip' refines them in R^d as before; dense and small sizes unchanged", () => {
+    expect(RANGE_PAST_DENSE).toBe('matrix-free');
+    const ladder = {
+      small: { inputDim: 100, width1: 50, parameters: 6070, rank: 50 },
+      mid: { inputDim: 200, width1: 100, parameters: 23130, rank: 100 },
+      moon: { inputDim: 784, width1: 128, parameters: 108736, rank: 128 },
+    };
+    expect([rangeParameters(ladder.small), rangeParameters(ladder.mid), rangeParameters(ladder.moon)]).toEqual([3570, 13130, 24768]);
+    // on the refinement's rows (3-4 P): dense at (100, 50, 20) only
+    expect(rangeFitIsDense(ladder.small, 4 * 6070)).toBe(true);
+    expect(rangeFitIsDense(ladder.mid, 3 * 23130)).toBe(false);
+    expect(rangeFitIsDense(ladder.moon, 4 * 108736)).toBe(false);
+    for (const pastDense of ['matrix-free', 'skip'] as const) expect(rangeRuleApplies(ladder.small, 4 * 6070, pastDense)).toBe(true);
+    expect(rangeRuleApplies(ladder.mid, 3 * 23130)).toBe(true);
+    expect(rangeRuleApplies(ladder.mid, 3 * 23130, 'skip')).toBe(false);
+    expect(rangeRuleApplies(ladder.moon, 4 * 108736)).toBe(true);
+    expect(rangeRuleApplies(ladder.moon, 4 * 108736, 'skip')).toBe(false);
+    // below 4,000 parameters or d < 2 r: never, whatever the rows
+    expect(rangeRuleApplies({ inputDim: 50, width1: 30, parameters: 1840, rank: 30 }, 1e9)).toBe(false);
+    expect(rangeRuleApplies({ inputDim: 60, width1: 50, parameters: 4070, rank: 50 }, 1e9)).toBe(false);
+    const mid = randomNetwork({ inputDim: 200, width1: 100, width2: 30, activation: 'tanh', seed: 1 });
+    expect(rangeRefinementApplies(mid, 'auto', 3 * 23130)).toBe(true);
+    expect(rangeRefinementApplies(mid, 'auto', 3 * 23130, 'skip')).toBe(false);
+    expect(rangeRefinementApplies(mid, false, 3 * 23130)).toBe(false);
+  });
+
+  it("rangeRefinementApplies: 'auto' from P >= 4,000 where d >= 2 r (past the dense limit: RANGE_PAST_DENSE), true / false as given", () => {
     expect(rangeRefinementApplies(truth)).toBe(false);
     expect(rangeRefinementApplies(truth, true)).toBe(true);
     const big = randomNetwork({ inputDim: 100, width1: 50, width2: 20, activation: 'tanh', seed: 1 });
@@ -179,11 +249,12 @@ describe('polish-range: the refinement in the coordinates of range(A)', () => {
     expect(rangeRefinementApplies(big, false)).toBe(false);
     const square = randomNetwork({ inputDim: 60, width1: 50, width2: 20, activation: 'tanh', seed: 1 });
     expect(rangeRefinementApplies(square)).toBe(false);
-    // given the fit's rows: only where the fit in range(A) is dense (3,570 parameters on 4 P rows: yes; 13,130 on 4 P rows: no)
+    // given the fit's rows: dense (3,570 parameters on 4 P rows) or not (13,130 on 4 P rows: matrix-free since session 17, skipped before)
     expect(rangeRefinementApplies(big, 'auto', 4 * 6070)).toBe(true);
     const mid = randomNetwork({ inputDim: 200, width1: 100, width2: 30, activation: 'tanh', seed: 1 });
     expect(rangeRefinementApplies(mid)).toBe(true);
-    expect(rangeRefinementApplies(mid, 'auto', 4 * 23130)).toBe(false);
+    expect(rangeRefinementApplies(mid, 'auto', 4 * 23130)).toBe(true);
+    expect(rangeRefinementApplies(mid, 'auto', 4 * 23130, 'skip')).toBe(false);
     expect(rangeRefinementApplies(mid, true, 4 * 23130)).toBe(true);
   });
 
