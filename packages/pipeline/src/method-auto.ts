@@ -44,7 +44,7 @@
  * report.method.chosen; // 'fit' (1215 queries are below the pipeline's floor at (20, 10, 3))
  */
 import { checkInteger, checkPositive, generalParameterCount, invalidArgument, parameterCount, matrixFrom, toDense, type ActivationName, type Float64View, type GeneralNetwork, type Network, type Oracle } from '@nnid/core';
-import { gaussianPoints, studentFit, studentFitGeneral, studentFitInRange, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
+import { DEAD_UNIT_REDRAWS, gaussianPoints, studentFit, studentFitGeneral, studentFitInRange, type MultiOutputSource, type StudentFitReport } from '@nnid/student-fit';
 import { fitGeneralNetwork, fitNetwork } from '@nnid/refine';
 import { SECOND_PASS_PAIRS, type ActivationSearchReport, type AutoIdentifyResult } from './activation-auto.ts';
 import { planWithinBudget } from './budget.ts';
@@ -116,6 +116,13 @@ export interface IdentifyAutoOptions extends Omit<IdentifyOptions, 'activation'>
   longRunFrom?: number;
   /** After a failed pipeline: a screened candidate is fitted in full only when its screen came within this relative residual (default FULL_FIT_FROM; Infinity: every one, as before session 16). */
   fullFitFrom?: number;
+  /**
+   * After a failed pipeline: its fits' dead-unit redraw rounds per start (the continuation's full
+   * fits and the fit with the widths given; student-fit's `deadUnitRedraws`: a start that ends above
+   * the check with a dead or duplicate hidden unit has it redrawn and is refitted). Default
+   * DEAD_UNIT_REDRAWS; 0: the fits as before session 17.
+   */
+  deadUnitRedraws?: number;
   /**
    * Rows from each of the held-out check's three distributions (held-out.ts): a network that passed
    * the truth-free check on its own data is judged again on fresh points, and fails there when its
@@ -264,7 +271,8 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
 export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions): Promise<IdentifyAutoResult> {
   const startedAt = performance.now();
   if (!oracle || typeof oracle.evaluate !== 'function' || typeof oracle.counts !== 'function') invalidArgument('oracle', 'must be an Oracle (see createOracle)', oracle);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, fullFitFrom = FULL_FIT_FROM, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin = PIPELINE_MARGIN, pipelineAsIdentify, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, fullFitFrom = FULL_FIT_FROM, deadUnitRedraws = DEAD_UNIT_REDRAWS, ...identifyOptions } = options ?? ({} as IdentifyAutoOptions);
+  checkInteger('deadUnitRedraws', deadUnitRedraws, 0, 100);
   if (typeof fullFitFrom !== 'number' || !(fullFitFrom > 0)) invalidArgument('fullFitFrom', 'must be a number > 0 (Infinity: no bound)', fullFitFrom);
   checkPositive('pipelineMargin', pipelineMargin, true);
   checkInteger('fitPairs', fitPairs, 1);
@@ -315,6 +323,8 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         checkThreshold: resolved.retryResidual,
         ...(warm ? { startNetworks: [warm.network] } : {}),
         ...(answers ? { answers } : {}),
+        // after a failed pipeline (not below its floor: studentFitInRange has its own redraws)
+        ...(inRange ? {} : { deadUnitRedraws }),
       };
       // below the floor: studentFitInRange (range(A)'s coordinates where they give more equations per unknown, else the plain fit)
       const result: AutoFitResult = inRange ? await studentFitInRange(o, { ...fitOptions, model: general ? 'general' : 'paper' }) : general ? await studentFitGeneral(o, fitOptions) : await studentFit(o, fitOptions);
@@ -394,6 +404,7 @@ export async function identifyAuto(oracle: Oracle, options: IdentifyAutoOptions)
         evidence: ran.report.widths.evidence,
         cpuBound: continuationCpu,
         fullFitFrom,
+        deadUnitRedraws,
         seed: resolved.seed,
         threads: resolved.threads,
         fitStarts,
@@ -646,6 +657,8 @@ export interface Continuation {
   cpuBound?: number | undefined;
   /** A screened candidate is fitted in full only when its screen came within this (FULL_FIT_FROM when absent). */
   fullFitFrom?: number | undefined;
+  /** The full fits' dead-unit redraw rounds per start (DEAD_UNIT_REDRAWS when absent). */
+  deadUnitRedraws?: number | undefined;
   seed: number;
   threads: number;
   fitStarts: number;
@@ -787,7 +800,7 @@ export async function continueAfterPipeline(c: Continuation): Promise<{ tried: M
       dataPoints: N,
       answers: data,
       checkThreshold: c.threshold,
-      ...(stage === 'screen' || iterations === 0 ? { maxIterations: iterations } : {}),
+      ...(stage === 'screen' || iterations === 0 ? { maxIterations: iterations } : { deadUnitRedraws: c.deadUnitRedraws ?? DEAD_UNIT_REDRAWS }),
       ...(start ? { startNetworks: [start] } : {}),
     };
     const queries = paid ?? none;
@@ -1122,7 +1135,8 @@ export interface IdentifyAutoOutputsResult {
 export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: IdentifyAutoOptions): Promise<IdentifyAutoOutputsResult> {
   const startedAt = performance.now();
   if (!source || typeof source.evaluate !== 'function') invalidArgument('source', 'must be a MultiOutputBlackBox (inputDim, outputs, identity, evaluate)', source);
-  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, fullFitFrom = FULL_FIT_FROM, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  const { fitStarts = 6, fitDataFactor = 5, warmStart = true, pipelineMargin: _margin, pipelineAsIdentify: _asIs, fitPairs = FIT_PAIRS, continuationCpu, secondPassPairs = 0, heldOutPoints, fullFitFrom = FULL_FIT_FROM, deadUnitRedraws = DEAD_UNIT_REDRAWS, ...rest } = options ?? ({} as IdentifyAutoOptions);
+  checkInteger('deadUnitRedraws', deadUnitRedraws, 0, 100);
   if (typeof fullFitFrom !== 'number' || !(fullFitFrom > 0)) invalidArgument('fullFitFrom', 'must be a number > 0 (Infinity: no bound)', fullFitFrom);
   checkInteger('fitPairs', fitPairs, 1);
   if (continuationCpu !== undefined) checkPositive('continuationCpu', continuationCpu);
@@ -1184,6 +1198,7 @@ export async function identifyAutoOutputs(source: MultiOutputBlackBox, options: 
       evidence: first.report.identify.widths.evidence,
       cpuBound: continuationCpu,
       fullFitFrom,
+      deadUnitRedraws,
       seed: rest.seed,
       threads: rest.threads ?? 1,
       fitStarts,

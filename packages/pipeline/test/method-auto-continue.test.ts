@@ -8,11 +8,19 @@
 import { describe, expect, it } from 'vitest';
 import { generalParameterCount, serializeNetworkV2, type GeneralNetwork } from '@nnid/core';
 import { createOracle, evaluateGeneral, generalBlackBox, randomGeneralNetwork } from '@nnid/oracle';
+import { DEAD_UNIT_REDRAWS } from '@nnid/student-fit';
 import { HELD_OUT_POINTS, identify, identifyAuto, identifyAutoOutputs, rankedPairs, scoreGeneral, type ActivationSearchReport } from '@nnid/pipeline';
 
 const exact = (truth: GeneralNetwork, net: GeneralNetwork) => scoreGeneral(truth, net, { points: 2000 }).function.gaussian.relativeL2 <= 1e-8;
 
 describe("method 'auto' after the activation search", () => {
+  it('deadUnitRedraws must be an integer in [0, 100]: refused before any query', async () => {
+    const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, outputs: 1, activation: 'tanh', seed: 1 });
+    const oracle = createOracle(generalBlackBox(truth));
+    await expect(identifyAuto(oracle, { model: 'general', width1: 4, width2: 2, activation: 'auto', seed: 1, deadUnitRedraws: -1 })).rejects.toThrow('invalid argument. `deadUnitRedraws` must be an integer in [0, 100]. Value: `-1`.');
+    expect(oracle.counts().total).toBe(0);
+  });
+
   it('k = 1, activation auto (the probe tanh/tanh fails: one refinement step): the fits take the search\'s ranked pairs and the widths; exact', async () => {
     const truth = randomGeneralNetwork({ inputDim: 8, width1: 4, width2: 2, outputs: 1, activation: 'tanh', seed: 1 });
     const oracle = createOracle(generalBlackBox(truth));
@@ -37,6 +45,10 @@ describe("method 'auto' after the activation search", () => {
     }
     expect(result.fit!.report.answersInHand).toBe(result.fit!.report.options.dataPoints);
     expect(result.fit!.report.warmStarts).toBe(1);
+    // the full fits after a failed pipeline (the fit's 200 iterations) redraw dead units (student-fit's
+    // deadUnitRedraws); a screen (40 iterations) and a refit's check (0) do not
+    const o = result.fit!.report.options;
+    expect(o.deadUnitRedraws).toBe(o.maxIterations === 200 ? DEAD_UNIT_REDRAWS : 0);
     expect(result.report.method.chosen).toBe('fit');
     expect(result.report.check.passed).toBe(true);
     expect(exact(truth, result.networkGeneral!)).toBe(true);
