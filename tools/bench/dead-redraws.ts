@@ -24,11 +24,11 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { generalParameterCount, matrix, parseNetworkV2, rng, type ActivationName, type Float64View, type GeneralNetwork } from '@nnid/core';
+import { generalParameterCount, parseNetworkV2, type ActivationName, type Float64View, type GeneralNetwork } from '@nnid/core';
 import { evaluateGeneral, randomGeneralNetwork } from '@nnid/oracle';
 import { DEAD_UNIT_REDRAWS, studentFitGeneral } from '@nnid/student-fit';
 import { onnxBlackBox } from '@nnid/black-box';
-import { identifyAutoOutputs } from '@nnid/pipeline';
+import { identifyAutoOutputs, scoreGeneral } from '@nnid/pipeline';
 
 const { values } = parseArgs({
   options: {
@@ -48,19 +48,8 @@ const { values } = parseArgs({
   },
 });
 
-const relL2 = (truth: GeneralNetwork, other: GeneralNetwork) => {
-  const P = matrix(10_000, truth.inputDim);
-  rng(20260101).fillNormal(P.data);
-  const f = evaluateGeneral(truth, P).data;
-  const g = evaluateGeneral(other, P).data;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < f.length; i++) {
-    num += (f[i] - g[i]) ** 2;
-    den += f[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
+/** Relative L2 to the truth on 10^4 N(0, I) points (nnid score's). */
+const relL2 = (truth: GeneralNetwork, other: GeneralNetwork) => scoreGeneral(truth, other).function.gaussian.relativeL2;
 if (values.onnx) {
   const truth = parseNetworkV2(JSON.parse(readFileSync(`${values.dir}/${values.onnx}.truth.json`, 'utf8')));
   console.log(`# dead-redraws --onnx ${values.onnx}-float32.onnx: identifyAutoOutputs, widths (${truth.width1}, ${truth.width2}) and ${truth.activation.layer1}/${truth.activation.layer2} given, seed ${values.seed}, ${values.threads} threads; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
