@@ -303,16 +303,10 @@ export async function runStart(task: StartTask): Promise<StartOutcome> {
 
 /** The first-layer units (rows of W1 in x) whose norm is above SATURATED_NORM_RATIO x the median row norm. */
 function saturatedUnits(x: Float64Array, d: number, m0: number): number[] {
-  const norms = new Float64Array(m0);
-  for (let i = 0; i < m0; i++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
-    norms[i] = Math.sqrt(s);
-  }
-  const sorted = Float64Array.from(norms).sort();
-  const median = m0 % 2 === 1 ? sorted[(m0 - 1) / 2] : (sorted[m0 / 2 - 1] + sorted[m0 / 2]) / 2;
+  const rowNorms = norms(x, 0, m0, d, false);
+  const cut = SATURATED_NORM_RATIO * median(rowNorms);
   const units: number[] = [];
-  for (let i = 0; i < m0; i++) if (norms[i] > SATURATED_NORM_RATIO * median) units.push(i);
+  for (let i = 0; i < m0; i++) if (rowNorms[i] > cut) units.push(i);
   return units;
 }
 
@@ -325,7 +319,12 @@ function median(values: Float64Array): number {
 /** Norms of the rows (byColumn false) or columns of the rows x cols matrix at x[at ..]. */
 function norms(x: Float64Array, at: number, rows: number, cols: number, byColumn: boolean): Float64Array {
   const out = new Float64Array(byColumn ? cols : rows);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[byColumn ? c : r] += x[at + r * cols + c] ** 2;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = x[at + r * cols + c];
+      out[byColumn ? c : r] += v * v;
+    }
+  }
   return out.map(Math.sqrt);
 }
 
